@@ -1,0 +1,339 @@
+package retention
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
+// MaxPageSize caps `first` on every list.
+const MaxPageSize = 100
+
+// DefaultPageSize is used when `first` is not given.
+const DefaultPageSize = 20
+
+// earliestTime bounds imported times: nothing Lethe keeps predates it.
+var earliestTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// latestTime bounds future times (appointments, holds).
+var latestTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (s *Service) checkPast(field string, t time.Time) error {
+	if t.Before(earliestTime) {
+		return FieldErrorf(field, "%s %s is before 1900", field, formatTime(t))
+	}
+	if t.After(s.Now()) {
+		return FieldErrorf(field, "%s %s lies in the future; only past times are allowed here", field, formatTime(t))
+	}
+	return nil
+}
+
+func checkRange(field string, t time.Time) error {
+	if t.Before(earliestTime) || !t.Before(latestTime) {
+		return FieldErrorf(field, "%s %s is out of range (1900-2199)", field, formatTime(t))
+	}
+	return nil
+}
+
+// CustomerInput is a new customer.
+type CustomerInput struct {
+	PersonalData
+	// LastInteractionAt imports an existing customer's last interaction;
+	// default now, never in the future.
+	LastInteractionAt *time.Time
+}
+
+// CreateCustomer adds a customer, honouring the collection preferences.
+// Errors: BAD_USER_INPUT naming the field.
+func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
+	data, err := NormalizePersonalData("", in.PersonalData)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	touched, kind := now, EventCreated
+	if in.LastInteractionAt != nil {
+		if err := s.checkPast("lastInteractionAt", *in.LastInteractionAt); err != nil {
+			return nil, err
+		}
+		touched, kind = in.LastInteractionAt.UTC(), EventImported
+	}
+	c := &Customer{ID: newID("cus_"), PersonalData: data, Status: StatusActive, CreatedAt: now, TouchedAt: touched}
+	c.Timeline.Observe(kind, touched)
+	err = s.store.Update(ctx, func(tx Tx) error {
+		prefs, err := tx.FieldPreferences(ctx)
+		if err != nil {
+			return err
+		}
+		if err := prefs.CheckCustomerInput(data); err != nil {
+			return err
+		}
+		if err := s.schedule(ctx, tx, c); err != nil {
+			return err
+		}
+		return tx.InsertCustomer(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.masked(ctx, c)
+}
+
+// schedule recomputes c's schedule with the policies in force in tx.
+func (s *Service) schedule(ctx context.Context, r Reader, c *Customer) error {
+	policies, err := r.Policies(ctx)
+	if err != nil {
+		return err
+	}
+	dp, err := r.DataPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	ComputeSchedule(c, NewPolicySet(policies), dp).Apply(c)
+	return nil
+}
+
+// masked applies the collection preferences to what a reader sees.
+func (s *Service) masked(ctx context.Context, c *Customer) (*Customer, error) {
+	prefs, err := s.store.FieldPreferences(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := *c
+	out.PersonalData = prefs.Mask(c.PersonalData)
+	return &out, nil
+}
+
+// Customer returns a customer as readers see it (fields not collected read
+// as null). Errors: NOT_FOUND, also for erased customers.
+func (s *Service) Customer(ctx context.Context, id string) (*Customer, error) {
+	c, err := s.liveCustomer(ctx, s.store, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.masked(ctx, c)
+}
+
+func (s *Service) liveCustomer(ctx context.Context, r Reader, id string) (*Customer, error) {
+	if len(id) > 200 {
+		return nil, Errorf(CodeNotFound, "no customer with id %q", truncate(id, 40))
+	}
+	c, err := r.Customer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.ErasedAt != nil {
+		return nil, Errorf(CodeNotFound, "customer %s was erased at %s", id, formatTime(*c.ErasedAt))
+	}
+	return c, nil
+}
+
+// CustomerSearchPage is one page of a customer search.
+type CustomerSearchPage struct {
+	Customers   []*Customer
+	Cursors     []string
+	HasNextPage bool
+	TotalCount  int
+}
+
+const cursorPrefix = "customer:"
+
+// EncodeCursor makes an opaque cursor from a customer id.
+func EncodeCursor(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + id))
+}
+
+func decodeCursor(cursor string) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) || len(raw) == len(cursorPrefix) || len(raw) > 200 {
+		return "", FieldErrorf("after", "cursor %q is not valid: pass an endCursor or edge cursor from a previous page", truncate(cursor, 40))
+	}
+	return strings.TrimPrefix(string(raw), cursorPrefix), nil
+}
+
+// SearchCustomers finds customers by name, email or phone prefix.
+// Errors: BAD_USER_INPUT for first outside 0-100, a bad cursor, a search
+// over 1 KB.
+func (s *Service) SearchCustomers(ctx context.Context, search string, first *int, after *string) (CustomerSearchPage, error) {
+	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize}
+	if err := validateText("search", search); err != nil {
+		return CustomerSearchPage{}, err
+	}
+	if first != nil {
+		if *first < 0 || *first > MaxPageSize {
+			return CustomerSearchPage{}, FieldErrorf("first", "first must be between 0 and %d, got %d", MaxPageSize, *first)
+		}
+		q.First = *first
+	}
+	if after != nil {
+		id, err := decodeCursor(*after)
+		if err != nil {
+			return CustomerSearchPage{}, err
+		}
+		q.After = id
+	}
+	prefs, err := s.store.FieldPreferences(ctx)
+	if err != nil {
+		return CustomerSearchPage{}, err
+	}
+	for _, f := range AllFields {
+		if prefs.Visible(f) {
+			q.Fields = append(q.Fields, f)
+		}
+	}
+	page, err := s.store.SearchCustomers(ctx, q)
+	if err != nil {
+		return CustomerSearchPage{}, err
+	}
+	out := CustomerSearchPage{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount}
+	for _, c := range page.Customers {
+		m := *c
+		m.PersonalData = prefs.Mask(c.PersonalData)
+		out.Customers = append(out.Customers, &m)
+		out.Cursors = append(out.Cursors, EncodeCursor(c.ID))
+	}
+	return out, nil
+}
+
+// updateCustomer loads a live customer in a write transaction, applies
+// change, recomputes its schedule and saves it.
+func (s *Service) updateCustomer(ctx context.Context, id string, change func(tx Tx, c *Customer) error) (*Customer, error) {
+	var out *Customer
+	err := s.store.Update(ctx, func(tx Tx) error {
+		c, err := s.liveCustomer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, c); err != nil {
+			return err
+		}
+		if err := s.schedule(ctx, tx, c); err != nil {
+			return err
+		}
+		out = c
+		return tx.SaveCustomer(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.masked(ctx, out)
+}
+
+// SetCustomerStatus records a status change, now or at a past time (imports).
+// Setting the status a customer already has changes nothing.
+// Errors: BAD_USER_INPUT, NOT_FOUND.
+func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Status, at *time.Time) (*Customer, error) {
+	if !status.Valid() {
+		return nil, FieldErrorf("status", "unknown status %q", status)
+	}
+	when := s.Now()
+	if at != nil {
+		if err := s.checkPast("at", *at); err != nil {
+			return nil, err
+		}
+		when = at.UTC()
+	}
+	return s.updateCustomer(ctx, id, func(_ Tx, c *Customer) error {
+		if c.Status == status {
+			return nil
+		}
+		c.Status, c.StatusChangedAt = status, &when
+		c.Timeline.Observe(EventStatusChange, when)
+		return nil
+	})
+}
+
+// SetCustomerPolicy assigns a policy to a customer ("" returns it to the
+// automatic choice). Not an event: no clock changes.
+// Errors: BAD_USER_INPUT (unknown policy), NOT_FOUND.
+func (s *Service) SetCustomerPolicy(ctx context.Context, id, policy string) (*Customer, error) {
+	return s.updateCustomer(ctx, id, func(tx Tx, c *Customer) error {
+		if policy != "" {
+			if _, err := tx.Policy(ctx, policy); err != nil {
+				if ErrorCode(err) == CodeNotFound {
+					return FieldErrorf("policy", "unknown retention policy %q", truncate(policy, 70))
+				}
+				return err
+			}
+		}
+		c.PolicyName = policy
+		return nil
+	})
+}
+
+// LastInteraction is the latest event of c that has already happened.
+func (s *Service) LastInteraction(ctx context.Context, c *Customer) (*time.Time, error) {
+	now := s.Now()
+	if c.ErasedAt != nil {
+		return nil, nil
+	}
+	if !c.Timeline.LatestEnd.After(now) {
+		t := c.Timeline.LatestEnd
+		return &t, nil
+	}
+	// The clock lies in the future (an appointment ahead, an open visit):
+	// find the latest event that has happened.
+	latest := c.TouchedAt
+	consider := func(t time.Time) {
+		if !t.After(now) && t.After(latest) {
+			latest = t
+		}
+	}
+	if c.StatusChangedAt != nil {
+		consider(*c.StatusChangedAt)
+	}
+	appts, err := s.store.Appointments(ctx, []string{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range appts[c.ID] {
+		if a.EndsAt.After(now) {
+			consider(a.StartsAt)
+		} else {
+			consider(a.EndsAt)
+		}
+	}
+	visits, err := s.store.Visits(ctx, []string{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range visits[c.ID] {
+		if v.EndedAt != nil {
+			consider(*v.EndedAt)
+		} else {
+			consider(v.StartedAt)
+		}
+	}
+	return &latest, nil
+}
+
+// DeletionTime is when Lethe will next act on c: nil under a legal hold.
+func (s *Service) DeletionTime(c *Customer) *time.Time {
+	if c.Held(s.Now()) {
+		return nil
+	}
+	return c.DeletionTime
+}
+
+// DeletionReason explains c's deletion time.
+func (s *Service) DeletionReason(ctx context.Context, c *Customer) (string, error) {
+	policies, err := s.store.Policies(ctx)
+	if err != nil {
+		return "", err
+	}
+	dp, err := s.store.DataPolicy(ctx)
+	if err != nil {
+		return "", err
+	}
+	return DeletionReason(c, NewPolicySet(policies), dp, s.Now()), nil
+}
+
+// EffectivePolicy is the policy governing c.
+func (s *Service) EffectivePolicy(ctx context.Context, c *Customer) (Policy, error) {
+	policies, err := s.store.Policies(ctx)
+	if err != nil {
+		return Policy{}, err
+	}
+	return EffectivePolicy(c, NewPolicySet(policies)), nil
+}

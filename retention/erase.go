@@ -1,0 +1,309 @@
+package retention
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// checkErasable refuses to erase a customer that must be kept.
+func checkErasable(c *Customer, appointments []Appointment, now time.Time) error {
+	if c.Held(now) {
+		return Errorf(CodeLegalHold, "customer %s is under a legal hold: nothing of theirs can be erased until it is released", c.ID)
+	}
+	for _, a := range appointments {
+		if a.EndsAt.After(now) {
+			return Errorf(CodeFutureAppointment, "customer %s has an appointment ahead (%s): set the retention policy %q to erase them when it has passed",
+				c.ID, formatTime(a.StartsAt), PolicyDirect)
+		}
+	}
+	return nil
+}
+
+// EraseActionID is the stable id of the action that erases a customer
+// everywhere: repeating it is harmless, so a delete that failed half way can
+// simply be repeated.
+func EraseActionID(customerID string) string { return "erase:" + customerID }
+
+// DeleteCustomer erases a customer now: every connector deletes its data,
+// then Lethe keeps only a tombstone. Repeating it after a partial failure, or
+// after success, is safe. Errors: NOT_FOUND, FUTURE_APPOINTMENT, LEGAL_HOLD,
+// CONNECTOR_UNAVAILABLE (nothing erased in Lethe then).
+func (s *Service) DeleteCustomer(ctx context.Context, id string) (string, error) {
+	c, err := s.store.Customer(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if c.ErasedAt != nil {
+		return id, nil
+	}
+	appts, err := s.store.Appointments(ctx, []string{id})
+	if err != nil {
+		return "", err
+	}
+	if err := checkErasable(c, appts[id], s.Now()); err != nil {
+		return "", err
+	}
+	if err := s.deleteInConnectors(ctx, c); err != nil {
+		return "", err
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		c, err := tx.Customer(ctx, id)
+		if err != nil || c.ErasedAt != nil {
+			return err
+		}
+		// Re-check inside the transaction: an appointment or hold may have
+		// arrived since.
+		appts, err := tx.Appointments(ctx, []string{id})
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		if err := checkErasable(c, appts[id], now); err != nil {
+			return err
+		}
+		Erase(c, now)
+		if err := tx.DeleteCustomerEvents(ctx, id); err != nil {
+			return err
+		}
+		return tx.SaveCustomer(ctx, c)
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// Erase turns c into a tombstone: only the id and the time remain.
+func Erase(c *Customer, at time.Time) {
+	c.PersonalData = PersonalData{}
+	c.ErasedAt = &at
+	c.EraseAt, c.AnonymiseAt, c.DeletionTime, c.HeldUntil = nil, nil, nil, nil
+}
+
+// Anonymise removes c's names, phones and emails; the rest stays until the
+// customer is erased.
+func Anonymise(c *Customer, at time.Time) {
+	c.PersonalData = PersonalData{}
+	c.AnonymisedAt = &at
+}
+
+func (s *Service) deleteInConnectors(ctx context.Context, c *Customer) error {
+	if s.connectors == nil {
+		return nil
+	}
+	action := Action{ID: EraseActionID(c.ID), Subject: c.Subject()}
+	for _, st := range s.connectors.Connectors(ctx) {
+		conn, err := s.connectors.Connector(ctx, st.Info.Name)
+		if err != nil {
+			return err
+		}
+		results, err := conn.Delete(ctx, []Action{action})
+		if err != nil {
+			return Errorf(CodeConnectorUnavailable, "connector %s could not delete customer %s: %v; nothing was erased in Lethe, repeat the delete", st.Info.Name, c.ID, ErrorMessage(err))
+		}
+		if len(results) != 1 || !results[0].Outcome.Confirmed() {
+			reason := "no result"
+			if len(results) == 1 {
+				reason = results[0].Reason
+			}
+			return Errorf(CodeConnectorUnavailable, "connector %s failed to delete customer %s: %s; nothing was erased in Lethe, repeat the delete", st.Info.Name, c.ID, reason)
+		}
+	}
+	return nil
+}
+
+// Export is everything held on one customer, as one JSON document.
+type Export struct {
+	FileName string
+	Data     json.RawMessage
+}
+
+// ExportCustomer gathers what Lethe and every connector hold on a customer.
+// It is complete or it fails. Errors: NOT_FOUND, CONNECTOR_UNAVAILABLE
+// naming the connector.
+func (s *Service) ExportCustomer(ctx context.Context, id string) (Export, error) {
+	c, err := s.liveCustomer(ctx, s.store, id)
+	if err != nil {
+		return Export{}, err
+	}
+	doc, err := s.exportDocument(ctx, c)
+	if err != nil {
+		return Export{}, err
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return Export{}, err
+	}
+	return Export{FileName: ExportFileName(c), Data: data}, nil
+}
+
+type exportDoc struct {
+	ExportedAt   time.Time                  `json:"exportedAt"`
+	Customer     exportCustomer             `json:"customer"`
+	Appointments []exportAppointment        `json:"appointments"`
+	Visits       []exportVisit              `json:"visits"`
+	LegalHolds   []exportHold               `json:"legalHolds"`
+	Connectors   map[string]json.RawMessage `json:"connectors"`
+}
+
+type exportCustomer struct {
+	ID                string     `json:"id"`
+	FirstName         *string    `json:"firstName"`
+	LastName          *string    `json:"lastName"`
+	Email             *string    `json:"email"`
+	Phone             *string    `json:"phone"`
+	Status            Status     `json:"status"`
+	StatusChangedAt   *time.Time `json:"statusChangedAt"`
+	CreatedAt         time.Time  `json:"createdAt"`
+	LastInteractionAt *time.Time `json:"lastInteractionAt"`
+	RetentionPolicy   string     `json:"retentionPolicy"`
+	DeletionTime      *time.Time `json:"deletionTime"`
+	DeletionReason    string     `json:"deletionReason"`
+	AnonymisedAt      *time.Time `json:"anonymisedAt"`
+}
+
+type exportAppointment struct {
+	ID       string    `json:"id"`
+	StartsAt time.Time `json:"startsAt"`
+	EndsAt   time.Time `json:"endsAt"`
+}
+
+type exportVisit struct {
+	ID           string            `json:"id"`
+	StartedAt    time.Time         `json:"startedAt"`
+	EndedAt      *time.Time        `json:"endedAt"`
+	CustomFields map[string]string `json:"customFields"`
+}
+
+type exportHold struct {
+	ID         string     `json:"id"`
+	Reason     string     `json:"reason"`
+	PlacedAt   time.Time  `json:"placedAt"`
+	Until      *time.Time `json:"until"`
+	ReleasedAt *time.Time `json:"releasedAt"`
+}
+
+// exportDocument holds everything held on c, not only what the collection
+// preferences display: a subject access request covers all of it.
+func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, error) {
+	ids := []string{c.ID}
+	policy, err := s.EffectivePolicy(ctx, c)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	reason, err := s.DeletionReason(ctx, c)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	last, err := s.LastInteraction(ctx, c)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	doc := exportDoc{
+		ExportedAt: s.Now(),
+		Customer: exportCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
+			Status: c.Status, StatusChangedAt: c.StatusChangedAt, CreatedAt: c.CreatedAt, LastInteractionAt: last,
+			RetentionPolicy: policy.Name, DeletionTime: s.DeletionTime(c), DeletionReason: reason, AnonymisedAt: c.AnonymisedAt},
+		Appointments: []exportAppointment{}, Visits: []exportVisit{}, LegalHolds: []exportHold{},
+		Connectors: map[string]json.RawMessage{},
+	}
+	appts, err := s.store.Appointments(ctx, ids)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	for _, a := range appts[c.ID] {
+		doc.Appointments = append(doc.Appointments, exportAppointment{a.ID, a.StartsAt, a.EndsAt})
+	}
+	visits, err := s.store.Visits(ctx, ids)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	for _, v := range visits[c.ID] {
+		fields := map[string]string{}
+		for _, f := range v.CustomFields {
+			if f.Value != nil {
+				fields[f.Field] = *f.Value
+			}
+		}
+		doc.Visits = append(doc.Visits, exportVisit{v.ID, v.StartedAt, v.EndedAt, fields})
+	}
+	holds, err := s.store.LegalHolds(ctx, ids)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	for _, h := range holds[c.ID] {
+		doc.LegalHolds = append(doc.LegalHolds, exportHold{h.ID, h.Reason, h.PlacedAt, h.Until, h.ReleasedAt})
+	}
+	if s.connectors == nil {
+		return doc, nil
+	}
+	subject := c.Subject()
+	for _, st := range s.connectors.Connectors(ctx) {
+		conn, err := s.connectors.Connector(ctx, st.Info.Name)
+		if err != nil {
+			return exportDoc{}, err
+		}
+		out, err := conn.Export(ctx, []Subject{subject})
+		if err != nil {
+			return exportDoc{}, Errorf(CodeConnectorUnavailable, "connector %s did not answer the export: %s; no partial export is given", st.Info.Name, ErrorMessage(err))
+		}
+		data := json.RawMessage("null")
+		for _, e := range out {
+			if e.CustomerID == c.ID && len(e.Data) > 0 {
+				data = e.Data
+			}
+		}
+		doc.Connectors[st.Info.Name] = data
+	}
+	return doc, nil
+}
+
+// ExportFileName is `<firstname>_<lastname>.json` in safe characters, or
+// the customer id when the names are gone.
+func ExportFileName(c *Customer) string {
+	var parts []string
+	for _, p := range []*string{c.FirstName, c.LastName} {
+		if p == nil {
+			continue
+		}
+		if s := safeFileChars(*p); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return safeFileChars(c.ID) + ".json"
+	}
+	return strings.Join(parts, "_") + ".json"
+}
+
+func safeFileChars(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-':
+			b.WriteRune(r)
+		case r == ' ' || r == '_':
+			b.WriteRune('-')
+		default:
+			if a, ok := asciiFold[r]; ok {
+				b.WriteString(a)
+			}
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// asciiFold spells common accented letters in ASCII so that "Zoë" keeps
+// its name in the file name.
+var asciiFold = map[rune]string{
+	'à': "a", 'á': "a", 'â': "a", 'ä': "ae", 'ã': "a", 'å': "a", 'ç': "c", 'è': "e", 'é': "e", 'ê': "e", 'ë': "e",
+	'ì': "i", 'í': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ò': "o", 'ó': "o", 'ô': "o", 'ö': "oe", 'õ': "o", 'ø': "o",
+	'ù': "u", 'ú': "u", 'û': "u", 'ü': "ue", 'ý': "y", 'ß': "ss", 'À': "A", 'Á': "A", 'Â': "A", 'Ä': "Ae", 'Å': "A",
+	'Ç': "C", 'È': "E", 'É': "E", 'Ê': "E", 'Ë': "E", 'Í': "I", 'Î': "I", 'Ñ': "N", 'Ó': "O", 'Ô': "O", 'Ö': "Oe",
+	'Ø': "O", 'Ú': "U", 'Ü': "Ue", 'ł': "l", 'Ł': "L", 'š': "s", 'Š': "S", 'ž': "z", 'Ž': "Z", 'č': "c", 'Č': "C",
+}

@@ -1,0 +1,197 @@
+package retention
+
+import (
+	"context"
+	"time"
+)
+
+// BookAppointment books an appointment, past (imports) or future; its end
+// moves the customer's clock. Errors: BAD_USER_INPUT, NOT_FOUND.
+func (s *Service) BookAppointment(ctx context.Context, customerID string, startsAt, endsAt time.Time) (Appointment, error) {
+	if err := checkRange("startsAt", startsAt); err != nil {
+		return Appointment{}, err
+	}
+	if err := checkRange("endsAt", endsAt); err != nil {
+		return Appointment{}, err
+	}
+	if !endsAt.After(startsAt) {
+		return Appointment{}, FieldErrorf("endsAt", "endsAt must be after startsAt")
+	}
+	if endsAt.Sub(startsAt) > 31*Day {
+		return Appointment{}, FieldErrorf("endsAt", "an appointment may last at most 31 days")
+	}
+	a := Appointment{ID: newID("apt_"), CustomerID: customerID, StartsAt: startsAt.UTC(), EndsAt: endsAt.UTC()}
+	_, err := s.updateCustomer(ctx, customerID, func(tx Tx, c *Customer) error {
+		c.Timeline.Appointments++
+		c.Timeline.Observe(EventAppointment, a.EndsAt)
+		return tx.InsertAppointment(ctx, a)
+	})
+	return a, err
+}
+
+// Appointments lists the appointments of customers, by customer id.
+func (s *Service) Appointments(ctx context.Context, customerIDs []string) (map[string][]Appointment, error) {
+	return s.store.Appointments(ctx, customerIDs)
+}
+
+// Visits lists the visits of customers, by customer id.
+func (s *Service) Visits(ctx context.Context, customerIDs []string) (map[string][]Visit, error) {
+	return s.store.Visits(ctx, customerIDs)
+}
+
+// Visit returns one visit. Errors: NOT_FOUND.
+func (s *Service) Visit(ctx context.Context, id string) (*Visit, error) {
+	return s.store.Visit(ctx, id)
+}
+
+// VisitInput starts a visit: of a known customer, or of a walk-in visitor
+// whose data is stored on the visit until it ends.
+type VisitInput struct {
+	CustomerID   *string
+	Visitor      *PersonalData
+	CustomFields []CustomFieldValue
+}
+
+// StartVisit opens a visit. While it is open the customer has no deletion
+// time. Errors: BAD_USER_INPUT, NOT_FOUND.
+func (s *Service) StartVisit(ctx context.Context, in VisitInput) (*Visit, error) {
+	if in.CustomerID != nil && in.Visitor != nil {
+		return nil, FieldErrorf("visitor", "give either customerId or visitor, not both: a known customer's data is kept on the customer")
+	}
+	if err := ValidateCustomFieldValues(in.CustomFields); err != nil {
+		return nil, err
+	}
+	v := &Visit{ID: newID("vis_"), StartedAt: s.Now(), CustomFields: in.CustomFields}
+	if in.Visitor != nil {
+		data, err := NormalizePersonalData("visitor.", *in.Visitor)
+		if err != nil {
+			return nil, err
+		}
+		if !data.Empty() {
+			v.Visitor = &data
+		}
+	}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		storage, err := tx.CustomFieldStorage(ctx)
+		if err != nil {
+			return err
+		}
+		v.Storage = storage
+		if v.Visitor != nil {
+			prefs, err := tx.FieldPreferences(ctx)
+			if err != nil {
+				return err
+			}
+			if err := prefs.CheckVisitorInput(*v.Visitor); err != nil {
+				return err
+			}
+		}
+		if in.CustomerID != nil {
+			c, err := s.liveCustomer(ctx, tx, *in.CustomerID)
+			if err != nil {
+				return err
+			}
+			v.CustomerID = c.ID
+			c.Timeline.Visits++
+			c.Timeline.OpenVisits++
+			c.Timeline.Observe(EventVisit, v.StartedAt)
+			if err := s.schedule(ctx, tx, c); err != nil {
+				return err
+			}
+			if err := tx.SaveCustomer(ctx, c); err != nil {
+				return err
+			}
+		}
+		return tx.InsertVisit(ctx, *v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// EndVisit closes a visit: the visitor data stored on it is erased at once,
+// the customer's clock restarts from now, and the visit goes to connectors
+// that record visits, with only the custom fields whose storage was on when
+// it started. Errors: BAD_USER_INPUT (already ended), NOT_FOUND.
+func (s *Service) EndVisit(ctx context.Context, id string) (*Visit, error) {
+	var v *Visit
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		v, err = tx.Visit(ctx, id)
+		if err != nil {
+			return err
+		}
+		if v.EndedAt != nil {
+			return FieldErrorf("id", "visit %s already ended at %s", id, formatTime(*v.EndedAt))
+		}
+		now := s.Now()
+		v.EndedAt, v.Visitor = &now, nil
+		if v.CustomerID != "" {
+			c, err := tx.Customer(ctx, v.CustomerID)
+			if err != nil {
+				return err
+			}
+			if c.ErasedAt == nil {
+				if c.Timeline.OpenVisits > 0 {
+					c.Timeline.OpenVisits--
+				}
+				c.Timeline.Observe(EventVisit, now)
+				if err := s.schedule(ctx, tx, c); err != nil {
+					return err
+				}
+				if err := tx.SaveCustomer(ctx, c); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.SaveVisit(ctx, *v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.recordVisit(ctx, v)
+	return v, nil
+}
+
+// VisitRecordOf is what connectors that record visits receive of v.
+func VisitRecordOf(v *Visit) VisitRecord {
+	r := VisitRecord{VisitID: v.ID, CustomerID: v.CustomerID, StartedAt: v.StartedAt, CustomFields: map[string]string{}}
+	if v.EndedAt != nil {
+		r.EndedAt = *v.EndedAt
+	}
+	for _, f := range v.CustomFields {
+		if v.Storage[f.Field] && f.Value != nil {
+			r.CustomFields[f.Field] = *f.Value
+		}
+	}
+	return r
+}
+
+func (s *Service) recordVisit(ctx context.Context, v *Visit) {
+	if s.connectors == nil {
+		return
+	}
+	rec := VisitRecordOf(v)
+	for _, st := range s.connectors.Connectors(ctx) {
+		if !hasString(st.Info.Capabilities, CapabilityRecordVisits) {
+			continue
+		}
+		conn, err := s.connectors.Connector(ctx, st.Info.Name)
+		if err == nil {
+			err = conn.RecordVisits(ctx, []VisitRecord{rec})
+		}
+		if err != nil {
+			s.log.Warn("visit not recorded by connector", "connector", st.Info.Name, "visit", v.ID, "err", err)
+		}
+	}
+}
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,126 @@
+package retention
+
+import (
+	"fmt"
+	"time"
+)
+
+// Day is the unit of every retention period.
+const Day = 24 * time.Hour
+
+// Schedule is when Lethe will act on a customer, and why.
+type Schedule struct {
+	// Policy is the retention policy in force (explicit or automatic).
+	Policy Policy
+	// EraseAt is the end of the latest event plus the policy's days; nil
+	// while a visit is open.
+	EraseAt *time.Time
+	// AnonymiseAt is when the data policy anonymises a CANCELLED or DELETED
+	// customer; nil when it does not apply.
+	AnonymiseAt *time.Time
+	// DeletionTime is the earlier of the two: when Lethe next acts. It
+	// ignores legal holds, which are applied at read and sweep time (see
+	// Customer.HeldUntil) so that a hold's end needs no recomputation.
+	DeletionTime *time.Time
+	// Action says what happens at DeletionTime: ActionErase or ActionAnonymise.
+	Action ActionKind
+}
+
+// ActionKind is what relinquishing does to a customer.
+type ActionKind string
+
+const (
+	ActionErase     ActionKind = "erase"
+	ActionAnonymise ActionKind = "anonymise"
+)
+
+// EffectivePolicy is the customer's explicit policy, or the automatic one.
+func EffectivePolicy(c *Customer, policies PolicySet) Policy {
+	if c.PolicyName != "" {
+		if p, ok := policies[c.PolicyName]; ok {
+			return p
+		}
+	}
+	return policies.AutomaticPolicy(c.Timeline.Visits > 0, c.Timeline.Appointments > 0)
+}
+
+// ComputeSchedule applies DESIGN.md's rules to a customer. It is the single
+// definition of the rules; the store's bulk recomputation is tested against
+// it.
+func ComputeSchedule(c *Customer, policies PolicySet, dp DataPolicy) Schedule {
+	s := Schedule{Policy: EffectivePolicy(c, policies)}
+	if c.ErasedAt != nil || c.Timeline.OpenVisits > 0 {
+		return s
+	}
+	erase := c.Timeline.LatestEnd.Add(time.Duration(s.Policy.RetentionDays) * Day)
+	s.EraseAt = &erase
+	if c.AnonymisedAt == nil && c.StatusChangedAt != nil && dp.Acts(c.Status) {
+		anon := c.StatusChangedAt.Add(time.Duration(dp.RelinquishAfterDays) * Day)
+		if anon.Before(c.Timeline.LatestEnd) {
+			anon = c.Timeline.LatestEnd
+		}
+		s.AnonymiseAt = &anon
+	}
+	s.DeletionTime, s.Action = s.EraseAt, ActionErase
+	if s.AnonymiseAt != nil && s.AnonymiseAt.Before(*s.EraseAt) {
+		s.DeletionTime, s.Action = s.AnonymiseAt, ActionAnonymise
+	}
+	return s
+}
+
+// Apply stores the schedule's times on the customer.
+func (s Schedule) Apply(c *Customer) {
+	c.EraseAt, c.AnonymiseAt, c.DeletionTime = s.EraseAt, s.AnonymiseAt, s.DeletionTime
+}
+
+// DeletionReason explains a customer's deletion time: which rule, from which
+// event, and what pushes it out. now decides which holds and appointments
+// still lie ahead.
+func DeletionReason(c *Customer, policies PolicySet, dp DataPolicy, now time.Time) string {
+	if c.ErasedAt != nil {
+		return "erased at " + formatTime(*c.ErasedAt)
+	}
+	s := ComputeSchedule(c, policies, dp)
+	if c.Held(now) {
+		if c.HeldUntil.Equal(HoldForever) {
+			return "no deletion time: under a legal hold without end date"
+		}
+		return "no deletion time: under a legal hold until " + formatTime(*c.HeldUntil)
+	}
+	if c.Timeline.OpenVisits > 0 {
+		return "no deletion time yet: a visit is open; the clock starts when it ends"
+	}
+	if s.DeletionTime == nil {
+		return "no deletion time"
+	}
+	event := describeEvent(c, now)
+	if s.Action == ActionAnonymise {
+		r := fmt.Sprintf("data policy: anonymise %d days after the status changed to %s at %s",
+			dp.RelinquishAfterDays, c.Status, formatTime(*c.StatusChangedAt))
+		if c.StatusChangedAt.Add(time.Duration(dp.RelinquishAfterDays) * Day).Before(c.Timeline.LatestEnd) {
+			r += ", pushed out to the end of the latest event (" + event + ")"
+		}
+		return r
+	}
+	how := "automatic"
+	if c.PolicyName != "" {
+		how = "assigned"
+	}
+	return fmt.Sprintf("retention policy %s (%s, %d days) from the end of the latest event: %s",
+		s.Policy.Name, how, s.Policy.RetentionDays, event)
+}
+
+func describeEvent(c *Customer, now time.Time) string {
+	at := c.Timeline.LatestEnd
+	switch {
+	case c.Timeline.LatestKind == EventAppointment && at.After(now):
+		return "a future appointment ending " + formatTime(at)
+	case c.Timeline.LatestKind == EventAppointment:
+		return "an appointment ending " + formatTime(at)
+	case c.Timeline.LatestKind == EventVisit:
+		return "a visit ending " + formatTime(at)
+	}
+	return fmt.Sprintf("%s at %s", c.Timeline.LatestKind, formatTime(at))
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

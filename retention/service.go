@@ -1,0 +1,212 @@
+package retention
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Service is Lethe's use cases. Every method validates its input first and
+// writes nothing when it returns an error.
+type Service struct {
+	store      Store
+	connectors ConnectorRegistry
+	now        Clock
+	log        *slog.Logger
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock substitutes the clock (tests).
+func WithClock(c Clock) Option { return func(s *Service) { s.now = c } }
+
+// WithConnectors sets the connectors that hold customer data outside Lethe.
+func WithConnectors(r ConnectorRegistry) Option { return func(s *Service) { s.connectors = r } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// NewService returns the use cases over store.
+func NewService(store Store, opts ...Option) *Service {
+	s := &Service{store: store, now: time.Now, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Now is the service's current time, in UTC.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+// Store returns the store (for the engine and tools built on the service).
+func (s *Service) Store() Store { return s.store }
+
+func newID(prefix string) string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
+	return prefix + id.String()
+}
+
+// Policies lists every policy, built-in first.
+func (s *Service) Policies(ctx context.Context) ([]Policy, error) {
+	ps, err := s.store.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewPolicySet(ps).Sorted(), nil
+}
+
+// Policy returns one policy; NOT_FOUND for an unknown name.
+func (s *Service) Policy(ctx context.Context, name string) (Policy, error) {
+	return s.store.Policy(ctx, name)
+}
+
+// CreatePolicy adds a custom policy. Errors: BAD_USER_INPUT.
+func (s *Service) CreatePolicy(ctx context.Context, name string, days int, description string) (Policy, error) {
+	if err := ValidatePolicyName(name); err != nil {
+		return Policy{}, err
+	}
+	if err := ValidateRetentionDays("retentionDays", days); err != nil {
+		return Policy{}, err
+	}
+	if err := ValidateDescription(description); err != nil {
+		return Policy{}, err
+	}
+	p := Policy{Name: name, Description: description, RetentionDays: days, DefaultDays: days, Version: 1}
+	err := s.store.Update(ctx, func(tx Tx) error { return tx.InsertPolicy(ctx, p) })
+	return p, err
+}
+
+// UpdatePolicy changes a policy's days and/or description; the new days apply
+// retrospectively to every customer it governs. Errors: BAD_USER_INPUT,
+// NOT_FOUND.
+func (s *Service) UpdatePolicy(ctx context.Context, name string, days *int, description *string) (Policy, error) {
+	if days != nil {
+		if err := ValidateRetentionDays("retentionDays", *days); err != nil {
+			return Policy{}, err
+		}
+	}
+	if description != nil {
+		if err := ValidateDescription(*description); err != nil {
+			return Policy{}, err
+		}
+	}
+	return s.changePolicy(ctx, name, func(p *Policy) {
+		if days != nil {
+			p.RetentionDays = *days
+		}
+		if description != nil {
+			p.Description = *description
+		}
+	})
+}
+
+// RevertPolicy restores a policy's default days. Errors: NOT_FOUND.
+func (s *Service) RevertPolicy(ctx context.Context, name string) (Policy, error) {
+	return s.changePolicy(ctx, name, func(p *Policy) { p.RetentionDays = p.DefaultDays })
+}
+
+func (s *Service) changePolicy(ctx context.Context, name string, change func(*Policy)) (Policy, error) {
+	var out Policy
+	err := s.store.Update(ctx, func(tx Tx) error {
+		p, err := tx.Policy(ctx, name)
+		if err != nil {
+			return err
+		}
+		before := p
+		change(&p)
+		if p == before {
+			out = p
+			return nil
+		}
+		p.Version++
+		out = p
+		return tx.SavePolicy(ctx, p)
+	})
+	return out, err
+}
+
+// DataPolicy returns the data policy for cancelled and deleted customers.
+func (s *Service) DataPolicy(ctx context.Context) (DataPolicy, error) {
+	return s.store.DataPolicy(ctx)
+}
+
+// UpdateDataPolicy saves the data policy; it applies retrospectively.
+// Errors: BAD_USER_INPUT.
+func (s *Service) UpdateDataPolicy(ctx context.Context, dp DataPolicy) (DataPolicy, error) {
+	if err := dp.Validate(); err != nil {
+		return DataPolicy{}, err
+	}
+	err := s.store.Update(ctx, func(tx Tx) error { return tx.SaveDataPolicy(ctx, dp) })
+	return dp, err
+}
+
+// UseDefaultDataPolicy resets the data policy to DefaultDataPolicy.
+func (s *Service) UseDefaultDataPolicy(ctx context.Context) (DataPolicy, error) {
+	return s.UpdateDataPolicy(ctx, DefaultDataPolicy())
+}
+
+// FieldPreferences returns the collection preferences.
+func (s *Service) FieldPreferences(ctx context.Context) (FieldPreferences, error) {
+	return s.store.FieldPreferences(ctx)
+}
+
+// UpdateFieldPreferences changes collection on/off and/or field modes; they
+// apply at once to every write and read. Errors: BAD_USER_INPUT.
+func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, modes map[Field]FieldMode) (FieldPreferences, error) {
+	for f, m := range modes {
+		if !m.Valid() {
+			return FieldPreferences{}, FieldErrorf("fields", "unknown mode %q for %s", m, f)
+		}
+	}
+	var out FieldPreferences
+	err := s.store.Update(ctx, func(tx Tx) error {
+		p, err := tx.FieldPreferences(ctx)
+		if err != nil {
+			return err
+		}
+		if enabled != nil {
+			p.CollectionEnabled = *enabled
+		}
+		for f, m := range modes {
+			p.Modes[f] = m
+		}
+		out = p
+		return tx.SaveFieldPreferences(ctx, p)
+	})
+	return out, err
+}
+
+// CustomFieldStorage returns, per custom field, whether it is stored in the
+// statistics database.
+func (s *Service) CustomFieldStorage(ctx context.Context) (CustomFieldStorage, error) {
+	return s.store.CustomFieldStorage(ctx)
+}
+
+// UpdateCustomFieldStorage changes storage settings; visits already started
+// keep the settings they started with. Errors: BAD_USER_INPUT.
+func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[string]bool) (CustomFieldStorage, error) {
+	for f := range changes {
+		if err := ValidateCustomField("input.field", f); err != nil {
+			return nil, err
+		}
+	}
+	var out CustomFieldStorage
+	err := s.store.Update(ctx, func(tx Tx) error {
+		st, err := tx.CustomFieldStorage(ctx)
+		if err != nil {
+			return err
+		}
+		for f, on := range changes {
+			st[f] = on
+		}
+		out = st
+		return tx.SaveCustomFieldStorage(ctx, st)
+	})
+	return out, err
+}

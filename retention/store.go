@@ -1,0 +1,88 @@
+package retention
+
+import (
+	"context"
+	"time"
+)
+
+// Reader reads Lethe's own data. Methods return NOT_FOUND errors for unknown
+// ids and names; every other failure is INTERNAL.
+type Reader interface {
+	Policies(ctx context.Context) ([]Policy, error)
+	// Policy returns NOT_FOUND for an unknown name.
+	Policy(ctx context.Context, name string) (Policy, error)
+	DataPolicy(ctx context.Context) (DataPolicy, error)
+	FieldPreferences(ctx context.Context) (FieldPreferences, error)
+	CustomFieldStorage(ctx context.Context) (CustomFieldStorage, error)
+
+	// Customer returns the customer, erased ones included (as tombstones);
+	// NOT_FOUND when the id was never known.
+	Customer(ctx context.Context, id string) (*Customer, error)
+	// SearchCustomers pages through customers that are not erased, ordered
+	// by id, matching q.Text as a prefix of the searchable fields.
+	SearchCustomers(ctx context.Context, q SearchQuery) (CustomerPage, error)
+	Appointments(ctx context.Context, customerIDs []string) (map[string][]Appointment, error)
+	Visits(ctx context.Context, customerIDs []string) (map[string][]Visit, error)
+	// Visit returns NOT_FOUND for an unknown id.
+	Visit(ctx context.Context, id string) (*Visit, error)
+	LegalHolds(ctx context.Context, customerIDs []string) (map[string][]LegalHold, error)
+	// LegalHold returns NOT_FOUND for an unknown id.
+	LegalHold(ctx context.Context, id string) (*LegalHold, error)
+}
+
+// Tx is one write transaction: everything written through it commits or
+// rolls back together. Reads through it see its own writes.
+type Tx interface {
+	Reader
+	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
+	InsertPolicy(ctx context.Context, p Policy) error
+	// SavePolicy updates a policy and recomputes, in bulk, the schedule of
+	// every customer it governs.
+	SavePolicy(ctx context.Context, p Policy) error
+	// SaveDataPolicy stores the data policy and recomputes every customer's
+	// schedule in bulk.
+	SaveDataPolicy(ctx context.Context, dp DataPolicy) error
+	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error
+	SaveCustomFieldStorage(ctx context.Context, s CustomFieldStorage) error
+
+	InsertCustomer(ctx context.Context, c *Customer) error
+	// SaveCustomer writes every mutable column of c, schedule included.
+	SaveCustomer(ctx context.Context, c *Customer) error
+	InsertAppointment(ctx context.Context, a Appointment) error
+	InsertVisit(ctx context.Context, v Visit) error
+	SaveVisit(ctx context.Context, v Visit) error
+	// DeleteCustomerEvents removes a customer's appointments and unlinks its
+	// visits, for erasure.
+	DeleteCustomerEvents(ctx context.Context, customerID string) error
+	InsertLegalHold(ctx context.Context, h LegalHold) error
+	SaveLegalHold(ctx context.Context, h LegalHold) error
+}
+
+// Store is Lethe's persistence.
+type Store interface {
+	Reader
+	// Update runs fn in one write transaction; fn's error rolls it back.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	Close() error
+}
+
+// SearchQuery selects a page of customers.
+type SearchQuery struct {
+	// Text matches as a prefix (case-insensitive; digits only for phones)
+	// of the fields in Fields, literally: no wildcards.
+	Text   string
+	Fields []Field
+	First  int
+	// After is the id of the last customer of the previous page.
+	After string
+}
+
+// CustomerPage is one page of a search.
+type CustomerPage struct {
+	Customers   []*Customer
+	HasNextPage bool
+	TotalCount  int
+}
+
+// Clock tells the time; tests and dry runs substitute their own.
+type Clock func() time.Time

@@ -1,0 +1,179 @@
+package connectors
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// BuiltinPlugins are the connectors shipped with Lethe, discovered beside the
+// lethe binary when the configuration lists none. Their binary is named
+// "lethe-<name>".
+var BuiltinPlugins = []string{"cdrstore", "invoicestore", "statdb"}
+
+// Config is the connectors part of Lethe's configuration.
+type Config struct {
+	// DataDir is Lethe's data directory. Each connector gets its own
+	// DataDir/connectors/<name>, passed as the "data_dir" setting, so a
+	// plugin never has to be told where to keep its store and two plugins
+	// never share one by accident.
+	DataDir string `yaml:"data_dir"`
+
+	// PluginDir is where the built-in plugins are looked for when
+	// Connectors is empty; normally the directory of the lethe binary, so a
+	// release unpacked anywhere finds its own plugins.
+	PluginDir string `yaml:"plugin_dir"`
+
+	// Connectors lists the plugins to launch. When empty, the built-ins in
+	// PluginDir are used and their checksums taken at load (they ship with
+	// the binary, so there is nothing to pin them against).
+	Connectors []PluginConfig `yaml:"connectors"`
+
+	// HealthInterval is how often every plugin is pinged; a dead plugin is
+	// relaunched no later than one interval after it died. Default 15s.
+	HealthInterval time.Duration `yaml:"health_interval"`
+
+	// RestartBackoff is the wait after the first failed launch; it doubles
+	// with each further failure up to RestartBackoffMax, so a plugin that
+	// cannot start does not spin the machine. Defaults 1s and 1m.
+	RestartBackoff    time.Duration `yaml:"restart_backoff"`
+	RestartBackoffMax time.Duration `yaml:"restart_backoff_max"`
+
+	// StartTimeout bounds one launch: process start, handshake, Configure
+	// and Describe. Default 30s.
+	StartTimeout time.Duration `yaml:"start_timeout"`
+}
+
+// PluginConfig is one connector to launch.
+type PluginConfig struct {
+	// Name is how Lethe refers to the connector (registry key, data
+	// directory name, log field); lower-case letters, digits, '-' and '_'.
+	Name string `yaml:"name"`
+	// Path of the plugin executable; relative paths are relative to the
+	// configuration file.
+	Path string `yaml:"path"`
+	// SHA256 of the executable in hex (the output of sha256sum). Lethe
+	// refuses to launch a binary whose hash differs, so replacing a plugin
+	// on disk needs a matching config change.
+	SHA256 string `yaml:"sha256"`
+	// Settings are passed to the plugin's Configure as they are, plus
+	// "data_dir", which Lethe always sets. "dsn" is the convention for a
+	// database the plugin should use instead of its embedded store.
+	Settings map[string]string `yaml:"settings"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// LoadConfigFile reads the connectors configuration from a YAML file. Keys
+// other than those of Config are ignored, so the file may be Lethe's whole
+// configuration.
+func LoadConfigFile(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read connectors config: %w", err)
+	}
+	var cfg Config
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		return Config{}, fmt.Errorf("parse connectors config %s: %w", path, err)
+	}
+	base := filepath.Dir(path)
+	for i := range cfg.Connectors {
+		if p := cfg.Connectors[i].Path; p != "" && !filepath.IsAbs(p) {
+			cfg.Connectors[i].Path = filepath.Join(base, p)
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate reports the first configuration mistake, naming the connector.
+func (c Config) Validate() error {
+	seen := map[string]bool{}
+	for i, p := range c.Connectors {
+		if !nameRE.MatchString(p.Name) {
+			return fmt.Errorf("connectors[%d]: name %q must be lower-case letters, digits, '-' or '_'", i, p.Name)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("connector %q: configured twice", p.Name)
+		}
+		seen[p.Name] = true
+		if p.Path == "" {
+			return fmt.Errorf("connector %q: path is required", p.Name)
+		}
+		if _, err := decodeChecksum(p.SHA256); err != nil {
+			return fmt.Errorf("connector %q: %w", p.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.HealthInterval <= 0 {
+		c.HealthInterval = 15 * time.Second
+	}
+	if c.RestartBackoff <= 0 {
+		c.RestartBackoff = time.Second
+	}
+	if c.RestartBackoffMax < c.RestartBackoff {
+		c.RestartBackoffMax = max(time.Minute, c.RestartBackoff)
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = 30 * time.Second
+	}
+	return c
+}
+
+func decodeChecksum(s string) ([]byte, error) {
+	// Accept a pasted "sha256sum" line: the hash is its first field.
+	if f := strings.Fields(s); len(f) > 0 {
+		s = f[0]
+	}
+	sum, err := hex.DecodeString(s)
+	if err != nil || len(sum) != sha256.Size {
+		return nil, errors.New("sha256 must be 64 hex digits (the output of sha256sum)")
+	}
+	return sum, nil
+}
+
+// FileSHA256 returns the hex SHA-256 of a file, as sha256sum prints it.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// discoverBuiltins lists the built-in plugins present in dir, pinned to the
+// checksum they have now.
+func discoverBuiltins(dir string) ([]PluginConfig, []string, error) {
+	var found []PluginConfig
+	var missing []string
+	for _, name := range BuiltinPlugins {
+		path := filepath.Join(dir, "lethe-"+name)
+		st, err := os.Stat(path)
+		if err != nil || st.IsDir() {
+			missing = append(missing, path)
+			continue
+		}
+		sum, err := FileSHA256(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("connector %q: %w", name, err)
+		}
+		found = append(found, PluginConfig{Name: name, Path: path, SHA256: sum})
+	}
+	return found, missing, nil
+}

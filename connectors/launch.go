@@ -1,0 +1,197 @@
+package connectors
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// ErrChecksumMismatch is returned (wrapped, naming the connector) when a
+// plugin binary's SHA-256 differs from the configured one.
+var ErrChecksumMismatch = errors.New("plugin binary checksum does not match the configured sha256")
+
+// managed is one configured connector and the process currently serving it.
+// The process comes and goes (crash, relaunch); the managed value stays.
+type managed struct {
+	name     string
+	path     string
+	checksum []byte
+	settings map[string]string
+	cfg      Config
+	logger   *slog.Logger
+
+	mu          sync.Mutex
+	client      *plugin.Client
+	rpc         remote
+	info        retention.ConnectorInfo
+	healthy     bool
+	lastErr     error
+	failures    int
+	nextAttempt time.Time
+	closed      bool
+}
+
+// current returns the live plugin, launching it when there is none or it
+// exited. A launch that failed recently is not retried before its backoff
+// expires: the caller gets CONNECTOR_UNAVAILABLE at once instead.
+func (m *managed) current(ctx context.Context) (*plugin.Client, remote, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, nil, unavailable(m.name, "connector manager is closed")
+	}
+	if m.client != nil && !m.client.Exited() {
+		return m.client, m.rpc, nil
+	}
+	if m.client != nil {
+		m.logger.Warn("connector process exited; relaunching", "connector", m.name)
+		m.client.Kill() // reaps the process and releases go-plugin's goroutines
+		m.client, m.rpc, m.healthy = nil, nil, false
+	}
+	if wait := time.Until(m.nextAttempt); wait > 0 {
+		return nil, nil, unavailable(m.name, fmt.Sprintf("last launch failed (%v); next attempt in %s", m.lastErr, wait.Round(time.Millisecond)))
+	}
+	if err := m.launchLocked(ctx); err != nil {
+		m.failures++
+		m.lastErr = err
+		m.nextAttempt = time.Now().Add(m.backoff())
+		m.healthy = false
+		m.logger.Error("connector launch failed", "connector", m.name, "path", m.path, "error", err, "failures", m.failures)
+		if errors.Is(err, ErrChecksumMismatch) {
+			return nil, nil, retention.Errorf(retention.CodeConnectorUnavailable, "connector %q unavailable: %v", m.name, err)
+		}
+		return nil, nil, unavailable(m.name, err.Error())
+	}
+	m.failures, m.lastErr, m.nextAttempt, m.healthy = 0, nil, time.Time{}, true
+	return m.client, m.rpc, nil
+}
+
+func (m *managed) backoff() time.Duration {
+	d := m.cfg.RestartBackoff
+	for i := 1; i < m.failures && d < m.cfg.RestartBackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, m.cfg.RestartBackoffMax)
+}
+
+// launchLocked starts the plugin process, verifies its checksum, negotiates
+// the protocol, configures it and asks it to describe itself.
+func (m *managed) launchLocked(ctx context.Context) error {
+	dataDir := filepath.Join(m.cfg.DataDir, "connectors", m.name)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	cmd := exec.Command(m.path)
+	setDeathSignal(cmd)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: PluginSets(nil),
+		Cmd:              cmd,
+		// A fresh hash per launch: hash.Hash keeps state, and the binary
+		// on disk may have been replaced since the last launch.
+		SecureConfig:     &plugin.SecureConfig{Checksum: m.checksum, Hash: sha256.New()},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     m.cfg.StartTimeout,
+		Logger:           newHCLog(m.logger, m.name),
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes))},
+	})
+	rpcClient, err := client.Client()
+	if err != nil {
+		client.Kill()
+		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+			return fmt.Errorf("%w (%s)", ErrChecksumMismatch, m.path)
+		}
+		return fmt.Errorf("start %s: %w", m.path, err)
+	}
+	raw, err := rpcClient.Dispense(PluginName)
+	if err != nil {
+		client.Kill()
+		return fmt.Errorf("dispense: %w", err)
+	}
+	rpc := raw.(remote)
+
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.StartTimeout)
+	defer cancel()
+	settings := make(map[string]string, len(m.settings)+1)
+	for k, v := range m.settings {
+		settings[k] = v
+	}
+	settings["data_dir"] = dataDir
+	if err := rpc.Configure(ctx, settings); err != nil {
+		client.Kill()
+		return fmt.Errorf("configure: %s", grpcMessage(err))
+	}
+	info, err := rpc.Describe(ctx)
+	if err != nil {
+		client.Kill()
+		return fmt.Errorf("describe: %s", grpcMessage(err))
+	}
+	if info.Name != m.name {
+		// The configured name is the registry key; the plugin's own name is
+		// only informative.
+		m.logger.Debug("connector describes itself under another name", "connector", m.name, "self", info.Name)
+		info.Name = m.name
+	}
+	pid := 0
+	if rc := client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	m.logger.Info("connector launched", "connector", m.name, "version", info.Version, "pid", pid,
+		"protocol", client.NegotiatedVersion(), "categories", info.Categories)
+	m.client, m.rpc, m.info = client, rpc, info
+	return nil
+}
+
+// kill ends the process, if any, and refuses further launches.
+func (m *managed) kill() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	if m.client != nil {
+		m.client.Kill()
+		m.client, m.rpc, m.healthy = nil, nil, false
+	}
+}
+
+// pid is the process id of the running plugin, 0 when none runs.
+func (m *managed) pid() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.client == nil || m.client.Exited() {
+		return 0
+	}
+	if rc := m.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// waitExited reports whether client's process has exited, giving go-plugin
+// up to a second to notice: a call can fail on the broken connection before
+// the process reaper has run.
+func waitExited(client *plugin.Client) bool {
+	deadline := time.Now().Add(time.Second)
+	for {
+		if client.Exited() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,197 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Manager launches the configured connector plugins, keeps them running and
+// hands them out as retention.Connectors. It is Lethe's
+// retention.ConnectorRegistry.
+type Manager struct {
+	logger  *slog.Logger
+	cfg     Config
+	order   []string
+	plugins map[string]*managed
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+var _ retention.ConnectorRegistry = (*Manager)(nil)
+
+// Load launches every connector of cfg (or the built-ins found in
+// cfg.PluginDir when cfg lists none), configures each and starts the health
+// loop. A plugin that fails to start is not fatal: it is reported unhealthy,
+// its calls return CONNECTOR_UNAVAILABLE and it is retried with backoff. A
+// configuration error or a checksum mismatch is fatal, naming the plugin,
+// because running an unexpected binary is never the right fallback. The
+// returned Manager must be closed.
+func Load(ctx context.Context, cfg Config, logger *slog.Logger) (*Manager, error) {
+	logger = orDiscard(logger)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("connectors: data dir is required")
+	}
+	cfg = cfg.withDefaults()
+	plugins := cfg.Connectors
+	if len(plugins) == 0 && cfg.PluginDir != "" {
+		found, missing, err := discoverBuiltins(cfg.PluginDir)
+		if err != nil {
+			return nil, err
+		}
+		for _, path := range missing {
+			logger.Warn("built-in connector not found; running without it", "path", path)
+		}
+		plugins = found
+	}
+
+	m := &Manager{logger: logger, cfg: cfg, plugins: map[string]*managed{}, stop: make(chan struct{})}
+	for _, p := range plugins {
+		sum, err := decodeChecksum(p.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("connector %q: %w", p.Name, err)
+		}
+		m.order = append(m.order, p.Name)
+		m.plugins[p.Name] = &managed{
+			name: p.Name, path: p.Path, checksum: sum, settings: p.Settings,
+			cfg: cfg, logger: logger, info: retention.ConnectorInfo{Name: p.Name},
+		}
+	}
+
+	// Launch in parallel: each launch is a process start plus a handshake,
+	// and Lethe's start-up waits for all of them.
+	var wg sync.WaitGroup
+	for _, p := range m.plugins {
+		wg.Go(func() { _, _, _ = p.current(ctx) })
+	}
+	wg.Wait()
+	for _, name := range m.order {
+		p := m.plugins[name]
+		p.mu.Lock()
+		err := p.lastErr
+		p.mu.Unlock()
+		if errors.Is(err, ErrChecksumMismatch) {
+			m.Close()
+			return nil, fmt.Errorf("connector %q: %w", name, err)
+		}
+	}
+
+	m.wg.Go(m.healthLoop)
+	return m, nil
+}
+
+// Close stops the health loop and ends every plugin process. It waits for
+// the processes to exit, so none is left behind when it returns.
+func (m *Manager) Close() error {
+	m.closeOnce.Do(func() {
+		close(m.stop)
+		m.wg.Wait()
+		var wg sync.WaitGroup
+		for _, p := range m.plugins {
+			wg.Go(p.kill)
+		}
+		wg.Wait()
+	})
+	return nil
+}
+
+// Names lists the configured connectors in configuration order.
+func (m *Manager) Names() []string { return append([]string(nil), m.order...) }
+
+// PIDs maps each connector to the process id now serving it (0 when none
+// runs), for diagnostics and tests.
+func (m *Manager) PIDs() map[string]int {
+	out := make(map[string]int, len(m.plugins))
+	for name, p := range m.plugins {
+		out[name] = p.pid()
+	}
+	return out
+}
+
+// Connectors lists every configured connector, pinging each running plugin
+// so Healthy reflects now, not the last health tick.
+func (m *Manager) Connectors(ctx context.Context) []retention.ConnectorStatus {
+	out := make([]retention.ConnectorStatus, len(m.order))
+	var wg sync.WaitGroup
+	for i, name := range m.order {
+		p := m.plugins[name]
+		wg.Go(func() {
+			p.mu.Lock()
+			client, rpc, info := p.client, p.rpc, p.info
+			p.mu.Unlock()
+			healthy := false
+			if client != nil && !client.Exited() {
+				hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				healthy = rpc.Health(hctx) == nil
+				cancel()
+			}
+			out[i] = retention.ConnectorStatus{Info: info, Healthy: healthy}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// Connector returns the named connector: NOT_FOUND when it is not
+// configured, CONNECTOR_UNAVAILABLE when its plugin cannot be started now.
+// The returned value survives plugin restarts; keep it as long as you like.
+func (m *Manager) Connector(ctx context.Context, name string) (retention.Connector, error) {
+	p, ok := m.plugins[name]
+	if !ok {
+		return nil, retention.Errorf(retention.CodeNotFound, "connector %q is not configured", name)
+	}
+	if _, _, err := p.current(ctx); err != nil {
+		return nil, err
+	}
+	return &handle{m: p}, nil
+}
+
+// healthLoop pings every plugin each HealthInterval; current() relaunches a
+// plugin whose process has died, subject to its backoff.
+func (m *Manager) healthLoop() {
+	t := time.NewTicker(m.cfg.HealthInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		var wg sync.WaitGroup
+		for _, p := range m.plugins {
+			wg.Go(func() { m.checkHealth(p) })
+		}
+		wg.Wait()
+	}
+}
+
+func (m *Manager) checkHealth(p *managed) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.StartTimeout)
+	defer cancel()
+	_, rpc, err := p.current(ctx)
+	if err != nil {
+		return // current logged it and scheduled the next attempt
+	}
+	hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+	err = rpc.Health(hctx)
+	hcancel()
+	p.mu.Lock()
+	was := p.healthy
+	p.healthy = err == nil
+	p.mu.Unlock()
+	if err != nil && was {
+		m.logger.Warn("connector unhealthy", "connector", p.name, "error", grpcMessage(err))
+	} else if err == nil && !was {
+		m.logger.Info("connector healthy again", "connector", p.name)
+	}
+}

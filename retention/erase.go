@@ -273,7 +273,7 @@ func ExportFileName(c *Customer) string {
 		}
 	}
 	if len(parts) == 0 {
-		return safeFileChars(c.ID) + ".json"
+		return strings.ReplaceAll(safeFileChars(strings.ReplaceAll(c.ID, "_", "-")), "-", "_") + ".json"
 	}
 	return strings.Join(parts, "_") + ".json"
 }

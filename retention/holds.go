@@ -94,4 +94,3 @@ func (s *Service) refreshHold(ctx context.Context, r Reader, c *Customer) error 
 func (s *Service) LegalHolds(ctx context.Context, customerIDs []string) (map[string][]LegalHold, error) {
 	return s.store.LegalHolds(ctx, customerIDs)
 }
-

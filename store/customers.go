@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+func (q *queries) Customer(ctx context.Context, id string) (*retention.Customer, error) {
+	var row customerRow
+	err := q.forUpdate(q.idb.NewSelect().Model(&row).Where("id = ?", id)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, retention.Errorf(retention.CodeNotFound, "no customer with id %q", id)
+	}
+	if err != nil {
+		return nil, internal("customer", err)
+	}
+	return row.domain(), nil
+}
+
+func (q *queries) InsertCustomer(ctx context.Context, c *retention.Customer) error {
+	_, err := q.idb.NewInsert().Model(customerFromDomain(c)).Exec(ctx)
+	return internal("insert customer", err)
+}
+
+func (q *queries) SaveCustomer(ctx context.Context, c *retention.Customer) error {
+	_, err := q.idb.NewUpdate().Model(customerFromDomain(c)).ExcludeColumn("id", "created_at").WherePK().Exec(ctx)
+	return internal("save customer", err)
+}
+
+// prefixUpper is appended to a prefix to bound a range scan: every string
+// that starts with the prefix sorts below prefix+U+10FFFF, byte-wise.
+const prefixUpper = "\U0010FFFF"
+
+// searchUnion builds a UNION of one index range scan per searchable column:
+// a prefix match served by the column's index, with no LIKE and so no
+// wildcard characters to escape (%, _ and \ match themselves).
+func searchUnion(q retention.SearchQuery) (string, []any) {
+	text := strings.Join(strings.Fields(strings.ToLower(q.Text)), " ")
+	var cols []string
+	visible := map[retention.Field]bool{}
+	for _, f := range q.Fields {
+		visible[f] = true
+	}
+	if visible[retention.FieldFirstName] {
+		cols = append(cols, "first_norm")
+	}
+	if visible[retention.FieldLastName] {
+		cols = append(cols, "last_norm")
+	}
+	if visible[retention.FieldFirstName] && visible[retention.FieldLastName] && strings.Contains(text, " ") {
+		cols = append(cols, "full_norm")
+	}
+	if visible[retention.FieldEmail] {
+		cols = append(cols, "email_norm")
+	}
+	var parts []string
+	var args []any
+	for _, col := range cols {
+		parts = append(parts, "SELECT id FROM customers WHERE "+col+" >= ? AND "+col+" < ?")
+		args = append(args, text, text+prefixUpper)
+	}
+	if digits := digitsOnly(text); visible[retention.FieldPhone] && digits != "" && !hasLetter(text) {
+		parts = append(parts, "SELECT id FROM customers WHERE phone_digits >= ? AND phone_digits < ?")
+		args = append(args, digits, digits+prefixUpper)
+	}
+	if len(parts) == 0 {
+		// Nothing searchable is visible: nothing can match.
+		return "SELECT id FROM customers WHERE 1 = 0", nil
+	}
+	return strings.Join(parts, " UNION "), args
+}
+
+func (q *queries) SearchCustomers(ctx context.Context, sq retention.SearchQuery) (retention.CustomerPage, error) {
+	var page retention.CustomerPage
+	sel := q.idb.NewSelect().Model((*customerRow)(nil)).Where("erased_at IS NULL")
+	if strings.TrimSpace(sq.Text) != "" {
+		union, args := searchUnion(sq)
+		sel = sel.Where("id IN ("+union+")", args...)
+	}
+	total, err := sel.Count(ctx)
+	if err != nil {
+		return page, internal("search count", err)
+	}
+	page.TotalCount = int(total)
+	if sq.First == 0 {
+		return page, nil
+	}
+	if sq.After != "" {
+		sel = sel.Where("id > ?", sq.After)
+	}
+	var rows []customerRow
+	if err := sel.Model(&rows).OrderExpr("id").Limit(int64(sq.First + 1)).Scan(ctx); err != nil {
+		return page, internal("search", err)
+	}
+	if len(rows) > sq.First {
+		rows, page.HasNextPage = rows[:sq.First], true
+	}
+	for i := range rows {
+		page.Customers = append(page.Customers, rows[i].domain())
+	}
+	return page, nil
+}
+
+// ImportCustomers inserts many customers with their events in one
+// transaction with multi-row inserts (demo data, bulk imports). Schedules
+// must already be computed.
+func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Customer, appointments []retention.Appointment, visits []retention.Visit) error {
+	const batch = 500
+	return s.Update(ctx, func(tx retention.Tx) error {
+		q := tx.(*queries)
+		for i := 0; i < len(customers); i += batch {
+			rows := make([]*customerRow, 0, batch)
+			for _, c := range customers[i:min(i+batch, len(customers))] {
+				rows = append(rows, customerFromDomain(c))
+			}
+			if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+				return internal("import customers", err)
+			}
+		}
+		for i := 0; i < len(appointments); i += batch {
+			rows := make([]*appointmentRow, 0, batch)
+			for _, a := range appointments[i:min(i+batch, len(appointments))] {
+				rows = append(rows, appointmentFromDomain(a))
+			}
+			if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+				return internal("import appointments", err)
+			}
+		}
+		for i := 0; i < len(visits); i += batch {
+			rows := make([]*visitRow, 0, batch)
+			for _, v := range visits[i:min(i+batch, len(visits))] {
+				rows = append(rows, visitFromDomain(v))
+			}
+			if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+				return internal("import visits", err)
+			}
+		}
+		return nil
+	})
+}

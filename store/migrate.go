@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/uptrace/bun/migrate"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+func (s *Store) migrator() (*migrate.Migrator, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations/"+string(s.dialect))
+	if err != nil {
+		return nil, err
+	}
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(sub); err != nil {
+		return nil, err
+	}
+	// A migration that fails half way is not marked applied, so the next
+	// start retries it.
+	return migrate.NewMigrator(s.db, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+}
+
+// Migrate applies pending migrations and makes sure the built-in policies
+// exist. It returns the names of the migrations it applied.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	m, err := s.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("migrate init: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.Unlock(context.WithoutCancel(ctx)) //nolint:errcheck // best effort; a stale lock is reported on the next run
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var applied []string
+	for _, mig := range group.Migrations {
+		applied = append(applied, mig.Name+"_"+mig.Comment)
+	}
+	return applied, s.ensureBuiltIns(ctx)
+}
+
+// Pending lists migrations not applied yet.
+func (s *Store) Pending(ctx context.Context) ([]string, error) {
+	m, err := s.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, err
+	}
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, mig := range ms.Unapplied() {
+		out = append(out, mig.Name+"_"+mig.Comment)
+	}
+	return out, nil
+}
+
+func (s *Store) ensureBuiltIns(ctx context.Context) error {
+	now := toMicros(time.Now())
+	for _, p := range retention.BuiltInPolicies() {
+		row := policyFromDomain(p, now)
+		if _, err := s.db.NewInsert().Model(row).On("CONFLICT (name) DO NOTHING").Exec(ctx); err != nil {
+			return internal("built-in policies", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+// Package store implements retention.Store with bun on SQLite (the embedded
+// default) and PostgreSQL (for several replicas).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Config selects the database: a PostgreSQL URL in Database, or else an
+// SQLite file lethe.db in DataDir.
+type Config struct {
+	DataDir  string
+	Database string
+}
+
+// Store is retention.Store on a bun database.
+type Store struct {
+	queries
+	db *bun.DB
+}
+
+var _ retention.Store = (*Store)(nil)
+
+// IsPostgresURL reports whether dsn selects PostgreSQL.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open connects to the configured database. It does not migrate: call
+// Migrate (serve does, `lethe migrate` does).
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	var db *bun.DB
+	var dialect Dialect
+	switch {
+	case IsPostgresURL(cfg.Database):
+		pgcfg, err := pgx.ParseConfig(cfg.Database)
+		if err != nil {
+			return nil, fmt.Errorf("database URL: %w", err)
+		}
+		// pgx sets no statement timeout of its own, so long bulk
+		// recomputations are not cut off; the server's settings apply.
+		sqldb := stdlib.OpenDB(*pgcfg)
+		db, dialect = bun.NewDB(sqldb, pgdialect.New()), Postgres
+	case cfg.Database == "" || strings.HasPrefix(cfg.Database, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(cfg.Database, "sqlite:"), "//")
+		if path == "" {
+			if cfg.DataDir == "" {
+				return nil, fmt.Errorf("no data directory and no database given")
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return nil, err
+			}
+			path = filepath.Join(cfg.DataDir, "lethe.db")
+		}
+		sqldb, err := sql.Open("sqlite", sqliteDSN(path))
+		if err != nil {
+			return nil, err
+		}
+		db, dialect = bun.NewDB(sqldb, sqlitedialect.New()), SQLite
+	default:
+		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave it empty for SQLite in the data directory", redact(cfg.Database))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
+	}
+	return &Store{queries: queries{idb: db, dialect: dialect}, db: db}, nil
+}
+
+// sqliteDSN: WAL so that readers never wait for the writer; foreign keys on;
+// a busy timeout so that concurrent writers queue instead of failing;
+// immediate write transactions so that a transaction that reads then writes
+// cannot fail half way on a lock upgrade; synchronous FULL because an
+// erasure that was reported done must survive a power cut.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
+		"&_pragma=synchronous(FULL)&_txlock=immediate"
+}
+
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "@"); i >= 0 {
+		return "…" + dsn[i:]
+	}
+	if len(dsn) > 20 {
+		return dsn[:20] + "…"
+	}
+	return dsn
+}
+
+// Dialect tells which database this is.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB exposes the bun database (benchmarks, the scheduler's leader election).
+func (s *Store) DB() *bun.DB { return s.db }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Update runs fn in one write transaction.
+func (s *Store) Update(ctx context.Context, fn func(tx retention.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&queries{idb: tx, dialect: s.dialect, inTx: true})
+	})
+}
+
+// queries implements retention.Reader and retention.Tx on a database or a
+// transaction.
+type queries struct {
+	idb     bun.IDB
+	dialect Dialect
+	inTx    bool
+}
+
+var _ retention.Tx = (*queries)(nil)
+
+// forUpdate locks the rows a write transaction reads on PostgreSQL, where
+// concurrent transactions would otherwise both read then overwrite; SQLite's
+// immediate transactions already serialise writers.
+func (q *queries) forUpdate(sel *bun.SelectQuery) *bun.SelectQuery {
+	if q.inTx && q.dialect == Postgres {
+		return sel.For("UPDATE")
+	}
+	return sel
+}
+
+func internal(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*retention.Error); ok {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}

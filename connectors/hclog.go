@@ -45,7 +45,19 @@ func (h *slogHCLog) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Off || level < h.level {
 		return
 	}
-	h.l.Log(context.Background(), toSlogLevel(level), msg, args...)
+	h.l.Log(context.Background(), toSlogLevel(level), msg, dropTimestamp(args)...)
+}
+
+// dropTimestamp removes the "timestamp" pair go-plugin adds to replayed
+// plugin lines: slog stamps every record itself, and two times per line
+// (one of them zero when the plugin sent none) only confuse a reader.
+func dropTimestamp(args []any) []any {
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok && k == "timestamp" {
+			return append(append([]any{}, args[:i]...), args[i+2:]...)
+		}
+	}
+	return args
 }
 
 func (h *slogHCLog) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }

@@ -1,0 +1,85 @@
+package connectors_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/connectors"
+)
+
+// binDir holds the plugin binaries TestMain builds: the three built-ins
+// under their release names plus the example newsletter connector.
+var binDir string
+
+var builds = map[string]string{
+	"lethe-cdrstore":     "github.com/lethe-privacy/lethe/plugins/cdrstore",
+
+
+
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "lethe-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binDir = dir
+	for name, pkg := range builds {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	level := slog.LevelWarn
+	if testing.Verbose() {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func pluginConfig(t testing.TB, name, bin string, settings map[string]string) connectors.PluginConfig {
+	t.Helper()
+	sum, err := connectors.FileSHA256(filepath.Join(binDir, bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return connectors.PluginConfig{Name: name, Path: filepath.Join(binDir, bin), SHA256: sum, Settings: settings}
+}
+
+// mustLoad starts a Manager over a fresh data directory and closes it when
+// the test ends.
+func mustLoad(t testing.TB, cfg connectors.Config) *connectors.Manager {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.RestartBackoff == 0 {
+		cfg.RestartBackoff = 50 * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := connectors.Load(ctx, cfg, testLogger(t))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}

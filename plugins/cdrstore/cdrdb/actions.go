@@ -1,0 +1,86 @@
+package cdrdb
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/lethe-privacy/lethe/plugins/internal/sqlstore"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Delete removes every record of each action's customer. Actions limited
+// to categories other than cdr find nothing here.
+func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
+	return s.db.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+		ids := customerIDs(todo)
+		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+		if err != nil {
+			return nil, err
+		}
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			if _, err := tx.ExecContext(ctx, s.db.Q(`DELETE FROM cdr_records WHERE customer_id IN `+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+				return nil, err
+			}
+		}
+		return results(todo, counts, retention.OutcomeDeleted), nil
+	})
+}
+
+// Anonymise masks the phone numbers of each action's customer's records;
+// dates, durations and costs stay for billing statistics.
+func (s *Store) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
+	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+		ids := customerIDs(todo)
+		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+		if err != nil {
+			return nil, err
+		}
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			// Masking is done in SQL so it is one statement per batch:
+			// keep the 3-character country prefix, replace the rest.
+			if _, err := tx.ExecContext(ctx, s.db.Q(`UPDATE cdr_records SET
+				caller = substr(caller, 1, 3) || '********',
+				callee = substr(callee, 1, 3) || '********',
+				anonymised = 1
+				WHERE anonymised = 0 AND customer_id IN `+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+				return nil, err
+			}
+		}
+		return results(todo, counts, retention.OutcomeAnonymised), nil
+	})
+}
+
+// customerIDs lists the customers of the actions that concern CDRs.
+func customerIDs(actions []retention.Action) []string {
+	var ids []string
+	for _, a := range actions {
+		if sqlstore.Wants(a.Categories, retention.CategoryCDR) && a.Subject.CustomerID != "" {
+			ids = append(ids, a.Subject.CustomerID)
+		}
+	}
+	return ids
+}
+
+func results(actions []retention.Action, counts map[string]int, done retention.Outcome) []retention.ActionResult {
+	out := make([]retention.ActionResult, len(actions))
+	for i, a := range actions {
+		r := retention.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: retention.OutcomeNotFound}
+		if n := counts[a.Subject.CustomerID]; n > 0 && sqlstore.Wants(a.Categories, retention.CategoryCDR) {
+			r.Outcome, r.Records = done, n
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// Mask hides a phone number as Anonymise does, for callers that mask
+// before storing.
+func Mask(number string) string {
+	if len(number) <= 3 {
+		return strings.Repeat("*", len(number))
+	}
+	return number[:3] + "********"
+}

@@ -1,0 +1,139 @@
+// Package sqlstore is what the built-in plugins share about their SQL store:
+// opening SQLite (embedded, WAL) or PostgreSQL (dsn setting) behind one
+// *sql.DB, placeholder rewriting, multi-row inserts and the action journal
+// that makes repeated action ids harmless.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for the dsn setting
+	_ "modernc.org/sqlite"             // "sqlite" driver, pure Go: plugins stay static binaries
+)
+
+// DB is a store's database; queries are written with '?' placeholders and
+// passed through Q, which rewrites them for PostgreSQL.
+type DB struct {
+	*sql.DB
+	Postgres bool
+}
+
+// Open opens dsn when it is set (a PostgreSQL URL or key=value string),
+// otherwise the SQLite file dataDir/file, and applies schema. Schema
+// statements must be portable between both (TEXT, BIGINT, INTEGER,
+// IF NOT EXISTS).
+func Open(ctx context.Context, dataDir, dsn, file string, schema []string) (*DB, error) {
+	var db *DB
+	if dsn != "" {
+		sqldb, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db = &DB{DB: sqldb, Postgres: true}
+	} else {
+		if dataDir == "" {
+			return nil, fmt.Errorf("data_dir setting is required")
+		}
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, err
+		}
+		// WAL lets Lethe's demo seeding and exports read while a plugin
+		// writes; busy_timeout makes concurrent writers wait, not fail.
+		path := filepath.Join(dataDir, file)
+		sqldb, err := sql.Open("sqlite", "file:"+path+
+			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		sqldb.SetMaxOpenConns(4)
+		db = &DB{DB: sqldb}
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	for _, stmt := range schema {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("apply schema: %w", err)
+		}
+	}
+	return db, nil
+}
+
+// Q rewrites '?' placeholders to PostgreSQL's $n. Queries here never hold
+// a literal '?', so a plain scan is enough.
+func (db *DB) Q(query string) string {
+	if !db.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// In returns "(?,?,...)" with n placeholders, for IN lists.
+func In(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
+}
+
+// Execer is a *sql.DB or *sql.Tx.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// InsertMany inserts rows with multi-row VALUES statements, which is an
+// order of magnitude faster than one statement per row; head is
+// "INSERT INTO t (a,b,c)", tail e.g. "ON CONFLICT (id) DO NOTHING".
+func (db *DB) InsertMany(ctx context.Context, ex Execer, head, tail string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := len(rows[0])
+	per := max(1, 8000/cols) // well under both engines' parameter limits
+	row := In(cols)
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		var b strings.Builder
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, len(chunk)*cols)
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(row)
+			args = append(args, r...)
+		}
+		b.WriteByte(' ')
+		b.WriteString(tail)
+		if _, err := ex.ExecContext(ctx, db.Q(b.String()), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Strings converts ids to query arguments.
+func Strings(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}

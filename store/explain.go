@@ -1,0 +1,39 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// ExplainSearch returns the database's query plan for the id lookup of a
+// customer search, to show that it is served by indexes.
+func (s *Store) ExplainSearch(ctx context.Context, q retention.SearchQuery) (string, error) {
+	union, args := searchUnion(q)
+	query := "SELECT id FROM customers WHERE erased_at IS NULL AND id IN (" + union + ") ORDER BY id LIMIT 21"
+	prefix := "EXPLAIN QUERY PLAN "
+	if s.dialect == Postgres {
+		prefix = "EXPLAIN "
+	}
+	rows, err := s.db.QueryContext(ctx, prefix+query, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return strings.Join(lines, "\n"), rows.Err()
+}

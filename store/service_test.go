@@ -1,0 +1,438 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
+	"github.com/lethe-privacy/lethe/store/storetest"
+)
+
+var now = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+
+func newService(s *store.Store) *retention.Service {
+	return retention.NewService(s, retention.WithClock(func() time.Time { return now }))
+}
+
+func sp(s string) *string { return &s }
+
+func mustCode(t *testing.T, err error, want retention.Code) {
+	t.Helper()
+	if got := retention.ErrorCode(err); err == nil || got != want {
+		t.Fatalf("error %v (code %s), want code %s", err, got, want)
+	}
+}
+
+func TestPolicies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		ps, err := svc.Policies(ctx)
+		if err != nil || len(ps) != 4 || ps[0].Name != "default" || ps[3].Name != "direct" {
+			t.Fatalf("built-ins: %+v %v", ps, err)
+		}
+		c, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ada")}})
+		if !c.DeletionTime.Equal(now.Add(30 * retention.Day)) {
+			t.Fatalf("deletion time %v", c.DeletionTime)
+		}
+		days := 45
+		p, err := svc.UpdatePolicy(ctx, "default", &days, sp("new text"))
+		if err != nil || p.RetentionDays != 45 || p.Description != "new text" || p.Version != 2 {
+			t.Fatalf("update: %+v %v", p, err)
+		}
+		got, _ := svc.Customer(ctx, c.ID)
+		if !got.DeletionTime.Equal(now.Add(45 * retention.Day)) {
+			t.Fatalf("policy change not applied retrospectively: %v", got.DeletionTime)
+		}
+		bad := -1
+		_, err = svc.UpdatePolicy(ctx, "default", &bad, nil)
+		mustCode(t, err, retention.CodeBadUserInput)
+		bad = 3651
+		_, err = svc.UpdatePolicy(ctx, "default", &bad, nil)
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.UpdatePolicy(ctx, "nope", &days, nil)
+		mustCode(t, err, retention.CodeNotFound)
+		if p, _ := svc.Policy(ctx, "default"); p.RetentionDays != 45 {
+			t.Fatalf("a refused update wrote: %+v", p)
+		}
+		p, err = svc.RevertPolicy(ctx, "default")
+		if err != nil || p.RetentionDays != 30 {
+			t.Fatalf("revert: %+v %v", p, err)
+		}
+		if _, err := svc.CreatePolicy(ctx, "tax_records", 3650, "Ten years for tax law"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.CreatePolicy(ctx, "tax_records", 10, "again")
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.CreatePolicy(ctx, "Bad Name", 10, "x")
+		mustCode(t, err, retention.CodeBadUserInput)
+		c, err = svc.SetCustomerPolicy(ctx, c.ID, "tax_records")
+		if err != nil || !c.DeletionTime.Equal(now.Add(3650*retention.Day)) {
+			t.Fatalf("assign policy: %v %v", c, err)
+		}
+		_, err = svc.SetCustomerPolicy(ctx, c.ID, "missing")
+		mustCode(t, err, retention.CodeBadUserInput)
+	})
+}
+
+// TestBulkRecomputeMatchesRules checks that the SQL recomputation after a
+// policy or data policy change gives exactly what retention.ComputeSchedule
+// gives, for customers in every situation.
+func TestBulkRecomputeMatchesRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(1, 2))
+		if _, err := newService(s).CreatePolicy(ctx, "custom", 7, "custom"); err != nil {
+			t.Fatal(err)
+		}
+		var customers []*retention.Customer
+		for i := 0; i < 300; i++ {
+			c := &retention.Customer{ID: fmt.Sprintf("c%04d", i), Status: retention.StatusActive, CreatedAt: now, TouchedAt: now}
+			c.Timeline.Observe(retention.EventCreated, now.Add(-time.Duration(rng.IntN(900))*retention.Day))
+			if rng.IntN(2) == 0 {
+				c.Timeline.Visits = 1 + rng.IntN(3)
+				c.Timeline.OpenVisits = rng.IntN(2) * rng.IntN(2)
+			}
+			if rng.IntN(2) == 0 {
+				c.Timeline.Appointments = 1
+				c.Timeline.Observe(retention.EventAppointment, now.Add(time.Duration(rng.IntN(200)-100)*retention.Day))
+			}
+			if rng.IntN(2) == 0 {
+				at := now.Add(-time.Duration(rng.IntN(700)) * retention.Day)
+				c.Status, c.StatusChangedAt = []retention.Status{retention.StatusCancelled, retention.StatusDeleted}[rng.IntN(2)], &at
+				c.Timeline.Observe(retention.EventStatusChange, at)
+			}
+			if rng.IntN(5) == 0 {
+				c.PolicyName = []string{"direct", "custom", "default", "appointment_days"}[rng.IntN(4)]
+			}
+			customers = append(customers, c)
+		}
+		ps, _ := s.Policies(ctx)
+		for _, c := range customers {
+			retention.ComputeSchedule(c, retention.NewPolicySet(ps), retention.DefaultDataPolicy()).Apply(c)
+		}
+		if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		svc := newService(s)
+		changes := []func() error{
+			func() error { d := 400; _, err := svc.UpdatePolicy(ctx, "appointment_days", &d, nil); return err },
+			func() error { d := 10; _, err := svc.UpdatePolicy(ctx, "visit_days", &d, nil); return err },
+			func() error { d := 3; _, err := svc.UpdatePolicy(ctx, "default", &d, nil); return err },
+			func() error { d := 99; _, err := svc.UpdatePolicy(ctx, "custom", &d, nil); return err },
+			func() error {
+				_, err := svc.UpdateDataPolicy(ctx, retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 60, RemoveCDRs: true})
+				return err
+			},
+			func() error { d := 1; _, err := svc.UpdatePolicy(ctx, "visit_days", &d, nil); return err },
+			func() error { _, err := svc.UseDefaultDataPolicy(ctx); return err },
+		}
+		for i, change := range changes {
+			if err := change(); err != nil {
+				t.Fatal(err)
+			}
+			ps, _ := s.Policies(ctx)
+			dp, _ := s.DataPolicy(ctx)
+			set := retention.NewPolicySet(ps)
+			for _, c := range customers {
+				got, err := s.Customer(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := retention.ComputeSchedule(got, set, dp)
+				if !sameTime(got.DeletionTime, want.DeletionTime) || !sameTime(got.EraseAt, want.EraseAt) || !sameTime(got.AnonymiseAt, want.AnonymiseAt) {
+					t.Fatalf("change %d, customer %s %+v: stored deletion %v erase %v anon %v; rules say %v %v %v",
+						i, c.ID, got.Timeline, got.DeletionTime, got.EraseAt, got.AnonymiseAt, want.DeletionTime, want.EraseAt, want.AnonymiseAt)
+				}
+			}
+		}
+	})
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b))
+}
+
+func TestCustomersAndPreferences(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		_, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{Email: sp("nope")}})
+		mustCode(t, err, retention.CodeBadUserInput)
+		future := now.Add(time.Hour)
+		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{LastInteractionAt: &future})
+		mustCode(t, err, retention.CodeBadUserInput)
+		past := now.Add(-10 * retention.Day)
+		c, err := svc.CreateCustomer(ctx, retention.CustomerInput{LastInteractionAt: &past, PersonalData: retention.PersonalData{
+			FirstName: sp("Grace"), LastName: sp("Hopper"), Email: sp("grace@navy.example"), Phone: sp("+1 555 0100")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.DeletionTime.Equal(past.Add(30 * retention.Day)) {
+			t.Fatalf("imported last interaction not used: %v", c.DeletionTime)
+		}
+		last, _ := svc.LastInteraction(ctx, c)
+		if !last.Equal(past) {
+			t.Fatalf("last interaction %v", last)
+		}
+
+		email := retention.FieldEmail
+		_, err = svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{email: retention.ModeRequired, retention.FieldPhone: retention.ModeHidden})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("No Email")}})
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{Email: sp("x@y.example"), Phone: sp("123456")}})
+		if e, ok := err.(*retention.Error); !ok || e.Field != "phone" {
+			t.Fatalf("hidden phone: %v", err)
+		}
+		got, _ := svc.Customer(ctx, c.ID)
+		if got.Phone != nil || got.Email == nil {
+			t.Fatalf("hidden field shown: %+v", got.PersonalData)
+		}
+		page, _ := svc.SearchCustomers(ctx, "555", nil, nil)
+		if page.TotalCount != 0 {
+			t.Fatalf("search matched a hidden phone")
+		}
+		off := false
+		if _, err := svc.UpdateFieldPreferences(ctx, &off, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{Email: sp("x@y.example")}})
+		mustCode(t, err, retention.CodeBadUserInput)
+		if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{}); err != nil {
+			t.Fatalf("collection disabled, empty customer: %v", err)
+		}
+	})
+}
+
+func TestSearch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		people := [][4]string{
+			{"Anna", "Smith", "anna@example.org", "+44 20 7946 0001"},
+			{"Annabel", "Jones", "aj@example.org", "020 7946 0002"},
+			{"Bob", "Annan", "bob@example.org", "+1 (555) 0100"},
+			{"Carl", "100%_sure\\", "o'neil%_x@example.org", "555-0101"},
+		}
+		for _, p := range people {
+			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
+				FirstName: sp(p[0]), LastName: sp(p[1]), Email: sp(p[2]), Phone: sp(p[3])}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(q string) int {
+			t.Helper()
+			page, err := svc.SearchCustomers(ctx, q, nil, nil)
+			if err != nil {
+				t.Fatalf("search %q: %v", q, err)
+			}
+			return page.TotalCount
+		}
+		for q, want := range map[string]int{"ann": 3, "ANNA": 3, "anna smith": 1, "smi": 1, "bob@": 1, "020 7946": 1, "+44 20": 1,
+			"%": 0, "_": 0, "100%_": 1, "100%": 1, "100%_sure\\": 1, "o'n": 1, "'": 0, "\\": 0, "zzz": 0, "": 4, "555": 1} {
+			if got := count(q); got != want {
+				t.Errorf("search %q: %d matches, want %d", q, got, want)
+			}
+		}
+		one := 1
+		var seen []string
+		var after *string
+		for {
+			page, err := svc.SearchCustomers(ctx, "", &one, after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Customers) == 0 {
+				break
+			}
+			seen = append(seen, page.Customers[0].ID)
+			if !page.HasNextPage {
+				break
+			}
+			after = &page.Cursors[0]
+		}
+		if len(seen) != 4 {
+			t.Fatalf("paging saw %d customers", len(seen))
+		}
+		for _, f := range []int{-1, 101} {
+			_, err := svc.SearchCustomers(ctx, "", &f, nil)
+			mustCode(t, err, retention.CodeBadUserInput)
+		}
+		bad := "not-a-cursor"
+		_, err := svc.SearchCustomers(ctx, "", nil, &bad)
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.SearchCustomers(ctx, strings.Repeat("a", 1025), nil, nil)
+		mustCode(t, err, retention.CodeBadUserInput)
+
+		plan, err := s.ExplainSearch(ctx, retention.SearchQuery{Text: "anna smith", Fields: retention.AllFields})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s plan:\n%s", s.Dialect(), plan)
+		if s.Dialect() == store.SQLite {
+			for _, idx := range []string{"customers_first_norm", "customers_last_norm", "customers_full_norm", "customers_email_norm"} {
+				if !strings.Contains(plan, idx) {
+					t.Errorf("search plan does not use %s:\n%s", idx, plan)
+				}
+			}
+			if strings.Contains(plan, "SCAN customers\n") || strings.HasSuffix(plan, "SCAN customers") {
+				t.Errorf("search plan scans the table:\n%s", plan)
+			}
+		}
+	})
+}
+
+func TestAppointmentsVisitsAndDelete(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		c, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Linus")}})
+		_, err := svc.BookAppointment(ctx, c.ID, now.Add(time.Hour), now)
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.BookAppointment(ctx, "cus_missing", now, now.Add(time.Hour))
+		mustCode(t, err, retention.CodeNotFound)
+		if _, err := svc.BookAppointment(ctx, c.ID, now.Add(5*retention.Day), now.Add(5*retention.Day+time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := svc.Customer(ctx, c.ID)
+		if want := now.Add(95*retention.Day + time.Hour); !got.DeletionTime.Equal(want) {
+			t.Fatalf("future appointment: deletion %v want %v", got.DeletionTime, want)
+		}
+		_, err = svc.DeleteCustomer(ctx, c.ID)
+		mustCode(t, err, retention.CodeFutureAppointment)
+
+		v, err := svc.StartVisit(ctx, retention.VisitInput{CustomerID: &c.ID, CustomFields: []retention.CustomFieldValue{{Field: "custom1", Value: sp("x")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ = svc.Customer(ctx, c.ID)
+		if got.DeletionTime != nil {
+			t.Fatalf("open visit should defer deletion: %v", got.DeletionTime)
+		}
+		if _, err := svc.EndVisit(ctx, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.EndVisit(ctx, v.ID)
+		mustCode(t, err, retention.CodeBadUserInput)
+
+		// A walk-in visitor's data is erased when the visit ends, and the visit
+		// keeps the storage settings in force when it started.
+		walkIn, err := svc.StartVisit(ctx, retention.VisitInput{Visitor: &retention.PersonalData{FirstName: sp("Walk"), Phone: sp("0123 456")},
+			CustomFields: []retention.CustomFieldValue{{Field: "custom2", Value: sp("y")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.UpdateCustomFieldStorage(ctx, map[string]bool{"custom2": false}); err != nil {
+			t.Fatal(err)
+		}
+		ended, err := svc.EndVisit(ctx, walkIn.ID)
+		if err != nil || ended.Visitor != nil {
+			t.Fatalf("visitor kept: %+v %v", ended, err)
+		}
+		stored, _ := svc.Visit(ctx, walkIn.ID)
+		if stored.Visitor != nil || !stored.Storage["custom2"] {
+			t.Fatalf("stored visit: visitor %+v storage %v", stored.Visitor, stored.Storage)
+		}
+		if rec := retention.VisitRecordOf(stored); rec.CustomFields["custom2"] != "y" {
+			t.Fatalf("visit record lost a field stored at start: %v", rec.CustomFields)
+		}
+		later, _ := svc.StartVisit(ctx, retention.VisitInput{CustomFields: []retention.CustomFieldValue{{Field: "custom2", Value: sp("z")}}})
+		if later.Storage["custom2"] || len(retention.VisitRecordOf(later).CustomFields) != 0 {
+			t.Fatalf("new visit ignores the new storage setting: %v", later.Storage)
+		}
+		_, err = svc.UpdateCustomFieldStorage(ctx, map[string]bool{"custom9": true})
+		mustCode(t, err, retention.CodeBadUserInput)
+
+		d, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Gone")}})
+		if _, err := svc.BookAppointment(ctx, d.ID, now.Add(-2*retention.Day), now.Add(-retention.Day)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.DeleteCustomer(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Customer(ctx, d.ID)
+		mustCode(t, err, retention.CodeNotFound)
+		if id, err := svc.DeleteCustomer(ctx, d.ID); err != nil || id != d.ID {
+			t.Fatalf("repeated delete: %v %v", id, err)
+		}
+		tomb, _ := s.Customer(ctx, d.ID)
+		if tomb.ErasedAt == nil || tomb.FirstName != nil {
+			t.Fatalf("tombstone keeps data: %+v", tomb)
+		}
+		appts, _ := s.Appointments(ctx, []string{d.ID})
+		if len(appts[d.ID]) != 0 {
+			t.Fatalf("appointments kept after erase")
+		}
+	})
+}
+
+func TestStatusAndDataPolicy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		c, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ken")}})
+		when := now.Add(-100 * retention.Day)
+		future := now.Add(time.Minute)
+		_, err := svc.SetCustomerStatus(ctx, c.ID, retention.StatusCancelled, &future)
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.SetCustomerStatus(ctx, c.ID, "PAUSED", nil)
+		mustCode(t, err, retention.CodeBadUserInput)
+		c, err = svc.SetCustomerStatus(ctx, c.ID, retention.StatusCancelled, &when)
+		if err != nil || c.Status != retention.StatusCancelled || !c.StatusChangedAt.Equal(when) {
+			t.Fatalf("status: %+v %v", c, err)
+		}
+		dp := retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 5, AnonymiseCustomerData: true}
+		if _, err := svc.UpdateDataPolicy(ctx, dp); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := svc.Customer(ctx, c.ID)
+		// Created now, so the latest event is now: anonymising waits for it.
+		if !got.DeletionTime.Equal(now) || !got.AnonymiseAt.Equal(now) {
+			t.Fatalf("anonymise time %v / %v", got.DeletionTime, got.AnonymiseAt)
+		}
+		_, err = svc.UpdateDataPolicy(ctx, retention.DataPolicy{RelinquishAfterDays: 3651})
+		mustCode(t, err, retention.CodeBadUserInput)
+		if cur, _ := svc.DataPolicy(ctx); cur != dp {
+			t.Fatalf("refused data policy was written: %+v", cur)
+		}
+		def, _ := svc.UseDefaultDataPolicy(ctx)
+		if !def.UsesDefault() {
+			t.Fatal("use default")
+		}
+		got, _ = svc.Customer(ctx, c.ID)
+		if got.AnonymiseAt != nil {
+			t.Fatalf("anonymise time kept after the data policy was turned off")
+		}
+	})
+}
+
+func TestLegalHold(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		c, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Held")}})
+		h, err := svc.PlaceLegalHold(ctx, c.ID, "litigation 2026-17", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := svc.Customer(ctx, c.ID)
+		if svc.DeletionTime(got) != nil {
+			t.Fatal("deletion time shown under hold")
+		}
+		_, err = svc.DeleteCustomer(ctx, c.ID)
+		mustCode(t, err, retention.CodeLegalHold)
+		_, err = svc.PlaceLegalHold(ctx, c.ID, " ", nil)
+		mustCode(t, err, retention.CodeBadUserInput)
+		if _, err := svc.ReleaseLegalHold(ctx, h.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = svc.Customer(ctx, c.ID)
+		if svc.DeletionTime(got) == nil {
+			t.Fatal("deletion time not back after release")
+		}
+		_, err = svc.ReleaseLegalHold(ctx, "hold_missing")
+		mustCode(t, err, retention.CodeNotFound)
+	})
+}

@@ -1,0 +1,209 @@
+// Package statsdb is the visit statistics database behind the statdb
+// connector: one row per ended visit (branch, service, times, custom fields,
+// visitor name), keyed by visit id.
+//
+// All five custom fields are treated as personal data: Lethe lets an
+// administrator put anything into them (a ticket number, a licence plate,
+// a name), and the store cannot tell which are harmless. Anonymising
+// therefore clears them along with the visitor's name, keeping only what
+// statistics need: branch, service, start and end.
+package statsdb
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/lethe-privacy/lethe/plugins/internal/sqlstore"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+const journal = "stat_actions"
+
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS stat_visits (
+		visit_id TEXT PRIMARY KEY,
+		customer_id TEXT NOT NULL,
+		branch TEXT NOT NULL,
+		service TEXT NOT NULL,
+		started_at BIGINT NOT NULL,
+		ended_at BIGINT NOT NULL,
+		custom1 TEXT NOT NULL DEFAULT '',
+		custom2 TEXT NOT NULL DEFAULT '',
+		custom3 TEXT NOT NULL DEFAULT '',
+		custom4 TEXT NOT NULL DEFAULT '',
+		custom5 TEXT NOT NULL DEFAULT '',
+		visitor_name TEXT NOT NULL DEFAULT '',
+		anonymised INTEGER NOT NULL DEFAULT 0)`,
+	`CREATE INDEX IF NOT EXISTS stat_visits_customer ON stat_visits (customer_id)`,
+	sqlstore.JournalSchema(journal),
+}
+
+// Visit is one row of the statistics.
+type Visit struct {
+	VisitID     string            `json:"visitId"`
+	CustomerID  string            `json:"customerId,omitempty"`
+	Branch      string            `json:"branch"`
+	Service     string            `json:"service"`
+	StartedAt   time.Time         `json:"startedAt"`
+	EndedAt     time.Time         `json:"endedAt"`
+	Custom      map[string]string `json:"customFields,omitempty"`
+	VisitorName string            `json:"visitorName,omitempty"`
+	Anonymised  bool              `json:"anonymised"`
+}
+
+// CustomKeys are the custom field names the store keeps, in column order.
+var CustomKeys = []string{"custom1", "custom2", "custom3", "custom4", "custom5"}
+
+// VisitorNameKey is the custom-field key under which Lethe may pass the
+// visitor's name with a visit (retention.VisitRecord has no name field).
+const VisitorNameKey = "visitor_name"
+
+// Store is an open statistics database.
+type Store struct {
+	db *sqlstore.DB
+}
+
+// Open opens the store in dataDir (stats.db) or at dsn (PostgreSQL).
+func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
+	db, err := sqlstore.Open(ctx, dataDir, dsn, "stats.db", schema)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Record stores visits. A visit id already stored is left as it is, so a
+// retried RecordVisits (or one after the visit was anonymised) cannot bring
+// back data.
+func (s *Store) Record(ctx context.Context, visits []Visit) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.record(ctx, tx, visits); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) record(ctx context.Context, ex sqlstore.Execer, visits []Visit) error {
+	rows := make([][]any, len(visits))
+	for i, v := range visits {
+		row := []any{v.VisitID, v.CustomerID, v.Branch, v.Service, v.StartedAt.UnixMilli(), v.EndedAt.UnixMilli()}
+		for _, k := range CustomKeys {
+			row = append(row, v.Custom[k])
+		}
+		rows[i] = append(row, v.VisitorName, 0)
+	}
+	return s.db.InsertMany(ctx, ex, `INSERT INTO stat_visits (visit_id, customer_id, branch, service, started_at, ended_at,
+		custom1, custom2, custom3, custom4, custom5, visitor_name, anonymised)`, `ON CONFLICT (visit_id) DO NOTHING`, rows)
+}
+
+// FromRecord converts what Lethe sends into a row.
+func FromRecord(r retention.VisitRecord) Visit {
+	v := Visit{VisitID: r.VisitID, CustomerID: r.CustomerID, Branch: r.Branch, Service: r.Service,
+		StartedAt: r.StartedAt, EndedAt: r.EndedAt, Custom: map[string]string{}}
+	for _, k := range CustomKeys {
+		if val, ok := r.CustomFields[k]; ok {
+			v.Custom[k] = val
+		}
+	}
+	v.VisitorName = r.CustomFields[VisitorNameKey]
+	return v
+}
+
+// ByCustomers returns each customer's visits, oldest first.
+func (s *Store) ByCustomers(ctx context.Context, customerIDs []string) (map[string][]Visit, error) {
+	out := map[string][]Visit{}
+	for start := 0; start < len(customerIDs); start += 500 {
+		chunk := customerIDs[start:min(start+500, len(customerIDs))]
+		rows, err := s.db.QueryContext(ctx, s.db.Q(`SELECT visit_id, customer_id, branch, service, started_at, ended_at,
+			custom1, custom2, custom3, custom4, custom5, visitor_name, anonymised
+			FROM stat_visits WHERE customer_id IN `+sqlstore.In(len(chunk))+` ORDER BY customer_id, started_at, visit_id`), sqlstore.Strings(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		if err := scan(rows, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func scan(rows *sql.Rows, out map[string][]Visit) error {
+	defer rows.Close()
+	for rows.Next() {
+		var v Visit
+		var started, ended int64
+		var anon int
+		c := make([]string, len(CustomKeys))
+		if err := rows.Scan(&v.VisitID, &v.CustomerID, &v.Branch, &v.Service, &started, &ended,
+			&c[0], &c[1], &c[2], &c[3], &c[4], &v.VisitorName, &anon); err != nil {
+			return err
+		}
+		v.StartedAt, v.EndedAt = time.UnixMilli(started).UTC(), time.UnixMilli(ended).UTC()
+		v.Anonymised = anon != 0
+		for i, k := range CustomKeys {
+			if c[i] != "" {
+				if v.Custom == nil {
+					v.Custom = map[string]string{}
+				}
+				v.Custom[k] = c[i]
+			}
+		}
+		out[v.CustomerID] = append(out[v.CustomerID], v)
+	}
+	return rows.Err()
+}
+
+// Delete removes each action's customer's visits.
+func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
+	return s.act(ctx, "delete", actions, `DELETE FROM stat_visits WHERE customer_id IN `, retention.OutcomeDeleted)
+}
+
+// Anonymise drops the visitor name and every custom field of each action's
+// customer's visits; see the package comment for why all custom fields go.
+func (s *Store) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
+	return s.act(ctx, "anonymise", actions, `UPDATE stat_visits SET visitor_name = '', custom1 = '', custom2 = '',
+		custom3 = '', custom4 = '', custom5 = '', anonymised = 1 WHERE customer_id IN `, retention.OutcomeAnonymised)
+}
+
+func (s *Store) act(ctx context.Context, kind string, actions []retention.Action, stmt string, done retention.Outcome) ([]retention.ActionResult, error) {
+	return s.db.Apply(ctx, journal, kind, actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+		var ids []string
+		for _, a := range todo {
+			if sqlstore.Wants(a.Categories, retention.CategoryVisitStats) && a.Subject.CustomerID != "" {
+				ids = append(ids, a.Subject.CustomerID)
+			}
+		}
+		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM stat_visits WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+		if err != nil {
+			return nil, err
+		}
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			if _, err := tx.ExecContext(ctx, s.db.Q(stmt+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+				return nil, err
+			}
+		}
+		out := make([]retention.ActionResult, len(todo))
+		for i, a := range todo {
+			out[i] = retention.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: retention.OutcomeNotFound}
+			if n := counts[a.Subject.CustomerID]; n > 0 && sqlstore.Wants(a.Categories, retention.CategoryVisitStats) {
+				out[i].Outcome, out[i].Records = done, n
+			}
+		}
+		return out, nil
+	})
+}
+
+// Seed records visits in one transaction (demo data and tests).
+func Seed(ctx context.Context, s *Store, visits []Visit) error { return s.Record(ctx, visits) }

@@ -1,0 +1,115 @@
+// Package demoseed fills the built-in connectors' stores with demo data for
+// `lethe demo`, writing straight into each store where the connectors
+// Manager will point its plugin (dataDir/connectors/<name>), so seeding
+// needs no running plugin and no gRPC round trips.
+package demoseed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
+	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
+	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// BillingPercent of customers have call records and invoices; the others
+// only appear in visit statistics, as in a real customer base where not
+// everyone is on a billed plan.
+const BillingPercent = 70
+
+// CDRsPerCustomer is how many call records a billing customer gets.
+const CDRsPerCustomer = 10
+
+// Seed writes demo data for customers and visits into the cdrstore,
+// invoicestore and statdb stores under dataDir/connectors. The same
+// arguments (on the same day) always give the same data, and seeding again
+// adds nothing. The three stores are seeded concurrently; invoice PDFs are
+// filled from pre-rendered templates (invoicedb.Template) because rendering
+// a hundred thousand PDFs one by one would dominate the demo's start-up.
+func Seed(ctx context.Context, dataDir string, customers []retention.Subject, visits []retention.VisitRecord, seed int64) error {
+	now := time.Now().UTC().Truncate(24 * time.Hour)
+	var cdrs []cdrdb.SeedCustomer
+	var invoices []invoicedb.SeedCustomer
+	names := make(map[string]string, len(customers))
+	for _, c := range customers {
+		name := fullName(c)
+		names[c.CustomerID] = name
+		h := hash(seed, c.CustomerID)
+		if h%100 >= BillingPercent {
+			continue
+		}
+		cdrs = append(cdrs, cdrdb.SeedCustomer{ID: c.CustomerID, Phone: c.Phone, Count: CDRsPerCustomer})
+		invoices = append(invoices, invoicedb.SeedCustomer{
+			ID: c.CustomerID, Name: name, Email: c.Email,
+			Address:  fmt.Sprintf("%d Demo Street", 1+h/100%200),
+			Invoices: 1 + int(h/100000%3),
+		})
+	}
+	rows := make([]statsdb.Visit, len(visits))
+	for i, v := range visits {
+		rows[i] = statsdb.FromRecord(v)
+		if rows[i].VisitorName == "" {
+			rows[i].VisitorName = names[v.CustomerID]
+		}
+	}
+
+	dir := func(name string) string { return filepath.Join(dataDir, "connectors", name) }
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() {
+		st, err := cdrdb.Open(ctx, dir("cdrstore"), "")
+		if err == nil {
+			err = cdrdb.Seed(ctx, st, cdrs, seed, now)
+			st.Close()
+		}
+		errs[0] = wrap("cdrstore", err)
+	})
+	wg.Go(func() {
+		st, err := invoicedb.Open(ctx, dir("invoicestore"), "")
+		if err == nil {
+			err = invoicedb.Seed(ctx, st, invoices, invoicedb.SeedOptions{Seed: seed, Now: now, Fast: true})
+			st.Close()
+		}
+		errs[1] = wrap("invoicestore", err)
+	})
+	wg.Go(func() {
+		st, err := statsdb.Open(ctx, dir("statdb"), "")
+		if err == nil {
+			err = statsdb.Seed(ctx, st, rows)
+			st.Close()
+		}
+		errs[2] = wrap("statdb", err)
+	})
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func wrap(store string, err error) error {
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", store, err)
+	}
+	return nil
+}
+
+func fullName(c retention.Subject) string {
+	switch {
+	case c.FirstName == "":
+		return c.LastName
+	case c.LastName == "":
+		return c.FirstName
+	}
+	return c.FirstName + " " + c.LastName
+}
+
+func hash(seed int64, id string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", seed, id)
+	return h.Sum64()
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
+)
+
+func demoCmd(ctx context.Context, args []string) error {
+	var customers int
+	var seed uint64
+	var nowFlag string
+	cfg, err := loadConfig("demo", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&customers, "customers", 2000, "number of customers")
+		fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed and day give the same data")
+		fs.StringVar(&nowFlag, "now", "", "reference time (RFC 3339); default: today at 00:00 UTC")
+	})
+	if err != nil {
+		return err
+	}
+	if customers < 0 || customers > 5_000_000 {
+		return fmt.Errorf("--customers must be between 0 and 5000000")
+	}
+	now := time.Now().UTC().Truncate(24 * time.Hour)
+	if nowFlag != "" {
+		if now, err = time.Parse(time.RFC3339, nowFlag); err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+		now = now.UTC()
+	}
+	start := time.Now()
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	data, err := generateDemo(ctx, s, customers, seed, now)
+	if err != nil {
+		return err
+	}
+	if err := s.ImportCustomers(ctx, data.customers, data.appointments, data.visits); err != nil {
+		return err
+	}
+	if err := seedConnectors(ctx, cfg.DataDir, data, seed); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(cfg.DataDir)
+	if cfg.Database != "" {
+		abs = "the configured database"
+	}
+	fmt.Fprintf(os.Stderr, "demo: %d customers, %d appointments, %d visits written to %s in %s\n",
+		len(data.customers), len(data.appointments), len(data.visits), abs, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+type demoData struct {
+	customers    []*retention.Customer
+	appointments []retention.Appointment
+	visits       []retention.Visit
+}
+
+var demoFirstNames = strings.Fields(`Ada Alan Amara Anna Aoife Arjun Astrid Ben Bjorn Carla Chen Chloe Dara Diego Elena Emil Erik Fatima
+Felix Grace Hana Hugo Ines Isla Ivan Jonas Julia Kai Kenji Lara Leo Lina Luca Maja Marek Maria Mateo Mei Mila Nadia Noah Nora Omar
+Oscar Priya Rafael Rosa Sami Sara Sofia Tariq Theo Una Vera Wei Yara Yusuf Zoe`)
+
+var demoLastNames = strings.Fields(`Abbott Ahmed Andersen Bauer Becker Brennan Castro Chen Costa Dubois Eriksen Fischer Garcia Gomez
+Hansen Hoffmann Ivanova Jansen Kaur Kim Kowalski Larsen Lopez Martin Meyer Moreau Murphy Nakamura Novak Nowak OBrien Okafor Olsen
+Patel Petrov Popescu Quinn Rossi Santos Schmidt Schneider Silva Singh Smith Sousa Tanaka Taylor Torres Varga Wagner Walsh Weber
+Wong Yilmaz Young Zhang`)
+
+var demoCustomValues = map[string][]string{
+	"custom1": {"walk-in", "referral", "online", "phone"},
+	"custom2": {"branch-north", "branch-south", "branch-east", "head-office"},
+	"custom3": {"consultation", "repair", "billing question", "contract change", "complaint"},
+	"custom4": {"", "VIP", "follow-up needed"},
+	"custom5": {"", "prefers email", "prefers phone"},
+}
+
+// generateDemo makes realistic, deterministic data: active, cancelled and
+// deleted customers with status changes over the past two years, visits with
+// custom fields (a few still open, some of walk-ins), past and future
+// appointments and a few customers on the direct policy. Schedules are
+// computed with the rules in force, exactly as if entered one by one.
+func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now time.Time) (demoData, error) {
+	policies, err := s.Policies(ctx)
+	if err != nil {
+		return demoData{}, err
+	}
+	dp, err := s.DataPolicy(ctx)
+	if err != nil {
+		return demoData{}, err
+	}
+	set := retention.NewPolicySet(policies)
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	day := retention.Day
+	between := func(from, to time.Duration) time.Time { // now+from … now+to
+		return now.Add(from + time.Duration(rng.Int64N(int64(to-from)))).Truncate(time.Minute)
+	}
+	pick := func(list []string) string { return list[rng.IntN(len(list))] }
+	customFields := func() []retention.CustomFieldValue {
+		var out []retention.CustomFieldValue
+		for _, f := range retention.CustomFields {
+			if v := pick(demoCustomValues[f]); v != "" {
+				out = append(out, retention.CustomFieldValue{Field: f, Value: &v})
+			}
+		}
+		return out
+	}
+	storage := retention.DefaultCustomFieldStorage()
+	tag := fmt.Sprintf("%x", seed)
+	var d demoData
+	for i := 0; i < n; i++ {
+		first, last := pick(demoFirstNames), pick(demoLastNames)
+		email := fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i)
+		phone := fmt.Sprintf("+44 7700 9%05d", rng.IntN(100000))
+		created := between(-3*365*day, -1*day)
+		c := &retention.Customer{
+			ID:           fmt.Sprintf("cus_demo%s_%07d", tag, i),
+			PersonalData: retention.PersonalData{FirstName: &first, LastName: &last, Email: &email, Phone: &phone},
+			Status:       retention.StatusActive, CreatedAt: created, TouchedAt: created,
+		}
+		if rng.IntN(10) == 0 { // some customers were imported without an email
+			c.Email = nil
+		}
+		c.Timeline.Observe(retention.EventImported, created)
+		switch r := rng.IntN(100); {
+		case r < 20:
+			at := between(-2*365*day, -day)
+			c.Status, c.StatusChangedAt = retention.StatusCancelled, &at
+		case r < 30:
+			at := between(-2*365*day, -day)
+			c.Status, c.StatusChangedAt = retention.StatusDeleted, &at
+		}
+		if c.StatusChangedAt != nil {
+			if c.StatusChangedAt.Before(created) {
+				c.CreatedAt, c.TouchedAt = *c.StatusChangedAt, *c.StatusChangedAt
+				c.Timeline = retention.Timeline{}
+				c.Timeline.Observe(retention.EventImported, c.TouchedAt)
+			}
+			c.Timeline.Observe(retention.EventStatusChange, *c.StatusChangedAt)
+		}
+		if rng.IntN(100) < 55 { // visits
+			for v := 0; v < 1+rng.IntN(3); v++ {
+				started := between(-2*365*day, -2*time.Hour)
+				ended := started.Add(time.Duration(10+rng.IntN(80)) * time.Minute)
+				d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_%07d_%d", tag, i, v), CustomerID: c.ID,
+					StartedAt: started, EndedAt: &ended, CustomFields: customFields(), Storage: storage})
+				c.Timeline.Visits++
+				c.Timeline.Observe(retention.EventVisit, ended)
+			}
+			if c.Status == retention.StatusActive && rng.IntN(200) == 0 { // an open visit right now
+				started := now.Add(-time.Duration(5+rng.IntN(50)) * time.Minute)
+				d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_%07d_open", tag, i), CustomerID: c.ID,
+					StartedAt: started, CustomFields: customFields(), Storage: storage})
+				c.Timeline.Visits++
+				c.Timeline.OpenVisits++
+				c.Timeline.Observe(retention.EventVisit, started)
+			}
+		}
+		if rng.IntN(100) < 40 { // appointments, one in eight ahead
+			for a := 0; a < 1+rng.IntN(2); a++ {
+				startsAt := between(-2*365*day, -day)
+				if c.Status == retention.StatusActive && rng.IntN(8) == 0 {
+					startsAt = between(day, 60*day)
+				}
+				endsAt := startsAt.Add(time.Duration(1+rng.IntN(4)) * 15 * time.Minute)
+				d.appointments = append(d.appointments, retention.Appointment{ID: fmt.Sprintf("apt_demo%s_%07d_%d", tag, i, a),
+					CustomerID: c.ID, StartsAt: startsAt, EndsAt: endsAt})
+				c.Timeline.Appointments++
+				c.Timeline.Observe(retention.EventAppointment, endsAt)
+			}
+		}
+		if rng.IntN(50) == 0 {
+			c.PolicyName = retention.PolicyDirect
+		}
+		retention.ComputeSchedule(c, set, dp).Apply(c)
+		d.customers = append(d.customers, c)
+	}
+	// A few walk-ins are in the building now: their data lives on the visit
+	// until it ends.
+	for i := 0; i < min(5, n/100+1); i++ {
+		first, phone := pick(demoFirstNames), fmt.Sprintf("07700 9%05d", rng.IntN(100000))
+		d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_walkin_%d", tag, i),
+			Visitor:   &retention.PersonalData{FirstName: &first, Phone: &phone},
+			StartedAt: now.Add(-time.Duration(5+rng.IntN(30)) * time.Minute), CustomFields: customFields(), Storage: storage})
+	}
+	return d, nil
+}

@@ -1,0 +1,78 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/lethe-privacy/lethe/graph/model"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Translations between the domain and the GraphQL models.
+
+func policyModel(p retention.Policy) *model.RetentionPolicy {
+	return &model.RetentionPolicy{Name: p.Name, Description: p.Description, RetentionDays: p.RetentionDays,
+		DefaultDays: p.DefaultDays, BuiltIn: p.BuiltIn, Version: p.Version}
+}
+
+func dataPolicyModel(d retention.DataPolicy) *model.DataPolicy {
+	return &model.DataPolicy{RelinquishDeletedData: d.RelinquishDeletedData, RelinquishAfterDays: d.RelinquishAfterDays,
+		AnonymiseCustomerData: d.AnonymiseCustomerData, RemoveCDRs: d.RemoveCDRs, UsesDefault: d.UsesDefault()}
+}
+
+func (r *Resolver) customerModel(c *retention.Customer) *model.Customer {
+	return &model.Customer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
+		Status: model.CustomerStatus(c.Status), StatusChangedAt: c.StatusChangedAt, RetentionPolicyAssigned: c.PolicyName != "",
+		DeletionTime: r.Service.DeletionTime(c), AnonymisedAt: c.AnonymisedAt, CreatedAt: c.CreatedAt, Domain: c}
+}
+
+func appointmentModel(a retention.Appointment) model.Appointment {
+	return model.Appointment{ID: a.ID, StartsAt: a.StartsAt, EndsAt: a.EndsAt, CustomerID: a.CustomerID}
+}
+
+func visitModel(v *retention.Visit) *model.Visit {
+	m := &model.Visit{ID: v.ID, StartedAt: v.StartedAt, EndedAt: v.EndedAt, CustomerID: v.CustomerID, CustomFields: []model.CustomFieldValue{}}
+	if v.Visitor != nil {
+		m.Visitor = &model.Visitor{FirstName: v.Visitor.FirstName, LastName: v.Visitor.LastName, Email: v.Visitor.Email, Phone: v.Visitor.Phone}
+	}
+	for _, f := range v.CustomFields {
+		m.CustomFields = append(m.CustomFields, model.CustomFieldValue{Field: f.Field, Value: f.Value})
+	}
+	return m
+}
+
+func holdModel(h retention.LegalHold, r *Resolver) *model.LegalHold {
+	return &model.LegalHold{ID: h.ID, Reason: h.Reason, PlacedAt: h.PlacedAt, Until: h.Until, ReleasedAt: h.ReleasedAt,
+		Active: h.Active(r.Service.Now())}
+}
+
+func fieldPreferencesModel(p retention.FieldPreferences) *model.FieldPreferences {
+	out := &model.FieldPreferences{CollectionEnabled: p.CollectionEnabled}
+	for _, f := range retention.AllFields {
+		out.Fields = append(out.Fields, model.FieldPreference{Field: model.CustomerField(f), Mode: model.FieldMode(p.Mode(f))})
+	}
+	return out
+}
+
+func customFieldStorageModel(s retention.CustomFieldStorage) []model.CustomFieldStorage {
+	out := make([]model.CustomFieldStorage, 0, len(retention.CustomFields))
+	for _, f := range retention.CustomFields {
+		out = append(out, model.CustomFieldStorage{Field: f, StoreInStatDatabase: s[f]})
+	}
+	return out
+}
+
+func personalData(first, last, email, phone *string) retention.PersonalData {
+	return retention.PersonalData{FirstName: first, LastName: last, Email: email, Phone: phone}
+}
+
+// customerByID answers null for unknown and erased customers.
+func (r *Resolver) customerByID(ctx context.Context, id string) (*model.Customer, error) {
+	c, err := r.Service.Customer(ctx, id)
+	if retention.ErrorCode(err) == retention.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.customerModel(c), nil
+}

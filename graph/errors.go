@@ -1,0 +1,57 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// presentError gives every error an extensions.code. Domain errors keep
+// their message; anything else is logged and answered as INTERNAL without
+// detail, so that no SQL or stack reaches a client.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var domain *retention.Error
+		if errors.As(err, &domain) {
+			gqlErr.Message = domain.Message
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["code"] = string(domain.Code)
+			if domain.Field != "" {
+				gqlErr.Extensions["field"] = domain.Field
+			}
+			return gqlErr
+		}
+		if _, ok := gqlErr.Extensions["code"]; ok {
+			return gqlErr // parse and validation errors of gqlgen keep their code
+		}
+		var inner *gqlerror.Error
+		if errors.As(err, &inner) && inner.Err == nil && inner.Message != "" {
+			// gqlgen's own input errors (unknown enum value, wrong type):
+			// the client's fault, with a message written for it.
+			gqlErr.Extensions = map[string]any{"code": string(retention.CodeBadUserInput)}
+			return gqlErr
+		}
+		log.ErrorContext(ctx, "request failed", "path", gqlErr.Path.String(), "err", err)
+		gqlErr.Message = "internal error; the server log has the details"
+		gqlErr.Extensions = map[string]any{"code": string(retention.CodeInternal)}
+		return gqlErr
+	}
+}
+
+// recoverPanic turns a panic into an INTERNAL error: a panic is a bug, and
+// it is logged as one, but one bad request must not take the server down.
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
+		return &retention.Error{Code: retention.CodeInternal, Message: "internal error; the server log has the details"}
+	}
+}

@@ -1,0 +1,101 @@
+// Package model holds the GraphQL models: generated ones in models_gen.go,
+// and the few written by hand here that carry domain values for field
+// resolvers.
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// MarshalTime answers every time in RFC 3339 UTC.
+func MarshalTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(t.UTC().Format(time.RFC3339Nano))) //nolint:errcheck
+	})
+}
+
+// UnmarshalTime accepts RFC 3339 times with an offset; a malformed time is a
+// BAD_USER_INPUT error that says what was expected.
+func UnmarshalTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, retention.FieldErrorf("time", "a time must be an RFC 3339 string such as 2026-01-31T09:30:00Z, got %T", v)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return time.Time{}, retention.FieldErrorf("time", "%q is not an RFC 3339 time such as 2026-01-31T09:30:00Z", s)
+	}
+	return t.UTC(), nil
+}
+
+// JSON is a JSON document passed through as is.
+type JSON json.RawMessage
+
+// MarshalJSON writes the document.
+func MarshalJSON(j JSON) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		if len(j) == 0 {
+			io.WriteString(w, "null") //nolint:errcheck
+			return
+		}
+		w.Write(j) //nolint:errcheck
+	})
+}
+
+// UnmarshalJSON accepts any JSON value.
+func UnmarshalJSON(v any) (JSON, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, retention.FieldErrorf("json", "not a JSON value: %v", err)
+	}
+	return JSON(b), nil
+}
+
+// Customer carries the domain customer (already masked by the collection
+// preferences) for its field resolvers.
+type Customer struct {
+	ID                      string
+	FirstName               *string
+	LastName                *string
+	Email                   *string
+	Phone                   *string
+	Status                  CustomerStatus
+	StatusChangedAt         *time.Time
+	RetentionPolicyAssigned bool
+	DeletionTime            *time.Time
+	AnonymisedAt            *time.Time
+	CreatedAt               time.Time
+
+	Domain *retention.Customer `json:"-"`
+}
+
+// Appointment carries the customer id for the customer resolver.
+type Appointment struct {
+	ID         string
+	StartsAt   time.Time
+	EndsAt     time.Time
+	CustomerID string `json:"-"`
+}
+
+// Visit carries the customer id for the customer resolver.
+type Visit struct {
+	ID           string
+	Visitor      *Visitor
+	StartedAt    time.Time
+	EndedAt      *time.Time
+	CustomFields []CustomFieldValue
+	CustomerID   string `json:"-"`
+}
+
+var _ = fmt.Sprint

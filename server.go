@@ -1,0 +1,175 @@
+// Command lethe keeps personal data only as long as a policy allows,
+// everywhere it lives.
+//
+//	lethe serve | sweep | migrate | demo | version
+package main
+
+//go:generate go run github.com/99designs/gqlgen generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "lethe:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: lethe <command> [flags]
+
+commands:
+  serve    serve the GraphQL API (runs pending migrations first)
+  migrate  apply pending database migrations
+  demo     write deterministic demo data into a data directory
+  version  print the version
+
+Run 'lethe <command> -h' for the flags of a command.`
+
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:])
+	case "migrate":
+		return migrateCmd(ctx, args[1:])
+	case "demo":
+		return demoCmd(ctx, args[1:])
+	case "version", "--version", "-v":
+		fmt.Println("lethe", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
+	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database})
+}
+
+func migrateCmd(ctx context.Context, args []string) error {
+	cfg, err := loadConfig("migrate", args)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Println("database is up to date")
+	}
+	for _, name := range applied {
+		fmt.Println("applied", name)
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string) error {
+	cfg, err := loadConfig("serve", args)
+	if err != nil {
+		return err
+	}
+	log := newLogger()
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if applied, err := s.Migrate(ctx); err != nil {
+		return err
+	} else if len(applied) > 0 {
+		log.Info("migrations applied", "migrations", applied)
+	}
+
+	manager, err := loadConnectors(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer manager.Close()
+
+	svc := retention.NewService(s, retention.WithConnectors(manager), retention.WithLogger(log))
+	resolver := &graph.Resolver{Service: svc, Registry: manager, Log: log}
+	httpServer := &http.Server{
+		Addr:              cfg.Listen,
+		Handler:           graph.NewHTTPHandler(resolver, graph.Options{Playground: cfg.Playground}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("lethe serving", "graphql", url+"/graphql", "playground", cfg.Playground, "database", s.Dialect(),
+		"connectors", manager.Names())
+	if cfg.Playground {
+		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Playground: %s/\n  GraphQL endpoint: %s/graphql\n\n", url, url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return httpServer.Shutdown(shutdownCtx)
+}
+
+// loadConnectors starts the configured connector plugins, or the built-in
+// ones found beside the lethe binary.
+func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connectors.Manager, error) {
+	cc := cfg.Connectors
+	cc.DataDir = cfg.DataDir
+	if cc.PluginDir == "" {
+		if exe, err := os.Executable(); err == nil {
+			cc.PluginDir = filepath.Dir(exe)
+		}
+	}
+	return connectors.Load(ctx, cc, log.With("component", "connectors"))
+}
+
+func newLogger() *slog.Logger {
+	var h slog.Handler
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		h = slog.NewTextHandler(os.Stderr, nil)
+	} else {
+		h = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	return slog.New(h)
+}

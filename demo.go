@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lethe-privacy/lethe/retention"
@@ -49,10 +51,14 @@ func demoCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.ImportCustomers(ctx, data.customers, data.appointments, data.visits); err != nil {
-		return err
-	}
-	if err := seedConnectors(ctx, cfg.DataDir, data, seed); err != nil {
+	// Lethe's database and the connectors' stores are independent files:
+	// fill them at the same time.
+	var seedErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { seedErr = seedConnectors(ctx, cfg.DataDir, data, seed) })
+	importErr := s.ImportCustomers(ctx, data.customers, data.appointments, data.visits)
+	wg.Wait()
+	if err := errors.Join(importErr, seedErr); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(cfg.DataDir)

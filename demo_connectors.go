@@ -1,9 +1,25 @@
 package main
 
-import "context"
+import (
+	"context"
+
+	"github.com/lethe-privacy/lethe/plugins/demoseed"
+	"github.com/lethe-privacy/lethe/retention"
+)
 
 // seedConnectors fills the built-in connectors' stores for the demo
-// customers.
+// customers: call records and invoices for billing customers, statistics for
+// every ended visit (with the custom fields stored at the time).
 func seedConnectors(ctx context.Context, dataDir string, d demoData, seed uint64) error {
-	return nil
+	subjects := make([]retention.Subject, len(d.customers))
+	for i, c := range d.customers {
+		subjects[i] = c.Subject()
+	}
+	var visits []retention.VisitRecord
+	for i := range d.visits {
+		if d.visits[i].EndedAt != nil {
+			visits = append(visits, retention.VisitRecordOf(&d.visits[i]))
+		}
+	}
+	return demoseed.Seed(ctx, dataDir, subjects, visits, int64(seed))
 }

@@ -9,7 +9,7 @@ import (
 // Resolver holds the dependencies of the resolvers; they only translate
 // between GraphQL and retention.Service.
 type Resolver struct {
-	Service    *retention.Service
-	Registry   retention.ConnectorRegistry
-	Log        *slog.Logger
+	Service  *retention.Service
+	Registry retention.ConnectorRegistry
+	Log      *slog.Logger
 }

@@ -1,0 +1,39 @@
+# Lethe. Two commands do everything on a fresh machine:
+#   make run    build, write demo data into ./data when absent, serve it
+#   make test   every test (PostgreSQL variants run when LETHE_TEST_POSTGRES_DSN is set; .ci/run sets it)
+
+GO      ?= go
+BIN     ?= bin
+DATA    ?= data
+LISTEN  ?= 127.0.0.1:8080
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+PLUGINS := cdrstore invoicestore statdb
+# Fuzz targets run for a short fixed time in `make test`.
+FUZZTIME ?= 10s
+
+.PHONY: build run test generate lint bench clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/lethe .
+	@for p in $(PLUGINS); do $(GO) build -o $(BIN)/lethe-$$p ./plugins/$$p || exit 1; done
+
+run: build
+	@if [ ! -e $(DATA)/lethe.db ]; then $(BIN)/lethe demo --data-dir $(DATA) --customers 2000; fi
+	$(BIN)/lethe serve --data-dir $(DATA) --listen $(LISTEN) --playground=true
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+generate:
+	$(GO) generate ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN)

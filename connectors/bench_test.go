@@ -1,0 +1,134 @@
+package connectors_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
+	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
+	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Run: go test ./connectors -run - -bench . -benchtime 200x
+// Each benchmark has a "direct" baseline that calls the store library in
+// this process, and a "plugin" variant through the Manager, gRPC and the
+// plugin process, so the difference is the cost of the plugin boundary.
+
+func BenchmarkDeleteBatch500(b *testing.B) {
+	w := newWorld(b, connectors.Config{Connectors: []connectors.PluginConfig{pluginConfig(b, "cdrstore", "lethe-cdrstore", nil)}})
+	c := w.connector(b, "cdrstore")
+	ctx := context.Background()
+	run := func(b *testing.B, del func([]retention.Action) ([]retention.ActionResult, error)) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			subs := make([]retention.Subject, 500)
+			acts := make([]retention.Action, 500)
+			for j := range subs {
+				subs[j] = retention.Subject{CustomerID: fmt.Sprintf("%s-%d-%d", b.Name(), i, j), Phone: "+49301234567"}
+				acts[j] = retention.Action{ID: "del-" + subs[j].CustomerID, Subject: subs[j]}
+			}
+			if err := cdrdb.Seed(ctx, w.cdr, seedCustomers(subs, 3), 1, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			results, err := del(acts)
+			if err != nil || len(results) != 500 || results[0].Outcome != retention.OutcomeDeleted {
+				b.Fatalf("delete: %v (%d results)", err, len(results))
+			}
+		}
+	}
+	b.Run("direct", func(b *testing.B) {
+		run(b, func(a []retention.Action) ([]retention.ActionResult, error) { return w.cdr.Delete(ctx, a) })
+	})
+	b.Run("plugin", func(b *testing.B) {
+		run(b, func(a []retention.Action) ([]retention.ActionResult, error) { return c.Delete(ctx, a) })
+	})
+}
+
+// BenchmarkExportCustomer exports one customer holding 1,000 call records,
+// 12 invoices and 20 visits from the three built-in connectors, one after
+// another as Lethe's export does, and reports the median and 95th
+// percentile of the whole export.
+func BenchmarkExportCustomer(b *testing.B) {
+	w := newWorld(b, connectors.Config{Connectors: allPlugins(b)[:3]})
+	ctx := context.Background()
+	sub := subject("bench")
+	if err := cdrdb.Seed(ctx, w.cdr, []cdrdb.SeedCustomer{{ID: sub.CustomerID, Phone: sub.Phone, Count: 1000}}, 1, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	if err := invoicedb.Seed(ctx, w.inv, []invoicedb.SeedCustomer{{ID: sub.CustomerID, Name: "Ada Lovelace", Email: sub.Email, Invoices: 12}}, invoicedb.SeedOptions{Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	var visits []statsdb.Visit
+	for i := range 20 {
+		visits = append(visits, statsdb.Visit{VisitID: fmt.Sprintf("bv%d", i), CustomerID: sub.CustomerID, Branch: "Main", Service: "Desk",
+			StartedAt: time.Now(), EndedAt: time.Now(), VisitorName: "Ada Lovelace"})
+	}
+	if err := statsdb.Seed(ctx, w.stats, visits); err != nil {
+		b.Fatal(err)
+	}
+	subs := []retention.Subject{sub}
+	ids := []string{sub.CustomerID}
+
+	measure := func(b *testing.B, export func() (int, error)) {
+		durations := make([]time.Duration, 0, b.N)
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			n, err := export()
+			durations = append(durations, time.Since(start))
+			if err != nil || n < 1000 {
+				b.Fatalf("export: %v (%d bytes)", err, n)
+			}
+		}
+		slices.Sort(durations)
+		b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(durations[len(durations)*95/100].Microseconds())/1000, "p95-ms")
+	}
+	b.Run("direct", func(b *testing.B) {
+		measure(b, func() (int, error) {
+			total := 0
+			cdrs, err := w.cdr.ByCustomers(ctx, ids)
+			if err != nil {
+				return 0, err
+			}
+			invs, err := w.inv.ByCustomers(ctx, ids)
+			if err != nil {
+				return 0, err
+			}
+			vs, err := w.stats.ByCustomers(ctx, ids)
+			if err != nil {
+				return 0, err
+			}
+			for _, v := range []any{cdrs, invs, vs} {
+				raw, err := json.Marshal(v)
+				if err != nil {
+					return 0, err
+				}
+				total += len(raw)
+			}
+			return total, nil
+		})
+	})
+	handles := []retention.Connector{w.connector(b, "cdrstore"), w.connector(b, "invoicestore"), w.connector(b, "statdb")}
+	b.Run("plugin", func(b *testing.B) {
+		measure(b, func() (int, error) {
+			total := 0
+			for _, c := range handles {
+				exports, err := c.Export(ctx, subs)
+				if err != nil {
+					return 0, err
+				}
+				for _, e := range exports {
+					total += len(e.Data)
+				}
+			}
+			return total, nil
+		})
+	})
+}

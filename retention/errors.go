@@ -17,6 +17,7 @@ const (
 	CodeForbidden            Code = "FORBIDDEN"
 	CodeConnectorUnavailable Code = "CONNECTOR_UNAVAILABLE"
 	CodeLegalHold            Code = "LEGAL_HOLD"
+	CodeConflict             Code = "CONFLICT"
 	CodeInternal             Code = "INTERNAL"
 )
 

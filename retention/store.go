@@ -8,6 +8,7 @@ import (
 // Reader reads Lethe's own data. Methods return NOT_FOUND errors for unknown
 // ids and names; every other failure is INTERNAL.
 type Reader interface {
+	JournalReader
 	Policies(ctx context.Context) ([]Policy, error)
 	// Policy returns NOT_FOUND for an unknown name.
 	Policy(ctx context.Context, name string) (Policy, error)
@@ -34,6 +35,7 @@ type Reader interface {
 // rolls back together. Reads through it see its own writes.
 type Tx interface {
 	Reader
+	JournalWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
 	// SavePolicy updates a policy and recomputes, in bulk, the schedule of

@@ -142,3 +142,19 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Cust
 		return nil
 	})
 }
+
+func (q *queries) CustomersByID(ctx context.Context, ids []string) (map[string]*retention.Customer, error) {
+	out := map[string]*retention.Customer{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []customerRow
+	sel := q.idb.NewSelect().Model(&rows).Where("id IN ("+placeholders(len(ids))+")", anySlice(ids)...)
+	if err := q.forUpdate(sel).Scan(ctx); err != nil {
+		return nil, internal("customers by id", err)
+	}
+	for i := range rows {
+		out[rows[i].ID] = rows[i].domain()
+	}
+	return out, nil
+}

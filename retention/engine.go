@@ -1,0 +1,393 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Engine relinquishes what has expired: it plans from the indexed deletion
+// times, journals every action before sending it, dispatches batches to the
+// connectors in parallel, and changes the core record only when every
+// connector confirmed, in the transaction that closes the journal entry.
+type Engine struct {
+	store      Store
+	connectors ConnectorRegistry
+	now        Clock
+	log        *slog.Logger
+	holder     string
+
+	// BatchSize is the number of customers per connector call.
+	BatchSize int
+	// InFlight bounds the batches being dispatched at once.
+	InFlight int
+	// MaxAttempts is how often a failing customer is tried before the
+	// entry is closed as failed (reported, never dropped silently).
+	MaxAttempts int
+	// Backoff is the wait before the next attempt after n failed ones.
+	Backoff func(n int) time.Duration
+	// LeaseTTL is how long the sweep lease lasts without renewal; a
+	// crashed sweeper's lease expires after it.
+	LeaseTTL time.Duration
+	// Progress, when set, is called after every batch with the run so far.
+	Progress func(Run)
+	// beforeFinalize is a test hook between the connectors' confirmation
+	// and the core transaction (crash-safety tests kill the process there).
+	beforeFinalize func()
+}
+
+// NewEngine returns an engine over the store and connectors.
+func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engine {
+	s := NewService(store, opts...)
+	host, _ := os.Hostname()
+	return &Engine{
+		store: store, connectors: connectors, now: s.now, log: s.log,
+		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
+		BatchSize: 500, InFlight: 2, MaxAttempts: 5, LeaseTTL: 2 * time.Minute,
+		Backoff: func(n int) time.Duration {
+			d := time.Minute << min(n, 6)
+			return min(d, time.Hour)
+		},
+	}
+}
+
+// RunOptions starts a run.
+type RunOptions struct {
+	DryRun bool
+	// AsOf is the time the run acts as of; default now. A dry run may look
+	// into the future; a real run may not.
+	AsOf    *time.Time
+	Trigger string
+	Actor   string
+}
+
+// ErrSweepRunning is returned when another sweep holds the lease.
+var ErrSweepRunning = Errorf(CodeConflict, "another retention sweep is running; try again when it has finished")
+
+func (e *Engine) nowUTC() time.Time { return e.now().UTC() }
+
+// Validate checks run options. Errors: BAD_USER_INPUT.
+func (e *Engine) Validate(opts RunOptions) error {
+	if opts.AsOf == nil {
+		return nil
+	}
+	if err := checkRange("asOf", *opts.AsOf); err != nil {
+		return err
+	}
+	if !opts.DryRun && opts.AsOf.After(e.nowUTC()) {
+		return FieldErrorf("asOf", "a real run cannot act as of a future time (%s); use a dry run to see what it would do", formatTime(*opts.AsOf))
+	}
+	return nil
+}
+
+// Start begins a real run and executes it in the background; the returned
+// run is RUNNING. A dry run completes before Start returns.
+// Errors: BAD_USER_INPUT, CONFLICT.
+func (e *Engine) Start(ctx context.Context, opts RunOptions) (Run, error) {
+	if err := e.Validate(opts); err != nil {
+		return Run{}, err
+	}
+	if opts.DryRun {
+		return e.DryRun(ctx, opts)
+	}
+	run, err := e.begin(ctx, opts)
+	if err != nil {
+		return Run{}, err
+	}
+	go func() {
+		bg := context.WithoutCancel(ctx)
+		if _, err := e.execute(bg, run); err != nil {
+			e.log.Error("retention run failed", "run", run.ID, "err", err)
+		}
+	}()
+	return run, nil
+}
+
+// Run executes a run to its end (the CLI, the scheduler, tests).
+// Errors: BAD_USER_INPUT, CONFLICT.
+func (e *Engine) Run(ctx context.Context, opts RunOptions) (Run, error) {
+	if err := e.Validate(opts); err != nil {
+		return Run{}, err
+	}
+	if opts.DryRun {
+		return e.DryRun(ctx, opts)
+	}
+	run, err := e.begin(ctx, opts)
+	if err != nil {
+		return Run{}, err
+	}
+	return e.execute(ctx, run)
+}
+
+// begin takes the sweep lease and records the run.
+func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, error) {
+	now := e.nowUTC()
+	run := Run{ID: newID("run_"), Status: RunRunning, Trigger: opts.Trigger, Actor: opts.Actor, AsOf: now,
+		StartedAt: now, HeartbeatAt: now}
+	if opts.AsOf != nil {
+		run.AsOf = opts.AsOf.UTC()
+	}
+	err := e.store.Update(ctx, func(tx Tx) error {
+		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrSweepRunning
+		}
+		if err := tx.InterruptStaleRuns(ctx, now.Add(-e.LeaseTTL), "interrupted (process stopped); its open entries were resumed by a later run"); err != nil {
+			return err
+		}
+		return tx.InsertRun(ctx, run)
+	})
+	return run, err
+}
+
+// execute plans and dispatches a real run, then closes it.
+func (e *Engine) execute(ctx context.Context, run Run) (Run, error) {
+	r := &runState{run: run, e: e}
+	defer func() {
+		release := context.WithoutCancel(ctx)
+		if err := e.store.Update(release, func(tx Tx) error { return tx.ReleaseSweepLease(release, e.holder) }); err != nil {
+			e.log.Warn("sweep lease not released; it expires by itself", "err", err)
+		}
+	}()
+	err := e.planAndDispatch(ctx, r)
+	now := e.nowUTC()
+	r.mu.Lock()
+	r.run.FinishedAt, r.run.HeartbeatAt = &now, now
+	r.run.Status = RunSucceeded
+	switch {
+	case err != nil:
+		r.run.Status, r.run.Error = RunFailed, ErrorMessage(err)
+		if ErrorCode(err) == CodeInternal {
+			r.run.Error = "internal error: " + err.Error()
+		}
+	case r.run.CustomersFailed > 0:
+		r.run.Status = RunFailed
+		r.run.Error = fmt.Sprintf("%d customers could not be relinquished; see failures (they are retried by later sweeps with backoff)", r.run.CustomersFailed)
+	}
+	final := r.run
+	r.mu.Unlock()
+	saveErr := e.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.SaveRun(ctx, final) })
+	e.report(final)
+	return final, errors.Join(err, saveErr)
+}
+
+type runState struct {
+	e   *Engine
+	mu  sync.Mutex
+	run Run
+}
+
+func (r *runState) add(f func(*Run)) Run {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(&r.run)
+	return r.run
+}
+
+func (e *Engine) report(run Run) {
+	if e.Progress != nil {
+		e.Progress(run)
+	}
+}
+
+// checkpoint stores the run's counters and renews the lease; losing the
+// lease (another process took it after ours expired) stops the run.
+func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
+	now := e.nowUTC()
+	run := r.add(func(run *Run) { run.HeartbeatAt = now })
+	err := e.store.Update(ctx, func(tx Tx) error {
+		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return Errorf(CodeConflict, "the sweep lease was lost to another process; stopping")
+		}
+		return tx.SaveRun(ctx, run)
+	})
+	e.report(run)
+	return err
+}
+
+func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
+	var adopted, adoptedActions int
+	if err := e.store.Update(ctx, func(tx Tx) error {
+		var err error
+		adopted, adoptedActions, err = tx.AdoptOpenEntries(ctx, r.run.ID, r.run.AsOf)
+		return err
+	}); err != nil {
+		return err
+	}
+	conns := e.connectorInfos(ctx)
+	policies, dp, err := e.settings(ctx, e.store)
+	if err != nil {
+		return err
+	}
+	// Plan: write every entry and action of a page before any is sent.
+	var cursor *DueCursor
+	for {
+		page, err := e.store.DueCustomers(ctx, r.run.AsOf, cursor, e.BatchSize)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		last := page[len(page)-1]
+		cursor = &DueCursor{DeletionTime: *last.DeletionTime, ID: last.ID}
+		var entries []JournalEntry
+		var actions []JournalAction
+		for _, c := range page {
+			entry, acts, ok := planCustomer(c, policies, dp, conns, r.run, e.nowUTC())
+			if !ok {
+				continue
+			}
+			entries = append(entries, entry)
+			actions = append(actions, acts...)
+		}
+		if err := e.store.Update(ctx, func(tx Tx) error { return tx.InsertEntries(ctx, entries, actions) }); err != nil {
+			return err
+		}
+		r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += len(actions) })
+		if err := e.checkpoint(ctx, r); err != nil {
+			return err
+		}
+	}
+	if adopted > 0 {
+		r.add(func(run *Run) { run.CustomersPlanned += adopted; run.ActionsPlanned += adoptedActions })
+		e.log.Info("resuming open journal entries", "run", r.run.ID, "entries", adopted)
+	}
+	// Dispatch: pages of open entries, a bounded number in flight.
+	sem := make(chan struct{}, max(1, e.InFlight))
+	var wg sync.WaitGroup
+	var firstErr error
+	var errMu sync.Mutex
+	afterID := ""
+	for {
+		entries, err := e.store.RunEntries(ctx, r.run.ID, r.run.AsOf, afterID, e.BatchSize)
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		afterID = entries[len(entries)-1].ID
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := e.dispatchBatch(ctx, r, entries); err != nil {
+				errMu.Lock()
+				firstErr = errors.Join(firstErr, err)
+				errMu.Unlock()
+			}
+		})
+		errMu.Lock()
+		stop := firstErr != nil
+		errMu.Unlock()
+		if stop {
+			break
+		}
+	}
+	wg.Wait()
+	return firstErr
+}
+
+type connInfo struct {
+	Info    ConnectorInfo
+	Healthy bool
+}
+
+func (e *Engine) connectorInfos(ctx context.Context) []connInfo {
+	if e.connectors == nil {
+		return nil
+	}
+	var out []connInfo
+	for _, st := range e.connectors.Connectors(ctx) {
+		out = append(out, connInfo{Info: st.Info, Healthy: st.Healthy})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Info.Name < out[j].Info.Name })
+	return out
+}
+
+func (e *Engine) settings(ctx context.Context, r Reader) (PolicySet, DataPolicy, error) {
+	ps, err := r.Policies(ctx)
+	if err != nil {
+		return nil, DataPolicy{}, err
+	}
+	dp, err := r.DataPolicy(ctx)
+	return NewPolicySet(ps), dp, err
+}
+
+// dueKind says what is due for c at asOf: erase wins when both are due,
+// because it removes everything anonymising would.
+func dueKind(c *Customer, policies PolicySet, dp DataPolicy, asOf time.Time) (Schedule, ActionKind, bool) {
+	if c.ErasedAt != nil || c.Held(asOf) {
+		return Schedule{}, "", false
+	}
+	s := ComputeSchedule(c, policies, dp)
+	switch {
+	case s.EraseAt != nil && !s.EraseAt.After(asOf):
+		return s, ActionErase, true
+	case s.AnonymiseAt != nil && !s.AnonymiseAt.After(asOf):
+		return s, ActionAnonymise, true
+	}
+	return s, "", false
+}
+
+// connectorOps is what each connector must do for one kind of action.
+func connectorOps(kind ActionKind, dp DataPolicy, info ConnectorInfo) []struct {
+	op   string
+	cats []string
+} {
+	type opSpec = struct {
+		op   string
+		cats []string
+	}
+	if kind == ActionErase {
+		return []opSpec{{OpDelete, nil}}
+	}
+	var ops []opSpec
+	if dp.RemoveCDRs && hasString(info.Categories, CategoryCDR) {
+		ops = append(ops, opSpec{OpDelete, []string{CategoryCDR}})
+	}
+	if dp.AnonymiseCustomerData {
+		ops = append(ops, opSpec{OpAnonymise, nil})
+	}
+	return ops
+}
+
+// planCustomer makes the journal entry and connector actions for a due
+// customer; ok is false when it is not due after all (the stored deletion
+// time and the rules disagree, which the rules win).
+func planCustomer(c *Customer, policies PolicySet, dp DataPolicy, conns []connInfo, run Run, now time.Time) (JournalEntry, []JournalAction, bool) {
+	s, kind, ok := dueKind(c, policies, dp, run.AsOf)
+	if !ok {
+		return JournalEntry{}, nil, false
+	}
+	due := *s.EraseAt
+	rule := fmt.Sprintf("retention policy %s (%d days)", s.Policy.Name, s.Policy.RetentionDays)
+	if kind == ActionAnonymise {
+		due = *s.AnonymiseAt
+		rule = fmt.Sprintf("data policy: relinquish %d days after %s (anonymise=%t, removeCDRs=%t)",
+			dp.RelinquishAfterDays, c.Status, dp.AnonymiseCustomerData, dp.RemoveCDRs)
+	}
+	entry := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: c.ID, Kind: kind, PolicyName: s.Policy.Name,
+		PolicyVersion: s.Policy.Version, Rule: rule, DueAt: due, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
+	var actions []JournalAction
+	for _, ci := range conns {
+		for _, op := range connectorOps(kind, dp, ci.Info) {
+			id := entry.ID + "/" + ci.Info.Name + "/" + DescribeOperation(op.op, op.cats)
+			actions = append(actions, JournalAction{ID: id, EntryID: entry.ID, RunID: run.ID, CustomerID: c.ID,
+				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: ActionPending})
+		}
+	}
+	return entry, actions, true
+}

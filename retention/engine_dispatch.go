@@ -1,0 +1,261 @@
+package retention
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dispatchBatch executes one batch of open entries: re-check that each
+// customer is still due, send the pending actions to every connector in
+// parallel, record each result, then close the confirmed entries together
+// with the change of the core record.
+func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []JournalEntry) error {
+	ids := make([]string, len(entries))
+	entryIDs := make([]string, len(entries))
+	for i, en := range entries {
+		ids[i], entryIDs[i] = en.CustomerID, en.ID
+	}
+	customers, err := e.store.CustomersByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	actions, err := e.store.EntryActions(ctx, entryIDs)
+	if err != nil {
+		return err
+	}
+	policies, dp, err := e.settings(ctx, e.store)
+	if err != nil {
+		return err
+	}
+	now := e.nowUTC()
+
+	// Guard: a customer that is no longer due (a new appointment, a hold,
+	// a policy change since planning) is not touched at all.
+	var live []JournalEntry
+	var cancelled []JournalEntry
+	for _, en := range entries {
+		c := customers[en.CustomerID]
+		if reason := notDueReason(c, en, policies, dp, now); reason != "" {
+			en.Status, en.LastError, en.ClosedAt = EntryCancelled, reason, &now
+			cancelled = append(cancelled, en)
+			continue
+		}
+		live = append(live, en)
+	}
+	if len(cancelled) > 0 {
+		if err := e.store.Update(ctx, func(tx Tx) error {
+			for _, en := range cancelled {
+				if err := tx.SaveEntry(ctx, en); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		r.add(func(run *Run) { run.CustomersSkipped += len(cancelled) })
+	}
+
+	// Dispatch the pending actions, one call per connector operation.
+	type group struct {
+		connector, op string
+		cats          []string
+		actions       []JournalAction
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, en := range live {
+		for _, a := range actions[en.ID] {
+			if a.Status == ActionConfirmed {
+				continue // confirmed before a restart: never sent twice
+			}
+			key := a.Connector + "\x00" + a.Operation + "\x00" + strings.Join(a.Categories, ",")
+			g := groups[key]
+			if g == nil {
+				g = &group{connector: a.Connector, op: a.Operation, cats: a.Categories}
+				groups[key] = g
+				order = append(order, key)
+			}
+			g.actions = append(g.actions, a)
+		}
+	}
+	sort.Strings(order)
+	var wg sync.WaitGroup
+	errs := make([]error, len(order))
+	for i, key := range order {
+		g := groups[key]
+		wg.Go(func() {
+			results := e.send(ctx, g.connector, g.op, g.actions, customers)
+			errs[i] = e.store.Update(ctx, func(tx Tx) error { return tx.SaveActions(ctx, results) })
+			for _, res := range results {
+				for j := range actions[res.EntryID] {
+					if actions[res.EntryID][j].ID == res.ID {
+						actions[res.EntryID][j] = res
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+
+	if e.beforeFinalize != nil {
+		e.beforeFinalize()
+	}
+	return e.finalize(ctx, r, live, actions, policies, dp)
+}
+
+// notDueReason says why an entry must not be executed now, or "".
+func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolicy, now time.Time) string {
+	switch {
+	case c == nil:
+		return "customer no longer exists"
+	case c.ErasedAt != nil:
+		return "customer was already erased"
+	case c.Held(now):
+		return "customer is under a legal hold"
+	}
+	_, kind, ok := dueKind(c, policies, dp, now)
+	if !ok {
+		return "no longer due under the policies in force (an event, hold or policy change since planning)"
+	}
+	if kind != en.Kind {
+		return fmt.Sprintf("now due for %s instead of %s; planned again by the next sweep", kind, en.Kind)
+	}
+	return ""
+}
+
+// send calls one connector operation for a batch of actions and returns the
+// actions with their outcome recorded. A connector that cannot be reached
+// fails every action of the call.
+func (e *Engine) send(ctx context.Context, connector, op string, actions []JournalAction, customers map[string]*Customer) []JournalAction {
+	calls := make([]Action, len(actions))
+	for i, a := range actions {
+		calls[i] = Action{ID: a.ID, Subject: customers[a.CustomerID].Subject(), Categories: a.Categories}
+	}
+	var results []ActionResult
+	conn, err := e.connectors.Connector(ctx, connector)
+	if err == nil {
+		if op == OpDelete {
+			results, err = conn.Delete(ctx, calls)
+		} else {
+			results, err = conn.Anonymise(ctx, calls)
+		}
+	}
+	byID := make(map[string]ActionResult, len(results))
+	for _, res := range results {
+		byID[res.ActionID] = res
+	}
+	out := make([]JournalAction, len(actions))
+	for i, a := range actions {
+		a.Attempts++
+		res, ok := byID[a.ID]
+		switch {
+		case err != nil:
+			a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, ErrorMessage(err)
+		case !ok:
+			a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, "the connector returned no result for this action"
+		case res.Outcome.Confirmed():
+			a.Status, a.Outcome, a.Records, a.Reason = ActionConfirmed, res.Outcome, res.Records, ""
+		default:
+			a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, res.Reason
+		}
+		out[i] = a
+	}
+	if err != nil {
+		e.log.Warn("connector call failed", "connector", connector, "operation", op, "actions", len(actions), "err", err)
+	}
+	return out
+}
+
+// finalize closes the entries of a batch: those every connector confirmed
+// change the core record in the same transaction that closes them; the
+// others are scheduled for another attempt, or given up on and reported.
+func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, policies PolicySet, dp DataPolicy) error {
+	var done, failed, skipped int
+	err := e.store.Update(ctx, func(tx Tx) error {
+		done, failed, skipped = 0, 0, 0
+		ids := make([]string, len(entries))
+		for i, en := range entries {
+			ids[i] = en.CustomerID
+		}
+		customers, err := tx.CustomersByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		now := e.nowUTC()
+		for _, en := range entries {
+			var failures []string
+			for _, a := range actions[en.ID] {
+				if a.Status != ActionConfirmed {
+					failures = append(failures, fmt.Sprintf("%s: %s", a.Connector, a.Reason))
+				}
+			}
+			if len(failures) > 0 {
+				en.Attempts++
+				en.LastError = strings.Join(failures, "; ")
+				if en.Attempts >= e.MaxAttempts {
+					en.Status, en.ClosedAt = EntryFailed, &now
+				} else {
+					en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
+				}
+				failed++
+				if err := tx.SaveEntry(ctx, en); err != nil {
+					return err
+				}
+				continue
+			}
+			c := customers[en.CustomerID]
+			// Every connector has acted. The core record follows unless the
+			// customer was erased meanwhile or a hold arrived: a hold always
+			// wins over what remains to be done.
+			if c == nil || c.ErasedAt != nil || c.Held(now) {
+				en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
+				skipped++
+				if err := tx.SaveEntry(ctx, en); err != nil {
+					return err
+				}
+				continue
+			}
+			if en.Kind == ActionErase {
+				Erase(c, now)
+				if err := tx.DeleteCustomerEvents(ctx, c.ID); err != nil {
+					return err
+				}
+			} else {
+				if dp.AnonymiseCustomerData {
+					Anonymise(c, now)
+				} else {
+					c.AnonymisedAt = &now // the data policy's action is done
+				}
+				ComputeSchedule(c, policies, dp).Apply(c)
+			}
+			if err := tx.SaveCustomer(ctx, c); err != nil {
+				return err
+			}
+			en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
+			if err := tx.SaveEntry(ctx, en); err != nil {
+				return err
+			}
+			done++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.add(func(run *Run) {
+		run.CustomersDone += done
+		run.CustomersFailed += failed
+		run.CustomersSkipped += skipped
+	})
+	return e.checkpoint(ctx, r)
+}

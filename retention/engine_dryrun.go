@@ -1,0 +1,171 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// MaxPlanRows bounds the plan lines kept for a dry run; its counts are
+// always exact.
+const MaxPlanRows = 10000
+
+// DryRun computes what a real run as of opts.AsOf would do and changes
+// nothing but the record of the dry run itself. Errors: BAD_USER_INPUT.
+func (e *Engine) DryRun(ctx context.Context, opts RunOptions) (Run, error) {
+	opts.DryRun = true
+	if err := e.Validate(opts); err != nil {
+		return Run{}, err
+	}
+	run, plan, err := e.plan(ctx, e.store, opts)
+	if err != nil {
+		return Run{}, err
+	}
+	return run, e.saveDryRun(ctx, run, plan)
+}
+
+func (e *Engine) saveDryRun(ctx context.Context, run Run, plan []PlannedAction) error {
+	return e.store.Update(ctx, func(tx Tx) error {
+		if err := tx.InsertRun(ctx, run); err != nil {
+			return err
+		}
+		return tx.InsertPlan(ctx, run.ID, 0, plan)
+	})
+}
+
+// plan lists what a run would do, reading through r (the store, or a
+// transaction holding proposed settings).
+func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []PlannedAction, error) {
+	now := e.nowUTC()
+	run := Run{ID: newID("run_"), DryRun: true, Status: RunSucceeded, Trigger: opts.Trigger, Actor: opts.Actor,
+		AsOf: now, StartedAt: now, HeartbeatAt: now}
+	if opts.AsOf != nil {
+		run.AsOf = opts.AsOf.UTC()
+	}
+	conns := e.connectorInfos(ctx)
+	policies, dp, err := e.settings(ctx, r)
+	if err != nil {
+		return Run{}, nil, err
+	}
+	var plan []PlannedAction
+	addPlan := func(p PlannedAction) {
+		if len(plan) < MaxPlanRows {
+			plan = append(plan, p)
+		}
+	}
+	// Open entries a real run would resume.
+	afterID := ""
+	for {
+		entries, err := r.RetryableEntries(ctx, run.AsOf, afterID, e.BatchSize)
+		if err != nil {
+			return Run{}, nil, err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		afterID = entries[len(entries)-1].ID
+		ids := make([]string, len(entries))
+		for i, en := range entries {
+			ids[i] = en.ID
+		}
+		actions, err := r.EntryActions(ctx, ids)
+		if err != nil {
+			return Run{}, nil, err
+		}
+		for _, en := range entries {
+			run.CustomersPlanned++
+			addPlan(PlannedAction{CustomerID: en.CustomerID, Connector: CoreConnector, Action: string(en.Kind)})
+			for _, a := range actions[en.ID] {
+				run.ActionsPlanned++
+				addPlan(PlannedAction{CustomerID: en.CustomerID, Connector: a.Connector, Action: DescribeOperation(a.Operation, a.Categories)})
+			}
+		}
+	}
+	// Customers that have become due.
+	var cursor *DueCursor
+	for {
+		page, err := r.DueCustomers(ctx, run.AsOf, cursor, e.BatchSize)
+		if err != nil {
+			return Run{}, nil, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		last := page[len(page)-1]
+		cursor = &DueCursor{DeletionTime: *last.DeletionTime, ID: last.ID}
+		for _, c := range page {
+			entry, actions, ok := planCustomer(c, policies, dp, conns, run, now)
+			if !ok {
+				continue
+			}
+			run.CustomersPlanned++
+			addPlan(PlannedAction{CustomerID: c.ID, Connector: CoreConnector, Action: string(entry.Kind)})
+			for _, a := range actions {
+				run.ActionsPlanned++
+				addPlan(PlannedAction{CustomerID: c.ID, Connector: a.Connector, Action: DescribeOperation(a.Operation, a.Categories)})
+			}
+		}
+	}
+	finished := e.nowUTC()
+	run.FinishedAt, run.HeartbeatAt = &finished, finished
+	return run, plan, nil
+}
+
+var errPreviewRollback = errors.New("preview: roll back the proposed settings")
+
+// preview applies change in a transaction, plans with the proposed settings
+// and rolls the change back: the plan is the one a run would follow if the
+// change were saved.
+func (e *Engine) preview(ctx context.Context, asOf *time.Time, actor string, change func(tx Tx) error) (Run, error) {
+	opts := RunOptions{DryRun: true, AsOf: asOf, Trigger: "preview", Actor: actor}
+	if err := e.Validate(opts); err != nil {
+		return Run{}, err
+	}
+	var run Run
+	var plan []PlannedAction
+	err := e.store.Update(ctx, func(tx Tx) error {
+		if err := change(tx); err != nil {
+			return err
+		}
+		var err error
+		run, plan, err = e.plan(ctx, tx, opts)
+		if err != nil {
+			return err
+		}
+		return errPreviewRollback
+	})
+	if !errors.Is(err, errPreviewRollback) {
+		return Run{}, err
+	}
+	return run, e.saveDryRun(ctx, run, plan)
+}
+
+// PreviewPolicyUpdate shows what a run would do if the policy were changed
+// so, without changing it. Errors: BAD_USER_INPUT, NOT_FOUND.
+func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int, description *string, asOf *time.Time, actor string) (Run, error) {
+	if days != nil {
+		if err := ValidateRetentionDays("retentionDays", *days); err != nil {
+			return Run{}, err
+		}
+	}
+	return e.preview(ctx, asOf, actor, func(tx Tx) error {
+		p, err := tx.Policy(ctx, name)
+		if err != nil {
+			return err
+		}
+		if days != nil {
+			p.RetentionDays = *days
+		}
+		p.Version++
+		return tx.SavePolicy(ctx, p)
+	})
+}
+
+// PreviewDataPolicy shows what a run would do under the proposed data
+// policy, without saving it. Errors: BAD_USER_INPUT.
+func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *time.Time, actor string) (Run, error) {
+	if err := dp.Validate(); err != nil {
+		return Run{}, err
+	}
+	return e.preview(ctx, asOf, actor, func(tx Tx) error { return tx.SaveDataPolicy(ctx, dp) })
+}

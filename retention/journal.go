@@ -1,0 +1,190 @@
+package retention
+
+import (
+	"context"
+	"time"
+)
+
+// RunStatus is the state of a retention run.
+type RunStatus string
+
+const (
+	RunPlanned   RunStatus = "PLANNED"
+	RunRunning   RunStatus = "RUNNING"
+	RunSucceeded RunStatus = "SUCCEEDED"
+	RunFailed    RunStatus = "FAILED"
+)
+
+// Run is one sweep, real or dry.
+type Run struct {
+	ID         string
+	DryRun     bool
+	Status     RunStatus
+	Trigger    string // "api", "cli", "scheduler", "preview"
+	Actor      string
+	AsOf       time.Time
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	// HeartbeatAt is renewed while a real run goes; a RUNNING run whose
+	// heartbeat is old was interrupted by a crash.
+	HeartbeatAt      time.Time
+	CustomersPlanned int
+	CustomersDone    int
+	CustomersFailed  int
+	// CustomersSkipped were planned but no longer due when their turn came
+	// (a new appointment, a hold, a policy change): nothing was done to them.
+	CustomersSkipped int
+	ActionsPlanned   int
+	Error            string
+}
+
+// Finished reports whether the run has ended.
+func (r Run) Finished() bool { return r.Status == RunSucceeded || r.Status == RunFailed }
+
+// EntryStatus is the state of one customer's journal entry.
+type EntryStatus string
+
+const (
+	EntryOpen      EntryStatus = "open"
+	EntryDone      EntryStatus = "done"
+	EntryFailed    EntryStatus = "failed"    // gave up after MaxAttempts: reported, never dropped
+	EntryCancelled EntryStatus = "cancelled" // no longer due at execution time
+)
+
+// JournalEntry records the relinquishing of one customer: planned before
+// anything is sent, closed in the transaction that changes the core record.
+// It holds no personal data.
+type JournalEntry struct {
+	ID            string
+	RunID         string
+	CustomerID    string
+	Kind          ActionKind
+	PolicyName    string
+	PolicyVersion int
+	Rule          string
+	DueAt         time.Time
+	PlannedAt     time.Time
+	Status        EntryStatus
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	ClosedAt      *time.Time
+}
+
+// Connector operations of the journal.
+const (
+	OpDelete    = "delete"
+	OpAnonymise = "anonymise"
+)
+
+// ActionStatus is the state of one connector action.
+type ActionStatus string
+
+const (
+	ActionPending   ActionStatus = "pending"
+	ActionConfirmed ActionStatus = "confirmed"
+	ActionFailed    ActionStatus = "failed"
+)
+
+// JournalAction is one operation one connector must confirm for an entry.
+// Its ID is the action id sent to the connector: stable across retries and
+// restarts, so repeating it is harmless.
+type JournalAction struct {
+	ID         string
+	EntryID    string
+	RunID      string
+	CustomerID string
+	Connector  string
+	Operation  string
+	Categories []string
+	Status     ActionStatus
+	Outcome    Outcome
+	Records    int
+	Reason     string
+	Attempts   int
+}
+
+// PlannedAction is one line of a run's plan, as the API lists it.
+type PlannedAction struct {
+	CustomerID string
+	Connector  string // a connector's name, or "lethe" for the core record
+	Action     string // "erase", "anonymise", "delete", "delete cdr", …
+}
+
+// CoreConnector names Lethe's own record in plans.
+const CoreConnector = "lethe"
+
+// RunFailure is a customer the run could not relinquish, with the connector
+// and the error, for operators to act on.
+type RunFailure struct {
+	CustomerID string
+	Connector  string
+	Error      string
+	Attempts   int
+	GaveUp     bool
+}
+
+// DueCursor pages through due customers in (deletion time, id) order.
+type DueCursor struct {
+	DeletionTime time.Time
+	ID           string
+}
+
+// JournalReader reads the journal.
+type JournalReader interface {
+	// DueCustomers lists customers whose deletion time is at or before
+	// asOf, not erased, not under a hold at asOf and without an open journal
+	// entry, from the indexed deletion time column, after the cursor.
+	DueCustomers(ctx context.Context, asOf time.Time, after *DueCursor, limit int) ([]*Customer, error)
+	// CustomersByID returns the customers with these ids (tombstones
+	// included), by id; unknown ids are absent.
+	CustomersByID(ctx context.Context, ids []string) (map[string]*Customer, error)
+	// RetryableEntries lists open entries whose next attempt is due at or
+	// before asOf, by id after the given id.
+	RetryableEntries(ctx context.Context, asOf time.Time, afterID string, limit int) ([]JournalEntry, error)
+	// RunEntries lists open entries of a run due at or before asOf, by id.
+	RunEntries(ctx context.Context, runID string, asOf time.Time, afterID string, limit int) ([]JournalEntry, error)
+	EntryActions(ctx context.Context, entryIDs []string) (map[string][]JournalAction, error)
+	Run(ctx context.Context, id string) (*Run, error)
+	Runs(ctx context.Context, first int) ([]Run, error)
+	// RunActions lists a run's plan (dry run) or journal actions (real run).
+	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
+	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// OpenVisitsStartedBefore lists visits still open that started before t.
+	OpenVisitsStartedBefore(ctx context.Context, t time.Time, limit int) ([]Visit, error)
+}
+
+// JournalWriter writes the journal, inside a Tx.
+type JournalWriter interface {
+	InsertRun(ctx context.Context, r Run) error
+	SaveRun(ctx context.Context, r Run) error
+	// AdoptOpenEntries moves the open entries whose next attempt is due at
+	// asOf (and their actions) to runID, so that a run resumes what an
+	// interrupted or failed one left; it returns how many entries and
+	// actions it moved.
+	AdoptOpenEntries(ctx context.Context, runID string, asOf time.Time) (entries, actions int, err error)
+	// InterruptStaleRuns marks RUNNING runs whose heartbeat is older than
+	// before as FAILED.
+	InterruptStaleRuns(ctx context.Context, before time.Time, reason string) error
+	InsertEntries(ctx context.Context, entries []JournalEntry, actions []JournalAction) error
+	SaveEntry(ctx context.Context, e JournalEntry) error
+	SaveActions(ctx context.Context, actions []JournalAction) error
+	InsertPlan(ctx context.Context, runID string, firstSeq int, plan []PlannedAction) error
+	// AcquireSweepLease takes or renews the single sweep lease for holder
+	// until the given time; false when another holder's lease is current.
+	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time) (bool, error)
+	ReleaseSweepLease(ctx context.Context, holder string) error
+}
+
+// DescribeOperation names a connector operation for plans: "delete",
+// "anonymise", or "delete cdr" when limited to categories.
+func DescribeOperation(op string, categories []string) string {
+	if len(categories) == 0 {
+		return op
+	}
+	out := op
+	for _, c := range categories {
+		out += " " + c
+	}
+	return out
+}

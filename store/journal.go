@@ -1,0 +1,401 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+type runRow struct {
+	bun.BaseModel `bun:"table:retention_runs"`
+
+	ID               string  `bun:"id,pk"`
+	DryRun           bool    `bun:"dry_run"`
+	Status           string  `bun:"status"`
+	TriggerName      string  `bun:"trigger_name"`
+	Actor            string  `bun:"actor"`
+	AsOf             int64   `bun:"as_of"`
+	StartedAt        int64   `bun:"started_at"`
+	FinishedAt       *int64  `bun:"finished_at"`
+	HeartbeatAt      int64   `bun:"heartbeat_at"`
+	CustomersPlanned int     `bun:"customers_planned"`
+	CustomersDone    int     `bun:"customers_done"`
+	CustomersFailed  int     `bun:"customers_failed"`
+	CustomersSkipped int     `bun:"customers_skipped"`
+	ActionsPlanned   int     `bun:"actions_planned"`
+	Error            *string `bun:"error"`
+}
+
+func runFromDomain(r retention.Run) *runRow {
+	return &runRow{ID: r.ID, DryRun: r.DryRun, Status: string(r.Status), TriggerName: r.Trigger, Actor: r.Actor,
+		AsOf: toMicros(r.AsOf), StartedAt: toMicros(r.StartedAt), FinishedAt: toMicrosPtr(r.FinishedAt),
+		HeartbeatAt: toMicros(r.HeartbeatAt), CustomersPlanned: r.CustomersPlanned, CustomersDone: r.CustomersDone,
+		CustomersFailed: r.CustomersFailed, CustomersSkipped: r.CustomersSkipped, ActionsPlanned: r.ActionsPlanned,
+		Error: strPtr(r.Error)}
+}
+
+func (r *runRow) domain() retention.Run {
+	return retention.Run{ID: r.ID, DryRun: r.DryRun, Status: retention.RunStatus(r.Status), Trigger: r.TriggerName, Actor: r.Actor,
+		AsOf: fromMicros(r.AsOf), StartedAt: fromMicros(r.StartedAt), FinishedAt: fromMicrosPtr(r.FinishedAt),
+		HeartbeatAt: fromMicros(r.HeartbeatAt), CustomersPlanned: r.CustomersPlanned, CustomersDone: r.CustomersDone,
+		CustomersFailed: r.CustomersFailed, CustomersSkipped: r.CustomersSkipped, ActionsPlanned: r.ActionsPlanned,
+		Error: strVal(r.Error)}
+}
+
+type entryRow struct {
+	bun.BaseModel `bun:"table:journal_entries"`
+
+	ID            string  `bun:"id,pk"`
+	RunID         string  `bun:"run_id"`
+	CustomerID    string  `bun:"customer_id"`
+	Kind          string  `bun:"kind"`
+	PolicyName    string  `bun:"policy_name"`
+	PolicyVersion int     `bun:"policy_version"`
+	Rule          string  `bun:"rule"`
+	DueAt         int64   `bun:"due_at"`
+	PlannedAt     int64   `bun:"planned_at"`
+	Status        string  `bun:"status"`
+	Attempts      int     `bun:"attempts"`
+	NextAttemptAt int64   `bun:"next_attempt_at"`
+	LastError     *string `bun:"last_error"`
+	ClosedAt      *int64  `bun:"closed_at"`
+}
+
+func entryFromDomain(e retention.JournalEntry) *entryRow {
+	return &entryRow{ID: e.ID, RunID: e.RunID, CustomerID: e.CustomerID, Kind: string(e.Kind), PolicyName: e.PolicyName,
+		PolicyVersion: e.PolicyVersion, Rule: e.Rule, DueAt: toMicros(e.DueAt), PlannedAt: toMicros(e.PlannedAt),
+		Status: string(e.Status), Attempts: e.Attempts, NextAttemptAt: toMicros(e.NextAttemptAt), LastError: strPtr(e.LastError),
+		ClosedAt: toMicrosPtr(e.ClosedAt)}
+}
+
+func (r *entryRow) domain() retention.JournalEntry {
+	return retention.JournalEntry{ID: r.ID, RunID: r.RunID, CustomerID: r.CustomerID, Kind: retention.ActionKind(r.Kind),
+		PolicyName: r.PolicyName, PolicyVersion: r.PolicyVersion, Rule: r.Rule, DueAt: fromMicros(r.DueAt),
+		PlannedAt: fromMicros(r.PlannedAt), Status: retention.EntryStatus(r.Status), Attempts: r.Attempts,
+		NextAttemptAt: fromMicros(r.NextAttemptAt), LastError: strVal(r.LastError), ClosedAt: fromMicrosPtr(r.ClosedAt)}
+}
+
+type actionRow struct {
+	bun.BaseModel `bun:"table:journal_actions"`
+
+	ID         string  `bun:"id,pk"`
+	EntryID    string  `bun:"entry_id"`
+	RunID      string  `bun:"run_id"`
+	CustomerID string  `bun:"customer_id"`
+	Connector  string  `bun:"connector"`
+	Operation  string  `bun:"operation"`
+	Categories string  `bun:"categories"`
+	Status     string  `bun:"status"`
+	Outcome    *string `bun:"outcome"`
+	Records    int     `bun:"records"`
+	Reason     *string `bun:"reason"`
+	Attempts   int     `bun:"attempts"`
+	UpdatedAt  int64   `bun:"updated_at"`
+}
+
+func actionFromDomain(a retention.JournalAction, now int64) *actionRow {
+	cats, _ := json.Marshal(a.Categories)
+	if a.Categories == nil {
+		cats = []byte("[]")
+	}
+	return &actionRow{ID: a.ID, EntryID: a.EntryID, RunID: a.RunID, CustomerID: a.CustomerID, Connector: a.Connector,
+		Operation: a.Operation, Categories: string(cats), Status: string(a.Status), Outcome: strPtr(string(a.Outcome)),
+		Records: a.Records, Reason: strPtr(a.Reason), Attempts: a.Attempts, UpdatedAt: now}
+}
+
+func (r *actionRow) domain() retention.JournalAction {
+	a := retention.JournalAction{ID: r.ID, EntryID: r.EntryID, RunID: r.RunID, CustomerID: r.CustomerID, Connector: r.Connector,
+		Operation: r.Operation, Status: retention.ActionStatus(r.Status), Outcome: retention.Outcome(strVal(r.Outcome)),
+		Records: r.Records, Reason: strVal(r.Reason), Attempts: r.Attempts}
+	_ = json.Unmarshal([]byte(r.Categories), &a.Categories)
+	return a
+}
+
+type planRow struct {
+	bun.BaseModel `bun:"table:run_plans"`
+
+	RunID      string `bun:"run_id,pk"`
+	Seq        int    `bun:"seq,pk"`
+	CustomerID string `bun:"customer_id"`
+	Connector  string `bun:"connector"`
+	Action     string `bun:"action"`
+}
+
+type leaseRow struct {
+	bun.BaseModel `bun:"table:sweep_lease"`
+
+	Name      string `bun:"name,pk"`
+	Holder    string `bun:"holder"`
+	ExpiresAt int64  `bun:"expires_at"`
+}
+
+func (q *queries) DueCustomers(ctx context.Context, asOf time.Time, after *retention.DueCursor, limit int) ([]*retention.Customer, error) {
+	at := toMicros(asOf)
+	sel := q.idb.NewSelect().Model((*customerRow)(nil)).
+		Where("deletion_time IS NOT NULL AND deletion_time <= ?", at).
+		Where("erased_at IS NULL").
+		Where("(held_until IS NULL OR held_until <= ?)", at).
+		Where("NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.customer_id = customer_row.id AND e.status = ?)", retention.EntryOpen)
+	if after != nil {
+		t := toMicros(after.DeletionTime)
+		sel = sel.Where("(deletion_time > ? OR (deletion_time = ? AND id > ?))", t, t, after.ID)
+	}
+	var rows []customerRow
+	if err := sel.Model(&rows).OrderExpr("deletion_time, id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, internal("due customers", err)
+	}
+	out := make([]*retention.Customer, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func (q *queries) scanEntries(ctx context.Context, sel *bun.SelectQuery, afterID string, limit int) ([]retention.JournalEntry, error) {
+	if afterID != "" {
+		sel = sel.Where("id > ?", afterID)
+	}
+	var rows []entryRow
+	if err := sel.Model(&rows).OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, internal("journal entries", err)
+	}
+	out := make([]retention.JournalEntry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func (q *queries) RetryableEntries(ctx context.Context, asOf time.Time, afterID string, limit int) ([]retention.JournalEntry, error) {
+	sel := q.idb.NewSelect().Model((*entryRow)(nil)).Where("status = ? AND next_attempt_at <= ?", retention.EntryOpen, toMicros(asOf))
+	return q.scanEntries(ctx, sel, afterID, limit)
+}
+
+func (q *queries) RunEntries(ctx context.Context, runID string, asOf time.Time, afterID string, limit int) ([]retention.JournalEntry, error) {
+	sel := q.idb.NewSelect().Model((*entryRow)(nil)).
+		Where("run_id = ? AND status = ? AND next_attempt_at <= ?", runID, retention.EntryOpen, toMicros(asOf))
+	return q.scanEntries(ctx, sel, afterID, limit)
+}
+
+func (q *queries) EntryActions(ctx context.Context, entryIDs []string) (map[string][]retention.JournalAction, error) {
+	out := map[string][]retention.JournalAction{}
+	if len(entryIDs) == 0 {
+		return out, nil
+	}
+	var rows []actionRow
+	err := q.idb.NewSelect().Model(&rows).Where("entry_id IN ("+placeholders(len(entryIDs))+")", anySlice(entryIDs)...).
+		OrderExpr("entry_id, id").Scan(ctx)
+	if err != nil {
+		return nil, internal("journal actions", err)
+	}
+	for i := range rows {
+		out[rows[i].EntryID] = append(out[rows[i].EntryID], rows[i].domain())
+	}
+	return out, nil
+}
+
+func (q *queries) Run(ctx context.Context, id string) (*retention.Run, error) {
+	var row runRow
+	err := q.idb.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, retention.Errorf(retention.CodeNotFound, "no retention run with id %q", id)
+	}
+	if err != nil {
+		return nil, internal("run", err)
+	}
+	r := row.domain()
+	return &r, nil
+}
+
+func (q *queries) Runs(ctx context.Context, first int) ([]retention.Run, error) {
+	var rows []runRow
+	if err := q.idb.NewSelect().Model(&rows).OrderExpr("started_at DESC, id DESC").Limit(int64(first)).Scan(ctx); err != nil {
+		return nil, internal("runs", err)
+	}
+	out := make([]retention.Run, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func (q *queries) RunActions(ctx context.Context, runID string, first int) ([]retention.PlannedAction, error) {
+	var plan []planRow
+	if err := q.idb.NewSelect().Model(&plan).Where("run_id = ?", runID).OrderExpr("seq").Limit(int64(first)).Scan(ctx); err != nil {
+		return nil, internal("run plan", err)
+	}
+	out := []retention.PlannedAction{}
+	for _, p := range plan {
+		out = append(out, retention.PlannedAction{CustomerID: p.CustomerID, Connector: p.Connector, Action: p.Action})
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	var rows []actionRow
+	if err := q.idb.NewSelect().Model(&rows).Where("run_id = ?", runID).OrderExpr("id").Limit(int64(first)).Scan(ctx); err != nil {
+		return nil, internal("run actions", err)
+	}
+	for i := range rows {
+		a := rows[i].domain()
+		out = append(out, retention.PlannedAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: retention.DescribeOperation(a.Operation, a.Categories)})
+	}
+	return out, nil
+}
+
+func (q *queries) RunFailures(ctx context.Context, runID string, first int) ([]retention.RunFailure, error) {
+	var rows []struct {
+		CustomerID string  `bun:"customer_id"`
+		Connector  string  `bun:"connector"`
+		Reason     *string `bun:"reason"`
+		Attempts   int     `bun:"attempts"`
+		Status     string  `bun:"status"`
+	}
+	err := q.idb.NewSelect().TableExpr("journal_actions AS a").
+		ColumnExpr("a.customer_id, a.connector, a.reason, a.attempts, e.status").
+		Join("JOIN journal_entries AS e ON e.id = a.entry_id").
+		Where("a.run_id = ? AND a.status = ?", runID, retention.ActionFailed).
+		OrderExpr("a.id").Limit(int64(first)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, internal("run failures", err)
+	}
+	out := make([]retention.RunFailure, len(rows))
+	for i, r := range rows {
+		out[i] = retention.RunFailure{CustomerID: r.CustomerID, Connector: r.Connector, Error: strVal(r.Reason), Attempts: r.Attempts,
+			GaveUp: r.Status == string(retention.EntryFailed)}
+	}
+	return out, nil
+}
+
+func (q *queries) OpenVisitsStartedBefore(ctx context.Context, t time.Time, limit int) ([]retention.Visit, error) {
+	var rows []visitRow
+	err := q.idb.NewSelect().Model(&rows).Where("ended_at IS NULL AND started_at < ?", toMicros(t)).
+		OrderExpr("started_at, id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, internal("open visits", err)
+	}
+	out := make([]retention.Visit, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func (q *queries) InsertRun(ctx context.Context, r retention.Run) error {
+	_, err := q.idb.NewInsert().Model(runFromDomain(r)).Exec(ctx)
+	return internal("insert run", err)
+}
+
+func (q *queries) SaveRun(ctx context.Context, r retention.Run) error {
+	_, err := q.idb.NewUpdate().Model(runFromDomain(r)).ExcludeColumn("id").WherePK().Exec(ctx)
+	return internal("save run", err)
+}
+
+func (q *queries) AdoptOpenEntries(ctx context.Context, runID string, asOf time.Time) (int, int, error) {
+	res, err := q.idb.NewUpdate().Model((*entryRow)(nil)).Set("run_id = ?", runID).
+		Where("status = ? AND next_attempt_at <= ? AND run_id <> ?", retention.EntryOpen, toMicros(asOf), runID).Exec(ctx)
+	if err != nil {
+		return 0, 0, internal("adopt entries", err)
+	}
+	entries, _ := res.RowsAffected()
+	if entries == 0 {
+		return 0, 0, nil
+	}
+	res, err = q.idb.NewUpdate().Model((*actionRow)(nil)).Set("run_id = ?", runID).
+		Where("run_id <> ? AND entry_id IN (SELECT id FROM journal_entries WHERE run_id = ? AND status = ?)", runID, runID, retention.EntryOpen).Exec(ctx)
+	if err != nil {
+		return 0, 0, internal("adopt actions", err)
+	}
+	actions, _ := res.RowsAffected()
+	return int(entries), int(actions), nil
+}
+
+func (q *queries) InterruptStaleRuns(ctx context.Context, before time.Time, reason string) error {
+	now := toMicros(time.Now())
+	_, err := q.idb.NewUpdate().Model((*runRow)(nil)).
+		Set("status = ?", retention.RunFailed).Set("finished_at = ?", now).Set("error = ?", reason).
+		Where("status IN (?, ?) AND heartbeat_at < ?", retention.RunRunning, retention.RunPlanned, toMicros(before)).Exec(ctx)
+	return internal("interrupt stale runs", err)
+}
+
+func (q *queries) InsertEntries(ctx context.Context, entries []retention.JournalEntry, actions []retention.JournalAction) error {
+	const batch = 400
+	now := toMicros(time.Now())
+	for i := 0; i < len(entries); i += batch {
+		rows := make([]*entryRow, 0, batch)
+		for _, e := range entries[i:min(i+batch, len(entries))] {
+			rows = append(rows, entryFromDomain(e))
+		}
+		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return internal("insert entries", err)
+		}
+	}
+	for i := 0; i < len(actions); i += batch {
+		rows := make([]*actionRow, 0, batch)
+		for _, a := range actions[i:min(i+batch, len(actions))] {
+			rows = append(rows, actionFromDomain(a, now))
+		}
+		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return internal("insert actions", err)
+		}
+	}
+	return nil
+}
+
+func (q *queries) SaveEntry(ctx context.Context, e retention.JournalEntry) error {
+	_, err := q.idb.NewUpdate().Model(entryFromDomain(e)).ExcludeColumn("id").WherePK().Exec(ctx)
+	return internal("save entry", err)
+}
+
+func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAction) error {
+	now := toMicros(time.Now())
+	for _, a := range actions {
+		if _, err := q.idb.NewUpdate().Model(actionFromDomain(a, now)).
+			Column("status", "outcome", "records", "reason", "attempts", "updated_at").WherePK().Exec(ctx); err != nil {
+			return internal("save action", err)
+		}
+	}
+	return nil
+}
+
+func (q *queries) InsertPlan(ctx context.Context, runID string, firstSeq int, plan []retention.PlannedAction) error {
+	const batch = 500
+	for i := 0; i < len(plan); i += batch {
+		rows := make([]*planRow, 0, batch)
+		for j, p := range plan[i:min(i+batch, len(plan))] {
+			rows = append(rows, &planRow{RunID: runID, Seq: firstSeq + i + j, CustomerID: p.CustomerID, Connector: p.Connector, Action: p.Action})
+		}
+		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return internal("insert plan", err)
+		}
+	}
+	return nil
+}
+
+const sweepLeaseName = "sweep"
+
+func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, until time.Time) (bool, error) {
+	row := &leaseRow{Name: sweepLeaseName, Holder: holder, ExpiresAt: toMicros(until)}
+	// Take the lease when it is free, expired, or already ours; one
+	// statement, so two processes cannot both win.
+	res, err := q.idb.NewInsert().Model(row).
+		On("CONFLICT (name) DO UPDATE").
+		Set("holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at").
+		Where("sweep_lease.holder = ? OR sweep_lease.expires_at < ?", holder, toMicros(now)).
+		Exec(ctx)
+	if err != nil {
+		return false, internal("sweep lease", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (q *queries) ReleaseSweepLease(ctx context.Context, holder string) error {
+	_, err := q.idb.NewDelete().Model((*leaseRow)(nil)).Where("name = ? AND holder = ?", sweepLeaseName, holder).Exec(ctx)
+	return internal("release sweep lease", err)
+}

@@ -40,6 +40,7 @@ const usage = `usage: lethe <command> [flags]
 commands:
   serve    serve the GraphQL API (runs pending migrations first)
   migrate  apply pending database migrations
+  sweep    run one retention sweep now [--dry-run] [--as-of T]
   demo     write deterministic demo data into a data directory
   version  print the version
 
@@ -59,6 +60,8 @@ func run(args []string) error {
 		return migrateCmd(ctx, args[1:])
 	case "demo":
 		return demoCmd(ctx, args[1:])
+	case "sweep":
+		return sweepCmd(ctx, args[1:])
 	case "version", "--version", "-v":
 		fmt.Println("lethe", version)
 		return nil
@@ -121,6 +124,14 @@ func serve(ctx context.Context, args []string) error {
 	defer manager.Close()
 
 	svc := retention.NewService(s, retention.WithConnectors(manager), retention.WithLogger(log))
+	engine := newEngine(s, manager, log)
+	if cfg.Sweep {
+		stopScheduler, err := startScheduler(cfg, s, engine, svc, log)
+		if err != nil {
+			return err
+		}
+		defer stopScheduler()
+	}
 	resolver := &graph.Resolver{Service: svc, Registry: manager, Log: log}
 	httpServer := &http.Server{
 		Addr:              cfg.Listen,

@@ -272,7 +272,7 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	var errMu sync.Mutex
 	afterID := ""
 	for {
-		entries, err := e.store.RunEntries(ctx, r.run.ID, r.run.AsOf, afterID, e.BatchSize)
+		entries, err := e.store.RunEntries(ctx, r.run.ID, e.nowUTC(), afterID, e.BatchSize)
 		if err != nil {
 			return err
 		}

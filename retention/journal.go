@@ -142,7 +142,8 @@ type JournalReader interface {
 	// RetryableEntries lists open entries whose next attempt is due at or
 	// before asOf, by id after the given id.
 	RetryableEntries(ctx context.Context, asOf time.Time, afterID string, limit int) ([]JournalEntry, error)
-	// RunEntries lists open entries of a run due at or before asOf, by id.
+	// RunEntries lists open entries of a run whose next attempt is due at
+	// or before asOf, by id.
 	RunEntries(ctx context.Context, runID string, asOf time.Time, afterID string, limit int) ([]JournalEntry, error)
 	EntryActions(ctx context.Context, entryIDs []string) (map[string][]JournalAction, error)
 	Run(ctx context.Context, id string) (*Run, error)

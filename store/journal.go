@@ -386,7 +386,7 @@ func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, unt
 	res, err := q.idb.NewInsert().Model(row).
 		On("CONFLICT (name) DO UPDATE").
 		Set("holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at").
-		Where("sweep_lease.holder = ? OR sweep_lease.expires_at < ?", holder, toMicros(now)).
+		Where("lease_row.holder = ? OR lease_row.expires_at < ?", holder, toMicros(now)).
 		Exec(ctx)
 	if err != nil {
 		return false, internal("sweep lease", err)

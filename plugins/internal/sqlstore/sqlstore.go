@@ -44,10 +44,13 @@ func Open(ctx context.Context, dataDir, dsn, file string, schema []string) (*DB,
 			return nil, err
 		}
 		// WAL lets Lethe's demo seeding and exports read while a plugin
-		// writes; busy_timeout makes concurrent writers wait, not fail.
+		// writes; busy_timeout makes concurrent writers wait, not fail, and
+		// immediate transactions take the write lock up front, so that two
+		// concurrent batches cannot both read and then fail to upgrade
+		// (SQLITE_BUSY_SNAPSHOT, which no timeout cures).
 		path := filepath.Join(dataDir, file)
 		sqldb, err := sql.Open("sqlite", "file:"+path+
-			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
+			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}

@@ -1,0 +1,108 @@
+// Package scheduler runs Lethe's periodic jobs with gocron: the retention
+// sweep on a cron schedule and the clean-up of visits left open. Among
+// several replicas only the elected leader runs them.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Config configures the jobs.
+type Config struct {
+	// SweepSchedule is a cron expression (5 fields, or 6 with seconds
+	// first); default hourly.
+	SweepSchedule string `yaml:"sweep_schedule"`
+	// VisitCleanupSchedule is when visits left open are ended; default
+	// every 15 minutes.
+	VisitCleanupSchedule string `yaml:"visit_cleanup_schedule"`
+	// VisitMaxOpen is how long a visit may stay open before the clean-up
+	// ends it (erasing walk-in data stored on it); default 12h.
+	VisitMaxOpen time.Duration `yaml:"visit_max_open"`
+}
+
+func (c Config) withDefaults() Config {
+	if c.SweepSchedule == "" {
+		c.SweepSchedule = "0 * * * *"
+	}
+	if c.VisitCleanupSchedule == "" {
+		c.VisitCleanupSchedule = "*/15 * * * *"
+	}
+	if c.VisitMaxOpen == 0 {
+		c.VisitMaxOpen = 12 * time.Hour
+	}
+	return c
+}
+
+// Scheduler runs the jobs until Stop.
+type Scheduler struct {
+	s   gocron.Scheduler
+	log *slog.Logger
+}
+
+// Start schedules the sweep and the visit clean-up. elector decides, on
+// every run, whether this process is the leader; nil means it always is (one
+// process on SQLite). The first sweep runs at once, so that a restarted
+// process finishes the journal entries a crash left open.
+func Start(cfg Config, engine *retention.Engine, svc *retention.Service, elector gocron.Elector, log *slog.Logger) (*Scheduler, error) {
+	cfg = cfg.withDefaults()
+	opts := []gocron.SchedulerOption{gocron.WithLocation(time.UTC)}
+	if elector != nil {
+		opts = append(opts, gocron.WithDistributedElector(elector))
+	}
+	s, err := gocron.NewScheduler(opts...)
+	if err != nil {
+		return nil, err
+	}
+	sweep := func(ctx context.Context) {
+		run, err := engine.Run(ctx, retention.RunOptions{Trigger: "scheduler", Actor: "scheduler"})
+		switch {
+		case errors.Is(err, retention.ErrSweepRunning):
+			log.Info("scheduled sweep skipped: another sweep is running")
+		case err != nil:
+			log.Error("scheduled sweep failed", "run", run.ID, "err", err)
+		default:
+			log.Info("scheduled sweep finished", "run", run.ID, "status", run.Status, "planned", run.CustomersPlanned,
+				"done", run.CustomersDone, "failed", run.CustomersFailed, "skipped", run.CustomersSkipped)
+		}
+	}
+	// Singleton mode: a sweep that outlasts its interval is not started
+	// twice in this process; the sweep lease covers other processes.
+	if _, err := s.NewJob(cronJob(cfg.SweepSchedule), gocron.NewTask(sweep),
+		gocron.WithName("retention-sweep"), gocron.WithSingletonMode(gocron.LimitModeReschedule),
+		gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+		s.Shutdown() //nolint:errcheck
+		return nil, fmt.Errorf("sweep schedule %q: %w", cfg.SweepSchedule, err)
+	}
+	cleanup := func(ctx context.Context) {
+		n, err := svc.EndStaleVisits(ctx, cfg.VisitMaxOpen)
+		if err != nil {
+			log.Error("visit clean-up failed", "err", err)
+		} else if n > 0 {
+			log.Info("visits left open were ended", "visits", n)
+		}
+	}
+	if _, err := s.NewJob(cronJob(cfg.VisitCleanupSchedule), gocron.NewTask(cleanup),
+		gocron.WithName("visit-cleanup"), gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
+		s.Shutdown() //nolint:errcheck
+		return nil, fmt.Errorf("visit clean-up schedule %q: %w", cfg.VisitCleanupSchedule, err)
+	}
+	s.Start()
+	return &Scheduler{s: s, log: log}, nil
+}
+
+// cronJob accepts 5-field expressions and 6-field ones with seconds.
+func cronJob(expr string) gocron.JobDefinition {
+	return gocron.CronJob(expr, len(strings.Fields(expr)) == 6)
+}
+
+// Stop waits for running jobs and stops.
+func (s *Scheduler) Stop() error { return s.s.Shutdown() }

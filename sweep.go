@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/scheduler"
+	"github.com/lethe-privacy/lethe/store"
+)
+
+// sweepCmd runs one sweep from the command line: `lethe sweep [--dry-run]
+// [--as-of T]`, with a progress bar on a terminal.
+func sweepCmd(ctx context.Context, args []string) error {
+	var dryRun bool
+	var asOf string
+	var batch int
+	cfg, err := loadConfig("sweep", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&dryRun, "dry-run", false, "show what would be done; change nothing")
+		fs.StringVar(&asOf, "as-of", "", "act as of this RFC 3339 time (dry runs may look into the future)")
+		fs.IntVar(&batch, "batch-size", 0, "customers per connector call (default 500)")
+	})
+	if err != nil {
+		return err
+	}
+	opts := retention.RunOptions{DryRun: dryRun, Trigger: "cli", Actor: "cli:" + currentUser()}
+	if asOf != "" {
+		t, err := time.Parse(time.RFC3339, asOf)
+		if err != nil {
+			return fmt.Errorf("--as-of: %q is not an RFC 3339 time such as 2026-12-01T00:00:00Z", asOf)
+		}
+		opts.AsOf = &t
+	}
+	log := newLogger()
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	manager, err := loadConnectors(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer manager.Close()
+	engine := newEngine(s, manager, log)
+	if batch > 0 {
+		engine.BatchSize = batch
+	}
+	if isTerminal(os.Stderr) {
+		engine.Progress = progressBar(os.Stderr)
+	}
+	run, err := engine.Run(ctx, opts)
+	if isTerminal(os.Stderr) {
+		fmt.Fprintln(os.Stderr)
+	}
+	if err != nil && run.ID == "" {
+		return cliError(err)
+	}
+	printRun(os.Stdout, run)
+	if dryRun {
+		actions, aerr := s.RunActions(ctx, run.ID, 20)
+		if aerr == nil && len(actions) > 0 {
+			fmt.Printf("first actions of the plan (all of them: retentionRun(id: %q) { actions(first: …) }):\n", run.ID)
+			for _, a := range actions {
+				fmt.Printf("  %-28s %-14s %s\n", a.CustomerID, a.Connector, a.Action)
+			}
+		}
+	}
+	if err != nil {
+		return cliError(err)
+	}
+	if run.Status == retention.RunFailed {
+		return fmt.Errorf("run %s failed: %s", run.ID, run.Error)
+	}
+	return nil
+}
+
+func printRun(w io.Writer, run retention.Run) {
+	kind := "sweep"
+	if run.DryRun {
+		kind = "dry run"
+	}
+	fmt.Fprintf(w, "%s %s as of %s: %s; customers planned %d, done %d, failed %d, skipped %d; connector actions %d\n",
+		kind, run.ID, run.AsOf.Format(time.RFC3339), run.Status, run.CustomersPlanned, run.CustomersDone,
+		run.CustomersFailed, run.CustomersSkipped, run.ActionsPlanned)
+	if run.Error != "" {
+		fmt.Fprintln(w, "  ", run.Error)
+	}
+}
+
+func progressBar(w io.Writer) func(retention.Run) {
+	return func(run retention.Run) {
+		total := max(run.CustomersPlanned, 1)
+		finished := run.CustomersDone + run.CustomersFailed + run.CustomersSkipped
+		const width = 30
+		filled := min(width, finished*width/total)
+		fmt.Fprintf(w, "\r[%s%s] %3d%% %d/%d customers (failed %d, skipped %d)", strings.Repeat("#", filled),
+			strings.Repeat(" ", width-filled), finished*100/total, finished, run.CustomersPlanned, run.CustomersFailed, run.CustomersSkipped)
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}
+
+func newEngine(s *store.Store, manager *connectors.Manager, log *slog.Logger) *retention.Engine {
+	return retention.NewEngine(s, manager, retention.WithLogger(log.With("component", "engine")))
+}
+
+// startScheduler runs the sweep and visit clean-up jobs; on PostgreSQL only
+// the replica holding the advisory lock runs them.
+func startScheduler(cfg Config, s *store.Store, engine *retention.Engine, svc *retention.Service, log *slog.Logger) (stop func(), err error) {
+	var elector *scheduler.PostgresElector
+	var sched *scheduler.Scheduler
+	if s.Dialect() == store.Postgres {
+		elector = scheduler.NewPostgresElector(s.DB().DB)
+		sched, err = scheduler.Start(cfg.Scheduler, engine, svc, elector, log.With("component", "scheduler"))
+	} else {
+		sched, err = scheduler.Start(cfg.Scheduler, engine, svc, nil, log.With("component", "scheduler"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		sched.Stop() //nolint:errcheck
+		if elector != nil {
+			elector.Close() //nolint:errcheck
+		}
+	}, nil
+}
+
+// cliError shows domain errors as their message and others in full: the
+// command line is the operator's own terminal.
+func cliError(err error) error {
+	if retention.ErrorCode(err) == retention.CodeInternal {
+		return err
+	}
+	return errors.New(retention.ErrorMessage(err))
+}

@@ -187,6 +187,15 @@ func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now t
 				c.Timeline.Observe(retention.EventAppointment, endsAt)
 			}
 		}
+		// Most customers were in touch recently (an imported last
+		// interaction), so only part of the base is due: the first sweep
+		// relinquishes what a real backlog would hold, not everything.
+		if rng.IntN(100) < 85 {
+			if t := between(-25*day, -time.Hour); t.After(c.TouchedAt) {
+				c.TouchedAt = t
+				c.Timeline.Observe(retention.EventImported, t)
+			}
+		}
 		if rng.IntN(50) == 0 {
 			c.PolicyName = retention.PolicyDirect
 		}

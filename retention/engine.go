@@ -48,7 +48,7 @@ func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engin
 	return &Engine{
 		store: store, connectors: connectors, now: s.now, log: s.log,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
-		BatchSize: 500, InFlight: 2, MaxAttempts: 5, LeaseTTL: 2 * time.Minute,
+		BatchSize: 500, InFlight: 2, MaxAttempts: 5, LeaseTTL: 30 * time.Second,
 		Backoff: func(n int) time.Duration {
 			d := time.Minute << min(n, 6)
 			return min(d, time.Hour)
@@ -132,15 +132,19 @@ func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, error) {
 	if opts.AsOf != nil {
 		run.AsOf = opts.AsOf.UTC()
 	}
-	err := e.store.Update(ctx, func(tx Tx) error {
-		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL))
+	takeOver, err := e.deadHolder(ctx)
+	if err != nil {
+		return Run{}, err
+	}
+	err = e.store.Update(ctx, func(tx Tx) error {
+		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL), takeOver)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrSweepRunning
 		}
-		if err := tx.InterruptStaleRuns(ctx, now.Add(-e.LeaseTTL), "interrupted (process stopped); its open entries were resumed by a later run"); err != nil {
+		if err := tx.InterruptStaleRuns(ctx, "interrupted: the process running it stopped; a later run resumed its open journal entries"); err != nil {
 			return err
 		}
 		return tx.InsertRun(ctx, run)
@@ -151,6 +155,8 @@ func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, error) {
 // execute plans and dispatches a real run, then closes it.
 func (e *Engine) execute(ctx context.Context, run Run) (Run, error) {
 	r := &runState{run: run, e: e}
+	stopHeartbeat := e.heartbeat(ctx, r)
+	defer stopHeartbeat()
 	defer func() {
 		release := context.WithoutCancel(ctx)
 		if err := e.store.Update(release, func(tx Tx) error { return tx.ReleaseSweepLease(release, e.holder) }); err != nil {
@@ -204,7 +210,7 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 	now := e.nowUTC()
 	run := r.add(func(run *Run) { run.HeartbeatAt = now })
 	err := e.store.Update(ctx, func(tx Tx) error {
-		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL))
+		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL), "")
 		if err != nil {
 			return err
 		}

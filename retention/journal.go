@@ -151,6 +151,9 @@ type JournalReader interface {
 	// RunActions lists a run's plan (dry run) or journal actions (real run).
 	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
 	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// SweepLeaseHolder returns the current holder of the sweep lease and
+	// its expiry ("" when free).
+	SweepLeaseHolder(ctx context.Context) (string, time.Time, error)
 	// OpenVisitsStartedBefore lists visits still open that started before t.
 	OpenVisitsStartedBefore(ctx context.Context, t time.Time, limit int) ([]Visit, error)
 }
@@ -164,16 +167,19 @@ type JournalWriter interface {
 	// interrupted or failed one left; it returns how many entries and
 	// actions it moved.
 	AdoptOpenEntries(ctx context.Context, runID string, asOf time.Time) (entries, actions int, err error)
-	// InterruptStaleRuns marks RUNNING runs whose heartbeat is older than
-	// before as FAILED.
-	InterruptStaleRuns(ctx context.Context, before time.Time, reason string) error
+	// InterruptStaleRuns marks every RUNNING run as FAILED: called by the
+	// holder of the sweep lease, which alone may run, so they are leftovers
+	// of a crash.
+	InterruptStaleRuns(ctx context.Context, reason string) error
 	InsertEntries(ctx context.Context, entries []JournalEntry, actions []JournalAction) error
 	SaveEntry(ctx context.Context, e JournalEntry) error
 	SaveActions(ctx context.Context, actions []JournalAction) error
 	InsertPlan(ctx context.Context, runID string, firstSeq int, plan []PlannedAction) error
 	// AcquireSweepLease takes or renews the single sweep lease for holder
 	// until the given time; false when another holder's lease is current.
-	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time) (bool, error)
+	// takeOver names a holder known to be dead whose lease may be taken
+	// before it expires ("" for none).
+	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (bool, error)
 	ReleaseSweepLease(ctx context.Context, holder string) error
 }
 

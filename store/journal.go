@@ -315,11 +315,11 @@ func (q *queries) AdoptOpenEntries(ctx context.Context, runID string, asOf time.
 	return int(entries), int(actions), nil
 }
 
-func (q *queries) InterruptStaleRuns(ctx context.Context, before time.Time, reason string) error {
+func (q *queries) InterruptStaleRuns(ctx context.Context, reason string) error {
 	now := toMicros(time.Now())
 	_, err := q.idb.NewUpdate().Model((*runRow)(nil)).
 		Set("status = ?", retention.RunFailed).Set("finished_at = ?", now).Set("error = ?", reason).
-		Where("status IN (?, ?) AND heartbeat_at < ?", retention.RunRunning, retention.RunPlanned, toMicros(before)).Exec(ctx)
+		Where("status IN (?, ?)", retention.RunRunning, retention.RunPlanned).Exec(ctx)
 	return internal("interrupt stale runs", err)
 }
 
@@ -379,14 +379,26 @@ func (q *queries) InsertPlan(ctx context.Context, runID string, firstSeq int, pl
 
 const sweepLeaseName = "sweep"
 
-func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, until time.Time) (bool, error) {
+func (q *queries) SweepLeaseHolder(ctx context.Context) (string, time.Time, error) {
+	var row leaseRow
+	err := q.idb.NewSelect().Model(&row).Where("name = ?", sweepLeaseName).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, internal("sweep lease", err)
+	}
+	return row.Holder, fromMicros(row.ExpiresAt), nil
+}
+
+func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (bool, error) {
 	row := &leaseRow{Name: sweepLeaseName, Holder: holder, ExpiresAt: toMicros(until)}
 	// Take the lease when it is free, expired, or already ours; one
 	// statement, so two processes cannot both win.
 	res, err := q.idb.NewInsert().Model(row).
 		On("CONFLICT (name) DO UPDATE").
 		Set("holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at").
-		Where("lease_row.holder = ? OR lease_row.expires_at < ?", holder, toMicros(now)).
+		Where("lease_row.holder = ? OR lease_row.holder = ? OR lease_row.expires_at < ?", holder, takeOver, toMicros(now)).
 		Exec(ctx)
 	if err != nil {
 		return false, internal("sweep lease", err)

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// binDir holds lethe and the built-in plugins, built once for the tests of
+// this package: the tests run the real binaries as a user would.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lethe-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	builds := map[string]string{"lethe": ".", "lethe-cdrstore": "./plugins/cdrstore",
+		"lethe-invoicestore": "./plugins/invoicestore", "lethe-statdb": "./plugins/statdb"}
+	for name, pkg := range builds {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build", name, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// lethe runs the lethe binary to completion.
+func lethe(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(context.Background(), filepath.Join(binDir, "lethe"), args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lethe %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}

@@ -72,7 +72,17 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		if err := s.schedule(ctx, tx, c); err != nil {
 			return err
 		}
-		return tx.InsertCustomer(ctx, c)
+		if err := tx.InsertCustomer(ctx, c); err != nil {
+			return err
+		}
+		// The names of the fields given, never their values.
+		given := []string{}
+		for _, f := range AllFields {
+			if data.Get(f) != nil {
+				given = append(given, f.InputName())
+			}
+		}
+		return s.audit(ctx, tx, AuditCustomerCreate, c.ID, map[string]any{"fields": given, "imported": in.LastInteractionAt != nil})
 	})
 	if err != nil {
 		return nil, err
@@ -197,22 +207,27 @@ func (s *Service) SearchCustomers(ctx context.Context, search string, first *int
 }
 
 // updateCustomer loads a live customer in a write transaction, applies
-// change, recomputes its schedule and saves it.
-func (s *Service) updateCustomer(ctx context.Context, id string, change func(tx Tx, c *Customer) error) (*Customer, error) {
+// change, recomputes its schedule, saves it and records action in the audit
+// log with the details change returns.
+func (s *Service) updateCustomer(ctx context.Context, id, action string, change func(tx Tx, c *Customer) (map[string]any, error)) (*Customer, error) {
 	var out *Customer
 	err := s.store.Update(ctx, func(tx Tx) error {
 		c, err := s.liveCustomer(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if err := change(tx, c); err != nil {
+		details, err := change(tx, c)
+		if err != nil {
 			return err
 		}
 		if err := s.schedule(ctx, tx, c); err != nil {
 			return err
 		}
 		out = c
-		return tx.SaveCustomer(ctx, c)
+		if err := tx.SaveCustomer(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, action, c.ID, details)
 	})
 	if err != nil {
 		return nil, err
@@ -234,13 +249,15 @@ func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Statu
 		}
 		when = at.UTC()
 	}
-	return s.updateCustomer(ctx, id, func(_ Tx, c *Customer) error {
+	return s.updateCustomer(ctx, id, AuditCustomerStatus, func(_ Tx, c *Customer) (map[string]any, error) {
+		details := map[string]any{"status": oldNew(string(c.Status), string(status))}
 		if c.Status == status {
-			return nil
+			return details, nil
 		}
+		details["at"] = formatTime(when)
 		c.Status, c.StatusChangedAt = status, &when
 		c.Timeline.Observe(EventStatusChange, when)
-		return nil
+		return details, nil
 	})
 }
 
@@ -248,17 +265,19 @@ func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Statu
 // automatic choice). Not an event: no clock changes.
 // Errors: BAD_USER_INPUT (unknown policy), NOT_FOUND.
 func (s *Service) SetCustomerPolicy(ctx context.Context, id, policy string) (*Customer, error) {
-	return s.updateCustomer(ctx, id, func(tx Tx, c *Customer) error {
+	return s.updateCustomer(ctx, id, AuditCustomerPolicy, func(tx Tx, c *Customer) (map[string]any, error) {
 		if policy != "" {
 			if _, err := tx.Policy(ctx, policy); err != nil {
 				if ErrorCode(err) == CodeNotFound {
-					return FieldErrorf("policy", "unknown retention policy %q", truncate(policy, 70))
+					return nil, FieldErrorf("policy", "unknown retention policy %q", truncate(policy, 70))
 				}
-				return err
+				return nil, err
 			}
 		}
+		// "" is the automatic choice.
+		details := map[string]any{"policy": oldNew(c.PolicyName, policy)}
 		c.PolicyName = policy
-		return nil
+		return details, nil
 	})
 }
 

@@ -67,7 +67,10 @@ func (s *Service) DeleteCustomer(ctx context.Context, id string) (string, error)
 		if err := tx.DeleteCustomerEvents(ctx, id); err != nil {
 			return err
 		}
-		return tx.SaveCustomer(ctx, c)
+		if err := tx.SaveCustomer(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditCustomerErase, id, map[string]any{"trigger": "manual", "connectors": s.connectorCount(ctx)})
 	})
 	if err != nil {
 		return "", err
@@ -87,6 +90,13 @@ func Erase(c *Customer, at time.Time) {
 func Anonymise(c *Customer, at time.Time) {
 	c.PersonalData = PersonalData{}
 	c.AnonymisedAt = &at
+}
+
+func (s *Service) connectorCount(ctx context.Context) int {
+	if s.connectors == nil {
+		return 0
+	}
+	return len(s.connectors.Connectors(ctx))
 }
 
 func (s *Service) deleteInConnectors(ctx context.Context, c *Customer) error {
@@ -136,17 +146,37 @@ func (s *Service) ExportCustomer(ctx context.Context, id string) (Export, error)
 	if err != nil {
 		return Export{}, err
 	}
+	// Reading everything held on a person is recorded like a change; an
+	// export that cannot be recorded is not given.
+	err = s.store.Update(ctx, func(tx Tx) error {
+		return s.audit(ctx, tx, AuditCustomerExport, c.ID, map[string]any{"connectors": len(doc.Connectors)})
+	})
+	if err != nil {
+		return Export{}, err
+	}
 	return Export{FileName: ExportFileName(c), Data: data}, nil
 }
 
 type exportDoc struct {
-	ExportedAt   time.Time                  `json:"exportedAt"`
-	Customer     exportCustomer             `json:"customer"`
-	Appointments []exportAppointment        `json:"appointments"`
-	Visits       []exportVisit              `json:"visits"`
-	LegalHolds   []exportHold               `json:"legalHolds"`
-	Connectors   map[string]json.RawMessage `json:"connectors"`
+	ExportedAt   time.Time           `json:"exportedAt"`
+	Customer     exportCustomer      `json:"customer"`
+	Appointments []exportAppointment `json:"appointments"`
+	Visits       []exportVisit       `json:"visits"`
+	LegalHolds   []exportHold        `json:"legalHolds"`
+	// AuditLog is what was done to the customer, and by whom, newest first.
+	AuditLog   []exportAudit              `json:"auditLog"`
+	Connectors map[string]json.RawMessage `json:"connectors"`
 }
+
+type exportAudit struct {
+	At      time.Time      `json:"at"`
+	Actor   string         `json:"actor"`
+	Action  string         `json:"action"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// maxExportAudit bounds the audit lines of one export.
+const maxExportAudit = 1000
 
 type exportCustomer struct {
 	ID                string     `json:"id"`
@@ -206,8 +236,15 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 		Customer: exportCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
 			Status: c.Status, StatusChangedAt: c.StatusChangedAt, CreatedAt: c.CreatedAt, LastInteractionAt: last,
 			RetentionPolicy: policy.Name, DeletionTime: s.DeletionTime(c), DeletionReason: reason, AnonymisedAt: c.AnonymisedAt},
-		Appointments: []exportAppointment{}, Visits: []exportVisit{}, LegalHolds: []exportHold{},
+		Appointments: []exportAppointment{}, Visits: []exportVisit{}, LegalHolds: []exportHold{}, AuditLog: []exportAudit{},
 		Connectors: map[string]json.RawMessage{},
+	}
+	events, err := s.store.AuditLog(ctx, AuditQuery{Subject: c.ID, First: maxExportAudit})
+	if err != nil {
+		return exportDoc{}, err
+	}
+	for _, e := range events {
+		doc.AuditLog = append(doc.AuditLog, exportAudit{e.At, e.Actor, e.Action, e.Details})
 	}
 	appts, err := s.store.Appointments(ctx, ids)
 	if err != nil {

@@ -21,10 +21,11 @@ func (s *Service) BookAppointment(ctx context.Context, customerID string, starts
 		return Appointment{}, FieldErrorf("endsAt", "an appointment may last at most 31 days")
 	}
 	a := Appointment{ID: newID("apt_"), CustomerID: customerID, StartsAt: startsAt.UTC(), EndsAt: endsAt.UTC()}
-	_, err := s.updateCustomer(ctx, customerID, func(tx Tx, c *Customer) error {
+	_, err := s.updateCustomer(ctx, customerID, AuditAppointmentBook, func(tx Tx, c *Customer) (map[string]any, error) {
 		c.Timeline.Appointments++
 		c.Timeline.Observe(EventAppointment, a.EndsAt)
-		return tx.InsertAppointment(ctx, a)
+		details := map[string]any{"appointmentId": a.ID, "startsAt": formatTime(a.StartsAt), "endsAt": formatTime(a.EndsAt)}
+		return details, tx.InsertAppointment(ctx, a)
 	})
 	return a, err
 }
@@ -102,7 +103,25 @@ func (s *Service) StartVisit(ctx context.Context, in VisitInput) (*Visit, error)
 				return err
 			}
 		}
-		return tx.InsertVisit(ctx, *v)
+		if err := tx.InsertVisit(ctx, *v); err != nil {
+			return err
+		}
+		// A walk-in's visit is its own subject; only field names are kept.
+		details := map[string]any{"visitId": v.ID, "customFields": customFieldNames(v.CustomFields)}
+		subject := v.CustomerID
+		if subject == "" {
+			subject = v.ID
+			visitor := []string{}
+			if v.Visitor != nil {
+				for _, f := range AllFields {
+					if v.Visitor.Get(f) != nil {
+						visitor = append(visitor, f.InputName())
+					}
+				}
+			}
+			details["visitorFields"] = visitor
+		}
+		return s.audit(ctx, tx, AuditVisitStart, subject, details)
 	})
 	if err != nil {
 		return nil, err
@@ -145,7 +164,14 @@ func (s *Service) EndVisit(ctx context.Context, id string) (*Visit, error) {
 				}
 			}
 		}
-		return tx.SaveVisit(ctx, *v)
+		if err := tx.SaveVisit(ctx, *v); err != nil {
+			return err
+		}
+		subject := v.CustomerID
+		if subject == "" {
+			subject = v.ID
+		}
+		return s.audit(ctx, tx, AuditVisitEnd, subject, map[string]any{"visitId": v.ID})
 	})
 	if err != nil {
 		return nil, err
@@ -185,6 +211,14 @@ func (s *Service) recordVisit(ctx context.Context, v *Visit) {
 			s.log.Warn("visit not recorded by connector", "connector", st.Info.Name, "visit", v.ID, "err", err)
 		}
 	}
+}
+
+func customFieldNames(values []CustomFieldValue) []string {
+	out := []string{}
+	for _, f := range values {
+		out = append(out, f.Field)
+	}
+	return out
 }
 
 func hasString(list []string, s string) bool {

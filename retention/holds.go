@@ -28,11 +28,17 @@ func (s *Service) PlaceLegalHold(ctx context.Context, customerID, reason string,
 		until = &u
 	}
 	h := LegalHold{ID: newID("hold_"), CustomerID: customerID, Reason: reason, PlacedAt: now, Until: until}
-	_, err := s.updateCustomer(ctx, customerID, func(tx Tx, c *Customer) error {
+	_, err := s.updateCustomer(ctx, customerID, AuditLegalHoldPlace, func(tx Tx, c *Customer) (map[string]any, error) {
 		if err := tx.InsertLegalHold(ctx, h); err != nil {
-			return err
+			return nil, err
 		}
-		return s.refreshHold(ctx, tx, c)
+		// The reason is free text that may name people: the hold keeps it,
+		// the audit log does not.
+		details := map[string]any{"holdId": h.ID}
+		if h.Until != nil {
+			details["until"] = formatTime(*h.Until)
+		}
+		return details, s.refreshHold(ctx, tx, c)
 	})
 	return h, err
 }
@@ -60,7 +66,10 @@ func (s *Service) ReleaseLegalHold(ctx context.Context, id string) (string, erro
 		if err := s.refreshHold(ctx, tx, c); err != nil {
 			return err
 		}
-		return tx.SaveCustomer(ctx, c)
+		if err := tx.SaveCustomer(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditLegalHoldRelease, c.ID, map[string]any{"holdId": h.ID})
 	})
 	return id, err
 }

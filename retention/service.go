@@ -78,7 +78,12 @@ func (s *Service) CreatePolicy(ctx context.Context, name string, days int, descr
 		return Policy{}, err
 	}
 	p := Policy{Name: name, Description: description, RetentionDays: days, DefaultDays: days, Version: 1}
-	err := s.store.Update(ctx, func(tx Tx) error { return tx.InsertPolicy(ctx, p) })
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.InsertPolicy(ctx, p); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditPolicyCreate, name, map[string]any{"retentionDays": days, "description": description})
+	})
 	return p, err
 }
 
@@ -96,7 +101,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, name string, days *int, desc
 			return Policy{}, err
 		}
 	}
-	return s.changePolicy(ctx, name, func(p *Policy) {
+	return s.changePolicy(ctx, name, AuditPolicyUpdate, func(p *Policy) {
 		if days != nil {
 			p.RetentionDays = *days
 		}
@@ -108,10 +113,10 @@ func (s *Service) UpdatePolicy(ctx context.Context, name string, days *int, desc
 
 // RevertPolicy restores a policy's default days. Errors: NOT_FOUND.
 func (s *Service) RevertPolicy(ctx context.Context, name string) (Policy, error) {
-	return s.changePolicy(ctx, name, func(p *Policy) { p.RetentionDays = p.DefaultDays })
+	return s.changePolicy(ctx, name, AuditPolicyRevert, func(p *Policy) { p.RetentionDays = p.DefaultDays })
 }
 
-func (s *Service) changePolicy(ctx context.Context, name string, change func(*Policy)) (Policy, error) {
+func (s *Service) changePolicy(ctx context.Context, name, action string, change func(*Policy)) (Policy, error) {
 	var out Policy
 	err := s.store.Update(ctx, func(tx Tx) error {
 		p, err := tx.Policy(ctx, name)
@@ -120,15 +125,34 @@ func (s *Service) changePolicy(ctx context.Context, name string, change func(*Po
 		}
 		before := p
 		change(&p)
-		if p == before {
-			out = p
-			return nil
+		details := map[string]any{}
+		if p.RetentionDays != before.RetentionDays {
+			details["retentionDays"] = oldNew(before.RetentionDays, p.RetentionDays)
 		}
-		p.Version++
+		if p.Description != before.Description {
+			details["description"] = oldNew(before.Description, p.Description)
+		}
 		out = p
-		return tx.SavePolicy(ctx, p)
+		if p != before {
+			p.Version++
+			out = p
+			details["version"] = p.Version
+			if err := tx.SavePolicy(ctx, p); err != nil {
+				return err
+			}
+		}
+		// A change that changed nothing is recorded too: someone asked.
+		return s.audit(ctx, tx, action, name, details)
 	})
 	return out, err
+}
+
+// oldNew is how the audit log records a changed setting.
+func oldNew(old, new any) map[string]any { return map[string]any{"old": old, "new": new} }
+
+func dataPolicyDetails(dp DataPolicy) map[string]any {
+	return map[string]any{"relinquishDeletedData": dp.RelinquishDeletedData, "relinquishAfterDays": dp.RelinquishAfterDays,
+		"anonymiseCustomerData": dp.AnonymiseCustomerData, "removeCDRs": dp.RemoveCDRs}
 }
 
 // DataPolicy returns the data policy for cancelled and deleted customers.
@@ -139,16 +163,30 @@ func (s *Service) DataPolicy(ctx context.Context) (DataPolicy, error) {
 // UpdateDataPolicy saves the data policy; it applies retrospectively.
 // Errors: BAD_USER_INPUT.
 func (s *Service) UpdateDataPolicy(ctx context.Context, dp DataPolicy) (DataPolicy, error) {
-	if err := dp.Validate(); err != nil {
-		return DataPolicy{}, err
-	}
-	err := s.store.Update(ctx, func(tx Tx) error { return tx.SaveDataPolicy(ctx, dp) })
-	return dp, err
+	return s.saveDataPolicy(ctx, dp, false)
 }
 
 // UseDefaultDataPolicy resets the data policy to DefaultDataPolicy.
 func (s *Service) UseDefaultDataPolicy(ctx context.Context) (DataPolicy, error) {
-	return s.UpdateDataPolicy(ctx, DefaultDataPolicy())
+	return s.saveDataPolicy(ctx, DefaultDataPolicy(), true)
+}
+
+func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault bool) (DataPolicy, error) {
+	if err := dp.Validate(); err != nil {
+		return DataPolicy{}, err
+	}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		old, err := tx.DataPolicy(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tx.SaveDataPolicy(ctx, dp); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditDataPolicyUpdate, "dataPolicy",
+			map[string]any{"old": dataPolicyDetails(old), "new": dataPolicyDetails(dp), "useDefault": useDefault})
+	})
+	return dp, err
 }
 
 // FieldPreferences returns the collection preferences.
@@ -170,14 +208,24 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 		if err != nil {
 			return err
 		}
+		details := map[string]any{}
 		if enabled != nil {
+			if p.CollectionEnabled != *enabled {
+				details["collectionEnabled"] = oldNew(p.CollectionEnabled, *enabled)
+			}
 			p.CollectionEnabled = *enabled
 		}
 		for f, m := range modes {
+			if old := p.Modes[f]; old != m {
+				details[string(f)] = oldNew(string(old), string(m))
+			}
 			p.Modes[f] = m
 		}
 		out = p
-		return tx.SaveFieldPreferences(ctx, p)
+		if err := tx.SaveFieldPreferences(ctx, p); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditFieldPreferencesUpdate, "fieldPreferences", details)
 	})
 	return out, err
 }
@@ -202,11 +250,18 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 		if err != nil {
 			return err
 		}
+		details := map[string]any{}
 		for f, on := range changes {
+			if st[f] != on {
+				details[f] = oldNew(st[f], on)
+			}
 			st[f] = on
 		}
 		out = st
-		return tx.SaveCustomFieldStorage(ctx, st)
+		if err := tx.SaveCustomFieldStorage(ctx, st); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditCustomFieldStorageUpdate, "customFieldStorage", details)
 	})
 	return out, err
 }

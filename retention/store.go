@@ -29,6 +29,9 @@ type Reader interface {
 	LegalHolds(ctx context.Context, customerIDs []string) (map[string][]LegalHold, error)
 	// LegalHold returns NOT_FOUND for an unknown id.
 	LegalHold(ctx context.Context, id string) (*LegalHold, error)
+	// AuditLog pages through the audit log newest first; BAD_USER_INPUT
+	// when q.After names no event.
+	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
 }
 
 // Tx is one write transaction: everything written through it commits or
@@ -58,6 +61,10 @@ type Tx interface {
 	DeleteCustomerEvents(ctx context.Context, customerID string) error
 	InsertLegalHold(ctx context.Context, h LegalHold) error
 	SaveLegalHold(ctx context.Context, h LegalHold) error
+	// AppendAudit records an event of the audit log in this transaction, so
+	// that a change and its record commit or roll back together. The log is
+	// append-only: nothing updates or deletes its rows.
+	AppendAudit(ctx context.Context, e AuditEvent) error
 }
 
 // Store is Lethe's persistence.

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/uptrace/bun"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// auditRow is one line of the append-only audit log. The store inserts and
+// selects these rows, never updates or deletes them (the database refuses
+// that too: see the migration).
+type auditRow struct {
+	bun.BaseModel `bun:"table:audit_log"`
+
+	Seq     int64   `bun:"seq,pk,autoincrement"`
+	ID      string  `bun:"id"`
+	At      int64   `bun:"at"`
+	Actor   string  `bun:"actor"`
+	Action  string  `bun:"action"`
+	Subject *string `bun:"subject"`
+	Details *string `bun:"details"`
+}
+
+func (r *auditRow) domain() retention.AuditEvent {
+	e := retention.AuditEvent{ID: r.ID, At: fromMicros(r.At), Actor: r.Actor, Action: r.Action, Subject: strVal(r.Subject)}
+	if r.Details != nil {
+		// A row that does not parse still shows who did what and when.
+		_ = json.Unmarshal([]byte(*r.Details), &e.Details)
+	}
+	return e
+}
+
+func (q *queries) AppendAudit(ctx context.Context, e retention.AuditEvent) error {
+	row := &auditRow{ID: e.ID, At: toMicros(e.At), Actor: e.Actor, Action: e.Action, Subject: strPtr(e.Subject)}
+	if len(e.Details) > 0 {
+		b, err := json.Marshal(e.Details)
+		if err != nil {
+			return internal("audit details", err)
+		}
+		s := string(b)
+		row.Details = &s
+	}
+	// seq is left to the database; excluding it keeps bun from sending 0.
+	_, err := q.idb.NewInsert().Model(row).ExcludeColumn("seq").Exec(ctx)
+	return internal("append audit", err)
+}
+
+func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]retention.AuditEvent, error) {
+	out := []retention.AuditEvent{}
+	if aq.First <= 0 {
+		return out, nil
+	}
+	sel := q.idb.NewSelect().Model((*auditRow)(nil))
+	if aq.Subject != "" {
+		sel = sel.Where("subject = ?", aq.Subject)
+	}
+	if aq.After != "" {
+		var seq int64
+		err := q.idb.NewSelect().Model((*auditRow)(nil)).Column("seq").Where("id = ?", aq.After).Scan(ctx, &seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, retention.FieldErrorf("after", "no audit event with id %q: pass the id of the last event of the previous page", truncateID(aq.After))
+		}
+		if err != nil {
+			return nil, internal("audit cursor", err)
+		}
+		sel = sel.Where("seq < ?", seq)
+	}
+	var rows []auditRow
+	if err := sel.Model(&rows).OrderExpr("seq DESC").Limit(int64(aq.First)).Scan(ctx); err != nil {
+		return nil, internal("audit log", err)
+	}
+	for i := range rows {
+		out = append(out, rows[i].domain())
+	}
+	return out, nil
+}
+
+func truncateID(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}

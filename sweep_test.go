@@ -325,26 +325,53 @@ func TestSweepCrashSafety(t *testing.T) {
 	plan := w.planKinds(t, dry.ID)
 	w.manager.Close() // the child processes own the stores now
 
-	// Each sweep is killed a little later than the one before, so the
-	// kills land in planning, in dispatch and between confirmation and the
-	// core transaction of different batches.
+	// Each sweep is killed at a different point, read from the journal as
+	// it goes: right after planning started, after some customers were done,
+	// and late in the run.
+	points := []struct {
+		name string
+		when func(st map[string]int) bool
+	}{
+		{"planning", func(st map[string]int) bool { return st["entries"] > 0 }},
+		{"dispatch", func(st map[string]int) bool { return st["confirmed"] > st["prev_confirmed"] }},
+		{"a third done", func(st map[string]int) bool { return st["done"] >= len(plan)/3 }},
+		{"two thirds done", func(st map[string]int) bool { return st["done"] >= 2*len(plan)/3 }},
+	}
 	interrupted := 0
-	for _, delay := range []time.Duration{120 * time.Millisecond, 250 * time.Millisecond, 350 * time.Millisecond, 500 * time.Millisecond} {
+	prevConfirmed := 0
+	for _, p := range points {
 		cmd := exec.Command(filepath.Join(binDir, "lethe"), w.args("sweep", "--batch-size", "3")...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
-		cmd.Wait()                          //nolint:errcheck // killed on purpose
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }() //nolint:errcheck // killed on purpose
+		deadline := time.Now().Add(20 * time.Second)
+	poll:
+		for time.Now().Before(deadline) {
+			select {
+			case <-exited:
+				break poll
+			default:
+			}
+			st, _ := w.storeCounts(t)
+			st["prev_confirmed"] = prevConfirmed
+			if p.when(st) {
+				cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		<-exited
 		st, _ := w.storeCounts(t)
-		t.Logf("killed after %s: %d entries journaled, %d done, %d actions confirmed", delay, st["entries"], st["done"], st["confirmed"])
+		prevConfirmed = st["confirmed"]
+		t.Logf("killed at %s: %d entries journaled, %d done, %d actions confirmed", p.name, st["entries"], st["done"], st["confirmed"])
 		if st["done"] < len(plan) {
 			interrupted++
 		}
 	}
-	if interrupted < 2 {
-		t.Fatalf("only %d sweeps were killed with work left: the sweep is too fast for this test", interrupted)
+	if interrupted < 3 {
+		t.Fatalf("only %d sweeps were killed with work left", interrupted)
 	}
 	var entries, done int
 	for i := 0; i < 3; i++ { // plugins killed with their parent may leave retries in backoff: finish them
@@ -398,5 +425,59 @@ func (w *world) expireBackoff(t *testing.T) {
 	t.Helper()
 	if _, err := w.store.DB().ExecContext(context.Background(), "UPDATE journal_entries SET next_attempt_at = 0 WHERE status = 'open'"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPluginKilledMidRun kills a plugin process while a sweep dispatches:
+// the run either finishes after the relaunch or reports the customers it
+// could not finish, and no customer is marked done without every
+// connector's confirmation.
+func TestPluginKilledMidRun(t *testing.T) {
+	w := newWorld(t, 400, "")
+	ctx := context.Background()
+	if _, err := w.svc.UpdateDataPolicy(ctx, relinquishPolicy); err != nil {
+		t.Fatal(err)
+	}
+	w.engine.BatchSize = 3
+	batches := 0
+	w.engine.Progress = func(run retention.Run) {
+		batches++
+		if batches == 40 { // well into the dispatch
+			if pid := w.manager.PIDs()["invoicestore"]; pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck
+			}
+		}
+	}
+	run, err := w.engine.Run(ctx, retention.RunOptions{})
+	if err != nil && run.ID == "" {
+		t.Fatal(err)
+	}
+	if batches < 40 {
+		t.Fatalf("the run ended after %d batches, before the kill", batches)
+	}
+	if run.CustomersDone+run.CustomersFailed+run.CustomersSkipped != run.CustomersPlanned {
+		t.Fatalf("run lost customers: %+v", run)
+	}
+	if run.CustomersFailed > 0 && run.Status != retention.RunFailed {
+		t.Fatalf("failures not reported: %+v", run)
+	}
+	var unconfirmed int
+	err = w.store.DB().QueryRowContext(ctx, `SELECT count(*) FROM journal_entries e JOIN journal_actions a ON a.entry_id = e.id
+		WHERE e.status = 'done' AND a.status <> 'confirmed'`).Scan(&unconfirmed)
+	if err != nil || unconfirmed != 0 {
+		t.Fatalf("%d done entries have unconfirmed actions (%v)", unconfirmed, err)
+	}
+	var erasedWithoutEntry int
+	err = w.store.DB().QueryRowContext(ctx, `SELECT count(*) FROM customers c WHERE (c.erased_at IS NOT NULL OR c.anonymised_at IS NOT NULL)
+		AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.customer_id = c.id AND e.status = 'done')`).Scan(&erasedWithoutEntry)
+	if err != nil || erasedWithoutEntry != 0 {
+		t.Fatalf("%d customers changed without a done journal entry (%v)", erasedWithoutEntry, err)
+	}
+	t.Logf("run after a plugin kill: %+v", run)
+	// Whatever failed is finished by a later sweep once its backoff passed.
+	w.expireBackoff(t)
+	next, err := w.engine.Run(ctx, retention.RunOptions{})
+	if err != nil || next.CustomersFailed != 0 || next.CustomersDone != run.CustomersFailed {
+		t.Fatalf("retry run: %+v %v", next, err)
 	}
 }

@@ -167,6 +167,19 @@ func (w *world) checkRelinquished(t *testing.T, before map[string]snapshot, plan
 		if err != nil {
 			t.Fatal(err)
 		}
+		if kind := plan[id]; kind != "" {
+			events, err := w.store.AuditLog(ctx, retention.AuditQuery{Subject: id, First: 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, ev := range events {
+				found = found || ev.Action == "customer."+kind
+			}
+			if !found {
+				t.Fatalf("%s: no customer.%s in the audit log: %+v", id, kind, events)
+			}
+		}
 		switch plan[id] {
 		case "erase":
 			if c.ErasedAt == nil || c.FirstName != nil || c.Email != nil {

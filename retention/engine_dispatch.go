@@ -241,6 +241,9 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 			if err := tx.SaveCustomer(ctx, c); err != nil {
 				return err
 			}
+			if err := tx.AppendAudit(ctx, e.auditEntry(r, en, actions[en.ID], now)); err != nil {
+				return err
+			}
 			en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
 			if err := tx.SaveEntry(ctx, en); err != nil {
 				return err
@@ -258,4 +261,26 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		run.CustomersSkipped += skipped
 	})
 	return e.checkpoint(ctx, r)
+}
+
+// auditEntry records what the engine did to one customer, as evidence
+// without personal data: the rule and policy version, and each connector's
+// outcome and record count.
+func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalAction, now time.Time) AuditEvent {
+	action := AuditCustomerErase
+	if en.Kind == ActionAnonymise {
+		action = AuditCustomerAnonymise
+	}
+	outcomes := make([]map[string]any, 0, len(actions))
+	for _, a := range actions {
+		outcomes = append(outcomes, map[string]any{"connector": a.Connector, "operation": DescribeOperation(a.Operation, a.Categories),
+			"outcome": string(a.Outcome), "records": a.Records})
+	}
+	actor := r.run.Actor
+	if actor == "" {
+		actor = ActorScheduler
+	}
+	return AuditEvent{ID: newID("aud_"), At: now, Actor: actor, Action: action, Subject: en.CustomerID,
+		Details: map[string]any{"run": en.RunID, "journalEntry": en.ID, "policy": en.PolicyName, "policyVersion": en.PolicyVersion,
+			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "connectors": outcomes}}
 }

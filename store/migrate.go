@@ -39,8 +39,21 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err := m.Init(ctx); err != nil {
 		return nil, fmt.Errorf("migrate init: %w", err)
 	}
-	if err := m.Lock(ctx); err != nil {
-		return nil, err
+	// Replicas starting together queue for the migration lock instead of
+	// failing; a lock left by a crashed migration is reported after a while.
+	for attempt := 0; ; attempt++ {
+		err := m.Lock(ctx)
+		if err == nil {
+			break
+		}
+		if attempt == 120 {
+			return nil, fmt.Errorf("%w (if no other lethe is migrating, a crashed migration left the lock: delete the row of bun_migration_locks)", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	defer m.Unlock(context.WithoutCancel(ctx)) //nolint:errcheck // best effort; a stale lock is reported on the next run
 	group, err := m.Migrate(ctx)

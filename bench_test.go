@@ -165,8 +165,12 @@ func directSweep(b *testing.B, dir string) time.Duration {
 		in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",") + ")"
 		var wg sync.WaitGroup
 		errs := make([]error, 3)
-		wg.Go(func() { errs[0] = exec(cdr, []string{"DELETE FROM cdr_records WHERE customer_id IN " + in}, batch, nil) })
-		wg.Go(func() { errs[1] = exec(stats, []string{"DELETE FROM stat_visits WHERE customer_id IN " + in}, batch, nil) })
+		wg.Go(func() {
+			errs[0] = exec(cdr, []string{"DELETE FROM cdr_records WHERE customer_id IN " + in}, batch, nil)
+		})
+		wg.Go(func() {
+			errs[1] = exec(stats, []string{"DELETE FROM stat_visits WHERE customer_id IN " + in}, batch, nil)
+		})
 		wg.Go(func() {
 			errs[2] = exec(inv, []string{"DELETE FROM invoice_documents WHERE customer_id IN " + in, "DELETE FROM invoice_contacts WHERE customer_id IN " + in}, batch,
 				func(tx *sql.Tx) error {

@@ -1,0 +1,99 @@
+package retention
+
+import (
+	"context"
+	"time"
+)
+
+// MaxRunActions caps `first` on a run's actions and failures.
+const MaxRunActions = 1000
+
+func pageSize(field string, first *int, def, max int) (int, error) {
+	if first == nil {
+		return def, nil
+	}
+	if *first < 0 || *first > max {
+		return 0, FieldErrorf(field, "%s must be between 0 and %d, got %d", field, max, *first)
+	}
+	return *first, nil
+}
+
+// Runs lists runs, newest first. Errors: BAD_USER_INPUT.
+func (e *Engine) Runs(ctx context.Context, first *int) ([]Run, error) {
+	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
+	if err != nil || n == 0 {
+		return []Run{}, err
+	}
+	return e.store.Runs(ctx, n)
+}
+
+// RunByID returns one run. Errors: NOT_FOUND.
+func (e *Engine) RunByID(ctx context.Context, id string) (*Run, error) {
+	if len(id) > 200 {
+		return nil, Errorf(CodeNotFound, "no retention run with that id")
+	}
+	return e.store.Run(ctx, id)
+}
+
+// RunActions lists a run's plan or journal actions. Errors: BAD_USER_INPUT.
+func (e *Engine) RunActions(ctx context.Context, runID string, first *int) ([]PlannedAction, error) {
+	n, err := pageSize("first", first, 100, MaxRunActions)
+	if err != nil || n == 0 {
+		return []PlannedAction{}, err
+	}
+	return e.store.RunActions(ctx, runID, n)
+}
+
+// RunFailures lists the customers a run could not relinquish.
+// Errors: BAD_USER_INPUT.
+func (e *Engine) RunFailures(ctx context.Context, runID string, first *int) ([]RunFailure, error) {
+	n, err := pageSize("first", first, 100, MaxRunActions)
+	if err != nil || n == 0 {
+		return []RunFailure{}, err
+	}
+	return e.store.RunFailures(ctx, runID, n)
+}
+
+// Follow sends the run each time its counts or status change, until it
+// finishes or ctx ends. It reads the stored run, so it follows a run that
+// another replica executes too. Errors: NOT_FOUND.
+func (e *Engine) Follow(ctx context.Context, id string, every time.Duration) (<-chan Run, error) {
+	run, err := e.RunByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan Run, 1)
+	go func() {
+		defer close(out)
+		last := *run
+		out <- last
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for !last.Finished() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			cur, err := e.store.Run(ctx, id)
+			if err != nil {
+				e.log.Warn("following a run", "run", id, "err", err)
+				continue
+			}
+			if changed(last, *cur) {
+				last = *cur
+				select {
+				case out <- last:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+func changed(a, b Run) bool {
+	return a.Status != b.Status || a.CustomersPlanned != b.CustomersPlanned || a.CustomersDone != b.CustomersDone ||
+		a.CustomersFailed != b.CustomersFailed || a.CustomersSkipped != b.CustomersSkipped || a.ActionsPlanned != b.ActionsPlanned
+}

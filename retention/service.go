@@ -15,6 +15,7 @@ type Service struct {
 	connectors ConnectorRegistry
 	now        Clock
 	log        *slog.Logger
+	metrics    Metrics
 }
 
 // Option configures a Service.
@@ -31,7 +32,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // NewService returns the use cases over store.
 func NewService(store Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, log: slog.Default()}
+	s := &Service{store: store, now: time.Now, log: slog.Default(), metrics: NopMetrics{}}
 	for _, o := range opts {
 		o(s)
 	}

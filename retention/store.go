@@ -9,6 +9,7 @@ import (
 // ids and names; every other failure is INTERNAL.
 type Reader interface {
 	JournalReader
+	TokenStore
 	Policies(ctx context.Context) ([]Policy, error)
 	// Policy returns NOT_FOUND for an unknown name.
 	Policy(ctx context.Context, name string) (Policy, error)
@@ -39,6 +40,7 @@ type Reader interface {
 type Tx interface {
 	Reader
 	JournalWriter
+	TokenWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
 	// SavePolicy updates a policy and recomputes, in bulk, the schedule of

@@ -1,0 +1,37 @@
+package retention
+
+import "time"
+
+// Metrics receives counts of what relinquishing does, for /metrics. The
+// engine calls it; the metrics package implements it with Prometheus
+// collectors. Implementations are safe for concurrent use and cheap, and
+// receive no personal data: kinds, outcomes, connector names, counts.
+type Metrics interface {
+	// SweepRun counts a run that ended: status SUCCEEDED or FAILED, and how
+	// long it took.
+	SweepRun(status RunStatus, dryRun bool, took time.Duration)
+	// SweepCustomers counts customers a real run finished: kind erase or
+	// anonymise; outcome "done", "failed" (gave up or will retry) or
+	// "skipped" (no longer due).
+	SweepCustomers(kind ActionKind, outcome string, n int)
+	// SweepActions counts connector actions of a real run by connector,
+	// operation (OpDelete, OpAnonymise) and status (ActionConfirmed,
+	// ActionFailed).
+	SweepActions(connector, operation string, status ActionStatus, n int)
+}
+
+// NopMetrics records nothing: the default.
+type NopMetrics struct{}
+
+func (NopMetrics) SweepRun(RunStatus, bool, time.Duration)        {}
+func (NopMetrics) SweepCustomers(ActionKind, string, int)         {}
+func (NopMetrics) SweepActions(string, string, ActionStatus, int) {}
+
+var _ Metrics = NopMetrics{}
+
+// WithMetrics sets where the service and the engine report counts.
+func WithMetrics(m Metrics) Option { return func(s *Service) { s.metrics = m } }
+
+// Metrics returns the service's metrics sink (NopMetrics by default); the
+// engine takes it from the options it was built with.
+func (s *Service) Metrics() Metrics { return s.metrics }

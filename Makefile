@@ -19,11 +19,15 @@ build:
 
 run: build
 	@if [ ! -e $(DATA)/lethe.db ]; then $(BIN)/lethe demo --data-dir $(DATA) --customers 2000; fi
-	$(BIN)/lethe serve --data-dir $(DATA) --listen $(LISTEN) --playground=true
+	$(BIN)/lethe serve --data-dir $(DATA) --listen $(LISTEN) --playground=true --dev-admin-token
 
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) ./retention
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePersonalData$$' -fuzztime $(FUZZTIME) ./retention
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalTime$$' -fuzztime $(FUZZTIME) ./graph/model
+	$(GO) test -run '^$$' -fuzz '^FuzzBearer$$' -fuzztime $(FUZZTIME) ./graph
 
 generate:
 	$(GO) generate ./...

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -21,8 +22,13 @@ type Config struct {
 	// Database selects PostgreSQL (postgres://…); empty means SQLite in
 	// the data directory.
 	Database string `yaml:"database"`
-	// Playground serves the GraphQL playground and allows introspection.
+	// Playground serves the GraphQL playground and allows introspection:
+	// off by default (it helps attackers explore), on for `make run`.
 	Playground bool `yaml:"playground"`
+	// Metrics serves Prometheus metrics at /metrics (no personal data).
+	Metrics bool `yaml:"metrics"`
+	// Limits bound every request: depth, complexity, body size, time.
+	Limits LimitsConfig `yaml:"limits"`
 	// Connectors configures the connector plugins; its data_dir is Lethe's
 	// data directory.
 	Connectors connectors.Config `yaml:",inline"`
@@ -37,8 +43,41 @@ type Config struct {
 	ConfigFile string `yaml:"-"`
 }
 
+// LimitsConfig is graph.Limits in the configuration file. Each bound
+// answers an over-limit request with a clear error and a code instead of
+// letting it slow the server.
+type LimitsConfig struct {
+	MaxDepth       int           `yaml:"max_depth"`
+	MaxComplexity  int           `yaml:"max_complexity"`
+	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+}
+
 func defaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8080", DataDir: "./data", Playground: true, Sweep: true}
+	return Config{Listen: "127.0.0.1:8080", DataDir: "./data", Playground: false, Metrics: true, Sweep: true,
+		Limits: LimitsConfig{MaxDepth: 15, MaxComplexity: 1000, MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second}}
+}
+
+func parseBool(name string, dst *bool) func(string) error {
+	return func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not true or false", name, v)
+		}
+		*dst = b
+		return nil
+	}
+}
+
+func parsePositive[T int | int64](name string, dst *T) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%s: %q is not a positive whole number", name, v)
+		}
+		*dst = T(n)
+		return nil
+	}
 }
 
 // loadConfig parses the flags of a command over the file and environment.
@@ -51,7 +90,12 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	database := fs.String("database", "", "PostgreSQL URL postgres://…; empty: SQLite in the data directory (env LETHE_DATABASE)")
 	sweepSchedule := fs.String("sweep-schedule", "", "cron expression of scheduled sweeps (5 fields, or 6 with seconds); default hourly (env LETHE_SWEEP_SCHEDULE)")
 	sweep := fs.String("sweep", "", "run scheduled sweeps in this process: true|false (default true; env LETHE_SWEEP)")
-	playground := fs.String("playground", "", "serve the GraphQL playground and allow introspection: true|false (default true; env LETHE_PLAYGROUND)")
+	playground := fs.String("playground", "", "serve the GraphQL playground and allow introspection: true|false (default false; env LETHE_PLAYGROUND)")
+	metricsFlag := fs.String("metrics", "", "serve Prometheus metrics at /metrics: true|false (default true; env LETHE_METRICS)")
+	maxDepth := fs.String("max-depth", "", "deepest nesting of a GraphQL operation (default 15; env LETHE_MAX_DEPTH)")
+	maxComplexity := fs.String("max-complexity", "", "highest complexity of a GraphQL operation (default 1000; env LETHE_MAX_COMPLEXITY)")
+	maxBody := fs.String("max-body-bytes", "", "largest request body in bytes (default 1048576; env LETHE_MAX_BODY_BYTES)")
+	timeout := fs.String("request-timeout", "", "longest a request may work, e.g. 30s (default 30s; env LETHE_REQUEST_TIMEOUT)")
 	for _, e := range extra {
 		e(fs)
 	}
@@ -87,12 +131,17 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 			cfg.Sweep = b
 			return nil
 		}},
-		{*playground, "LETHE_PLAYGROUND", func(v string) error {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return fmt.Errorf("playground: %q is not true or false", v)
+		{*playground, "LETHE_PLAYGROUND", parseBool("playground", &cfg.Playground)},
+		{*metricsFlag, "LETHE_METRICS", parseBool("metrics", &cfg.Metrics)},
+		{*maxDepth, "LETHE_MAX_DEPTH", parsePositive("max-depth", &cfg.Limits.MaxDepth)},
+		{*maxComplexity, "LETHE_MAX_COMPLEXITY", parsePositive("max-complexity", &cfg.Limits.MaxComplexity)},
+		{*maxBody, "LETHE_MAX_BODY_BYTES", parsePositive("max-body-bytes", &cfg.Limits.MaxBodyBytes)},
+		{*timeout, "LETHE_REQUEST_TIMEOUT", func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("request-timeout: %q is not a duration such as 30s", v)
 			}
-			cfg.Playground = b
+			cfg.Limits.RequestTimeout = d
 			return nil
 		}},
 	}

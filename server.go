@@ -1,7 +1,7 @@
 // Command lethe keeps personal data only as long as a policy allows,
 // everywhere it lives.
 //
-//	lethe serve | sweep | migrate | demo | version
+//	lethe serve | sweep | migrate | demo | token | version
 package main
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/metrics"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 )
@@ -42,6 +44,7 @@ commands:
   migrate  apply pending database migrations
   sweep    run one retention sweep now [--dry-run] [--as-of T]
   demo     write deterministic demo data into a data directory
+  token    create, list and revoke API tokens
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -62,6 +65,8 @@ func run(args []string) error {
 		return demoCmd(ctx, args[1:])
 	case "sweep":
 		return sweepCmd(ctx, args[1:])
+	case "token":
+		return tokenCmd(ctx, args[1:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("lethe", version)
 		return nil
@@ -101,7 +106,10 @@ func migrateCmd(ctx context.Context, args []string) error {
 }
 
 func serve(ctx context.Context, args []string) error {
-	cfg, err := loadConfig("serve", args)
+	var devToken bool
+	cfg, err := loadConfig("serve", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&devToken, "dev-admin-token", false, "development only (make run): create an admin token in the data directory and print it")
+	})
 	if err != nil {
 		return err
 	}
@@ -123,8 +131,18 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer manager.Close()
 
-	svc := retention.NewService(s, retention.WithConnectors(manager), retention.WithLogger(log))
-	engine := newEngine(s, manager, log)
+	// Connector calls are timed and counted whoever makes them.
+	var registry retention.ConnectorRegistry = manager
+	svcOpts := []retention.Option{retention.WithLogger(log)}
+	var m *metrics.Metrics
+	if cfg.Metrics {
+		m = metrics.New()
+		registry = m.InstrumentConnectors(manager)
+		m.WatchPlugins(manager.PIDs)
+		svcOpts = append(svcOpts, retention.WithMetrics(m))
+	}
+	svc := retention.NewService(s, append(svcOpts, retention.WithConnectors(registry))...)
+	engine := newEngine(s, registry, log, svcOpts...)
 	if cfg.Sweep {
 		stopScheduler, err := startScheduler(cfg, s, engine, svc, log)
 		if err != nil {
@@ -135,7 +153,7 @@ func serve(ctx context.Context, args []string) error {
 	resolver := &graph.Resolver{Service: svc, Registry: manager, Log: log}
 	httpServer := &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           graph.NewHTTPHandler(resolver, graph.Options{Playground: cfg.Playground}),
+		Handler:           graph.NewHTTPHandler(resolver, httpOptions(cfg, s, manager, m)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -146,8 +164,14 @@ func serve(ctx context.Context, args []string) error {
 	url := "http://" + ln.Addr().String()
 	log.Info("lethe serving", "graphql", url+"/graphql", "playground", cfg.Playground, "database", s.Dialect(),
 		"connectors", manager.Names())
-	if cfg.Playground {
-		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Playground: %s/\n  GraphQL endpoint: %s/graphql\n\n", url, url)
+	if devToken {
+		token, err := ensureDevToken(ctx, svc, cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("development token: %w", err)
+		}
+		fmt.Fprint(os.Stderr, devBanner(url, token, cfg.DataDir))
+	} else if cfg.Playground {
+		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Playground: %s/ (set the header Authorization: Bearer <token>)\n  GraphQL endpoint: %s/graphql\n\n", url, url)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
@@ -175,6 +199,8 @@ func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connect
 	return connectors.Load(ctx, cc, log.With("component", "connectors"))
 }
 
+// newLogger logs JSON unless stderr is a terminal; every record made with
+// a request's context carries its request id.
 func newLogger() *slog.Logger {
 	var h slog.Handler
 	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
@@ -182,5 +208,36 @@ func newLogger() *slog.Logger {
 	} else {
 		h = slog.NewJSONHandler(os.Stderr, nil)
 	}
-	return slog.New(h)
+	return slog.New(graph.LogHandler(h))
+}
+
+// httpOptions wires the limits, metrics and readiness checks into the API.
+func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *metrics.Metrics) graph.Options {
+	opts := graph.Options{
+		Playground: cfg.Playground,
+		Limits: graph.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxComplexity: cfg.Limits.MaxComplexity,
+			MaxBodyBytes: cfg.Limits.MaxBodyBytes, RequestTimeout: cfg.Limits.RequestTimeout},
+		Ready: func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
+	}
+	if m != nil {
+		opts.Observer, opts.Metrics = m, m.Handler()
+	}
+	return opts
+}
+
+// readiness: the database answers, and every configured connector answers
+// its health check.
+func readiness(ctx context.Context, s *store.Store, manager *connectors.Manager) map[string]error {
+	checks := map[string]error{"database": s.DB().PingContext(ctx)}
+	// Connectors lists in the order of Names, also for a plugin that never
+	// started (whose Info is empty).
+	names := manager.Names()
+	for i, c := range manager.Connectors(ctx) {
+		var err error
+		if !c.Healthy {
+			err = fmt.Errorf("connector %s is not healthy", names[i])
+		}
+		checks["connector:"+names[i]] = err
+	}
+	return checks
 }

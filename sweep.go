@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/scheduler"
 	"github.com/lethe-privacy/lethe/store"
@@ -122,8 +121,10 @@ func currentUser() string {
 	return "unknown"
 }
 
-func newEngine(s *store.Store, manager *connectors.Manager, log *slog.Logger) *retention.Engine {
-	return retention.NewEngine(s, manager, retention.WithLogger(log.With("component", "engine")))
+// newEngine builds the engine; serve passes its instrumented connector
+// registry and retention.WithMetrics so that sweeps show in /metrics.
+func newEngine(s *store.Store, registry retention.ConnectorRegistry, log *slog.Logger, opts ...retention.Option) *retention.Engine {
+	return retention.NewEngine(s, registry, append([]retention.Option{retention.WithLogger(log.With("component", "engine"))}, opts...)...)
 }
 
 // startScheduler runs the sweep and visit clean-up jobs; on PostgreSQL only

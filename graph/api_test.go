@@ -27,21 +27,42 @@ type gqlResponse struct {
 }
 
 type client struct {
-	t   *testing.T
-	url string
+	t     *testing.T
+	url   string
+	token string // sent as Authorization: Bearer
 }
 
 func newClient(t *testing.T, s *store.Store) *client {
 	svc := retention.NewService(s)
 	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc}, graph.Options{Playground: true}))
 	t.Cleanup(srv.Close)
-	return &client{t: t, url: srv.URL}
+	return &client{t: t, url: srv.URL, token: mustToken(t, svc, "test-admin", retention.RoleAdmin)}
+}
+
+// get requests a path with the client's token.
+func (c *client) get(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, c.url+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return http.DefaultClient.Do(req)
 }
 
 func (c *client) do(query string, vars map[string]any) gqlResponse {
 	c.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(c.url+"/graphql", "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, c.url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -210,7 +231,7 @@ func TestAPI(t *testing.T) {
 			if get(e, "exportCustomer", "fileName") != "Mary_Shelley.json" || get(e, "exportCustomer", "data", "customer", "email") != "mary@example.org" {
 				t.Fatalf("export: %v", e)
 			}
-			resp, err := http.Get(c.url + "/export/" + id)
+			resp, err := c.get("/export/" + id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +240,7 @@ func TestAPI(t *testing.T) {
 			if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), `filename="Mary_Shelley.json"`) || !bytes.Contains(body, []byte("mary@example.org")) {
 				t.Fatalf("download: %d %v %s", resp.StatusCode, resp.Header, body)
 			}
-			resp, _ = http.Get(c.url + "/export/cus_unknown")
+			resp, _ = c.get("/export/cus_unknown")
 			resp.Body.Close()
 			if resp.StatusCode != 404 {
 				t.Fatalf("download of unknown: %d", resp.StatusCode)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -31,7 +32,19 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gqlErr
 		}
 		if _, ok := gqlErr.Extensions["code"]; ok {
-			return gqlErr // parse and validation errors of gqlgen keep their code
+			return gqlErr // parse, validation and limit errors of gqlgen keep their code
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			gqlErr.Message = "the request took too long and was stopped; ask for less at once"
+			gqlErr.Extensions = map[string]any{"code": CodeTimeout}
+			return gqlErr
+		}
+		if strings.HasPrefix(gqlErr.Message, "json request body could not be decoded") {
+			// gqlgen repeats the whole body after "body:"; the client has it.
+			msg, _, _ := strings.Cut(gqlErr.Message, " body:")
+			gqlErr.Message = msg + `; send {"query": "...", "variables": {...}} as JSON`
+			gqlErr.Extensions = map[string]any{"code": string(retention.CodeBadUserInput)}
+			return gqlErr
 		}
 		var inner *gqlerror.Error
 		if errors.As(err, &inner) && inner.Err == nil && inner.Message != "" {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -21,19 +22,43 @@ type Options struct {
 	// Playground serves the GraphQL playground at / and allows
 	// introspection; production deployments turn it off.
 	Playground bool
+	// Auth checks API tokens; default the resolver's Service.
+	Auth Authenticator
+	// Limits bound every request; zero values take the defaults.
+	Limits Limits
+	// Observer measures requests and operations (nil: not measured).
+	Observer Observer
+	// Metrics, when set, is served at /metrics (without a token: scrapers
+	// rarely carry one, and no metric holds personal data or ids).
+	Metrics http.Handler
+	// Ready reports whether the database and the connectors can be
+	// reached, for /readyz; nil means always ready.
+	Ready func(ctx context.Context) map[string]error
 }
 
 // NewHTTPHandler serves GraphQL at /graphql (POST, GET, websocket), the
-// playground at /, customer exports at /export/{id} and /healthz.
+// playground at /, customer exports at /export/{id}, /healthz, /readyz and
+// /metrics. Every request gets a request id and an access log line;
+// /graphql and /export need an API token.
 func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 	if r.Log == nil {
 		r.Log = slog.Default()
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	auth := opts.Auth
+	if auth == nil {
+		auth = r.Service
+	}
+	limits := opts.Limits.withDefaults()
+	srv := handler.New(NewExecutableSchema(Config{
+		Resolvers:  r,
+		Directives: DirectiveRoot{HasRole: hasRole},
+		Complexity: complexity(),
+	}))
 	srv.AddTransport(transport.Websocket{
 		// The default implementation refuses cross-origin browser
 		// connections; the playground is served from this host.
 		KeepAlivePingInterval: 10 * time.Second,
+		InitFunc:              wsInit(auth),
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -42,24 +67,67 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Playground {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(depthLimit{max: limits.MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(operationMetrics{obs: opts.Observer})
 	srv.SetErrorPresenter(presentError(r.Log))
 	srv.SetRecoverFunc(recoverPanic(r.Log))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", srv)
-	mux.HandleFunc("GET /export/{id}", r.serveExport)
+	mux.Handle("/graphql", limitRequest(limits, requireToken(auth, srv)))
+	mux.Handle("GET /export/{id}", limitRequest(limits, requireToken(auth, http.HandlerFunc(r.serveExport))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`)) //nolint:errcheck
 	})
+	mux.HandleFunc("GET /readyz", readyz(opts.Ready, r.Log))
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", opts.Metrics)
+	}
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Lethe", "/graphql"))
 	}
-	return mux
+	return observe(r.Log, opts.Observer, mux)
+}
+
+// readyz answers 200 when every check passes, else 503, with each check's
+// state; details of a failure go to the log, not to the unauthenticated
+// caller.
+func readyz(ready func(ctx context.Context) map[string]error, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		checks := map[string]string{}
+		status := http.StatusOK
+		if ready != nil {
+			ctx, cancel := context.WithTimeout(req.Context(), 5*time.Second)
+			defer cancel()
+			for name, err := range ready(ctx) {
+				if err != nil {
+					checks[name] = "unavailable"
+					status = http.StatusServiceUnavailable
+					log.WarnContext(req.Context(), "not ready", "check", name, "err", err)
+				} else {
+					checks[name] = "ok"
+				}
+			}
+		}
+		state := "ok"
+		if status != http.StatusOK {
+			state = "unavailable"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"status": state, "checks": checks}) //nolint:errcheck
+	}
 }
 
 // serveExport answers the same document as exportCustomer, as a download.
 func (r *Resolver) serveExport(w http.ResponseWriter, req *http.Request) {
+	// The same rule as exportCustomer's @hasRole.
+	if err := RequireRole(req.Context(), retention.RoleOperator); err != nil {
+		writeAuthError(w, err)
+		return
+	}
 	export, err := r.Service.ExportCustomer(req.Context(), req.PathValue("id"))
 	if err != nil {
 		code := retention.ErrorCode(err)

@@ -10,6 +10,20 @@ import (
 	"time"
 )
 
+// One line of the append-only audit log. Never holds personal data: ids, policy and field names, counts, old and new settings.
+type AuditEvent struct {
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+	// The token name, or scheduler.
+	Actor string `json:"actor"`
+	// For example policy.update, customer.erase, customer.export.
+	Action string `json:"action"`
+	// The customer id, policy name or setting acted on.
+	Subject *string `json:"subject,omitempty"`
+	// What changed: old and new values for settings; field names, ids and counts for customers.
+	Details JSON `json:"details,omitempty"`
+}
+
 // A store outside Lethe, reached through a connector plugin.
 type Connector struct {
 	Name    string `json:"name"`
@@ -328,6 +342,64 @@ func (e *FieldMode) UnmarshalJSON(b []byte) error {
 }
 
 func (e FieldMode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The role of an API token (lethe token create --role viewer|operator|admin).
+type Role string
+
+const (
+	RoleViewer   Role = "VIEWER"
+	RoleOperator Role = "OPERATOR"
+	RoleAdmin    Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RoleViewer,
+	RoleOperator,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleViewer, RoleOperator, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,18 @@
+package graph_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// mustToken creates an API token with the role and returns its secret.
+func mustToken(tb testing.TB, svc *retention.Service, name string, role retention.Role) string {
+	tb.Helper()
+	secret, _, err := svc.CreateToken(context.Background(), name, role)
+	if err != nil {
+		tb.Fatalf("create token %s: %v", name, err)
+	}
+	return secret
+}

@@ -150,7 +150,7 @@ func serve(ctx context.Context, args []string) error {
 		}
 		defer stopScheduler()
 	}
-	resolver := &graph.Resolver{Service: svc, Registry: manager, Log: log}
+	resolver := &graph.Resolver{Service: svc, Registry: manager, Engine: engine, Log: log}
 	httpServer := &http.Server{
 		Addr:              cfg.Listen,
 		Handler:           graph.NewHTTPHandler(resolver, httpOptions(cfg, s, manager, m)),

@@ -34,7 +34,7 @@ type client struct {
 
 func newClient(t *testing.T, s *store.Store) *client {
 	svc := retention.NewService(s)
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc}, graph.Options{Playground: true}))
+	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil)}, graph.Options{Playground: true}))
 	t.Cleanup(srv.Close)
 	return &client{t: t, url: srv.URL, token: mustToken(t, svc, "test-admin", retention.RoleAdmin)}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/lethe-privacy/lethe/graph/model"
 	"github.com/lethe-privacy/lethe/retention"
@@ -75,4 +76,26 @@ func (r *Resolver) customerByID(ctx context.Context, id string) (*model.Customer
 		return nil, err
 	}
 	return r.customerModel(c), nil
+}
+
+// progressInterval is how often a progress subscription looks at its run.
+const progressInterval = 250 * time.Millisecond
+
+func runModel(r retention.Run) *model.RetentionRun {
+	m := &model.RetentionRun{ID: r.ID, DryRun: r.DryRun, Status: model.RunStatus(r.Status), StartedAt: r.StartedAt,
+		FinishedAt: r.FinishedAt, AsOf: r.AsOf, Trigger: r.Trigger, Actor: r.Actor, CustomersPlanned: r.CustomersPlanned,
+		CustomersDone: r.CustomersDone, CustomersFailed: r.CustomersFailed, CustomersSkipped: r.CustomersSkipped,
+		ActionsPlanned: r.ActionsPlanned}
+	if r.Error != "" {
+		m.Error = &r.Error
+	}
+	return m
+}
+
+// actorName names who calls, for runs started through the API.
+func actorName(ctx context.Context) string {
+	if a, ok := retention.ActorFrom(ctx); ok {
+		return a.Name
+	}
+	return retention.ActorSystem
 }

@@ -34,6 +34,8 @@ type ResolverRoot interface {
 	Customer() CustomerResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	RetentionRun() RetentionRunResolver
+	Subscription() SubscriptionResolver
 	Visit() VisitResolver
 }
 
@@ -149,6 +151,7 @@ type ComplexityRoot struct {
 		PlaceLegalHold               func(childComplexity int, customerID string, reason string, until *time.Time) int
 		ReleaseLegalHold             func(childComplexity int, id string) int
 		RevertRetentionPolicy        func(childComplexity int, name string) int
+		RunRetention                 func(childComplexity int, dryRun bool, asOf *time.Time) int
 		SetCustomerRetentionPolicy   func(childComplexity int, id string, policy string) int
 		SetCustomerStatus            func(childComplexity int, id string, status model.CustomerStatus, at *time.Time) int
 		StartVisit                   func(childComplexity int, customerID *string, visitor *model.VisitorInput, customFields []model.CustomFieldInput) int
@@ -165,16 +168,34 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog           func(childComplexity int, first *int, after *string) int
-		Connectors         func(childComplexity int) int
-		CustomFieldStorage func(childComplexity int) int
-		Customer           func(childComplexity int, id string) int
-		Customers          func(childComplexity int, search *string, first *int, after *string) int
-		DataPolicy         func(childComplexity int) int
-		FieldPreferences   func(childComplexity int) int
-		RetentionPolicies  func(childComplexity int) int
-		RetentionPolicy    func(childComplexity int, name string) int
-		Visit              func(childComplexity int, id string) int
+		AuditLog                     func(childComplexity int, first *int, after *string) int
+		Connectors                   func(childComplexity int) int
+		CustomFieldStorage           func(childComplexity int) int
+		Customer                     func(childComplexity int, id string) int
+		Customers                    func(childComplexity int, search *string, first *int, after *string) int
+		DataPolicy                   func(childComplexity int) int
+		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
+		FieldPreferences             func(childComplexity int) int
+		RetentionPolicies            func(childComplexity int) int
+		RetentionPolicy              func(childComplexity int, name string) int
+		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
+		RetentionRun                 func(childComplexity int, id string) int
+		RetentionRuns                func(childComplexity int, first *int) int
+		Visit                        func(childComplexity int, id string) int
+	}
+
+	RetentionAction struct {
+		Action     func(childComplexity int) int
+		Connector  func(childComplexity int) int
+		CustomerID func(childComplexity int) int
+	}
+
+	RetentionFailure struct {
+		Attempts   func(childComplexity int) int
+		Connector  func(childComplexity int) int
+		CustomerID func(childComplexity int) int
+		Error      func(childComplexity int) int
+		GaveUp     func(childComplexity int) int
 	}
 
 	RetentionPolicy struct {
@@ -184,6 +205,29 @@ type ComplexityRoot struct {
 		Name          func(childComplexity int) int
 		RetentionDays func(childComplexity int) int
 		Version       func(childComplexity int) int
+	}
+
+	RetentionRun struct {
+		Actions          func(childComplexity int, first *int) int
+		ActionsPlanned   func(childComplexity int) int
+		Actor            func(childComplexity int) int
+		AsOf             func(childComplexity int) int
+		CustomersDone    func(childComplexity int) int
+		CustomersFailed  func(childComplexity int) int
+		CustomersPlanned func(childComplexity int) int
+		CustomersSkipped func(childComplexity int) int
+		DryRun           func(childComplexity int) int
+		Error            func(childComplexity int) int
+		Failures         func(childComplexity int, first *int) int
+		FinishedAt       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		StartedAt        func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Trigger          func(childComplexity int) int
+	}
+
+	Subscription struct {
+		RetentionRunProgress func(childComplexity int, id string) int
 	}
 
 	Visit struct {
@@ -239,6 +283,7 @@ type MutationResolver interface {
 	UseDefaultDataPolicy(ctx context.Context) (*model.DataPolicy, error)
 	UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput) (*model.FieldPreferences, error)
 	UpdateCustomFieldStorage(ctx context.Context, input []model.CustomFieldStorageInput) ([]model.CustomFieldStorage, error)
+	RunRetention(ctx context.Context, dryRun bool, asOf *time.Time) (*model.RetentionRun, error)
 }
 type QueryResolver interface {
 	Connectors(ctx context.Context) ([]model.Connector, error)
@@ -250,7 +295,18 @@ type QueryResolver interface {
 	DataPolicy(ctx context.Context) (*model.DataPolicy, error)
 	FieldPreferences(ctx context.Context) (*model.FieldPreferences, error)
 	CustomFieldStorage(ctx context.Context) ([]model.CustomFieldStorage, error)
+	RetentionRuns(ctx context.Context, first *int) ([]model.RetentionRun, error)
+	RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error)
+	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
+	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	AuditLog(ctx context.Context, first *int, after *string) ([]model.AuditEvent, error)
+}
+type RetentionRunResolver interface {
+	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
+	Failures(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionFailure, error)
+}
+type SubscriptionResolver interface {
+	RetentionRunProgress(ctx context.Context, id string) (<-chan *model.RetentionRun, error)
 }
 type VisitResolver interface {
 	Customer(ctx context.Context, obj *model.Visit) (*model.Customer, error)
@@ -739,6 +795,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevertRetentionPolicy(childComplexity, args["name"].(string)), true
+	case "Mutation.runRetention":
+		if e.ComplexityRoot.Mutation.RunRetention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runRetention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunRetention(childComplexity, args["dryRun"].(bool), args["asOf"].(*time.Time)), true
 	case "Mutation.setCustomerRetentionPolicy":
 		if e.ComplexityRoot.Mutation.SetCustomerRetentionPolicy == nil {
 			break
@@ -887,6 +954,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DataPolicy(childComplexity), true
+	case "Query.dataPolicyPreview":
+		if e.ComplexityRoot.Query.DataPolicyPreview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataPolicyPreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataPolicyPreview(childComplexity, args["input"].(model.DataPolicyInput), args["asOf"].(*time.Time)), true
 	case "Query.fieldPreferences":
 		if e.ComplexityRoot.Query.FieldPreferences == nil {
 			break
@@ -911,6 +989,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RetentionPolicy(childComplexity, args["name"].(string)), true
+	case "Query.retentionPolicyUpdatePreview":
+		if e.ComplexityRoot.Query.RetentionPolicyUpdatePreview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionPolicyUpdatePreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionPolicyUpdatePreview(childComplexity, args["input"].(model.UpdateRetentionPolicyInput), args["asOf"].(*time.Time)), true
+	case "Query.retentionRun":
+		if e.ComplexityRoot.Query.RetentionRun == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionRun(childComplexity, args["id"].(string)), true
+	case "Query.retentionRuns":
+		if e.ComplexityRoot.Query.RetentionRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionRuns(childComplexity, args["first"].(*int)), true
 	case "Query.visit":
 		if e.ComplexityRoot.Query.Visit == nil {
 			break
@@ -922,6 +1033,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Visit(childComplexity, args["id"].(string)), true
+
+	case "RetentionAction.action":
+		if e.ComplexityRoot.RetentionAction.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionAction.Action(childComplexity), true
+	case "RetentionAction.connector":
+		if e.ComplexityRoot.RetentionAction.Connector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionAction.Connector(childComplexity), true
+	case "RetentionAction.customerId":
+		if e.ComplexityRoot.RetentionAction.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionAction.CustomerID(childComplexity), true
+
+	case "RetentionFailure.attempts":
+		if e.ComplexityRoot.RetentionFailure.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailure.Attempts(childComplexity), true
+	case "RetentionFailure.connector":
+		if e.ComplexityRoot.RetentionFailure.Connector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailure.Connector(childComplexity), true
+	case "RetentionFailure.customerId":
+		if e.ComplexityRoot.RetentionFailure.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailure.CustomerID(childComplexity), true
+	case "RetentionFailure.error":
+		if e.ComplexityRoot.RetentionFailure.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailure.Error(childComplexity), true
+	case "RetentionFailure.gaveUp":
+		if e.ComplexityRoot.RetentionFailure.GaveUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailure.GaveUp(childComplexity), true
 
 	case "RetentionPolicy.builtIn":
 		if e.ComplexityRoot.RetentionPolicy.BuiltIn == nil {
@@ -959,6 +1120,125 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionPolicy.Version(childComplexity), true
+
+	case "RetentionRun.actions":
+		if e.ComplexityRoot.RetentionRun.Actions == nil {
+			break
+		}
+
+		args, err := ec.field_RetentionRun_actions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RetentionRun.Actions(childComplexity, args["first"].(*int)), true
+	case "RetentionRun.actionsPlanned":
+		if e.ComplexityRoot.RetentionRun.ActionsPlanned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.ActionsPlanned(childComplexity), true
+	case "RetentionRun.actor":
+		if e.ComplexityRoot.RetentionRun.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.Actor(childComplexity), true
+	case "RetentionRun.asOf":
+		if e.ComplexityRoot.RetentionRun.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.AsOf(childComplexity), true
+	case "RetentionRun.customersDone":
+		if e.ComplexityRoot.RetentionRun.CustomersDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.CustomersDone(childComplexity), true
+	case "RetentionRun.customersFailed":
+		if e.ComplexityRoot.RetentionRun.CustomersFailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.CustomersFailed(childComplexity), true
+	case "RetentionRun.customersPlanned":
+		if e.ComplexityRoot.RetentionRun.CustomersPlanned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.CustomersPlanned(childComplexity), true
+	case "RetentionRun.customersSkipped":
+		if e.ComplexityRoot.RetentionRun.CustomersSkipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.CustomersSkipped(childComplexity), true
+	case "RetentionRun.dryRun":
+		if e.ComplexityRoot.RetentionRun.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.DryRun(childComplexity), true
+	case "RetentionRun.error":
+		if e.ComplexityRoot.RetentionRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.Error(childComplexity), true
+	case "RetentionRun.failures":
+		if e.ComplexityRoot.RetentionRun.Failures == nil {
+			break
+		}
+
+		args, err := ec.field_RetentionRun_failures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RetentionRun.Failures(childComplexity, args["first"].(*int)), true
+	case "RetentionRun.finishedAt":
+		if e.ComplexityRoot.RetentionRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.FinishedAt(childComplexity), true
+	case "RetentionRun.id":
+		if e.ComplexityRoot.RetentionRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.ID(childComplexity), true
+	case "RetentionRun.startedAt":
+		if e.ComplexityRoot.RetentionRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.StartedAt(childComplexity), true
+	case "RetentionRun.status":
+		if e.ComplexityRoot.RetentionRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.Status(childComplexity), true
+	case "RetentionRun.trigger":
+		if e.ComplexityRoot.RetentionRun.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.Trigger(childComplexity), true
+
+	case "Subscription.retentionRunProgress":
+		if e.ComplexityRoot.Subscription.RetentionRunProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_retentionRunProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RetentionRunProgress(childComplexity, args["id"].(string)), true
 
 	case "Visit.customFields":
 		if e.ComplexityRoot.Visit.CustomFields == nil {
@@ -1089,6 +1369,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1114,7 +1411,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/security.graphqls"
+//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1131,6 +1428,7 @@ var sources = []*ast.Source{
 	{Name: "schema/customers.graphqls", Input: sourceData("schema/customers.graphqls"), BuiltIn: false},
 	{Name: "schema/policies.graphqls", Input: sourceData("schema/policies.graphqls"), BuiltIn: false},
 	{Name: "schema/preferences.graphqls", Input: sourceData("schema/preferences.graphqls"), BuiltIn: false},
+	{Name: "schema/runs.graphqls", Input: sourceData("schema/runs.graphqls"), BuiltIn: false},
 	{Name: "schema/security.graphqls", Input: sourceData("schema/security.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1341,6 +1639,34 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RetentionAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerId":
+		return ec.fieldContext_RetentionAction_customerId(ctx, field)
+	case "connector":
+		return ec.fieldContext_RetentionAction_connector(ctx, field)
+	case "action":
+		return ec.fieldContext_RetentionAction_action(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionAction", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerId":
+		return ec.fieldContext_RetentionFailure_customerId(ctx, field)
+	case "connector":
+		return ec.fieldContext_RetentionFailure_connector(ctx, field)
+	case "error":
+		return ec.fieldContext_RetentionFailure_error(ctx, field)
+	case "attempts":
+		return ec.fieldContext_RetentionFailure_attempts(ctx, field)
+	case "gaveUp":
+		return ec.fieldContext_RetentionFailure_gaveUp(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionFailure", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -1357,6 +1683,44 @@ func (ec *executionContext) childFields_RetentionPolicy(ctx context.Context, fie
 		return ec.fieldContext_RetentionPolicy_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RetentionRun_id(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_RetentionRun_dryRun(ctx, field)
+	case "status":
+		return ec.fieldContext_RetentionRun_status(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_RetentionRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_RetentionRun_finishedAt(ctx, field)
+	case "asOf":
+		return ec.fieldContext_RetentionRun_asOf(ctx, field)
+	case "trigger":
+		return ec.fieldContext_RetentionRun_trigger(ctx, field)
+	case "actor":
+		return ec.fieldContext_RetentionRun_actor(ctx, field)
+	case "customersPlanned":
+		return ec.fieldContext_RetentionRun_customersPlanned(ctx, field)
+	case "customersDone":
+		return ec.fieldContext_RetentionRun_customersDone(ctx, field)
+	case "customersFailed":
+		return ec.fieldContext_RetentionRun_customersFailed(ctx, field)
+	case "customersSkipped":
+		return ec.fieldContext_RetentionRun_customersSkipped(ctx, field)
+	case "actionsPlanned":
+		return ec.fieldContext_RetentionRun_actionsPlanned(ctx, field)
+	case "error":
+		return ec.fieldContext_RetentionRun_error(ctx, field)
+	case "actions":
+		return ec.fieldContext_RetentionRun_actions(ctx, field)
+	case "failures":
+		return ec.fieldContext_RetentionRun_failures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionRun", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1693,6 +2057,28 @@ func (ec *executionContext) field_Mutation_revertRetentionPolicy_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_runRetention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setCustomerRetentionPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1919,6 +2305,50 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_dataPolicyPreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DataPolicyInput, error) {
+			return ec.unmarshalNDataPolicyInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐDataPolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_retentionPolicyUpdatePreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateRetentionPolicyInput, error) {
+			return ec.unmarshalNUpdateRetentionPolicyInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐUpdateRetentionPolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_retentionPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1933,7 +2363,77 @@ func (ec *executionContext) field_Query_retentionPolicy_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_retentionRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_retentionRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_visit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_RetentionRun_actions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_RetentionRun_failures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_retentionRunProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4517,6 +5017,68 @@ func (ec *executionContext) fieldContext_Mutation_updateCustomFieldStorage(ctx c
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_runRetention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runRetention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunRetention(ctx, fc.Args["dryRun"].(bool), fc.Args["asOf"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+			return ec.marshalNRetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runRetention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runRetention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5061,6 +5623,254 @@ func (ec *executionContext) fieldContext_Query_customFieldStorage(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_retentionRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionRuns(ctx, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal []model.RetentionRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []model.RetentionRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetentionRun) graphql.Marshaler {
+			return ec.marshalNRetentionRun2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_retentionRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionRun(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+			return ec.marshalORetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_retentionPolicyUpdatePreview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionPolicyUpdatePreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionPolicyUpdatePreview(ctx, fc.Args["input"].(model.UpdateRetentionPolicyInput), fc.Args["asOf"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+			return ec.marshalNRetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionPolicyUpdatePreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionPolicyUpdatePreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dataPolicyPreview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataPolicyPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DataPolicyPreview(ctx, fc.Args["input"].(model.DataPolicyInput), fc.Args["asOf"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+			return ec.marshalNRetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataPolicyPreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dataPolicyPreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5199,6 +6009,190 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionAction_customerId(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionAction_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionAction_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RetentionAction_connector(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionAction_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionAction_connector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionAction_action(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionAction_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionAction_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionFailure_customerId(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailure_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailure_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RetentionFailure_connector(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailure_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailure_connector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionFailure_error(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailure_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailure_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionFailure_attempts(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailure_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailure_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionFailure_gaveUp(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailure_gaveUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GaveUp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailure_gaveUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _RetentionPolicy_name(ctx context.Context, field graphql.CollectedField, obj *model.RetentionPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5335,6 +6329,478 @@ func (ec *executionContext) _RetentionPolicy_version(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_RetentionPolicy_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_id(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RetentionRun_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RetentionRun_status(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RunStatus) graphql.Marshaler {
+			return ec.marshalNRunStatus2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRunStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "RunStatus")
+}
+
+func (ec *executionContext) _RetentionRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RetentionRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RetentionRun_asOf(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RetentionRun_trigger(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionRun_actor(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionRun_customersPlanned(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_customersPlanned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomersPlanned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_customersPlanned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_customersDone(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_customersDone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomersDone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_customersDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_customersFailed(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_customersFailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomersFailed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_customersFailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_customersSkipped(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_customersSkipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomersSkipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_customersSkipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_actionsPlanned(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_actionsPlanned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActionsPlanned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_actionsPlanned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_error(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionRun_actions(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RetentionRun().Actions(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetentionAction) graphql.Marshaler {
+			return ec.marshalNRetentionAction2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_actions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionAction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RetentionRun_actions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRun_failures(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RetentionRun().Failures(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetentionFailure) graphql.Marshaler {
+			return ec.marshalNRetentionFailure2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_failures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionFailure(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RetentionRun_failures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_retentionRunProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_retentionRunProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RetentionRunProgress(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionRun
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+			return ec.marshalNRetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_retentionRunProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_retentionRunProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.CollectedField, obj *model.Visit) (ret graphql.Marshaler) {
@@ -7931,6 +9397,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "runRetention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runRetention(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8059,6 +9532,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customFieldStorage(ctx, field)
 				})
+		case "retentionRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionRuns(ctx, field)
+				})
+		case "retentionRun":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionRun(ctx, field)
+				})
+		case "retentionPolicyUpdatePreview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionPolicyUpdatePreview(ctx, field)
+				})
+		case "dataPolicyPreview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dataPolicyPreview(ctx, field)
+				})
 		case "auditLog":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -8078,6 +9575,102 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionActionImplementors = []string{"RetentionAction"}
+
+func (ec *executionContext) _RetentionAction(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionAction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionAction")
+		case "customerId":
+			out.Values[i] = ec._RetentionAction_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connector":
+			out.Values[i] = ec._RetentionAction_connector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._RetentionAction_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionFailureImplementors = []string{"RetentionFailure"}
+
+func (ec *executionContext) _RetentionFailure(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionFailure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionFailure")
+		case "customerId":
+			out.Values[i] = ec._RetentionFailure_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connector":
+			out.Values[i] = ec._RetentionFailure_connector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._RetentionFailure_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._RetentionFailure_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gaveUp":
+			out.Values[i] = ec._RetentionFailure_gaveUp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8152,6 +9745,136 @@ func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.Select
 	}
 
 	return out
+}
+
+var retentionRunImplementors = []string{"RetentionRun"}
+
+func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionRun")
+		case "id":
+			out.Values[i] = ec._RetentionRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._RetentionRun_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._RetentionRun_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._RetentionRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._RetentionRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asOf":
+			out.Values[i] = ec._RetentionRun_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trigger":
+			out.Values[i] = ec._RetentionRun_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._RetentionRun_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customersPlanned":
+			out.Values[i] = ec._RetentionRun_customersPlanned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customersDone":
+			out.Values[i] = ec._RetentionRun_customersDone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customersFailed":
+			out.Values[i] = ec._RetentionRun_customersFailed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customersSkipped":
+			out.Values[i] = ec._RetentionRun_customersSkipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actionsPlanned":
+			out.Values[i] = ec._RetentionRun_actionsPlanned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._RetentionRun_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RetentionRun_actions(ctx, field, obj)
+				})
+		case "failures":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RetentionRun_failures(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "retentionRunProgress":
+		return ec._Subscription_retentionRunProgress(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var visitImplementors = []string{"Visit"}
@@ -8981,6 +10704,46 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋletheᚑprivacy�
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRetentionAction2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionAction(ctx context.Context, sel ast.SelectionSet, v model.RetentionAction) graphql.Marshaler {
+	return ec._RetentionAction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetentionAction2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetentionAction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionAction2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionFailure2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailure(ctx context.Context, sel ast.SelectionSet, v model.RetentionFailure) graphql.Marshaler {
+	return ec._RetentionFailure(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetentionFailure2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetentionFailure) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionFailure2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRetentionPolicy2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v model.RetentionPolicy) graphql.Marshaler {
 	return ec._RetentionPolicy(ctx, sel, &v)
 }
@@ -9009,6 +10772,34 @@ func (ec *executionContext) marshalNRetentionPolicy2ᚖgithubᚗcomᚋletheᚑpr
 	return ec._RetentionPolicy(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRetentionRun2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx context.Context, sel ast.SelectionSet, v model.RetentionRun) graphql.Marshaler {
+	return ec._RetentionRun(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetentionRun2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetentionRun) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionRun2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx context.Context, sel ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionRun!")
+		return graphql.Null
+	}
+	return ec._RetentionRun(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
 	var res model.Role
 	err := res.UnmarshalGQL(v)
@@ -9016,6 +10807,16 @@ func (ec *executionContext) unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋleth
 }
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRunStatus2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRunStatus(ctx context.Context, v any) (model.RunStatus, error) {
+	var res model.RunStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRunStatus2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRunStatus(ctx context.Context, sel ast.SelectionSet, v model.RunStatus) graphql.Marshaler {
 	return v
 }
 
@@ -9381,6 +11182,13 @@ func (ec *executionContext) marshalORetentionPolicy2ᚖgithubᚗcomᚋletheᚑpr
 		return graphql.Null
 	}
 	return ec._RetentionPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx context.Context, sel ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RetentionRun(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -11,5 +11,7 @@ import (
 type Resolver struct {
 	Service  *retention.Service
 	Registry retention.ConnectorRegistry
-	Log      *slog.Logger
+	// Engine runs and lists retention sweeps.
+	Engine *retention.Engine
+	Log    *slog.Logger
 }

@@ -139,6 +139,22 @@ type PageInfo struct {
 type Query struct {
 }
 
+// One line of a run's plan: what is done to a customer in one store ('lethe' is Lethe's own record).
+type RetentionAction struct {
+	CustomerID string `json:"customerId"`
+	Connector  string `json:"connector"`
+	Action     string `json:"action"`
+}
+
+// A customer a run could not relinquish; retried by later sweeps with backoff until gaveUp.
+type RetentionFailure struct {
+	CustomerID string `json:"customerId"`
+	Connector  string `json:"connector"`
+	Error      string `json:"error"`
+	Attempts   int    `json:"attempts"`
+	GaveUp     bool   `json:"gaveUp"`
+}
+
 // How many days after the end of a customer's latest event their personal data is erased.
 type RetentionPolicy struct {
 	Name        string `json:"name"`
@@ -151,6 +167,9 @@ type RetentionPolicy struct {
 	BuiltIn bool `json:"builtIn"`
 	// Increments on every change; evidence of relinquishing names it.
 	Version int `json:"version"`
+}
+
+type Subscription struct {
 }
 
 type UpdateRetentionPolicyInput struct {
@@ -400,6 +419,65 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type RunStatus string
+
+const (
+	RunStatusPlanned   RunStatus = "PLANNED"
+	RunStatusRunning   RunStatus = "RUNNING"
+	RunStatusSucceeded RunStatus = "SUCCEEDED"
+	RunStatusFailed    RunStatus = "FAILED"
+)
+
+var AllRunStatus = []RunStatus{
+	RunStatusPlanned,
+	RunStatusRunning,
+	RunStatusSucceeded,
+	RunStatusFailed,
+}
+
+func (e RunStatus) IsValid() bool {
+	switch e {
+	case RunStatusPlanned, RunStatusRunning, RunStatusSucceeded, RunStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e RunStatus) String() string {
+	return string(e)
+}
+
+func (e *RunStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RunStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RunStatus", str)
+	}
+	return nil
+}
+
+func (e RunStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RunStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RunStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -99,3 +99,21 @@ type Visit struct {
 }
 
 var _ = fmt.Sprint
+
+// RetentionRun carries the domain run for its list resolvers.
+type RetentionRun struct {
+	ID               string
+	DryRun           bool
+	Status           RunStatus
+	StartedAt        time.Time
+	FinishedAt       *time.Time
+	AsOf             time.Time
+	Trigger          string
+	Actor            string
+	CustomersPlanned int
+	CustomersDone    int
+	CustomersFailed  int
+	CustomersSkipped int
+	ActionsPlanned   int
+	Error            *string
+}

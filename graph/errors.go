@@ -34,6 +34,11 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if _, ok := gqlErr.Extensions["code"]; ok {
 			return gqlErr // parse, validation and limit errors of gqlgen keep their code
 		}
+		if gqlErr.Message == "introspection disabled" {
+			gqlErr.Message = "introspection is turned off on this server (serve --playground=false)"
+			gqlErr.Extensions = map[string]any{"code": CodeIntrospectionDisabled}
+			return gqlErr
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			gqlErr.Message = "the request took too long and was stopped; ask for less at once"
 			gqlErr.Extensions = map[string]any{"code": CodeTimeout}

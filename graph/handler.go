@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -49,11 +50,7 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 		auth = r.Service
 	}
 	limits := opts.Limits.withDefaults()
-	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  r,
-		Directives: DirectiveRoot{HasRole: hasRole},
-		Complexity: complexity(),
-	}))
+	srv := handler.New(NewSchema(r))
 	srv.AddTransport(transport.Websocket{
 		// The default implementation refuses cross-origin browser
 		// connections; the playground is served from this host.
@@ -88,6 +85,16 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 		mux.Handle("GET /{$}", playground.Handler("Lethe", "/graphql"))
 	}
 	return observe(r.Log, opts.Observer, mux)
+}
+
+// NewSchema is the executable schema with its directives (@hasRole) and
+// complexity weights: what the HTTP handler serves, and what tests walk.
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{
+		Resolvers:  r,
+		Directives: DirectiveRoot{HasRole: hasRole},
+		Complexity: complexity(),
+	})
 }
 
 // readyz answers 200 when every check passes, else 503, with each check's

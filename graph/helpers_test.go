@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/lethe-privacy/lethe/retention"
@@ -16,3 +17,6 @@ func mustToken(tb testing.TB, svc *retention.Service, name string, role retentio
 	}
 	return secret
 }
+
+// quiet drops log records: tests that read the log make their own logger.
+var quiet = slog.New(slog.DiscardHandler)

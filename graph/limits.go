@@ -55,7 +55,17 @@ const (
 	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's own
 	CodeBodyTooLarge    = "REQUEST_TOO_LARGE"
 	CodeTimeout         = "TIMEOUT"
+	// CodeIntrospectionDisabled answers __schema and __type when the
+	// playground (and with it introspection) is off.
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 )
+
+// An operation refused for its size never ran: answer it like a
+// validation error (HTTP 422), not like a resolver's error (200).
+func init() {
+	errcode.RegisterErrorType(CodeDepthLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
+}
 
 // depthLimit refuses operations nested deeper than max, after parsing and
 // validation (which bound fragments: cycles are invalid) and before any

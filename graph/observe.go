@@ -179,6 +179,15 @@ var (
 func (operationMetrics) ExtensionName() string                   { return "OperationMetrics" }
 func (operationMetrics) Validate(graphql.ExecutableSchema) error { return nil }
 
+// opName is the operation's name: the one asked for, or the name of the
+// document's only operation.
+func opName(rc *graphql.OperationContext) string {
+	if rc.OperationName == "" && rc.Operation != nil {
+		return rc.Operation.Name
+	}
+	return rc.OperationName
+}
+
 func opKind(rc *graphql.OperationContext) string {
 	if rc.Operation == nil {
 		return "unknown"
@@ -190,12 +199,12 @@ func (m operationMetrics) InterceptOperation(ctx context.Context, next graphql.O
 	rc := graphql.GetOperationContext(ctx)
 	if ri := infoFrom(ctx); ri != nil {
 		ri.mu.Lock()
-		ri.opKind, ri.operation = opKind(rc), rc.OperationName
+		ri.opKind, ri.operation = opKind(rc), opName(rc)
 		ri.mu.Unlock()
 	}
 	if m.obs != nil && rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
 		// A subscription lives as long as its client: count its start.
-		m.obs.ObserveOperation(opKind(rc), rc.OperationName, true, 0)
+		m.obs.ObserveOperation(opKind(rc), opName(rc), true, 0)
 	}
 	return next(ctx)
 }
@@ -210,7 +219,7 @@ func (m operationMetrics) InterceptResponse(ctx context.Context, next graphql.Re
 		return resp
 	}
 	ok := resp != nil && len(resp.Errors) == 0
-	m.obs.ObserveOperation(opKind(rc), rc.OperationName, ok, time.Since(rc.Stats.OperationStart))
+	m.obs.ObserveOperation(opKind(rc), opName(rc), ok, time.Since(rc.Stats.OperationStart))
 	return resp
 }
 

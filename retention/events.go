@@ -208,7 +208,7 @@ func (s *Service) recordVisit(ctx context.Context, v *Visit) {
 			err = conn.RecordVisits(ctx, []VisitRecord{rec})
 		}
 		if err != nil {
-			s.log.Warn("visit not recorded by connector", "connector", st.Info.Name, "visit", v.ID, "err", err)
+			s.log.WarnContext(ctx, "visit not recorded by connector", "connector", st.Info.Name, "visit", v.ID, "err", err)
 		}
 	}
 }

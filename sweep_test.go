@@ -194,6 +194,10 @@ func (w *world) checkRelinquished(t *testing.T, before map[string]snapshot, plan
 			if c.ErasedAt != nil || c.AnonymisedAt == nil || c.FirstName != nil || c.LastName != nil || c.Email != nil || c.Phone != nil {
 				t.Fatalf("%s planned for anonymisation: %+v", id, c)
 			}
+			ps, _ := w.store.Policies(ctx)
+			if want := retention.ComputeSchedule(c, retention.NewPolicySet(ps), dp); !sameTime(c.DeletionTime, want.DeletionTime) || c.AnonymiseAt != nil {
+				t.Fatalf("%s: stored deletion time %v after anonymisation, the rules say %v", id, c.DeletionTime, want.DeletionTime)
+			}
 			if dp.RemoveCDRs && holdsData(after["cdrstore"]) {
 				t.Fatalf("%s: call records kept: %s", id, after["cdrstore"])
 			}
@@ -493,4 +497,8 @@ func TestPluginKilledMidRun(t *testing.T) {
 	if err != nil || next.CustomersFailed != 0 || next.CustomersDone != run.CustomersFailed {
 		t.Fatalf("retry run: %+v %v", next, err)
 	}
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b))
 }

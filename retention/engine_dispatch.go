@@ -47,14 +47,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		live = append(live, en)
 	}
 	if len(cancelled) > 0 {
-		if err := e.store.Update(ctx, func(tx Tx) error {
-			for _, en := range cancelled {
-				if err := tx.SaveEntry(ctx, en); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
+		if err := e.store.Update(ctx, func(tx Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
 			return err
 		}
 		r.add(func(run *Run) { run.CustomersSkipped += len(cancelled) })
@@ -110,7 +103,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 	if e.beforeFinalize != nil {
 		e.beforeFinalize()
 	}
-	return e.finalize(ctx, r, live, actions, policies, dp)
+	return e.finalize(ctx, r, live, actions, dp)
 }
 
 // notDueReason says why an entry must not be executed now, or "".
@@ -179,7 +172,7 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 // finalize closes the entries of a batch: those every connector confirmed
 // change the core record in the same transaction that closes them; the
 // others are scheduled for another attempt, or given up on and reported.
-func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, policies PolicySet, dp DataPolicy) error {
+func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, dp DataPolicy) error {
 	var done, failed, skipped int
 	err := e.store.Update(ctx, func(tx Tx) error {
 		done, failed, skipped = 0, 0, 0
@@ -192,6 +185,9 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 			return err
 		}
 		now := e.nowUTC()
+		var erase, anonymise []string
+		var audits []AuditEvent
+		closed := make([]JournalEntry, 0, len(entries))
 		for _, en := range entries {
 			var failures []string
 			for _, a := range actions[en.ID] {
@@ -199,7 +195,9 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 					failures = append(failures, fmt.Sprintf("%s: %s", a.Connector, a.Reason))
 				}
 			}
-			if len(failures) > 0 {
+			c := customers[en.CustomerID]
+			switch {
+			case len(failures) > 0:
 				en.Attempts++
 				en.LastError = strings.Join(failures, "; ")
 				if en.Attempts >= e.MaxAttempts {
@@ -208,49 +206,36 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 					en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
 				}
 				failed++
-				if err := tx.SaveEntry(ctx, en); err != nil {
-					return err
-				}
-				continue
-			}
-			c := customers[en.CustomerID]
-			// Every connector has acted. The core record follows unless the
-			// customer was erased meanwhile or a hold arrived: a hold always
-			// wins over what remains to be done.
-			if c == nil || c.ErasedAt != nil || c.Held(now) {
+			case c == nil || c.ErasedAt != nil || c.Held(now):
+				// Every connector has acted, but the customer was erased
+				// meanwhile or a hold arrived: a hold always wins over what
+				// remains to be done, so the core record stays as it is.
 				en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
 				skipped++
-				if err := tx.SaveEntry(ctx, en); err != nil {
-					return err
-				}
-				continue
-			}
-			if en.Kind == ActionErase {
-				Erase(c, now)
-				if err := tx.DeleteCustomerEvents(ctx, c.ID); err != nil {
-					return err
-				}
-			} else {
-				if dp.AnonymiseCustomerData {
-					Anonymise(c, now)
+			default:
+				if en.Kind == ActionErase {
+					erase = append(erase, c.ID)
 				} else {
-					c.AnonymisedAt = &now // the data policy's action is done
+					anonymise = append(anonymise, c.ID)
 				}
-				ComputeSchedule(c, policies, dp).Apply(c)
+				audits = append(audits, e.auditEntry(r, en, actions[en.ID], now))
+				en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
+				done++
 			}
-			if err := tx.SaveCustomer(ctx, c); err != nil {
-				return err
-			}
-			if err := tx.AppendAudit(ctx, e.auditEntry(r, en, actions[en.ID], now)); err != nil {
-				return err
-			}
-			en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
-			if err := tx.SaveEntry(ctx, en); err != nil {
-				return err
-			}
-			done++
+			closed = append(closed, en)
 		}
-		return nil
+		// The core records change, the journal entries close and the audit
+		// log records it, all in this one transaction.
+		if err := tx.EraseCustomers(ctx, erase, now); err != nil {
+			return err
+		}
+		if err := tx.MarkAnonymised(ctx, anonymise, now, dp.AnonymiseCustomerData); err != nil {
+			return err
+		}
+		if err := tx.AppendAudits(ctx, audits); err != nil {
+			return err
+		}
+		return tx.SaveEntries(ctx, closed)
 	})
 	if err != nil {
 		return err

@@ -173,7 +173,22 @@ type JournalWriter interface {
 	InterruptStaleRuns(ctx context.Context, reason string) error
 	InsertEntries(ctx context.Context, entries []JournalEntry, actions []JournalAction) error
 	SaveEntry(ctx context.Context, e JournalEntry) error
+	// SaveEntries saves the status, attempts, schedule and error of many
+	// entries in one statement per few hundred.
+	SaveEntries(ctx context.Context, entries []JournalEntry) error
+	// SaveActions saves the outcome of many actions in one statement per
+	// few hundred.
 	SaveActions(ctx context.Context, actions []JournalAction) error
+	// EraseCustomers does what Erase and DeleteCustomerEvents do, for many
+	// customers in a few statements: the engine's finalization of a batch.
+	EraseCustomers(ctx context.Context, ids []string, at time.Time) error
+	// MarkAnonymised records that the data policy's action was done for
+	// these customers (anonymisedAt), removes their names, phones and
+	// emails when clearPersonalData, and leaves the erase time as their
+	// deletion time, as ComputeSchedule does once AnonymisedAt is set.
+	MarkAnonymised(ctx context.Context, ids []string, at time.Time, clearPersonalData bool) error
+	// AppendAudits records many audit events.
+	AppendAudits(ctx context.Context, events []AuditEvent) error
 	InsertPlan(ctx context.Context, runID string, firstSeq int, plan []PlannedAction) error
 	// AcquireSweepLease takes or renews the single sweep lease for holder
 	// until the given time; false when another holder's lease is current.

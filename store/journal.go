@@ -352,17 +352,6 @@ func (q *queries) SaveEntry(ctx context.Context, e retention.JournalEntry) error
 	return internal("save entry", err)
 }
 
-func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAction) error {
-	now := toMicros(time.Now())
-	for _, a := range actions {
-		if _, err := q.idb.NewUpdate().Model(actionFromDomain(a, now)).
-			Column("status", "outcome", "records", "reason", "attempts", "updated_at").WherePK().Exec(ctx); err != nil {
-			return internal("save action", err)
-		}
-	}
-	return nil
-}
-
 func (q *queries) InsertPlan(ctx context.Context, runID string, firstSeq int, plan []retention.PlannedAction) error {
 	const batch = 500
 	for i := 0; i < len(plan); i += batch {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -224,3 +226,72 @@ func TestWebsocketNeedsToken(t *testing.T) {
 }
 
 func sp(s string) *string { return &s }
+
+// introspection is the shape of the query GraphQL tools (the playground)
+// send to learn the schema: its TypeRef nests ofType eight levels.
+const introspection = `query Introspection {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}`
+
+// TestPlaygroundIntrospectionWithinLimits: with the playground on, the
+// introspection query it sends passes the default limits.
+func TestPlaygroundIntrospectionWithinLimits(t *testing.T) {
+	s := storetest.MustOpenSQLite(t)
+	svc := retention.NewService(s)
+	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Log: quiet}, graph.Options{Playground: true}))
+	t.Cleanup(srv.Close)
+	auth := "Bearer " + mustToken(t, svc, "viewer", retention.RoleViewer)
+	status, resp, _ := post(t, srv.URL, auth, queryBody(introspection))
+	if status != 200 || len(resp.Errors) != 0 || get(resp.Data, "__schema", "queryType", "name") != "Query" {
+		t.Fatalf("%d %+v", status, resp.Errors)
+	}
+}
+
+// TestReadyz: 503 naming the failed check, without its details.
+func TestReadyz(t *testing.T) {
+	s := storetest.MustOpenSQLite(t)
+	broken := true
+	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: retention.NewService(s), Log: quiet}, graph.Options{
+		Ready: func(ctx context.Context) map[string]error {
+			checks := map[string]error{"database": nil, "connector:calls": nil}
+			if broken {
+				checks["connector:calls"] = fmt.Errorf("dial unix /run/secret.sock: refused")
+			}
+			return checks
+		},
+	}))
+	t.Cleanup(srv.Close)
+	for _, want := range []struct {
+		broken bool
+		status int
+		body   string
+	}{{true, 503, `"connector:calls":"unavailable"`}, {false, 200, `"status":"ok"`}} {
+		broken = want.broken
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want.status || !strings.Contains(string(body), want.body) || strings.Contains(string(body), "secret.sock") {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+}

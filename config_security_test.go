@@ -1,0 +1,39 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestSecurityConfig: the limits and switches come from the defaults, the
+// example file, the environment and flags, in that order.
+func TestSecurityConfig(t *testing.T) {
+	cfg, err := loadConfig("serve", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Playground || !cfg.Metrics || cfg.Limits.MaxDepth != 15 || cfg.Limits.MaxComplexity != 1000 ||
+		cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Limits.RequestTimeout != 30*time.Second {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	t.Setenv("LETHE_CONFIG", "examples/lethe.yaml")
+	t.Setenv("LETHE_MAX_DEPTH", "20")
+	t.Setenv("LETHE_REQUEST_TIMEOUT", "5s")
+	t.Setenv("LETHE_METRICS", "false")
+	cfg, err = loadConfig("serve", []string{"--playground=true", "--max-complexity", "2500"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Playground || cfg.Metrics || cfg.Limits.MaxDepth != 20 || cfg.Limits.MaxComplexity != 2500 ||
+		cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Limits.RequestTimeout != 5*time.Second {
+		t.Fatalf("file, env and flags: %+v", cfg)
+	}
+	for env, bad := range map[string]string{"LETHE_MAX_DEPTH": "-1", "LETHE_MAX_BODY_BYTES": "lots", "LETHE_REQUEST_TIMEOUT": "soon", "LETHE_METRICS": "maybe"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, bad)
+			if _, err := loadConfig("serve", nil); err == nil {
+				t.Fatalf("%s=%s accepted", env, bad)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/metrics"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -27,6 +29,7 @@ type world struct {
 	manager       *connectors.Manager
 	svc           *retention.Service
 	engine        *retention.Engine
+	metrics       *metrics.Metrics
 }
 
 func newWorld(t *testing.T, customers int, database string) *world {
@@ -64,7 +67,8 @@ func (w *world) open(t *testing.T) {
 	}
 	w.store, w.manager = s, m
 	w.svc = retention.NewService(s, retention.WithConnectors(m), retention.WithLogger(log))
-	w.engine = retention.NewEngine(s, m, retention.WithLogger(log))
+	w.metrics = metrics.New()
+	w.engine = retention.NewEngine(s, m, retention.WithLogger(log), retention.WithMetrics(w.metrics))
 }
 
 // snapshot is what every store holds on one customer, by connector.
@@ -268,6 +272,17 @@ func TestSweepEndToEnd(t *testing.T) {
 				t.Fatalf("run: %+v", real)
 			}
 			w.checkRelinquished(t, before, plan, relinquishPolicy)
+			scrape := httptest.NewRecorder()
+			w.metrics.Handler().ServeHTTP(scrape, httptest.NewRequest("GET", "/metrics", nil))
+			for kind, n := range kinds {
+				line := fmt.Sprintf(`lethe_sweep_customers_total{kind=%q,outcome="done"} %d`, kind, n)
+				if !strings.Contains(scrape.Body.String(), line) {
+					t.Errorf("/metrics lacks %s", line)
+				}
+			}
+			if !strings.Contains(scrape.Body.String(), `lethe_sweep_runs_total{dry_run="false",status="SUCCEEDED"} 1`) {
+				t.Errorf("/metrics lacks the real run:\n%s", scrape.Body.String())
+			}
 			again, err := w.engine.Run(ctx, retention.RunOptions{DryRun: true})
 			if err != nil || again.CustomersPlanned != 0 {
 				t.Fatalf("after the sweep a dry run still plans %d customers (%v)", again.CustomersPlanned, err)

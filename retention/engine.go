@@ -20,6 +20,7 @@ type Engine struct {
 	connectors ConnectorRegistry
 	now        Clock
 	log        *slog.Logger
+	metrics    Metrics
 	holder     string
 
 	// BatchSize is the number of customers per connector call.
@@ -46,7 +47,7 @@ func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engin
 	s := NewService(store, opts...)
 	host, _ := os.Hostname()
 	return &Engine{
-		store: store, connectors: connectors, now: s.now, log: s.log,
+		store: store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
 		BatchSize: 500, InFlight: 2, MaxAttempts: 5, LeaseTTL: 30 * time.Second,
 		Backoff: func(n int) time.Duration {
@@ -181,6 +182,7 @@ func (e *Engine) execute(ctx context.Context, run Run) (Run, error) {
 	final := r.run
 	r.mu.Unlock()
 	saveErr := e.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.SaveRun(ctx, final) })
+	e.metrics.SweepRun(final.Status, false, now.Sub(final.StartedAt))
 	e.report(final)
 	return final, errors.Join(err, saveErr)
 }

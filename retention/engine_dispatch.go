@@ -51,6 +51,9 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 			return err
 		}
 		r.add(func(run *Run) { run.CustomersSkipped += len(cancelled) })
+		for _, en := range cancelled {
+			e.metrics.SweepCustomers(en.Kind, "skipped", 1)
+		}
 	}
 
 	// Dispatch the pending actions, one call per connector operation.
@@ -84,6 +87,14 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		wg.Go(func() {
 			results := e.send(ctx, g.connector, g.op, g.actions, customers)
 			errs[i] = e.store.Update(ctx, func(tx Tx) error { return tx.SaveActions(ctx, results) })
+			confirmed := 0
+			for _, res := range results {
+				if res.Status == ActionConfirmed {
+					confirmed++
+				}
+			}
+			e.metrics.SweepActions(g.connector, g.op, ActionConfirmed, confirmed)
+			e.metrics.SweepActions(g.connector, g.op, ActionFailed, len(results)-confirmed)
 			for _, res := range results {
 				for j := range actions[res.EntryID] {
 					if actions[res.EntryID][j].ID == res.ID {
@@ -174,6 +185,7 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 // others are scheduled for another attempt, or given up on and reported.
 func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, dp DataPolicy) error {
 	var done, failed, skipped int
+	var outcomes []JournalEntry
 	err := e.store.Update(ctx, func(tx Tx) error {
 		done, failed, skipped = 0, 0, 0
 		ids := make([]string, len(entries))
@@ -224,6 +236,7 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 			}
 			closed = append(closed, en)
 		}
+		outcomes = closed
 		// The core records change, the journal entries close and the audit
 		// log records it, all in this one transaction.
 		if err := tx.EraseCustomers(ctx, erase, now); err != nil {
@@ -239,6 +252,13 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 	})
 	if err != nil {
 		return err
+	}
+	for _, en := range outcomes {
+		outcome := map[EntryStatus]string{EntryDone: "done", EntryCancelled: "skipped"}[en.Status]
+		if outcome == "" {
+			outcome = "failed"
+		}
+		e.metrics.SweepCustomers(en.Kind, outcome, 1)
 	}
 	r.add(func(run *Run) {
 		run.CustomersDone += done

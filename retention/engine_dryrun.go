@@ -21,6 +21,7 @@ func (e *Engine) DryRun(ctx context.Context, opts RunOptions) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
+	e.metrics.SweepRun(run.Status, true, run.FinishedAt.Sub(run.StartedAt))
 	return run, e.saveDryRun(ctx, run, plan)
 }
 

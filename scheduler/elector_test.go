@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -38,8 +39,25 @@ func TestPostgresElector(t *testing.T) {
 	}
 	// The leader's session dies (as when its process is killed): its lock
 	// goes with it, and the other replica takes over.
-	if _, err := dbB.ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"); err != nil {
+	// Only this test's database, and wait for the backend to be gone: other
+	// tests hold advisory locks in their own databases on the same server.
+	const holders = `FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+	if _, err := dbB.ExecContext(ctx, "SELECT pg_terminate_backend(pid, 5000) "+holders); err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		var n int
+		if err := dbB.QueryRowContext(ctx, "SELECT count(*) "+holders).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if i == 100 {
+			t.Fatal("the leader's session did not end")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if err := b.IsLeader(ctx); err != nil {
 		t.Fatalf("no takeover after the leader died: %v", err)

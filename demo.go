@@ -39,14 +39,11 @@ func demoCmd(ctx context.Context, args []string) error {
 		now = now.UTC()
 	}
 	start := time.Now()
-	s, err := openStore(ctx, cfg)
+	s, _, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	data, err := generateDemo(ctx, s, customers, seed, now)
 	if err != nil {
 		return err

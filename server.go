@@ -82,6 +82,21 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database})
 }
 
+// openMigratedStore opens the store and applies pending migrations, as
+// every command but `migrate` itself does before it works.
+func openMigratedStore(ctx context.Context, cfg Config) (*store.Store, []string, error) {
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, applied, nil
+}
+
 func migrateCmd(ctx context.Context, args []string) error {
 	cfg, err := loadConfig("migrate", args)
 	if err != nil {
@@ -114,14 +129,12 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger()
-	s, err := openStore(ctx, cfg)
+	s, applied, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if applied, err := s.Migrate(ctx); err != nil {
-		return err
-	} else if len(applied) > 0 {
+	if len(applied) > 0 {
 		log.Info("migrations applied", "migrations", applied)
 	}
 

@@ -39,14 +39,11 @@ func sweepCmd(ctx context.Context, args []string) error {
 		opts.AsOf = &t
 	}
 	log := newLogger()
-	s, err := openStore(ctx, cfg)
+	s, _, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	manager, err := loadConnectors(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -50,14 +50,11 @@ func tokenCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, cfg)
+	s, _, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	svc := retention.NewService(s)
 	ctx = retention.WithActor(ctx, retention.Actor{Name: "cli:" + currentUser(), Role: retention.RoleAdmin})
 

@@ -90,28 +90,25 @@ func (e *Engine) Validate(opts RunOptions) error {
 // run is RUNNING. A dry run completes before Start returns.
 // Errors: BAD_USER_INPUT, CONFLICT.
 func (e *Engine) Start(ctx context.Context, opts RunOptions) (Run, error) {
-	if err := e.Validate(opts); err != nil {
-		return Run{}, err
-	}
-	if opts.DryRun {
-		return e.DryRun(ctx, opts)
-	}
-	run, err := e.begin(ctx, opts)
-	if err != nil {
-		return Run{}, err
-	}
-	go func() {
-		bg := context.WithoutCancel(ctx)
-		if _, err := e.execute(bg, run); err != nil {
-			e.log.Error("retention run failed", "run", run.ID, "err", err)
-		}
-	}()
-	return run, nil
+	return e.run(ctx, opts, func(run Run) (Run, error) {
+		go func() {
+			if _, err := e.execute(context.WithoutCancel(ctx), run); err != nil {
+				e.log.Error("retention run failed", "run", run.ID, "err", err)
+			}
+		}()
+		return run, nil
+	})
 }
 
 // Run executes a run to its end (the CLI, the scheduler, tests).
 // Errors: BAD_USER_INPUT, CONFLICT.
 func (e *Engine) Run(ctx context.Context, opts RunOptions) (Run, error) {
+	return e.run(ctx, opts, func(run Run) (Run, error) { return e.execute(ctx, run) })
+}
+
+// run validates, answers dry runs at once, and hands a begun real run to
+// execute.
+func (e *Engine) run(ctx context.Context, opts RunOptions, execute func(Run) (Run, error)) (Run, error) {
 	if err := e.Validate(opts); err != nil {
 		return Run{}, err
 	}
@@ -122,7 +119,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	return e.execute(ctx, run)
+	return execute(run)
 }
 
 // begin takes the sweep lease and records the run.

@@ -5,47 +5,23 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"sync"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
+	"github.com/lethe-privacy/lethe/plugins/internal/pluginkit"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 type connector struct {
-	mu    sync.RWMutex
-	store *cdrdb.Store
+	pluginkit.Holder[*cdrdb.Store]
 }
 
 var _ sdk.Connector = (*connector)(nil)
 
-func main() { sdk.Serve(&connector{}) }
-
-func (c *connector) Configure(ctx context.Context, settings map[string]string) error {
-	st, err := cdrdb.Open(ctx, settings["data_dir"], settings["dsn"])
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.store != nil {
-		c.store.Close()
-	}
-	c.store = st
-	sdk.Logger().Info("cdr store open", "postgres", settings["dsn"] != "")
-	return nil
-}
-
-func (c *connector) db() (*cdrdb.Store, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.store == nil {
-		return nil, errors.New("not configured")
-	}
-	return c.store, nil
+func main() {
+	sdk.Serve(&connector{Holder: pluginkit.Holder[*cdrdb.Store]{Open: cdrdb.Open, Label: "cdr store"}})
 }
 
 func (c *connector) Describe(context.Context) (sdk.Info, error) {
@@ -58,7 +34,7 @@ func (c *connector) Describe(context.Context) (sdk.Info, error) {
 }
 
 func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.SubjectExport, error) {
-	st, err := c.db()
+	st, err := c.Store()
 	if err != nil {
 		return nil, err
 	}
@@ -85,28 +61,4 @@ func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.S
 		out = append(out, sdk.SubjectExport{CustomerID: s.CustomerID, Data: data})
 	}
 	return out, nil
-}
-
-func (c *connector) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	st, err := c.db()
-	if err != nil {
-		return nil, err
-	}
-	return st.Anonymise(ctx, actions)
-}
-
-func (c *connector) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	st, err := c.db()
-	if err != nil {
-		return nil, err
-	}
-	return st.Delete(ctx, actions)
-}
-
-func (c *connector) Health(ctx context.Context) error {
-	st, err := c.db()
-	if err != nil {
-		return err
-	}
-	return st.Ping(ctx)
 }

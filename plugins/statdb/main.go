@@ -5,10 +5,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"sync"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
+	"github.com/lethe-privacy/lethe/plugins/internal/pluginkit"
 	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
 )
 
@@ -16,8 +15,7 @@ import (
 var version = "dev"
 
 type connector struct {
-	mu    sync.RWMutex
-	store *statsdb.Store
+	pluginkit.Holder[*statsdb.Store]
 }
 
 var (
@@ -25,30 +23,8 @@ var (
 	_ sdk.VisitRecorder = (*connector)(nil)
 )
 
-func main() { sdk.Serve(&connector{}) }
-
-func (c *connector) Configure(ctx context.Context, settings map[string]string) error {
-	st, err := statsdb.Open(ctx, settings["data_dir"], settings["dsn"])
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.store != nil {
-		c.store.Close()
-	}
-	c.store = st
-	sdk.Logger().Info("statistics database open", "postgres", settings["dsn"] != "")
-	return nil
-}
-
-func (c *connector) db() (*statsdb.Store, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.store == nil {
-		return nil, errors.New("not configured")
-	}
-	return c.store, nil
+func main() {
+	sdk.Serve(&connector{Holder: pluginkit.Holder[*statsdb.Store]{Open: statsdb.Open, Label: "statistics database"}})
 }
 
 func (c *connector) Describe(context.Context) (sdk.Info, error) {
@@ -61,7 +37,7 @@ func (c *connector) Describe(context.Context) (sdk.Info, error) {
 }
 
 func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.SubjectExport, error) {
-	st, err := c.db()
+	st, err := c.Store()
 	if err != nil {
 		return nil, err
 	}
@@ -90,33 +66,9 @@ func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.S
 	return out, nil
 }
 
-func (c *connector) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	st, err := c.db()
-	if err != nil {
-		return nil, err
-	}
-	return st.Anonymise(ctx, actions)
-}
-
-func (c *connector) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	st, err := c.db()
-	if err != nil {
-		return nil, err
-	}
-	return st.Delete(ctx, actions)
-}
-
-func (c *connector) Health(ctx context.Context) error {
-	st, err := c.db()
-	if err != nil {
-		return err
-	}
-	return st.Ping(ctx)
-}
-
 // RecordVisits stores ended visits; a visit id seen before is ignored.
 func (c *connector) RecordVisits(ctx context.Context, visits []sdk.VisitRecord) error {
-	st, err := c.db()
+	st, err := c.Store()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,89 @@
+// Package pluginkit holds what every built-in connector does the same way:
+// open its store when Lethe configures it, and hand the anonymise, delete
+// and health calls to that store.
+package pluginkit
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/lethe-privacy/lethe/connectors/sdk"
+)
+
+// Store is what a built-in connector's store offers.
+type Store interface {
+	Close() error
+	Ping(ctx context.Context) error
+	Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error)
+	Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error)
+}
+
+// Holder keeps the store a connector was configured with. Embedded in a
+// connector it provides Configure, Anonymise, Delete and Health; the
+// connector adds Describe and Export.
+type Holder[S Store] struct {
+	// Open opens the store in dataDir, or on PostgreSQL when dsn is set.
+	Open func(ctx context.Context, dataDir, dsn string) (S, error)
+	// Label names the store in the log.
+	Label string
+
+	mu    sync.RWMutex
+	store S
+	open  bool
+}
+
+// Configure opens the store from Lethe's settings (data_dir, dsn). Lethe
+// configures again after a relaunch; the previous store is closed.
+func (h *Holder[S]) Configure(ctx context.Context, settings map[string]string) error {
+	st, err := h.Open(ctx, settings["data_dir"], settings["dsn"])
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open {
+		h.store.Close()
+	}
+	h.store, h.open = st, true
+	sdk.Logger().Info(h.Label+" open", "postgres", settings["dsn"] != "")
+	return nil
+}
+
+// Store returns the configured store; an error before Configure.
+func (h *Holder[S]) Store() (S, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if !h.open {
+		var zero S
+		return zero, errors.New("not configured")
+	}
+	return h.store, nil
+}
+
+// Anonymise hands the batch to the store.
+func (h *Holder[S]) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
+	st, err := h.Store()
+	if err != nil {
+		return nil, err
+	}
+	return st.Anonymise(ctx, actions)
+}
+
+// Delete hands the batch to the store.
+func (h *Holder[S]) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
+	st, err := h.Store()
+	if err != nil {
+		return nil, err
+	}
+	return st.Delete(ctx, actions)
+}
+
+// Health pings the store.
+func (h *Holder[S]) Health(ctx context.Context) error {
+	st, err := h.Store()
+	if err != nil {
+		return err
+	}
+	return st.Ping(ctx)
+}

@@ -310,7 +310,13 @@ func ExportFileName(c *Customer) string {
 		}
 	}
 	if len(parts) == 0 {
-		return strings.ReplaceAll(safeFileChars(strings.ReplaceAll(c.ID, "_", "-")), "-", "_") + ".json"
+		// Ids are Lethe's own ([a-z0-9_-]); filtering keeps that true of any.
+		return strings.Map(func(r rune) rune {
+			if r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, c.ID) + ".json"
 	}
 	return strings.Join(parts, "_") + ".json"
 }

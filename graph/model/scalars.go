@@ -5,7 +5,6 @@ package model
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -98,7 +97,6 @@ type Visit struct {
 	CustomerID   string `json:"-"`
 }
 
-var _ = fmt.Sprint
 
 // RetentionRun carries the domain run for its list resolvers.
 type RetentionRun struct {

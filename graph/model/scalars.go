@@ -97,7 +97,6 @@ type Visit struct {
 	CustomerID   string `json:"-"`
 }
 
-
 // RetentionRun carries the domain run for its list resolvers.
 type RetentionRun struct {
 	ID               string

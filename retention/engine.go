@@ -70,7 +70,7 @@ type RunOptions struct {
 // ErrSweepRunning is returned when another sweep holds the lease.
 var ErrSweepRunning = Errorf(CodeConflict, "another retention sweep is running; try again when it has finished")
 
-func (e *Engine) nowUTC() time.Time { return e.now().UTC() }
+func (e *Engine) nowUTC() time.Time { return e.now().UTC().Truncate(time.Microsecond) }
 
 // Validate checks run options. Errors: BAD_USER_INPUT.
 func (e *Engine) Validate(opts RunOptions) error {
@@ -250,15 +250,37 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 		cursor = &DueCursor{DeletionTime: *last.DeletionTime, ID: last.ID}
 		var entries []JournalEntry
 		var actions []JournalAction
+		var stale []*Customer
 		for _, c := range page {
 			entry, acts, ok := planCustomer(c, policies, dp, conns, r.run, e.nowUTC())
 			if !ok {
+				stale = append(stale, c)
 				continue
 			}
 			entries = append(entries, entry)
 			actions = append(actions, acts...)
 		}
-		if err := e.store.Update(ctx, func(tx Tx) error { return tx.InsertEntries(ctx, entries, actions) }); err != nil {
+		if err := e.store.Update(ctx, func(tx Tx) error {
+			// A stored deletion time the rules do not confirm is never
+			// acted on; it is corrected, and said, rather than read again
+			// by every sweep.
+			ids := make([]string, len(stale))
+			for i, c := range stale {
+				ids[i] = c.ID
+			}
+			current, err := tx.CustomersByID(ctx, ids)
+			if err != nil {
+				return err
+			}
+			for _, c := range current {
+				e.log.Warn("stored deletion time disagreed with the rules; recomputed", "customer", c.ID, "stored", c.DeletionTime)
+				ComputeSchedule(c, policies, dp).Apply(c)
+				if err := tx.SaveCustomer(ctx, c); err != nil {
+					return err
+				}
+			}
+			return tx.InsertEntries(ctx, entries, actions)
+		}); err != nil {
 			return err
 		}
 		r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += len(actions) })

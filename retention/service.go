@@ -40,7 +40,9 @@ func NewService(store Store, opts ...Option) *Service {
 }
 
 // Now is the service's current time, in UTC.
-func (s *Service) Now() time.Time { return s.now().UTC() }
+// It is truncated to microseconds, the precision both databases keep, so
+// that what a use case returns equals what a later read returns.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // Store returns the store (for the engine and tools built on the service).
 func (s *Service) Store() Store { return s.store }

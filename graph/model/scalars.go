@@ -35,7 +35,9 @@ func UnmarshalTime(v any) (time.Time, error) {
 		}
 		return time.Time{}, retention.FieldErrorf("time", "%q is not an RFC 3339 time such as 2026-01-31T09:30:00Z", s)
 	}
-	return t.UTC(), nil
+	// Microseconds are what the databases keep; finer digits would make a
+	// value differ from itself after a round trip.
+	return t.UTC().Truncate(time.Microsecond), nil
 }
 
 // JSON is a JSON document passed through as is.

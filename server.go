@@ -31,7 +31,11 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return // the flags were printed: asking for them is no failure
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "lethe:", err)
 		os.Exit(1)
 	}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// TestEndedVisitReachesStatistics ends a visit and reads the statistics
+// connector: the visit is there with the custom fields whose storage was on
+// when it started, and without the one switched off before it started.
+func TestEndedVisitReachesStatistics(t *testing.T) {
+	w := newWorld(t, 10, "")
+	ctx := context.Background()
+	first := "Vera"
+	c, err := w.svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: &first}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.UpdateCustomFieldStorage(ctx, map[string]bool{"custom2": false}); err != nil {
+		t.Fatal(err)
+	}
+	stored, private := "branch-kept-7731", "not-for-statistics-4410"
+	v, err := w.svc.StartVisit(ctx, retention.VisitInput{CustomerID: &c.ID, CustomFields: []retention.CustomFieldValue{
+		{Field: "custom1", Value: &stored}, {Field: "custom2", Value: &private}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Switching custom1 off now does not change the visit already started.
+	if _, err := w.svc.UpdateCustomFieldStorage(ctx, map[string]bool{"custom1": false}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.EndVisit(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	stats := w.exports(t, retention.Subject{CustomerID: c.ID})["statdb"]
+	if !strings.Contains(stats, v.ID) || !strings.Contains(stats, stored) {
+		t.Fatalf("statdb lacks the visit or its stored field: %s", stats)
+	}
+	if strings.Contains(stats, private) {
+		t.Fatalf("statdb holds a field whose storage was off: %s", stats)
+	}
+}

@@ -43,3 +43,43 @@ func TestEndedVisitReachesStatistics(t *testing.T) {
 		t.Fatalf("statdb holds a field whose storage was off: %s", stats)
 	}
 }
+
+// TestVisitRecordedAfterConnectorComesBack ends a visit while the
+// connectors are down: the visit stays pending and reaches the statistics
+// store once they are back.
+func TestVisitRecordedAfterConnectorComesBack(t *testing.T) {
+	w := newWorld(t, 10, "")
+	ctx := context.Background()
+	first := "Nils"
+	c, err := w.svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: &first}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := w.svc.StartVisit(ctx, retention.VisitInput{CustomerID: &c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.manager.Close() // every plugin process ends; calls now fail
+	ended, err := w.svc.EndVisit(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ended.StatsPending {
+		t.Fatal("a visit no connector recorded is not pending")
+	}
+	w.open(t) // connectors back
+	n, err := w.svc.DeliverPendingVisits(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("delivered %d (%v)", n, err)
+	}
+	stored, _ := w.store.Visit(ctx, v.ID)
+	if stored.StatsPending {
+		t.Fatal("still pending after delivery")
+	}
+	if stats := w.exports(t, retention.Subject{CustomerID: c.ID})["statdb"]; !strings.Contains(stats, v.ID) {
+		t.Fatalf("statdb lacks the redelivered visit: %s", stats)
+	}
+	if n, err := w.svc.DeliverPendingVisits(ctx); err != nil || n != 0 {
+		t.Fatalf("second delivery: %d (%v)", n, err)
+	}
+}

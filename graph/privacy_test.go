@@ -210,7 +210,7 @@ func TestNoPersonalDataInLogsOrMetrics(t *testing.T) {
 		}
 	}
 	if requests < 20 || !strings.Contains(logText, `"request_id":"trace-me-42"`) || !strings.Contains(logText, `"actor":"front-desk"`) ||
-		!strings.Contains(logText, "visit not recorded by connector") {
+		!strings.Contains(logText, "ended visit not yet recorded by every connector") {
 		t.Fatalf("%d request lines; log:\n%s", requests, logText)
 	}
 	for _, secret := range secrets {

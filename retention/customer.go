@@ -174,6 +174,9 @@ type Visit struct {
 	// Storage is the custom-field storage settings in force when the visit
 	// started: a visit keeps them whatever changes later.
 	Storage CustomFieldStorage
+	// StatsPending: the visit has ended and not every connector that
+	// records visits has it yet.
+	StatsPending bool
 }
 
 // LegalHold blocks every erasure and anonymisation of a customer while

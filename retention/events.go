@@ -145,7 +145,7 @@ func (s *Service) EndVisit(ctx context.Context, id string) (*Visit, error) {
 			return FieldErrorf("id", "visit %s already ended at %s", id, formatTime(*v.EndedAt))
 		}
 		now := s.Now()
-		v.EndedAt, v.Visitor = &now, nil
+		v.EndedAt, v.Visitor, v.StatsPending = &now, nil, true
 		if v.CustomerID != "" {
 			c, err := tx.Customer(ctx, v.CustomerID)
 			if err != nil {
@@ -176,7 +176,12 @@ func (s *Service) EndVisit(ctx context.Context, id string) (*Visit, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.recordVisit(ctx, v)
+	// Delivered now when the connectors answer, else by DeliverPendingVisits.
+	if err := s.deliverVisits(ctx, []Visit{*v}); err != nil {
+		s.log.WarnContext(ctx, "ended visit not yet recorded by every connector; retried later", "visit", v.ID, "err", err)
+	} else {
+		v.StatsPending = false
+	}
 	return v, nil
 }
 
@@ -194,22 +199,49 @@ func VisitRecordOf(v *Visit) VisitRecord {
 	return r
 }
 
-func (s *Service) recordVisit(ctx context.Context, v *Visit) {
-	if s.connectors == nil {
-		return
+// deliverVisits sends ended visits to every connector that records visits
+// and clears their pending mark when all of them have them. Connectors
+// ignore a visit id they have seen, so a retry is harmless.
+func (s *Service) deliverVisits(ctx context.Context, visits []Visit) error {
+	if len(visits) == 0 {
+		return nil
 	}
-	rec := VisitRecordOf(v)
-	for _, st := range s.connectors.Connectors(ctx) {
-		if !hasString(st.Info.Capabilities, CapabilityRecordVisits) {
-			continue
+	records := make([]VisitRecord, len(visits))
+	ids := make([]string, len(visits))
+	for i := range visits {
+		records[i], ids[i] = VisitRecordOf(&visits[i]), visits[i].ID
+	}
+	if s.connectors != nil {
+		for _, st := range s.connectors.Connectors(ctx) {
+			if !hasString(st.Info.Capabilities, CapabilityRecordVisits) {
+				continue
+			}
+			conn, err := s.connectors.Connector(ctx, st.Info.Name)
+			if err == nil {
+				err = conn.RecordVisits(ctx, records)
+			}
+			if err != nil {
+				return Errorf(CodeConnectorUnavailable, "connector %s did not record %d visits: %s", st.Info.Name, len(records), ErrorMessage(err))
+			}
 		}
-		conn, err := s.connectors.Connector(ctx, st.Info.Name)
-		if err == nil {
-			err = conn.RecordVisits(ctx, []VisitRecord{rec})
+	}
+	return s.store.Update(ctx, func(tx Tx) error { return tx.VisitRecordsDelivered(ctx, ids) })
+}
+
+// DeliverPendingVisits sends the ended visits that a connector missed
+// (it was down when they ended); it returns how many were delivered.
+func (s *Service) DeliverPendingVisits(ctx context.Context) (int, error) {
+	n, after := 0, ""
+	for {
+		visits, err := s.store.PendingVisitRecords(ctx, after, 200)
+		if err != nil || len(visits) == 0 {
+			return n, err
 		}
-		if err != nil {
-			s.log.WarnContext(ctx, "visit not recorded by connector", "connector", st.Info.Name, "visit", v.ID, "err", err)
+		after = visits[len(visits)-1].ID
+		if err := s.deliverVisits(ctx, visits); err != nil {
+			return n, err
 		}
+		n += len(visits)
 	}
 }
 

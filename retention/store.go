@@ -27,6 +27,9 @@ type Reader interface {
 	Visits(ctx context.Context, customerIDs []string) (map[string][]Visit, error)
 	// Visit returns NOT_FOUND for an unknown id.
 	Visit(ctx context.Context, id string) (*Visit, error)
+	// PendingVisitRecords lists ended visits not yet delivered to every
+	// connector that records visits, oldest first, after the given id.
+	PendingVisitRecords(ctx context.Context, afterID string, limit int) ([]Visit, error)
 	LegalHolds(ctx context.Context, customerIDs []string) (map[string][]LegalHold, error)
 	// LegalHold returns NOT_FOUND for an unknown id.
 	LegalHold(ctx context.Context, id string) (*LegalHold, error)
@@ -58,6 +61,8 @@ type Tx interface {
 	InsertAppointment(ctx context.Context, a Appointment) error
 	InsertVisit(ctx context.Context, v Visit) error
 	SaveVisit(ctx context.Context, v Visit) error
+	// VisitRecordsDelivered clears the pending mark of these visits.
+	VisitRecordsDelivered(ctx context.Context, ids []string) error
 	// DeleteCustomerEvents removes a customer's appointments and unlinks its
 	// visits, for erasure.
 	DeleteCustomerEvents(ctx context.Context, customerID string) error

@@ -1,5 +1,6 @@
 // Package scheduler runs Lethe's periodic jobs with gocron: the retention
-// sweep on a cron schedule and the clean-up of visits left open. Among
+// sweep on a cron schedule, the clean-up of visits left open, and the
+// redelivery of ended visits a connector missed. Among
 // several replicas only the elected leader runs them.
 package scheduler
 
@@ -27,6 +28,9 @@ type Config struct {
 	// VisitMaxOpen is how long a visit may stay open before the clean-up
 	// ends it (erasing walk-in data stored on it); default 12h.
 	VisitMaxOpen time.Duration `yaml:"visit_max_open"`
+	// VisitRecordsSchedule is when ended visits a connector missed are
+	// sent again; default every minute.
+	VisitRecordsSchedule string `yaml:"visit_records_schedule"`
 }
 
 func (c Config) withDefaults() Config {
@@ -38,6 +42,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.VisitMaxOpen == 0 {
 		c.VisitMaxOpen = 12 * time.Hour
+	}
+	if c.VisitRecordsSchedule == "" {
+		c.VisitRecordsSchedule = "* * * * *"
 	}
 	return c
 }
@@ -94,6 +101,18 @@ func Start(cfg Config, engine *retention.Engine, svc *retention.Service, elector
 		gocron.WithName("visit-cleanup"), gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
 		s.Shutdown() //nolint:errcheck
 		return nil, fmt.Errorf("visit clean-up schedule %q: %w", cfg.VisitCleanupSchedule, err)
+	}
+	deliver := func(ctx context.Context) {
+		if n, err := svc.DeliverPendingVisits(ctx); err != nil {
+			log.Warn("ended visits not yet recorded by every connector; retried on the next run", "delivered", n, "err", err)
+		} else if n > 0 {
+			log.Info("ended visits recorded by the connectors that had missed them", "visits", n)
+		}
+	}
+	if _, err := s.NewJob(cronJob(cfg.VisitRecordsSchedule), gocron.NewTask(deliver),
+		gocron.WithName("visit-records"), gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
+		s.Shutdown() //nolint:errcheck
+		return nil, fmt.Errorf("visit records schedule %q: %w", cfg.VisitRecordsSchedule, err)
 	}
 	s.Start()
 	return &Scheduler{s: s, log: log}, nil

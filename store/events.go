@@ -129,3 +129,29 @@ func anySlice(ss []string) []any {
 	}
 	return out
 }
+
+func (q *queries) PendingVisitRecords(ctx context.Context, afterID string, limit int) ([]retention.Visit, error) {
+	var rows []visitRow
+	sel := q.idb.NewSelect().Model(&rows).Where("stats_pending = 1")
+	if afterID != "" {
+		sel = sel.Where("id > ?", afterID)
+	}
+	if err := sel.OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, internal("pending visit records", err)
+	}
+	out := make([]retention.Visit, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func (q *queries) VisitRecordsDelivered(ctx context.Context, ids []string) error {
+	for start := 0; start < len(ids); start += bulkRows {
+		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
+		if _, err := q.idb.NewRaw("UPDATE visits SET stats_pending = 0 WHERE id IN ("+placeholders(len(chunk))+")", chunk...).Exec(ctx); err != nil {
+			return internal("visit records delivered", err)
+		}
+	}
+	return nil
+}

@@ -200,6 +200,7 @@ type visitRow struct {
 	EndedAt          *int64  `bun:"ended_at"`
 	CustomFields     string  `bun:"custom_fields"`
 	FieldStorage     string  `bun:"field_storage"`
+	StatsPending     int     `bun:"stats_pending"`
 }
 
 type customFieldJSON struct {
@@ -209,6 +210,9 @@ type customFieldJSON struct {
 
 func visitFromDomain(v retention.Visit) *visitRow {
 	r := &visitRow{ID: v.ID, CustomerID: strPtr(v.CustomerID), StartedAt: toMicros(v.StartedAt), EndedAt: toMicrosPtr(v.EndedAt)}
+	if v.StatsPending {
+		r.StatsPending = 1
+	}
 	if v.Visitor != nil {
 		r.VisitorFirstName, r.VisitorLastName, r.VisitorEmail, r.VisitorPhone = v.Visitor.FirstName, v.Visitor.LastName, v.Visitor.Email, v.Visitor.Phone
 	}
@@ -228,7 +232,8 @@ func visitFromDomain(v retention.Visit) *visitRow {
 }
 
 func (r *visitRow) domain() retention.Visit {
-	v := retention.Visit{ID: r.ID, CustomerID: strVal(r.CustomerID), StartedAt: fromMicros(r.StartedAt), EndedAt: fromMicrosPtr(r.EndedAt)}
+	v := retention.Visit{ID: r.ID, CustomerID: strVal(r.CustomerID), StartedAt: fromMicros(r.StartedAt), EndedAt: fromMicrosPtr(r.EndedAt),
+		StatsPending: r.StatsPending == 1}
 	visitor := retention.PersonalData{FirstName: r.VisitorFirstName, LastName: r.VisitorLastName, Email: r.VisitorEmail, Phone: r.VisitorPhone}
 	if !visitor.Empty() {
 		v.Visitor = &visitor

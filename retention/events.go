@@ -177,9 +177,9 @@ func (s *Service) EndVisit(ctx context.Context, id string) (*Visit, error) {
 		return nil, err
 	}
 	// Delivered now when the connectors answer, else by DeliverPendingVisits.
-	if err := s.deliverVisits(ctx, []Visit{*v}); err != nil {
+	if n, err := s.deliverVisits(ctx, []Visit{*v}); err != nil {
 		s.log.WarnContext(ctx, "ended visit not yet recorded by every connector; retried later", "visit", v.ID, "err", err)
-	} else {
+	} else if n == 1 {
 		v.StatsPending = false
 	}
 	return v, nil
@@ -202,14 +202,29 @@ func VisitRecordOf(v *Visit) VisitRecord {
 // deliverVisits sends ended visits to every connector that records visits
 // and clears their pending mark when all of them have them. Connectors
 // ignore a visit id they have seen, so a retry is harmless.
-func (s *Service) deliverVisits(ctx context.Context, visits []Visit) error {
-	if len(visits) == 0 {
-		return nil
+func (s *Service) deliverVisits(ctx context.Context, visits []Visit) (int, error) {
+	// A customer a sweep is relinquishing gets no new statistics: the
+	// sweep may already have deleted theirs. Their visits wait, and go out
+	// without a customer once the sweep has unlinked them.
+	var customerIDs []string
+	for _, v := range visits {
+		if v.CustomerID != "" {
+			customerIDs = append(customerIDs, v.CustomerID)
+		}
 	}
-	records := make([]VisitRecord, len(visits))
-	ids := make([]string, len(visits))
+	busy, err := s.store.CustomersWithOpenEntries(ctx, customerIDs)
+	if err != nil {
+		return 0, err
+	}
+	var records []VisitRecord
+	var ids []string
 	for i := range visits {
-		records[i], ids[i] = VisitRecordOf(&visits[i]), visits[i].ID
+		if !busy[visits[i].CustomerID] {
+			records, ids = append(records, VisitRecordOf(&visits[i])), append(ids, visits[i].ID)
+		}
+	}
+	if len(records) == 0 {
+		return 0, nil
 	}
 	if s.connectors != nil {
 		for _, st := range s.connectors.Connectors(ctx) {
@@ -221,11 +236,11 @@ func (s *Service) deliverVisits(ctx context.Context, visits []Visit) error {
 				err = conn.RecordVisits(ctx, records)
 			}
 			if err != nil {
-				return Errorf(CodeConnectorUnavailable, "connector %s did not record %d visits: %s", st.Info.Name, len(records), ErrorMessage(err))
+				return 0, Errorf(CodeConnectorUnavailable, "connector %s did not record %d visits: %s", st.Info.Name, len(records), ErrorMessage(err))
 			}
 		}
 	}
-	return s.store.Update(ctx, func(tx Tx) error { return tx.VisitRecordsDelivered(ctx, ids) })
+	return len(ids), s.store.Update(ctx, func(tx Tx) error { return tx.VisitRecordsDelivered(ctx, ids) })
 }
 
 // DeliverPendingVisits sends the ended visits that a connector missed
@@ -238,10 +253,11 @@ func (s *Service) DeliverPendingVisits(ctx context.Context) (int, error) {
 			return n, err
 		}
 		after = visits[len(visits)-1].ID
-		if err := s.deliverVisits(ctx, visits); err != nil {
+		delivered, err := s.deliverVisits(ctx, visits)
+		n += delivered
+		if err != nil {
 			return n, err
 		}
-		n += len(visits)
 	}
 }
 

@@ -151,6 +151,9 @@ type JournalReader interface {
 	// RunActions lists a run's plan (dry run) or journal actions (real run).
 	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
 	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// CustomersWithOpenEntries tells which of these customers a sweep is
+	// relinquishing now.
+	CustomersWithOpenEntries(ctx context.Context, ids []string) (map[string]bool, error)
 	// SweepLeaseHolder returns the current holder of the sweep lease and
 	// its expiry ("" when free).
 	SweepLeaseHolder(ctx context.Context) (string, time.Time, error)

@@ -400,3 +400,21 @@ func (q *queries) ReleaseSweepLease(ctx context.Context, holder string) error {
 	_, err := q.idb.NewDelete().Model((*leaseRow)(nil)).Where("name = ? AND holder = ?", sweepLeaseName, holder).Exec(ctx)
 	return internal("release sweep lease", err)
 }
+
+func (q *queries) CustomersWithOpenEntries(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(ids); start += bulkRows {
+		chunk := ids[start:min(start+bulkRows, len(ids))]
+		var found []string
+		err := q.idb.NewSelect().Model((*entryRow)(nil)).Column("customer_id").
+			Where("status = ? AND customer_id IN ("+placeholders(len(chunk))+")", append([]any{retention.EntryOpen}, anySlice(chunk)...)...).
+			Scan(ctx, &found)
+		if err != nil {
+			return nil, internal("open entries", err)
+		}
+		for _, id := range found {
+			out[id] = true
+		}
+	}
+	return out, nil
+}

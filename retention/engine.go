@@ -188,6 +188,9 @@ type runState struct {
 	e   *Engine
 	mu  sync.Mutex
 	run Run
+	// saving orders checkpoints of concurrent batches, so that a stored
+	// run never goes back to older counts.
+	saving sync.Mutex
 }
 
 func (r *runState) add(f func(*Run)) Run {
@@ -206,6 +209,8 @@ func (e *Engine) report(run Run) {
 // checkpoint stores the run's counters and renews the lease; losing the
 // lease (another process took it after ours expired) stops the run.
 func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
+	r.saving.Lock()
+	defer r.saving.Unlock()
 	now := e.nowUTC()
 	run := r.add(func(run *Run) { run.HeartbeatAt = now })
 	err := e.store.Update(ctx, func(tx Tx) error {

@@ -82,6 +82,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 	sort.Strings(order)
 	var wg sync.WaitGroup
 	errs := make([]error, len(order))
+	outcomes := make([][]JournalAction, len(order))
 	for i, key := range order {
 		g := groups[key]
 		wg.Go(func() {
@@ -95,19 +96,24 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 			}
 			e.metrics.SweepActions(g.connector, g.op, ActionConfirmed, confirmed)
 			e.metrics.SweepActions(g.connector, g.op, ActionFailed, len(results)-confirmed)
-			for _, res := range results {
-				for j := range actions[res.EntryID] {
-					if actions[res.EntryID][j].ID == res.ID {
-						actions[res.EntryID][j] = res
-					}
-				}
-			}
+			outcomes[i] = results
 		})
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return err
+		}
+	}
+	// Merged here, after every call returned: the calls ran concurrently
+	// and an entry's actions span several connectors.
+	for _, results := range outcomes {
+		for _, res := range results {
+			for j := range actions[res.EntryID] {
+				if actions[res.EntryID][j].ID == res.ID {
+					actions[res.EntryID][j] = res
+				}
+			}
 		}
 	}
 

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
@@ -38,27 +37,9 @@ func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.S
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(subjects))
-	for i, s := range subjects {
-		ids[i] = s.CustomerID
-	}
-	byCustomer, err := st.ByCustomers(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	var out []sdk.SubjectExport
-	for _, s := range subjects {
-		cdrs := byCustomer[s.CustomerID]
-		if len(cdrs) == 0 {
-			continue
-		}
-		data, err := json.Marshal(struct {
+	return pluginkit.Export(ctx, subjects, st.ByCustomers, func(cdrs []cdrdb.CDR) (any, bool) {
+		return struct {
 			CallRecords []cdrdb.CDR `json:"callRecords"`
-		}{cdrs})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sdk.SubjectExport{CustomerID: s.CustomerID, Data: data})
-	}
-	return out, nil
+		}{cdrs}, len(cdrs) > 0
+	})
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/internal/pluginkit"
@@ -38,25 +37,5 @@ func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.S
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(subjects))
-	for i, s := range subjects {
-		ids[i] = s.CustomerID
-	}
-	byCustomer, err := st.ByCustomers(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	var out []sdk.SubjectExport
-	for _, s := range subjects {
-		h := byCustomer[s.CustomerID]
-		if h == nil {
-			continue
-		}
-		data, err := json.Marshal(h)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sdk.SubjectExport{CustomerID: s.CustomerID, Data: data})
-	}
-	return out, nil
+	return pluginkit.Export(ctx, subjects, st.ByCustomers, func(h *invoicedb.Holding) (any, bool) { return h, h != nil })
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/internal/pluginkit"
@@ -41,29 +40,11 @@ func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.S
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(subjects))
-	for i, s := range subjects {
-		ids[i] = s.CustomerID
-	}
-	byCustomer, err := st.ByCustomers(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	var out []sdk.SubjectExport
-	for _, s := range subjects {
-		visits := byCustomer[s.CustomerID]
-		if len(visits) == 0 {
-			continue
-		}
-		data, err := json.Marshal(struct {
+	return pluginkit.Export(ctx, subjects, st.ByCustomers, func(visits []statsdb.Visit) (any, bool) {
+		return struct {
 			Visits []statsdb.Visit `json:"visits"`
-		}{visits})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sdk.SubjectExport{CustomerID: s.CustomerID, Data: data})
-	}
-	return out, nil
+		}{visits}, len(visits) > 0
+	})
 }
 
 // RecordVisits stores ended visits; a visit id seen before is ignored.

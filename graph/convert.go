@@ -89,6 +89,9 @@ func runModel(r retention.Run) *model.RetentionRun {
 	if r.Error != "" {
 		m.Error = &r.Error
 	}
+	if r.Forecast != nil {
+		m.Forecast = forecastModel(*r.Forecast)
+	}
 	return m
 }
 
@@ -98,4 +101,13 @@ func actorName(ctx context.Context) string {
 		return a.Name
 	}
 	return retention.ActorSystem
+}
+
+func forecastModel(f retention.Forecast) *model.RetentionForecast {
+	m := &model.RetentionForecast{From: f.From, Overdue: &model.ForecastCount{Erase: f.Overdue.Erase, Anonymise: f.Overdue.Anonymise},
+		Weeks: make([]model.ForecastWeek, len(f.Weeks))}
+	for i, w := range f.Weeks {
+		m.Weeks[i] = model.ForecastWeek{Start: w.Start, Erase: w.Erase, Anonymise: w.Anonymise}
+	}
+	return m
 }

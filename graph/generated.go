@@ -131,6 +131,17 @@ type ComplexityRoot struct {
 		Fields            func(childComplexity int) int
 	}
 
+	ForecastCount struct {
+		Anonymise func(childComplexity int) int
+		Erase     func(childComplexity int) int
+	}
+
+	ForecastWeek struct {
+		Anonymise func(childComplexity int) int
+		Erase     func(childComplexity int) int
+		Start     func(childComplexity int) int
+	}
+
 	LegalHold struct {
 		Active     func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -176,6 +187,7 @@ type ComplexityRoot struct {
 		DataPolicy                   func(childComplexity int) int
 		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
 		FieldPreferences             func(childComplexity int) int
+		RetentionForecast            func(childComplexity int, weeks *int) int
 		RetentionPolicies            func(childComplexity int) int
 		RetentionPolicy              func(childComplexity int, name string) int
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
@@ -196,6 +208,12 @@ type ComplexityRoot struct {
 		CustomerID func(childComplexity int) int
 		Error      func(childComplexity int) int
 		GaveUp     func(childComplexity int) int
+	}
+
+	RetentionForecast struct {
+		From    func(childComplexity int) int
+		Overdue func(childComplexity int) int
+		Weeks   func(childComplexity int) int
 	}
 
 	RetentionPolicy struct {
@@ -220,6 +238,7 @@ type ComplexityRoot struct {
 		Error            func(childComplexity int) int
 		Failures         func(childComplexity int, first *int) int
 		FinishedAt       func(childComplexity int) int
+		Forecast         func(childComplexity int) int
 		ID               func(childComplexity int) int
 		StartedAt        func(childComplexity int) int
 		Status           func(childComplexity int) int
@@ -290,6 +309,7 @@ type QueryResolver interface {
 	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Visit(ctx context.Context, id string) (*model.Visit, error)
+	RetentionForecast(ctx context.Context, weeks *int) (*model.RetentionForecast, error)
 	RetentionPolicies(ctx context.Context) ([]model.RetentionPolicy, error)
 	RetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	DataPolicy(ctx context.Context) (*model.DataPolicy, error)
@@ -648,6 +668,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FieldPreferences.Fields(childComplexity), true
 
+	case "ForecastCount.anonymise":
+		if e.ComplexityRoot.ForecastCount.Anonymise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCount.Anonymise(childComplexity), true
+	case "ForecastCount.erase":
+		if e.ComplexityRoot.ForecastCount.Erase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCount.Erase(childComplexity), true
+
+	case "ForecastWeek.anonymise":
+		if e.ComplexityRoot.ForecastWeek.Anonymise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Anonymise(childComplexity), true
+	case "ForecastWeek.erase":
+		if e.ComplexityRoot.ForecastWeek.Erase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Erase(childComplexity), true
+	case "ForecastWeek.start":
+		if e.ComplexityRoot.ForecastWeek.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Start(childComplexity), true
+
 	case "LegalHold.active":
 		if e.ComplexityRoot.LegalHold.Active == nil {
 			break
@@ -972,6 +1024,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.FieldPreferences(childComplexity), true
 
+	case "Query.retentionForecast":
+		if e.ComplexityRoot.Query.RetentionForecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionForecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionForecast(childComplexity, args["weeks"].(*int)), true
 	case "Query.retentionPolicies":
 		if e.ComplexityRoot.Query.RetentionPolicies == nil {
 			break
@@ -1083,6 +1146,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionFailure.GaveUp(childComplexity), true
+
+	case "RetentionForecast.from":
+		if e.ComplexityRoot.RetentionForecast.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.From(childComplexity), true
+	case "RetentionForecast.overdue":
+		if e.ComplexityRoot.RetentionForecast.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.Overdue(childComplexity), true
+	case "RetentionForecast.weeks":
+		if e.ComplexityRoot.RetentionForecast.Weeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.Weeks(childComplexity), true
 
 	case "RetentionPolicy.builtIn":
 		if e.ComplexityRoot.RetentionPolicy.BuiltIn == nil {
@@ -1203,6 +1285,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.FinishedAt(childComplexity), true
+	case "RetentionRun.forecast":
+		if e.ComplexityRoot.RetentionRun.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.Forecast(childComplexity), true
 	case "RetentionRun.id":
 		if e.ComplexityRoot.RetentionRun.ID == nil {
 			break
@@ -1411,7 +1499,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
+//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/forecast.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1426,6 +1514,7 @@ var sources = []*ast.Source{
 	{Name: "schema/common.graphqls", Input: sourceData("schema/common.graphqls"), BuiltIn: false},
 	{Name: "schema/connectors.graphqls", Input: sourceData("schema/connectors.graphqls"), BuiltIn: false},
 	{Name: "schema/customers.graphqls", Input: sourceData("schema/customers.graphqls"), BuiltIn: false},
+	{Name: "schema/forecast.graphqls", Input: sourceData("schema/forecast.graphqls"), BuiltIn: false},
 	{Name: "schema/policies.graphqls", Input: sourceData("schema/policies.graphqls"), BuiltIn: false},
 	{Name: "schema/preferences.graphqls", Input: sourceData("schema/preferences.graphqls"), BuiltIn: false},
 	{Name: "schema/runs.graphqls", Input: sourceData("schema/runs.graphqls"), BuiltIn: false},
@@ -1611,6 +1700,28 @@ func (ec *executionContext) childFields_FieldPreferences(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type FieldPreferences", field.Name)
 }
 
+func (ec *executionContext) childFields_ForecastCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erase":
+		return ec.fieldContext_ForecastCount_erase(ctx, field)
+	case "anonymise":
+		return ec.fieldContext_ForecastCount_anonymise(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastWeek(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_ForecastWeek_start(ctx, field)
+	case "erase":
+		return ec.fieldContext_ForecastWeek_erase(ctx, field)
+	case "anonymise":
+		return ec.fieldContext_ForecastWeek_anonymise(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastWeek", field.Name)
+}
+
 func (ec *executionContext) childFields_LegalHold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1667,6 +1778,18 @@ func (ec *executionContext) childFields_RetentionFailure(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RetentionFailure", field.Name)
 }
 
+func (ec *executionContext) childFields_RetentionForecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_RetentionForecast_from(ctx, field)
+	case "overdue":
+		return ec.fieldContext_RetentionForecast_overdue(ctx, field)
+	case "weeks":
+		return ec.fieldContext_RetentionForecast_weeks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionForecast", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -1719,6 +1842,8 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_actions(ctx, field)
 	case "failures":
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
+	case "forecast":
+		return ec.fieldContext_RetentionRun_forecast(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionRun", field.Name)
 }
@@ -2324,6 +2449,20 @@ func (ec *executionContext) field_Query_dataPolicyPreview_args(ctx context.Conte
 		return nil, err
 	}
 	args["asOf"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_retentionForecast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "weeks",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weeks"] = arg0
 	return args, nil
 }
 
@@ -3773,6 +3912,121 @@ func (ec *executionContext) fieldContext_FieldPreferences_fields(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ForecastCount_erase(ctx context.Context, field graphql.CollectedField, obj *model.ForecastCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCount_erase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCount_erase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastCount_anonymise(ctx context.Context, field graphql.CollectedField, obj *model.ForecastCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCount_anonymise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCount_anonymise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastWeek_start(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ForecastWeek_erase(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_erase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_erase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastWeek_anonymise(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_anonymise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_anonymise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LegalHold_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalHold) (ret graphql.Marshaler) {
@@ -5361,6 +5615,68 @@ func (ec *executionContext) fieldContext_Query_visit(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_retentionForecast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionForecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionForecast(ctx, fc.Args["weeks"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.RetentionForecast
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionForecast
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+			return ec.marshalNRetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionForecast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionForecast(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionForecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_retentionPolicies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6193,6 +6509,93 @@ func (ec *executionContext) fieldContext_RetentionFailure_gaveUp(_ context.Conte
 	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _RetentionForecast_from(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionForecast", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RetentionForecast_overdue(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ForecastCount) graphql.Marshaler {
+			return ec.marshalNForecastCount2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionForecast_weeks(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_weeks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weeks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ForecastWeek) graphql.Marshaler {
+			return ec.marshalNForecastWeek2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeekᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_weeks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastWeek(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RetentionPolicy_name(ctx context.Context, field graphql.CollectedField, obj *model.RetentionPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6737,6 +7140,38 @@ func (ec *executionContext) fieldContext_RetentionRun_failures(ctx context.Conte
 	if fc.Args, err = ec.field_RetentionRun_failures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRun_forecast(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Forecast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+			return ec.marshalORetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionForecast(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9194,6 +9629,87 @@ func (ec *executionContext) _FieldPreferences(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var forecastCountImplementors = []string{"ForecastCount"}
+
+func (ec *executionContext) _ForecastCount(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastCount")
+		case "erase":
+			out.Values[i] = ec._ForecastCount_erase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymise":
+			out.Values[i] = ec._ForecastCount_anonymise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastWeekImplementors = []string{"ForecastWeek"}
+
+func (ec *executionContext) _ForecastWeek(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastWeek) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastWeekImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastWeek")
+		case "start":
+			out.Values[i] = ec._ForecastWeek_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erase":
+			out.Values[i] = ec._ForecastWeek_erase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymise":
+			out.Values[i] = ec._ForecastWeek_anonymise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var legalHoldImplementors = []string{"LegalHold"}
 
 func (ec *executionContext) _LegalHold(ctx context.Context, sel ast.SelectionSet, obj *model.LegalHold) graphql.Marshaler {
@@ -9502,6 +10018,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visit(ctx, field)
 				})
+		case "retentionForecast":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionForecast(ctx, field)
+				})
 		case "retentionPolicies":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -9689,6 +10211,49 @@ func (ec *executionContext) _RetentionFailure(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var retentionForecastImplementors = []string{"RetentionForecast"}
+
+func (ec *executionContext) _RetentionForecast(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionForecast) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionForecastImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionForecast")
+		case "from":
+			out.Values[i] = ec._RetentionForecast_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._RetentionForecast_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weeks":
+			out.Values[i] = ec._RetentionForecast_weeks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var retentionPolicyImplementors = []string{"RetentionPolicy"}
 
 func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionPolicy) graphql.Marshaler {
@@ -9840,6 +10405,11 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RetentionRun_failures(ctx, field, obj)
 				})
+		case "forecast":
+			out.Values[i] = ec._RetentionRun_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10622,6 +11192,34 @@ func (ec *executionContext) marshalNFieldPreferences2ᚖgithubᚗcomᚋletheᚑp
 	return ec._FieldPreferences(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNForecastCount2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastCount(ctx context.Context, sel ast.SelectionSet, v *model.ForecastCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastCount!")
+		return graphql.Null
+	}
+	return ec._ForecastCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastWeek2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeek(ctx context.Context, sel ast.SelectionSet, v model.ForecastWeek) graphql.Marshaler {
+	return ec._ForecastWeek(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNForecastWeek2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeekᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ForecastWeek) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastWeek2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeek(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10742,6 +11340,14 @@ func (ec *executionContext) marshalNRetentionFailure2ᚕgithubᚗcomᚋletheᚑp
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNRetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx context.Context, sel ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionForecast!")
+		return graphql.Null
+	}
+	return ec._RetentionForecast(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRetentionPolicy2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v model.RetentionPolicy) graphql.Marshaler {
@@ -11175,6 +11781,13 @@ func (ec *executionContext) marshalOJSON2githubᚗcomᚋletheᚑprivacyᚋlethe�
 	_ = ctx
 	res := model.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) marshalORetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx context.Context, sel ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RetentionForecast(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORetentionPolicy2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v *model.RetentionPolicy) graphql.Marshaler {

@@ -118,6 +118,21 @@ type FieldPreferences struct {
 	Fields            []FieldPreference `json:"fields"`
 }
 
+// Customers relinquished in a period, by rule.
+type ForecastCount struct {
+	// Erased because their retention policy expires.
+	Erase int `json:"erase"`
+	// CANCELLED or DELETED customers the data policy anonymises first.
+	Anonymise int `json:"anonymise"`
+}
+
+// One week of a forecast.
+type ForecastWeek struct {
+	Start     time.Time `json:"start"`
+	Erase     int       `json:"erase"`
+	Anonymise int       `json:"anonymise"`
+}
+
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
 type LegalHold struct {
 	ID         string     `json:"id"`
@@ -153,6 +168,19 @@ type RetentionFailure struct {
 	Error      string `json:"error"`
 	Attempts   int    `json:"attempts"`
 	GaveUp     bool   `json:"gaveUp"`
+}
+
+// How many customers Lethe will relinquish each week, from the stored
+// deletion times: what weekly sweeps would do if nothing changed meanwhile.
+// A customer under a legal hold counts in the week the hold ends. Counts only,
+// never who.
+type RetentionForecast struct {
+	// The start of the first week (now).
+	From time.Time `json:"from"`
+	// Already due, waiting for the next sweep.
+	Overdue *ForecastCount `json:"overdue"`
+	// One entry per week from 'from', empty weeks included.
+	Weeks []ForecastWeek `json:"weeks"`
 }
 
 // How many days after the end of a customer's latest event their personal data is erased.

@@ -115,4 +115,6 @@ type RetentionRun struct {
 	CustomersSkipped int
 	ActionsPlanned   int
 	Error            *string
+	// Forecast is set on previews only.
+	Forecast *RetentionForecast
 }

@@ -179,7 +179,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	url := "http://" + ln.Addr().String()
-	log.Info("lethe serving", "graphql", url+"/graphql", "playground", cfg.Playground, "database", s.Dialect(),
+	log.Info("lethe serving", "graphql", url+"/graphql", "console", url+"/console/", "playground", cfg.Playground, "database", s.Dialect(),
 		"connectors", manager.Names())
 	if devToken {
 		token, err := ensureDevToken(ctx, svc, cfg.DataDir)
@@ -188,7 +188,9 @@ func serve(ctx context.Context, args []string) error {
 		}
 		fmt.Fprint(os.Stderr, devBanner(url, token, cfg.DataDir))
 	} else if cfg.Playground {
-		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Playground: %s/ (set the header Authorization: Bearer <token>)\n  GraphQL endpoint: %s/graphql\n\n", url, url)
+		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Admin console: %s/console/\n  Playground: %s/ (set the header Authorization: Bearer <token>)\n  GraphQL endpoint: %s/graphql\n\n", url, url, url)
+	} else {
+		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Admin console: %s/console/\n  GraphQL endpoint: %s/graphql\n\n", url, url)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()

@@ -143,6 +143,7 @@ func ensureDevToken(ctx context.Context, svc *retention.Service, dataDir string)
 func devBanner(url, token, dataDir string) string {
 	return fmt.Sprintf(`
   Lethe is running.
+    Admin console:     %[1]s/console/   (sign in with the token below)
     Playground:        %[1]s/
     GraphQL endpoint:  %[1]s/graphql
     Admin token:       %[2]s

@@ -111,3 +111,11 @@ func forecastModel(f retention.Forecast) *model.RetentionForecast {
 	}
 	return m
 }
+
+// deref is the string or "" for an absent optional argument.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

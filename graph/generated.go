@@ -179,7 +179,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog                     func(childComplexity int, first *int, after *string) int
+		AuditLog                     func(childComplexity int, first *int, after *string, action *string, actor *string, subject *string) int
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
 		Customer                     func(childComplexity int, id string) int
@@ -193,6 +193,7 @@ type ComplexityRoot struct {
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
 		RetentionRun                 func(childComplexity int, id string) int
 		RetentionRuns                func(childComplexity int, first *int) int
+		Session                      func(childComplexity int) int
 		Visit                        func(childComplexity int, id string) int
 	}
 
@@ -243,6 +244,11 @@ type ComplexityRoot struct {
 		StartedAt        func(childComplexity int) int
 		Status           func(childComplexity int) int
 		Trigger          func(childComplexity int) int
+	}
+
+	Session struct {
+		Name func(childComplexity int) int
+		Role func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -319,7 +325,8 @@ type QueryResolver interface {
 	RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error)
 	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
-	AuditLog(ctx context.Context, first *int, after *string) ([]model.AuditEvent, error)
+	AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string) ([]model.AuditEvent, error)
+	Session(ctx context.Context) (*model.Session, error)
 }
 type RetentionRunResolver interface {
 	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
@@ -965,7 +972,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["subject"].(*string)), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -1085,6 +1092,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RetentionRuns(childComplexity, args["first"].(*int)), true
+	case "Query.session":
+		if e.ComplexityRoot.Query.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Session(childComplexity), true
 	case "Query.visit":
 		if e.ComplexityRoot.Query.Visit == nil {
 			break
@@ -1316,6 +1329,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetentionRun.Trigger(childComplexity), true
 
+	case "Session.name":
+		if e.ComplexityRoot.Session.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Name(childComplexity), true
+	case "Session.role":
+		if e.ComplexityRoot.Session.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Role(childComplexity), true
+
 	case "Subscription.retentionRunProgress":
 		if e.ComplexityRoot.Subscription.RetentionRunProgress == nil {
 			break
@@ -1499,7 +1525,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/forecast.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
+//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/forecast.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls" "schema/session.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1519,6 +1545,7 @@ var sources = []*ast.Source{
 	{Name: "schema/preferences.graphqls", Input: sourceData("schema/preferences.graphqls"), BuiltIn: false},
 	{Name: "schema/runs.graphqls", Input: sourceData("schema/runs.graphqls"), BuiltIn: false},
 	{Name: "schema/security.graphqls", Input: sourceData("schema/security.graphqls"), BuiltIn: false},
+	{Name: "schema/session.graphqls", Input: sourceData("schema/session.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1846,6 +1873,16 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_forecast(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionRun", field.Name)
+}
+
+func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Session_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Session_role(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2383,6 +2420,30 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subject"] = arg4
 	return args, nil
 }
 
@@ -6197,7 +6258,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["action"].(*string), fc.Args["actor"].(*string), fc.Args["subject"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6245,6 +6306,56 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_session(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Session(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Session
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Session
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -7174,6 +7285,52 @@ func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Session_name(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
+}
+
+func (ec *executionContext) _Session_role(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "Role")
 }
 
 func (ec *executionContext) _Subscription_retentionRunProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -10084,6 +10241,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "session":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_session(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10409,6 +10572,44 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._RetentionRun_forecast(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionImplementors = []string{"Session"}
+
+func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Session")
+		case "name":
+			out.Values[i] = ec._Session_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._Session_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11424,6 +11625,14 @@ func (ec *executionContext) unmarshalNRunStatus2githubᚗcomᚋletheᚑprivacy�
 
 func (ec *executionContext) marshalNRunStatus2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRunStatus(ctx context.Context, sel ast.SelectionSet, v model.RunStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSession(ctx context.Context, sel ast.SelectionSet, v *model.Session) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Session!")
+		return graphql.Null
+	}
+	return ec._Session(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

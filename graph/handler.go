@@ -12,9 +12,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/lethe-privacy/lethe/console"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -38,7 +38,7 @@ type Options struct {
 }
 
 // NewHTTPHandler serves GraphQL at /graphql (POST, GET, websocket), the
-// playground at /, customer exports at /export/{id}, /healthz, /readyz and
+// console at /console/, the playground at /, customer exports at /export/{id}, /healthz, /readyz and
 // /metrics. Every request gets a request id and an access log line;
 // /graphql and /export need an API token.
 func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
@@ -81,8 +81,9 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", opts.Metrics)
 	}
+	mux.Handle(console.Path, console.Handler())
 	if opts.Playground {
-		mux.Handle("GET /{$}", playground.Handler("Lethe", "/graphql"))
+		mux.Handle("GET /{$}", console.Playground())
 	}
 	return observe(r.Log, opts.Observer, mux)
 }

@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 
 	"github.com/lethe-privacy/lethe/graph/model"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) ([]model.AuditEvent, error) {
-	events, err := r.Service.AuditLog(ctx, first, after)
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string) ([]model.AuditEvent, error) {
+	events, err := r.Service.AuditLog(ctx, first, after, retention.AuditFilter{Action: deref(action), Actor: deref(actor), Subject: deref(subject)})
 	if err != nil {
 		return nil, err
 	}

@@ -197,6 +197,13 @@ type RetentionPolicy struct {
 	Version int `json:"version"`
 }
 
+// The caller, as its API token names it: frontends show what its role allows.
+type Session struct {
+	// The token's name.
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}
+
 type Subscription struct {
 }
 

@@ -22,7 +22,7 @@ func TestForecast(t *testing.T) {
 			}
 			return c
 		}
-		create("fresh", now)                           // erased in 30 days: week 4
+		create("fresh", now)                          // erased in 30 days: week 4
 		create("overdue", now.Add(-40*retention.Day)) // due 10 days ago
 		cancelled := create("cancelled", now.Add(-20*retention.Day))
 		if _, err := svc.SetCustomerStatus(ctx, cancelled.ID, retention.StatusCancelled, ptr(now.Add(-5*retention.Day))); err != nil {

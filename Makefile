@@ -13,7 +13,7 @@ PLUGINS := cdrstore invoicestore statdb
 # to stall the fuzz worker here until the run failed with a deadline.
 FUZZTIME ?= 10s
 
-.PHONY: build run test generate lint bench clean
+.PHONY: build run test generate lint bench screenshots clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/lethe .
@@ -39,10 +39,16 @@ lint:
 	$(GO) vet ./...
 
 # Figures: connector round trips and exports, then a sweep of 100,000 due
-# customers against a hand-written program on the same stores (minutes).
+# customers against a hand-written program on the same stores (minutes), and
+# the retention forecast over 1,000,000 customers against a table scan.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
 	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench BenchmarkForecast -benchtime 10x -timeout 30m ./store
+
+# The README's console screenshots, taken by the browser tests (needs chromium).
+screenshots:
+	LETHE_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run 'TestConsole' ./console
 
 clean:
 	rm -rf $(BIN)

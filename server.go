@@ -188,7 +188,7 @@ func serve(ctx context.Context, args []string) error {
 		}
 		fmt.Fprint(os.Stderr, devBanner(url, token, cfg.DataDir))
 	} else if cfg.Playground {
-		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Admin console: %s/console/\n  Playground: %s/ (set the header Authorization: Bearer <token>)\n  GraphQL endpoint: %s/graphql\n\n", url, url, url)
+		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Admin console: %s/console/\n  Playground: %s/ (paste an API token into its Token field)\n  GraphQL endpoint: %s/graphql\n\n", url, url, url)
 	} else {
 		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Admin console: %s/console/\n  GraphQL endpoint: %s/graphql\n\n", url, url)
 	}

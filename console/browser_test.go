@@ -264,9 +264,20 @@ func TestConsoleAdmin(t *testing.T) {
 		tb.screenshot("forecast")
 		tb.open("/console/#/runs")
 		tb.waitText("h1", "Runs")
+		// A dry run a year ahead plans more than one now, and erases nothing.
+		tb.do(chromedp.SetValue(chromedp.CSS(`input[name=asOf]`), time.Now().AddDate(1, 0, 0).Format("2006-01-02")))
+		tb.click("button", "Dry run")
+		tb.waitText(`[data-testid=dry-run-count]`, "customers")
+		dry := srv.gql(t, "admin", `{ retentionRuns(first: 1) { dryRun customersPlanned asOf } }`, nil)["retentionRuns"].([]any)[0].(map[string]any)
+		if dry["dryRun"] != true || !strings.Contains(eval[string](tb, `document.querySelector('[data-testid=dry-run-count]').textContent`), fmt.Sprint(dry["customersPlanned"])) {
+			t.Fatalf("the dry run shown is not the one recorded: %v", dry)
+		}
 		tb.click("button", "Run now")
 		tb.click("dialog[open] button", "Run now")
 		tb.waitText(`[data-testid=run-status]`, "SUCCEEDED")
+		if future := int(dry["customersPlanned"].(float64)); future == 0 {
+			t.Fatal("a dry run a year ahead planned nothing")
+		}
 		text := eval[string](tb, `document.querySelector('[data-testid=progress-text]').textContent`)
 		d := srv.gql(t, "admin", `{ retentionRuns(first: 1) { dryRun status customersPlanned customersDone } }`, nil)
 		run := d["retentionRuns"].([]any)[0].(map[string]any)

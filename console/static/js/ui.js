@@ -69,11 +69,15 @@ export const fmtNum = (n) => new Intl.NumberFormat().format(n);
 
 export function table(headers, rows, { caption, empty = 'Nothing to show.' } = {}) {
   if (!rows.length) return h('p', { class: 'empty' }, empty);
+  const body = h('tbody', {}, rows.map((r) => (r instanceof Node ? r : h('tr', {}, r.map((c) => h('td', {}, c))))));
+  // Each cell carries its column's name: on a phone, rows become cards
+  // that label their cells (see app.css).
+  for (const tr of body.rows) [...tr.cells].forEach((cell, i) => { if (headers[i]) cell.dataset.label = headers[i]; });
   return h('div', { class: 'table-wrap' },
-    h('table', {},
+    h('table', { class: 'cards' },
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.map((r) => (r instanceof Node ? r : h('tr', {}, r.map((c) => h('td', {}, c))))))));
+      body));
 }
 
 // confirmDialog asks before something irreversible; resolves true on

@@ -35,11 +35,13 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		if chromium != "" {
-			builds := map[string]string{"lethe": ".", "lethe-cdrstore": "./plugins/cdrstore",
-				"lethe-invoicestore": "./plugins/invoicestore", "lethe-statdb": "./plugins/statdb"}
+			// The plugins are a module of their own: each is built in its
+			// directory, as the Makefile does.
+			builds := map[string]string{"lethe": "..", "lethe-cdrstore": "../plugins/cdrstore",
+				"lethe-invoicestore": "../plugins/invoicestore", "lethe-statdb": "../plugins/statdb"}
 			for name, pkg := range builds {
-				cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
-				cmd.Dir = ".."
+				cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), ".")
+				cmd.Dir = pkg
 				cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 				if err := cmd.Run(); err != nil {
 					fmt.Fprintln(os.Stderr, "build", name, err)

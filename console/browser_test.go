@@ -113,7 +113,12 @@ func (tb *tab) signIn(role string) {
 
 // screenshot saves a PNG into LETHE_SCREENSHOTS, when set (the README's
 // pictures: LETHE_SCREENSHOTS=docs/screenshots from the repository root).
-func (tb *tab) screenshot(name string) {
+func (tb *tab) screenshot(name string) { tb.capture(name, chromedp.FullScreenshot(100)) }
+
+// screenshotViewport saves what a phone's screen shows, not the whole page.
+func (tb *tab) screenshotViewport(name string) { tb.capture(name, chromedp.CaptureScreenshot()) }
+
+func (tb *tab) capture(name string, shot chromedp.Action[[]byte]) {
 	tb.t.Helper()
 	dir := os.Getenv("LETHE_SCREENSHOTS")
 	if dir == "" {
@@ -123,7 +128,7 @@ func (tb *tab) screenshot(name string) {
 		dir = filepath.Join("..", dir)
 	}
 	tb.do(chromedp.Sleep(300 * time.Millisecond)) // let the last paint settle
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(tb.ctx, shot)
 	if err != nil {
 		tb.t.Fatal(err)
 	}
@@ -496,7 +501,7 @@ func TestConsoleNarrow(t *testing.T) {
 			t.Errorf("%s is %d px wide at 390 px", screen, w)
 		}
 		if screen == "customers" {
-			tb.screenshot("narrow-customers")
+			tb.screenshotViewport("narrow-customers")
 		}
 	}
 	if visible := eval[bool](tb, `getComputedStyle(document.querySelector('nav')).display !== 'none'`); visible {
@@ -504,5 +509,5 @@ func TestConsoleNarrow(t *testing.T) {
 	}
 	tb.click("button", "Menu")
 	tb.waitFor("the menu", `getComputedStyle(document.querySelector('nav')).display !== 'none'`)
-	tb.screenshot("narrow-menu")
+	tb.screenshotViewport("narrow-menu")
 }

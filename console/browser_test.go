@@ -310,6 +310,26 @@ func TestConsoleAdmin(t *testing.T) {
 		tb.open("/console/#/settings")
 		tb.waitText("h2", "Custom-field storage")
 		tb.screenshot("settings")
+		// Hiding a field asks first, and says that stored values go.
+		tb.do(chromedp.Click(chromedp.CSS(`label[for=pref-PHONE-HIDDEN]`)))
+		tb.click("button", "Confirm")
+		tb.waitText(`dialog[open] [data-testid=purge-count]`, "purged")
+		tb.click("dialog[open] button", "Confirm")
+		tb.waitText(".banner-success", "Collection preferences saved")
+		tb.do(chromedp.SetValue(chromedp.CSS(`select[name=custom3]`), "no"))
+		tb.click("button", "Save storage")
+		tb.waitText(".banner-success", "Custom-field storage saved")
+		d := srv.gql(t, "admin", `{ fieldPreferences { fields { field mode } } customFieldStorage { field storeInStatDatabase } }`, nil)
+		for _, f := range d["fieldPreferences"].(map[string]any)["fields"].([]any) {
+			if f := f.(map[string]any); f["field"] == "PHONE" && f["mode"] != "HIDDEN" {
+				t.Fatalf("phone not hidden after Confirm: %v", f)
+			}
+		}
+		for _, f := range d["customFieldStorage"].([]any) {
+			if f := f.(map[string]any); f["field"] == "custom3" && f["storeInStatDatabase"] != false {
+				t.Fatalf("custom3 still stored: %v", f)
+			}
+		}
 		tb.open("/console/#/audit")
 		tb.waitText("table", "customer.erase")
 		tb.do(chromedp.SetValue(chromedp.CSS(`select[name=action]`), "dataPolicy.update"))

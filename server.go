@@ -83,7 +83,7 @@ func run(args []string) error {
 }
 
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
-	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database})
+	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns})
 }
 
 // openMigratedStore opens the store and applies pending migrations, as
@@ -159,7 +159,7 @@ func serve(ctx context.Context, args []string) error {
 		svcOpts = append(svcOpts, retention.WithMetrics(m))
 	}
 	svc := retention.NewService(s, append(svcOpts, retention.WithConnectors(registry))...)
-	engine := newEngine(s, registry, log, svcOpts...)
+	engine := newEngine(cfg, s, registry, log, svcOpts...)
 	if cfg.Sweep {
 		stopScheduler, err := startScheduler(cfg, s, engine, svc, log)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -33,7 +34,14 @@ const (
 type Config struct {
 	DataDir  string
 	Database string
+	// MaxConns bounds the PostgreSQL pool (DefaultMaxConns when 0).
+	MaxConns int
 }
+
+// DefaultMaxConns bounds a process's PostgreSQL connections: two replicas
+// with their connectors stay well under PostgreSQL's default
+// max_connections of 100.
+const DefaultMaxConns = 20
 
 // Store is retention.Store on a bun database.
 type Store struct {
@@ -62,6 +70,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// pgx sets no statement timeout of its own, so long bulk
 		// recomputations are not cut off; the server's settings apply.
 		sqldb := stdlib.OpenDB(*pgcfg)
+		// A bounded pool: a request beyond it waits for a connection until
+		// its context ends (database/sql queues it) instead of opening one
+		// more and failing at the server's max_connections.
+		maxConns := cfg.MaxConns
+		if maxConns <= 0 {
+			maxConns = DefaultMaxConns
+		}
+		sqldb.SetMaxOpenConns(maxConns)
+		sqldb.SetMaxIdleConns(maxConns)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		db, dialect = bun.NewDB(sqldb, pgdialect.New()), Postgres
 	case cfg.Database == "" || strings.HasPrefix(cfg.Database, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(cfg.Database, "sqlite:"), "//")

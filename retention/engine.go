@@ -239,6 +239,11 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 }
 
 func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
+	// Schedules still being recomputed after a change of the rules are
+	// finished first, so that no customer due under the new rules is missed.
+	if err := e.store.FinishRecomputes(ctx); err != nil {
+		return err
+	}
 	var adopted, adoptedActions int
 	if err := e.fenced(ctx, r, func(tx Tx) error {
 		var err error

@@ -97,6 +97,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	database := fs.String("database", "", "PostgreSQL URL postgres://…; empty: SQLite in the data directory (env LETHE_DATABASE)")
 	sweepSchedule := fs.String("sweep-schedule", "", "cron expression of scheduled sweeps (5 fields, or 6 with seconds); default hourly (env LETHE_SWEEP_SCHEDULE)")
 	leaseTTL := fs.String("lease-ttl", "", "term of the sweep and leader leases, e.g. 30s (default 30s; env LETHE_LEASE_TTL)")
+	sweepBatch := fs.String("sweep-batch-size", "", "customers per connector call of a sweep (default 500; env LETHE_SWEEP_BATCH_SIZE)")
 	maxConns := fs.String("database-max-conns", "", "most PostgreSQL connections of this process (default 20; env LETHE_DATABASE_MAX_CONNS)")
 	sweep := fs.String("sweep", "", "run scheduled sweeps in this process: true|false (default true; env LETHE_SWEEP)")
 	playground := fs.String("playground", "", "serve the GraphQL playground and allow introspection: true|false (default false; env LETHE_PLAYGROUND)")
@@ -140,6 +141,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 			cfg.Scheduler.LeaseTTL = d
 			return nil
 		}},
+		{*sweepBatch, "LETHE_SWEEP_BATCH_SIZE", parsePositive("sweep-batch-size", &cfg.Scheduler.SweepBatchSize)},
 		{*maxConns, "LETHE_DATABASE_MAX_CONNS", parsePositive("database-max-conns", &cfg.DatabaseMaxConns)},
 		{*sweep, "LETHE_SWEEP", func(v string) error {
 			b, err := strconv.ParseBool(v)

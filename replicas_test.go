@@ -3,7 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
+	"encoding/json"
+	"net/http"
 	"os/exec"
+	"regexp"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,14 +23,37 @@ type replica struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	sweeps int
+	url    string // http://host:port, once it serves
 	log    bytes.Buffer
 }
 
-func startReplica(t *testing.T, dir, database string) *replica {
+var serveURL = regexp.MustCompile(`"graphql":"(http://[^"/]+)/graphql"`)
+
+// serving waits until the replica serves and returns its base URL.
+func (r *replica) serving(t *testing.T) string {
+	t.Helper()
+	waitFor(t, 30*time.Second, "a replica to serve", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.url != ""
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.url
+}
+
+func (r *replica) logged(s string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Contains(r.log.String(), s)
+}
+
+func startReplica(t *testing.T, dir, database string, extra ...string) *replica {
 	t.Helper()
 	r := &replica{}
-	r.cmd = exec.Command(filepath.Join(binDir, "lethe"), "serve", "--data-dir", dir, "--database", database,
-		"--listen", "127.0.0.1:0", "--sweep-schedule", "* * * * * *")
+	args := append([]string{"serve", "--data-dir", dir, "--database", database,
+		"--listen", "127.0.0.1:0", "--sweep-schedule", "* * * * * *"}, extra...)
+	r.cmd = exec.Command(filepath.Join(binDir, "lethe"), args...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +68,9 @@ func startReplica(t *testing.T, dir, database string) *replica {
 			r.mu.Lock()
 			if strings.Contains(sc.Text(), "scheduled sweep finished") {
 				r.sweeps++
+			}
+			if m := serveURL.FindStringSubmatch(sc.Text()); m != nil && r.url == "" {
+				r.url = m[1]
 			}
 			r.log.WriteString(sc.Text() + "\n")
 			r.mu.Unlock()
@@ -63,8 +93,9 @@ func TestReplicasElectOneSweeper(t *testing.T) {
 	database := storetest.PostgresDatabase(t)
 	dir := t.TempDir()
 	lethe(t, "migrate", "--data-dir", dir, "--database", database)
-	a := startReplica(t, filepath.Join(dir, "a"), database)
-	b := startReplica(t, filepath.Join(dir, "b"), database)
+	// A killed leader is replaced once its lease term has passed.
+	a := startReplica(t, filepath.Join(dir, "a"), database, "--lease-ttl", "2s")
+	b := startReplica(t, filepath.Join(dir, "b"), database, "--lease-ttl", "2s")
 	waitFor(t, 20*time.Second, "a first sweep", func() bool { return a.count()+b.count() >= 3 })
 	time.Sleep(2 * time.Second)
 	leader, other := a, b
@@ -87,5 +118,168 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestFrozenLeaderIsReplaced freezes the replica running the scheduled
+// sweeps (SIGSTOP: its process and its database sessions stay): the other
+// takes over within the lease term plus a tick, and the frozen one, once
+// resumed, runs no more scheduled sweeps.
+func TestFrozenLeaderIsReplaced(t *testing.T) {
+	database := storetest.PostgresDatabase(t)
+	dir := t.TempDir()
+	lethe(t, "migrate", "--data-dir", dir, "--database", database)
+	a := startReplica(t, filepath.Join(dir, "a"), database, "--lease-ttl", "2s")
+	b := startReplica(t, filepath.Join(dir, "b"), database, "--lease-ttl", "2s")
+	waitFor(t, 20*time.Second, "a first sweep", func() bool { return a.count()+b.count() >= 3 })
+	leader, other := a, b
+	if b.count() > a.count() {
+		leader, other = b, a
+	}
+	if other.count() != 0 {
+		t.Fatalf("both replicas swept: %d and %d sweeps", leader.count(), other.count())
+	}
+	leader.cmd.Process.Signal(syscall.SIGSTOP) //nolint:errcheck
+	frozenAt := time.Now()
+	waitFor(t, 10*time.Second, "the other replica to take over", func() bool { return other.count() >= 2 })
+	if took := time.Since(frozenAt); took > 2*time.Second+3*time.Second {
+		t.Fatalf("takeover took %s: more than the lease term (2s) and a tick", took)
+	}
+	before := leader.count()
+	leader.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck
+	time.Sleep(3 * time.Second)
+	if after := leader.count(); after > before+1 { // one sweep may have been under way when it froze
+		t.Fatalf("the resumed replica went on sweeping: %d sweeps after it resumed", after-before)
+	}
+	if other.count() < 4 {
+		t.Fatalf("the new leader stopped sweeping: %d sweeps", other.count())
+	}
+}
+
+// gql posts a GraphQL operation to a replica and returns its data.
+func gql(t *testing.T, url, token, query string) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data   map[string]any `json:"data"`
+		Errors []any          `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("%s: %v %v", query, out.Errors, err)
+	}
+	return out.Data
+}
+
+// journalState is what the sweeps have recorded and changed, in numbers.
+type journalState struct {
+	Erased, Audited, Done, Cancelled, Open, Failed int
+	RunA                                          string
+}
+
+func readJournalState(t *testing.T, db *sql.DB, runA string) journalState {
+	t.Helper()
+	var st journalState
+	q := func(dst any, query string, args ...any) {
+		if err := db.QueryRow(query, args...).Scan(dst); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+	}
+	q(&st.Erased, "SELECT count(*) FROM customers WHERE erased_at IS NOT NULL")
+	q(&st.Audited, "SELECT count(*) FROM audit_log WHERE action = 'customer.erase'")
+	q(&st.Done, "SELECT count(*) FROM journal_entries WHERE status = 'done'")
+	q(&st.Cancelled, "SELECT count(*) FROM journal_entries WHERE status = 'cancelled'")
+	q(&st.Open, "SELECT count(*) FROM journal_entries WHERE status = 'open'")
+	q(&st.Failed, "SELECT count(*) FROM journal_entries WHERE status = 'failed'")
+	q(&st.RunA, "SELECT status || ' ' || customers_done || ' ' || coalesce(error, '') FROM retention_runs WHERE id = $1", runA)
+	return st
+}
+
+// TestFrozenSweeperIsFencedOut freezes the replica running a sweep once part
+// of it is done, lets its lease expire, runs the sweep on the other replica,
+// then resumes the first: every due customer is relinquished exactly once,
+// the journal and the audit log agree, and the resumed process changes
+// nothing.
+func TestFrozenSweeperIsFencedOut(t *testing.T) {
+	database := storetest.PostgresDatabase(t)
+	dir := t.TempDir()
+	dirA, dirB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	lethe(t, "demo", "--data-dir", dirA, "--database", database, "--customers", "8000", "--seed", "3")
+	token := regexp.MustCompile(`lethe_[A-Za-z0-9_-]{43}`).FindString(
+		lethe(t, "token", "create", "--database", database, "--name", "fence-test", "--role", "admin"))
+	db, err := sql.Open("pgx", database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var due int
+	if err := db.QueryRow(`SELECT count(*) FROM customers WHERE deletion_time <= $1 AND erased_at IS NULL
+		AND (held_until IS NULL OR held_until <= $1)`, time.Now().UnixMicro()).Scan(&due); err != nil || due < 200 {
+		t.Fatalf("due customers: %d %v", due, err)
+	}
+	// Small batches: the run reaches many checkpoints, and is frozen in the
+	// middle of one of them.
+	flags := []string{"--sweep=false", "--lease-ttl", "2s", "--sweep-batch-size", "10"}
+	a := startReplica(t, dirA, database, flags...)
+	b := startReplica(t, dirB, database, flags...)
+	urlA, urlB := a.serving(t), b.serving(t)
+
+	runA := gql(t, urlA, token, `mutation { runRetention(dryRun: false) { id } }`)["runRetention"].(map[string]any)["id"].(string)
+	var done int
+	var status string
+	waitFor(t, 60*time.Second, "the first run to get going", func() bool {
+		db.QueryRow("SELECT customers_done, status FROM retention_runs WHERE id = $1", runA).Scan(&done, &status) //nolint:errcheck
+		return done >= 50 || status != "RUNNING"
+	})
+	a.cmd.Process.Signal(syscall.SIGSTOP) //nolint:errcheck
+	defer a.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck
+	db.QueryRow("SELECT customers_done, status FROM retention_runs WHERE id = $1", runA).Scan(&done, &status) //nolint:errcheck
+	if status != "RUNNING" || done >= due {
+		t.Fatalf("the run ended (%s, %d of %d done) before it could be frozen", status, done, due)
+	}
+	time.Sleep(4 * time.Second) // past the 2s lease
+
+	runB := gql(t, urlB, token, `mutation { runRetention(dryRun: false) { id } }`)["runRetention"].(map[string]any)["id"].(string)
+	waitFor(t, 120*time.Second, "the second run to finish", func() bool {
+		db.QueryRow("SELECT status FROM retention_runs WHERE id = $1", runB).Scan(&status) //nolint:errcheck
+		return status != "RUNNING"
+	})
+	if status != "SUCCEEDED" {
+		t.Fatalf("second run: %s\n%s", status, b.log.String())
+	}
+	frozen := readJournalState(t, db, runA)
+
+	a.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck
+	waitFor(t, 20*time.Second, "the resumed replica to notice its lost lease", func() bool { return a.logged("sweep lease lost") })
+	time.Sleep(2 * time.Second)
+	resumed := readJournalState(t, db, runA)
+	if resumed != frozen {
+		t.Fatalf("the resumed replica changed something:\nbefore %+v\nafter  %+v\n%s", frozen, resumed, a.log.String())
+	}
+	if !strings.HasPrefix(resumed.RunA, "FAILED") {
+		t.Fatalf("the fenced run: %q", resumed.RunA)
+	}
+	if resumed.Erased != due || resumed.Audited != due || resumed.Done != due || resumed.Cancelled != 0 || resumed.Open != 0 || resumed.Failed != 0 {
+		t.Fatalf("due %d, but %+v", due, resumed)
+	}
+	// Exactly once, customer by customer: one closed entry and one audit
+	// event for each erased customer.
+	var twice int
+	if err := db.QueryRow(`SELECT count(*) FROM (SELECT subject FROM audit_log WHERE action = 'customer.erase'
+		GROUP BY subject HAVING count(*) > 1) x`).Scan(&twice); err != nil || twice != 0 {
+		t.Fatalf("customers erased more than once in the audit log: %d %v", twice, err)
+	}
+	var disagree int
+	if err := db.QueryRow(`SELECT count(*) FROM customers c WHERE c.erased_at IS NOT NULL AND (
+		(SELECT count(*) FROM journal_entries e WHERE e.customer_id = c.id AND e.status = 'done') <> 1 OR
+		(SELECT count(*) FROM audit_log a WHERE a.subject = c.id AND a.action = 'customer.erase') <> 1)`).Scan(&disagree); err != nil || disagree != 0 {
+		t.Fatalf("customers whose journal and audit log disagree: %d %v", disagree, err)
 	}
 }

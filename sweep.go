@@ -123,6 +123,9 @@ func currentUser() string {
 func newEngine(cfg Config, s *store.Store, registry retention.ConnectorRegistry, log *slog.Logger, opts ...retention.Option) *retention.Engine {
 	e := retention.NewEngine(s, registry, append([]retention.Option{retention.WithLogger(log.With("component", "engine"))}, opts...)...)
 	e.LeaseTTL = cfg.Scheduler.Lease()
+	if cfg.Scheduler.SweepBatchSize > 0 {
+		e.BatchSize = cfg.Scheduler.SweepBatchSize
+	}
 	return e
 }
 

@@ -36,6 +36,9 @@ type Config struct {
 	// fenced out: what it then tries to change is refused. Shorter terms
 	// replace a frozen sweeper sooner and cost more renewals.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// SweepBatchSize is the number of customers per connector call of a
+	// sweep; default 500. Smaller batches reach checkpoints more often.
+	SweepBatchSize int `yaml:"sweep_batch_size"`
 }
 
 // DefaultLeaseTTL is the default term of the sweep and leader leases.

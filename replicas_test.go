@@ -3,18 +3,23 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"regexp"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
 
@@ -30,7 +35,7 @@ type replica struct {
 var serveURL = regexp.MustCompile(`"graphql":"(http://[^"/]+)/graphql"`)
 
 // serving waits until the replica serves and returns its base URL.
-func (r *replica) serving(t *testing.T) string {
+func (r *replica) serving(t testing.TB) string {
 	t.Helper()
 	waitFor(t, 30*time.Second, "a replica to serve", func() bool {
 		r.mu.Lock()
@@ -48,7 +53,7 @@ func (r *replica) logged(s string) bool {
 	return strings.Contains(r.log.String(), s)
 }
 
-func startReplica(t *testing.T, dir, database string, extra ...string) *replica {
+func startReplica(t testing.TB, dir, database string, extra ...string) *replica {
 	t.Helper()
 	r := &replica{}
 	args := append([]string{"serve", "--data-dir", dir, "--database", database,
@@ -110,7 +115,7 @@ func TestReplicasElectOneSweeper(t *testing.T) {
 	waitFor(t, 30*time.Second, "the other replica to take over", func() bool { return other.count() >= 2 })
 }
 
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
@@ -282,4 +287,159 @@ func TestFrozenSweeperIsFencedOut(t *testing.T) {
 		(SELECT count(*) FROM audit_log a WHERE a.subject = c.id AND a.action = 'customer.erase') <> 1)`).Scan(&disagree); err != nil || disagree != 0 {
 		t.Fatalf("customers whose journal and audit log disagree: %d %v", disagree, err)
 	}
+}
+
+// post sends a GraphQL operation and returns its error, if any.
+func post(client *http.Client, url, token, query string, variables map[string]any) (map[string]any, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data   map[string]any `json:"data"`
+		Errors []any          `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+	}
+	if len(out.Errors) > 0 || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d: %v", resp.StatusCode, out.Errors)
+	}
+	return out.Data, nil
+}
+
+// staleSchedules counts the customers whose stored schedule is not the one
+// the rules in force give.
+func staleSchedules(t *testing.T, s *store.Store) (stale, total int) {
+	t.Helper()
+	ctx := context.Background()
+	ps, err := s.Policies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp, err := s.DataPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies := retention.NewPolicySet(ps)
+	after := ""
+	for {
+		page, err := s.SearchCustomers(ctx, retention.SearchQuery{First: 100, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.Customers {
+			want := retention.ComputeSchedule(c, policies, dp)
+			if !sameTime(want.DeletionTime, c.DeletionTime) || !sameTime(want.AnonymiseAt, c.AnonymiseAt) {
+				stale++
+			}
+			total++
+			after = c.ID
+		}
+		if !page.HasNextPage {
+			return stale, total
+		}
+	}
+}
+
+// TestReplicasWriteDuringRuleChanges: 16 clients create customers, book
+// appointments and change statuses through two replicas while policies and
+// the data policy change through both: no request fails, and no customer is
+// left with a schedule the rules in force do not give.
+func TestReplicasWriteDuringRuleChanges(t *testing.T) {
+	database := storetest.PostgresDatabase(t)
+	dir := t.TempDir()
+	lethe(t, "migrate", "--data-dir", dir, "--database", database)
+	token := regexp.MustCompile(`lethe_[A-Za-z0-9_-]{43}`).FindString(
+		lethe(t, "token", "create", "--database", database, "--name", "load", "--role", "admin"))
+	a := startReplica(t, filepath.Join(dir, "a"), database, "--sweep=false")
+	b := startReplica(t, filepath.Join(dir, "b"), database, "--sweep=false")
+	urls := []string{a.serving(t), b.serving(t)}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	var seed []string
+	for i := range 40 {
+		data, err := post(client, urls[i%2], token, `mutation($n: String) { createCustomer(input: {firstName: $n}) { id } }`, map[string]any{"n": fmt.Sprint("Seed", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed = append(seed, data["createCustomer"].(map[string]any)["id"].(string))
+	}
+	var done atomic.Bool
+	var writes, changes atomic.Int64
+	var mu sync.Mutex
+	var failures []error
+	fail := func(err error) {
+		mu.Lock()
+		failures = append(failures, err)
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 0; !done.Load(); i++ {
+				url := urls[(w+i)%2]
+				var err error
+				switch i % 3 {
+				case 0:
+					_, err = post(client, url, token, `mutation($n: String) { createCustomer(input: {firstName: $n}) { id deletionTime } }`,
+						map[string]any{"n": fmt.Sprint("W", w, "-", i)})
+				case 1:
+					start := time.Now().Add(time.Duration(24+i%200) * time.Hour).UTC().Truncate(time.Second)
+					_, err = post(client, url, token, `mutation($c: ID!, $s: Time!, $e: Time!) { bookAppointment(customerId: $c, startsAt: $s, endsAt: $e) { id } }`,
+						map[string]any{"c": seed[(w*7+i)%len(seed)], "s": start.Format(time.RFC3339), "e": start.Add(time.Hour).Format(time.RFC3339)})
+				case 2:
+					status := "CANCELLED"
+					if i%2 == 0 {
+						status = "ACTIVE"
+					}
+					_, err = post(client, url, token, `mutation($c: ID!, $s: CustomerStatus!) { setCustomerStatus(id: $c, status: $s) { id } }`,
+						map[string]any{"c": seed[(w*11+i)%len(seed)], "s": status})
+				}
+				if err != nil {
+					fail(err)
+				}
+				writes.Add(1)
+			}
+		})
+	}
+	wg.Go(func() {
+		defer done.Store(true)
+		stop := time.Now().Add(4 * time.Second)
+		for i := 0; time.Now().Before(stop) || i < 10; i++ {
+			days := []int{7, 24, 30, 365}[i%4]
+			var err error
+			if i%2 == 0 {
+				_, err = post(client, urls[i%2], token, `mutation($d: Int) { updateRetentionPolicy(input: {name: "default", retentionDays: $d}) { name } }`,
+					map[string]any{"d": days})
+			} else {
+				_, err = post(client, urls[i%2], token, `mutation($d: Int!, $on: Boolean!) { updateDataPolicy(input: {relinquishDeletedData: $on,
+					relinquishAfterDays: $d, anonymiseCustomerData: true, removeCDRs: false}) { relinquishAfterDays } }`,
+					map[string]any{"d": days, "on": i%4 == 1})
+			}
+			if err != nil {
+				fail(err)
+			}
+			changes.Add(1)
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d of %d writes and %d rule changes failed; first: %v", len(failures), writes.Load(), changes.Load(), failures[0])
+	}
+	s, err := store.Open(context.Background(), store.Config{Database: database})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stale, total := staleSchedules(t, s)
+	if stale != 0 || total < 100 {
+		t.Fatalf("%d of %d customers keep a stale schedule after %d writes and %d rule changes", stale, total, writes.Load(), changes.Load())
+	}
+	t.Logf("%d writes, %d rule changes through two replicas: no failure, %d customers, none stale", writes.Load(), changes.Load(), total)
 }

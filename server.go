@@ -83,7 +83,11 @@ func run(args []string) error {
 }
 
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
-	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns})
+	// A transaction left idle for half a lease term belongs to a frozen or
+	// stuck process: the server ends it, so that its locks do not keep the
+	// lease from changing hands.
+	idle := max(cfg.Scheduler.Lease()/2, time.Second)
+	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns, IdleTxTimeout: idle})
 }
 
 // openMigratedStore opens the store and applies pending migrations, as

@@ -40,6 +40,12 @@ type Config struct {
 	Database string
 	// MaxConns bounds the PostgreSQL pool (DefaultMaxConns when 0).
 	MaxConns int
+	// IdleTxTimeout ends, on PostgreSQL, a session that stays idle inside a
+	// transaction for longer (0: the server's setting). A process frozen in
+	// the middle of a transaction would otherwise keep its locks, the sweep
+	// lease's row among them, for as long as it stays frozen, and no other
+	// replica could take the lease over.
+	IdleTxTimeout time.Duration
 }
 
 // DefaultMaxConns bounds a process's PostgreSQL connections: two replicas
@@ -73,6 +79,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		// pgx sets no statement timeout of its own, so long bulk
 		// recomputations are not cut off; the server's settings apply.
+		if cfg.IdleTxTimeout > 0 {
+			pgcfg.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(cfg.IdleTxTimeout.Milliseconds())
+		}
 		sqldb := stdlib.OpenDB(*pgcfg)
 		// A bounded pool: a request beyond it waits for a connection until
 		// its context ends (database/sql queues it) instead of opening one

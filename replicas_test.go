@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"regexp"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -186,7 +186,7 @@ func gql(t *testing.T, url, token, query string) map[string]any {
 // journalState is what the sweeps have recorded and changed, in numbers.
 type journalState struct {
 	Erased, Audited, Done, Cancelled, Open, Failed int
-	RunA                                          string
+	RunA                                           string
 }
 
 func readJournalState(t *testing.T, db *sql.DB, runA string) journalState {
@@ -243,8 +243,8 @@ func TestFrozenSweeperIsFencedOut(t *testing.T) {
 		db.QueryRow("SELECT customers_done, status FROM retention_runs WHERE id = $1", runA).Scan(&done, &status) //nolint:errcheck
 		return done >= 50 || status != "RUNNING"
 	})
-	a.cmd.Process.Signal(syscall.SIGSTOP) //nolint:errcheck
-	defer a.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck
+	a.cmd.Process.Signal(syscall.SIGSTOP)                                                                     //nolint:errcheck
+	defer a.cmd.Process.Signal(syscall.SIGCONT)                                                               //nolint:errcheck
 	db.QueryRow("SELECT customers_done, status FROM retention_runs WHERE id = $1", runA).Scan(&done, &status) //nolint:errcheck
 	if status != "RUNNING" || done >= due {
 		t.Fatalf("the run ended (%s, %d of %d done) before it could be frozen", status, done, due)

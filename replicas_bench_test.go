@@ -124,7 +124,7 @@ func mixedLoad(b *testing.B, urls []string, token string, ids []string, d time.D
 					q, v = `mutation($c: ID!, $s: CustomerStatus!) { setCustomerStatus(id: $c, status: $s) { id } }`,
 						map[string]any{"c": id, "s": []string{"ACTIVE", "CANCELLED"}[i%2]}
 				case 5:
-					q, v, write = `query($id: ID!) { exportCustomer(id: $id) { fileName } }`, map[string]any{"id": id}, false
+					q, v, write = `mutation($id: ID!) { exportCustomer(id: $id) { fileName } }`, map[string]any{"id": id}, false
 				}
 				start := time.Now()
 				_, err := post(client, url, token, q, v)

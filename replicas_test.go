@@ -443,3 +443,63 @@ func TestReplicasWriteDuringRuleChanges(t *testing.T) {
 	}
 	t.Logf("%d writes, %d rule changes through two replicas: no failure, %d customers, none stale", writes.Load(), changes.Load(), total)
 }
+
+// TestPoolIsBounded: 64 concurrent requests to a replica limited to 4
+// PostgreSQL connections all succeed (they queue for a connection), and the
+// replica never holds more than 4.
+func TestPoolIsBounded(t *testing.T) {
+	database := storetest.PostgresDatabase(t)
+	dir := t.TempDir()
+	lethe(t, "migrate", "--data-dir", dir, "--database", database)
+	token := regexp.MustCompile(`lethe_[A-Za-z0-9_-]{43}`).FindString(
+		lethe(t, "token", "create", "--database", database, "--name", "pool", "--role", "admin"))
+	r := startReplica(t, filepath.Join(dir, "a"), database, "--sweep=false", "--database-max-conns", "4")
+	url := r.serving(t)
+	db, err := sql.Open("pgx", database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var peak atomic.Int64
+	sampling := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		for {
+			select {
+			case <-sampling:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			var n int64
+			// Every session on this test's database but the sampler's own.
+			if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err == nil && n > peak.Load() {
+				peak.Store(n)
+			}
+		}
+	})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for c := range 64 {
+		wg.Go(func() {
+			for i := range 5 {
+				_, err := post(client, url, token, `mutation($n: String) { createCustomer(input: {firstName: $n}) { id } }`, map[string]any{"n": fmt.Sprint("P", c, "-", i)})
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(sampling)
+	sampler.Wait()
+	if failed.Load() > 0 {
+		t.Fatalf("%d of 320 requests failed; first: %v", failed.Load(), firstErr.Load())
+	}
+	if p := peak.Load(); p > 4 || p == 0 {
+		t.Fatalf("the replica held %d PostgreSQL connections at once, bound 4", p)
+	}
+}

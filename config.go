@@ -43,7 +43,7 @@ type Config struct {
 	ConfigFile string `yaml:"-"`
 }
 
-// LimitsConfig is graph.Limits in the configuration file. Each bound
+// LimitsConfig is httpapi.Limits in the configuration file. Each bound
 // answers an over-limit request with a clear error and a code instead of
 // letting it slow the server.
 type LimitsConfig struct {

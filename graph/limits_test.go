@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
@@ -86,7 +87,7 @@ func aliases(n int, field string) string {
 func TestBadInput(t *testing.T) {
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Log: quiet}, graph.Options{}))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{}))
 	t.Cleanup(srv.Close)
 	auth := "Bearer " + mustToken(t, svc, "admin", retention.RoleAdmin)
 	ctx := retention.WithActor(context.Background(), retention.Actor{Name: "setup", Role: retention.RoleAdmin})
@@ -163,8 +164,8 @@ func TestBadInput(t *testing.T) {
 func TestRequestTimeout(t *testing.T) {
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s, retention.WithConnectors(slowRegistry{}))
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Log: quiet},
-		graph.Options{Limits: graph.Limits{RequestTimeout: 300 * time.Millisecond}}))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet},
+		httpapi.Options{Limits: httpapi.Limits{RequestTimeout: 300 * time.Millisecond}}))
 	t.Cleanup(srv.Close)
 	auth := "Bearer " + mustToken(t, svc, "op", retention.RoleOperator)
 	c, err := svc.CreateCustomer(context.Background(), retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Slow")}})
@@ -185,7 +186,7 @@ func TestRequestTimeout(t *testing.T) {
 func TestWebsocketNeedsToken(t *testing.T) {
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Log: quiet}, graph.Options{}))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{}))
 	t.Cleanup(srv.Close)
 	token := mustToken(t, svc, "viewer", retention.RoleViewer)
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/graphql"
@@ -255,7 +256,7 @@ fragment TypeRef on __Type {
 func TestPlaygroundIntrospectionWithinLimits(t *testing.T) {
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Log: quiet}, graph.Options{Playground: true}))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{Playground: true}))
 	t.Cleanup(srv.Close)
 	auth := "Bearer " + mustToken(t, svc, "viewer", retention.RoleViewer)
 	status, resp, _ := post(t, srv.URL, auth, queryBody(introspection))
@@ -268,7 +269,7 @@ func TestPlaygroundIntrospectionWithinLimits(t *testing.T) {
 func TestReadyz(t *testing.T) {
 	s := storetest.MustOpenSQLite(t)
 	broken := true
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: retention.NewService(s), Log: quiet}, graph.Options{
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: retention.NewService(s), Log: quiet}, httpapi.Options{
 		Ready: func(ctx context.Context) map[string]error {
 			checks := map[string]error{"database": nil, "connector:calls": nil}
 			if broken {

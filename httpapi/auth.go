@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"context"
@@ -7,10 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
-	"github.com/lethe-privacy/lethe/graph/model"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -18,42 +16,6 @@ import (
 // (retention.Service does, against the stored hashes).
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (retention.Actor, error)
-}
-
-// domainRole maps the schema's Role to retention's.
-func domainRole(r model.Role) retention.Role {
-	switch r {
-	case model.RoleViewer:
-		return retention.RoleViewer
-	case model.RoleOperator:
-		return retention.RoleOperator
-	case model.RoleAdmin:
-		return retention.RoleAdmin
-	}
-	return ""
-}
-
-// hasRole implements @hasRole: the one place where fields are authorized.
-// It runs before the resolver, so a refused mutation changes nothing.
-func hasRole(ctx context.Context, _ any, next graphql.Resolver, role model.Role) (any, error) {
-	if err := RequireRole(ctx, domainRole(role)); err != nil {
-		return nil, err
-	}
-	return next(ctx)
-}
-
-// RequireRole answers UNAUTHENTICATED without an actor and FORBIDDEN when
-// the actor's role does not include need. Resolvers call it only to narrow
-// a field's @hasRole by an argument (see the directive's comment).
-func RequireRole(ctx context.Context, need retention.Role) error {
-	a, ok := retention.ActorFrom(ctx)
-	if !ok {
-		return retention.Errorf(retention.CodeUnauthenticated, "no API token: send Authorization: Bearer <token>")
-	}
-	if !a.Role.Allows(need) {
-		return retention.Errorf(retention.CodeForbidden, "the %s role of token %q does not allow this; it needs %s", a.Role, a.Name, need)
-	}
-	return nil
 }
 
 // bearer extracts the token of an Authorization header value.

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -15,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -37,11 +37,11 @@ type Options struct {
 	Ready func(ctx context.Context) map[string]error
 }
 
-// NewHTTPHandler serves GraphQL at /graphql (POST, GET, websocket), the
+// NewHandler serves GraphQL at /graphql (POST, GET, websocket), the
 // playground at /, customer exports at /export/{id}, /healthz, /readyz and
 // /metrics. Every request gets a request id and an access log line;
 // /graphql and /export need an API token.
-func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
+func NewHandler(r *graph.Resolver, opts Options) http.Handler {
 	if r.Log == nil {
 		r.Log = slog.Default()
 	}
@@ -50,7 +50,7 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 		auth = r.Service
 	}
 	limits := opts.Limits.withDefaults()
-	srv := handler.New(NewSchema(r))
+	srv := handler.New(graph.NewSchema(r))
 	srv.AddTransport(transport.Websocket{
 		// The default implementation refuses cross-origin browser
 		// connections; the playground is served from this host.
@@ -67,12 +67,12 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 	srv.Use(depthLimit{max: limits.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(operationMetrics{obs: opts.Observer})
-	srv.SetErrorPresenter(presentError(r.Log))
-	srv.SetRecoverFunc(recoverPanic(r.Log))
+	srv.SetErrorPresenter(graph.PresentError(r.Log))
+	srv.SetRecoverFunc(graph.RecoverPanic(r.Log))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", limitRequest(limits, requireToken(auth, srv)))
-	mux.Handle("GET /export/{id}", limitRequest(limits, requireToken(auth, http.HandlerFunc(r.serveExport))))
+	mux.Handle("GET /export/{id}", limitRequest(limits, requireToken(auth, serveExport(r.Service, r.Log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`)) //nolint:errcheck
@@ -85,16 +85,6 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 		mux.Handle("GET /{$}", playground.Handler("Lethe", "/graphql"))
 	}
 	return observe(r.Log, opts.Observer, mux)
-}
-
-// NewSchema is the executable schema with its directives (@hasRole) and
-// complexity weights: what the HTTP handler serves, and what tests walk.
-func NewSchema(r *Resolver) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{
-		Resolvers:  r,
-		Directives: DirectiveRoot{HasRole: hasRole},
-		Complexity: complexity(),
-	})
 }
 
 // readyz answers 200 when every check passes, else 503, with each check's
@@ -129,33 +119,35 @@ func readyz(ready func(ctx context.Context) map[string]error, log *slog.Logger) 
 }
 
 // serveExport answers the same document as exportCustomer, as a download.
-func (r *Resolver) serveExport(w http.ResponseWriter, req *http.Request) {
-	// The same rule as exportCustomer's @hasRole.
-	if err := RequireRole(req.Context(), retention.RoleOperator); err != nil {
-		writeAuthError(w, err)
-		return
-	}
-	export, err := r.Service.ExportCustomer(req.Context(), req.PathValue("id"))
-	if err != nil {
-		code := retention.ErrorCode(err)
-		status := map[retention.Code]int{
-			retention.CodeNotFound: http.StatusNotFound, retention.CodeBadUserInput: http.StatusBadRequest,
-			retention.CodeConnectorUnavailable: http.StatusServiceUnavailable,
-			retention.CodeUnauthenticated:      http.StatusUnauthorized, retention.CodeForbidden: http.StatusForbidden,
-		}[code]
-		msg := retention.ErrorMessage(err)
-		if status == 0 {
-			status = http.StatusInternalServerError
-			r.Log.ErrorContext(req.Context(), "export failed", "err", err)
+func serveExport(svc *retention.Service, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		// The same rule as exportCustomer's @hasRole.
+		if err := graph.RequireRole(req.Context(), retention.RoleOperator); err != nil {
+			writeAuthError(w, err)
+			return
+		}
+		export, err := svc.ExportCustomer(req.Context(), req.PathValue("id"))
+		if err != nil {
+			code := retention.ErrorCode(err)
+			status := map[retention.Code]int{
+				retention.CodeNotFound: http.StatusNotFound, retention.CodeBadUserInput: http.StatusBadRequest,
+				retention.CodeConnectorUnavailable: http.StatusServiceUnavailable,
+				retention.CodeUnauthenticated:      http.StatusUnauthorized, retention.CodeForbidden: http.StatusForbidden,
+			}[code]
+			msg := retention.ErrorMessage(err)
+			if status == 0 {
+				status = http.StatusInternalServerError
+				log.ErrorContext(req.Context(), "export failed", "err", err)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}}) //nolint:errcheck
+			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}}) //nolint:errcheck
-		return
+		// The file name holds only [A-Za-z0-9_-] and ".json": safe to quote.
+		w.Header().Set("Content-Disposition", `attachment; filename="`+export.FileName+`"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(export.Data) //nolint:errcheck
 	}
-	w.Header().Set("Content-Type", "application/json")
-	// The file name holds only [A-Za-z0-9_-] and ".json": safe to quote.
-	w.Header().Set("Content-Disposition", `attachment; filename="`+export.FileName+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(export.Data) //nolint:errcheck
 }

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/lethe-privacy/lethe/graph"
 )
 
 // Limits bound what one request may cost, so that a hostile or careless
@@ -49,24 +51,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Codes of limit errors, in extensions.code.
-const (
-	CodeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
-	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's own
-	CodeBodyTooLarge    = "REQUEST_TOO_LARGE"
-	CodeTimeout         = "TIMEOUT"
-	// CodeIntrospectionDisabled answers __schema and __type when the
-	// playground (and with it introspection) is off.
-	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
-)
-
-// An operation refused for its size never ran: answer it like a
-// validation error (HTTP 422), not like a resolver's error (200).
-func init() {
-	errcode.RegisterErrorType(CodeDepthLimit, errcode.KindProtocol)
-	errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
-}
-
 // depthLimit refuses operations nested deeper than max, after parsing and
 // validation (which bound fragments: cycles are invalid) and before any
 // resolver runs.
@@ -86,7 +70,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, rc *graphql.Operat
 	}
 	if depth := selectionDepth(op.SelectionSet, d.max+1, map[string]bool{}); depth > d.max {
 		err := gqlerror.Errorf("operation is nested more than %d levels deep; ask for less at once", d.max)
-		errcode.Set(err, CodeDepthLimit)
+		errcode.Set(err, graph.CodeDepthLimit)
 		return err
 	}
 	return nil
@@ -121,35 +105,6 @@ func selectionDepth(set ast.SelectionSet, stop int, visiting map[string]bool) in
 		}
 	}
 	return deepest
-}
-
-// pageWeight is a tenth of a list's page size (at least one), the factor
-// by which a list multiplies the cost of what it selects.
-func pageWeight(first *int, def int) int {
-	n := def
-	if first != nil {
-		n = *first
-	}
-	return max(1, (n+9)/10)
-}
-
-// connectorCallWeight is the cost of a field that calls every connector.
-const connectorCallWeight = 50
-
-// complexity weights the fields whose cost grows with a page or reaches
-// every connector; every other field costs one plus what it selects.
-func complexity() ComplexityRoot {
-	var c ComplexityRoot
-	c.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
-		return 1 + child*pageWeight(first, 20)
-	}
-	c.Query.AuditLog = func(child int, first *int, _ *string) int {
-		return 1 + child*pageWeight(first, 20)
-	}
-	c.Query.Connectors = func(child int) int { return connectorCallWeight + child }
-	c.Mutation.ExportCustomer = func(child int, _ string) int { return connectorCallWeight + child }
-	c.Mutation.DeleteCustomer = func(child int, _ string) int { return connectorCallWeight + child }
-	return c
 }
 
 // limitRequest applies the body size limit and the timeout. The body is
@@ -192,6 +147,6 @@ func limitRequest(l Limits, next http.Handler) http.Handler {
 
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Connection", "close")
-	writeGraphQLError(w, http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+	writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBodyTooLarge,
 		fmt.Sprintf("the request body is larger than %d bytes; send a smaller query or fewer variables", limit))
 }

@@ -64,6 +64,7 @@ func NewHandler(r *graph.Resolver, opts Options) http.Handler {
 	if opts.Playground {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(&graph.InputValidation{})
 	srv.Use(depthLimit{max: limits.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(operationMetrics{obs: opts.Observer})

@@ -296,6 +296,7 @@ func post(t *testing.T, url, auth, body string) (int, gqlResponse, http.Header) 
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}

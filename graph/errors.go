@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/lethe-privacy/lethe/retention"
@@ -24,13 +23,6 @@ const (
 	// playground (and with it introspection) is off.
 	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 )
-
-// An operation refused for its size never ran: answer it like a
-// validation error (HTTP 422), not like a resolver's error (200).
-func init() {
-	errcode.RegisterErrorType(CodeDepthLimit, errcode.KindProtocol)
-	errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
-}
 
 // PresentError gives every error an extensions.code. Domain errors keep
 // their message; anything else is logged and answered as INTERNAL without

@@ -2,12 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
-
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -46,11 +42,12 @@ func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// requireToken authenticates every request but websocket upgrades (checked
-// by wsInit) and CORS preflights (which carry no credentials and do
-// nothing); a request without a valid token gets 401 and a GraphQL-shaped
-// UNAUTHENTICATED error, and never reaches a resolver.
-func requireToken(auth Authenticator, next http.Handler) http.Handler {
+// requireToken authenticates every request but websocket upgrades
+// (authenticated by their connection_init) and CORS preflights (which
+// carry no credentials and do nothing); a request without a valid token
+// gets 401 and UNAUTHENTICATED in the route's error shape, and never
+// reaches a resolver.
+func requireToken(auth Authenticator, write errorWriter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) || r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
@@ -58,7 +55,7 @@ func requireToken(auth Authenticator, next http.Handler) http.Handler {
 		}
 		actor, err := authenticate(r.Context(), auth, r.Header.Get("Authorization"))
 		if err != nil {
-			writeAuthError(w, err)
+			writeAuthError(w, write, err)
 			return
 		}
 		setActorLabel(r.Context(), actor.Name)
@@ -66,57 +63,19 @@ func requireToken(auth Authenticator, next http.Handler) http.Handler {
 	})
 }
 
-// writeAuthError answers like GraphQL does, so clients handle it in one
-// place: {"errors":[{"message":…,"extensions":{"code":…}}],"data":null}.
-func writeAuthError(w http.ResponseWriter, err error) {
+// writeAuthError answers a refused token: 401 UNAUTHENTICATED, or 503
+// INTERNAL when the token store failed (not the client's fault).
+func writeAuthError(w http.ResponseWriter, write errorWriter, err error) {
 	code := retention.ErrorCode(err)
 	status := http.StatusUnauthorized
+	msg := retention.ErrorMessage(err)
 	switch code {
 	case retention.CodeUnauthenticated:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="lethe"`)
 	case retention.CodeForbidden:
 		status = http.StatusForbidden
 	default:
-		// The token store failed: not the client's fault.
-		status, code = http.StatusServiceUnavailable, retention.CodeInternal
+		status, code, msg = http.StatusServiceUnavailable, retention.CodeInternal, "could not check the API token now; try again"
 	}
-	msg := retention.ErrorMessage(err)
-	if code == retention.CodeInternal {
-		msg = "could not check the API token now; try again"
-	}
-	writeGraphQLError(w, status, string(code), msg)
-}
-
-func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{ //nolint:errcheck // the client went away
-		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}},
-		"data":   nil,
-	})
-}
-
-// wsInit authenticates a websocket connection by the Authorization key of
-// its connection_init payload (graphql-ws and subscriptions-transport-ws
-// both send one); the connection is refused without a valid token.
-func wsInit(auth Authenticator) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		header := payload.Authorization()
-		if header == "" {
-			// Some clients send the header name in lower case.
-			if v, ok := payload["authorization"].(string); ok {
-				header = v
-			}
-		}
-		actor, err := authenticate(ctx, auth, header)
-		if err != nil {
-			if retention.ErrorCode(err) == retention.CodeUnauthenticated {
-				return ctx, nil, errors.New("UNAUTHENTICATED: " + retention.ErrorMessage(err))
-			}
-			return ctx, nil, errors.New("INTERNAL: could not check the API token now")
-		}
-		setActorLabel(ctx, actor.Name)
-		return retention.WithActor(ctx, actor), nil, nil
-	}
+	write(w, status, string(code), msg)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -35,6 +35,27 @@ type Options struct {
 	// Ready reports whether the database and the connectors can be
 	// reached, for /readyz; nil means always ready.
 	Ready func(ctx context.Context) map[string]error
+	// CORSOrigins lists the origins ("https://console.example.com") of
+	// browser apps served elsewhere that may call the API, over HTTP and
+	// websocket; empty (the default) allows none but this server's own.
+	CORSOrigins []string
+	// PersistedQueries bounds how many automatic persisted queries are
+	// remembered (least recently used go first; default 1000).
+	PersistedQueries int
+	// WebsocketInitTimeout is how long a websocket may wait before its
+	// connection_init (default 10s); WebsocketPing how often the server
+	// pings an idle one (default 15s).
+	WebsocketInitTimeout, WebsocketPing time.Duration
+}
+
+// server holds what the routes need.
+type server struct {
+	opts    Options
+	limits  Limits
+	auth    Authenticator
+	svc     *retention.Service
+	log     *slog.Logger
+	graphql http.Handler
 }
 
 // NewHandler serves GraphQL at /graphql (POST, GET, websocket), the
@@ -45,47 +66,73 @@ func NewHandler(r *graph.Resolver, opts Options) http.Handler {
 	if r.Log == nil {
 		r.Log = slog.Default()
 	}
-	auth := opts.Auth
-	if auth == nil {
-		auth = r.Service
+	s := &server{opts: opts, limits: opts.Limits.withDefaults(), auth: opts.Auth, svc: r.Service, log: r.Log}
+	if s.auth == nil {
+		s.auth = r.Service
 	}
-	limits := opts.Limits.withDefaults()
-	srv := handler.New(graph.NewSchema(r))
-	srv.AddTransport(transport.Websocket{
-		// The default implementation refuses cross-origin browser
-		// connections; the playground is served from this host.
-		KeepAlivePingInterval: 10 * time.Second,
-		InitFunc:              wsInit(auth),
-	})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if opts.Playground {
-		srv.Use(extension.Introspection{})
-	}
-	srv.Use(&graph.InputValidation{})
-	srv.Use(depthLimit{max: limits.MaxDepth})
-	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
-	srv.Use(operationMetrics{obs: opts.Observer})
-	srv.SetErrorPresenter(graph.PresentError(r.Log))
-	srv.SetRecoverFunc(graph.RecoverPanic(r.Log))
-
+	s.graphql = s.newGraphQL(r)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitRequest(limits, requireToken(auth, srv)))
-	mux.Handle("GET /export/{id}", limitRequest(limits, requireToken(auth, serveExport(r.Service, r.Log))))
+	s.routes(mux)
+	return observe(s.log, opts.Observer, cors(opts.CORSOrigins, mux))
+}
+
+// routes is the one place where the server's routes are registered.
+func (s *server) routes(mux *http.ServeMux) {
+	mux.Handle("/graphql", limitRequest(s.limits, writeGraphQLError, requireToken(s.auth, writeGraphQLError, s.graphql)))
+	mux.Handle("/export/{id}", limitRequest(s.limits, WriteError, requireToken(s.auth, WriteError, onlyGet(s.serveExport))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`)) //nolint:errcheck
 	})
-	mux.HandleFunc("GET /readyz", readyz(opts.Ready, r.Log))
-	if opts.Metrics != nil {
-		mux.Handle("GET /metrics", opts.Metrics)
+	mux.HandleFunc("GET /readyz", readyz(s.opts.Ready, s.log))
+	if s.opts.Metrics != nil {
+		mux.Handle("GET /metrics", s.opts.Metrics)
 	}
-	if opts.Playground {
+	if s.opts.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Lethe", "/graphql"))
 	}
-	return observe(r.Log, opts.Observer, mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusNotFound, string(retention.CodeNotFound), "no such route: the API is at /graphql")
+	})
+}
+
+// newGraphQL is the GraphQL handler: transports, limits, persisted
+// queries, input validation, error presentation.
+func (s *server) newGraphQL(r *graph.Resolver) http.Handler {
+	srv := handler.New(graph.NewSchema(r))
+	srv.AddTransport(graphqlWS{
+		auth:        s.auth,
+		origins:     s.opts.CORSOrigins,
+		initTimeout: cmp.Or(s.opts.WebsocketInitTimeout, 10*time.Second),
+		ping:        cmp.Or(s.opts.WebsocketPing, 15*time.Second),
+		log:         s.log,
+	})
+	srv.AddTransport(overHTTP{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cmp.Or(s.opts.PersistedQueries, 1000))})
+	if s.opts.Playground {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(&graph.InputValidation{})
+	srv.Use(depthLimit{max: s.limits.MaxDepth})
+	srv.Use(&complexityLimit{max: s.limits.MaxComplexity})
+	srv.Use(operationMetrics{obs: s.opts.Observer})
+	srv.SetErrorPresenter(graph.PresentError(s.log))
+	srv.SetRecoverFunc(graph.RecoverPanic(s.log))
+	return srv
+}
+
+// onlyGet answers other methods 405 in the error shape of the routes that
+// are not GraphQL.
+func onlyGet(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET")
+			WriteError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use GET")
+			return
+		}
+		next(w, r)
+	}
 }
 
 // readyz answers 200 when every check passes, else 503, with each check's
@@ -120,35 +167,25 @@ func readyz(ready func(ctx context.Context) map[string]error, log *slog.Logger) 
 }
 
 // serveExport answers the same document as exportCustomer, as a download.
-func serveExport(svc *retention.Service, log *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, req *http.Request) {
-		// The same rule as exportCustomer's @hasRole.
-		if err := graph.RequireRole(req.Context(), retention.RoleOperator); err != nil {
-			writeAuthError(w, err)
-			return
-		}
-		export, err := svc.ExportCustomer(req.Context(), req.PathValue("id"))
-		if err != nil {
-			code := retention.ErrorCode(err)
-			status := map[retention.Code]int{
-				retention.CodeNotFound: http.StatusNotFound, retention.CodeBadUserInput: http.StatusBadRequest,
-				retention.CodeConnectorUnavailable: http.StatusServiceUnavailable,
-				retention.CodeUnauthenticated:      http.StatusUnauthorized, retention.CodeForbidden: http.StatusForbidden,
-			}[code]
-			msg := retention.ErrorMessage(err)
-			if status == 0 {
-				status = http.StatusInternalServerError
-				log.ErrorContext(req.Context(), "export failed", "err", err)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}}) //nolint:errcheck
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		// The file name holds only [A-Za-z0-9_-] and ".json": safe to quote.
-		w.Header().Set("Content-Disposition", `attachment; filename="`+export.FileName+`"`)
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(export.Data) //nolint:errcheck
+func (s *server) serveExport(w http.ResponseWriter, req *http.Request) {
+	// The same rule as exportCustomer's @hasRole.
+	if err := graph.RequireRole(req.Context(), retention.RoleOperator); err != nil {
+		writeDomainError(w, WriteError, err, s.log, req)
+		return
 	}
+	id := req.PathValue("id")
+	if err := retention.CheckArgument("id", id); err != nil {
+		writeDomainError(w, WriteError, err, s.log, req)
+		return
+	}
+	export, err := s.svc.ExportCustomer(req.Context(), id)
+	if err != nil {
+		writeDomainError(w, WriteError, err, s.log, req)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	// The file name holds only [A-Za-z0-9_-] and ".json": safe to quote.
+	w.Header().Set("Content-Disposition", `attachment; filename="`+export.FileName+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(export.Data) //nolint:errcheck
 }

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Limits bound what one request may cost, so that a hostile or careless
@@ -111,7 +113,7 @@ func selectionDepth(set ast.SelectionSet, stop int, visiting map[string]bool) in
 // read here, whole and bounded, so that an oversized one is answered 413
 // with a clear code instead of a decoding error; a slow sender is cut off
 // by the read deadline.
-func limitRequest(l Limits, next http.Handler) http.Handler {
+func limitRequest(l Limits, write errorWriter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) {
 			next.ServeHTTP(w, r)
@@ -125,7 +127,7 @@ func limitRequest(l Limits, next http.Handler) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		if r.ContentLength > l.MaxBodyBytes {
-			tooLarge(w, l.MaxBodyBytes)
+			tooLarge(w, write, l.MaxBodyBytes)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -133,10 +135,10 @@ func limitRequest(l Limits, next http.Handler) http.Handler {
 			var maxErr *http.MaxBytesError
 			switch {
 			case errors.As(err, &maxErr):
-				tooLarge(w, l.MaxBodyBytes)
+				tooLarge(w, write, l.MaxBodyBytes)
 				return
 			case err != nil:
-				writeGraphQLError(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body: it was cut off or too slow")
+				write(w, http.StatusBadRequest, string(retention.CodeBadUserInput), "could not read the request body: it was cut off or too slow")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -145,8 +147,74 @@ func limitRequest(l Limits, next http.Handler) http.Handler {
 	})
 }
 
-func tooLarge(w http.ResponseWriter, limit int64) {
+func tooLarge(w http.ResponseWriter, write errorWriter, limit int64) {
 	w.Header().Set("Connection", "close")
-	writeGraphQLError(w, http.StatusRequestEntityTooLarge, graph.CodeBodyTooLarge,
+	write(w, http.StatusRequestEntityTooLarge, graph.CodeBodyTooLarge,
 		fmt.Sprintf("the request body is larger than %d bytes; send a smaller query or fewer variables", limit))
+}
+
+// complexityLimit refuses operations that cost more than max, before any
+// resolver runs, with the cost and the limit in extensions (clients read
+// figures there, not in the message). An operation that asks with the
+// request extension {"cost": true} gets its cost in the response's
+// extensions too, to tune its queries against the limit.
+type complexityLimit struct {
+	max int
+	es  graphql.ExecutableSchema
+}
+
+var (
+	_ graphql.HandlerExtension        = (*complexityLimit)(nil)
+	_ graphql.OperationContextMutator = (*complexityLimit)(nil)
+	_ graphql.ResponseInterceptor     = (*complexityLimit)(nil)
+)
+
+// costStats is what the limit measured, kept for the response.
+type costStats struct {
+	Complexity int `json:"complexity"`
+	Limit      int `json:"limit"`
+}
+
+const costExtension = "cost"
+
+func (*complexityLimit) ExtensionName() string { return "ComplexityLimit" }
+
+func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
+	c.es = es
+	return nil
+}
+
+func (c *complexityLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	op := rc.Doc.Operations.ForName(rc.OperationName)
+	if op == nil {
+		return nil
+	}
+	cost := complexity.Calculate(ctx, c.es, op, rc.Variables)
+	rc.Stats.SetExtension(costExtension, &costStats{Complexity: cost, Limit: c.max})
+	if cost > c.max {
+		err := gqlerror.Errorf("operation costs %d, more than the limit of %d; ask for fewer fields or smaller pages", cost, c.max)
+		errcode.Set(err, graph.CodeComplexityLimit)
+		err.Extensions["cost"] = cost
+		err.Extensions["limit"] = c.max
+		return err
+	}
+	return nil
+}
+
+func (c *complexityLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	rc := graphql.GetOperationContext(ctx)
+	if want, _ := rc.Extensions[costExtension].(bool); !want {
+		return resp
+	}
+	if stats, ok := rc.Stats.GetExtension(costExtension).(*costStats); ok {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions[costExtension] = stats
+	}
+	return resp
 }

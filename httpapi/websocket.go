@@ -77,7 +77,7 @@ func (t graphqlWS) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		return
 	}
 	conn.SetReadLimit(1 << 20)
-	c := &wsConn{t: t, conn: conn, exec: exec, ctx: r.Context(), active: map[string]context.CancelFunc{}}
+	c := &wsConn{t: t, conn: conn, exec: exec, ctx: r.Context(), active: map[string]*operation{}}
 	c.serve()
 }
 
@@ -91,9 +91,14 @@ type wsConn struct {
 	ctx      context.Context // carries the actor once acknowledged
 	initSeen bool
 	acked    bool
-	active   map[string]context.CancelFunc
+	active   map[string]*operation
 	closed   bool
 }
+
+// operation is one running operation of a connection; its identity (not
+// only its id, which a client may reuse once it completed it) decides who
+// removes it.
+type operation struct{ cancel context.CancelFunc }
 
 // close ends the connection with a protocol close code, once.
 func (c *wsConn) close(code websocket.StatusCode, reason string) {
@@ -103,8 +108,8 @@ func (c *wsConn) close(code websocket.StatusCode, reason string) {
 		return
 	}
 	c.closed = true
-	for _, cancel := range c.active {
-		cancel()
+	for _, op := range c.active {
+		op.cancel()
 	}
 	c.mu.Unlock()
 	c.conn.Close(code, reason) //nolint:errcheck // the peer may be gone
@@ -176,11 +181,11 @@ func (c *wsConn) handle(ctx context.Context, m wsMessage) bool {
 			return false
 		}
 		c.mu.Lock()
-		cancel := c.active[m.ID]
+		op := c.active[m.ID]
 		delete(c.active, m.ID)
 		c.mu.Unlock()
-		if cancel != nil {
-			cancel()
+		if op != nil {
+			op.cancel()
 		}
 	default:
 		c.close(closeBadMessage, "Invalid message received")
@@ -258,8 +263,9 @@ func (c *wsConn) subscribe(connCtx context.Context, m wsMessage) bool {
 		c.sendErrors(m.ID, resp.Errors)
 		return true
 	}
+	op := &operation{cancel: cancel}
 	c.mu.Lock()
-	c.active[m.ID] = cancel
+	c.active[m.ID] = op
 	c.mu.Unlock()
 	go func() {
 		defer stop()
@@ -268,7 +274,7 @@ func (c *wsConn) subscribe(connCtx context.Context, m wsMessage) bool {
 			if p := recover(); p != nil {
 				err := rc.Recover(opCtx, p)
 				c.sendErrors(m.ID, gqlerror.List{{Message: retention.ErrorMessage(err), Extensions: map[string]any{"code": string(retention.CodeInternal)}}})
-				c.forget(m.ID)
+				c.forget(m.ID, op)
 			}
 		}()
 		responses, ctx := c.exec.DispatchOperation(graphql.WithOperationContext(opCtx, rc), rc)
@@ -285,20 +291,23 @@ func (c *wsConn) subscribe(connCtx context.Context, m wsMessage) bool {
 			c.send(wsMessage{Type: "next", ID: m.ID, Payload: b})
 		}
 		// A client's complete has removed the id already: nothing to say.
-		if c.forget(m.ID) && connCtx.Err() == nil {
+		if c.forget(m.ID, op) && connCtx.Err() == nil {
 			c.send(wsMessage{Type: "complete", ID: m.ID})
 		}
 	}()
 	return true
 }
 
-// forget removes a running operation; false when it was gone already.
-func (c *wsConn) forget(id string) bool {
+// forget removes a running operation; false when it was gone already
+// (the client completed it, and may have reused its id since).
+func (c *wsConn) forget(id string, op *operation) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.active[id]
+	if c.active[id] != op {
+		return false
+	}
 	delete(c.active, id)
-	return ok
+	return true
 }
 
 func (c *wsConn) sendErrors(id string, errs gqlerror.List) {

@@ -274,4 +274,3 @@ func TestWebsocketOrigins(t *testing.T) {
 		t.Fatalf("no allow-list: %v", err)
 	}
 }
-

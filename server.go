@@ -234,7 +234,8 @@ func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *met
 		Playground: cfg.Playground,
 		Limits: graph.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxComplexity: cfg.Limits.MaxComplexity,
 			MaxBodyBytes: cfg.Limits.MaxBodyBytes, RequestTimeout: cfg.Limits.RequestTimeout},
-		Ready: func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
+		Ready:     func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
+		Documents: manager,
 	}
 	if m != nil {
 		opts.Observer, opts.Metrics = m, m.Handler()

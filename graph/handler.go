@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/lethe-privacy/lethe/exportzip"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -35,6 +36,9 @@ type Options struct {
 	// Ready reports whether the database and the connectors can be
 	// reached, for /readyz; nil means always ready.
 	Ready func(ctx context.Context) map[string]error
+	// Documents streams connectors' documents into zip exports
+	// (/export/{id}?format=zip); nil answers that format with 400.
+	Documents exportzip.DocumentReader
 }
 
 // NewHTTPHandler serves GraphQL at /graphql (POST, GET, websocket), the
@@ -72,7 +76,9 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", limitRequest(limits, requireToken(auth, srv)))
-	mux.Handle("GET /export/{id}", limitRequest(limits, requireToken(auth, http.HandlerFunc(r.serveExport))))
+	mux.Handle("GET /export/{id}", limitRequest(limits, requireToken(auth, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.serveExport(w, req, opts.Documents)
+	}))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`)) //nolint:errcheck
@@ -129,13 +135,20 @@ func readyz(ready func(ctx context.Context) map[string]error, log *slog.Logger) 
 }
 
 // serveExport answers the same document as exportCustomer, as a download.
-func (r *Resolver) serveExport(w http.ResponseWriter, req *http.Request) {
+// With ?format=zip it answers a zip of that document and every document
+// (invoice PDF) it lists.
+func (r *Resolver) serveExport(w http.ResponseWriter, req *http.Request, docs exportzip.DocumentReader) {
 	// The same rule as exportCustomer's @hasRole.
 	if err := RequireRole(req.Context(), retention.RoleOperator); err != nil {
 		writeAuthError(w, err)
 		return
 	}
-	export, err := r.Service.ExportCustomer(req.Context(), req.PathValue("id"))
+	format := req.URL.Query().Get("format")
+	var export retention.Export
+	var err error = retention.Errorf(retention.CodeBadUserInput, "format %q is not offered: use json (the default) or zip", format)
+	if format == "" || format == "json" || format == "zip" && docs != nil {
+		export, err = r.Service.ExportCustomer(req.Context(), req.PathValue("id"))
+	}
 	if err != nil {
 		code := retention.ErrorCode(err)
 		status := map[retention.Code]int{
@@ -151,6 +164,17 @@ func (r *Resolver) serveExport(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}}) //nolint:errcheck
+		return
+	}
+	if format == "zip" {
+		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+exportzip.FileName(export)+`"`)
+		w.Header().Set("Cache-Control", "no-store")
+		if err := exportzip.Write(req.Context(), w, export, docs); err != nil {
+			// Headers are gone; the archive is left without its directory,
+			// so it does not open as if complete.
+			r.Log.ErrorContext(req.Context(), "zip export failed", "err", err)
+		}
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

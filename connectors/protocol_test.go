@@ -120,3 +120,14 @@ func pdfText(t *testing.T, st *invoicedb.Store, inv invoicedb.Invoice) string {
 	}
 	return b.String()
 }
+
+// Each plugin reports the version its build was stamped with (the
+// Makefile passes -X main.version), not a placeholder.
+func TestPluginsReportTheirBuildVersion(t *testing.T) {
+	w := newWorld(t, connectors.Config{})
+	for _, st := range w.m.Connectors(context.Background()) {
+		if st.Info.Version != testVersion {
+			t.Errorf("%s reports version %q, want the stamped %q", st.Info.Name, st.Info.Version, testVersion)
+		}
+	}
+}

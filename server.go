@@ -241,6 +241,7 @@ func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *met
 			MaxBodyBytes: cfg.Limits.MaxBodyBytes, RequestTimeout: cfg.Limits.RequestTimeout},
 		Ready:       func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
 		CORSOrigins: cfg.CORSOrigins,
+		Documents:   manager,
 	}
 	if m != nil {
 		opts.Observer, opts.Metrics = m, m.Handler()

@@ -47,6 +47,7 @@ var fieldRoles = map[string]retention.Role{
 	"Query.customers":                       retention.RoleOperator,
 	"Query.customer":                        retention.RoleOperator,
 	"Query.visit":                           retention.RoleOperator,
+	"Query.node":                            retention.RoleViewer,
 	"Mutation.createCustomer":               retention.RoleOperator,
 	"Mutation.setCustomerStatus":            retention.RoleOperator,
 	"Mutation.setCustomerRetentionPolicy":   retention.RoleOperator,

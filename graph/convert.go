@@ -11,12 +11,12 @@ import (
 // Translations between the domain and the GraphQL models.
 
 func policyModel(p retention.Policy) *model.RetentionPolicy {
-	return &model.RetentionPolicy{Name: p.Name, Description: p.Description, RetentionDays: p.RetentionDays,
+	return &model.RetentionPolicy{ID: policyIDPrefix + p.Name, Name: p.Name, Description: p.Description, RetentionDays: p.RetentionDays,
 		DefaultDays: p.DefaultDays, BuiltIn: p.BuiltIn, Version: p.Version}
 }
 
 func dataPolicyModel(d retention.DataPolicy) *model.DataPolicy {
-	return &model.DataPolicy{RelinquishDeletedData: d.RelinquishDeletedData, RelinquishAfterDays: d.RelinquishAfterDays,
+	return &model.DataPolicy{ID: dataPolicyID, RelinquishDeletedData: d.RelinquishDeletedData, RelinquishAfterDays: d.RelinquishAfterDays,
 		AnonymiseCustomerData: d.AnonymiseCustomerData, RemoveCDRs: d.RemoveCDRs, UsesDefault: d.UsesDefault()}
 }
 
@@ -47,7 +47,7 @@ func holdModel(h retention.LegalHold, r *Resolver) *model.LegalHold {
 }
 
 func fieldPreferencesModel(p retention.FieldPreferences) *model.FieldPreferences {
-	out := &model.FieldPreferences{CollectionEnabled: p.CollectionEnabled}
+	out := &model.FieldPreferences{ID: fieldPreferencesID, CollectionEnabled: p.CollectionEnabled}
 	for _, f := range retention.AllFields {
 		out.Fields = append(out.Fields, model.FieldPreference{Field: model.CustomerField(f), Mode: model.FieldMode(p.Mode(f))})
 	}

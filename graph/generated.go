@@ -63,6 +63,7 @@ type ComplexityRoot struct {
 	Connector struct {
 		Categories func(childComplexity int) int
 		Healthy    func(childComplexity int) int
+		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
 		Version    func(childComplexity int) int
 	}
@@ -115,6 +116,7 @@ type ComplexityRoot struct {
 
 	DataPolicy struct {
 		AnonymiseCustomerData func(childComplexity int) int
+		ID                    func(childComplexity int) int
 		RelinquishAfterDays   func(childComplexity int) int
 		RelinquishDeletedData func(childComplexity int) int
 		RemoveCDRs            func(childComplexity int) int
@@ -129,6 +131,7 @@ type ComplexityRoot struct {
 	FieldPreferences struct {
 		CollectionEnabled func(childComplexity int) int
 		Fields            func(childComplexity int) int
+		ID                func(childComplexity int) int
 	}
 
 	LegalHold struct {
@@ -176,6 +179,7 @@ type ComplexityRoot struct {
 		DataPolicy                   func(childComplexity int) int
 		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
 		FieldPreferences             func(childComplexity int) int
+		Node                         func(childComplexity int, id string) int
 		RetentionPolicies            func(childComplexity int) int
 		RetentionPolicy              func(childComplexity int, name string) int
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
@@ -202,6 +206,7 @@ type ComplexityRoot struct {
 		BuiltIn       func(childComplexity int) int
 		DefaultDays   func(childComplexity int) int
 		Description   func(childComplexity int) int
+		ID            func(childComplexity int) int
 		Name          func(childComplexity int) int
 		RetentionDays func(childComplexity int) int
 		Version       func(childComplexity int) int
@@ -290,6 +295,7 @@ type QueryResolver interface {
 	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Visit(ctx context.Context, id string) (*model.Visit, error)
+	Node(ctx context.Context, id string) (model.Node, error)
 	RetentionPolicies(ctx context.Context) ([]model.RetentionPolicy, error)
 	RetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	DataPolicy(ctx context.Context) (*model.DataPolicy, error)
@@ -404,6 +410,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.Healthy(childComplexity), true
+	case "Connector.id":
+		if e.ComplexityRoot.Connector.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.ID(childComplexity), true
 	case "Connector.name":
 		if e.ComplexityRoot.Connector.Name == nil {
 			break
@@ -597,6 +609,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataPolicy.AnonymiseCustomerData(childComplexity), true
+	case "DataPolicy.id":
+		if e.ComplexityRoot.DataPolicy.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataPolicy.ID(childComplexity), true
 	case "DataPolicy.relinquishAfterDays":
 		if e.ComplexityRoot.DataPolicy.RelinquishAfterDays == nil {
 			break
@@ -647,6 +665,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldPreferences.Fields(childComplexity), true
+	case "FieldPreferences.id":
+		if e.ComplexityRoot.FieldPreferences.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPreferences.ID(childComplexity), true
 
 	case "LegalHold.active":
 		if e.ComplexityRoot.LegalHold.Active == nil {
@@ -972,6 +996,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.FieldPreferences(childComplexity), true
 
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
 	case "Query.retentionPolicies":
 		if e.ComplexityRoot.Query.RetentionPolicies == nil {
 			break
@@ -1102,6 +1137,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionPolicy.Description(childComplexity), true
+	case "RetentionPolicy.id":
+		if e.ComplexityRoot.RetentionPolicy.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionPolicy.ID(childComplexity), true
 	case "RetentionPolicy.name":
 		if e.ComplexityRoot.RetentionPolicy.Name == nil {
 			break
@@ -1411,7 +1452,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
+//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1426,6 +1467,7 @@ var sources = []*ast.Source{
 	{Name: "schema/common.graphqls", Input: sourceData("schema/common.graphqls"), BuiltIn: false},
 	{Name: "schema/connectors.graphqls", Input: sourceData("schema/connectors.graphqls"), BuiltIn: false},
 	{Name: "schema/customers.graphqls", Input: sourceData("schema/customers.graphqls"), BuiltIn: false},
+	{Name: "schema/node.graphqls", Input: sourceData("schema/node.graphqls"), BuiltIn: false},
 	{Name: "schema/policies.graphqls", Input: sourceData("schema/policies.graphqls"), BuiltIn: false},
 	{Name: "schema/preferences.graphqls", Input: sourceData("schema/preferences.graphqls"), BuiltIn: false},
 	{Name: "schema/runs.graphqls", Input: sourceData("schema/runs.graphqls"), BuiltIn: false},
@@ -1471,6 +1513,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 
 func (ec *executionContext) childFields_Connector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Connector_id(ctx, field)
 	case "name":
 		return ec.fieldContext_Connector_name(ctx, field)
 	case "version":
@@ -1577,6 +1621,8 @@ func (ec *executionContext) childFields_CustomerExport(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_DataPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataPolicy_id(ctx, field)
 	case "relinquishDeletedData":
 		return ec.fieldContext_DataPolicy_relinquishDeletedData(ctx, field)
 	case "relinquishAfterDays":
@@ -1603,6 +1649,8 @@ func (ec *executionContext) childFields_FieldPreference(ctx context.Context, fie
 
 func (ec *executionContext) childFields_FieldPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_FieldPreferences_id(ctx, field)
 	case "collectionEnabled":
 		return ec.fieldContext_FieldPreferences_collectionEnabled(ctx, field)
 	case "fields":
@@ -1669,6 +1717,8 @@ func (ec *executionContext) childFields_RetentionFailure(ctx context.Context, fi
 
 func (ec *executionContext) childFields_RetentionPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_RetentionPolicy_id(ctx, field)
 	case "name":
 		return ec.fieldContext_RetentionPolicy_name(ctx, field)
 	case "description":
@@ -2327,6 +2377,20 @@ func (ec *executionContext) field_Query_dataPolicyPreview_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_retentionPolicyUpdatePreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2758,6 +2822,29 @@ func (ec *executionContext) _AuditEvent_details(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_AuditEvent_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Connector_id(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Connector_name(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
@@ -3559,6 +3646,29 @@ func (ec *executionContext) fieldContext_CustomerExport_data(_ context.Context, 
 	return graphql.NewScalarFieldContext("CustomerExport", field, false, false, "JSON")
 }
 
+func (ec *executionContext) _DataPolicy_id(ctx context.Context, field graphql.CollectedField, obj *model.DataPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataPolicy_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataPolicy_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataPolicy", field, false, false, "ID")
+}
+
 func (ec *executionContext) _DataPolicy_relinquishDeletedData(ctx context.Context, field graphql.CollectedField, obj *model.DataPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3718,6 +3828,29 @@ func (ec *executionContext) _FieldPreference_mode(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_FieldPreference_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FieldPreference", field, false, false, "FieldMode")
+}
+
+func (ec *executionContext) _FieldPreferences_id(ctx context.Context, field graphql.CollectedField, obj *model.FieldPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPreferences_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPreferences_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPreferences", field, false, false, "ID")
 }
 
 func (ec *executionContext) _FieldPreferences_collectionEnabled(ctx context.Context, field graphql.CollectedField, obj *model.FieldPreferences) (ret graphql.Marshaler) {
@@ -5361,6 +5494,68 @@ func (ec *executionContext) fieldContext_Query_visit(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal model.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal model.Node
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_retentionPolicies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6191,6 +6386,29 @@ func (ec *executionContext) _RetentionFailure_gaveUp(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_RetentionFailure_gaveUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RetentionPolicy_id(ctx context.Context, field graphql.CollectedField, obj *model.RetentionPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionPolicy_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionPolicy_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionPolicy", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RetentionPolicy_name(ctx context.Context, field graphql.CollectedField, obj *model.RetentionPolicy) (ret graphql.Marshaler) {
@@ -8592,6 +8810,68 @@ func UnmarshalVisitorInput(ctx context.Context, raw any) (model.VisitorInput, er
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.Visit:
+		return ec._Visit(ctx, sel, &obj)
+	case *model.Visit:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Visit(ctx, sel, obj)
+	case model.RetentionRun:
+		return ec._RetentionRun(ctx, sel, &obj)
+	case *model.RetentionRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RetentionRun(ctx, sel, obj)
+	case model.RetentionPolicy:
+		return ec._RetentionPolicy(ctx, sel, &obj)
+	case *model.RetentionPolicy:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RetentionPolicy(ctx, sel, obj)
+	case model.FieldPreferences:
+		return ec._FieldPreferences(ctx, sel, &obj)
+	case *model.FieldPreferences:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FieldPreferences(ctx, sel, obj)
+	case model.DataPolicy:
+		return ec._DataPolicy(ctx, sel, &obj)
+	case *model.DataPolicy:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DataPolicy(ctx, sel, obj)
+	case model.Customer:
+		return ec._Customer(ctx, sel, &obj)
+	case *model.Customer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Customer(ctx, sel, obj)
+	case model.Connector:
+		return ec._Connector(ctx, sel, &obj)
+	case *model.Connector:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Connector(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -8703,7 +8983,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var connectorImplementors = []string{"Connector"}
+var connectorImplementors = []string{"Connector", "Node"}
 
 func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet, obj *model.Connector) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorImplementors)
@@ -8714,6 +8994,11 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Connector")
+		case "id":
+			out.Values[i] = ec._Connector_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "name":
 			out.Values[i] = ec._Connector_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8827,7 +9112,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var customerImplementors = []string{"Customer"}
+var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *model.Customer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
@@ -9065,7 +9350,7 @@ func (ec *executionContext) _CustomerExport(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var dataPolicyImplementors = []string{"DataPolicy"}
+var dataPolicyImplementors = []string{"DataPolicy", "Node"}
 
 func (ec *executionContext) _DataPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.DataPolicy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataPolicyImplementors)
@@ -9076,6 +9361,11 @@ func (ec *executionContext) _DataPolicy(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DataPolicy")
+		case "id":
+			out.Values[i] = ec._DataPolicy_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "relinquishDeletedData":
 			out.Values[i] = ec._DataPolicy_relinquishDeletedData(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9156,7 +9446,7 @@ func (ec *executionContext) _FieldPreference(ctx context.Context, sel ast.Select
 	return out
 }
 
-var fieldPreferencesImplementors = []string{"FieldPreferences"}
+var fieldPreferencesImplementors = []string{"FieldPreferences", "Node"}
 
 func (ec *executionContext) _FieldPreferences(ctx context.Context, sel ast.SelectionSet, obj *model.FieldPreferences) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, fieldPreferencesImplementors)
@@ -9167,6 +9457,11 @@ func (ec *executionContext) _FieldPreferences(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("FieldPreferences")
+		case "id":
+			out.Values[i] = ec._FieldPreferences_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "collectionEnabled":
 			out.Values[i] = ec._FieldPreferences_collectionEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9502,6 +9797,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visit(ctx, field)
 				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
 		case "retentionPolicies":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -9689,7 +9990,7 @@ func (ec *executionContext) _RetentionFailure(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var retentionPolicyImplementors = []string{"RetentionPolicy"}
+var retentionPolicyImplementors = []string{"RetentionPolicy", "Node"}
 
 func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionPolicy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, retentionPolicyImplementors)
@@ -9700,6 +10001,11 @@ func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.Select
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RetentionPolicy")
+		case "id":
+			out.Values[i] = ec._RetentionPolicy_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "name":
 			out.Values[i] = ec._RetentionPolicy_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9747,7 +10053,7 @@ func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.Select
 	return out
 }
 
-var retentionRunImplementors = []string{"RetentionRun"}
+var retentionRunImplementors = []string{"RetentionRun", "Node"}
 
 func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionRun) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, retentionRunImplementors)
@@ -9877,7 +10183,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var visitImplementors = []string{"Visit"}
+var visitImplementors = []string{"Visit", "Node"}
 
 func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, obj *model.Visit) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitImplementors)
@@ -11175,6 +11481,13 @@ func (ec *executionContext) marshalOJSON2githubᚗcomᚋletheᚑprivacyᚋlethe�
 	_ = ctx
 	res := model.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORetentionPolicy2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v *model.RetentionPolicy) graphql.Marshaler {

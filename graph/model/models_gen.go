@@ -10,6 +10,14 @@ import (
 	"time"
 )
 
+// An object with a stable, globally unique id (Relay's global object
+// identification): clients cache by it, and node(id:) fetches it again.
+type Node interface {
+	IsNode()
+	// Globally unique and stable; opaque.
+	GetID() string
+}
+
 // One line of the append-only audit log. Never holds personal data: ids, policy and field names, counts, old and new settings.
 type AuditEvent struct {
 	ID string    `json:"id"`
@@ -26,12 +34,19 @@ type AuditEvent struct {
 
 // A store outside Lethe, reached through a connector plugin.
 type Connector struct {
+	// con_ and the name.
+	ID      string `json:"id"`
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	// The data categories it holds: contact, cdr, invoice, visit_stats, or its own.
 	Categories []string `json:"categories"`
 	Healthy    bool     `json:"healthy"`
 }
+
+func (Connector) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this Connector) GetID() string { return this.ID }
 
 type CreateCustomerInput struct {
 	FirstName *string `json:"firstName,omitempty"`
@@ -87,14 +102,21 @@ type CustomerExport struct {
 
 // What happens to CANCELLED and DELETED customers (relinquish deleted data). Irreversible once applied.
 type DataPolicy struct {
-	RelinquishDeletedData bool `json:"relinquishDeletedData"`
-	RelinquishAfterDays   int  `json:"relinquishAfterDays"`
+	// There is one data policy: always data_policy.
+	ID                    string `json:"id"`
+	RelinquishDeletedData bool   `json:"relinquishDeletedData"`
+	RelinquishAfterDays   int    `json:"relinquishAfterDays"`
 	// Names, phones and emails removed; invoice PDFs replaced by blank PDFs.
 	AnonymiseCustomerData bool `json:"anonymiseCustomerData"`
 	// Call records deleted entirely.
 	RemoveCDRs  bool `json:"removeCDRs"`
 	UsesDefault bool `json:"usesDefault"`
 }
+
+func (DataPolicy) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this DataPolicy) GetID() string { return this.ID }
 
 type DataPolicyInput struct {
 	RelinquishDeletedData bool `json:"relinquishDeletedData"`
@@ -114,9 +136,16 @@ type FieldPreferenceInput struct {
 }
 
 type FieldPreferences struct {
+	// There is one set of preferences: always field_preferences.
+	ID                string            `json:"id"`
 	CollectionEnabled bool              `json:"collectionEnabled"`
 	Fields            []FieldPreference `json:"fields"`
 }
+
+func (FieldPreferences) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this FieldPreferences) GetID() string { return this.ID }
 
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
 type LegalHold struct {
@@ -157,6 +186,8 @@ type RetentionFailure struct {
 
 // How many days after the end of a customer's latest event their personal data is erased.
 type RetentionPolicy struct {
+	// pol_ and the name.
+	ID          string `json:"id"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	// 0 to 3650.
@@ -168,6 +199,11 @@ type RetentionPolicy struct {
 	// Increments on every change; evidence of relinquishing names it.
 	Version int `json:"version"`
 }
+
+func (RetentionPolicy) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this RetentionPolicy) GetID() string { return this.ID }
 
 type Subscription struct {
 }

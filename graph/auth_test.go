@@ -48,6 +48,8 @@ var fieldRoles = map[string]retention.Role{
 	"Query.customer":                        retention.RoleOperator,
 	"Query.visit":                           retention.RoleOperator,
 	"Query.node":                            retention.RoleViewer,
+	"Query.retentionRunsConnection":         retention.RoleViewer,
+	"Query.auditEvents":                     retention.RoleAdmin,
 	"Mutation.createCustomer":               retention.RoleOperator,
 	"Mutation.setCustomerStatus":            retention.RoleOperator,
 	"Mutation.setCustomerRetentionPolicy":   retention.RoleOperator,

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/lethe-privacy/lethe/graph/model"
@@ -98,4 +99,27 @@ func actorName(ctx context.Context) string {
 		return a.Name
 	}
 	return retention.ActorSystem
+}
+
+func auditModel(e retention.AuditEvent) *model.AuditEvent {
+	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action}
+	if e.Subject != "" {
+		m.Subject = &e.Subject
+	}
+	if len(e.Details) > 0 {
+		if b, err := json.Marshal(e.Details); err == nil {
+			m.Details = model.JSON(b)
+		}
+	}
+	return m
+}
+
+// pageInfo of a connection page of n edges; endCursor is the last edge's.
+func pageInfo(hasNext bool, n int, cursor func(i int) string) *model.PageInfo {
+	p := &model.PageInfo{HasNextPage: hasNext}
+	if n > 0 {
+		c := cursor(n - 1)
+		p.EndCursor = &c
+	}
+	return p
 }

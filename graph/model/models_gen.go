@@ -32,6 +32,17 @@ type AuditEvent struct {
 	Details JSON `json:"details,omitempty"`
 }
 
+// A page of the audit log, newest first.
+type AuditEventConnection struct {
+	Edges    []AuditEventEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+}
+
+type AuditEventEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *AuditEvent `json:"node"`
+}
+
 // A store outside Lethe, reached through a connector plugin.
 type Connector struct {
 	// con_ and the name.
@@ -175,6 +186,17 @@ type RetentionAction struct {
 	Action     string `json:"action"`
 }
 
+// A page of a run's actions; follow pageInfo.endCursor to reach every one.
+type RetentionActionConnection struct {
+	Edges    []RetentionActionEdge `json:"edges"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+}
+
+type RetentionActionEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *RetentionAction `json:"node"`
+}
+
 // A customer a run could not relinquish; retried by later sweeps with backoff until gaveUp.
 type RetentionFailure struct {
 	CustomerID string `json:"customerId"`
@@ -182,6 +204,17 @@ type RetentionFailure struct {
 	Error      string `json:"error"`
 	Attempts   int    `json:"attempts"`
 	GaveUp     bool   `json:"gaveUp"`
+}
+
+// A page of a run's failures; follow pageInfo.endCursor to reach every one.
+type RetentionFailureConnection struct {
+	Edges    []RetentionFailureEdge `json:"edges"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type RetentionFailureEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *RetentionFailure `json:"node"`
 }
 
 // How many days after the end of a customer's latest event their personal data is erased.
@@ -204,6 +237,17 @@ func (RetentionPolicy) IsNode() {}
 
 // Globally unique and stable; opaque.
 func (this RetentionPolicy) GetID() string { return this.ID }
+
+// A page of runs, newest first.
+type RetentionRunConnection struct {
+	Edges    []RetentionRunEdge `json:"edges"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type RetentionRunEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *RetentionRun `json:"node"`
+}
 
 type Subscription struct {
 }

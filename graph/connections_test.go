@@ -57,7 +57,9 @@ func TestConnections(t *testing.T) {
 		if len(all) < 23 {
 			t.Fatalf("%d actions, %v planned", len(all), run["actionsPlanned"])
 		}
-		actionKey := func(n map[string]any) string { return fmt.Sprint(n["customerId"], "/", n["connector"], "/", n["action"]) }
+		actionKey := func(n map[string]any) string {
+			return fmt.Sprint(n["customerId"], "/", n["connector"], "/", n["action"])
+		}
 		paged := walk(t, c, `query($id: ID!, $after: String) { retentionRun(id: $id) { actionsConnection(first: 5, after: $after) {
 			edges { cursor node { customerId connector action } } pageInfo { hasNextPage endCursor } } } }`,
 			map[string]any{"id": id}, []string{"retentionRun", "actionsConnection"}, actionKey)

@@ -42,6 +42,10 @@ func (hangingConnector) Delete(ctx context.Context, _ []retention.Action) ([]ret
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
+func (hangingConnector) AnonymiseFields(ctx context.Context, _ []retention.FieldAction) ([]retention.ActionResult, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
 func (hangingConnector) RecordVisits(ctx context.Context, _ []retention.VisitRecord) error {
 	<-ctx.Done()
 	return ctx.Err()

@@ -114,12 +114,13 @@ func auditModel(e retention.AuditEvent) *model.AuditEvent {
 	return m
 }
 
-// pageInfo of a connection page of n edges; endCursor is the last edge's.
+// pageInfo of a connection page of n edges: startCursor is the first
+// edge's, endCursor the last's.
 func pageInfo(hasNext bool, n int, cursor func(i int) string) *model.PageInfo {
 	p := &model.PageInfo{HasNextPage: hasNext}
 	if n > 0 {
-		c := cursor(n - 1)
-		p.EndCursor = &c
+		first, last := cursor(0), cursor(n-1)
+		p.StartCursor, p.EndCursor = &first, &last
 	}
 	return p
 }

@@ -20,7 +20,7 @@ type Node interface {
 
 // One line of the append-only audit log. Never holds personal data: ids, policy and field names, counts, old and new settings.
 type AuditEvent struct {
-	// aud_ and a unique suffix.
+	// The prefix aud_ and a unique suffix.
 	ID string `json:"id"`
 	// When it happened.
 	At time.Time `json:"at"`
@@ -52,7 +52,7 @@ type AuditEventEdge struct {
 
 // A store outside Lethe, reached through a connector plugin.
 type Connector struct {
-	// con_ and the name.
+	// The prefix con_ and the name.
 	ID string `json:"id"`
 	// The name the connector is configured under.
 	Name string `json:"name"`
@@ -103,7 +103,7 @@ type CustomFieldInput struct {
 
 // Whether a custom field of visits is kept in the statistics database when a visit ends.
 type CustomFieldStorage struct {
-	// custom1 to custom5.
+	// The custom field: custom1 to custom5.
 	Field string `json:"field"`
 	// True: the value goes to the connectors that record visits; false: it is erased with the visit.
 	StoreInStatDatabase bool `json:"storeInStatDatabase"`
@@ -119,7 +119,7 @@ type CustomFieldStorageInput struct {
 
 // One custom field of a visit.
 type CustomFieldValue struct {
-	// custom1 to custom5.
+	// The custom field: custom1 to custom5.
 	Field string `json:"field"`
 	// The value; null once erased.
 	Value *string `json:"value,omitempty"`
@@ -217,7 +217,7 @@ func (this FieldPreferences) GetID() string { return this.ID }
 
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
 type LegalHold struct {
-	// hold_ and a unique suffix.
+	// The prefix hold_ and a unique suffix.
 	ID string `json:"id"`
 	// Why the data must be kept (a court order, an audit).
 	Reason string `json:"reason"`
@@ -239,6 +239,10 @@ type Mutation struct {
 type PageInfo struct {
 	// True when another page follows: ask again with after: endCursor.
 	HasNextPage bool `json:"hasNextPage"`
+	// Always false: pages go forward only (first and after).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first edge of this page; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
 	// The cursor of the last edge of this page; null on an empty page.
 	EndCursor *string `json:"endCursor,omitempty"`
 }
@@ -253,7 +257,7 @@ type RetentionAction struct {
 	CustomerID string `json:"customerId"`
 	// The connector's name, or lethe.
 	Connector string `json:"connector"`
-	// erase, anonymise, delete, delete cdr, …
+	// What is done: erase, anonymise, delete, delete cdr, …
 	Action string `json:"action"`
 }
 
@@ -305,9 +309,9 @@ type RetentionFailureEdge struct {
 
 // How many days after the end of a customer's latest event their personal data is erased.
 type RetentionPolicy struct {
-	// pol_ and the name.
+	// The prefix pol_ and the name.
 	ID string `json:"id"`
-	// default, visit_days, appointment_days, direct, or a custom policy's name.
+	// The built-in default, visit_days, appointment_days or direct, or a custom policy's name.
 	Name string `json:"name"`
 	// What the policy is for; editable.
 	Description string `json:"description"`

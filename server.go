@@ -84,7 +84,11 @@ func run(args []string) error {
 }
 
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
-	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database})
+	// A transaction left idle for half a lease term belongs to a frozen or
+	// stuck process: the server ends it, so that its locks do not keep the
+	// lease from changing hands.
+	idle := max(cfg.Scheduler.Lease()/2, time.Second)
+	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns, IdleTxTimeout: idle})
 }
 
 // openMigratedStore opens the store and applies pending migrations, as
@@ -160,7 +164,7 @@ func serve(ctx context.Context, args []string) error {
 		svcOpts = append(svcOpts, retention.WithMetrics(m))
 	}
 	svc := retention.NewService(s, append(svcOpts, retention.WithConnectors(registry))...)
-	engine := newEngine(s, registry, log, svcOpts...)
+	engine := newEngine(cfg, s, registry, log, svcOpts...)
 	if cfg.Sweep {
 		stopScheduler, err := startScheduler(cfg, s, engine, svc, log)
 		if err != nil {
@@ -237,6 +241,7 @@ func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *met
 			MaxBodyBytes: cfg.Limits.MaxBodyBytes, RequestTimeout: cfg.Limits.RequestTimeout},
 		Ready:       func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
 		CORSOrigins: cfg.CORSOrigins,
+		Documents:   manager,
 	}
 	if m != nil {
 		opts.Observer, opts.Metrics = m, m.Handler()

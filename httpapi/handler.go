@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/lethe-privacy/lethe/exportzip"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -46,6 +47,9 @@ type Options struct {
 	// connection_init (default 10s); WebsocketPing how often the server
 	// pings an idle one (default 15s).
 	WebsocketInitTimeout, WebsocketPing time.Duration
+	// Documents streams connectors' documents into zip exports
+	// (/export/{id}?format=zip); nil answers that format with 400.
+	Documents exportzip.DocumentReader
 }
 
 // server holds what the routes need.
@@ -178,9 +182,25 @@ func (s *server) serveExport(w http.ResponseWriter, req *http.Request) {
 		writeDomainError(w, WriteError, err, s.log, req)
 		return
 	}
+	format := req.URL.Query().Get("format")
+	if format != "" && format != "json" && (format != "zip" || s.opts.Documents == nil) {
+		writeDomainError(w, WriteError, retention.Errorf(retention.CodeBadUserInput, "format %q is not offered: use json (the default) or zip", format), s.log, req)
+		return
+	}
 	export, err := s.svc.ExportCustomer(req.Context(), id)
 	if err != nil {
 		writeDomainError(w, WriteError, err, s.log, req)
+		return
+	}
+	if format == "zip" {
+		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+exportzip.FileName(export)+`"`)
+		w.Header().Set("Cache-Control", "no-store")
+		if err := exportzip.Write(req.Context(), w, export, s.opts.Documents); err != nil {
+			// Headers are gone; the archive is left without its directory,
+			// so it does not open as if complete.
+			s.log.ErrorContext(req.Context(), "zip export failed", "err", err)
+		}
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -15,7 +15,8 @@ import (
 )
 
 // hangingRegistry has one connector whose calls wait until they are given
-// up: an operation over it stays running for as long as the test needs.
+// up: an operation over it stays running for as long as the test needs. A
+// fake, because no real plugin can be made to hang on demand.
 type hangingRegistry struct{}
 
 func (hangingRegistry) Connectors(context.Context) []retention.ConnectorStatus {

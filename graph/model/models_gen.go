@@ -225,9 +225,12 @@ type ForecastCount struct {
 
 // One week of a forecast.
 type ForecastWeek struct {
-	Start     time.Time `json:"start"`
-	Erase     int       `json:"erase"`
-	Anonymise int       `json:"anonymise"`
+	// The start of the week (a multiple of seven days after the forecast's from).
+	Start time.Time `json:"start"`
+	// Erased because their retention policy expires.
+	Erase int `json:"erase"`
+	// CANCELLED or DELETED customers the data policy anonymises first.
+	Anonymise int `json:"anonymise"`
 }
 
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
@@ -378,7 +381,8 @@ type RetentionRunEdge struct {
 type Session struct {
 	// The token's name.
 	Name string `json:"name"`
-	Role Role   `json:"role"`
+	// What the token may do.
+	Role Role `json:"role"`
 }
 
 // Updates pushed over the websocket (graphql-transport-ws).

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -150,29 +151,21 @@ func (r *Resolver) serveExport(w http.ResponseWriter, req *http.Request, docs ex
 		export, err = r.Service.ExportCustomer(req.Context(), req.PathValue("id"))
 	}
 	if err != nil {
-		code := retention.ErrorCode(err)
-		status := map[retention.Code]int{
-			retention.CodeNotFound: http.StatusNotFound, retention.CodeBadUserInput: http.StatusBadRequest,
-			retention.CodeConnectorUnavailable: http.StatusServiceUnavailable,
-			retention.CodeUnauthenticated:      http.StatusUnauthorized, retention.CodeForbidden: http.StatusForbidden,
-		}[code]
-		msg := retention.ErrorMessage(err)
-		if status == 0 {
-			status = http.StatusInternalServerError
-			r.Log.ErrorContext(req.Context(), "export failed", "err", err)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}}) //nolint:errcheck
+		r.writeExportError(w, req, err)
 		return
 	}
 	if format == "zip" {
 		w.Header().Set("Content-Type", "application/zip")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+exportzip.FileName(export)+`"`)
 		w.Header().Set("Cache-Control", "no-store")
-		if err := exportzip.Write(req.Context(), w, export, docs); err != nil {
-			// Headers are gone; the archive is left without its directory,
-			// so it does not open as if complete.
+		err := exportzip.Write(req.Context(), w, export, docs)
+		var notStarted *exportzip.NotStartedError
+		if errors.As(err, &notStarted) {
+			w.Header().Del("Content-Disposition")
+			r.writeExportError(w, req, notStarted.Err)
+		} else if err != nil {
+			// The archive is left without its directory, so it does not
+			// open as if complete.
 			r.Log.ErrorContext(req.Context(), "zip export failed", "err", err)
 		}
 		return
@@ -182,4 +175,22 @@ func (r *Resolver) serveExport(w http.ResponseWriter, req *http.Request, docs ex
 	w.Header().Set("Content-Disposition", `attachment; filename="`+export.FileName+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(export.Data) //nolint:errcheck
+}
+
+// writeExportError answers a failed export with its code as a JSON error.
+func (r *Resolver) writeExportError(w http.ResponseWriter, req *http.Request, err error) {
+	code := retention.ErrorCode(err)
+	status := map[retention.Code]int{
+		retention.CodeNotFound: http.StatusNotFound, retention.CodeBadUserInput: http.StatusBadRequest,
+		retention.CodeConnectorUnavailable: http.StatusServiceUnavailable,
+		retention.CodeUnauthenticated:      http.StatusUnauthorized, retention.CodeForbidden: http.StatusForbidden,
+	}[code]
+	msg := retention.ErrorMessage(err)
+	if status == 0 {
+		status = http.StatusInternalServerError
+		r.Log.ErrorContext(req.Context(), "export failed", "err", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}}) //nolint:errcheck
 }

@@ -64,7 +64,7 @@ func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.S
 		if err != nil {
 			return nil, err
 		}
-		docs, err := st.Documents(h.Invoices)
+		docs, err := st.Documents(ctx, h.Invoices)
 		if err != nil {
 			return nil, err
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
@@ -17,10 +16,10 @@ import (
 // Documents declares the PDF of each invoice, for an export: file name,
 // media type, size and SHA-256 of the bytes OpenDocument will return. The
 // files are read as a stream, never whole.
-func (s *Store) Documents(invs []Invoice) ([]sdk.Document, error) {
+func (s *Store) Documents(ctx context.Context, invs []Invoice) ([]sdk.Document, error) {
 	out := make([]sdk.Document, 0, len(invs))
 	for _, inv := range invs {
-		f, err := os.Open(s.Path(inv.File))
+		f, err := s.openPDF(ctx, s.db, inv.File)
 		if err != nil {
 			return nil, fmt.Errorf("invoice %s: %w", inv.ID, err)
 		}
@@ -63,7 +62,7 @@ func (s *Store) OpenDocument(ctx context.Context, customerID, documentID string)
 		if inv.ID != documentID {
 			continue
 		}
-		f, err := os.Open(s.Path(inv.File))
+		f, err := s.openPDF(ctx, s.db, inv.File)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, sdk.ErrDocumentNotFound
 		}

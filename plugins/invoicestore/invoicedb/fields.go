@@ -40,7 +40,7 @@ func (s *Store) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) 
 				return nil, err
 			}
 			for _, inv := range invs {
-				if err := s.blank(inv); err != nil {
+				if err := s.blank(ctx, tx, inv); err != nil {
 					return nil, err
 				}
 				counts[inv.CustomerID]++

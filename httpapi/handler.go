@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -197,9 +198,15 @@ func (s *server) serveExport(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/zip")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+exportzip.FileName(export)+`"`)
 		w.Header().Set("Cache-Control", "no-store")
-		if err := exportzip.Write(req.Context(), w, export, s.opts.Documents); err != nil {
-			// Headers are gone; the archive is left without its directory,
-			// so it does not open as if complete.
+		err := exportzip.Write(req.Context(), w, export, s.opts.Documents)
+		var notStarted *exportzip.NotStartedError
+		if errors.As(err, &notStarted) {
+			// Nothing written yet: a clear error instead of a broken download.
+			w.Header().Del("Content-Disposition")
+			writeDomainError(w, WriteError, notStarted.Err, s.log, req)
+		} else if err != nil {
+			// The archive is left without its directory, so it does not
+			// open as if complete.
 			s.log.ErrorContext(req.Context(), "zip export failed", "err", err)
 		}
 		return

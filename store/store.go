@@ -66,6 +66,17 @@ func IsPostgresURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// ConnectorDSN is the dsn a built-in connector gets when Lethe runs on the
+// PostgreSQL database at url: the same database, with the connector's own
+// schema (connector_<name>, created by a migration) first in search_path.
+func ConnectorDSN(url, connector string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=connector_" + connector
+}
+
 // Open connects to the configured database. It does not migrate: call
 // Migrate (serve does, `lethe migrate` does).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
@@ -79,6 +90,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		// pgx sets no statement timeout of its own, so long bulk
 		// recomputations are not cut off; the server's settings apply.
+		// Named, so that an operator sees in pg_stat_activity which
+		// sessions are Lethe's own (the connectors' are not).
+		if _, ok := pgcfg.RuntimeParams["application_name"]; !ok {
+			pgcfg.RuntimeParams["application_name"] = "lethe"
+		}
 		if cfg.IdleTxTimeout > 0 {
 			pgcfg.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(cfg.IdleTxTimeout.Milliseconds())
 		}

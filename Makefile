@@ -43,10 +43,14 @@ lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
 # Figures: connector round trips and exports, then a sweep of 100,000 due
-# customers against a hand-written program on the same stores (minutes).
+# customers against a hand-written program on the same stores (minutes); a
+# policy change under concurrent writes, and the API under mixed load with
+# one and two replicas (PostgreSQL parts when LETHE_TEST_POSTGRES_DSN is set).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
 	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench BenchmarkPolicyChangeUnderWrites -benchtime 1x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkReplicasMixedLoad -benchtime 1x -timeout 30m .
 
 clean:
 	rm -rf $(BIN)

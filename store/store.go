@@ -57,6 +57,15 @@ const DefaultMaxConns = 20
 type Store struct {
 	queries
 	db *bun.DB
+	// writeSlot queues this process's SQLite write transactions in Go.
+	// SQLite has one writer at a time, and a writer that waits for the lock
+	// in SQLite's busy handler sleeps and retries: a process that commits
+	// and begins again at once (a chunked recompute, a sweep) takes the lock
+	// again before the sleepers wake, and starves them. This slot hands
+	// the lock in the order they asked for it (a channel's blocked senders
+	// are served first come, first served), and a caller gives up waiting
+	// when its context ends.
+	writeSlot chan struct{}
 }
 
 var _ retention.Store = (*Store)(nil)
@@ -133,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
-	return &Store{queries: queries{idb: db, dialect: dialect}, db: db}, nil
+	return &Store{queries: queries{idb: db, dialect: dialect}, db: db, writeSlot: make(chan struct{}, 1)}, nil
 }
 
 // sqliteDSN: WAL so that readers never wait for the writer; foreign keys on;
@@ -206,6 +215,14 @@ const maxTxAttempts = 8
 // serialization failure or deadlock (40001, 40P01) or a busy SQLite database
 // is run again, a bounded number of times, with a short random pause.
 func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention.Tx) error) error {
+	if s.dialect == SQLite {
+		select {
+		case s.writeSlot <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.writeSlot }()
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			if s.dialect == Postgres {

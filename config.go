@@ -3,8 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -36,6 +38,10 @@ type Config struct {
 	Metrics bool `yaml:"metrics"`
 	// Limits bound every request: depth, complexity, body size, time.
 	Limits LimitsConfig `yaml:"limits"`
+	// CORSOrigins lists the origins of browser apps served from elsewhere
+	// that may call the API (HTTP and websocket); none by default, so a
+	// page on another site cannot use a token a browser holds.
+	CORSOrigins []string `yaml:"cors_origins"`
 	// Connectors configures the connector plugins; its data_dir is Lethe's
 	// data directory.
 	Connectors connectors.Config `yaml:",inline"`
@@ -50,7 +56,7 @@ type Config struct {
 	ConfigFile string `yaml:"-"`
 }
 
-// LimitsConfig is graph.Limits in the configuration file. Each bound
+// LimitsConfig is httpapi.Limits in the configuration file. Each bound
 // answers an over-limit request with a clear error and a code instead of
 // letting it slow the server.
 type LimitsConfig struct {
@@ -105,6 +111,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	maxDepth := fs.String("max-depth", "", "deepest nesting of a GraphQL operation (default 15; env LETHE_MAX_DEPTH)")
 	maxComplexity := fs.String("max-complexity", "", "highest complexity of a GraphQL operation (default 1000; env LETHE_MAX_COMPLEXITY)")
 	maxBody := fs.String("max-body-bytes", "", "largest request body in bytes (default 1048576; env LETHE_MAX_BODY_BYTES)")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated origins of browser apps allowed to call the API, e.g. https://console.example.com (default none; env LETHE_CORS_ORIGINS)")
 	timeout := fs.String("request-timeout", "", "longest a request may work, e.g. 30s (default 30s; env LETHE_REQUEST_TIMEOUT)")
 	for _, e := range extra {
 		e(fs)
@@ -156,6 +163,10 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 		{*maxDepth, "LETHE_MAX_DEPTH", parsePositive("max-depth", &cfg.Limits.MaxDepth)},
 		{*maxComplexity, "LETHE_MAX_COMPLEXITY", parsePositive("max-complexity", &cfg.Limits.MaxComplexity)},
 		{*maxBody, "LETHE_MAX_BODY_BYTES", parsePositive("max-body-bytes", &cfg.Limits.MaxBodyBytes)},
+		{*corsOrigins, "LETHE_CORS_ORIGINS", func(v string) error {
+			cfg.CORSOrigins = strings.Split(v, ",")
+			return nil
+		}},
 		{*timeout, "LETHE_REQUEST_TIMEOUT", func(v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -174,6 +185,18 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 				return cfg, err
 			}
 		}
+	}
+	origins := cfg.CORSOrigins
+	cfg.CORSOrigins = nil
+	for _, o := range origins {
+		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return cfg, fmt.Errorf("cors-origins: %q is not an origin such as https://console.example.com", o)
+		}
+		cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 	}
 	return cfg, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/metrics"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
@@ -174,7 +175,7 @@ func serve(ctx context.Context, args []string) error {
 	resolver := &graph.Resolver{Service: svc, Registry: manager, Engine: engine, Log: log}
 	httpServer := &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           graph.NewHTTPHandler(resolver, httpOptions(cfg, s, manager, m)),
+		Handler:           httpapi.NewHandler(resolver, httpOptions(cfg, s, manager, m)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -235,16 +236,18 @@ func newLogger() *slog.Logger {
 	} else {
 		h = slog.NewJSONHandler(os.Stderr, nil)
 	}
-	return slog.New(graph.LogHandler(h))
+	return slog.New(httpapi.LogHandler(h))
 }
 
 // httpOptions wires the limits, metrics and readiness checks into the API.
-func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *metrics.Metrics) graph.Options {
-	opts := graph.Options{
+func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *metrics.Metrics) httpapi.Options {
+	opts := httpapi.Options{
 		Playground: cfg.Playground,
-		Limits: graph.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxComplexity: cfg.Limits.MaxComplexity,
+		Limits: httpapi.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxComplexity: cfg.Limits.MaxComplexity,
 			MaxBodyBytes: cfg.Limits.MaxBodyBytes, RequestTimeout: cfg.Limits.RequestTimeout},
-		Ready: func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
+		Ready:       func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
+		CORSOrigins: cfg.CORSOrigins,
+		Documents:   manager,
 	}
 	if m != nil {
 		opts.Observer, opts.Metrics = m, m.Handler()

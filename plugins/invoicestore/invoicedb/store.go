@@ -7,12 +7,14 @@
 package invoicedb
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -118,6 +120,19 @@ func (s *Store) readPDF(ctx context.Context, q querier, file string) ([]byte, er
 		return nil, fmt.Errorf("invoice pdf %s: %w", file, fs.ErrNotExist)
 	}
 	return data, err
+}
+
+// openPDF opens a PDF to be streamed: a file embedded; on PostgreSQL the
+// stored bytes (an invoice is a few kilobytes).
+func (s *Store) openPDF(ctx context.Context, q querier, file string) (io.ReadCloser, error) {
+	if !s.db.Postgres {
+		return os.Open(s.Path(file))
+	}
+	data, err := s.readPDF(ctx, q, file)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
 // writePDF stores a PDF: on PostgreSQL in ex's transaction, so that the

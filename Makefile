@@ -44,12 +44,16 @@ lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
 # Figures: connector round trips and exports, then a sweep of 100,000 due
-# customers against a hand-written program on the same stores (minutes), and
-# the retention forecast over 1,000,000 customers against a table scan.
+# customers against a hand-written program on the same stores (minutes); the
+# retention forecast over 1,000,000 customers against a table scan; a policy
+# change under concurrent writes, and the API under mixed load with one and
+# two replicas (PostgreSQL parts when LETHE_TEST_POSTGRES_DSN is set).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
 	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
 	$(GO) test -run '^$$' -bench BenchmarkForecast -benchtime 10x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkPolicyChangeUnderWrites -benchtime 1x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkReplicasMixedLoad -benchtime 1x -timeout 30m .
 
 # The README's console screenshots, taken by the browser tests (needs chromium).
 screenshots:

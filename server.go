@@ -215,6 +215,12 @@ func serve(ctx context.Context, args []string) error {
 func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connectors.Manager, error) {
 	cc := cfg.Connectors
 	cc.DataDir = cfg.DataDir
+	if store.IsPostgresURL(cfg.Database) {
+		// Every replica's plugins must see the same stores: the built-in
+		// ones live in Lethe's database (see ConnectorDSN), not in this
+		// replica's data directory.
+		cc.BuiltinDSN = func(name string) string { return store.ConnectorDSN(cfg.Database, name) }
+	}
 	if cc.PluginDir == "" {
 		if exe, err := os.Executable(); err == nil {
 			cc.PluginDir = filepath.Dir(exe)

@@ -73,8 +73,8 @@ func (q *queries) recomputeErase(ctx context.Context, policy string, r idRange) 
 }
 
 func (q *queries) execRecompute(ctx context.Context, erase string, r idRange, where string, args ...any) error {
-	query := fmt.Sprintf("UPDATE customers SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s AND %s",
-		erase, sqlLeast(erase, "anonymise_at"), where, r.where())
+	query := fmt.Sprintf("UPDATE %s SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s AND %s",
+		r.table(q.dialect), erase, sqlLeast(erase, "anonymise_at"), where, r.where())
 	_, err := q.idb.NewRaw(query, append(args, r.args()...)...).Exec(ctx)
 	return internal("recompute erase", err)
 }
@@ -83,7 +83,7 @@ func (q *queries) execRecompute(ctx context.Context, erase string, r idRange, wh
 // after a data policy change.
 func (q *queries) recomputeAnonymise(ctx context.Context, dp retention.DataPolicy, r idRange) error {
 	anon := anonymiseExpr(dp)
-	query := fmt.Sprintf("UPDATE customers SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s", anon, sqlLeast("erase_at", anon), r.where())
+	query := fmt.Sprintf("UPDATE %s SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s", r.table(q.dialect), anon, sqlLeast("erase_at", anon), r.where())
 	_, err := q.idb.NewRaw(query, r.args()...).Exec(ctx)
 	return internal("recompute anonymise", err)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -374,26 +375,46 @@ func dueKind(c *Customer, policies PolicySet, dp DataPolicy, asOf time.Time) (Sc
 	return s, "", false
 }
 
-// connectorOps is what each connector must do for one kind of action.
-func connectorOps(kind ActionKind, dp DataPolicy, info ConnectorInfo) []struct {
+// connectorOp is one operation one connector must do for an entry.
+type connectorOp struct {
 	op   string
 	cats []string
-} {
-	type opSpec = struct {
-		op   string
-		cats []string
-	}
+}
+
+// connectorOps is what a connector must do to relinquish the categories of
+// an entry: an erasure deletes everything; otherwise connectors holding
+// call records delete them when cdr is among the categories, and every
+// connector anonymises when an anonymise category (contact, custom fields,
+// invoices) is.
+func connectorOps(kind ActionKind, categories []string, info ConnectorInfo) []connectorOp {
 	if kind == ActionErase {
-		return []opSpec{{OpDelete, nil}}
+		return []connectorOp{{OpDelete, nil}}
 	}
-	var ops []opSpec
-	if dp.RemoveCDRs && hasString(info.Categories, CategoryCDR) {
-		ops = append(ops, opSpec{OpDelete, []string{CategoryCDR}})
+	var ops []connectorOp
+	if hasString(categories, CategoryCDR) && hasString(info.Categories, CategoryCDR) {
+		ops = append(ops, connectorOp{OpDelete, []string{CategoryCDR}})
 	}
-	if dp.AnonymiseCustomerData {
-		ops = append(ops, opSpec{OpAnonymise, nil})
+	for _, c := range anonymiseCategories {
+		if hasString(categories, c) {
+			ops = append(ops, connectorOp{OpAnonymise, nil})
+			break
+		}
 	}
 	return ops
+}
+
+// entryCategories is what relinquishing c now relinquishes: for an
+// anonymisation only the data policy's categories c still misses, so that a
+// customer relinquished in part gets the rest and nothing twice.
+func entryCategories(kind ActionKind, c *Customer, dp DataPolicy, conns []connInfo) []string {
+	if kind == ActionErase {
+		cats := make([][]string, len(conns))
+		for i, ci := range conns {
+			cats[i] = ci.Info.Categories
+		}
+		return EraseCategories(cats...)
+	}
+	return c.Relinquished.Missing(dp.Categories())
 }
 
 // planCustomer makes the journal entry and connector actions for a due
@@ -404,18 +425,19 @@ func planCustomer(c *Customer, policies PolicySet, dp DataPolicy, conns []connIn
 	if !ok {
 		return JournalEntry{}, nil, false
 	}
+	cats := entryCategories(kind, c, dp, conns)
 	due := *s.EraseAt
 	rule := fmt.Sprintf("retention policy %s (%d days)", s.Policy.Name, s.Policy.RetentionDays)
 	if kind == ActionAnonymise {
 		due = *s.AnonymiseAt
-		rule = fmt.Sprintf("data policy: relinquish %d days after %s (anonymise=%t, removeCDRs=%t)",
-			dp.RelinquishAfterDays, c.Status, dp.AnonymiseCustomerData, dp.RemoveCDRs)
+		rule = fmt.Sprintf("data policy: relinquish %d days after %s (anonymise=%t, removeCDRs=%t): %s",
+			dp.RelinquishAfterDays, c.Status, dp.AnonymiseCustomerData, dp.RemoveCDRs, strings.Join(cats, ", "))
 	}
-	entry := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: c.ID, Kind: kind, PolicyName: s.Policy.Name,
+	entry := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: c.ID, Kind: kind, Categories: cats, PolicyName: s.Policy.Name,
 		PolicyVersion: s.Policy.Version, Rule: rule, DueAt: due, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
 	var actions []JournalAction
 	for _, ci := range conns {
-		for _, op := range connectorOps(kind, dp, ci.Info) {
+		for _, op := range connectorOps(kind, cats, ci.Info) {
 			id := entry.ID + "/" + ci.Info.Name + "/" + DescribeOperation(op.op, op.cats)
 			actions = append(actions, JournalAction{ID: id, EntryID: entry.ID, RunID: run.ID, CustomerID: c.ID,
 				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: ActionPending})

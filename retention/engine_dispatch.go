@@ -120,7 +120,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 	if e.beforeFinalize != nil {
 		e.beforeFinalize()
 	}
-	return e.finalize(ctx, r, live, actions, dp)
+	return e.finalize(ctx, r, live, actions)
 }
 
 // notDueReason says why an entry must not be executed now, or "".
@@ -189,7 +189,7 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 // finalize closes the entries of a batch: those every connector confirmed
 // change the core record in the same transaction that closes them; the
 // others are scheduled for another attempt, or given up on and reported.
-func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, dp DataPolicy) error {
+func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction) error {
 	var done, failed, skipped int
 	var outcomes []JournalEntry
 	err := e.store.Update(ctx, func(tx Tx) error {
@@ -202,8 +202,14 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		if err != nil {
 			return err
 		}
+		// The settings in force now decide the schedule written below.
+		policies, dp, err := e.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
 		now := e.nowUTC()
-		var erase, anonymise []string
+		var erased, relinquished []*Customer
+		var clearContact []string
 		var audits []AuditEvent
 		closed := make([]JournalEntry, 0, len(entries))
 		for _, en := range entries {
@@ -232,9 +238,17 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 				skipped++
 			default:
 				if en.Kind == ActionErase {
-					erase = append(erase, c.ID)
+					Erase(c, now, en.Categories)
+					erased = append(erased, c)
 				} else {
-					anonymise = append(anonymise, c.ID)
+					Relinquish(c, now, en.Categories)
+					if anonymisesContact(en.Categories) {
+						clearContact = append(clearContact, c.ID)
+					}
+					// The rules decide what remains due: the erase time, or
+					// the categories a data policy change added since.
+					ComputeSchedule(c, policies, dp).Apply(c)
+					relinquished = append(relinquished, c)
 				}
 				audits = append(audits, e.auditEntry(r, en, actions[en.ID], now))
 				en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
@@ -245,10 +259,10 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		outcomes = closed
 		// The core records change, the journal entries close and the audit
 		// log records it, all in this one transaction.
-		if err := tx.EraseCustomers(ctx, erase, now); err != nil {
+		if err := tx.EraseCustomers(ctx, erased); err != nil {
 			return err
 		}
-		if err := tx.MarkAnonymised(ctx, anonymise, now, dp.AnonymiseCustomerData); err != nil {
+		if err := tx.RecordRelinquished(ctx, relinquished, clearContact); err != nil {
 			return err
 		}
 		if err := tx.AppendAudits(ctx, audits); err != nil {
@@ -293,5 +307,5 @@ func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalActio
 	}
 	return AuditEvent{ID: newID("aud_"), At: now, Actor: actor, Action: action, Subject: en.CustomerID,
 		Details: map[string]any{"run": en.RunID, "journalEntry": en.ID, "policy": en.PolicyName, "policyVersion": en.PolicyVersion,
-			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "connectors": outcomes}}
+			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "categories": en.Categories, "connectors": outcomes}}
 }

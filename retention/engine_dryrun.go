@@ -158,7 +158,7 @@ func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int
 			p.RetentionDays = *days
 		}
 		p.Version++
-		return tx.SavePolicy(ctx, p)
+		return savePolicy(ctx, tx, p)
 	})
 }
 
@@ -168,5 +168,5 @@ func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *tim
 	if err := dp.Validate(); err != nil {
 		return Run{}, err
 	}
-	return e.preview(ctx, asOf, actor, func(tx Tx) error { return tx.SaveDataPolicy(ctx, dp) })
+	return e.preview(ctx, asOf, actor, func(tx Tx) error { return saveDataPolicy(ctx, tx, dp) })
 }

@@ -63,7 +63,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, id string) (string, error)
 		if err := checkErasable(c, appts[id], now); err != nil {
 			return err
 		}
-		Erase(c, now)
+		Erase(c, now, EraseCategories(s.connectorCategories(ctx)...))
 		if err := tx.DeleteCustomerEvents(ctx, id); err != nil {
 			return err
 		}
@@ -78,18 +78,37 @@ func (s *Service) DeleteCustomer(ctx context.Context, id string) (string, error)
 	return id, nil
 }
 
-// Erase turns c into a tombstone: only the id and the time remain.
-func Erase(c *Customer, at time.Time) {
+// Erase turns c into a tombstone: only the id, the time and the record of
+// the categories relinquished remain.
+func Erase(c *Customer, at time.Time, categories []string) {
 	c.PersonalData = PersonalData{}
 	c.ErasedAt = &at
+	c.Relinquished = c.Relinquished.With(categories, at)
 	c.EraseAt, c.AnonymiseAt, c.DeletionTime, c.HeldUntil = nil, nil, nil, nil
 }
 
-// Anonymise removes c's names, phones and emails; the rest stays until the
-// customer is erased.
-func Anonymise(c *Customer, at time.Time) {
-	c.PersonalData = PersonalData{}
-	c.AnonymisedAt = &at
+// Relinquish records that categories of c were relinquished at at; when
+// contact data is among them, c's names, phones and emails go and
+// AnonymisedAt is set. The rest stays until the customer is erased.
+func Relinquish(c *Customer, at time.Time, categories []string) {
+	c.Relinquished = c.Relinquished.With(categories, at)
+	if anonymisesContact(categories) {
+		c.PersonalData = PersonalData{}
+		if c.AnonymisedAt == nil {
+			c.AnonymisedAt = &at
+		}
+	}
+}
+
+func (s *Service) connectorCategories(ctx context.Context) [][]string {
+	if s.connectors == nil {
+		return nil
+	}
+	var out [][]string
+	for _, st := range s.connectors.Connectors(ctx) {
+		out = append(out, st.Info.Categories)
+	}
+	return out
 }
 
 func (s *Service) connectorCount(ctx context.Context) int {

@@ -59,6 +59,10 @@ type JournalEntry struct {
 	RunID         string
 	CustomerID    string
 	Kind          ActionKind
+	// Categories are what the entry relinquishes: for an anonymisation the
+	// data policy's categories the customer still missed when planned; for
+	// an erasure everything.
+	Categories    []string
 	PolicyName    string
 	PolicyVersion int
 	Rule          string
@@ -182,14 +186,15 @@ type JournalWriter interface {
 	// SaveActions saves the outcome of many actions in one statement per
 	// few hundred.
 	SaveActions(ctx context.Context, actions []JournalAction) error
-	// EraseCustomers does what Erase and DeleteCustomerEvents do, for many
-	// customers in a few statements: the engine's finalization of a batch.
-	EraseCustomers(ctx context.Context, ids []string, at time.Time) error
-	// MarkAnonymised records that the data policy's action was done for
-	// these customers (anonymisedAt), removes their names, phones and
-	// emails when clearPersonalData, and leaves the erase time as their
-	// deletion time, as ComputeSchedule does once AnonymisedAt is set.
-	MarkAnonymised(ctx context.Context, ids []string, at time.Time, clearPersonalData bool) error
+	// EraseCustomers does what DeleteCustomerEvents and SaveCustomer do for
+	// customers Erase was applied to, for many customers in a few
+	// statements: the engine's finalization of a batch.
+	EraseCustomers(ctx context.Context, erased []*Customer) error
+	// RecordRelinquished stores the relinquished categories, anonymisedAt
+	// and schedule of customers relinquished in part, as given; for the ids
+	// in clearContact it also removes names, phones and emails and the
+	// custom fields of their visits.
+	RecordRelinquished(ctx context.Context, customers []*Customer, clearContact []string) error
 	// AppendAudits records many audit events.
 	AppendAudits(ctx context.Context, events []AuditEvent) error
 	InsertPlan(ctx context.Context, runID string, firstSeq int, plan []PlannedAction) error

@@ -140,7 +140,7 @@ func (s *Service) changePolicy(ctx context.Context, name, action string, change 
 			p.Version++
 			out = p
 			details["version"] = p.Version
-			if err := tx.SavePolicy(ctx, p); err != nil {
+			if err := savePolicy(ctx, tx, p); err != nil {
 				return err
 			}
 		}
@@ -183,7 +183,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 		if err != nil {
 			return err
 		}
-		if err := tx.SaveDataPolicy(ctx, dp); err != nil {
+		if err := saveDataPolicy(ctx, tx, dp); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, AuditDataPolicyUpdate, "dataPolicy",
@@ -267,4 +267,25 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 		return s.audit(ctx, tx, AuditCustomFieldStorageUpdate, "customFieldStorage", details)
 	})
 	return out, err
+}
+
+// savePolicy stores a changed policy and applies it retrospectively to every
+// customer it governs.
+func savePolicy(ctx context.Context, tx Tx, p Policy) error {
+	if err := tx.SavePolicy(ctx, p); err != nil {
+		return err
+	}
+	policies, err := tx.Policies(ctx)
+	if err != nil {
+		return err
+	}
+	return tx.RecomputeSchedules(ctx, PolicyChangeRequest(p.Name, NewPolicySet(policies)))
+}
+
+// saveDataPolicy stores the data policy and applies it retrospectively.
+func saveDataPolicy(ctx context.Context, tx Tx, dp DataPolicy) error {
+	if err := tx.SaveDataPolicy(ctx, dp); err != nil {
+		return err
+	}
+	return tx.RecomputeSchedules(ctx, DataPolicyChangeRequest(dp))
 }

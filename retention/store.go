@@ -46,12 +46,13 @@ type Tx interface {
 	TokenWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
-	// SavePolicy updates a policy and recomputes, in bulk, the schedule of
-	// every customer it governs.
+	// SavePolicy updates a policy; RecomputeSchedules applies it.
 	SavePolicy(ctx context.Context, p Policy) error
-	// SaveDataPolicy stores the data policy and recomputes every customer's
-	// schedule in bulk.
+	// SaveDataPolicy stores the data policy; RecomputeSchedules applies it.
 	SaveDataPolicy(ctx context.Context, dp DataPolicy) error
+	// RecomputeSchedules rewrites stored schedules in bulk as the request
+	// says: one statement per policy group and one for the data policy.
+	RecomputeSchedules(ctx context.Context, req ScheduleRequest) error
 	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error
 	SaveCustomFieldStorage(ctx context.Context, s CustomFieldStorage) error
 
@@ -61,7 +62,9 @@ type Tx interface {
 	InsertAppointment(ctx context.Context, a Appointment) error
 	InsertVisit(ctx context.Context, v Visit) error
 	SaveVisit(ctx context.Context, v Visit) error
-	// VisitRecordsDelivered clears the pending mark of these visits.
+	// VisitRecordsDelivered clears the pending mark of these ended visits
+	// and erases Lethe's copy of their custom fields (and any visitor
+	// data): only the statistics connectors' copy remains.
 	VisitRecordsDelivered(ctx context.Context, ids []string) error
 	// DeleteCustomerEvents removes a customer's appointments and unlinks its
 	// visits, for erasure.

@@ -55,6 +55,7 @@ type entryRow struct {
 	RunID         string  `bun:"run_id"`
 	CustomerID    string  `bun:"customer_id"`
 	Kind          string  `bun:"kind"`
+	Categories    string  `bun:"categories"`
 	PolicyName    string  `bun:"policy_name"`
 	PolicyVersion int     `bun:"policy_version"`
 	Rule          string  `bun:"rule"`
@@ -68,14 +69,20 @@ type entryRow struct {
 }
 
 func entryFromDomain(e retention.JournalEntry) *entryRow {
-	return &entryRow{ID: e.ID, RunID: e.RunID, CustomerID: e.CustomerID, Kind: string(e.Kind), PolicyName: e.PolicyName,
+	cats := []byte("[]")
+	if len(e.Categories) > 0 {
+		cats, _ = json.Marshal(e.Categories)
+	}
+	return &entryRow{ID: e.ID, RunID: e.RunID, CustomerID: e.CustomerID, Kind: string(e.Kind), Categories: string(cats), PolicyName: e.PolicyName,
 		PolicyVersion: e.PolicyVersion, Rule: e.Rule, DueAt: toMicros(e.DueAt), PlannedAt: toMicros(e.PlannedAt),
 		Status: string(e.Status), Attempts: e.Attempts, NextAttemptAt: toMicros(e.NextAttemptAt), LastError: strPtr(e.LastError),
 		ClosedAt: toMicrosPtr(e.ClosedAt)}
 }
 
 func (r *entryRow) domain() retention.JournalEntry {
-	return retention.JournalEntry{ID: r.ID, RunID: r.RunID, CustomerID: r.CustomerID, Kind: retention.ActionKind(r.Kind),
+	var cats []string
+	_ = json.Unmarshal([]byte(r.Categories), &cats)
+	return retention.JournalEntry{Categories: cats, ID: r.ID, RunID: r.RunID, CustomerID: r.CustomerID, Kind: retention.ActionKind(r.Kind),
 		PolicyName: r.PolicyName, PolicyVersion: r.PolicyVersion, Rule: r.Rule, DueAt: fromMicros(r.DueAt),
 		PlannedAt: fromMicros(r.PlannedAt), Status: retention.EntryStatus(r.Status), Attempts: r.Attempts,
 		NextAttemptAt: fromMicros(r.NextAttemptAt), LastError: strVal(r.LastError), ClosedAt: fromMicrosPtr(r.ClosedAt)}

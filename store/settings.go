@@ -51,7 +51,7 @@ func (q *queries) SavePolicy(ctx context.Context, p retention.Policy) error {
 	if _, err := q.idb.NewUpdate().Model(row).Column("description", "retention_days", "version", "updated_at").WherePK().Exec(ctx); err != nil {
 		return internal("save policy", err)
 	}
-	return q.recomputeErase(ctx, p.Name)
+	return nil
 }
 
 // Settings are JSON documents under a key; a missing key means the default.
@@ -100,10 +100,7 @@ func (q *queries) DataPolicy(ctx context.Context) (retention.DataPolicy, error) 
 }
 
 func (q *queries) SaveDataPolicy(ctx context.Context, dp retention.DataPolicy) error {
-	if err := q.saveSetting(ctx, keyDataPolicy, dataPolicyJSON(dp)); err != nil {
-		return err
-	}
-	return q.recomputeAnonymise(ctx, dp)
+	return q.saveSetting(ctx, keyDataPolicy, dataPolicyJSON(dp))
 }
 
 type fieldPrefsJSON struct {

@@ -45,10 +45,14 @@ type Engine struct {
 
 // NewEngine returns an engine over the store and connectors.
 func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engine {
-	s := NewService(store, opts...)
+	return NewService(store, opts...).newEngine(connectors)
+}
+
+// newEngine is an engine sharing the service's clock, logger and metrics.
+func (s *Service) newEngine(connectors ConnectorRegistry) *Engine {
 	host, _ := os.Hostname()
 	return &Engine{
-		store: store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
+		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
 		BatchSize: 500, InFlight: 2, MaxAttempts: 5, LeaseTTL: 30 * time.Second,
 		Backoff: func(n int) time.Duration {
@@ -162,7 +166,11 @@ func (e *Engine) execute(ctx context.Context, run Run) (Run, error) {
 			e.log.Warn("sweep lease not released; it expires by itself", "err", err)
 		}
 	}()
-	err := e.planAndDispatch(ctx, r)
+	return e.closeRun(ctx, r, e.planAndDispatch(ctx, r))
+}
+
+// closeRun records the end of a real run and its outcome.
+func (e *Engine) closeRun(ctx context.Context, r *runState, err error) (Run, error) {
 	now := e.nowUTC()
 	r.mu.Lock()
 	r.run.FinishedAt, r.run.HeartbeatAt = &now, now
@@ -388,7 +396,7 @@ type connectorOp struct {
 // invoices) is.
 func connectorOps(kind ActionKind, categories []string, info ConnectorInfo) []connectorOp {
 	if kind == ActionErase {
-		return []connectorOp{{OpDelete, nil}}
+		return []connectorOp{{OpDelete, nil}, {OpVerify, nil}}
 	}
 	var ops []connectorOp
 	if hasString(categories, CategoryCDR) && hasString(info.Categories, CategoryCDR) {

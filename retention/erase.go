@@ -26,53 +26,14 @@ func checkErasable(c *Customer, appointments []Appointment, now time.Time) error
 // simply be repeated.
 func EraseActionID(customerID string) string { return "erase:" + customerID }
 
-// DeleteCustomer erases a customer now: every connector deletes its data,
-// then Lethe keeps only a tombstone. Repeating it after a partial failure, or
-// after success, is safe. Errors: NOT_FOUND, FUTURE_APPOINTMENT, LEGAL_HOLD,
-// CONNECTOR_UNAVAILABLE (nothing erased in Lethe then).
+// DeleteCustomer erases a customer now, through the engine's journal (see
+// Engine.EraseCustomer): every connector deletes its data and is checked for
+// residue, then Lethe keeps only a tombstone. Repeating it after a partial
+// failure, or after success, is safe. Errors: NOT_FOUND, FUTURE_APPOINTMENT,
+// LEGAL_HOLD, CONFLICT, CONNECTOR_UNAVAILABLE (nothing erased in Lethe then;
+// the journal entry stays open and the next sweep finishes it).
 func (s *Service) DeleteCustomer(ctx context.Context, id string) (string, error) {
-	c, err := s.store.Customer(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if c.ErasedAt != nil {
-		return id, nil
-	}
-	appts, err := s.store.Appointments(ctx, []string{id})
-	if err != nil {
-		return "", err
-	}
-	if err := checkErasable(c, appts[id], s.Now()); err != nil {
-		return "", err
-	}
-	if err := s.deleteInConnectors(ctx, c); err != nil {
-		return "", err
-	}
-	err = s.store.Update(ctx, func(tx Tx) error {
-		c, err := tx.Customer(ctx, id)
-		if err != nil || c.ErasedAt != nil {
-			return err
-		}
-		// Re-check inside the transaction: an appointment or hold may have
-		// arrived since.
-		appts, err := tx.Appointments(ctx, []string{id})
-		if err != nil {
-			return err
-		}
-		now := s.Now()
-		if err := checkErasable(c, appts[id], now); err != nil {
-			return err
-		}
-		Erase(c, now, EraseCategories(s.connectorCategories(ctx)...))
-		if err := tx.DeleteCustomerEvents(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.SaveCustomer(ctx, c); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, AuditCustomerErase, id, map[string]any{"trigger": "manual", "connectors": s.connectorCount(ctx)})
-	})
-	if err != nil {
+	if err := s.newEngine(s.connectors).EraseCustomer(ctx, id, actorName(ctx)); err != nil {
 		return "", err
 	}
 	return id, nil

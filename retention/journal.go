@@ -63,6 +63,9 @@ type JournalEntry struct {
 	// data policy's categories the customer still missed when planned; for
 	// an erasure everything.
 	Categories    []string
+	// RequestedBy names who asked for a manual erasure; empty when a rule
+	// made the customer due.
+	RequestedBy   string
 	PolicyName    string
 	PolicyVersion int
 	Rule          string
@@ -79,6 +82,10 @@ type JournalEntry struct {
 const (
 	OpDelete    = "delete"
 	OpAnonymise = "anonymise"
+	// OpVerify is the residue check after an erase: the connector is asked
+	// to export the subject again, once every other action of the entry was
+	// confirmed; anything it returns is residue, a failure of its delete.
+	OpVerify = "verify"
 )
 
 // ActionStatus is the state of one connector action.
@@ -155,6 +162,8 @@ type JournalReader interface {
 	// RunActions lists a run's plan (dry run) or journal actions (real run).
 	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
 	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// OpenEntryOf returns the customer's open journal entry, or nil.
+	OpenEntryOf(ctx context.Context, customerID string) (*JournalEntry, error)
 	// CustomersWithOpenEntries tells which of these customers a sweep is
 	// relinquishing now.
 	CustomersWithOpenEntries(ctx context.Context, ids []string) (map[string]bool, error)
@@ -178,6 +187,9 @@ type JournalWriter interface {
 	// holder of the sweep lease, which alone may run, so they are leftovers
 	// of a crash.
 	InterruptStaleRuns(ctx context.Context, reason string) error
+	// AdoptEntry moves one open entry (and its actions) to runID and makes
+	// its next attempt due at once.
+	AdoptEntry(ctx context.Context, entryID, runID string, at time.Time) error
 	InsertEntries(ctx context.Context, entries []JournalEntry, actions []JournalAction) error
 	SaveEntry(ctx context.Context, e JournalEntry) error
 	// SaveEntries saves the status, attempts, schedule and error of many

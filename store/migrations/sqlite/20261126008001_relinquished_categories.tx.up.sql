@@ -6,6 +6,10 @@ ALTER TABLE customers ADD COLUMN relinquished TEXT NOT NULL DEFAULT '{}';
 --bun:split
 ALTER TABLE journal_entries ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
 --bun:split
+-- Who asked for a manual erasure (journaled like a sweep's since this
+-- migration); NULL when a rule made the customer due.
+ALTER TABLE journal_entries ADD COLUMN requested_by TEXT;
+--bun:split
 -- What each existing entry relinquishes, from what it was planned to do
 -- (the rule it recorded), never from today's policy: an erasure everything,
 -- an anonymisation what its rule's switches named.

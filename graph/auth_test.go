@@ -51,6 +51,7 @@ var fieldRoles = map[string]retention.Role{
 	"Mutation.setCustomerRetentionPolicy":   retention.RoleOperator,
 	"Mutation.clearCustomerRetentionPolicy": retention.RoleOperator,
 	"Mutation.deleteCustomer":               retention.RoleOperator,
+	"Query.erasureReceipt":                  retention.RoleOperator,
 	"Mutation.exportCustomer":               retention.RoleOperator,
 	"Mutation.bookAppointment":              retention.RoleOperator,
 	"Mutation.startVisit":                   retention.RoleOperator,

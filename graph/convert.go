@@ -99,3 +99,21 @@ func actorName(ctx context.Context) string {
 	}
 	return retention.ActorSystem
 }
+
+func receiptModel(rec *retention.Receipt) *model.ErasureReceipt {
+	out := &model.ErasureReceipt{CustomerID: rec.CustomerID, ErasedAt: rec.ErasedAt, AnonymisedAt: rec.AnonymisedAt,
+		Categories: []model.RelinquishedCategory{}, Entries: []model.ReceiptEntry{}}
+	for _, c := range rec.Categories {
+		out.Categories = append(out.Categories, model.RelinquishedCategory{Category: c.Category, RelinquishedAt: c.At})
+	}
+	for _, e := range rec.Entries {
+		me := model.ReceiptEntry{Kind: string(e.Kind), At: e.At, Trigger: e.Trigger, By: e.By, Policy: e.Policy,
+			PolicyVersion: e.PolicyVersion, Categories: e.Categories, Connectors: []model.ReceiptConnector{}}
+		for _, c := range e.Connectors {
+			me.Connectors = append(me.Connectors, model.ReceiptConnector{Connector: c.Connector, Operation: c.Operation,
+				Outcome: string(c.Outcome), Records: c.Records, ResidueCheck: c.Residue})
+		}
+		out.Entries = append(out.Entries, me)
+	}
+	return out
+}

@@ -55,14 +55,14 @@ const (
 // anything is sent, closed in the transaction that changes the core record.
 // It holds no personal data.
 type JournalEntry struct {
-	ID            string
-	RunID         string
-	CustomerID    string
-	Kind          ActionKind
+	ID         string
+	RunID      string
+	CustomerID string
+	Kind       ActionKind
 	// Categories are what the entry relinquishes: for an anonymisation the
 	// data policy's categories the customer still missed when planned; for
 	// an erasure everything.
-	Categories    []string
+	Categories []string
 	// RequestedBy names who asked for a manual erasure; empty when a rule
 	// made the customer due.
 	RequestedBy   string
@@ -162,6 +162,9 @@ type JournalReader interface {
 	// RunActions lists a run's plan (dry run) or journal actions (real run).
 	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
 	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// DoneEntriesOf lists the customer's completed journal entries, oldest
+	// first.
+	DoneEntriesOf(ctx context.Context, customerID string) ([]JournalEntry, error)
 	// OpenEntryOf returns the customer's open journal entry, or nil.
 	OpenEntryOf(ctx context.Context, customerID string) (*JournalEntry, error)
 	// CustomersWithOpenEntries tells which of these customers a sweep is

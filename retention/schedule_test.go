@@ -84,12 +84,12 @@ func TestComputeSchedule(t *testing.T) {
 		{name: "anonymised, then removeCDRs turned on: due again for cdr",
 			customer: retention.Customer{Status: retention.StatusCancelled, StatusChangedAt: at(0), AnonymisedAt: at(days(10)), Timeline: retention.Timeline{LatestEnd: t0},
 				Relinquished: retention.Relinquished{}.With(retention.DataPolicy{RelinquishDeletedData: true, AnonymiseCustomerData: true}.Categories(), t0.Add(days(10)))},
-			dp: retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 10, AnonymiseCustomerData: true, RemoveCDRs: true},
+			dp:         retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 10, AnonymiseCustomerData: true, RemoveCDRs: true},
 			wantPolicy: "default", wantErase: at(days(30)), wantAnon: at(days(10)), wantAction: retention.ActionAnonymise},
 		{name: "CDRs removed, then anonymise turned on: due again for contact",
 			customer: retention.Customer{Status: retention.StatusCancelled, StatusChangedAt: at(0), Timeline: retention.Timeline{LatestEnd: t0},
 				Relinquished: retention.Relinquished{}.With([]string{retention.CategoryCDR}, t0.Add(days(10)))},
-			dp: retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 10, AnonymiseCustomerData: true, RemoveCDRs: true},
+			dp:         retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 10, AnonymiseCustomerData: true, RemoveCDRs: true},
 			wantPolicy: "default", wantErase: at(days(30)), wantAnon: at(days(10)), wantAction: retention.ActionAnonymise},
 	}
 	for _, tc := range cases {

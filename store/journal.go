@@ -449,3 +449,17 @@ func (q *queries) AdoptEntry(ctx context.Context, entryID, runID string, at time
 	_, err = q.idb.NewUpdate().Model((*actionRow)(nil)).Set("run_id = ?", runID).Where("entry_id = ?", entryID).Exec(ctx)
 	return internal("adopt entry actions", err)
 }
+
+func (q *queries) DoneEntriesOf(ctx context.Context, customerID string) ([]retention.JournalEntry, error) {
+	var rows []entryRow
+	err := q.idb.NewSelect().Model(&rows).Where("customer_id = ? AND status = ?", customerID, retention.EntryDone).
+		OrderExpr("closed_at, id").Limit(retention.MaxPageSize).Scan(ctx)
+	if err != nil {
+		return nil, internal("done entries", err)
+	}
+	out := make([]retention.JournalEntry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}

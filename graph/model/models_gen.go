@@ -103,6 +103,19 @@ type DataPolicyInput struct {
 	RemoveCDRs            bool `json:"removeCDRs"`
 }
 
+// Evidence of what was relinquished of one customer. No personal data: it stays
+// answerable after the erasure (the tombstone keeps it).
+type ErasureReceipt struct {
+	CustomerID string     `json:"customerId"`
+	ErasedAt   *time.Time `json:"erasedAt,omitempty"`
+	// When contact data was anonymised; null when it never was.
+	AnonymisedAt *time.Time `json:"anonymisedAt,omitempty"`
+	// Every data category relinquished so far, with the time it first was.
+	Categories []RelinquishedCategory `json:"categories"`
+	// Each completed erasure or anonymisation, oldest first.
+	Entries []ReceiptEntry `json:"entries"`
+}
+
 type FieldPreference struct {
 	Field CustomerField `json:"field"`
 	Mode  FieldMode     `json:"mode"`
@@ -137,6 +150,37 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type ReceiptConnector struct {
+	Connector string `json:"connector"`
+	// delete, anonymise, or delete cdr.
+	Operation string `json:"operation"`
+	// DELETED, ANONYMISED or NOT_FOUND (nothing was held).
+	Outcome string `json:"outcome"`
+	Records int    `json:"records"`
+	// clean: exported nothing afterwards; residue: still did (the entry was retried); not checked: anonymisations.
+	ResidueCheck string `json:"residueCheck"`
+}
+
+type ReceiptEntry struct {
+	// erase or anonymise.
+	Kind string    `json:"kind"`
+	At   time.Time `json:"at"`
+	// rule (a deletion time came) or manual (deleteCustomer).
+	Trigger string `json:"trigger"`
+	// The rule that made the customer due, or the token name that asked.
+	By            string             `json:"by"`
+	Policy        string             `json:"policy"`
+	PolicyVersion int                `json:"policyVersion"`
+	Categories    []string           `json:"categories"`
+	Connectors    []ReceiptConnector `json:"connectors"`
+}
+
+type RelinquishedCategory struct {
+	// contact, cdr, invoice, visit_stats, custom_fields, or a connector's own.
+	Category       string    `json:"category"`
+	RelinquishedAt time.Time `json:"relinquishedAt"`
 }
 
 // One line of a run's plan: what is done to a customer in one store ('lethe' is Lethe's own record).

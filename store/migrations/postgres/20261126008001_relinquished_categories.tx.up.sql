@@ -10,6 +10,9 @@ ALTER TABLE journal_entries ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
 -- migration); NULL when a rule made the customer due.
 ALTER TABLE journal_entries ADD COLUMN requested_by TEXT;
 --bun:split
+-- A customer's entries, for the derivation below and erasure receipts.
+CREATE INDEX journal_entries_customer ON journal_entries (customer_id, status);
+--bun:split
 -- What each existing entry relinquishes, from what it was planned to do
 -- (the rule it recorded), never from today's policy: an erasure everything,
 -- an anonymisation what its rule's switches named.

@@ -188,6 +188,12 @@ func (e *Engine) closeRun(ctx context.Context, r *runState, err error) (Run, err
 	final := r.run
 	r.mu.Unlock()
 	saveErr := e.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.SaveRun(ctx, final) })
+	if final.CustomersDone > 0 {
+		// Erased means gone from the files too, not only from the rows.
+		if err := e.store.Scrub(context.WithoutCancel(ctx)); err != nil {
+			e.log.Warn("database not scrubbed after relinquishing; the next run retries", "err", err)
+		}
+	}
 	e.metrics.SweepRun(final.Status, false, now.Sub(final.StartedAt))
 	e.report(final)
 	return final, errors.Join(err, saveErr)

@@ -82,6 +82,10 @@ type Store interface {
 	Reader
 	// Update runs fn in one write transaction; fn's error rolls it back.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Scrub makes erased data unreadable from the database's files as far
+	// as the database allows; called when a sweep or a manual erasure has
+	// relinquished something.
+	Scrub(ctx context.Context) error
 	Close() error
 }
 

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,6 +189,181 @@ func TestWidenedDataPolicyReachesPartlyRelinquished(t *testing.T) {
 			if got.DeletionTime == nil || got.DeletionTime.Year() < 2033 {
 				t.Fatalf("only the erase remains: %v", got.DeletionTime)
 			}
+		}
+	})
+}
+
+// secretsIn lists which of the secrets occur in the bytes of any file
+// under dir: read directly, not through Lethe or a connector.
+func secretsIn(t *testing.T, dir string, secrets []string) []string {
+	t.Helper()
+	var found []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				found = append(found, fmt.Sprintf("%q in %s", s, strings.TrimPrefix(path, dir)))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// secretsInTables reads every row of every table of Lethe's database
+// (SQLite or PostgreSQL) and lists the secrets found.
+func (w *world) secretsInTables(t *testing.T, secrets []string) []string {
+	t.Helper()
+	ctx := context.Background()
+	db := w.store.DB()
+	q := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if w.database != "" {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+	}
+	var tables []string
+	if err := db.NewRaw(q).Scan(ctx, &tables); err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, table := range tables {
+		rows, err := db.QueryContext(ctx, "SELECT * FROM "+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			line := fmt.Sprint(vals...)
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					line += " " + string(b)
+				}
+				_ = i
+			}
+			for _, s := range secrets {
+				if strings.Contains(line, s) {
+					found = append(found, fmt.Sprintf("%q in table %s", s, table))
+				}
+			}
+		}
+		rows.Close()
+	}
+	return found
+}
+
+// TestErasedCustomerLeavesNoTrace erases by hand a customer with call
+// records, an invoice, an appointment and visits with custom fields, then
+// reads every table of Lethe's database and every file of Lethe and of the
+// connectors' stores directly: nothing of the customer remains, and the
+// erasure receipt answers for it.
+func TestErasedCustomerLeavesNoTrace(t *testing.T) {
+	eachDialect(t, func(t *testing.T, database string) {
+		w := newWorld(t, 10, database)
+		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "frontdesk"})
+		first, last, email, phone := "Zephyrine", "Quillfeather", "zephyrine.q@trace.test", "+49 30 9876543"
+		note, card := "note-7Hq2-secret", "card-4111-9922"
+		c, err := w.svc.CreateCustomer(ctx, retention.CustomerInput{
+			PersonalData: retention.PersonalData{FirstName: sp(first), LastName: sp(last), Email: sp(email), Phone: sp(phone)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.seedBilling(t, c, first+" "+last)
+		past := time.Now().Add(-48 * time.Hour)
+		if _, err := w.svc.BookAppointment(ctx, c.ID, past, past.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		ended, err := w.svc.StartVisit(ctx, retention.VisitInput{CustomerID: &c.ID, CustomFields: []retention.CustomFieldValue{
+			{Field: "custom1", Value: sp(note)}, {Field: "custom2", Value: sp(card)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.EndVisit(ctx, ended.ID); err != nil {
+			t.Fatal(err)
+		}
+		if stats := w.exports(t, retention.Subject{CustomerID: c.ID})["statdb"]; !strings.Contains(stats, note) {
+			t.Fatalf("the statistics store should hold the stored custom field before the erasure: %s", stats)
+		}
+		// A second visit, still open, keeps its custom fields on the visit.
+		if _, err := w.svc.StartVisit(ctx, retention.VisitInput{CustomerID: &c.ID, CustomFields: []retention.CustomFieldValue{
+			{Field: "custom3", Value: sp(card + "-open")}}}); err != nil {
+			t.Fatal(err)
+		}
+		secrets := []string{first, last, email, phone, "9876543", note, card}
+		if found := w.secretsInTables(t, secrets); len(found) == 0 {
+			t.Fatal("the scan finds nothing even before the erasure: it proves nothing")
+		}
+		if found := secretsIn(t, filepath.Join(w.dir, "connectors"), secrets); len(found) == 0 {
+			t.Fatal("the file scan finds nothing even before the erasure: it proves nothing")
+		}
+
+		if _, err := w.svc.DeleteCustomer(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if found := w.secretsInTables(t, secrets); len(found) > 0 {
+			t.Fatalf("Lethe's tables still hold: %v", found)
+		}
+		// Files: the connectors' stores, and Lethe's own SQLite file and WAL.
+		if found := secretsIn(t, filepath.Join(w.dir, "connectors"), secrets); len(found) > 0 {
+			t.Fatalf("connector stores still hold, read from their files: %v", found)
+		}
+		if database == "" {
+			if found := secretsIn(t, w.dir, secrets); len(found) > 0 {
+				t.Fatalf("files still hold: %v", found)
+			}
+		}
+		for name, data := range w.exports(t, retention.Subject{CustomerID: c.ID, FirstName: first, LastName: last, Email: email, Phone: phone}) {
+			t.Fatalf("%s still exports the erased customer: %s", name, data)
+		}
+
+		rec, err := w.svc.ErasureReceipt(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.ErasedAt == nil || len(rec.Entries) != 1 || rec.Entries[0].Trigger != "manual" || rec.Entries[0].By != "frontdesk" {
+			t.Fatalf("receipt: %+v", rec)
+		}
+		if len(rec.Entries[0].Connectors) != 3 {
+			t.Fatalf("receipt connectors: %+v", rec.Entries[0].Connectors)
+		}
+		for _, rc := range rec.Entries[0].Connectors {
+			if rc.Residue != "clean" || !rc.Outcome.Confirmed() {
+				t.Fatalf("receipt for %s: %+v", rc.Connector, rc)
+			}
+		}
+		cats := map[string]bool{}
+		for _, rc := range rec.Categories {
+			cats[rc.Category] = true
+		}
+		for _, want := range []string{retention.CategoryContact, retention.CategoryCDR, retention.CategoryInvoice, retention.CategoryVisitStats, retention.CategoryCustomFields} {
+			if !cats[want] {
+				t.Fatalf("receipt lacks category %s: %+v", want, rec.Categories)
+			}
+		}
+		b, _ := json.Marshal(rec)
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Fatalf("the receipt holds personal data %q", s)
+			}
+		}
+		other, _ := w.svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Kept")}})
+		if _, err := w.svc.ErasureReceipt(ctx, other.ID); retention.ErrorCode(err) != retention.CodeNotFound || !strings.Contains(err.Error(), "never relinquished") {
+			t.Fatalf("receipt of a customer never relinquished: %v", err)
 		}
 	})
 }

@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 
 	"github.com/lethe-privacy/lethe/graph/model"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) ([]model.AuditEvent, error) {
-	events, err := r.Service.AuditLog(ctx, first, after)
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, customerID *string, action *string) ([]model.AuditEvent, error) {
+	events, err := r.Service.AuditLog(ctx, first, after, retention.AuditFilter{CustomerID: customerID, Action: action})
 	if err != nil {
 		return nil, err
 	}

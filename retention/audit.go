@@ -108,6 +108,7 @@ const (
 	AuditCustomerExport           = "customer.export"
 	AuditCustomerErase            = "customer.erase"
 	AuditCustomerAnonymise        = "customer.anonymise"
+	AuditRunStart                 = "retentionRun.start"
 	AuditAppointmentBook          = "appointment.book"
 	AuditVisitStart               = "visit.start"
 	AuditVisitEnd                 = "visit.end"
@@ -125,6 +126,8 @@ type AuditQuery struct {
 	After string
 	// Subject limits the page to events about one subject.
 	Subject string
+	// Action limits the page to one action (customer.erase, …).
+	Action string
 }
 
 // NewAuditEvent is an event by the actor of ctx, now.
@@ -137,10 +140,29 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, subject string, deta
 	return tx.AppendAudit(ctx, NewAuditEvent(ctx, s.Now(), action, subject, details))
 }
 
+// AuditFilter narrows the audit log; nil fields select everything.
+type AuditFilter struct {
+	CustomerID *string
+	Action     *string
+}
+
 // AuditLog pages through the audit log, newest first.
 // Errors: BAD_USER_INPUT for first outside 1-100 or an unknown cursor.
-func (s *Service) AuditLog(ctx context.Context, first *int, after *string) ([]AuditEvent, error) {
+func (s *Service) AuditLog(ctx context.Context, first *int, after *string, filter AuditFilter) ([]AuditEvent, error) {
 	q := AuditQuery{First: DefaultPageSize}
+	for _, f := range []struct {
+		name  string
+		value *string
+		into  *string
+	}{{"customerId", filter.CustomerID, &q.Subject}, {"action", filter.Action, &q.Action}} {
+		if f.value == nil {
+			continue
+		}
+		if *f.value == "" || len(*f.value) > 200 {
+			return nil, FieldErrorf(f.name, "%s must be 1-200 characters, or left out for every event", f.name)
+		}
+		*f.into = *f.value
+	}
 	if first != nil {
 		if *first < 0 || *first > MaxPageSize {
 			return nil, FieldErrorf("first", "first must be between 0 and %d, got %d", MaxPageSize, *first)

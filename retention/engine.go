@@ -150,9 +150,18 @@ func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, error) {
 		if err := tx.InterruptStaleRuns(ctx, "interrupted: the process running it stopped; a later run resumed its open journal entries"); err != nil {
 			return err
 		}
+		if err := tx.AppendAudit(ctx, runStartEvent(run)); err != nil {
+			return err
+		}
 		return tx.InsertRun(ctx, run)
 	})
 	return run, err
+}
+
+// runStartEvent records who started a run, how, and whether it was dry.
+func runStartEvent(run Run) AuditEvent {
+	return AuditEvent{ID: newID("aud_"), At: run.StartedAt, Actor: actorOrScheduler(run.Actor), Action: AuditRunStart, Subject: run.ID,
+		Details: map[string]any{"trigger": run.Trigger, "dryRun": run.DryRun, "asOf": formatTime(run.AsOf)}}
 }
 
 // execute plans and dispatches a real run, then closes it.

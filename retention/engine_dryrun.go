@@ -30,6 +30,9 @@ func (e *Engine) saveDryRun(ctx context.Context, run Run, plan []PlannedAction) 
 		if err := tx.InsertRun(ctx, run); err != nil {
 			return err
 		}
+		if err := tx.AppendAudit(ctx, runStartEvent(run)); err != nil {
+			return err
+		}
 		return tx.InsertPlan(ctx, run.ID, 0, plan)
 	})
 }

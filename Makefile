@@ -47,6 +47,7 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
 	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench BenchmarkWideningDataPolicy -benchtime 1x -timeout 60m .
 
 clean:
 	rm -rf $(BIN)

@@ -52,6 +52,7 @@ var fieldRoles = map[string]retention.Role{
 	"Mutation.clearCustomerRetentionPolicy": retention.RoleOperator,
 	"Mutation.deleteCustomer":               retention.RoleOperator,
 	"Query.erasureReceipt":                  retention.RoleOperator,
+	"Query.fieldPreferencesPreview":         retention.RoleAdmin,
 	"Mutation.exportCustomer":               retention.RoleOperator,
 	"Mutation.bookAppointment":              retention.RoleOperator,
 	"Mutation.startVisit":                   retention.RoleOperator,

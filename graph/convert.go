@@ -117,3 +117,11 @@ func receiptModel(rec *retention.Receipt) *model.ErasureReceipt {
 	}
 	return out
 }
+
+func fieldModes(fields []model.FieldPreferenceInput) map[retention.Field]retention.FieldMode {
+	modes := map[retention.Field]retention.FieldMode{}
+	for _, f := range fields {
+		modes[retention.Field(f.Field)] = retention.FieldMode(f.Mode)
+	}
+	return modes
+}

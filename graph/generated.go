@@ -139,6 +139,12 @@ type ComplexityRoot struct {
 		Fields            func(childComplexity int) int
 	}
 
+	FieldPurgeCount struct {
+		Field        func(childComplexity int) int
+		Mode         func(childComplexity int) int
+		StoredValues func(childComplexity int) int
+	}
+
 	LegalHold struct {
 		Active     func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -165,7 +171,7 @@ type ComplexityRoot struct {
 		StartVisit                   func(childComplexity int, customerID *string, visitor *model.VisitorInput, customFields []model.CustomFieldInput) int
 		UpdateCustomFieldStorage     func(childComplexity int, input []model.CustomFieldStorageInput) int
 		UpdateDataPolicy             func(childComplexity int, input model.DataPolicyInput) int
-		UpdateFieldPreferences       func(childComplexity int, collectionEnabled *bool, fields []model.FieldPreferenceInput) int
+		UpdateFieldPreferences       func(childComplexity int, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) int
 		UpdateRetentionPolicy        func(childComplexity int, input model.UpdateRetentionPolicyInput) int
 		UseDefaultDataPolicy         func(childComplexity int) int
 	}
@@ -185,6 +191,7 @@ type ComplexityRoot struct {
 		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
 		ErasureReceipt               func(childComplexity int, customerID string) int
 		FieldPreferences             func(childComplexity int) int
+		FieldPreferencesPreview      func(childComplexity int, fields []model.FieldPreferenceInput) int
 		RetentionPolicies            func(childComplexity int) int
 		RetentionPolicy              func(childComplexity int, name string) int
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
@@ -314,7 +321,7 @@ type MutationResolver interface {
 	RevertRetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	UpdateDataPolicy(ctx context.Context, input model.DataPolicyInput) (*model.DataPolicy, error)
 	UseDefaultDataPolicy(ctx context.Context) (*model.DataPolicy, error)
-	UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput) (*model.FieldPreferences, error)
+	UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) (*model.FieldPreferences, error)
 	UpdateCustomFieldStorage(ctx context.Context, input []model.CustomFieldStorageInput) ([]model.CustomFieldStorage, error)
 	RunRetention(ctx context.Context, dryRun bool, asOf *time.Time) (*model.RetentionRun, error)
 }
@@ -327,6 +334,7 @@ type QueryResolver interface {
 	RetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	DataPolicy(ctx context.Context) (*model.DataPolicy, error)
 	FieldPreferences(ctx context.Context) (*model.FieldPreferences, error)
+	FieldPreferencesPreview(ctx context.Context, fields []model.FieldPreferenceInput) ([]model.FieldPurgeCount, error)
 	CustomFieldStorage(ctx context.Context) ([]model.CustomFieldStorage, error)
 	ErasureReceipt(ctx context.Context, customerID string) (*model.ErasureReceipt, error)
 	RetentionRuns(ctx context.Context, first *int) ([]model.RetentionRun, error)
@@ -713,6 +721,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FieldPreferences.Fields(childComplexity), true
 
+	case "FieldPurgeCount.field":
+		if e.ComplexityRoot.FieldPurgeCount.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPurgeCount.Field(childComplexity), true
+	case "FieldPurgeCount.mode":
+		if e.ComplexityRoot.FieldPurgeCount.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPurgeCount.Mode(childComplexity), true
+	case "FieldPurgeCount.storedValues":
+		if e.ComplexityRoot.FieldPurgeCount.StoredValues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPurgeCount.StoredValues(childComplexity), true
+
 	case "LegalHold.active":
 		if e.ComplexityRoot.LegalHold.Active == nil {
 			break
@@ -936,7 +963,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateFieldPreferences(childComplexity, args["collectionEnabled"].(*bool), args["fields"].([]model.FieldPreferenceInput)), true
+		return e.ComplexityRoot.Mutation.UpdateFieldPreferences(childComplexity, args["collectionEnabled"].(*bool), args["fields"].([]model.FieldPreferenceInput), args["confirm"].(*bool)), true
 	case "Mutation.updateRetentionPolicy":
 		if e.ComplexityRoot.Mutation.UpdateRetentionPolicy == nil {
 			break
@@ -1047,6 +1074,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FieldPreferences(childComplexity), true
+	case "Query.fieldPreferencesPreview":
+		if e.ComplexityRoot.Query.FieldPreferencesPreview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_fieldPreferencesPreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FieldPreferencesPreview(childComplexity, args["fields"].([]model.FieldPreferenceInput)), true
 
 	case "Query.retentionPolicies":
 		if e.ComplexityRoot.Query.RetentionPolicies == nil {
@@ -1797,6 +1835,18 @@ func (ec *executionContext) childFields_FieldPreferences(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type FieldPreferences", field.Name)
 }
 
+func (ec *executionContext) childFields_FieldPurgeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldPurgeCount_field(ctx, field)
+	case "mode":
+		return ec.fieldContext_FieldPurgeCount_mode(ctx, field)
+	case "storedValues":
+		return ec.fieldContext_FieldPurgeCount_storedValues(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldPurgeCount", field.Name)
+}
+
 func (ec *executionContext) childFields_LegalHold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2442,6 +2492,14 @@ func (ec *executionContext) field_Mutation_updateFieldPreferences_args(ctx conte
 		return nil, err
 	}
 	args["fields"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "confirm",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["confirm"] = arg2
 	return args, nil
 }
 
@@ -2588,6 +2646,20 @@ func (ec *executionContext) field_Query_erasureReceipt_args(ctx context.Context,
 		return nil, err
 	}
 	args["customerId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_fieldPreferencesPreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "fields",
+		func(ctx context.Context, v any) ([]model.FieldPreferenceInput, error) {
+			return ec.unmarshalNFieldPreferenceInput2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferenceInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fields"] = arg0
 	return args, nil
 }
 
@@ -4172,6 +4244,75 @@ func (ec *executionContext) fieldContext_FieldPreferences_fields(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _FieldPurgeCount_field(ctx context.Context, field graphql.CollectedField, obj *model.FieldPurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPurgeCount_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CustomerField) graphql.Marshaler {
+			return ec.marshalNCustomerField2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerField(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPurgeCount_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPurgeCount", field, false, false, "CustomerField")
+}
+
+func (ec *executionContext) _FieldPurgeCount_mode(ctx context.Context, field graphql.CollectedField, obj *model.FieldPurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPurgeCount_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FieldMode) graphql.Marshaler {
+			return ec.marshalNFieldMode2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPurgeCount_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPurgeCount", field, false, false, "FieldMode")
+}
+
+func (ec *executionContext) _FieldPurgeCount_storedValues(ctx context.Context, field graphql.CollectedField, obj *model.FieldPurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPurgeCount_storedValues(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoredValues, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPurgeCount_storedValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPurgeCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _LegalHold_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalHold) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5300,7 +5441,7 @@ func (ec *executionContext) _Mutation_updateFieldPreferences(ctx context.Context
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateFieldPreferences(ctx, fc.Args["collectionEnabled"].(*bool), fc.Args["fields"].([]model.FieldPreferenceInput))
+			return ec.Resolvers.Mutation().UpdateFieldPreferences(ctx, fc.Args["collectionEnabled"].(*bool), fc.Args["fields"].([]model.FieldPreferenceInput), fc.Args["confirm"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5966,6 +6107,68 @@ func (ec *executionContext) fieldContext_Query_fieldPreferences(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FieldPreferences(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_fieldPreferencesPreview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_fieldPreferencesPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FieldPreferencesPreview(ctx, fc.Args["fields"].([]model.FieldPreferenceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []model.FieldPurgeCount
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []model.FieldPurgeCount
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FieldPurgeCount) graphql.Marshaler {
+			return ec.marshalNFieldPurgeCount2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_fieldPreferencesPreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldPurgeCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_fieldPreferencesPreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -10060,6 +10263,49 @@ func (ec *executionContext) _FieldPreferences(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var fieldPurgeCountImplementors = []string{"FieldPurgeCount"}
+
+func (ec *executionContext) _FieldPurgeCount(ctx context.Context, sel ast.SelectionSet, obj *model.FieldPurgeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldPurgeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldPurgeCount")
+		case "field":
+			out.Values[i] = ec._FieldPurgeCount_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mode":
+			out.Values[i] = ec._FieldPurgeCount_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storedValues":
+			out.Values[i] = ec._FieldPurgeCount_storedValues(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var legalHoldImplementors = []string{"LegalHold"}
 
 func (ec *executionContext) _LegalHold(ctx context.Context, sel ast.SelectionSet, obj *model.LegalHold) graphql.Marshaler {
@@ -10391,6 +10637,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_fieldPreferences(ctx, field)
+				})
+		case "fieldPreferencesPreview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_fieldPreferencesPreview(ctx, field)
 				})
 		case "customFieldStorage":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -11653,12 +11905,46 @@ func (ec *executionContext) unmarshalNFieldPreferenceInput2githubᚗcomᚋlethe�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNFieldPreferenceInput2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferenceInputᚄ(ctx context.Context, v any) ([]model.FieldPreferenceInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.FieldPreferenceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFieldPreferenceInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferenceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNFieldPreferences2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferences(ctx context.Context, sel ast.SelectionSet, v *model.FieldPreferences) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FieldPreferences!")
 		return graphql.Null
 	}
 	return ec._FieldPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFieldPurgeCount2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCount(ctx context.Context, sel ast.SelectionSet, v model.FieldPurgeCount) graphql.Marshaler {
+	return ec._FieldPurgeCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFieldPurgeCount2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FieldPurgeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldPurgeCount2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {

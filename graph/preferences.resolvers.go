@@ -9,16 +9,11 @@ import (
 	"context"
 
 	"github.com/lethe-privacy/lethe/graph/model"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 // UpdateFieldPreferences is the resolver for the updateFieldPreferences field.
-func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput) (*model.FieldPreferences, error) {
-	modes := map[retention.Field]retention.FieldMode{}
-	for _, f := range fields {
-		modes[retention.Field(f.Field)] = retention.FieldMode(f.Mode)
-	}
-	p, err := r.Service.UpdateFieldPreferences(ctx, collectionEnabled, modes)
+func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) (*model.FieldPreferences, error) {
+	p, err := r.Service.UpdateFieldPreferences(ctx, collectionEnabled, fieldModes(fields), confirm != nil && *confirm)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +40,19 @@ func (r *queryResolver) FieldPreferences(ctx context.Context) (*model.FieldPrefe
 		return nil, err
 	}
 	return fieldPreferencesModel(p), nil
+}
+
+// FieldPreferencesPreview is the resolver for the fieldPreferencesPreview field.
+func (r *queryResolver) FieldPreferencesPreview(ctx context.Context, fields []model.FieldPreferenceInput) ([]model.FieldPurgeCount, error) {
+	counts, err := r.Service.FieldPreferencesPreview(ctx, fieldModes(fields))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.FieldPurgeCount, 0, len(counts))
+	for _, c := range counts {
+		out = append(out, model.FieldPurgeCount{Field: model.CustomerField(c.Field), Mode: model.FieldMode(c.Mode), StoredValues: c.Values})
+	}
+	return out, nil
 }
 
 // CustomFieldStorage is the resolver for the customFieldStorage field.

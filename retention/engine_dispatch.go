@@ -191,6 +191,10 @@ func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolic
 		return "customer was already erased"
 	case c.Held(now):
 		return "customer is under a legal hold"
+	case en.Kind == ActionPurge:
+		// Lethe's copy went with the preference change; the connectors'
+		// copies go whatever the policies say.
+		return ""
 	case en.RequestedBy != "":
 		// A manual erasure needs no rule; it is refused exactly as when
 		// it was asked for: while an appointment lies ahead.
@@ -225,6 +229,12 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 			results, err = conn.Delete(ctx, calls)
 		case OpVerify:
 			results, err = verify(ctx, conn, calls)
+		case OpAnonymiseFields:
+			fa := make([]FieldAction, len(calls))
+			for i, a := range actions {
+				fa[i] = FieldAction{ID: a.ID, Subject: calls[i].Subject, Fields: a.Categories}
+			}
+			results, err = conn.AnonymiseFields(ctx, fa)
 		default:
 			results, err = conn.Anonymise(ctx, calls)
 		}
@@ -335,10 +345,14 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 				en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
 				skipped++
 			default:
-				if en.Kind == ActionErase {
+				switch en.Kind {
+				case ActionPurge:
+					// Nothing left to change in Lethe: the values went
+					// with the preference change.
+				case ActionErase:
 					Erase(c, now, en.Categories)
 					erased = append(erased, c)
-				} else {
+				default:
 					Relinquish(c, now, en.Categories)
 					if anonymisesContact(en.Categories) {
 						clearContact = append(clearContact, c.ID)
@@ -391,8 +405,11 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 // outcome and record count.
 func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalAction, now time.Time) AuditEvent {
 	action := AuditCustomerErase
-	if en.Kind == ActionAnonymise {
+	switch en.Kind {
+	case ActionAnonymise:
 		action = AuditCustomerAnonymise
+	case ActionPurge:
+		action = AuditCustomerPurge
 	}
 	outcomes := make([]map[string]any, 0, len(actions))
 	for _, a := range actions {

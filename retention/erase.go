@@ -211,9 +211,21 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 	if err != nil {
 		return exportDoc{}, err
 	}
+	// A HIDDEN field's value is never shown, not even one a legal hold kept
+	// from the purge.
+	prefs, err := s.store.FieldPreferences(ctx)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	shown := PersonalData{}
+	for _, f := range AllFields {
+		if prefs.Mode(f) != ModeHidden {
+			shown.Set(f, c.Get(f))
+		}
+	}
 	doc := exportDoc{
 		ExportedAt: s.Now(),
-		Customer: exportCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
+		Customer: exportCustomer{ID: c.ID, FirstName: shown.FirstName, LastName: shown.LastName, Email: shown.Email, Phone: shown.Phone,
 			Status: c.Status, StatusChangedAt: c.StatusChangedAt, CreatedAt: c.CreatedAt, LastInteractionAt: last,
 			RetentionPolicy: policy.Name, DeletionTime: s.DeletionTime(c), DeletionReason: reason, AnonymisedAt: c.AnonymisedAt},
 		Appointments: []exportAppointment{}, Visits: []exportVisit{}, LegalHolds: []exportHold{}, AuditLog: []exportAudit{},

@@ -198,20 +198,46 @@ func (s *Service) FieldPreferences(ctx context.Context) (FieldPreferences, error
 }
 
 // UpdateFieldPreferences changes collection on/off and/or field modes; they
-// apply at once to every write and read. Errors: BAD_USER_INPUT.
-func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, modes map[Field]FieldMode) (FieldPreferences, error) {
-	for f, m := range modes {
-		if !m.Valid() {
-			return FieldPreferences{}, FieldErrorf("fields", "unknown mode %q for %s", m, f)
-		}
+// apply at once to every write and read. A field made HIDDEN purges the
+// values stored for it, in Lethe in this transaction and in connectors
+// holding contact data through the journal (a run starts at once; a crash
+// leaves the entries to the next sweep): refused with CONFIRMATION_REQUIRED
+// and the counts unless confirm. Errors: BAD_USER_INPUT,
+// CONFIRMATION_REQUIRED.
+func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, modes map[Field]FieldMode, confirm bool) (FieldPreferences, error) {
+	if err := validateModes(modes); err != nil {
+		return FieldPreferences{}, err
 	}
+	hidden := hiddenFields(modes)
 	var out FieldPreferences
+	planned := 0
 	err := s.store.Update(ctx, func(tx Tx) error {
 		p, err := tx.FieldPreferences(ctx)
 		if err != nil {
 			return err
 		}
 		details := map[string]any{}
+		if len(hidden) > 0 {
+			counts, err := tx.CountStoredValues(ctx, hidden, s.Now())
+			if err != nil {
+				return err
+			}
+			pc := purgeCounts(modes, counts)
+			total := 0
+			for _, c := range pc {
+				total += c.Values
+			}
+			if total > 0 && !confirm {
+				return confirmationRequired(pc)
+			}
+			if total > 0 {
+				purged := map[string]any{}
+				for _, c := range pc {
+					purged[string(c.Field)] = c.Values
+				}
+				details["purgedValues"] = purged
+			}
+		}
 		if enabled != nil {
 			if p.CollectionEnabled != *enabled {
 				details["collectionEnabled"] = oldNew(p.CollectionEnabled, *enabled)
@@ -228,8 +254,32 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 		if err := tx.SaveFieldPreferences(ctx, p); err != nil {
 			return err
 		}
+		if len(hidden) > 0 {
+			now := s.Now()
+			run := Run{ID: newID("run_"), Status: RunSucceeded, Trigger: "purge", Actor: actorName(ctx), AsOf: now, StartedAt: now,
+				FinishedAt: &now, HeartbeatAt: now}
+			entries, actions, err := s.purge(ctx, tx, hidden, run)
+			if err != nil {
+				return err
+			}
+			if entries > 0 {
+				planned = entries
+				run.CustomersPlanned, run.ActionsPlanned = entries, actions
+				if err := tx.InsertRun(ctx, run); err != nil {
+					return err
+				}
+				details["purgeRun"] = run.ID
+			}
+		}
 		return s.audit(ctx, tx, AuditFieldPreferencesUpdate, "fieldPreferences", details)
 	})
+	if err == nil && planned > 0 {
+		// The connectors' part runs now; if a sweep holds the lease, the
+		// next one adopts the entries.
+		if _, err := s.newEngine(s.connectors).Start(context.WithoutCancel(ctx), RunOptions{Trigger: "purge", Actor: actorName(ctx)}); err != nil {
+			s.log.WarnContext(ctx, "purge journaled; the next sweep sends it to the connectors", "err", err)
+		}
+	}
 	return out, err
 }
 

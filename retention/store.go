@@ -16,6 +16,9 @@ type Reader interface {
 	DataPolicy(ctx context.Context) (DataPolicy, error)
 	FieldPreferences(ctx context.Context) (FieldPreferences, error)
 	CustomFieldStorage(ctx context.Context) (CustomFieldStorage, error)
+	// CountStoredValues counts, per field, the values stored on customers
+	// neither erased nor under a legal hold at now, and on visits.
+	CountStoredValues(ctx context.Context, fields []Field, now time.Time) (map[Field]int, error)
 
 	// Customer returns the customer, erased ones included (as tombstones);
 	// NOT_FOUND when the id was never known.
@@ -54,6 +57,10 @@ type Tx interface {
 	// says: one statement per policy group and one for the data policy.
 	RecomputeSchedules(ctx context.Context, req ScheduleRequest) error
 	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error
+	// PurgeFields removes the values of fields from customers neither
+	// erased nor under a legal hold at now (search keys included) and from
+	// visits; it returns the ids of the customers that held one.
+	PurgeFields(ctx context.Context, fields []Field, now time.Time) ([]string, error)
 	SaveCustomFieldStorage(ctx context.Context, s CustomFieldStorage) error
 
 	InsertCustomer(ctx context.Context, c *Customer) error

@@ -36,7 +36,7 @@ func TestAuditLog(t *testing.T) {
 		if _, err := svc.SetCustomerPolicy(ctx, c.ID, retention.PolicyDirect); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{retention.FieldPhone: retention.ModeHidden}); err != nil {
+		if _, err := svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{retention.FieldPhone: retention.ModeHidden}, true); err != nil {
 			t.Fatal(err)
 		}
 		hold, err := svc.PlaceLegalHold(ctx, c.ID, "court order naming Grace Hopper", nil)

@@ -201,9 +201,33 @@ func TestCustomersAndPreferences(t *testing.T) {
 		}
 
 		email := retention.FieldEmail
-		_, err = svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{email: retention.ModeRequired, retention.FieldPhone: retention.ModeHidden})
+		change := map[retention.Field]retention.FieldMode{email: retention.ModeRequired, retention.FieldPhone: retention.ModeHidden}
+		preview, err := svc.FieldPreferencesPreview(ctx, change)
+		if err != nil || len(preview) != 2 || preview[1].Field != retention.FieldPhone || preview[1].Values != 1 || preview[0].Values != 0 {
+			t.Fatalf("preview: %+v %v", preview, err)
+		}
+		// Purging stored phones needs a confirmation; refused, nothing changes.
+		_, err = svc.UpdateFieldPreferences(ctx, nil, change, false)
+		mustCode(t, err, retention.CodeConfirmationRequired)
+		if e := err.(*retention.Error); e.Details["total"] != 1 {
+			t.Fatalf("confirmation details: %+v", e.Details)
+		}
+		if p, _ := svc.FieldPreferences(ctx); p.Modes[retention.FieldPhone] != retention.ModeOptional {
+			t.Fatalf("a refused change was saved: %+v", p)
+		}
+		_, err = svc.FieldPreferencesPreview(ctx, map[retention.Field]retention.FieldMode{"SHOE_SIZE": retention.ModeHidden})
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.UpdateFieldPreferences(ctx, nil, change, true)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Hidden means not stored: the value is gone, not only masked.
+		if stored, _ := s.Customer(ctx, c.ID); stored.Phone != nil || stored.Email == nil {
+			t.Fatalf("hidden phone still stored: %+v", stored.PersonalData)
+		}
+		// Nothing left to purge: confirm or not, it is fine.
+		if _, err := svc.UpdateFieldPreferences(ctx, nil, change, false); err != nil {
+			t.Fatalf("nothing to purge, no confirmation needed: %v", err)
 		}
 		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("No Email")}})
 		mustCode(t, err, retention.CodeBadUserInput)
@@ -220,7 +244,7 @@ func TestCustomersAndPreferences(t *testing.T) {
 			t.Fatalf("search matched a hidden phone")
 		}
 		off := false
-		if _, err := svc.UpdateFieldPreferences(ctx, &off, nil); err != nil {
+		if _, err := svc.UpdateFieldPreferences(ctx, &off, nil, false); err != nil {
 			t.Fatal(err)
 		}
 		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{Email: sp("x@y.example")}})

@@ -131,6 +131,13 @@ type FieldPreferences struct {
 	Fields            []FieldPreference `json:"fields"`
 }
 
+// How many stored values making one field HIDDEN would purge (0 for a field not made HIDDEN).
+type FieldPurgeCount struct {
+	Field        CustomerField `json:"field"`
+	Mode         FieldMode     `json:"mode"`
+	StoredValues int           `json:"storedValues"`
+}
+
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
 type LegalHold struct {
 	ID         string     `json:"id"`

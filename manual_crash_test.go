@@ -89,7 +89,7 @@ func TestManualDeleteKilledResumedBySweep(t *testing.T) {
 	for time.Now().Before(deadline) && !killed {
 		var confirmed, open int
 		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_actions WHERE customer_id = ? AND status = 'confirmed'", c.ID).Scan(&confirmed) //nolint:errcheck
-		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ? AND status = 'open'", c.ID).Scan(&open)              //nolint:errcheck
+		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ? AND status = 'open'", c.ID).Scan(&open)           //nolint:errcheck
 		if confirmed > 0 && open == 1 {
 			cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
 			killed = true
@@ -123,7 +123,7 @@ func TestManualDeleteKilledResumedBySweep(t *testing.T) {
 		t.Fatalf("the next sweep did not finish the manual delete: %+v %v", got, err)
 	}
 	var entries, done int
-	db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ?", c.ID).Scan(&entries)                   //nolint:errcheck
+	db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ?", c.ID).Scan(&entries)                  //nolint:errcheck
 	db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ? AND status = 'done'", c.ID).Scan(&done) //nolint:errcheck
 	if entries != 1 || done != 1 {
 		t.Fatalf("journal: %d entries, %d done", entries, done)

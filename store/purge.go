@@ -38,7 +38,7 @@ func (q *queries) CountStoredValues(ctx context.Context, fields []retention.Fiel
 		if err := q.idb.NewRaw("SELECT count(*) FROM customers WHERE "+notHeld+" AND "+col+" IS NOT NULL", toMicros(now)).Scan(ctx, &n); err != nil {
 			return nil, internal("count stored values", err)
 		}
-		if err := q.idb.NewRaw("SELECT count(*) FROM visits WHERE " + vcol + " IS NOT NULL").Scan(ctx, &v); err != nil {
+		if err := q.idb.NewRaw("SELECT count(*) FROM visits WHERE "+vcol+" IS NOT NULL").Scan(ctx, &v); err != nil {
 			return nil, internal("count stored values", err)
 		}
 		out[f] = n + v

@@ -44,45 +44,8 @@ func TestManualDeleteKilledResumedBySweep(t *testing.T) {
 	}
 	w.manager.Close() // the server's plugin processes own the stores now
 
-	cmd := exec.Command(filepath.Join(binDir, "lethe"), "serve", "--data-dir", w.dir, "--listen", "127.0.0.1:0", "--dev-admin-token", "--sweep=false")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var url, token string
-	sc := bufio.NewScanner(stderr)
-	var banner strings.Builder
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if m := regexp.MustCompile(`Bearer (lethe_[A-Za-z0-9_-]{43})`).FindStringSubmatch(sc.Text()); m != nil {
-			token = m[1]
-			url = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(banner.String())
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-		cmd.Wait() //nolint:errcheck // killed on purpose
-		close(exited)
-	}()
-	if url == "" || token == "" {
-		cmd.Process.Kill() //nolint:errcheck
-		t.Fatalf("serve did not start:\n%s", banner.String())
-	}
-	go func() {
-		body, _ := json.Marshal(map[string]any{"query": `mutation($id: ID!) { deleteCustomer(id: $id) }`, "variables": map[string]any{"id": c.ID}})
-		req, _ := http.NewRequest("POST", url+"/graphql", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	}()
+	srv := startServe(t, w.dir)
+	go srv.post(`mutation($id: ID!) { deleteCustomer(id: $id) }`, map[string]any{"id": c.ID})
 	db := w.store.DB()
 	killed := false
 	deadline := time.Now().Add(60 * time.Second)
@@ -91,12 +54,12 @@ func TestManualDeleteKilledResumedBySweep(t *testing.T) {
 		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_actions WHERE customer_id = ? AND status = 'confirmed'", c.ID).Scan(&confirmed) //nolint:errcheck
 		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ? AND status = 'open'", c.ID).Scan(&open)           //nolint:errcheck
 		if confirmed > 0 && open == 1 {
-			cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
+			srv.cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
 			killed = true
 		}
 		time.Sleep(time.Millisecond)
 	}
-	<-exited
+	<-srv.exited
 	if !killed {
 		t.Fatal("the delete finished before it could be killed in the middle")
 	}
@@ -147,4 +110,71 @@ func TestManualDeleteKilledResumedBySweep(t *testing.T) {
 	if err != nil || len(rec.Entries) != 1 || rec.Entries[0].Trigger != "manual" {
 		t.Fatalf("receipt: %+v %v", rec, err)
 	}
+}
+
+// served is a `lethe serve` process started with a development admin token.
+type served struct {
+	cmd        *exec.Cmd
+	url, token string
+	exited     chan struct{}
+}
+
+func startServe(t *testing.T, dir string) *served {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "lethe"), "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--dev-admin-token", "--sweep=false")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	srv := &served{cmd: cmd, exited: make(chan struct{})}
+	sc := bufio.NewScanner(stderr)
+	var banner strings.Builder
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if m := regexp.MustCompile(`Bearer (lethe_[A-Za-z0-9_-]{43})`).FindStringSubmatch(sc.Text()); m != nil {
+			srv.token = m[1]
+			srv.url = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(banner.String())
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() { // drained; plugin children may hold it open after a kill
+		}
+	}()
+	go func() {
+		cmd.Wait() //nolint:errcheck // killed on purpose; closes the pipe
+		close(srv.exited)
+	}()
+	if srv.url == "" || srv.token == "" {
+		cmd.Process.Kill() //nolint:errcheck
+		t.Fatalf("serve did not start:\n%s", banner.String())
+	}
+	t.Cleanup(func() {
+		select {
+		case <-srv.exited:
+		default:
+			cmd.Process.Kill() //nolint:errcheck
+			<-srv.exited
+		}
+	})
+	return srv
+}
+
+// post sends one GraphQL request and returns the decoded response.
+func (s *served) post(query string, vars map[string]any) map[string]any {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest("POST", s.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out) //nolint:errcheck
+	return out
 }

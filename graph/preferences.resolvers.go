@@ -7,13 +7,19 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/lethe-privacy/lethe/graph/model"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // UpdateFieldPreferences is the resolver for the updateFieldPreferences field.
 func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) (*model.FieldPreferences, error) {
-	p, err := r.Service.UpdateFieldPreferences(ctx, collectionEnabled, fieldModes(fields), confirm != nil && *confirm)
+	modes, err := fieldModes(fields)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Service.UpdateFieldPreferences(ctx, collectionEnabled, modes, confirm != nil && *confirm)
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +29,10 @@ func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectio
 // UpdateCustomFieldStorage is the resolver for the updateCustomFieldStorage field.
 func (r *mutationResolver) UpdateCustomFieldStorage(ctx context.Context, input []model.CustomFieldStorageInput) ([]model.CustomFieldStorage, error) {
 	changes := map[string]bool{}
-	for _, in := range input {
+	for i, in := range input {
+		if prev, seen := changes[in.Field]; seen && prev != in.StoreInStatDatabase {
+			return nil, retention.FieldErrorf(fmt.Sprintf("input[%d]", i), "custom field %s is given twice, stored and not stored; give each field once", in.Field)
+		}
 		changes[in.Field] = in.StoreInStatDatabase
 	}
 	s, err := r.Service.UpdateCustomFieldStorage(ctx, changes)
@@ -44,7 +53,11 @@ func (r *queryResolver) FieldPreferences(ctx context.Context) (*model.FieldPrefe
 
 // FieldPreferencesPreview is the resolver for the fieldPreferencesPreview field.
 func (r *queryResolver) FieldPreferencesPreview(ctx context.Context, fields []model.FieldPreferenceInput) ([]model.FieldPurgeCount, error) {
-	counts, err := r.Service.FieldPreferencesPreview(ctx, fieldModes(fields))
+	modes, err := fieldModes(fields)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := r.Service.FieldPreferencesPreview(ctx, modes)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		live = append(live, en)
 	}
 	if len(cancelled) > 0 {
-		if err := e.store.Update(ctx, func(tx Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
+		if err := e.fenced(ctx, r, func(tx Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
 			return err
 		}
 		r.add(func(run *Run) { run.CustomersSkipped += len(cancelled) })
@@ -56,17 +56,27 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		}
 	}
 
-	// Dispatch the pending actions, one call per connector operation; then
-	// the residue checks of the entries whose deletes were all confirmed.
-	if err := e.dispatchActions(ctx, live, actions, customers, func(a JournalAction) bool { return a.Operation != OpVerify }); err != nil {
+	// Nothing is sent by a run that cannot prove it still holds the lease
+	// (frozen past its term, then resumed): connectors would only repeat
+	// what the lease's new holder sends.
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := e.dispatchActions(ctx, live, actions, customers, func(a JournalAction) bool {
+	if err := e.fenced(ctx, r, func(Tx) error { return nil }); err != nil {
+		return err
+	}
+
+	// Dispatch the pending actions, one call per connector operation; then
+	// the residue checks of the entries whose deletes were all confirmed.
+	if err := e.dispatchActions(ctx, r, live, actions, customers, func(a JournalAction) bool { return a.Operation != OpVerify }); err != nil {
+		return err
+	}
+	if err := e.dispatchActions(ctx, r, live, actions, customers, func(a JournalAction) bool {
 		return a.Operation == OpVerify && othersConfirmed(actions[a.EntryID])
 	}); err != nil {
 		return err
 	}
-	if err := e.residueFailsDelete(ctx, actions); err != nil {
+	if err := e.residueFailsDelete(ctx, r, actions); err != nil {
 		return err
 	}
 
@@ -79,7 +89,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 // dispatchActions sends the pending actions of the entries that pick
 // selects, one call per connector operation, the calls in parallel, records
 // every result, and merges the results into actions.
-func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actions map[string][]JournalAction,
+func (e *Engine) dispatchActions(ctx context.Context, r *runState, live []JournalEntry, actions map[string][]JournalAction,
 	customers map[string]*Customer, pick func(JournalAction) bool) error {
 	type group struct {
 		connector, op string
@@ -111,7 +121,7 @@ func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actio
 		g := groups[key]
 		wg.Go(func() {
 			results := e.send(ctx, g.connector, g.op, g.actions, customers)
-			errs[i] = e.store.Update(ctx, func(tx Tx) error { return tx.SaveActions(ctx, results) })
+			errs[i] = e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, results) })
 			confirmed := 0
 			for _, res := range results {
 				if res.Status == ActionConfirmed {
@@ -157,7 +167,7 @@ func othersConfirmed(actions []JournalAction) bool {
 // residueFailsDelete turns a connector's confirmed delete back into a
 // failure when its residue check found data: the next attempt sends the
 // delete again (same action id), then checks again.
-func (e *Engine) residueFailsDelete(ctx context.Context, actions map[string][]JournalAction) error {
+func (e *Engine) residueFailsDelete(ctx context.Context, r *runState, actions map[string][]JournalAction) error {
 	var changed []JournalAction
 	for entryID, acts := range actions {
 		for _, v := range acts {
@@ -176,7 +186,7 @@ func (e *Engine) residueFailsDelete(ctx context.Context, actions map[string][]Jo
 	if len(changed) == 0 {
 		return nil
 	}
-	return e.store.Update(ctx, func(tx Tx) error { return tx.SaveActions(ctx, changed) })
+	return e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, changed) })
 }
 
 // residuePrefix starts the reason of a failed residue check.
@@ -300,7 +310,10 @@ func verify(ctx context.Context, conn Connector, calls []Action) ([]ActionResult
 func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction) error {
 	var done, failed, skipped int
 	var outcomes []JournalEntry
-	err := e.store.Update(ctx, func(tx Tx) error {
+	// Fenced: the lease epoch is proven in the transaction that changes the
+	// core records and closes the entries, so a process that lost the lease
+	// while its connectors were working changes nothing.
+	err := e.fenced(ctx, r, func(tx Tx) error {
 		done, failed, skipped = 0, 0, 0
 		ids := make([]string, len(entries))
 		for i, en := range entries {

@@ -25,27 +25,28 @@ func (e *Engine) EraseCustomer(ctx context.Context, id, actor string) error {
 		}
 		return err
 	}
-	run, err := e.beginManual(ctx, actor)
+	run, lease, err := e.beginManual(ctx, actor)
 	if err != nil {
 		return err
 	}
-	r := &runState{run: run, e: e}
-	stopHeartbeat := e.heartbeat(ctx, r)
-	defer stopHeartbeat()
-	defer func() {
-		release := context.WithoutCancel(ctx)
-		if err := e.store.Update(release, func(tx Tx) error { return tx.ReleaseSweepLease(release, e.holder) }); err != nil {
-			e.log.Warn("sweep lease not released; it expires by itself", "err", err)
+	// The plan and the dispatch run under the lease like a sweep's: every
+	// write is fenced by its epoch, and losing the lease stops the erasure.
+	r := &runState{run: run, e: e, lease: lease}
+	var entry JournalEntry
+	var workErr error
+	final, err := e.executeWith(ctx, r, func(ctx context.Context) error {
+		entry, workErr = e.planManual(ctx, r, id, actor)
+		if workErr == nil {
+			workErr = e.dispatchBatch(ctx, r, []JournalEntry{entry})
 		}
-	}()
-	entry, err := e.planManual(ctx, r, id, actor)
-	if err == nil {
-		err = e.dispatchBatch(ctx, r, []JournalEntry{entry})
-	}
-	if _, closeErr := e.closeRun(context.WithoutCancel(ctx), r, err); err == nil && closeErr != nil && r.run.CustomersFailed == 0 {
-		err = closeErr
-	}
-	if err != nil {
+		return workErr
+	})
+	switch {
+	case errors.Is(err, ErrLeaseLost):
+		return ErrLeaseLost
+	case workErr != nil:
+		return workErr
+	case err != nil && final.CustomersFailed == 0:
 		return err
 	}
 	return e.manualOutcome(ctx, id, entry)
@@ -72,19 +73,19 @@ func (e *Engine) checkManual(ctx context.Context, id string) error {
 
 // beginManual takes the sweep lease for a run of one customer, waiting a
 // little for a sweep to finish: one process relinquishes at a time.
-func (e *Engine) beginManual(ctx context.Context, actor string) (Run, error) {
+func (e *Engine) beginManual(ctx context.Context, actor string) (Run, Lease, error) {
 	deadline := time.Now().Add(ManualLeaseWait)
 	for {
-		run, err := e.begin(ctx, RunOptions{Trigger: "manual", Actor: actor})
+		run, lease, err := e.begin(ctx, RunOptions{Trigger: "manual", Actor: actor})
 		if !errors.Is(err, ErrSweepRunning) || time.Now().After(deadline) {
 			if errors.Is(err, ErrSweepRunning) {
-				return Run{}, Errorf(CodeConflict, "a retention sweep is running; the customer was not erased, try again when it has finished")
+				return Run{}, Lease{}, Errorf(CodeConflict, "a retention sweep is running; the customer was not erased, try again when it has finished")
 			}
-			return run, err
+			return run, lease, err
 		}
 		select {
 		case <-ctx.Done():
-			return Run{}, ctx.Err()
+			return Run{}, Lease{}, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -97,7 +98,7 @@ func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) 
 	conns := e.connectorInfos(ctx)
 	var entry JournalEntry
 	var actions int
-	err := e.store.Update(ctx, func(tx Tx) error {
+	err := e.fenced(ctx, r, func(tx Tx) error {
 		c, err := tx.Customer(ctx, id)
 		if err != nil {
 			return err

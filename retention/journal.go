@@ -120,6 +120,8 @@ type PlannedAction struct {
 	CustomerID string
 	Connector  string // a connector's name, or "lethe" for the core record
 	Action     string // "erase", "anonymise", "delete", "delete cdr", …
+	// Cursor is where a page that ends here continues (opaque).
+	Cursor string
 }
 
 // CoreConnector names Lethe's own record in plans.
@@ -133,6 +135,8 @@ type RunFailure struct {
 	Error      string
 	Attempts   int
 	GaveUp     bool
+	// Cursor is where a page that ends here continues (opaque).
+	Cursor string
 }
 
 // DueCursor pages through due customers in (deletion time, id) order.
@@ -167,6 +171,11 @@ type JournalReader interface {
 	DoneEntriesOf(ctx context.Context, customerID string) ([]JournalEntry, error)
 	// OpenEntryOf returns the customer's open journal entry, or nil.
 	OpenEntryOf(ctx context.Context, customerID string) (*JournalEntry, error)
+	// The After forms page on: after is the Cursor (a run's id) of the
+	// last item of the previous page, "" for the first page.
+	RunsAfter(ctx context.Context, after string, first int) ([]Run, error)
+	RunActionsAfter(ctx context.Context, runID, after string, first int) ([]PlannedAction, error)
+	RunFailuresAfter(ctx context.Context, runID, after string, first int) ([]RunFailure, error)
 	// CustomersWithOpenEntries tells which of these customers a sweep is
 	// relinquishing now.
 	CustomersWithOpenEntries(ctx context.Context, ids []string) (map[string]bool, error)
@@ -213,13 +222,32 @@ type JournalWriter interface {
 	// AppendAudits records many audit events.
 	AppendAudits(ctx context.Context, events []AuditEvent) error
 	InsertPlan(ctx context.Context, runID string, firstSeq int, plan []PlannedAction) error
-	// AcquireSweepLease takes or renews the single sweep lease for holder
-	// until the given time; false when another holder's lease is current.
-	// takeOver names a holder known to be dead whose lease may be taken
-	// before it expires ("" for none).
-	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (bool, error)
-	ReleaseSweepLease(ctx context.Context, holder string) error
+	// AcquireSweepLease takes the single sweep lease for holder until the
+	// given time when it is free or expired, with a new epoch; false when a
+	// lease is current (also one of the same holder). takeOver names a
+	// holder known to be dead whose lease may be taken before it expires
+	// ("" for none).
+	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (Lease, bool, error)
+	// RenewSweepLease extends the lease until the given time if it still
+	// carries l's holder and epoch, and keeps it from changing hands until
+	// the transaction ends: the fencing check of every change a sweep
+	// makes. ErrLeaseLost otherwise.
+	RenewSweepLease(ctx context.Context, l Lease, until time.Time) error
+	// ReleaseSweepLease frees the lease if l still holds it.
+	ReleaseSweepLease(ctx context.Context, l Lease) error
 }
+
+// Lease is a holder's title to the sweep lease. Epoch is the fencing token:
+// it grows with every acquisition, so a holder that lost the lease (frozen
+// past its expiry while another process took it) can no longer prove it.
+type Lease struct {
+	Holder string
+	Epoch  int64
+}
+
+// ErrLeaseLost stops a sweep whose lease another process has taken: the
+// transaction that found it out rolls back, and nothing more is changed.
+var ErrLeaseLost = Errorf(CodeConflict, "the sweep lease was lost to another process; this run stopped and changed nothing more")
 
 // DescribeOperation names a connector operation for plans: "delete",
 // "anonymise", or "delete cdr" when limited to categories.

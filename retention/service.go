@@ -121,7 +121,7 @@ func (s *Service) RevertPolicy(ctx context.Context, name string) (Policy, error)
 
 func (s *Service) changePolicy(ctx context.Context, name, action string, change func(*Policy)) (Policy, error) {
 	var out Policy
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		p, err := tx.Policy(ctx, name)
 		if err != nil {
 			return err
@@ -147,7 +147,22 @@ func (s *Service) changePolicy(ctx context.Context, name, action string, change 
 		// A change that changed nothing is recorded too: someone asked.
 		return s.audit(ctx, tx, action, name, details)
 	})
-	return out, err
+	if err != nil {
+		return Policy{}, err
+	}
+	return out, s.finishRecomputes(ctx)
+}
+
+// finishRecomputes brings every stored schedule up to the rules just
+// committed, in chunks. It goes on when the caller leaves: the change is
+// committed, and the sooner the schedules agree with it the better. Should it
+// fail, the change stands and the next sweep finishes the work before it
+// plans; the engine never acts on a stored time the rules do not confirm.
+func (s *Service) finishRecomputes(ctx context.Context) error {
+	if err := s.store.FinishRecomputes(context.WithoutCancel(ctx)); err != nil {
+		s.log.Error("schedules not yet recomputed after a change of the rules; the next sweep finishes it", "err", err)
+	}
+	return nil
 }
 
 // oldNew is how the audit log records a changed setting.
@@ -178,7 +193,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 	if err := dp.Validate(); err != nil {
 		return DataPolicy{}, err
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		old, err := tx.DataPolicy(ctx)
 		if err != nil {
 			return err
@@ -189,7 +204,10 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 		return s.audit(ctx, tx, AuditDataPolicyUpdate, "dataPolicy",
 			map[string]any{"old": dataPolicyDetails(old), "new": dataPolicyDetails(dp), "useDefault": useDefault})
 	})
-	return dp, err
+	if err != nil {
+		return DataPolicy{}, err
+	}
+	return dp, s.finishRecomputes(ctx)
 }
 
 // FieldPreferences returns the collection preferences.
@@ -211,7 +229,8 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 	hidden := hiddenFields(modes)
 	var out FieldPreferences
 	planned := 0
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
+		planned = 0 // a retried transaction starts over
 		p, err := tx.FieldPreferences(ctx)
 		if err != nil {
 			return err
@@ -298,7 +317,7 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 		}
 	}
 	var out CustomFieldStorage
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		st, err := tx.CustomFieldStorage(ctx)
 		if err != nil {
 			return err
@@ -319,23 +338,14 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 	return out, err
 }
 
-// savePolicy stores a changed policy and applies it retrospectively to every
-// customer it governs.
+// savePolicy stores a changed policy; the store queues the recomputation
+// of every schedule it governs (retention.PolicyChangeRequest says which).
 func savePolicy(ctx context.Context, tx Tx, p Policy) error {
-	if err := tx.SavePolicy(ctx, p); err != nil {
-		return err
-	}
-	policies, err := tx.Policies(ctx)
-	if err != nil {
-		return err
-	}
-	return tx.RecomputeSchedules(ctx, PolicyChangeRequest(p.Name, NewPolicySet(policies)))
+	return tx.SavePolicy(ctx, p)
 }
 
-// saveDataPolicy stores the data policy and applies it retrospectively.
+// saveDataPolicy stores the data policy; the store queues the
+// recomputation of every schedule (retention.DataPolicyChangeRequest).
 func saveDataPolicy(ctx context.Context, tx Tx, dp DataPolicy) error {
-	if err := tx.SaveDataPolicy(ctx, dp); err != nil {
-		return err
-	}
-	return tx.RecomputeSchedules(ctx, DataPolicyChangeRequest(dp))
+	return tx.SaveDataPolicy(ctx, dp)
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -141,6 +143,7 @@ type leaseRow struct {
 	Name      string `bun:"name,pk"`
 	Holder    string `bun:"holder"`
 	ExpiresAt int64  `bun:"expires_at"`
+	Epoch     int64  `bun:"epoch"`
 }
 
 func (q *queries) DueCustomers(ctx context.Context, asOf time.Time, after *retention.DueCursor, limit int) ([]*retention.Customer, error) {
@@ -222,8 +225,26 @@ func (q *queries) Run(ctx context.Context, id string) (*retention.Run, error) {
 }
 
 func (q *queries) Runs(ctx context.Context, first int) ([]retention.Run, error) {
+	return q.RunsAfter(ctx, "", first)
+}
+
+// RunsAfter pages through runs newest first; after is the id of the last
+// run of the previous page (keyset: a run started since moves nothing).
+func (q *queries) RunsAfter(ctx context.Context, after string, first int) ([]retention.Run, error) {
+	sel := q.idb.NewSelect().Model((*runRow)(nil))
+	if after != "" {
+		var last runRow
+		err := q.idb.NewSelect().Model(&last).Column("id", "started_at").Where("id = ?", after).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, retention.FieldErrorf("after", "no retention run with id %q: pass the endCursor of the previous page", truncateID(after))
+		}
+		if err != nil {
+			return nil, internal("runs cursor", err)
+		}
+		sel = sel.Where("started_at < ? OR (started_at = ? AND id < ?)", last.StartedAt, last.StartedAt, last.ID)
+	}
 	var rows []runRow
-	if err := q.idb.NewSelect().Model(&rows).OrderExpr("started_at DESC, id DESC").Limit(int64(first)).Scan(ctx); err != nil {
+	if err := sel.Model(&rows).OrderExpr("started_at DESC, id DESC").Limit(int64(first)).Scan(ctx); err != nil {
 		return nil, internal("runs", err)
 	}
 	out := make([]retention.Run, len(rows))
@@ -234,48 +255,84 @@ func (q *queries) Runs(ctx context.Context, first int) ([]retention.Run, error) 
 }
 
 func (q *queries) RunActions(ctx context.Context, runID string, first int) ([]retention.PlannedAction, error) {
-	var plan []planRow
-	if err := q.idb.NewSelect().Model(&plan).Where("run_id = ?", runID).OrderExpr("seq").Limit(int64(first)).Scan(ctx); err != nil {
-		return nil, internal("run plan", err)
-	}
+	return q.RunActionsAfter(ctx, runID, "", first)
+}
+
+// RunActionsAfter pages through a run's plan (dry runs: by seq) or journal
+// actions (real runs: by id); each action carries its cursor, "p" or "a"
+// and the key, so that a page continues in the source it came from.
+func (q *queries) RunActionsAfter(ctx context.Context, runID, after string, first int) ([]retention.PlannedAction, error) {
 	out := []retention.PlannedAction{}
-	for _, p := range plan {
-		out = append(out, retention.PlannedAction{CustomerID: p.CustomerID, Connector: p.Connector, Action: p.Action})
+	kind, key, _ := strings.Cut(after, ":")
+	if after != "" && kind != "p" && kind != "a" {
+		return nil, retention.FieldErrorf("after", "%q is not a cursor of this list: pass the endCursor of the previous page", truncateID(after))
 	}
-	if len(out) > 0 {
-		return out, nil
+	if kind != "a" {
+		sel := q.idb.NewSelect().Model((*planRow)(nil)).Where("run_id = ?", runID)
+		if kind == "p" {
+			seq, err := strconv.Atoi(key)
+			if err != nil {
+				return nil, retention.FieldErrorf("after", "%q is not a cursor of this list: pass the endCursor of the previous page", truncateID(after))
+			}
+			sel = sel.Where("seq > ?", seq)
+		}
+		var plan []planRow
+		if err := sel.Model(&plan).OrderExpr("seq").Limit(int64(first)).Scan(ctx); err != nil {
+			return nil, internal("run plan", err)
+		}
+		for _, p := range plan {
+			out = append(out, retention.PlannedAction{CustomerID: p.CustomerID, Connector: p.Connector, Action: p.Action, Cursor: "p:" + strconv.Itoa(p.Seq)})
+		}
+		if len(out) > 0 || kind == "p" {
+			return out, nil
+		}
+	}
+	sel := q.idb.NewSelect().Model((*actionRow)(nil)).Where("run_id = ?", runID)
+	if kind == "a" {
+		sel = sel.Where("id > ?", key)
 	}
 	var rows []actionRow
-	if err := q.idb.NewSelect().Model(&rows).Where("run_id = ?", runID).OrderExpr("id").Limit(int64(first)).Scan(ctx); err != nil {
+	if err := sel.Model(&rows).OrderExpr("id").Limit(int64(first)).Scan(ctx); err != nil {
 		return nil, internal("run actions", err)
 	}
 	for i := range rows {
 		a := rows[i].domain()
-		out = append(out, retention.PlannedAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: retention.DescribeOperation(a.Operation, a.Categories)})
+		out = append(out, retention.PlannedAction{CustomerID: a.CustomerID, Connector: a.Connector,
+			Action: retention.DescribeOperation(a.Operation, a.Categories), Cursor: "a:" + rows[i].ID})
 	}
 	return out, nil
 }
 
 func (q *queries) RunFailures(ctx context.Context, runID string, first int) ([]retention.RunFailure, error) {
+	return q.RunFailuresAfter(ctx, runID, "", first)
+}
+
+// RunFailuresAfter pages through a run's failed actions by id; after is
+// the id (the cursor) of the last failure of the previous page.
+func (q *queries) RunFailuresAfter(ctx context.Context, runID, after string, first int) ([]retention.RunFailure, error) {
 	var rows []struct {
+		ID         string  `bun:"id"`
 		CustomerID string  `bun:"customer_id"`
 		Connector  string  `bun:"connector"`
 		Reason     *string `bun:"reason"`
 		Attempts   int     `bun:"attempts"`
 		Status     string  `bun:"status"`
 	}
-	err := q.idb.NewSelect().TableExpr("journal_actions AS a").
-		ColumnExpr("a.customer_id, a.connector, a.reason, a.attempts, e.status").
+	sel := q.idb.NewSelect().TableExpr("journal_actions AS a").
+		ColumnExpr("a.id, a.customer_id, a.connector, a.reason, a.attempts, e.status").
 		Join("JOIN journal_entries AS e ON e.id = a.entry_id").
-		Where("a.run_id = ? AND a.status = ?", runID, retention.ActionFailed).
-		OrderExpr("a.id").Limit(int64(first)).Scan(ctx, &rows)
+		Where("a.run_id = ? AND a.status = ?", runID, retention.ActionFailed)
+	if after != "" {
+		sel = sel.Where("a.id > ?", after)
+	}
+	err := sel.OrderExpr("a.id").Limit(int64(first)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, internal("run failures", err)
 	}
 	out := make([]retention.RunFailure, len(rows))
 	for i, r := range rows {
 		out[i] = retention.RunFailure{CustomerID: r.CustomerID, Connector: r.Connector, Error: strVal(r.Reason), Attempts: r.Attempts,
-			GaveUp: r.Status == string(retention.EntryFailed)}
+			GaveUp: r.Status == string(retention.EntryFailed), Cursor: r.ID}
 	}
 	return out, nil
 }
@@ -388,24 +445,47 @@ func (q *queries) SweepLeaseHolder(ctx context.Context) (string, time.Time, erro
 	return row.Holder, fromMicros(row.ExpiresAt), nil
 }
 
-func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (bool, error) {
-	row := &leaseRow{Name: sweepLeaseName, Holder: holder, ExpiresAt: toMicros(until)}
-	// Take the lease when it is free, expired, or already ours; one
-	// statement, so two processes cannot both win.
-	res, err := q.idb.NewInsert().Model(row).
-		On("CONFLICT (name) DO UPDATE").
-		Set("holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at").
-		Where("lease_row.holder = ? OR lease_row.holder = ? OR lease_row.expires_at < ?", holder, takeOver, toMicros(now)).
-		Exec(ctx)
-	if err != nil {
-		return false, internal("sweep lease", err)
+func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (retention.Lease, bool, error) {
+	// Taken only when free, expired, or held by a holder known to be dead
+	// (never "already ours": a second run of the same process must wait
+	// too). One statement, so two processes cannot both win; every
+	// acquisition increments the epoch, the fencing token of the new holder.
+	var epoch int64
+	if takeOver == "" {
+		takeOver = holder // never matches: a current lease of our own is not taken again
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	err := q.idb.NewRaw(`INSERT INTO sweep_lease (name, holder, expires_at, epoch) VALUES (?, ?, ?, 1)
+		ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, epoch = sweep_lease.epoch + 1
+		WHERE sweep_lease.holder = '' OR sweep_lease.expires_at < ? OR (sweep_lease.holder = ? AND sweep_lease.holder <> ?)
+		RETURNING epoch`, sweepLeaseName, holder, toMicros(until), toMicros(now), takeOver, holder).Scan(ctx, &epoch)
+	if errors.Is(err, sql.ErrNoRows) {
+		return retention.Lease{}, false, nil
+	}
+	if err != nil {
+		return retention.Lease{}, false, internal("sweep lease", err)
+	}
+	return retention.Lease{Holder: holder, Epoch: epoch}, true, nil
 }
 
-func (q *queries) ReleaseSweepLease(ctx context.Context, holder string) error {
-	_, err := q.idb.NewDelete().Model((*leaseRow)(nil)).Where("name = ? AND holder = ?", sweepLeaseName, holder).Exec(ctx)
+func (q *queries) RenewSweepLease(ctx context.Context, l retention.Lease, until time.Time) error {
+	// An UPDATE, not a read: the lease row stays locked until this
+	// transaction commits, so no other process can take the lease between
+	// this check and the changes made after it in the same transaction.
+	res, err := q.idb.NewRaw("UPDATE sweep_lease SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?",
+		toMicros(until), sweepLeaseName, l.Holder, l.Epoch).Exec(ctx)
+	if err != nil {
+		return internal("sweep lease", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return retention.ErrLeaseLost
+	}
+	return nil
+}
+
+func (q *queries) ReleaseSweepLease(ctx context.Context, l retention.Lease) error {
+	// The row stays, so that the epoch keeps counting up.
+	_, err := q.idb.NewRaw("UPDATE sweep_lease SET holder = '', expires_at = 0 WHERE name = ? AND holder = ? AND epoch = ?",
+		sweepLeaseName, l.Holder, l.Epoch).Exec(ctx)
 	return internal("release sweep lease", err)
 }
 

@@ -81,7 +81,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			return tx.RecomputeSchedules(ctx, retention.FullRequest(retention.NewPolicySet(policies), dp))
+			return tx.(*queries).recomputeSchedules(ctx, retention.FullRequest(retention.NewPolicySet(policies), dp), idRange{})
 		})
 	}
 	return applied, err

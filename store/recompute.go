@@ -8,20 +8,21 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// RecomputeSchedules turns retention's explicit request into SQL: one
-// UPDATE per policy group, and one for the data policy's rule, so that
-// policy changes apply retrospectively without a loop over customers. The
-// rules themselves (which group gets which days, who is anonymised when)
-// are decided in retention; this file only translates them.
-// TestBulkRecomputeMatchesRules checks that both give the same times.
-func (q *queries) RecomputeSchedules(ctx context.Context, req retention.ScheduleRequest) error {
+// recomputeSchedules turns retention's explicit request into SQL for the
+// customers in r (a chunk of a queued job, see recompute_chunks.go, or
+// everybody): one UPDATE per policy group, and one for the data policy's
+// rule, so that policy changes apply retrospectively without a loop over
+// customers. The rules themselves (which group gets which days, who is
+// anonymised when) are decided in retention; this file only translates
+// them. TestBulkRecomputeMatchesRules checks that both give the same times.
+func (q *queries) recomputeSchedules(ctx context.Context, req retention.ScheduleRequest, r idRange) error {
 	for _, g := range req.Groups {
-		if err := q.recomputeGroup(ctx, g); err != nil {
+		if err := q.recomputeGroup(ctx, g, r); err != nil {
 			return err
 		}
 	}
 	if req.Anonymise != nil {
-		return q.recomputeAnonymise(ctx, *req.Anonymise)
+		return q.recomputeAnonymise(ctx, *req.Anonymise, r)
 	}
 	return nil
 }
@@ -39,15 +40,15 @@ func eraseExpr(days int) string {
 	return fmt.Sprintf("(CASE WHEN open_visits > 0 THEN NULL ELSE latest_event_end + %d END)", int64(days)*dayMicros)
 }
 
-func (q *queries) recomputeGroup(ctx context.Context, g retention.PolicyGroup) error {
+func (q *queries) recomputeGroup(ctx context.Context, g retention.PolicyGroup, r idRange) error {
 	where, args := "policy_name = ?", []any{g.Assigned}
 	if g.Assigned == "" {
 		where, args = "policy_name IS NULL AND "+cmpZero("visit_count", g.Visits)+" AND "+cmpZero("appointment_count", g.Appointments), nil
 	}
 	erase := eraseExpr(g.Days)
-	query := fmt.Sprintf("UPDATE customers SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s",
-		erase, sqlLeast(erase, "anonymise_at"), where)
-	_, err := q.idb.NewRaw(query, args...).Exec(ctx)
+	query := fmt.Sprintf("UPDATE customers SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s AND %s",
+		erase, sqlLeast(erase, "anonymise_at"), where, r.where())
+	_, err := q.idb.NewRaw(query, append(args, r.args()...)...).Exec(ctx)
 	return internal("recompute erase", err)
 }
 
@@ -89,9 +90,9 @@ func (q *queries) anonymiseExpr(r retention.AnonymiseRule) string {
 		strings.Join(statuses, ", "), strings.Join(missing, " OR "), after)
 }
 
-func (q *queries) recomputeAnonymise(ctx context.Context, r retention.AnonymiseRule) error {
-	anon := q.anonymiseExpr(r)
-	query := fmt.Sprintf("UPDATE customers SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL", anon, sqlLeast("erase_at", anon))
-	_, err := q.idb.NewRaw(query).Exec(ctx)
+func (q *queries) recomputeAnonymise(ctx context.Context, rule retention.AnonymiseRule, r idRange) error {
+	anon := q.anonymiseExpr(rule)
+	query := fmt.Sprintf("UPDATE customers SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s", anon, sqlLeast("erase_at", anon), r.where())
+	_, err := q.idb.NewRaw(query, r.args()...).Exec(ctx)
 	return internal("recompute anonymise", err)
 }

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/internal/pluginkit"
@@ -20,6 +22,7 @@ type connector struct {
 var (
 	_ sdk.Connector       = (*connector)(nil)
 	_ sdk.FieldAnonymiser = (*connector)(nil)
+	_ sdk.DocumentReader  = (*connector)(nil)
 )
 
 func main() {
@@ -28,65 +31,53 @@ func main() {
 
 func (c *connector) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
-		Name:         "invoicestore",
-		Version:      sdk.Version(version),
-		Categories:   []string{sdk.CategoryInvoice, sdk.CategoryContact},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityAnonymiseFields},
+		Name:       "invoicestore",
+		Version:    sdk.Version(version),
+		Categories: []string{sdk.CategoryInvoice, sdk.CategoryContact},
+		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete,
+			sdk.CapabilityAnonymiseFields, sdk.CapabilityDocuments},
 	}, nil
 }
 
+// Export answers each customer's billing contact and invoice index as
+// JSON, and declares each invoice's PDF as a document.
 func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.SubjectExport, error) {
 	st, err := c.Store()
 	if err != nil {
 		return nil, err
 	}
-	return pluginkit.Export(ctx, subjects, st.ByCustomers, func(h *invoicedb.Holding) (any, bool) { return h, h != nil })
-}
-
-// AnonymiseFields drops fields an administrator made HIDDEN. The archive
-// holds names and e-mail addresses, in its index and printed on every PDF:
-// dropping either anonymises the subject's contact and invoices (blank PDFs
-// of as many pages), as Anonymise does. Phones and custom fields are not
-// held here (NOT_FOUND).
-func (c *connector) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error) {
-	st, err := c.Store()
+	ids := make([]string, len(subjects))
+	for i, s := range subjects {
+		ids[i] = s.CustomerID
+	}
+	held, err := st.ByCustomers(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	var held []sdk.Action
-	for _, a := range actions {
-		if holdsAny(a.Fields) {
-			held = append(held, sdk.Action{ID: a.ID, Subject: a.Subject})
+	var out []sdk.SubjectExport
+	for _, s := range subjects {
+		h := held[s.CustomerID]
+		if h == nil {
+			continue // nothing held: left out, as the protocol asks
 		}
-	}
-	byID := map[string]sdk.ActionResult{}
-	if len(held) > 0 {
-		res, err := st.Anonymise(ctx, held)
+		data, err := json.Marshal(h)
 		if err != nil {
 			return nil, err
 		}
-		_ = st.Checkpoint(ctx) // best effort, as after every batch
-		for _, r := range res {
-			byID[r.ActionID] = r
+		docs, err := st.Documents(ctx, h.Invoices)
+		if err != nil {
+			return nil, err
 		}
-	}
-	// Results in the order of the actions.
-	out := make([]sdk.ActionResult, len(actions))
-	for i, a := range actions {
-		r, ok := byID[a.ID]
-		if !ok {
-			r = sdk.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: sdk.OutcomeNotFound}
-		}
-		out[i] = r
+		out = append(out, sdk.SubjectExport{CustomerID: s.CustomerID, Data: data, Documents: docs})
 	}
 	return out, nil
 }
 
-func holdsAny(fields []string) bool {
-	for _, f := range fields {
-		if f == sdk.FieldFirstName || f == sdk.FieldLastName || f == sdk.FieldEmail {
-			return true
-		}
+// ReadDocument streams an invoice PDF the customer's export declared.
+func (c *connector) ReadDocument(ctx context.Context, customerID, documentID string) (io.ReadCloser, error) {
+	st, err := c.Store()
+	if err != nil {
+		return nil, err
 	}
-	return false
+	return st.OpenDocument(ctx, customerID, documentID)
 }

@@ -17,7 +17,7 @@ MODULES := . connectors/sdk plugins examples/connector-newsletter
 # to stall the fuzz worker here until the run failed with a deadline.
 FUZZTIME ?= 10s
 
-.PHONY: build run test generate lint bench clean
+.PHONY: build run test generate lint bench screenshots clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/lethe .
@@ -44,11 +44,21 @@ lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
 # Figures: connector round trips and exports, then a sweep of 100,000 due
-# customers against a hand-written program on the same stores (minutes).
+# customers against a hand-written program on the same stores (minutes); the
+# retention forecast over 1,000,000 customers against a table scan; a policy
+# change under concurrent writes, and the API under mixed load with one and
+# two replicas (PostgreSQL parts when LETHE_TEST_POSTGRES_DSN is set).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
 	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
 	$(GO) test -run '^$$' -bench BenchmarkWideningDataPolicy -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench BenchmarkForecast -benchtime 10x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkPolicyChangeUnderWrites -benchtime 1x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkReplicasMixedLoad -benchtime 1x -timeout 30m .
+
+# The README's console screenshots, taken by the browser tests (needs chromium).
+screenshots:
+	LETHE_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run 'TestConsole' ./console
 
 clean:
 	rm -rf $(BIN)

@@ -52,7 +52,7 @@ func demoCmd(ctx context.Context, args []string) error {
 	// fill them at the same time.
 	var seedErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { seedErr = seedConnectors(ctx, cfg.DataDir, data, seed) })
+	wg.Go(func() { seedErr = seedConnectors(ctx, cfg, data, seed) })
 	importErr := s.ImportCustomers(ctx, data.customers, data.appointments, data.visits)
 	wg.Wait()
 	if err := errors.Join(importErr, seedErr); err != nil {

@@ -40,6 +40,8 @@ var fieldRoles = map[string]retention.Role{
 	// Runs: ids, counts and connector names only.
 	"Query.retentionRuns":                   retention.RoleViewer,
 	"Query.retentionRun":                    retention.RoleViewer,
+	"Query.session":                         retention.RoleViewer, // the caller's own token name and role
+	"Query.retentionForecast":               retention.RoleViewer, // counts per week, never who
 	"Subscription.retentionRunProgress":     retention.RoleViewer,
 	"Query.retentionPolicyUpdatePreview":    retention.RoleAdmin, // what-ifs of admin changes
 	"Query.dataPolicyPreview":               retention.RoleAdmin,

@@ -91,6 +91,9 @@ func runModel(r retention.Run) *model.RetentionRun {
 	if r.Error != "" {
 		m.Error = &r.Error
 	}
+	if r.Forecast != nil {
+		m.Forecast = forecastModel(*r.Forecast)
+	}
 	return m
 }
 
@@ -134,6 +137,15 @@ func fieldModes(fields []model.FieldPreferenceInput) (map[retention.Field]retent
 	return modes, nil
 }
 
+func forecastModel(f retention.Forecast) *model.RetentionForecast {
+	m := &model.RetentionForecast{From: f.From, Overdue: &model.ForecastCount{Erase: f.Overdue.Erase, Anonymise: f.Overdue.Anonymise},
+		Weeks: make([]model.ForecastWeek, len(f.Weeks))}
+	for i, w := range f.Weeks {
+		m.Weeks[i] = model.ForecastWeek{Start: w.Start, Erase: w.Erase, Anonymise: w.Anonymise}
+	}
+	return m
+}
+
 func auditModel(e retention.AuditEvent) *model.AuditEvent {
 	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action}
 	if e.Subject != "" {
@@ -145,6 +157,14 @@ func auditModel(e retention.AuditEvent) *model.AuditEvent {
 		}
 	}
 	return m
+}
+
+// deref is the string or "" for an absent optional argument.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // pageInfo of a connection page of n edges: startCursor is the first

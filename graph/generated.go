@@ -158,6 +158,17 @@ type ComplexityRoot struct {
 		StoredValues func(childComplexity int) int
 	}
 
+	ForecastCount struct {
+		Anonymise func(childComplexity int) int
+		Erase     func(childComplexity int) int
+	}
+
+	ForecastWeek struct {
+		Anonymise func(childComplexity int) int
+		Erase     func(childComplexity int) int
+		Start     func(childComplexity int) int
+	}
+
 	LegalHold struct {
 		Active     func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -198,7 +209,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditEvents                  func(childComplexity int, first *int, after *string) int
-		AuditLog                     func(childComplexity int, first *int, after *string, customerID *string, action *string) int
+		AuditLog                     func(childComplexity int, first *int, after *string, action *string, actor *string, subject *string, customerID *string) int
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
 		Customer                     func(childComplexity int, id string) int
@@ -209,12 +220,14 @@ type ComplexityRoot struct {
 		FieldPreferences             func(childComplexity int) int
 		FieldPreferencesPreview      func(childComplexity int, fields []model.FieldPreferenceInput) int
 		Node                         func(childComplexity int, id string) int
+		RetentionForecast            func(childComplexity int, weeks *int) int
 		RetentionPolicies            func(childComplexity int) int
 		RetentionPolicy              func(childComplexity int, name string) int
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
 		RetentionRun                 func(childComplexity int, id string) int
 		RetentionRuns                func(childComplexity int, first *int) int
 		RetentionRunsConnection      func(childComplexity int, first *int, after *string) int
+		Session                      func(childComplexity int) int
 		Visit                        func(childComplexity int, id string) int
 	}
 
@@ -276,6 +289,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	RetentionForecast struct {
+		From    func(childComplexity int) int
+		Overdue func(childComplexity int) int
+		Weeks   func(childComplexity int) int
+	}
+
 	RetentionPolicy struct {
 		BuiltIn       func(childComplexity int) int
 		DefaultDays   func(childComplexity int) int
@@ -301,6 +320,7 @@ type ComplexityRoot struct {
 		Failures           func(childComplexity int, first *int) int
 		FailuresConnection func(childComplexity int, first *int, after *string) int
 		FinishedAt         func(childComplexity int) int
+		Forecast           func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		StartedAt          func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -315,6 +335,11 @@ type ComplexityRoot struct {
 	RetentionRunEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Session struct {
+		Name func(childComplexity int) int
+		Role func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -381,6 +406,7 @@ type QueryResolver interface {
 	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Visit(ctx context.Context, id string) (*model.Visit, error)
+	RetentionForecast(ctx context.Context, weeks *int) (*model.RetentionForecast, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 	RetentionPolicies(ctx context.Context) ([]model.RetentionPolicy, error)
 	RetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
@@ -394,12 +420,14 @@ type QueryResolver interface {
 	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error)
-	AuditLog(ctx context.Context, first *int, after *string, customerID *string, action *string) ([]model.AuditEvent, error)
+	AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string) ([]model.AuditEvent, error)
 	AuditEvents(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
+	Session(ctx context.Context) (*model.Session, error)
 }
 type RetentionRunResolver interface {
 	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
 	Failures(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionFailure, error)
+
 	ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error)
 	FailuresConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionFailureConnection, error)
 }
@@ -840,6 +868,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FieldPurgeCount.StoredValues(childComplexity), true
 
+	case "ForecastCount.anonymise":
+		if e.ComplexityRoot.ForecastCount.Anonymise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCount.Anonymise(childComplexity), true
+	case "ForecastCount.erase":
+		if e.ComplexityRoot.ForecastCount.Erase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCount.Erase(childComplexity), true
+
+	case "ForecastWeek.anonymise":
+		if e.ComplexityRoot.ForecastWeek.Anonymise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Anonymise(childComplexity), true
+	case "ForecastWeek.erase":
+		if e.ComplexityRoot.ForecastWeek.Erase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Erase(childComplexity), true
+	case "ForecastWeek.start":
+		if e.ComplexityRoot.ForecastWeek.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Start(childComplexity), true
+
 	case "LegalHold.active":
 		if e.ComplexityRoot.LegalHold.Active == nil {
 			break
@@ -1128,7 +1188,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["customerId"].(*string), args["action"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["subject"].(*string), args["customerId"].(*string)), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -1220,6 +1280,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.retentionForecast":
+		if e.ComplexityRoot.Query.RetentionForecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionForecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionForecast(childComplexity, args["weeks"].(*int)), true
 	case "Query.retentionPolicies":
 		if e.ComplexityRoot.Query.RetentionPolicies == nil {
 			break
@@ -1281,6 +1352,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RetentionRunsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.session":
+		if e.ComplexityRoot.Query.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Session(childComplexity), true
 	case "Query.visit":
 		if e.ComplexityRoot.Query.Visit == nil {
 			break
@@ -1488,6 +1565,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetentionFailureEdge.Node(childComplexity), true
 
+	case "RetentionForecast.from":
+		if e.ComplexityRoot.RetentionForecast.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.From(childComplexity), true
+	case "RetentionForecast.overdue":
+		if e.ComplexityRoot.RetentionForecast.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.Overdue(childComplexity), true
+	case "RetentionForecast.weeks":
+		if e.ComplexityRoot.RetentionForecast.Weeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.Weeks(childComplexity), true
+
 	case "RetentionPolicy.builtIn":
 		if e.ComplexityRoot.RetentionPolicy.BuiltIn == nil {
 			break
@@ -1635,6 +1731,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.FinishedAt(childComplexity), true
+	case "RetentionRun.forecast":
+		if e.ComplexityRoot.RetentionRun.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.Forecast(childComplexity), true
 	case "RetentionRun.id":
 		if e.ComplexityRoot.RetentionRun.ID == nil {
 			break
@@ -1685,6 +1787,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRunEdge.Node(childComplexity), true
+
+	case "Session.name":
+		if e.ComplexityRoot.Session.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Name(childComplexity), true
+	case "Session.role":
+		if e.ComplexityRoot.Session.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Role(childComplexity), true
 
 	case "Subscription.retentionRunProgress":
 		if e.ComplexityRoot.Subscription.RetentionRunProgress == nil {
@@ -1869,7 +1984,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/receipts.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
+//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/forecast.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/receipts.graphqls" "schema/runs.graphqls" "schema/security.graphqls" "schema/session.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1884,12 +1999,14 @@ var sources = []*ast.Source{
 	{Name: "schema/common.graphqls", Input: sourceData("schema/common.graphqls"), BuiltIn: false},
 	{Name: "schema/connectors.graphqls", Input: sourceData("schema/connectors.graphqls"), BuiltIn: false},
 	{Name: "schema/customers.graphqls", Input: sourceData("schema/customers.graphqls"), BuiltIn: false},
+	{Name: "schema/forecast.graphqls", Input: sourceData("schema/forecast.graphqls"), BuiltIn: false},
 	{Name: "schema/node.graphqls", Input: sourceData("schema/node.graphqls"), BuiltIn: false},
 	{Name: "schema/policies.graphqls", Input: sourceData("schema/policies.graphqls"), BuiltIn: false},
 	{Name: "schema/preferences.graphqls", Input: sourceData("schema/preferences.graphqls"), BuiltIn: false},
 	{Name: "schema/receipts.graphqls", Input: sourceData("schema/receipts.graphqls"), BuiltIn: false},
 	{Name: "schema/runs.graphqls", Input: sourceData("schema/runs.graphqls"), BuiltIn: false},
 	{Name: "schema/security.graphqls", Input: sourceData("schema/security.graphqls"), BuiltIn: false},
+	{Name: "schema/session.graphqls", Input: sourceData("schema/session.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2125,6 +2242,28 @@ func (ec *executionContext) childFields_FieldPurgeCount(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type FieldPurgeCount", field.Name)
 }
 
+func (ec *executionContext) childFields_ForecastCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erase":
+		return ec.fieldContext_ForecastCount_erase(ctx, field)
+	case "anonymise":
+		return ec.fieldContext_ForecastCount_anonymise(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastWeek(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_ForecastWeek_start(ctx, field)
+	case "erase":
+		return ec.fieldContext_ForecastWeek_erase(ctx, field)
+	case "anonymise":
+		return ec.fieldContext_ForecastWeek_anonymise(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastWeek", field.Name)
+}
+
 func (ec *executionContext) childFields_LegalHold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2273,6 +2412,18 @@ func (ec *executionContext) childFields_RetentionFailureEdge(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RetentionFailureEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RetentionForecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_RetentionForecast_from(ctx, field)
+	case "overdue":
+		return ec.fieldContext_RetentionForecast_overdue(ctx, field)
+	case "weeks":
+		return ec.fieldContext_RetentionForecast_weeks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionForecast", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2327,6 +2478,8 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_actions(ctx, field)
 	case "failures":
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
+	case "forecast":
+		return ec.fieldContext_RetentionRun_forecast(ctx, field)
 	case "actionsConnection":
 		return ec.fieldContext_RetentionRun_actionsConnection(ctx, field)
 	case "failuresConnection":
@@ -2353,6 +2506,16 @@ func (ec *executionContext) childFields_RetentionRunEdge(ctx context.Context, fi
 		return ec.fieldContext_RetentionRunEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Session_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Session_role(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2920,22 +3083,38 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["customerId"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "action",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["action"] = arg3
+	args["action"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subject"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg5
 	return args, nil
 }
 
@@ -3044,6 +3223,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_retentionForecast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "weeks",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weeks"] = arg0
 	return args, nil
 }
 
@@ -4951,6 +5144,121 @@ func (ec *executionContext) fieldContext_FieldPurgeCount_storedValues(_ context.
 	return graphql.NewScalarFieldContext("FieldPurgeCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ForecastCount_erase(ctx context.Context, field graphql.CollectedField, obj *model.ForecastCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCount_erase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCount_erase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastCount_anonymise(ctx context.Context, field graphql.CollectedField, obj *model.ForecastCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCount_anonymise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCount_anonymise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastWeek_start(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ForecastWeek_erase(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_erase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_erase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastWeek_anonymise(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_anonymise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_anonymise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Int")
+}
+
 func (ec *executionContext) _LegalHold_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalHold) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6583,6 +6891,68 @@ func (ec *executionContext) fieldContext_Query_visit(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_retentionForecast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionForecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionForecast(ctx, fc.Args["weeks"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.RetentionForecast
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionForecast
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+			return ec.marshalNRetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionForecast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionForecast(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionForecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7351,7 +7721,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["customerId"].(*string), fc.Args["action"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["action"].(*string), fc.Args["actor"].(*string), fc.Args["subject"].(*string), fc.Args["customerId"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -7461,6 +7831,56 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_session(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Session(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Session
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Session
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -8317,6 +8737,93 @@ func (ec *executionContext) fieldContext_RetentionFailureEdge_node(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionForecast_from(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionForecast", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RetentionForecast_overdue(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ForecastCount) graphql.Marshaler {
+			return ec.marshalNForecastCount2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionForecast_weeks(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_weeks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weeks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ForecastWeek) graphql.Marshaler {
+			return ec.marshalNForecastWeek2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeekᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_weeks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastWeek(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RetentionPolicy_id(ctx context.Context, field graphql.CollectedField, obj *model.RetentionPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8888,6 +9395,38 @@ func (ec *executionContext) fieldContext_RetentionRun_failures(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionRun_forecast(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Forecast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+			return ec.marshalORetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionForecast(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RetentionRun_actionsConnection(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9093,6 +9632,52 @@ func (ec *executionContext) fieldContext_RetentionRunEdge_node(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Session_name(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
+}
+
+func (ec *executionContext) _Session_role(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "Role")
 }
 
 func (ec *executionContext) _Subscription_retentionRunProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -11797,6 +12382,87 @@ func (ec *executionContext) _FieldPurgeCount(ctx context.Context, sel ast.Select
 	return out
 }
 
+var forecastCountImplementors = []string{"ForecastCount"}
+
+func (ec *executionContext) _ForecastCount(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastCount")
+		case "erase":
+			out.Values[i] = ec._ForecastCount_erase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymise":
+			out.Values[i] = ec._ForecastCount_anonymise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastWeekImplementors = []string{"ForecastWeek"}
+
+func (ec *executionContext) _ForecastWeek(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastWeek) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastWeekImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastWeek")
+		case "start":
+			out.Values[i] = ec._ForecastWeek_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erase":
+			out.Values[i] = ec._ForecastWeek_erase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymise":
+			out.Values[i] = ec._ForecastWeek_anonymise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var legalHoldImplementors = []string{"LegalHold"}
 
 func (ec *executionContext) _LegalHold(ctx context.Context, sel ast.SelectionSet, obj *model.LegalHold) graphql.Marshaler {
@@ -12115,6 +12781,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visit(ctx, field)
 				})
+		case "retentionForecast":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionForecast(ctx, field)
+				})
 		case "node":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -12204,6 +12876,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
+				})
+		case "session":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_session(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -12643,6 +13321,49 @@ func (ec *executionContext) _RetentionFailureEdge(ctx context.Context, sel ast.S
 	return out
 }
 
+var retentionForecastImplementors = []string{"RetentionForecast"}
+
+func (ec *executionContext) _RetentionForecast(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionForecast) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionForecastImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionForecast")
+		case "from":
+			out.Values[i] = ec._RetentionForecast_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._RetentionForecast_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weeks":
+			out.Values[i] = ec._RetentionForecast_weeks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var retentionPolicyImplementors = []string{"RetentionPolicy", "Node"}
 
 func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionPolicy) graphql.Marshaler {
@@ -12799,6 +13520,11 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RetentionRun_failures(ctx, field, obj)
 				})
+		case "forecast":
+			out.Values[i] = ec._RetentionRun_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "actionsConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -12884,6 +13610,44 @@ func (ec *executionContext) _RetentionRunEdge(ctx context.Context, sel ast.Selec
 			}
 		case "node":
 			out.Values[i] = ec._RetentionRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionImplementors = []string{"Session"}
+
+func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Session")
+		case "name":
+			out.Values[i] = ec._Session_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._Session_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13747,6 +14511,34 @@ func (ec *executionContext) marshalNFieldPurgeCount2ᚕgithubᚗcomᚋletheᚑpr
 	return ret
 }
 
+func (ec *executionContext) marshalNForecastCount2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastCount(ctx context.Context, sel ast.SelectionSet, v *model.ForecastCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastCount!")
+		return graphql.Null
+	}
+	return ec._ForecastCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastWeek2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeek(ctx context.Context, sel ast.SelectionSet, v model.ForecastWeek) graphql.Marshaler {
+	return ec._ForecastWeek(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNForecastWeek2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeekᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ForecastWeek) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastWeek2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeek(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14001,6 +14793,14 @@ func (ec *executionContext) marshalNRetentionFailureEdge2ᚕgithubᚗcomᚋlethe
 	return ret
 }
 
+func (ec *executionContext) marshalNRetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx context.Context, sel ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionForecast!")
+		return graphql.Null
+	}
+	return ec._RetentionForecast(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRetentionPolicy2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v model.RetentionPolicy) graphql.Marshaler {
 	return ec._RetentionPolicy(ctx, sel, &v)
 }
@@ -14103,6 +14903,14 @@ func (ec *executionContext) unmarshalNRunStatus2githubᚗcomᚋletheᚑprivacy�
 
 func (ec *executionContext) marshalNRunStatus2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRunStatus(ctx context.Context, sel ast.SelectionSet, v model.RunStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSession(ctx context.Context, sel ast.SelectionSet, v *model.Session) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Session!")
+		return graphql.Null
+	}
+	return ec._Session(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -14467,6 +15275,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋletheᚑprivacyᚋlethe�
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx context.Context, sel ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RetentionForecast(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORetentionPolicy2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v *model.RetentionPolicy) graphql.Marshaler {

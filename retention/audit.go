@@ -126,8 +126,15 @@ type AuditQuery struct {
 	After string
 	// Subject limits the page to events about one subject.
 	Subject string
-	// Action limits the page to one action (customer.erase, …).
+	// Action and Actor, when set, keep only events with exactly that action
+	// or actor.
 	Action string
+	Actor  string
+}
+
+// AuditFilter narrows an audit log page; empty fields match everything.
+type AuditFilter struct {
+	Action, Actor, Subject string
 }
 
 // NewAuditEvent is an event by the actor of ctx, now.
@@ -140,28 +147,15 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, subject string, deta
 	return tx.AppendAudit(ctx, NewAuditEvent(ctx, s.Now(), action, subject, details))
 }
 
-// AuditFilter narrows the audit log; nil fields select everything.
-type AuditFilter struct {
-	CustomerID *string
-	Action     *string
-}
-
 // AuditLog pages through the audit log, newest first.
-// Errors: BAD_USER_INPUT for first outside 1-100 or an unknown cursor.
+// Errors: BAD_USER_INPUT for first outside 1-100, an unknown cursor or a
+// filter value over 200 characters.
 func (s *Service) AuditLog(ctx context.Context, first *int, after *string, filter AuditFilter) ([]AuditEvent, error) {
-	q := AuditQuery{First: DefaultPageSize}
-	for _, f := range []struct {
-		name  string
-		value *string
-		into  *string
-	}{{"customerId", filter.CustomerID, &q.Subject}, {"action", filter.Action, &q.Action}} {
-		if f.value == nil {
-			continue
+	q := AuditQuery{First: DefaultPageSize, Action: filter.Action, Actor: filter.Actor, Subject: filter.Subject}
+	for name, v := range map[string]string{"action": filter.Action, "actor": filter.Actor, "subject": filter.Subject} {
+		if len(v) > 200 {
+			return nil, FieldErrorf(name, "%s must be at most 200 characters", name)
 		}
-		if *f.value == "" || len(*f.value) > 200 {
-			return nil, FieldErrorf(f.name, "%s must be 1-200 characters, or left out for every event", f.name)
-		}
-		*f.into = *f.value
 	}
 	if first != nil {
 		if *first < 0 || *first > MaxPageSize {

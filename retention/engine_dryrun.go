@@ -139,6 +139,11 @@ func (e *Engine) preview(ctx context.Context, asOf *time.Time, actor string, cha
 		if err != nil {
 			return err
 		}
+		forecast, err := tx.Forecast(ctx, e.nowUTC(), DefaultForecastWeeks)
+		if err != nil {
+			return err
+		}
+		run.Forecast = &forecast
 		return errPreviewRollback
 	})
 	if !errors.Is(err, errPreviewRollback) {

@@ -36,6 +36,9 @@ type Run struct {
 	CustomersSkipped int
 	ActionsPlanned   int
 	Error            string
+	// Forecast is set on previews only (never stored): the weekly forecast
+	// under the proposed settings, so a change can be judged before saving.
+	Forecast *Forecast
 }
 
 // Finished reports whether the run has ended.

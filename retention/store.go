@@ -10,6 +10,7 @@ import (
 type Reader interface {
 	JournalReader
 	TokenStore
+	ForecastReader
 	Policies(ctx context.Context) ([]Policy, error)
 	// Policy returns NOT_FOUND for an unknown name.
 	Policy(ctx context.Context, name string) (Policy, error)

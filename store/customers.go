@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -31,9 +32,26 @@ func (q *queries) SaveCustomer(ctx context.Context, c *retention.Customer) error
 	return internal("save customer", err)
 }
 
-// prefixUpper is appended to a prefix to bound a range scan: every string
-// that starts with the prefix sorts below prefix+U+10FFFF, byte-wise.
-const prefixUpper = "\U0010FFFF"
+// prefixRange is the range scan of the strings that start with prefix:
+// col >= prefix AND col < the prefix's successor. The successor is the
+// prefix with its last character incremented (UTF-8 sorts byte-wise in code
+// point order); appending U+10FFFF instead would miss a name holding
+// U+10FFFF right after the prefix. A prefix of only U+10FFFF has no
+// successor and so no upper bound.
+func prefixRange(col, prefix string) (string, []any) {
+	r := []rune(prefix)
+	for len(r) > 0 && r[len(r)-1] == utf8.MaxRune {
+		r = r[:len(r)-1]
+	}
+	if len(r) == 0 {
+		return col + " >= ?", []any{prefix}
+	}
+	r[len(r)-1]++
+	if r[len(r)-1] == 0xD800 { // surrogates are not characters: skip them
+		r[len(r)-1] = 0xE000
+	}
+	return col + " >= ? AND " + col + " < ?", []any{prefix, string(r)}
+}
 
 // searchUnion builds a UNION of one index range scan per searchable column:
 // a prefix match served by the column's index, with no LIKE and so no
@@ -60,12 +78,14 @@ func searchUnion(q retention.SearchQuery) (string, []any) {
 	var parts []string
 	var args []any
 	for _, col := range cols {
-		parts = append(parts, "SELECT id FROM customers WHERE "+col+" >= ? AND "+col+" < ?")
-		args = append(args, text, text+prefixUpper)
+		cond, a := prefixRange(col, text)
+		parts = append(parts, "SELECT id FROM customers WHERE "+cond)
+		args = append(args, a...)
 	}
 	if digits := digitsOnly(text); visible[retention.FieldPhone] && digits != "" && !hasLetter(text) {
-		parts = append(parts, "SELECT id FROM customers WHERE phone_digits >= ? AND phone_digits < ?")
-		args = append(args, digits, digits+prefixUpper)
+		cond, a := prefixRange("phone_digits", digits)
+		parts = append(parts, "SELECT id FROM customers WHERE "+cond)
+		args = append(args, a...)
 	}
 	if len(parts) == 0 {
 		// Nothing searchable is visible: nothing can match.

@@ -13,6 +13,11 @@ import (
 func (s *Store) ExplainSearch(ctx context.Context, q retention.SearchQuery) (string, error) {
 	union, args := searchUnion(q)
 	query := "SELECT id FROM customers WHERE erased_at IS NULL AND id IN (" + union + ") ORDER BY id LIMIT 21"
+	return s.explain(ctx, query, args...)
+}
+
+// explain returns the database's query plan for query, one line per step.
+func (s *Store) explain(ctx context.Context, query string, args ...any) (string, error) {
 	prefix := "EXPLAIN QUERY PLAN "
 	if s.dialect == Postgres {
 		prefix = "EXPLAIN "

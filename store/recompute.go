@@ -46,8 +46,8 @@ func (q *queries) recomputeGroup(ctx context.Context, g retention.PolicyGroup, r
 		where, args = "policy_name IS NULL AND "+cmpZero("visit_count", g.Visits)+" AND "+cmpZero("appointment_count", g.Appointments), nil
 	}
 	erase := eraseExpr(g.Days)
-	query := fmt.Sprintf("UPDATE customers SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s AND %s",
-		erase, sqlLeast(erase, "anonymise_at"), where, r.where())
+	query := fmt.Sprintf("UPDATE %s SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s AND %s",
+		r.table(q.dialect), erase, sqlLeast(erase, "anonymise_at"), where, r.where())
 	_, err := q.idb.NewRaw(query, append(args, r.args()...)...).Exec(ctx)
 	return internal("recompute erase", err)
 }
@@ -92,7 +92,7 @@ func (q *queries) anonymiseExpr(r retention.AnonymiseRule) string {
 
 func (q *queries) recomputeAnonymise(ctx context.Context, rule retention.AnonymiseRule, r idRange) error {
 	anon := q.anonymiseExpr(rule)
-	query := fmt.Sprintf("UPDATE customers SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s", anon, sqlLeast("erase_at", anon), r.where())
+	query := fmt.Sprintf("UPDATE %s SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s", r.table(q.dialect), anon, sqlLeast("erase_at", anon), r.where())
 	_, err := q.idb.NewRaw(query, r.args()...).Exec(ctx)
 	return internal("recompute anonymise", err)
 }

@@ -263,6 +263,8 @@ func TestSearch(t *testing.T) {
 			{"Annabel", "Jones", "aj@example.org", "020 7946 0002"},
 			{"Bob", "Annan", "bob@example.org", "+1 (555) 0100"},
 			{"Carl", "100%_sure\\", "o'neil%_x@example.org", "555-0101"},
+			// U+10FFFF right after a typed prefix ("dee") must still match.
+			{"Dee\U0010FFFFa", "Quinn", "dq@example.org", "0113 496 0000"},
 		}
 		for _, p := range people {
 			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
@@ -279,7 +281,8 @@ func TestSearch(t *testing.T) {
 			return page.TotalCount
 		}
 		for q, want := range map[string]int{"ann": 3, "ANNA": 3, "anna smith": 1, "smi": 1, "bob@": 1, "020 7946": 1, "+44 20": 1,
-			"%": 0, "_": 0, "100%_": 1, "100%": 1, "100%_sure\\": 1, "o'n": 1, "'": 0, "\\": 0, "zzz": 0, "": 4, "555": 1} {
+			"%": 0, "_": 0, "100%_": 1, "100%": 1, "100%_sure\\": 1, "o'n": 1, "'": 0, "\\": 0, "zzz": 0, "": 5, "555": 1,
+			"dee": 1, "dee\U0010FFFF": 1, "dee\U0010FFFFa quinn": 1, "\U0010FFFF": 0} {
 			if got := count(q); got != want {
 				t.Errorf("search %q: %d matches, want %d", q, got, want)
 			}
@@ -301,7 +304,7 @@ func TestSearch(t *testing.T) {
 			}
 			after = &page.Cursors[0]
 		}
-		if len(seen) != 4 {
+		if len(seen) != len(people) {
 			t.Fatalf("paging saw %d customers", len(seen))
 		}
 		for _, f := range []int{-1, 101} {

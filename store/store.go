@@ -57,6 +57,15 @@ const DefaultMaxConns = 20
 type Store struct {
 	queries
 	db *bun.DB
+	// writeSlot queues this process's SQLite write transactions in Go.
+	// SQLite has one writer at a time, and a writer that waits for the lock
+	// in SQLite's busy handler sleeps and retries: a process that commits
+	// and begins again at once (a chunked recompute, a sweep) takes the lock
+	// again before the sleepers wake, and starves them. This slot hands
+	// the lock in the order they asked for it (a channel's blocked senders
+	// are served first come, first served), and a caller gives up waiting
+	// when its context ends.
+	writeSlot chan struct{}
 }
 
 var _ retention.Store = (*Store)(nil)
@@ -64,6 +73,17 @@ var _ retention.Store = (*Store)(nil)
 // IsPostgresURL reports whether dsn selects PostgreSQL.
 func IsPostgresURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// ConnectorDSN is the dsn a built-in connector gets when Lethe runs on the
+// PostgreSQL database at url: the same database, with the connector's own
+// schema (connector_<name>, created by a migration) first in search_path.
+func ConnectorDSN(url, connector string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=connector_" + connector
 }
 
 // Open connects to the configured database. It does not migrate: call
@@ -79,6 +99,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		// pgx sets no statement timeout of its own, so long bulk
 		// recomputations are not cut off; the server's settings apply.
+		// Named, so that an operator sees in pg_stat_activity which
+		// sessions are Lethe's own (the connectors' are not).
+		if _, ok := pgcfg.RuntimeParams["application_name"]; !ok {
+			pgcfg.RuntimeParams["application_name"] = "lethe"
+		}
 		if cfg.IdleTxTimeout > 0 {
 			pgcfg.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(cfg.IdleTxTimeout.Milliseconds())
 		}
@@ -117,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
-	return &Store{queries: queries{idb: db, dialect: dialect}, db: db}, nil
+	return &Store{queries: queries{idb: db, dialect: dialect}, db: db, writeSlot: make(chan struct{}, 1)}, nil
 }
 
 // sqliteDSN: WAL so that readers never wait for the writer; foreign keys on;
@@ -192,6 +217,14 @@ const maxTxAttempts = 8
 // serialization failure or deadlock (40001, 40P01) or a busy SQLite database
 // is run again, a bounded number of times, with a short random pause.
 func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention.Tx) error) error {
+	if s.dialect == SQLite {
+		select {
+		case s.writeSlot <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.writeSlot }()
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			if s.dialect == Postgres {

@@ -240,6 +240,24 @@ type FieldPurgeCount struct {
 	StoredValues int `json:"storedValues"`
 }
 
+// Customers relinquished in a period, by rule.
+type ForecastCount struct {
+	// Erased because their retention policy expires.
+	Erase int `json:"erase"`
+	// CANCELLED or DELETED customers the data policy anonymises first.
+	Anonymise int `json:"anonymise"`
+}
+
+// One week of a forecast.
+type ForecastWeek struct {
+	// The start of the week (a multiple of seven days after the forecast's from).
+	Start time.Time `json:"start"`
+	// Erased because their retention policy expires.
+	Erase int `json:"erase"`
+	// CANCELLED or DELETED customers the data policy anonymises first.
+	Anonymise int `json:"anonymise"`
+}
+
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
 type LegalHold struct {
 	// The prefix hold_ and a unique suffix.
@@ -374,6 +392,19 @@ type RetentionFailureEdge struct {
 	Node *RetentionFailure `json:"node"`
 }
 
+// How many customers Lethe will relinquish each week, from the stored
+// deletion times: what weekly sweeps would do if nothing changed meanwhile.
+// A customer under a legal hold counts in the week the hold ends. Counts only,
+// never who.
+type RetentionForecast struct {
+	// The start of the first week (now).
+	From time.Time `json:"from"`
+	// Already due, waiting for the next sweep.
+	Overdue *ForecastCount `json:"overdue"`
+	// One entry per week from 'from', empty weeks included.
+	Weeks []ForecastWeek `json:"weeks"`
+}
+
 // How many days after the end of a customer's latest event their personal data is erased.
 type RetentionPolicy struct {
 	// The prefix pol_ and the name.
@@ -411,6 +442,14 @@ type RetentionRunEdge struct {
 	Cursor string `json:"cursor"`
 	// The run.
 	Node *RetentionRun `json:"node"`
+}
+
+// The caller, as its API token names it: frontends show what its role allows.
+type Session struct {
+	// The token's name.
+	Name string `json:"name"`
+	// What the token may do.
+	Role Role `json:"role"`
 }
 
 // Updates pushed over the websocket (graphql-transport-ws).

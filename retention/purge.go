@@ -103,7 +103,8 @@ func purgeCounts(modes map[Field]FieldMode, counts map[Field]int) []PurgeCount {
 
 // purge removes the stored values of the HIDDEN fields in Lethe (in tx)
 // and journals, for the customers that held one, a purge at every
-// connector holding contact data; it returns the entries planned.
+// connector holding contact data, recording run when it plans any; it
+// returns the entries and actions planned.
 func (s *Service) purge(ctx context.Context, tx Tx, fields []Field, run Run) (int, int, error) {
 	ids, err := tx.PurgeFields(ctx, fields, s.Now())
 	if err != nil || len(ids) == 0 {
@@ -147,6 +148,14 @@ func (s *Service) purge(ctx context.Context, tx Tx, fields []Field, run Run) (in
 			actions = append(actions, JournalAction{ID: en.ID + "/" + ci.Name + "/" + OpAnonymiseFields, EntryID: en.ID, RunID: run.ID,
 				CustomerID: id, Connector: ci.Name, Operation: OpAnonymiseFields, Categories: names, Status: ActionPending})
 		}
+	}
+	if len(entries) == 0 {
+		return 0, 0, nil
+	}
+	// The run first: the entries and actions refer to it.
+	run.CustomersPlanned, run.ActionsPlanned = len(entries), len(actions)
+	if err := tx.InsertRun(ctx, run); err != nil {
+		return 0, 0, err
 	}
 	return len(entries), len(actions), tx.InsertEntries(ctx, entries, actions)
 }

@@ -277,16 +277,12 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 			now := s.Now()
 			run := Run{ID: newID("run_"), Status: RunSucceeded, Trigger: "purge", Actor: actorName(ctx), AsOf: now, StartedAt: now,
 				FinishedAt: &now, HeartbeatAt: now}
-			entries, actions, err := s.purge(ctx, tx, hidden, run)
+			entries, _, err := s.purge(ctx, tx, hidden, run)
 			if err != nil {
 				return err
 			}
 			if entries > 0 {
 				planned = entries
-				run.CustomersPlanned, run.ActionsPlanned = entries, actions
-				if err := tx.InsertRun(ctx, run); err != nil {
-					return err
-				}
 				details["purgeRun"] = run.ID
 			}
 		}

@@ -57,6 +57,8 @@ var fieldRoles = map[string]retention.Role{
 	"Mutation.setCustomerRetentionPolicy":   retention.RoleOperator,
 	"Mutation.clearCustomerRetentionPolicy": retention.RoleOperator,
 	"Mutation.deleteCustomer":               retention.RoleOperator,
+	"Query.erasureReceipt":                  retention.RoleOperator,
+	"Query.fieldPreferencesPreview":         retention.RoleAdmin,
 	"Mutation.exportCustomer":               retention.RoleOperator,
 	"Mutation.bookAppointment":              retention.RoleOperator,
 	"Mutation.startVisit":                   retention.RoleOperator,

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/lethe-privacy/lethe/graph/model"
@@ -102,6 +103,38 @@ func actorName(ctx context.Context) string {
 		return a.Name
 	}
 	return retention.ActorSystem
+}
+
+func receiptModel(rec *retention.Receipt) *model.ErasureReceipt {
+	out := &model.ErasureReceipt{CustomerID: rec.CustomerID, ErasedAt: rec.ErasedAt, AnonymisedAt: rec.AnonymisedAt,
+		Categories: []model.RelinquishedCategory{}, Entries: []model.ReceiptEntry{}}
+	for _, c := range rec.Categories {
+		out.Categories = append(out.Categories, model.RelinquishedCategory{Category: c.Category, RelinquishedAt: c.At})
+	}
+	for _, e := range rec.Entries {
+		me := model.ReceiptEntry{Kind: string(e.Kind), At: e.At, Trigger: e.Trigger, By: e.By, Policy: e.Policy,
+			PolicyVersion: e.PolicyVersion, Categories: e.Categories, Connectors: []model.ReceiptConnector{}}
+		for _, c := range e.Connectors {
+			me.Connectors = append(me.Connectors, model.ReceiptConnector{Connector: c.Connector, Operation: c.Operation,
+				Outcome: string(c.Outcome), Records: c.Records, ResidueCheck: c.Residue})
+		}
+		out.Entries = append(out.Entries, me)
+	}
+	return out
+}
+
+// fieldModes turns the input into modes; a field given twice with
+// different modes is refused rather than one of them silently winning.
+func fieldModes(fields []model.FieldPreferenceInput) (map[retention.Field]retention.FieldMode, error) {
+	modes := map[retention.Field]retention.FieldMode{}
+	for i, f := range fields {
+		field, mode := retention.Field(f.Field), retention.FieldMode(f.Mode)
+		if prev, seen := modes[field]; seen && prev != mode {
+			return nil, retention.FieldErrorf(fmt.Sprintf("fields[%d]", i), "field %s is given twice, as %s and as %s; give each field once", f.Field, prev, mode)
+		}
+		modes[field] = mode
+	}
+	return modes, nil
 }
 
 func forecastModel(f retention.Forecast) *model.RetentionForecast {

@@ -108,6 +108,7 @@ const (
 	AuditCustomerExport           = "customer.export"
 	AuditCustomerErase            = "customer.erase"
 	AuditCustomerAnonymise        = "customer.anonymise"
+	AuditRunStart                 = "retentionRun.start"
 	AuditAppointmentBook          = "appointment.book"
 	AuditVisitStart               = "visit.start"
 	AuditVisitEnd                 = "visit.end"

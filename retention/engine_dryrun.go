@@ -30,6 +30,9 @@ func (e *Engine) saveDryRun(ctx context.Context, run Run, plan []PlannedAction) 
 		if err := tx.InsertRun(ctx, run); err != nil {
 			return err
 		}
+		if err := tx.AppendAudit(ctx, runStartEvent(run)); err != nil {
+			return err
+		}
 		return tx.InsertPlan(ctx, run.ID, 0, plan)
 	})
 }
@@ -166,7 +169,7 @@ func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int
 			p.RetentionDays = *days
 		}
 		p.Version++
-		return tx.SavePolicy(ctx, p)
+		return savePolicy(ctx, tx, p)
 	})
 }
 
@@ -176,5 +179,5 @@ func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *tim
 	if err := dp.Validate(); err != nil {
 		return Run{}, err
 	}
-	return e.preview(ctx, asOf, actor, func(tx Tx) error { return tx.SaveDataPolicy(ctx, dp) })
+	return e.preview(ctx, asOf, actor, func(tx Tx) error { return saveDataPolicy(ctx, tx, dp) })
 }

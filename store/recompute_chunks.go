@@ -92,16 +92,25 @@ func (q *queries) queueRecompute(ctx context.Context, kind, policy string) error
 	return internal("queue recompute", err)
 }
 
-// recompute applies one job to the customers in r.
+// recompute applies one job to the customers in r, as retention's request
+// for the rules in force now describes it (one statement per group).
 func (q *queries) recompute(ctx context.Context, job recomputeRow, r idRange) error {
 	if job.Kind == recomputeDataPolicy {
 		dp, err := q.DataPolicy(ctx)
 		if err != nil {
 			return err
 		}
-		return q.recomputeAnonymise(ctx, dp, r)
+		return q.recomputeSchedules(ctx, retention.DataPolicyChangeRequest(dp), r)
 	}
-	return q.recomputeErase(ctx, job.PolicyName, r)
+	policies, err := q.Policies(ctx)
+	if err != nil {
+		return err
+	}
+	set := retention.NewPolicySet(policies)
+	if _, ok := set[job.PolicyName]; !ok {
+		return retention.Errorf(retention.CodeNotFound, "no retention policy named %q", job.PolicyName)
+	}
+	return q.recomputeSchedules(ctx, retention.PolicyChangeRequest(job.PolicyName, set), r)
 }
 
 // ApplyQueuedRecomputes applies every queued job in this transaction, all

@@ -149,10 +149,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // a busy timeout so that concurrent writers queue instead of failing;
 // immediate write transactions so that a transaction that reads then writes
 // cannot fail half way on a lock upgrade; synchronous FULL because an
-// erasure that was reported done must survive a power cut.
+// erasure that was reported done must survive a power cut; secure_delete so
+// that erased values are overwritten with zeros, not left in free space
+// (Scrub clears the WAL).
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
-		"&_pragma=synchronous(FULL)&_txlock=immediate"
+		"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate"
 }
 
 func redact(dsn string) string {
@@ -290,4 +292,20 @@ func internal(op string, err error) error {
 		return err
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// Scrub makes what was just erased unreadable from the database files as
+// far as the database allows. SQLite: secure_delete has zeroed the freed
+// content; a TRUNCATE checkpoint copies the WAL into the database file and
+// empties it, so the old page versions go too. PostgreSQL: a plain VACUUM of
+// the tables that held personal data turns dead row versions into free
+// space that new rows overwrite (see README: until then, and in WAL
+// archives and backups, they remain).
+func (s *Store) Scrub(ctx context.Context) error {
+	if s.dialect == Postgres {
+		_, err := s.db.ExecContext(ctx, "VACUUM customers, appointments, visits")
+		return internal("vacuum", err)
+	}
+	_, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return internal("wal checkpoint", err)
 }

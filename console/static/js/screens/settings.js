@@ -63,8 +63,10 @@ export async function render(main, ctx) {
       });
       if (!ok) return;
       try {
-        const r = await gql('mutation UpdateFieldPreferences($enabled: Boolean, $fields: [FieldPreferenceInput!]) { updateFieldPreferences(collectionEnabled: $enabled, fields: $fields) { collectionEnabled fields { field mode } } }',
-          { enabled: enabled.checked, fields }, 'UpdateFieldPreferences');
+        // The dialog above is the confirmation the API asks for before
+        // it purges the values of fields made hidden.
+        const r = await gql('mutation UpdateFieldPreferences($enabled: Boolean, $fields: [FieldPreferenceInput!], $confirm: Boolean) { updateFieldPreferences(collectionEnabled: $enabled, fields: $fields, confirm: $confirm) { collectionEnabled fields { field mode } } }',
+          { enabled: enabled.checked, fields, confirm: newlyHidden.length > 0 }, 'UpdateFieldPreferences');
         renderPrefs(r.updateFieldPreferences);
         prefsBox.append(banner('success', 'Collection preferences saved.'));
       } catch (err) { replace(status, errorBanner(err)); }

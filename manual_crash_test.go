@@ -119,9 +119,10 @@ type served struct {
 	exited     chan struct{}
 }
 
-func startServe(t *testing.T, dir string) *served {
+func startServe(t *testing.T, dir string, extra ...string) *served {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "lethe"), "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--dev-admin-token", "--sweep=false")
+	args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--dev-admin-token", "--sweep=false"}, extra...)
+	cmd := exec.Command(filepath.Join(binDir, "lethe"), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -155,7 +155,7 @@ func serve(ctx context.Context, args []string) error {
 
 	// Connector calls are timed and counted whoever makes them.
 	var registry retention.ConnectorRegistry = manager
-	svcOpts := []retention.Option{retention.WithLogger(log)}
+	svcOpts := []retention.Option{retention.WithLogger(log), retention.WithBatchSize(cfg.Scheduler.SweepBatchSize)}
 	var m *metrics.Metrics
 	if cfg.Metrics {
 		m = metrics.New()

@@ -51,10 +51,14 @@ func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engin
 // newEngine is an engine sharing the service's clock, logger and metrics.
 func (s *Service) newEngine(connectors ConnectorRegistry) *Engine {
 	host, _ := os.Hostname()
+	batch := 500
+	if s.batchSize > 0 {
+		batch = s.batchSize
+	}
 	return &Engine{
 		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
-		BatchSize: 500, InFlight: 2, MaxAttempts: 5, LeaseTTL: 30 * time.Second,
+		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: 30 * time.Second,
 		Backoff: func(n int) time.Duration {
 			d := time.Minute << min(n, 6)
 			return min(d, time.Hour)

@@ -16,6 +16,9 @@ type Service struct {
 	now        Clock
 	log        *slog.Logger
 	metrics    Metrics
+	// batchSize, when set, is the customers per connector call of the
+	// engines the service starts itself (HIDDEN purges, manual erasures).
+	batchSize int
 }
 
 // Option configures a Service.
@@ -26,6 +29,17 @@ func WithClock(c Clock) Option { return func(s *Service) { s.now = c } }
 
 // WithConnectors sets the connectors that hold customer data outside Lethe.
 func WithConnectors(r ConnectorRegistry) Option { return func(s *Service) { s.connectors = r } }
+
+// WithBatchSize sets the customers per connector call of every engine
+// built from these options, including the runs the service starts itself
+// (HIDDEN purges, manual erasures), so that one setting bounds them all.
+func WithBatchSize(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.batchSize = n
+		}
+	}
+}
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }

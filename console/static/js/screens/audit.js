@@ -3,11 +3,13 @@
 import { gql } from '../api.js';
 import { h, replace, field, errorBanner, table, pageHeader, fmtTime, debounce, loading } from '../ui.js';
 
-// The actions Lethe records (retention/audit.go); others seen in the log
-// are added to the list as they appear.
-const ACTIONS = ['customer.anonymise', 'customer.create', 'customer.erase', 'customer.export', 'customer.setPolicy', 'customer.setStatus',
-  'appointment.book', 'visit.start', 'visit.end', 'legalHold.place', 'legalHold.release', 'policy.create', 'policy.update', 'policy.revert',
-  'dataPolicy.update', 'fieldPreferences.update', 'customFieldStorage.update', 'token.create', 'token.revoke'];
+// The actions Lethe records: the Audit* constants of retention/ and what
+// migrations insert themselves (console/audit_actions_test.go keeps this list
+// complete); others seen in the log are added to the list as they appear.
+const ACTIONS = ['customer.anonymise', 'customer.create', 'customer.erase', 'customer.export', 'customer.purgeFields', 'customer.setPolicy',
+  'customer.setStatus', 'appointment.book', 'visit.start', 'visit.end', 'visit.customFields.purge', 'legalHold.place', 'legalHold.release',
+  'policy.create', 'policy.update', 'policy.revert', 'dataPolicy.update', 'fieldPreferences.update', 'customFieldStorage.update',
+  'retentionRun.start', 'token.create', 'token.revoke'];
 const PAGE = 50;
 
 export async function render(main) {

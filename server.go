@@ -155,7 +155,10 @@ func serve(ctx context.Context, args []string) error {
 
 	// Connector calls are timed and counted whoever makes them.
 	var registry retention.ConnectorRegistry = manager
-	svcOpts := []retention.Option{retention.WithLogger(log), retention.WithBatchSize(cfg.Scheduler.SweepBatchSize)}
+	// The service's own runs (HIDDEN purges, manual erasures) are sized and
+	// fenced like the scheduled sweeps.
+	svcOpts := []retention.Option{retention.WithLogger(log), retention.WithBatchSize(cfg.Scheduler.SweepBatchSize),
+		retention.WithLeaseTTL(cfg.Scheduler.Lease())}
 	var m *metrics.Metrics
 	if cfg.Metrics {
 		m = metrics.New()

@@ -51,14 +51,17 @@ func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engin
 // newEngine is an engine sharing the service's clock, logger and metrics.
 func (s *Service) newEngine(connectors ConnectorRegistry) *Engine {
 	host, _ := os.Hostname()
-	batch := 500
+	batch, ttl := 500, 30*time.Second
 	if s.batchSize > 0 {
 		batch = s.batchSize
+	}
+	if s.leaseTTL > 0 {
+		ttl = s.leaseTTL
 	}
 	return &Engine{
 		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
-		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: 30 * time.Second,
+		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: ttl,
 		Backoff: func(n int) time.Duration {
 			d := time.Minute << min(n, 6)
 			return min(d, time.Hour)

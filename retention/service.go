@@ -19,6 +19,10 @@ type Service struct {
 	// batchSize, when set, is the customers per connector call of the
 	// engines the service starts itself (HIDDEN purges, manual erasures).
 	batchSize int
+	// leaseTTL, when set, is the sweep lease term of those engines: a
+	// replica frozen during a manual erasure is fenced out after the same
+	// term as one frozen during a sweep.
+	leaseTTL time.Duration
 }
 
 // Option configures a Service.
@@ -37,6 +41,16 @@ func WithBatchSize(n int) Option {
 	return func(s *Service) {
 		if n > 0 {
 			s.batchSize = n
+		}
+	}
+}
+
+// WithLeaseTTL sets the sweep lease term of every engine built from these
+// options, including the runs the service starts itself.
+func WithLeaseTTL(d time.Duration) Option {
+	return func(s *Service) {
+		if d > 0 {
+			s.leaseTTL = d
 		}
 	}
 }

@@ -3,6 +3,7 @@ package retention
 import (
 	"context"
 	"encoding/base64"
+	"sort"
 	"strings"
 	"time"
 )
@@ -237,8 +238,9 @@ func (s *Service) updateCustomer(ctx context.Context, id, action string, change 
 
 // SetCustomerStatus records a status change, now or at a past time (imports).
 // Setting the status a customer already has changes nothing; a change dated
-// before the current status's is history only (the latest in time is
-// current).
+// before the latest is history only (the latest in time is current), and
+// statusChangedAt is when the customer entered its current status, in time
+// order of the whole history.
 // Errors: BAD_USER_INPUT, NOT_FOUND.
 func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Status, at *time.Time) (*Customer, error) {
 	if !status.Valid() {
@@ -251,23 +253,35 @@ func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Statu
 		}
 		when = at.UTC()
 	}
-	return s.updateCustomer(ctx, id, AuditCustomerStatus, func(_ Tx, c *Customer) (map[string]any, error) {
+	return s.updateCustomer(ctx, id, AuditCustomerStatus, func(tx Tx, c *Customer) (map[string]any, error) {
 		details := map[string]any{"status": oldNew(string(c.Status), string(status))}
-		if c.Status == status {
-			return details, nil
+		history, err := statusHistory(ctx, tx, c)
+		if err != nil {
+			return nil, err
+		}
+		// The current status is that of the latest change in time.
+		current := len(history) == 0 || !when.Before(history[len(history)-1].At)
+		if current && c.Status == status {
+			return details, nil // no change
 		}
 		details["at"] = formatTime(when)
-		// The current status is that of the latest change in time: an
-		// older change imported after a later one joins the history (this
-		// audit event) and the clock, but does not become current.
-		current := c.StatusChangedAt == nil || !when.Before(*c.StatusChangedAt)
 		details["current"] = current
-		if current {
-			c.Status, c.StatusChangedAt = status, &when
-		} else {
+		// An older change imported after a later one joins the history
+		// (this audit event) and the clock, but does not become current;
+		// it may move when the current status began: a customer CANCELLED
+		// at T1 whose import says CANCELLED at T0 < T1, with no other
+		// status between, has been CANCELLED since T0.
+		history = append(history, statusChange{status, when})
+		sort.SliceStable(history, func(i, j int) bool { return history[i].At.Before(history[j].At) })
+		cur, since, _ := currentStatus(history)
+		if !current {
 			details["status"] = oldNew(string(c.Status), string(c.Status))
 			details["imported"] = string(status)
+			if c.StatusChangedAt != nil && !since.Equal(*c.StatusChangedAt) {
+				details["statusSince"] = oldNew(formatTime(*c.StatusChangedAt), formatTime(since))
+			}
 		}
+		c.Status, c.StatusChangedAt = cur, &since
 		c.Timeline.Observe(EventStatusChange, when)
 		return details, nil
 	})
@@ -311,8 +325,14 @@ func (s *Service) LastInteraction(ctx context.Context, c *Customer) (*time.Time,
 			latest = t
 		}
 	}
-	if c.StatusChangedAt != nil {
-		consider(*c.StatusChangedAt)
+	// Every status change, not only when the current status began (an
+	// imported change may have moved that earlier than the latest one).
+	history, err := statusHistory(ctx, s.store, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range history {
+		consider(ch.At)
 	}
 	appts, err := s.store.Appointments(ctx, []string{c.ID})
 	if err != nil {

@@ -73,3 +73,53 @@ func TestStatusHistoryAndLastInteraction(t *testing.T) {
 		}
 	})
 }
+
+// TestOlderImportOfTheCurrentStatus: a customer CANCELLED at T1 whose
+// import says CANCELLED at T0 < T1 has been CANCELLED since T0 (found by
+// the oracle: Lethe ignored the import and anonymised from T1, later than
+// the data policy allows); an ACTIVE change imported between them makes T1
+// the start again.
+func TestOlderImportOfTheCurrentStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		at := func(v string) *time.Time {
+			x, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &x
+		}
+		if _, err := svc.UpdateDataPolicy(ctx, retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 30, AnonymiseCustomerData: true}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := svc.CreateCustomer(ctx, retention.CustomerInput{LastInteractionAt: at("2020-01-01T00:00:00Z")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(status retention.Status, since, deletion string) {
+			t.Helper()
+			got, err := svc.Customer(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != status || !got.StatusChangedAt.Equal(*at(since)) || !got.DeletionTime.Equal(*at(deletion)) {
+				t.Fatalf("%s since %v, deletion %v; want %s since %s, deletion %s", got.Status, got.StatusChangedAt, got.DeletionTime, status, since, deletion)
+			}
+		}
+		if _, err := svc.SetCustomerStatus(ctx, c.ID, retention.StatusCancelled, at("2023-06-01T00:00:00Z")); err != nil {
+			t.Fatal(err)
+		}
+		// Anonymised 30 days after the cancellation, never before the
+		// latest event (the cancellation itself).
+		check(retention.StatusCancelled, "2023-06-01T00:00:00Z", "2023-07-01T00:00:00Z")
+		if _, err := svc.SetCustomerStatus(ctx, c.ID, retention.StatusCancelled, at("2021-01-01T00:00:00Z")); err != nil {
+			t.Fatal(err)
+		}
+		// Cancelled since 2021; the latest event is still 2023-06-01.
+		check(retention.StatusCancelled, "2021-01-01T00:00:00Z", "2023-06-01T00:00:00Z")
+		if _, err := svc.SetCustomerStatus(ctx, c.ID, retention.StatusActive, at("2022-01-01T00:00:00Z")); err != nil {
+			t.Fatal(err)
+		}
+		check(retention.StatusCancelled, "2023-06-01T00:00:00Z", "2023-07-01T00:00:00Z")
+	})
+}

@@ -96,20 +96,6 @@ func (c *oCustomer) statusBefore(t time.Time) retention.Status {
 	return s
 }
 
-// statusAfter is the status of the first change after t, "" when none.
-func (c *oCustomer) statusAfter(t time.Time) retention.Status {
-	for _, x := range c.history() {
-		if x.at.After(t) {
-			return x.status
-		}
-	}
-	return ""
-}
-
-// oracleSameStatusImports: when false, no change is generated "to" the
-// status the next change in time sets (which would make that one no change).
-var oracleSameStatusImports = false
-
 // current is the status of the latest change in time, and since when the
 // customer has been in it: the start of the last run of changes to that
 // status (a change to the status it already had is no change).
@@ -344,10 +330,14 @@ func (w *oracleWorld) setStatus(c *oCustomer, recent bool) {
 	if recent {
 		at = w.past(60)
 	}
-	before, next := c.statusBefore(at), c.statusAfter(at)
+	// A change "to" the status the next change in time sets is allowed:
+	// that next one is then no change, and the customer has been in the
+	// status since this one (the oracle found Lethe counting from the later
+	// one; fixed).
+	before := c.statusBefore(at)
 	var choices []retention.Status
 	for _, s := range []retention.Status{retention.StatusActive, retention.StatusCancelled, retention.StatusDeleted} {
-		if s != before && (oracleSameStatusImports || s != next) {
+		if s != before {
 			choices = append(choices, s)
 		}
 	}

@@ -160,8 +160,22 @@ func TestHiddenPurgeKilledResumedBySweep(t *testing.T) {
 	killed := false
 	var at purgeJournal
 	deadline := time.Now().Add(60 * time.Second)
+	wrote := false
 	for time.Now().Before(deadline) && !killed {
 		if j := readPurgeJournal(t, db); j.confirmed > 0 && j.open > 0 && j.unconfirmed > 0 {
+			if !wrote {
+				// Writers do not wait for the connectors: the change of
+				// the rules committed before they were called.
+				resp := srv.post(`mutation { createCustomer(input: {firstName: "Walt"}) { id } }`, nil)
+				if resp == nil || resp["errors"] != nil {
+					t.Fatalf("a write during the purge's connector calls: %v", resp)
+				}
+				wrote = true
+				if j := readPurgeJournal(t, db); j.open == 0 || j.unconfirmed == 0 {
+					t.Fatalf("a write waited for the purge's connector calls: %+v", j)
+				}
+				continue
+			}
 			srv.cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
 			killed, at = true, j
 		}

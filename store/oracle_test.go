@@ -78,6 +78,16 @@ type oracle struct {
 	dp       retention.DataPolicy
 }
 
+// with is a copy of the settings with change applied (a preview's).
+func (o oracle) with(change func(*oracle)) oracle {
+	c := oracle{policies: map[string]int{}, dp: o.dp}
+	for k, v := range o.policies {
+		c.policies[k] = v
+	}
+	change(&c)
+	return c
+}
+
 // history is the customer's status changes in time order.
 func (c *oCustomer) history() []oStatus {
 	h := append([]oStatus(nil), c.statuses...)
@@ -448,6 +458,12 @@ func (w *oracleWorld) createCustomer() {
 	}
 }
 
+// later is now or a random time up to 900 days ahead (dry runs may look
+// into the future).
+func (w *oracleWorld) later() time.Time {
+	return w.now.Add(time.Duration(w.rng.Int64N(900*86400)) * time.Second)
+}
+
 // days is a random retention period: mostly short, sometimes long, both
 // ends of the range included.
 func (w *oracleWorld) days() int {
@@ -468,6 +484,13 @@ func (w *oracleWorld) change() {
 	switch w.rng.IntN(8) {
 	case 0, 1:
 		name, d := names[w.rng.IntN(len(names))], w.days()
+		if w.rng.IntN(2) == 0 {
+			proposed := w.o.with(func(o *oracle) { o.policies[name] = d })
+			at := w.later()
+			run, err := w.eng.PreviewPolicyUpdate(w.ctx, name, &d, nil, &at, "oracle")
+			w.must(err, "retentionPolicyUpdatePreview")
+			w.comparePlans(fmt.Sprintf("preview of %s=%d as of %s", name, d, at.Format(time.RFC3339)), w.planUnder(&proposed, at), w.lethePlan(run.ID))
+		}
 		_, err := w.svc.UpdatePolicy(w.ctx, name, &d, nil)
 		w.must(err, "updatePolicy")
 		w.o.policies[name] = d
@@ -492,6 +515,13 @@ func (w *oracleWorld) change() {
 		case 4:
 			dp = retention.DataPolicy{RelinquishDeletedData: w.rng.IntN(4) > 0, RelinquishAfterDays: w.days(),
 				AnonymiseCustomerData: w.rng.IntN(2) == 0, RemoveCDRs: w.rng.IntN(2) == 0}
+		}
+		if w.rng.IntN(2) == 0 {
+			proposed := w.o.with(func(o *oracle) { o.dp = dp })
+			at := w.later()
+			run, err := w.eng.PreviewDataPolicy(w.ctx, dp, &at, "oracle")
+			w.must(err, "dataPolicyPreview")
+			w.comparePlans(fmt.Sprintf("preview of %+v as of %s", dp, at.Format(time.RFC3339)), w.planUnder(&proposed, at), w.lethePlan(run.ID))
 		}
 		_, err := w.svc.UpdateDataPolicy(w.ctx, dp)
 		w.must(err, "updateDataPolicy")
@@ -574,6 +604,23 @@ func (w *oracleWorld) compareCustomers(when string) {
 				when, c.id, fmtT(have), fmtT(want), fmtT(w.o.eraseAt(c)), fmtT(w.o.anonymiseAt(c)), w.o.policyDays(c), w.o.dp,
 				got.Relinquished.Categories(), status, fmtT(since), w.reason(got))
 		}
+		// deletionReason names the rule that set the time, or what holds
+		// it off.
+		var rule string
+		e, a := w.o.eraseAt(c), w.o.anonymiseAt(c)
+		switch {
+		case c.held(w.now):
+			rule = "no deletion time: under a legal hold"
+		case c.openVisit():
+			rule = "no deletion time yet: a visit is open"
+		case a != nil && a.Before(*e):
+			rule = "data policy: anonymise"
+		default:
+			rule = "retention policy"
+		}
+		if r := w.reason(got); !strings.HasPrefix(r, rule) {
+			w.fatalf("%s: %s deletionReason %q, oracle's rule %q", when, c.id, r, rule)
+		}
 		last, err := w.svc.LastInteraction(w.ctx, got)
 		w.must(err, "lastInteraction")
 		if want := c.lastInteraction(w.now); fmtT(last) != fmtT(&want) {
@@ -599,10 +646,13 @@ func (w *oracleWorld) reason(c *retention.Customer) string {
 }
 
 // plan is the oracle's plan of a sweep as of at: customer id → action.
-func (w *oracleWorld) plan(at time.Time) map[string]string {
+func (w *oracleWorld) plan(at time.Time) map[string]string { return w.planUnder(&w.o, at) }
+
+// planUnder is the plan under other settings (a preview's).
+func (w *oracleWorld) planUnder(o *oracle, at time.Time) map[string]string {
 	out := map[string]string{}
 	for _, c := range w.customers {
-		if k := w.o.due(c, at); k != "" {
+		if k := o.due(c, at); k != "" {
 			out[c.id] = k
 		}
 	}
@@ -706,9 +756,10 @@ func oracleSeed(t *testing.T) uint64 {
 // every direction (retention days up and down, built-in and custom,
 // reverts, data-policy bits on and off, relinquishAfterDays up and down,
 // collection preferences), with real sweeps at an advancing clock: after
-// every change Lethe's deletion times, last interactions, statuses, dry-run
-// plans and what its sweeps relinquished equal the oracle's. Seeded;
-// LETHE_ORACLE_SEED reproduces a failure.
+// every change Lethe's deletion times and reasons, last interactions,
+// statuses, dry-run plans (now and ahead), the previews of policy and data
+// policy changes, and what its sweeps relinquished (per category) equal the
+// oracle's. Seeded; LETHE_ORACLE_SEED reproduces a failure.
 func TestRulesAgreeWithOracle(t *testing.T) {
 	seed := oracleSeed(t)
 	os.Setenv("LETHE_ORACLE_SEED_USED", strconv.FormatUint(seed, 10)) //nolint:errcheck
@@ -758,7 +809,7 @@ func TestRulesAgreeWithOracle(t *testing.T) {
 			when := fmt.Sprintf("step %d", step)
 			w.compareCustomers(when)
 			w.dryRun(w.now)
-			w.dryRun(w.now.Add(time.Duration(w.rng.Int64N(900*86400)) * time.Second))
+			w.dryRun(w.later())
 			if w.rng.IntN(2) == 0 {
 				e, a := w.sweep()
 				erased, anonymised = erased+e, anonymised+a

@@ -83,7 +83,7 @@ func run(args []string) error {
 }
 
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
-	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database})
+	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, PhoneRegion: cfg.PhoneRegion})
 }
 
 // openMigratedStore opens the store and applies pending migrations, as

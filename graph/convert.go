@@ -2,7 +2,10 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/lethe-privacy/lethe/graph/model"
 	"github.com/lethe-privacy/lethe/retention"
@@ -98,4 +101,15 @@ func actorName(ctx context.Context) string {
 		return a.Name
 	}
 	return retention.ActorSystem
+}
+
+// selects reports whether the current field's selection asks for any of
+// names (through fragments too), so that a resolver skips work nobody reads.
+func selects(ctx context.Context, names ...string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if slices.Contains(names, f.Name) {
+			return true
+		}
+	}
+	return false
 }

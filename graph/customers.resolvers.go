@@ -192,11 +192,12 @@ func (r *queryResolver) Customers(ctx context.Context, search *string, first *in
 	if search != nil {
 		text = *search
 	}
-	page, err := r.Service.SearchCustomers(ctx, text, first, after)
+	page, err := r.Service.Search(ctx, text, first, after, selects(ctx, "totalCount", "totalCountCapped"))
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CustomerConnection{Edges: []model.CustomerEdge{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage}, TotalCount: page.TotalCount}
+	conn := &model.CustomerConnection{Edges: []model.CustomerEdge{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage},
+		TotalCount: page.TotalCount, TotalCountCapped: page.TotalCapped}
 	for i, c := range page.Customers {
 		conn.Edges = append(conn.Edges, model.CustomerEdge{Cursor: page.Cursors[i], Node: r.customerModel(c)})
 	}

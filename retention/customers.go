@@ -144,7 +144,9 @@ type CustomerSearchPage struct {
 	Customers   []*Customer
 	Cursors     []string
 	HasNextPage bool
+	// TotalCount is exact up to MaxSearchCount, then capped (TotalCapped).
 	TotalCount  int
+	TotalCapped bool
 }
 
 const cursorPrefix = "customer:"
@@ -162,11 +164,17 @@ func decodeCursor(cursor string) (string, error) {
 	return strings.TrimPrefix(string(raw), cursorPrefix), nil
 }
 
-// SearchCustomers finds customers by name, email or phone prefix.
-// Errors: BAD_USER_INPUT for first outside 0-100, a bad cursor, a search
-// over 1 KB.
+// SearchCustomers finds customers by name, email or phone prefix, with the
+// total count. Errors: as Search.
 func (s *Service) SearchCustomers(ctx context.Context, search string, first *int, after *string) (CustomerSearchPage, error) {
-	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize}
+	return s.Search(ctx, search, first, after, true)
+}
+
+// Search finds customers by name, email or phone prefix; count asks for the
+// (bounded) total count. Errors: BAD_USER_INPUT for first outside 0-100, a
+// bad cursor, a search over 1 KB.
+func (s *Service) Search(ctx context.Context, search string, first *int, after *string, count bool) (CustomerSearchPage, error) {
+	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count}
 	if err := validateText("search", search); err != nil {
 		return CustomerSearchPage{}, err
 	}
@@ -196,7 +204,7 @@ func (s *Service) SearchCustomers(ctx context.Context, search string, first *int
 	if err != nil {
 		return CustomerSearchPage{}, err
 	}
-	out := CustomerSearchPage{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount}
+	out := CustomerSearchPage{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount, TotalCapped: page.TotalCapped}
 	for _, c := range page.Customers {
 		m := *c
 		m.PersonalData = prefs.Mask(c.PersonalData)

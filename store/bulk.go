@@ -77,14 +77,16 @@ func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAc
 }
 
 // personalColumns are cleared by erasure and anonymisation, with their
-// search keys.
-const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, first_norm = NULL, last_norm = NULL, " +
-	"full_norm = NULL, email_norm = NULL, phone_digits = NULL"
+// search terms (dropTermsOf deletes the rows of customer_terms first).
+const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, search_words = ''"
 
 func (q *queries) EraseCustomers(ctx context.Context, ids []string, at time.Time) error {
 	for start := 0; start < len(ids); start += bulkRows {
 		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
 		in := "(" + placeholders(len(chunk)) + ")"
+		if err := q.dropTermsOf(ctx, chunk); err != nil {
+			return err
+		}
 		if _, err := q.idb.NewRaw("DELETE FROM appointments WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
 			return internal("erase appointments", err)
 		}
@@ -107,6 +109,11 @@ func (q *queries) MarkAnonymised(ctx context.Context, ids []string, at time.Time
 	}
 	for start := 0; start < len(ids); start += bulkRows {
 		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
+		if clearPersonalData {
+			if err := q.dropTermsOf(ctx, chunk); err != nil {
+				return err
+			}
+		}
 		_, err := q.idb.NewRaw("UPDATE customers SET "+set+" WHERE id IN ("+placeholders(len(chunk))+")",
 			append([]any{toMicros(at)}, chunk...)...).Exec(ctx)
 		if err != nil {

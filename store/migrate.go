@@ -64,6 +64,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	for _, mig := range group.Migrations {
 		applied = append(applied, mig.Name+"_"+mig.Comment)
 	}
+	if _, err := s.backfillSearchTerms(ctx); err != nil {
+		return applied, err
+	}
 	return applied, s.ensureBuiltIns(ctx)
 }
 

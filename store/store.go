@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
 	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/searchkey"
 )
 
 // Dialect names the database behind a Store.
@@ -33,12 +34,22 @@ const (
 type Config struct {
 	DataDir  string
 	Database string
+	// PhoneRegion is the country assumed for phone numbers written in
+	// national form, for search (ISO 3166 alpha-2; default GB).
+	PhoneRegion string
 }
 
 // Store is retention.Store on a bun database.
+//
+// On SQLite it holds two pools on the same file: db, one connection that
+// every write transaction queues for (in Go, so that no writer ever meets
+// SQLITE_BUSY from another), and reads, a pool of connections kept open
+// (opening one re-reads the schema) for everything outside Update. WAL lets
+// the readers run while the writer writes. On PostgreSQL both are one pool.
 type Store struct {
 	queries
-	db *bun.DB
+	db    *bun.DB
+	reads *bun.DB
 }
 
 var _ retention.Store = (*Store)(nil)
@@ -51,7 +62,7 @@ func IsPostgresURL(dsn string) bool {
 // Open connects to the configured database. It does not migrate: call
 // Migrate (serve does, `lethe migrate` does).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	var db *bun.DB
+	var db, reads *bun.DB
 	var dialect Dialect
 	switch {
 	case IsPostgresURL(cfg.Database):
@@ -62,6 +73,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// pgx sets no statement timeout of its own, so long bulk
 		// recomputations are not cut off; the server's settings apply.
 		sqldb := stdlib.OpenDB(*pgcfg)
+		// Keep as many connections idle as may be open: under load the
+		// default of two idle connections means a new connection (and a
+		// new server process) for most requests.
+		sqldb.SetMaxOpenConns(postgresConns)
+		sqldb.SetMaxIdleConns(postgresConns)
 		db, dialect = bun.NewDB(sqldb, pgdialect.New()), Postgres
 	case cfg.Database == "" || strings.HasPrefix(cfg.Database, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(cfg.Database, "sqlite:"), "//")
@@ -78,25 +94,59 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
+		sqldb.SetMaxOpenConns(1)
+		sqldb.SetMaxIdleConns(1)
+		sqldb.SetConnMaxIdleTime(0)
 		db, dialect = bun.NewDB(sqldb, sqlitedialect.New()), SQLite
+		readdb, err := sql.Open("sqlite", sqliteDSN(path))
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		readdb.SetMaxOpenConns(sqliteReaders)
+		readdb.SetMaxIdleConns(sqliteReaders)
+		reads = bun.NewDB(readdb, sqlitedialect.New())
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave it empty for SQLite in the data directory", redact(cfg.Database))
 	}
+	if reads == nil {
+		reads = db
+	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		reads.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
-	return &Store{queries: queries{idb: db, dialect: dialect}, db: db}, nil
+	keys, ok := searchkey.New(cfg.PhoneRegion)
+	if !ok {
+		db.Close()
+		reads.Close()
+		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
+	}
+	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads}, nil
 }
+
+// Pool sizes. SQLite: readers beyond a few per core only queue inside the
+// library; PostgreSQL: enough for the API's concurrent requests while
+// leaving the server's connections to other replicas.
+const (
+	sqliteReaders = 8
+	postgresConns = 16
+)
 
 // sqliteDSN: WAL so that readers never wait for the writer; foreign keys on;
 // a busy timeout so that concurrent writers queue instead of failing;
 // immediate write transactions so that a transaction that reads then writes
 // cannot fail half way on a lock upgrade; synchronous FULL because an
 // erasure that was reported done must survive a power cut.
+// A 32 MB page cache per connection (the default is 2 MB) and up to 1 GB of
+// the file memory-mapped keep the indexes a search reads in memory instead
+// of copying pages through read(2); the mapping is shared by every
+// connection and costs no heap.
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
-		"&_pragma=synchronous(FULL)&_txlock=immediate"
+		"&_pragma=synchronous(FULL)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)" +
+		"&_pragma=temp_store(MEMORY)&_txlock=immediate"
 }
 
 func redact(dsn string) string {
@@ -116,12 +166,20 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) DB() *bun.DB { return s.db }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.reads != s.db {
+		if rerr := s.reads.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
 
 // Update runs fn in one write transaction.
 func (s *Store) Update(ctx context.Context, fn func(tx retention.Tx) error) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&queries{idb: tx, dialect: s.dialect, inTx: true})
+		return fn(&queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true})
 	})
 }
 
@@ -130,6 +188,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx retention.Tx) error) erro
 type queries struct {
 	idb     bun.IDB
 	dialect Dialect
+	keys    searchkey.Keys
 	inTx    bool
 }
 

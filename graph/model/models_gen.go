@@ -69,9 +69,13 @@ type CustomFieldValue struct {
 }
 
 type CustomerConnection struct {
-	Edges      []CustomerEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
-	TotalCount int            `json:"totalCount"`
+	Edges    []CustomerEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+	// How many customers match, exact up to 1000; above that it is 1000 and totalCountCapped is true
+	// (counting every match of a common prefix would cost as much as reading them). Computed only when selected.
+	TotalCount int `json:"totalCount"`
+	// True when more customers match than totalCount says (totalCount stopped at its cap of 1000).
+	TotalCountCapped bool `json:"totalCountCapped"`
 }
 
 type CustomerEdge struct {

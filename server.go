@@ -126,13 +126,22 @@ func migrateCmd(ctx context.Context, args []string) error {
 
 func serve(ctx context.Context, args []string) error {
 	var devToken bool
+	var pprofAddr string
 	cfg, err := loadConfig("serve", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&devToken, "dev-admin-token", false, "development only (make run): create an admin token in the data directory and print it")
+		fs.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) at this address, e.g. 127.0.0.1:6060; off when empty")
 	})
 	if err != nil {
 		return err
 	}
 	log := newLogger()
+	if pprofAddr != "" {
+		stopProfiles, err := serveProfiles(pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
 	s, applied, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err

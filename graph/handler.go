@@ -67,6 +67,7 @@ func NewHTTPHandler(r *Resolver, opts Options) http.Handler {
 	srv.Use(depthLimit{max: limits.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(operationMetrics{obs: opts.Observer})
+	srv.AroundOperations(withLoaders(r.Service))
 	srv.SetErrorPresenter(presentError(r.Log))
 	srv.SetRecoverFunc(recoverPanic(r.Log))
 

@@ -291,6 +291,24 @@ func (s *Service) SetCustomerPolicy(ctx context.Context, id, policy string) (*Cu
 
 // LastInteraction is the latest event of c that has already happened.
 func (s *Service) LastInteraction(ctx context.Context, c *Customer) (*time.Time, error) {
+	return s.LastInteractionOf(c, func() ([]Appointment, []Visit, error) {
+		appts, err := s.store.Appointments(ctx, []string{c.ID})
+		if err != nil {
+			return nil, nil, err
+		}
+		visits, err := s.store.Visits(ctx, []string{c.ID})
+		if err != nil {
+			return nil, nil, err
+		}
+		return appts[c.ID], visits[c.ID], nil
+	})
+}
+
+// LastInteractionOf is LastInteraction with the customer's appointments
+// and visits read by events, which is called only when they are needed
+// (the customer's clock lies in the future), so that a caller showing many
+// customers can read them for all at once.
+func (s *Service) LastInteractionOf(c *Customer, events func() ([]Appointment, []Visit, error)) (*time.Time, error) {
 	now := s.Now()
 	if c.ErasedAt != nil {
 		return nil, nil
@@ -310,22 +328,18 @@ func (s *Service) LastInteraction(ctx context.Context, c *Customer) (*time.Time,
 	if c.StatusChangedAt != nil {
 		consider(*c.StatusChangedAt)
 	}
-	appts, err := s.store.Appointments(ctx, []string{c.ID})
+	appts, visits, err := events()
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range appts[c.ID] {
+	for _, a := range appts {
 		if a.EndsAt.After(now) {
 			consider(a.StartsAt)
 		} else {
 			consider(a.EndsAt)
 		}
 	}
-	visits, err := s.store.Visits(ctx, []string{c.ID})
-	if err != nil {
-		return nil, err
-	}
-	for _, v := range visits[c.ID] {
+	for _, v := range visits {
 		if v.EndedAt != nil {
 			consider(*v.EndedAt)
 		} else {

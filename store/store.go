@@ -213,3 +213,12 @@ func internal(op string, err error) error {
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
+
+// AddQueryHook adds a bun query hook to every pool of the store (tests
+// count statements with it).
+func (s *Store) AddQueryHook(h bun.QueryHook) {
+	s.db.AddQueryHook(h)
+	if s.reads != s.db {
+		s.reads.AddQueryHook(h)
+	}
+}

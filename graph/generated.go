@@ -169,7 +169,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog                     func(childComplexity int, first *int, after *string) int
+		AuditLog                     func(childComplexity int, first *int, after *string, subject *string) int
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
 		Customer                     func(childComplexity int, id string) int
@@ -300,7 +300,7 @@ type QueryResolver interface {
 	RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error)
 	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
-	AuditLog(ctx context.Context, first *int, after *string) ([]model.AuditEvent, error)
+	AuditLog(ctx context.Context, first *int, after *string, subject *string) ([]model.AuditEvent, error)
 }
 type RetentionRunResolver interface {
 	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
@@ -920,7 +920,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["subject"].(*string)), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -2267,6 +2267,14 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subject"] = arg2
 	return args, nil
 }
 
@@ -5913,7 +5921,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["subject"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

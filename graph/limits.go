@@ -143,7 +143,7 @@ func complexity() ComplexityRoot {
 	c.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
-	c.Query.AuditLog = func(child int, first *int, _ *string) int {
+	c.Query.AuditLog = func(child int, first *int, _ *string, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	c.Query.Connectors = func(child int) int { return connectorCallWeight + child }

@@ -13,8 +13,8 @@ import (
 )
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) ([]model.AuditEvent, error) {
-	events, err := r.Service.AuditLog(ctx, first, after)
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, subject *string) ([]model.AuditEvent, error) {
+	events, err := r.Service.AuditLog(ctx, first, after, subject)
 	if err != nil {
 		return nil, err
 	}

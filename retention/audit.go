@@ -139,8 +139,14 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, subject string, deta
 
 // AuditLog pages through the audit log, newest first.
 // Errors: BAD_USER_INPUT for first outside 1-100 or an unknown cursor.
-func (s *Service) AuditLog(ctx context.Context, first *int, after *string) ([]AuditEvent, error) {
+func (s *Service) AuditLog(ctx context.Context, first *int, after *string, subject *string) ([]AuditEvent, error) {
 	q := AuditQuery{First: DefaultPageSize}
+	if subject != nil {
+		if len(*subject) > 200 {
+			return nil, FieldErrorf("subject", "subject is too long: at most 200 bytes")
+		}
+		q.Subject = *subject
+	}
 	if first != nil {
 		if *first < 0 || *first > MaxPageSize {
 			return nil, FieldErrorf("first", "first must be between 0 and %d, got %d", MaxPageSize, *first)

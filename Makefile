@@ -38,11 +38,16 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Figures: connector round trips and exports, then a sweep of 100,000 due
-# customers against a hand-written program on the same stores (minutes).
+# One table of figures (issue 10): demo, search against a bare handler,
+# 64 clients mixed, repeated exports, the sweep against a hand-written
+# program; again on PostgreSQL when LETHE_TEST_POSTGRES_DSN is set. The
+# goals are for 1,000,000 customers:
+#   make bench BENCH_CUSTOMERS=1000000 BENCH_SECONDS=60
+BENCH_CUSTOMERS ?= 20000
+BENCH_SECONDS   ?= 5
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
-	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 180m . \
+		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS)
 
 clean:
 	rm -rf $(BIN)

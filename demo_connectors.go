@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/lethe-privacy/lethe/plugins/demoseed"
+	"github.com/lethe-privacy/lethe/internal/demoseed"
 	"github.com/lethe-privacy/lethe/retention"
 )
 

@@ -20,10 +20,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	builds := map[string]string{"lethe": ".", "lethe-cdrstore": "./plugins/cdrstore",
-		"lethe-invoicestore": "./plugins/invoicestore", "lethe-statdb": "./plugins/statdb"}
+	// The plugins are a module of their own: each is built in its
+	// directory, as the Makefile does.
+	builds := map[string]string{"lethe": ".", "lethe-cdrstore": "plugins/cdrstore",
+		"lethe-invoicestore": "plugins/invoicestore", "lethe-statdb": "plugins/statdb"}
 	for name, pkg := range builds {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), ".")
+		cmd.Dir = pkg
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build", name, err)

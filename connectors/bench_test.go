@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
 	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
@@ -24,30 +25,50 @@ func BenchmarkDeleteBatch500(b *testing.B) {
 	w := newWorld(b, connectors.Config{Connectors: []connectors.PluginConfig{pluginConfig(b, "cdrstore", "lethe-cdrstore", nil)}})
 	c := w.connector(b, "cdrstore")
 	ctx := context.Background()
-	run := func(b *testing.B, del func([]retention.Action) ([]retention.ActionResult, error)) {
+	// del deletes 500 seeded customers and returns the first outcome and
+	// the number of results.
+	run := func(b *testing.B, del func(subs []retention.Subject) (string, int, error)) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			subs := make([]retention.Subject, 500)
-			acts := make([]retention.Action, 500)
 			for j := range subs {
 				subs[j] = retention.Subject{CustomerID: fmt.Sprintf("%s-%d-%d", b.Name(), i, j), Phone: "+49301234567"}
-				acts[j] = retention.Action{ID: "del-" + subs[j].CustomerID, Subject: subs[j]}
 			}
-			if err := cdrdb.Seed(ctx, w.cdr, seedCustomers(subs, 3), 1, time.Now()); err != nil {
+			if err := cdrdb.Seed(ctx, w.cdr, seedCustomers(toSDK(subs...), 3), 1, time.Now()); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			results, err := del(acts)
-			if err != nil || len(results) != 500 || results[0].Outcome != retention.OutcomeDeleted {
-				b.Fatalf("delete: %v (%d results)", err, len(results))
+			outcome, n, err := del(subs)
+			if err != nil || n != 500 || outcome != string(retention.OutcomeDeleted) {
+				b.Fatalf("delete: %v (%d results)", err, n)
 			}
 		}
 	}
 	b.Run("direct", func(b *testing.B) {
-		run(b, func(a []retention.Action) ([]retention.ActionResult, error) { return w.cdr.Delete(ctx, a) })
+		run(b, func(subs []retention.Subject) (string, int, error) {
+			acts := make([]sdk.Action, len(subs))
+			for j, s := range toSDK(subs...) {
+				acts[j] = sdk.Action{ID: "del-" + s.CustomerID, Subject: s}
+			}
+			rs, err := w.cdr.Delete(ctx, acts)
+			if err != nil {
+				return "", 0, err
+			}
+			return string(rs[0].Outcome), len(rs), nil
+		})
 	})
 	b.Run("plugin", func(b *testing.B) {
-		run(b, func(a []retention.Action) ([]retention.ActionResult, error) { return c.Delete(ctx, a) })
+		run(b, func(subs []retention.Subject) (string, int, error) {
+			acts := make([]retention.Action, len(subs))
+			for j, s := range subs {
+				acts[j] = retention.Action{ID: "del-" + s.CustomerID, Subject: s}
+			}
+			rs, err := c.Delete(ctx, acts)
+			if err != nil {
+				return "", 0, err
+			}
+			return string(rs[0].Outcome), len(rs), nil
+		})
 	})
 }
 

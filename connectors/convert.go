@@ -1,157 +1,72 @@
 package connectors
 
 import (
-	"encoding/json"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	connectorpb "github.com/lethe-privacy/lethe/connectors/proto"
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// The conversions below are the only place protobuf types meet retention
-// types; both sides of the wire use them so they cannot drift apart.
+// The one place the SDK's contract types meet retention's: the host hands
+// retention values to the SDK's client and gives retention values back.
 
-func subjectToPB(s retention.Subject) *connectorpb.Subject {
-	return &connectorpb.Subject{
-		CustomerId:   s.CustomerID,
-		FirstName:    s.FirstName,
-		LastName:     s.LastName,
-		Email:        s.Email,
-		Phone:        s.Phone,
-		ExternalRefs: s.ExternalRefs,
-	}
+func subjectToSDK(s retention.Subject) sdk.Subject {
+	return sdk.Subject{CustomerID: s.CustomerID, FirstName: s.FirstName, LastName: s.LastName,
+		Email: s.Email, Phone: s.Phone, ExternalRefs: s.ExternalRefs}
 }
 
-func subjectFromPB(s *connectorpb.Subject) retention.Subject {
-	return retention.Subject{
-		CustomerID:   s.GetCustomerId(),
-		FirstName:    s.GetFirstName(),
-		LastName:     s.GetLastName(),
-		Email:        s.GetEmail(),
-		Phone:        s.GetPhone(),
-		ExternalRefs: s.GetExternalRefs(),
-	}
-}
-
-func subjectsToPB(ss []retention.Subject) []*connectorpb.Subject {
-	out := make([]*connectorpb.Subject, len(ss))
+func subjectsToSDK(ss []retention.Subject) []sdk.Subject {
+	out := make([]sdk.Subject, len(ss))
 	for i, s := range ss {
-		out[i] = subjectToPB(s)
+		out[i] = subjectToSDK(s)
 	}
 	return out
 }
 
-func subjectsFromPB(ss []*connectorpb.Subject) []retention.Subject {
-	out := make([]retention.Subject, len(ss))
-	for i, s := range ss {
-		out[i] = subjectFromPB(s)
-	}
-	return out
-}
-
-func actionsToPB(as []retention.Action) []*connectorpb.Action {
-	out := make([]*connectorpb.Action, len(as))
+func actionsToSDK(as []retention.Action) []sdk.Action {
+	out := make([]sdk.Action, len(as))
 	for i, a := range as {
-		out[i] = &connectorpb.Action{Id: a.ID, Subject: subjectToPB(a.Subject), Categories: a.Categories}
+		out[i] = sdk.Action{ID: a.ID, Subject: subjectToSDK(a.Subject), Categories: a.Categories}
 	}
 	return out
 }
 
-func actionsFromPB(as []*connectorpb.Action) []retention.Action {
-	out := make([]retention.Action, len(as))
+func fieldActionsToSDK(as []retention.FieldAction) []sdk.FieldAction {
+	out := make([]sdk.FieldAction, len(as))
 	for i, a := range as {
-		out[i] = retention.Action{ID: a.GetId(), Subject: subjectFromPB(a.GetSubject()), Categories: a.GetCategories()}
+		out[i] = sdk.FieldAction{ID: a.ID, Subject: subjectToSDK(a.Subject), Fields: a.Fields}
 	}
 	return out
 }
 
-var outcomeToPB = map[retention.Outcome]connectorpb.Outcome{
-	retention.OutcomeDeleted:    connectorpb.Outcome_OUTCOME_DELETED,
-	retention.OutcomeAnonymised: connectorpb.Outcome_OUTCOME_ANONYMISED,
-	retention.OutcomeNotFound:   connectorpb.Outcome_OUTCOME_NOT_FOUND,
-	retention.OutcomeFailed:     connectorpb.Outcome_OUTCOME_FAILED,
-}
-
-var outcomeFromPB = map[connectorpb.Outcome]retention.Outcome{
-	connectorpb.Outcome_OUTCOME_DELETED:    retention.OutcomeDeleted,
-	connectorpb.Outcome_OUTCOME_ANONYMISED: retention.OutcomeAnonymised,
-	connectorpb.Outcome_OUTCOME_NOT_FOUND:  retention.OutcomeNotFound,
-	connectorpb.Outcome_OUTCOME_FAILED:     retention.OutcomeFailed,
-}
-
-func resultsToPB(rs []retention.ActionResult) []*connectorpb.ActionResult {
-	out := make([]*connectorpb.ActionResult, len(rs))
+func resultsFromSDK(rs []sdk.ActionResult) []retention.ActionResult {
+	out := make([]retention.ActionResult, len(rs))
 	for i, r := range rs {
-		out[i] = &connectorpb.ActionResult{
-			ActionId:   r.ActionID,
-			CustomerId: r.CustomerID,
-			Outcome:    outcomeToPB[r.Outcome], // unknown outcomes travel as UNSPECIFIED and are refused by the host
-			Reason:     r.Reason,
-			Records:    int64(r.Records),
-		}
+		out[i] = retention.ActionResult{ActionID: r.ActionID, CustomerID: r.CustomerID,
+			Outcome: retention.Outcome(r.Outcome), Reason: r.Reason, Records: r.Records}
 	}
 	return out
 }
 
-func resultFromPB(r *connectorpb.ActionResult) retention.ActionResult {
-	out := retention.ActionResult{
-		ActionID:   r.GetActionId(),
-		CustomerID: r.GetCustomerId(),
-		Outcome:    outcomeFromPB[r.GetOutcome()],
-		Reason:     r.GetReason(),
-		Records:    int(r.GetRecords()),
-	}
-	if out.Outcome == "" {
-		// A plugin that forgot to set an outcome has not confirmed anything.
-		out.Outcome = retention.OutcomeFailed
-		if out.Reason == "" {
-			out.Reason = "connector returned no outcome"
-		}
-	}
-	return out
-}
-
-func exportsToPB(es []retention.SubjectExport) []*connectorpb.SubjectExport {
-	out := make([]*connectorpb.SubjectExport, len(es))
+func exportsFromSDK(es []sdk.SubjectExport) []retention.SubjectExport {
+	out := make([]retention.SubjectExport, len(es))
 	for i, e := range es {
-		out[i] = &connectorpb.SubjectExport{CustomerId: e.CustomerID, DataJson: e.Data}
-	}
-	return out
-}
-
-func exportFromPB(e *connectorpb.SubjectExport) retention.SubjectExport {
-	return retention.SubjectExport{CustomerID: e.GetCustomerId(), Data: json.RawMessage(e.GetDataJson())}
-}
-
-func visitsToPB(vs []retention.VisitRecord) []*connectorpb.Visit {
-	out := make([]*connectorpb.Visit, len(vs))
-	for i, v := range vs {
-		out[i] = &connectorpb.Visit{
-			VisitId:      v.VisitID,
-			CustomerId:   v.CustomerID,
-			Branch:       v.Branch,
-			Service:      v.Service,
-			StartedAt:    timestamppb.New(v.StartedAt),
-			EndedAt:      timestamppb.New(v.EndedAt),
-			CustomFields: v.CustomFields,
+		out[i] = retention.SubjectExport{CustomerID: e.CustomerID, Data: e.Data}
+		for _, d := range e.Documents {
+			out[i].Documents = append(out[i].Documents, retention.Document{
+				ID: d.ID, Name: d.Name, MediaType: d.MediaType, Size: d.Size, SHA256: d.SHA256})
 		}
 	}
 	return out
 }
 
-func visitsFromPB(vs []*connectorpb.Visit) []retention.VisitRecord {
-	out := make([]retention.VisitRecord, len(vs))
+func infoFromSDK(i sdk.Info) retention.ConnectorInfo {
+	return retention.ConnectorInfo{Name: i.Name, Version: i.Version, Categories: i.Categories, Capabilities: i.Capabilities}
+}
+
+func visitsToSDK(vs []retention.VisitRecord) []sdk.VisitRecord {
+	out := make([]sdk.VisitRecord, len(vs))
 	for i, v := range vs {
-		out[i] = retention.VisitRecord{
-			VisitID:      v.GetVisitId(),
-			CustomerID:   v.GetCustomerId(),
-			Branch:       v.GetBranch(),
-			Service:      v.GetService(),
-			StartedAt:    v.GetStartedAt().AsTime(),
-			EndedAt:      v.GetEndedAt().AsTime(),
-			CustomFields: v.GetCustomFields(),
-		}
+		out[i] = sdk.VisitRecord{VisitID: v.VisitID, CustomerID: v.CustomerID, Branch: v.Branch, Service: v.Service,
+			StartedAt: v.StartedAt, EndedAt: v.EndedAt, CustomFields: v.CustomFields}
 	}
 	return out
 }

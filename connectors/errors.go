@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -27,7 +28,7 @@ func grpcMessage(err error) string {
 // paths, which DESIGN.md keeps away from clients.
 func clientError(name string, err error) error {
 	var re *retention.Error
-	if errors.As(err, &re) {
+	if errors.As(err, &re) || errors.Is(err, sdk.ErrDocumentNotFound) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
 	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
@@ -71,19 +72,32 @@ func (w *world) connector(t testing.TB, name string) retention.Connector {
 
 // seeders put data for subjects into each store the way its own system
 // would (not through the connector).
-func (w *world) seeders() map[string]func(context.Context, []retention.Subject) error {
-	return map[string]func(context.Context, []retention.Subject) error{
-		"cdrstore": func(ctx context.Context, subs []retention.Subject) error {
+func (w *world) seeders() map[string]func(context.Context, []sdk.Subject) error {
+	return stores{cdr: w.cdr, inv: w.inv, stats: w.stats, newsletterDir: w.dir("newsletter")}.seeders()
+}
+
+// stores are the built-in stores (and the example's directory) a test
+// seeds; nil ones are not seeded.
+type stores struct {
+	cdr           *cdrdb.Store
+	inv           *invoicedb.Store
+	stats         *statsdb.Store
+	newsletterDir string
+}
+
+func (w stores) seeders() map[string]func(context.Context, []sdk.Subject) error {
+	return map[string]func(context.Context, []sdk.Subject) error{
+		"cdrstore": func(ctx context.Context, subs []sdk.Subject) error {
 			return cdrdb.Seed(ctx, w.cdr, seedCustomers(subs, 3), 1, time.Now())
 		},
-		"invoicestore": func(ctx context.Context, subs []retention.Subject) error {
+		"invoicestore": func(ctx context.Context, subs []sdk.Subject) error {
 			cs := make([]invoicedb.SeedCustomer, len(subs))
 			for i, s := range subs {
 				cs[i] = invoicedb.SeedCustomer{ID: s.CustomerID, Name: s.FirstName + " " + s.LastName, Email: s.Email, Invoices: 2}
 			}
 			return invoicedb.Seed(ctx, w.inv, cs, invoicedb.SeedOptions{Seed: 1, Fast: true})
 		},
-		"statdb": func(ctx context.Context, subs []retention.Subject) error {
+		"statdb": func(ctx context.Context, subs []sdk.Subject) error {
 			vs := make([]statsdb.Visit, len(subs))
 			for i, s := range subs {
 				vs[i] = statsdb.Visit{VisitID: "visit-" + s.CustomerID, CustomerID: s.CustomerID, Branch: "Main", Service: "Desk",
@@ -92,15 +106,15 @@ func (w *world) seeders() map[string]func(context.Context, []retention.Subject) 
 			}
 			return statsdb.Seed(ctx, w.stats, vs)
 		},
-		"newsletter": func(_ context.Context, subs []retention.Subject) error {
-			return seedNewsletter(filepath.Join(w.dir("newsletter"), "subscribers.json"), subs)
+		"newsletter": func(_ context.Context, subs []sdk.Subject) error {
+			return seedNewsletter(filepath.Join(w.newsletterDir, "subscribers.json"), subs)
 		},
 	}
 }
 
 // seedNewsletter appends to the example connector's list file, in the
 // format its README documents.
-func seedNewsletter(path string, subs []retention.Subject) error {
+func seedNewsletter(path string, subs []sdk.Subject) error {
 	var list struct {
 		Subscribers []map[string]any `json:"subscribers"`
 	}
@@ -122,7 +136,7 @@ func seedNewsletter(path string, subs []retention.Subject) error {
 	return os.WriteFile(path, raw, 0o600)
 }
 
-func seedCustomers(subjects []retention.Subject, n int) []cdrdb.SeedCustomer {
+func seedCustomers(subjects []sdk.Subject, n int) []cdrdb.SeedCustomer {
 	out := make([]cdrdb.SeedCustomer, len(subjects))
 	for i, s := range subjects {
 		out[i] = cdrdb.SeedCustomer{ID: s.CustomerID, Phone: s.Phone, Count: n}
@@ -133,4 +147,14 @@ func seedCustomers(subjects []retention.Subject, n int) []cdrdb.SeedCustomer {
 func subject(id string) retention.Subject {
 	return retention.Subject{CustomerID: id, FirstName: "Ada", LastName: "Lovelace-" + id,
 		Email: id + "@example.org", Phone: "+4930555" + id}
+}
+
+// toSDK converts subjects as the host does before a call, for seeding
+// stores with the subjects a test sends through the Manager.
+func toSDK(subs ...retention.Subject) []sdk.Subject {
+	out := make([]sdk.Subject, len(subs))
+	for i, s := range subs {
+		out[i] = sdk.Subject{CustomerID: s.CustomerID, FirstName: s.FirstName, LastName: s.LastName, Email: s.Email, Phone: s.Phone}
+	}
+	return out
 }

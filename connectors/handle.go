@@ -2,10 +2,12 @@ package connectors
 
 import (
 	"context"
+	"io"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -20,7 +22,7 @@ type handle struct {
 
 var _ retention.Connector = (*handle)(nil)
 
-func (h *handle) do(ctx context.Context, call func(remote) error) error {
+func (h *handle) do(ctx context.Context, call func(sdk.Client) error) error {
 	for attempt := 0; ; attempt++ {
 		client, rpc, err := h.m.current(ctx)
 		if err != nil {
@@ -42,46 +44,71 @@ func (h *handle) do(ctx context.Context, call func(remote) error) error {
 }
 
 func (h *handle) Describe(ctx context.Context) (retention.ConnectorInfo, error) {
-	var info retention.ConnectorInfo
-	err := h.do(ctx, func(r remote) (err error) {
+	var info sdk.Info
+	err := h.do(ctx, func(r sdk.Client) (err error) {
 		info, err = r.Describe(ctx)
 		return err
 	})
-	info.Name = h.m.name
-	return info, err
+	out := infoFromSDK(info)
+	out.Name = h.m.name
+	return out, err
 }
 
 func (h *handle) Export(ctx context.Context, subjects []retention.Subject) ([]retention.SubjectExport, error) {
-	var out []retention.SubjectExport
-	err := h.do(ctx, func(r remote) (err error) {
-		out, err = r.Export(ctx, subjects)
+	var out []sdk.SubjectExport
+	err := h.do(ctx, func(r sdk.Client) (err error) {
+		out, err = r.Export(ctx, subjectsToSDK(subjects))
 		return err
 	})
-	return out, err
+	return exportsFromSDK(out), err
 }
 
 func (h *handle) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	var out []retention.ActionResult
-	err := h.do(ctx, func(r remote) (err error) {
-		out, err = r.Anonymise(ctx, actions)
+	var out []sdk.ActionResult
+	err := h.do(ctx, func(r sdk.Client) (err error) {
+		out, err = r.Anonymise(ctx, actionsToSDK(actions))
 		return err
 	})
-	return out, err
+	return resultsFromSDK(out), err
 }
 
 func (h *handle) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	var out []retention.ActionResult
-	err := h.do(ctx, func(r remote) (err error) {
-		out, err = r.Delete(ctx, actions)
+	var out []sdk.ActionResult
+	err := h.do(ctx, func(r sdk.Client) (err error) {
+		out, err = r.Delete(ctx, actionsToSDK(actions))
+		return err
+	})
+	return resultsFromSDK(out), err
+}
+
+// AnonymiseFields answers CONNECTOR_UNAVAILABLE for a plugin that cannot
+// (protocol 1, or no anonymise_fields capability): the caller must not
+// count the fields as purged.
+func (h *handle) AnonymiseFields(ctx context.Context, actions []retention.FieldAction) ([]retention.ActionResult, error) {
+	var out []sdk.ActionResult
+	err := h.do(ctx, func(r sdk.Client) (err error) {
+		out, err = r.AnonymiseFields(ctx, fieldActionsToSDK(actions))
+		return err
+	})
+	return resultsFromSDK(out), err
+}
+
+// ReadDocument opens a document the connector declared in an export of
+// customerID. The caller closes it. A broken stream is not retried: the
+// bytes already read cannot be taken back.
+func (h *handle) ReadDocument(ctx context.Context, customerID, documentID string) (io.ReadCloser, error) {
+	var out io.ReadCloser
+	err := h.do(ctx, func(r sdk.Client) (err error) {
+		out, err = r.ReadDocument(ctx, customerID, documentID)
 		return err
 	})
 	return out, err
 }
 
 func (h *handle) RecordVisits(ctx context.Context, visits []retention.VisitRecord) error {
-	return h.do(ctx, func(r remote) error { return r.RecordVisits(ctx, visits) })
+	return h.do(ctx, func(r sdk.Client) error { return r.RecordVisits(ctx, visitsToSDK(visits)) })
 }
 
 func (h *handle) Health(ctx context.Context) error {
-	return h.do(ctx, func(r remote) error { return r.Health(ctx) })
+	return h.do(ctx, func(r sdk.Client) error { return r.Health(ctx) })
 }

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -34,7 +34,7 @@ type managed struct {
 
 	mu          sync.Mutex
 	client      *plugin.Client
-	rpc         remote
+	rpc         sdk.Client
 	info        retention.ConnectorInfo
 	healthy     bool
 	lastErr     error
@@ -46,7 +46,7 @@ type managed struct {
 // current returns the live plugin, launching it when there is none or it
 // exited. A launch that failed recently is not retried before its backoff
 // expires: the caller gets CONNECTOR_UNAVAILABLE at once instead.
-func (m *managed) current(ctx context.Context) (*plugin.Client, remote, error) {
+func (m *managed) current(ctx context.Context) (*plugin.Client, sdk.Client, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -95,21 +95,14 @@ func (m *managed) launchLocked(ctx context.Context) error {
 	}
 	cmd := exec.Command(m.path)
 	setDeathSignal(cmd)
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(nil),
-		Cmd:              cmd,
-		// A fresh hash per launch: hash.Hash keeps state, and the binary
-		// on disk may have been replaced since the last launch.
-		SecureConfig:     &plugin.SecureConfig{Checksum: m.checksum, Hash: sha256.New()},
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		StartTimeout:     m.cfg.StartTimeout,
-		Logger:           newHCLog(m.logger, m.name),
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes))},
-	})
-	rpcClient, err := client.Client()
+	cfg := sdk.ClientConfig(cmd)
+	// A fresh hash per launch: hash.Hash keeps state, and the binary on
+	// disk may have been replaced since the last launch.
+	cfg.SecureConfig = &plugin.SecureConfig{Checksum: m.checksum, Hash: sha256.New()}
+	cfg.StartTimeout = m.cfg.StartTimeout
+	cfg.Logger = newHCLog(m.logger, m.name)
+	client := plugin.NewClient(cfg)
+	rpc, err := sdk.Dispense(client)
 	if err != nil {
 		client.Kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
@@ -117,12 +110,6 @@ func (m *managed) launchLocked(ctx context.Context) error {
 		}
 		return fmt.Errorf("start %s: %w", m.path, err)
 	}
-	raw, err := rpcClient.Dispense(PluginName)
-	if err != nil {
-		client.Kill()
-		return fmt.Errorf("dispense: %w", err)
-	}
-	rpc := raw.(remote)
 
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.StartTimeout)
 	defer cancel()
@@ -135,7 +122,8 @@ func (m *managed) launchLocked(ctx context.Context) error {
 		client.Kill()
 		return fmt.Errorf("configure: %s", grpcMessage(err))
 	}
-	info, err := rpc.Describe(ctx)
+	described, err := rpc.Describe(ctx)
+	info := infoFromSDK(described)
 	if err != nil {
 		client.Kill()
 		return fmt.Errorf("describe: %s", grpcMessage(err))
@@ -151,7 +139,7 @@ func (m *managed) launchLocked(ctx context.Context) error {
 		pid = rc.Pid
 	}
 	m.logger.Info("connector launched", "connector", m.name, "version", info.Version, "pid", pid,
-		"protocol", client.NegotiatedVersion(), "categories", info.Categories)
+		"protocol", rpc.Protocol(), "categories", info.Categories)
 	m.client, m.rpc, m.info = client, rpc, info
 	return nil
 }

@@ -17,12 +17,18 @@ import (
 // under their release names plus the example newsletter connector.
 var binDir string
 
+// builds maps each binary to the directory it is built in, relative to
+// this package: the example is a module of its own, so it is built from
+// its own directory as an integrator would.
 var builds = map[string]string{
-	"lethe-cdrstore":     "github.com/lethe-privacy/lethe/plugins/cdrstore",
-	"lethe-invoicestore": "github.com/lethe-privacy/lethe/plugins/invoicestore",
-	"lethe-statdb":       "github.com/lethe-privacy/lethe/plugins/statdb",
-	"newsletter":         "github.com/lethe-privacy/lethe/examples/connector-newsletter",
+	"lethe-cdrstore":     "../plugins/cdrstore",
+	"lethe-invoicestore": "../plugins/invoicestore",
+	"lethe-statdb":       "../plugins/statdb",
+	"newsletter":         "../examples/connector-newsletter",
 }
+
+// testVersion is stamped into every plugin built here, as the Makefile does.
+const testVersion = "9.9.9-test"
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -41,7 +47,8 @@ func run(m *testing.M) int {
 	errs := make(chan error, len(builds))
 	for name, pkg := range builds {
 		go func() {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+			cmd := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", filepath.Join(dir, name), ".")
+			cmd.Dir = pkg
 			cmd.Stderr = os.Stderr
 			if err := cmd.Run(); err != nil {
 				err = fmt.Errorf("build %s: %w", pkg, err)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -194,4 +196,19 @@ func (m *Manager) checkHealth(p *managed) {
 	} else if err == nil && !was {
 		m.logger.Info("connector healthy again", "connector", p.name)
 	}
+}
+
+// ReadDocument opens a document the named connector declared in an export
+// of customerID, streaming its bytes from the plugin. The caller closes
+// it. NOT_FOUND when the connector is unknown or holds no such document.
+func (m *Manager) ReadDocument(ctx context.Context, connector, customerID, documentID string) (io.ReadCloser, error) {
+	p, ok := m.plugins[connector]
+	if !ok {
+		return nil, retention.Errorf(retention.CodeNotFound, "connector %q is not configured", connector)
+	}
+	r, err := (&handle{m: p}).ReadDocument(ctx, customerID, documentID)
+	if errors.Is(err, sdk.ErrDocumentNotFound) {
+		return nil, retention.Errorf(retention.CodeNotFound, "connector %q holds no document %q for this customer", connector, documentID)
+	}
+	return r, err
 }

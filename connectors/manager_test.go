@@ -23,7 +23,7 @@ func TestExportAcrossAllConnectors(t *testing.T) {
 	ctx := context.Background()
 	sub := subject("exp1")
 	for name, seed := range w.seeders() {
-		if err := seed(ctx, []retention.Subject{sub}); err != nil {
+		if err := seed(ctx, toSDK(sub)); err != nil {
 			t.Fatalf("seed %s: %v", name, err)
 		}
 	}
@@ -101,7 +101,7 @@ func TestKilledPluginIsRelaunchedOnNextCall(t *testing.T) {
 	w := newWorld(t, connectors.Config{HealthInterval: time.Hour}) // only the call may relaunch
 	ctx := context.Background()
 	sub := subject("kill1")
-	if err := w.seeders()["cdrstore"](ctx, []retention.Subject{sub}); err != nil {
+	if err := w.seeders()["cdrstore"](ctx, toSDK(sub)); err != nil {
 		t.Fatal(err)
 	}
 	c := w.connector(t, "cdrstore")
@@ -237,7 +237,7 @@ func TestDeleteWithAFailingConnector(t *testing.T) {
 
 	subs := []retention.Subject{subject("df1"), subject("df2")}
 	for name, seed := range w.seeders() {
-		if err := seed(ctx, subs); err != nil {
+		if err := seed(ctx, toSDK(subs...)); err != nil {
 			t.Fatalf("seed %s: %v", name, err)
 		}
 	}

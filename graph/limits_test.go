@@ -52,6 +52,11 @@ func (slowConnector) Delete(ctx context.Context, _ []retention.Action) ([]retent
 	return nil, ctx.Err()
 }
 
+func (slowConnector) AnonymiseFields(ctx context.Context, _ []retention.FieldAction) ([]retention.ActionResult, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
 func (slowConnector) RecordVisits(ctx context.Context, _ []retention.VisitRecord) error {
 	<-ctx.Done()
 	return ctx.Err()

@@ -65,6 +65,14 @@ func (r *memRegistry) Delete(_ context.Context, actions []retention.Action) ([]r
 	return out, nil
 }
 
+func (r *memRegistry) AnonymiseFields(_ context.Context, actions []retention.FieldAction) ([]retention.ActionResult, error) {
+	out := make([]retention.ActionResult, len(actions))
+	for i, a := range actions {
+		out[i] = retention.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: retention.OutcomeNotFound}
+	}
+	return out, nil
+}
+
 func (r *memRegistry) RecordVisits(context.Context, []retention.VisitRecord) error {
 	return errors.New("statistics store is read-only")
 }

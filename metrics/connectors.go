@@ -83,6 +83,13 @@ func (c *connector) Delete(ctx context.Context, actions []retention.Action) ([]r
 	return out, err
 }
 
+func (c *connector) AnonymiseFields(ctx context.Context, actions []retention.FieldAction) ([]retention.ActionResult, error) {
+	start := time.Now()
+	out, err := c.inner.AnonymiseFields(ctx, actions)
+	c.observe("anonymise_fields", start, err)
+	return out, err
+}
+
 func (c *connector) RecordVisits(ctx context.Context, visits []retention.VisitRecord) error {
 	start := time.Now()
 	err := c.inner.RecordVisits(ctx, visits)

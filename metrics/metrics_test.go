@@ -53,6 +53,9 @@ func (c fakeConnector) Delete(context.Context, []retention.Action) ([]retention.
 	time.Sleep(5 * time.Millisecond)
 	return nil, c.err()
 }
+func (c fakeConnector) AnonymiseFields(context.Context, []retention.FieldAction) ([]retention.ActionResult, error) {
+	return nil, c.err()
+}
 func (c fakeConnector) RecordVisits(context.Context, []retention.VisitRecord) error { return c.err() }
 func (c fakeConnector) Health(context.Context) error                                { return c.err() }
 

@@ -21,6 +21,9 @@ const (
 	CapabilityAnonymise    = "anonymise"
 	CapabilityDelete       = "delete"
 	CapabilityRecordVisits = "record_visits"
+	// Connectors of protocol 2 may also declare these.
+	CapabilityAnonymiseFields = "anonymise_fields"
+	CapabilityDocuments       = "documents"
 )
 
 // Subject identifies one customer to a connector. Stores outside Lethe may
@@ -68,10 +71,31 @@ type ActionResult struct {
 	Records    int    // how many records were affected, as evidence
 }
 
-// SubjectExport is everything one connector holds on one subject, as JSON.
+// SubjectExport is everything one connector holds on one subject: JSON,
+// and the documents (files) the connector can stream for the zip export.
 type SubjectExport struct {
 	CustomerID string
 	Data       json.RawMessage
+	Documents  []Document
+}
+
+// Document is a file a connector holds on a subject, declared in its export.
+type Document struct {
+	ID        string // the connector's id for it, unique per subject
+	Name      string // file name, no directory part
+	MediaType string
+	Size      int64
+	SHA256    string // lower-case hex
+}
+
+// FieldAction asks a connector to drop only the named fields of one
+// subject's data (a field made HIDDEN, a visit's custom fields). Fields are
+// "first_name", "last_name", "email", "phone", "custom1"…"custom5". ID is
+// stable across retries, as for Action.
+type FieldAction struct {
+	ID      string
+	Subject Subject
+	Fields  []string
 }
 
 // ConnectorInfo is what a connector says of itself.
@@ -103,6 +127,10 @@ type Connector interface {
 	Export(ctx context.Context, subjects []Subject) ([]SubjectExport, error)
 	Anonymise(ctx context.Context, actions []Action) ([]ActionResult, error)
 	Delete(ctx context.Context, actions []Action) ([]ActionResult, error)
+	// AnonymiseFields drops only the named fields; a field the connector
+	// does not hold is success (NOT_FOUND). CONNECTOR_UNAVAILABLE when the
+	// connector cannot (an older protocol, no such capability).
+	AnonymiseFields(ctx context.Context, actions []FieldAction) ([]ActionResult, error)
 	RecordVisits(ctx context.Context, visits []VisitRecord) error
 	Health(ctx context.Context) error
 }

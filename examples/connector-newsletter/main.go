@@ -1,7 +1,7 @@
 // Command connector-newsletter is an example Lethe connector written only
-// against connectors/sdk: it keeps a newsletter's subscribers in a JSON file
-// and can export, anonymise and delete them. See README.md for the
-// walk-through.
+// against the connector SDK module: it keeps a newsletter's subscribers in a
+// JSON file and can export, anonymise and delete them, and drop single
+// fields. See README.md for the walk-through.
 package main
 
 import (
@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,7 +41,14 @@ type newsletter struct {
 	path string
 }
 
-var _ sdk.Connector = (*newsletter)(nil)
+var (
+	_ sdk.Connector       = (*newsletter)(nil)
+	_ sdk.FieldAnonymiser = (*newsletter)(nil)
+)
+
+// version is stamped by the build (-ldflags "-X main.version=1.0.0");
+// sdk.Version falls back to the module version or VCS revision.
+var version = "dev"
 
 func main() { sdk.Serve(&newsletter{}) }
 
@@ -61,9 +69,9 @@ func (n *newsletter) Configure(_ context.Context, settings map[string]string) er
 func (n *newsletter) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:         "newsletter",
-		Version:      "1.0.0",
+		Version:      sdk.Version(version),
 		Categories:   []string{sdk.CategoryContact, "newsletter"},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete},
+		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityAnonymiseFields},
 	}, nil
 }
 
@@ -72,13 +80,25 @@ func (n *newsletter) Health(context.Context) error {
 	return err
 }
 
-// matches reports whether a subscriber belongs to the subject: by customer
-// id when the list has one, else by e-mail address.
-func matches(s Subscriber, sub sdk.Subject) bool {
-	if s.CustomerID != "" && s.CustomerID == sub.CustomerID {
-		return true
+// matches reports whether a subscriber belongs to the subject. A record
+// that names a customer belongs to that customer alone, whatever its e-mail
+// says: a family sharing one address are separate customers. A record with
+// no customer id (signed up on the website) belongs to the subject when the
+// e-mail matches and no record of another customer claims that address;
+// otherwise it cannot be told whose it is, and is left alone.
+func matches(list List, s Subscriber, sub sdk.Subject) bool {
+	if s.CustomerID != "" {
+		return s.CustomerID == sub.CustomerID
 	}
-	return s.Email != "" && sub.Email != "" && strings.EqualFold(s.Email, sub.Email)
+	if s.Email == "" || sub.Email == "" || !strings.EqualFold(s.Email, sub.Email) {
+		return false
+	}
+	for _, other := range list.Subscribers {
+		if other.CustomerID != "" && other.CustomerID != sub.CustomerID && strings.EqualFold(other.Email, s.Email) {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *newsletter) Export(_ context.Context, subjects []sdk.Subject) ([]sdk.SubjectExport, error) {
@@ -90,7 +110,7 @@ func (n *newsletter) Export(_ context.Context, subjects []sdk.Subject) ([]sdk.Su
 	for _, sub := range subjects {
 		var held []Subscriber
 		for _, s := range list.Subscribers {
-			if matches(s, sub) {
+			if matches(list, s, sub) {
 				held = append(held, s)
 			}
 		}
@@ -114,7 +134,7 @@ func (n *newsletter) Delete(_ context.Context, actions []sdk.Action) ([]sdk.Acti
 		kept := list.Subscribers[:0]
 		removed := 0
 		for _, s := range list.Subscribers {
-			if matches(s, sub) {
+			if matches(*list, s, sub) {
 				removed++
 				continue
 			}
@@ -131,13 +151,50 @@ func (n *newsletter) Anonymise(_ context.Context, actions []sdk.Action) ([]sdk.A
 	return n.change(actions, sdk.OutcomeAnonymised, func(list *List, sub sdk.Subject) int {
 		changed := 0
 		for i, s := range list.Subscribers {
-			if matches(s, sub) {
+			if matches(*list, s, sub) {
 				list.Subscribers[i].Email, list.Subscribers[i].Name, list.Subscribers[i].Anonymised = "", "", true
 				changed++
 			}
 		}
 		return changed
 	})
+}
+
+// AnonymiseFields drops the fields the list holds: the e-mail address, and
+// the name when a first or last name goes (the list keeps one full name).
+// Phones and custom fields are not held here: not applicable, success.
+func (n *newsletter) AnonymiseFields(_ context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	list, err := load(n.path)
+	if err != nil {
+		return nil, err
+	}
+	results := sdk.FieldResults(actions, sdk.OutcomeNotFound)
+	for i, a := range actions {
+		email := slices.Contains(a.Fields, sdk.FieldEmail)
+		name := slices.Contains(a.Fields, sdk.FieldFirstName) || slices.Contains(a.Fields, sdk.FieldLastName)
+		for j, s := range list.Subscribers {
+			if !matches(list, s, a.Subject) {
+				continue
+			}
+			changed := false
+			if email && s.Email != "" {
+				list.Subscribers[j].Email, changed = "", true
+			}
+			if name && s.Name != "" {
+				list.Subscribers[j].Name, changed = "", true
+			}
+			if changed {
+				results[i].Outcome = sdk.OutcomeAnonymised
+				results[i].Records++
+			}
+		}
+	}
+	if err := save(n.path, list); err != nil {
+		return nil, err
+	}
+	return results, nil
 }
 
 // change applies fn for every action and writes the file once per batch.

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/connectors/conformance"
-	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/connectors/sdk"
+	"github.com/lethe-privacy/lethe/connectors/sdk/sdktest"
 )
 
 // TestConformance builds this connector, launches it the way Lethe does and
-// runs the connector conformance suite against the running process.
+// runs the SDK's conformance suite against the running process.
 func TestConformance(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "connector-newsletter")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -22,10 +22,9 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("build: %v", err)
 	}
 	dataDir := t.TempDir()
-	c := conformance.LaunchIn(t, dataDir, bin, nil)
-	// LaunchIn names the connector "conformance"; its data dir follows.
-	list := filepath.Join(dataDir, "connectors", "conformance", "subscribers.json")
-	conformance.Run(t, c, conformance.Fixtures{Seed: func(_ context.Context, subjects []retention.Subject) error {
+	c := sdktest.LaunchIn(t, dataDir, bin, nil)
+	list := filepath.Join(dataDir, "subscribers.json")
+	sdktest.Run(t, c, sdktest.Fixtures{Seed: func(_ context.Context, subjects []sdk.Subject) error {
 		l, err := load(list)
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ func main() {
 func (c *connector) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:         "cdrstore",
-		Version:      version,
+		Version:      sdk.Version(version),
 		Categories:   []string{sdk.CategoryCDR},
 		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete},
 	}, nil

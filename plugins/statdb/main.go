@@ -29,7 +29,7 @@ func main() {
 func (c *connector) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:         "statdb",
-		Version:      version,
+		Version:      sdk.Version(version),
 		Categories:   []string{sdk.CategoryVisitStats},
 		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityRecordVisits},
 	}, nil

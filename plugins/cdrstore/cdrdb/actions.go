@@ -5,14 +5,14 @@ import (
 	"database/sql"
 	"strings"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/internal/sqlstore"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Delete removes every record of each action's customer. Actions limited
 // to categories other than cdr find nothing here.
-func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.db.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		ids := customerIDs(todo)
 		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
 		if err != nil {
@@ -24,14 +24,14 @@ func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]reten
 				return nil, err
 			}
 		}
-		return results(todo, counts, retention.OutcomeDeleted), nil
+		return results(todo, counts, sdk.OutcomeDeleted), nil
 	})
 }
 
 // Anonymise masks the phone numbers of each action's customer's records;
 // dates, durations and costs stay for billing statistics.
-func (s *Store) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		ids := customerIDs(todo)
 		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
 		if err != nil {
@@ -49,26 +49,26 @@ func (s *Store) Anonymise(ctx context.Context, actions []retention.Action) ([]re
 				return nil, err
 			}
 		}
-		return results(todo, counts, retention.OutcomeAnonymised), nil
+		return results(todo, counts, sdk.OutcomeAnonymised), nil
 	})
 }
 
 // customerIDs lists the customers of the actions that concern CDRs.
-func customerIDs(actions []retention.Action) []string {
+func customerIDs(actions []sdk.Action) []string {
 	var ids []string
 	for _, a := range actions {
-		if sqlstore.Wants(a.Categories, retention.CategoryCDR) && a.Subject.CustomerID != "" {
+		if sqlstore.Wants(a.Categories, sdk.CategoryCDR) && a.Subject.CustomerID != "" {
 			ids = append(ids, a.Subject.CustomerID)
 		}
 	}
 	return ids
 }
 
-func results(actions []retention.Action, counts map[string]int, done retention.Outcome) []retention.ActionResult {
-	out := make([]retention.ActionResult, len(actions))
+func results(actions []sdk.Action, counts map[string]int, done sdk.Outcome) []sdk.ActionResult {
+	out := make([]sdk.ActionResult, len(actions))
 	for i, a := range actions {
-		r := retention.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: retention.OutcomeNotFound}
-		if n := counts[a.Subject.CustomerID]; n > 0 && sqlstore.Wants(a.Categories, retention.CategoryCDR) {
+		r := sdk.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: sdk.OutcomeNotFound}
+		if n := counts[a.Subject.CustomerID]; n > 0 && sqlstore.Wants(a.Categories, sdk.CategoryCDR) {
 			r.Outcome, r.Records = done, n
 		}
 		out[i] = r

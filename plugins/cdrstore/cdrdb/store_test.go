@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 // backends runs fn on SQLite, and on PostgreSQL when a DSN is given.
@@ -50,8 +50,8 @@ func TestSeedAnonymiseDelete(t *testing.T) {
 			t.Fatalf("seeded %d records (%v), want 25", len(got[id]), err)
 		}
 
-		res, err := st.Anonymise(ctx, []retention.Action{{ID: id + "-a", Subject: retention.Subject{CustomerID: id}}})
-		if err != nil || res[0].Outcome != retention.OutcomeAnonymised || res[0].Records != 25 {
+		res, err := st.Anonymise(ctx, []sdk.Action{{ID: id + "-a", Subject: sdk.Subject{CustomerID: id}}})
+		if err != nil || res[0].Outcome != sdk.OutcomeAnonymised || res[0].Records != 25 {
 			t.Fatalf("anonymise: %+v %v", res, err)
 		}
 		got, _ = st.ByCustomers(ctx, []string{id})
@@ -62,17 +62,17 @@ func TestSeedAnonymiseDelete(t *testing.T) {
 		}
 
 		// A category the store does not hold touches nothing.
-		res, _ = st.Delete(ctx, []retention.Action{{ID: id + "-x", Subject: retention.Subject{CustomerID: id}, Categories: []string{"invoice"}}})
-		if res[0].Outcome != retention.OutcomeNotFound {
+		res, _ = st.Delete(ctx, []sdk.Action{{ID: id + "-x", Subject: sdk.Subject{CustomerID: id}, Categories: []string{"invoice"}}})
+		if res[0].Outcome != sdk.OutcomeNotFound {
 			t.Fatalf("delete of another category: %+v", res[0])
 		}
-		res, err = st.Delete(ctx, []retention.Action{{ID: id + "-d", Subject: retention.Subject{CustomerID: id}}})
-		if err != nil || res[0].Outcome != retention.OutcomeDeleted || res[0].Records != 25 {
+		res, err = st.Delete(ctx, []sdk.Action{{ID: id + "-d", Subject: sdk.Subject{CustomerID: id}}})
+		if err != nil || res[0].Outcome != sdk.OutcomeDeleted || res[0].Records != 25 {
 			t.Fatalf("delete: %+v %v", res, err)
 		}
 		// The same action id again returns the recorded result.
-		res, err = st.Delete(ctx, []retention.Action{{ID: id + "-d", Subject: retention.Subject{CustomerID: id}}})
-		if err != nil || res[0].Outcome != retention.OutcomeDeleted || res[0].Records != 25 {
+		res, err = st.Delete(ctx, []sdk.Action{{ID: id + "-d", Subject: sdk.Subject{CustomerID: id}}})
+		if err != nil || res[0].Outcome != sdk.OutcomeDeleted || res[0].Records != 25 {
 			t.Fatalf("repeated delete: %+v %v", res, err)
 		}
 		if got, _ := st.ByCustomers(ctx, []string{id}); len(got[id]) != 0 {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 )
 
 // JournalSchema is the action journal's table, named per store so several
@@ -25,21 +25,21 @@ func JournalSchema(table string) string {
 
 // ApplyFunc acts on the actions not seen before, inside tx, and returns one
 // result per action (any order).
-type ApplyFunc func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error)
+type ApplyFunc func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error)
 
 // Apply runs a batch of actions of one kind ("delete", "anonymise") in one
 // transaction: an action id already in the journal gets its recorded result
 // back without acting again, so Lethe can retry a batch after any failure.
 // Results come back in the order of actions. Failed results are not
 // journaled, so a retry tries them again.
-func (db *DB) Apply(ctx context.Context, journal, kind string, actions []retention.Action, do ApplyFunc) ([]retention.ActionResult, error) {
+func (db *DB) Apply(ctx context.Context, journal, kind string, actions []sdk.Action, do ApplyFunc) ([]sdk.ActionResult, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 
-	done := map[string]retention.ActionResult{}
+	done := map[string]sdk.ActionResult{}
 	ids := make([]string, 0, len(actions))
 	for _, a := range actions {
 		ids = append(ids, a.ID)
@@ -51,13 +51,13 @@ func (db *DB) Apply(ctx context.Context, journal, kind string, actions []retenti
 			return nil, fmt.Errorf("read journal: %w", err)
 		}
 		for rows.Next() {
-			var r retention.ActionResult
+			var r sdk.ActionResult
 			var outcome string
 			if err := rows.Scan(&r.ActionID, &r.CustomerID, &outcome, &r.Records); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			r.Outcome = retention.Outcome(outcome)
+			r.Outcome = sdk.Outcome(outcome)
 			done[r.ActionID] = r
 		}
 		rows.Close()
@@ -66,7 +66,7 @@ func (db *DB) Apply(ctx context.Context, journal, kind string, actions []retenti
 		}
 	}
 
-	var todo []retention.Action
+	var todo []sdk.Action
 	queued := map[string]bool{}
 	for _, a := range actions {
 		if _, ok := done[a.ID]; !ok && !queued[a.ID] {
@@ -96,11 +96,11 @@ func (db *DB) Apply(ctx context.Context, journal, kind string, actions []retenti
 		return nil, err
 	}
 
-	out := make([]retention.ActionResult, len(actions))
+	out := make([]sdk.ActionResult, len(actions))
 	for i, a := range actions {
 		r, ok := done[a.ID]
 		if !ok {
-			r = retention.ActionResult{ActionID: a.ID, Outcome: retention.OutcomeFailed, Reason: "no result"}
+			r = sdk.ActionResult{ActionID: a.ID, Outcome: sdk.OutcomeFailed, Reason: "no result"}
 		}
 		r.CustomerID = a.Subject.CustomerID
 		out[i] = r

@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/internal/sqlstore"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Files are changed before the index transaction commits: if Lethe or the
@@ -18,8 +18,8 @@ import (
 
 // Delete removes the invoices (PDF and index row) and the billing contact
 // of each action's customer, as far as the action's categories reach.
-func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.db.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		counts := map[string]int{}
 		invIDs, contactIDs := split(todo)
 		if len(invIDs) > 0 {
@@ -45,7 +45,7 @@ func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]reten
 				return nil, err
 			}
 		}
-		return results(todo, counts, retention.OutcomeDeleted), nil
+		return results(todo, counts, sdk.OutcomeDeleted), nil
 	})
 }
 
@@ -53,8 +53,8 @@ func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]reten
 // as many pages and clears the name, e-mail and address from the index.
 // Numbers, dates and amounts stay: they identify no one and bookkeeping
 // needs them.
-func (s *Store) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		counts := map[string]int{}
 		invIDs, contactIDs := split(todo)
 		if len(invIDs) > 0 {
@@ -80,7 +80,7 @@ func (s *Store) Anonymise(ctx context.Context, actions []retention.Action) ([]re
 				return nil, err
 			}
 		}
-		return results(todo, counts, retention.OutcomeAnonymised), nil
+		return results(todo, counts, sdk.OutcomeAnonymised), nil
 	})
 }
 
@@ -125,26 +125,26 @@ func (s *Store) countContacts(ctx context.Context, tx *sql.Tx, ids []string, cou
 
 // split lists the customers whose invoices, and whose contacts, the
 // actions reach.
-func split(actions []retention.Action) (invoices, contacts []string) {
+func split(actions []sdk.Action) (invoices, contacts []string) {
 	for _, a := range actions {
 		id := a.Subject.CustomerID
 		if id == "" {
 			continue
 		}
-		if sqlstore.Wants(a.Categories, retention.CategoryInvoice) {
+		if sqlstore.Wants(a.Categories, sdk.CategoryInvoice) {
 			invoices = append(invoices, id)
 		}
-		if sqlstore.Wants(a.Categories, retention.CategoryContact) {
+		if sqlstore.Wants(a.Categories, sdk.CategoryContact) {
 			contacts = append(contacts, id)
 		}
 	}
 	return invoices, contacts
 }
 
-func results(actions []retention.Action, counts map[string]int, done retention.Outcome) []retention.ActionResult {
-	out := make([]retention.ActionResult, len(actions))
+func results(actions []sdk.Action, counts map[string]int, done sdk.Outcome) []sdk.ActionResult {
+	out := make([]sdk.ActionResult, len(actions))
 	for i, a := range actions {
-		r := retention.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: retention.OutcomeNotFound}
+		r := sdk.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: sdk.OutcomeNotFound}
 		if n := counts[a.Subject.CustomerID]; n > 0 {
 			r.Outcome, r.Records = done, n
 		}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 func mustOpen(t *testing.T, dsn string) *invoicedb.Store {
@@ -80,12 +80,12 @@ func TestAnonymiseReplacesPDFsWithBlankOnes(t *testing.T) {
 		pagesBefore[inv.ID], _ = checkPDF(pdf)
 	}
 
-	action := retention.Action{ID: "a-1", Subject: retention.Subject{CustomerID: "c-1"}}
-	res, err := st.Anonymise(ctx, []retention.Action{action})
+	action := sdk.Action{ID: "a-1", Subject: sdk.Subject{CustomerID: "c-1"}}
+	res, err := st.Anonymise(ctx, []sdk.Action{action})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res[0].Outcome != retention.OutcomeAnonymised || res[0].Records != 5 {
+	if res[0].Outcome != sdk.OutcomeAnonymised || res[0].Records != 5 {
 		t.Fatalf("anonymise: %+v, want ANONYMISED of 4 invoices + 1 contact", res[0])
 	}
 	for _, inv := range invs {
@@ -113,8 +113,8 @@ func TestAnonymiseReplacesPDFsWithBlankOnes(t *testing.T) {
 	}
 
 	// Delete removes files and rows; deleting again finds nothing.
-	res, err = st.Delete(ctx, []retention.Action{{ID: "d-1", Subject: action.Subject}})
-	if err != nil || res[0].Outcome != retention.OutcomeDeleted {
+	res, err = st.Delete(ctx, []sdk.Action{{ID: "d-1", Subject: action.Subject}})
+	if err != nil || res[0].Outcome != sdk.OutcomeDeleted {
 		t.Fatalf("delete: %+v %v", res, err)
 	}
 	for _, inv := range invs {
@@ -122,8 +122,8 @@ func TestAnonymiseReplacesPDFsWithBlankOnes(t *testing.T) {
 			t.Errorf("invoice file %s survived delete (%v)", inv.File, err)
 		}
 	}
-	res, err = st.Delete(ctx, []retention.Action{{ID: "d-2", Subject: action.Subject}})
-	if err != nil || res[0].Outcome != retention.OutcomeNotFound {
+	res, err = st.Delete(ctx, []sdk.Action{{ID: "d-2", Subject: action.Subject}})
+	if err != nil || res[0].Outcome != sdk.OutcomeNotFound {
 		t.Fatalf("second delete: %+v %v", res, err)
 	}
 }
@@ -134,7 +134,7 @@ func TestCategoriesLimitTheAction(t *testing.T) {
 	if err := invoicedb.Seed(ctx, st, []invoicedb.SeedCustomer{{ID: "c-2", Name: "N", Email: "e", Invoices: 2}}, invoicedb.SeedOptions{Fast: true}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := st.Delete(ctx, []retention.Action{{ID: "x", Subject: retention.Subject{CustomerID: "c-2"}, Categories: []string{retention.CategoryContact}}})
+	res, err := st.Delete(ctx, []sdk.Action{{ID: "x", Subject: sdk.Subject{CustomerID: "c-2"}, Categories: []string{sdk.CategoryContact}}})
 	if err != nil || res[0].Records != 1 {
 		t.Fatalf("contact-only delete: %+v %v", res, err)
 	}
@@ -155,12 +155,12 @@ func TestPostgres(t *testing.T) {
 	if err := invoicedb.Seed(ctx, st, []invoicedb.SeedCustomer{{ID: id, Name: "Pg Person", Email: "pg@example.org", Invoices: 2}}, invoicedb.SeedOptions{Fast: true}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := st.Anonymise(ctx, []retention.Action{{ID: id + "-a", Subject: retention.Subject{CustomerID: id}}})
-	if err != nil || res[0].Outcome != retention.OutcomeAnonymised || res[0].Records != 3 {
+	res, err := st.Anonymise(ctx, []sdk.Action{{ID: id + "-a", Subject: sdk.Subject{CustomerID: id}}})
+	if err != nil || res[0].Outcome != sdk.OutcomeAnonymised || res[0].Records != 3 {
 		t.Fatalf("anonymise on postgres: %+v %v", res, err)
 	}
-	res, err = st.Delete(ctx, []retention.Action{{ID: id + "-d", Subject: retention.Subject{CustomerID: id}}})
-	if err != nil || res[0].Outcome != retention.OutcomeDeleted {
+	res, err = st.Delete(ctx, []sdk.Action{{ID: id + "-d", Subject: sdk.Subject{CustomerID: id}}})
+	if err != nil || res[0].Outcome != sdk.OutcomeDeleted {
 		t.Fatalf("delete on postgres: %+v %v", res, err)
 	}
 	held, err := st.ByCustomers(ctx, []string{id})

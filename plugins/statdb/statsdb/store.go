@@ -14,8 +14,8 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/internal/sqlstore"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 const journal = "stat_actions"
@@ -56,7 +56,7 @@ type Visit struct {
 var CustomKeys = []string{"custom1", "custom2", "custom3", "custom4", "custom5"}
 
 // VisitorNameKey is the custom-field key under which Lethe may pass the
-// visitor's name with a visit (retention.VisitRecord has no name field).
+// visitor's name with a visit (sdk.VisitRecord has no name field).
 const VisitorNameKey = "visitor_name"
 
 // Store is an open statistics database.
@@ -108,7 +108,7 @@ func (s *Store) record(ctx context.Context, ex sqlstore.Execer, visits []Visit) 
 }
 
 // FromRecord converts what Lethe sends into a row.
-func FromRecord(r retention.VisitRecord) Visit {
+func FromRecord(r sdk.VisitRecord) Visit {
 	v := Visit{VisitID: r.VisitID, CustomerID: r.CustomerID, Branch: r.Branch, Service: r.Service,
 		StartedAt: r.StartedAt, EndedAt: r.EndedAt, Custom: map[string]string{}}
 	for _, k := range CustomKeys {
@@ -165,22 +165,22 @@ func scan(rows *sql.Rows, out map[string][]Visit) error {
 }
 
 // Delete removes each action's customer's visits.
-func (s *Store) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	return s.act(ctx, "delete", actions, `DELETE FROM stat_visits WHERE customer_id IN `, retention.OutcomeDeleted)
+func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.act(ctx, "delete", actions, `DELETE FROM stat_visits WHERE customer_id IN `, sdk.OutcomeDeleted)
 }
 
 // Anonymise drops the visitor name and every custom field of each action's
 // customer's visits; see the package comment for why all custom fields go.
-func (s *Store) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
+func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
 	return s.act(ctx, "anonymise", actions, `UPDATE stat_visits SET visitor_name = '', custom1 = '', custom2 = '',
-		custom3 = '', custom4 = '', custom5 = '', anonymised = 1 WHERE customer_id IN `, retention.OutcomeAnonymised)
+		custom3 = '', custom4 = '', custom5 = '', anonymised = 1 WHERE customer_id IN `, sdk.OutcomeAnonymised)
 }
 
-func (s *Store) act(ctx context.Context, kind string, actions []retention.Action, stmt string, done retention.Outcome) ([]retention.ActionResult, error) {
-	return s.db.Apply(ctx, journal, kind, actions, func(ctx context.Context, tx *sql.Tx, todo []retention.Action) ([]retention.ActionResult, error) {
+func (s *Store) act(ctx context.Context, kind string, actions []sdk.Action, stmt string, done sdk.Outcome) ([]sdk.ActionResult, error) {
+	return s.db.Apply(ctx, journal, kind, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		var ids []string
 		for _, a := range todo {
-			if sqlstore.Wants(a.Categories, retention.CategoryVisitStats) && a.Subject.CustomerID != "" {
+			if sqlstore.Wants(a.Categories, sdk.CategoryVisitStats) && a.Subject.CustomerID != "" {
 				ids = append(ids, a.Subject.CustomerID)
 			}
 		}
@@ -194,10 +194,10 @@ func (s *Store) act(ctx context.Context, kind string, actions []retention.Action
 				return nil, err
 			}
 		}
-		out := make([]retention.ActionResult, len(todo))
+		out := make([]sdk.ActionResult, len(todo))
 		for i, a := range todo {
-			out[i] = retention.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: retention.OutcomeNotFound}
-			if n := counts[a.Subject.CustomerID]; n > 0 && sqlstore.Wants(a.Categories, retention.CategoryVisitStats) {
+			out[i] = sdk.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: sdk.OutcomeNotFound}
+			if n := counts[a.Subject.CustomerID]; n > 0 && sqlstore.Wants(a.Categories, sdk.CategoryVisitStats) {
 				out[i].Outcome, out[i].Records = done, n
 			}
 		}

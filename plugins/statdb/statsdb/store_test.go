@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
-	"github.com/lethe-privacy/lethe/retention"
 )
 
 func backends(t *testing.T, fn func(t *testing.T, st *statsdb.Store)) {
@@ -38,7 +38,7 @@ func TestRecordAnonymiseDelete(t *testing.T) {
 		ctx := context.Background()
 		id := "cust-" + time.Now().Format("150405.000000000")
 		now := time.Now().UTC().Truncate(time.Millisecond)
-		rec := retention.VisitRecord{VisitID: id + "-v1", CustomerID: id, Branch: "Main St", Service: "Passports",
+		rec := sdk.VisitRecord{VisitID: id + "-v1", CustomerID: id, Branch: "Main St", Service: "Passports",
 			StartedAt: now.Add(-time.Hour), EndedAt: now,
 			CustomFields: map[string]string{"custom1": "AB-123", "custom3": "licence X", statsdb.VisitorNameKey: "Ada Lovelace"}}
 		for range 2 { // a repeated visit id is stored once
@@ -50,16 +50,16 @@ func TestRecordAnonymiseDelete(t *testing.T) {
 		if len(got[id]) != 1 || got[id][0].VisitorName != "Ada Lovelace" || got[id][0].Custom["custom3"] != "licence X" || !got[id][0].EndedAt.Equal(now) {
 			t.Fatalf("recorded: %+v", got[id])
 		}
-		res, err := st.Anonymise(ctx, []retention.Action{{ID: id + "-a", Subject: retention.Subject{CustomerID: id}}})
-		if err != nil || res[0].Outcome != retention.OutcomeAnonymised || res[0].Records != 1 {
+		res, err := st.Anonymise(ctx, []sdk.Action{{ID: id + "-a", Subject: sdk.Subject{CustomerID: id}}})
+		if err != nil || res[0].Outcome != sdk.OutcomeAnonymised || res[0].Records != 1 {
 			t.Fatalf("anonymise: %+v %v", res, err)
 		}
 		got, _ = st.ByCustomers(ctx, []string{id})
 		if v := got[id][0]; v.VisitorName != "" || len(v.Custom) != 0 || v.Branch != "Main St" || !v.Anonymised {
 			t.Fatalf("after anonymise: %+v", v)
 		}
-		res, err = st.Delete(ctx, []retention.Action{{ID: id + "-d", Subject: retention.Subject{CustomerID: id}}})
-		if err != nil || res[0].Outcome != retention.OutcomeDeleted {
+		res, err = st.Delete(ctx, []sdk.Action{{ID: id + "-d", Subject: sdk.Subject{CustomerID: id}}})
+		if err != nil || res[0].Outcome != sdk.OutcomeDeleted {
 			t.Fatalf("delete: %+v %v", res, err)
 		}
 		if got, _ := st.ByCustomers(ctx, []string{id}); len(got[id]) != 0 {

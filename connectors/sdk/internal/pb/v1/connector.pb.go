@@ -1,7 +1,7 @@
 // The Lethe connector protocol, version 1.
 //
 // A connector is a separate process that Lethe launches with
-// hashicorp/go-plugin and talks to over gRPC. See ../PROTOCOL.md for the
+// hashicorp/go-plugin and talks to over gRPC. See connectors/PROTOCOL.md for the
 // handshake and the semantics every implementation must keep; this file is
 // the wire contract only.
 
@@ -9,9 +9,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: connector.proto
+// source: v1/connector.proto
 
-package connectorpb
+package pbv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -69,11 +69,11 @@ func (x Outcome) String() string {
 }
 
 func (Outcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_connector_proto_enumTypes[0].Descriptor()
+	return file_v1_connector_proto_enumTypes[0].Descriptor()
 }
 
 func (Outcome) Type() protoreflect.EnumType {
-	return &file_connector_proto_enumTypes[0]
+	return &file_v1_connector_proto_enumTypes[0]
 }
 
 func (x Outcome) Number() protoreflect.EnumNumber {
@@ -82,7 +82,7 @@ func (x Outcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome.Descriptor instead.
 func (Outcome) EnumDescriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{0}
+	return file_v1_connector_proto_rawDescGZIP(), []int{0}
 }
 
 type DescribeRequest struct {
@@ -93,7 +93,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_connector_proto_msgTypes[0]
+	mi := &file_v1_connector_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -105,7 +105,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[0]
+	mi := &file_v1_connector_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -118,7 +118,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{0}
+	return file_v1_connector_proto_rawDescGZIP(), []int{0}
 }
 
 type DescribeResponse struct {
@@ -133,7 +133,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_connector_proto_msgTypes[1]
+	mi := &file_v1_connector_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -145,7 +145,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[1]
+	mi := &file_v1_connector_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -158,7 +158,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{1}
+	return file_v1_connector_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *DescribeResponse) GetName() string {
@@ -200,7 +200,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_connector_proto_msgTypes[2]
+	mi := &file_v1_connector_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +212,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[2]
+	mi := &file_v1_connector_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +225,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{2}
+	return file_v1_connector_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ConfigureRequest) GetSettings() map[string]string {
@@ -243,7 +243,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_connector_proto_msgTypes[3]
+	mi := &file_v1_connector_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -255,7 +255,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[3]
+	mi := &file_v1_connector_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -268,7 +268,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{3}
+	return file_v1_connector_proto_rawDescGZIP(), []int{3}
 }
 
 // Subject identifies one customer; stores may key data by any identifier.
@@ -286,7 +286,7 @@ type Subject struct {
 
 func (x *Subject) Reset() {
 	*x = Subject{}
-	mi := &file_connector_proto_msgTypes[4]
+	mi := &file_v1_connector_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -298,7 +298,7 @@ func (x *Subject) String() string {
 func (*Subject) ProtoMessage() {}
 
 func (x *Subject) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[4]
+	mi := &file_v1_connector_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -311,7 +311,7 @@ func (x *Subject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subject.ProtoReflect.Descriptor instead.
 func (*Subject) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{4}
+	return file_v1_connector_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Subject) GetCustomerId() string {
@@ -365,7 +365,7 @@ type ExportRequest struct {
 
 func (x *ExportRequest) Reset() {
 	*x = ExportRequest{}
-	mi := &file_connector_proto_msgTypes[5]
+	mi := &file_v1_connector_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +377,7 @@ func (x *ExportRequest) String() string {
 func (*ExportRequest) ProtoMessage() {}
 
 func (x *ExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[5]
+	mi := &file_v1_connector_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +390,7 @@ func (x *ExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
 func (*ExportRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{5}
+	return file_v1_connector_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ExportRequest) GetSubjects() []*Subject {
@@ -412,7 +412,7 @@ type SubjectExport struct {
 
 func (x *SubjectExport) Reset() {
 	*x = SubjectExport{}
-	mi := &file_connector_proto_msgTypes[6]
+	mi := &file_v1_connector_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +424,7 @@ func (x *SubjectExport) String() string {
 func (*SubjectExport) ProtoMessage() {}
 
 func (x *SubjectExport) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[6]
+	mi := &file_v1_connector_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +437,7 @@ func (x *SubjectExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubjectExport.ProtoReflect.Descriptor instead.
 func (*SubjectExport) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{6}
+	return file_v1_connector_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SubjectExport) GetCustomerId() string {
@@ -463,7 +463,7 @@ type ExportResponse struct {
 
 func (x *ExportResponse) Reset() {
 	*x = ExportResponse{}
-	mi := &file_connector_proto_msgTypes[7]
+	mi := &file_v1_connector_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +475,7 @@ func (x *ExportResponse) String() string {
 func (*ExportResponse) ProtoMessage() {}
 
 func (x *ExportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[7]
+	mi := &file_v1_connector_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +488,7 @@ func (x *ExportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportResponse.ProtoReflect.Descriptor instead.
 func (*ExportResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{7}
+	return file_v1_connector_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ExportResponse) GetExports() []*SubjectExport {
@@ -511,7 +511,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_connector_proto_msgTypes[8]
+	mi := &file_v1_connector_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +523,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[8]
+	mi := &file_v1_connector_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +536,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{8}
+	return file_v1_connector_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Action) GetId() string {
@@ -569,7 +569,7 @@ type ActionRequest struct {
 
 func (x *ActionRequest) Reset() {
 	*x = ActionRequest{}
-	mi := &file_connector_proto_msgTypes[9]
+	mi := &file_v1_connector_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +581,7 @@ func (x *ActionRequest) String() string {
 func (*ActionRequest) ProtoMessage() {}
 
 func (x *ActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[9]
+	mi := &file_v1_connector_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +594,7 @@ func (x *ActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionRequest.ProtoReflect.Descriptor instead.
 func (*ActionRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{9}
+	return file_v1_connector_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ActionRequest) GetActions() []*Action {
@@ -619,7 +619,7 @@ type ActionResult struct {
 
 func (x *ActionResult) Reset() {
 	*x = ActionResult{}
-	mi := &file_connector_proto_msgTypes[10]
+	mi := &file_v1_connector_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -631,7 +631,7 @@ func (x *ActionResult) String() string {
 func (*ActionResult) ProtoMessage() {}
 
 func (x *ActionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[10]
+	mi := &file_v1_connector_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -644,7 +644,7 @@ func (x *ActionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionResult.ProtoReflect.Descriptor instead.
 func (*ActionResult) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{10}
+	return file_v1_connector_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ActionResult) GetActionId() string {
@@ -692,7 +692,7 @@ type ActionResponse struct {
 
 func (x *ActionResponse) Reset() {
 	*x = ActionResponse{}
-	mi := &file_connector_proto_msgTypes[11]
+	mi := &file_v1_connector_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +704,7 @@ func (x *ActionResponse) String() string {
 func (*ActionResponse) ProtoMessage() {}
 
 func (x *ActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[11]
+	mi := &file_v1_connector_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +717,7 @@ func (x *ActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionResponse.ProtoReflect.Descriptor instead.
 func (*ActionResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{11}
+	return file_v1_connector_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ActionResponse) GetResults() []*ActionResult {
@@ -742,7 +742,7 @@ type Visit struct {
 
 func (x *Visit) Reset() {
 	*x = Visit{}
-	mi := &file_connector_proto_msgTypes[12]
+	mi := &file_v1_connector_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -754,7 +754,7 @@ func (x *Visit) String() string {
 func (*Visit) ProtoMessage() {}
 
 func (x *Visit) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[12]
+	mi := &file_v1_connector_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -767,7 +767,7 @@ func (x *Visit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Visit.ProtoReflect.Descriptor instead.
 func (*Visit) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{12}
+	return file_v1_connector_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Visit) GetVisitId() string {
@@ -828,7 +828,7 @@ type RecordVisitsRequest struct {
 
 func (x *RecordVisitsRequest) Reset() {
 	*x = RecordVisitsRequest{}
-	mi := &file_connector_proto_msgTypes[13]
+	mi := &file_v1_connector_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -840,7 +840,7 @@ func (x *RecordVisitsRequest) String() string {
 func (*RecordVisitsRequest) ProtoMessage() {}
 
 func (x *RecordVisitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[13]
+	mi := &file_v1_connector_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -853,7 +853,7 @@ func (x *RecordVisitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordVisitsRequest.ProtoReflect.Descriptor instead.
 func (*RecordVisitsRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{13}
+	return file_v1_connector_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RecordVisitsRequest) GetVisits() []*Visit {
@@ -871,7 +871,7 @@ type RecordVisitsResponse struct {
 
 func (x *RecordVisitsResponse) Reset() {
 	*x = RecordVisitsResponse{}
-	mi := &file_connector_proto_msgTypes[14]
+	mi := &file_v1_connector_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +883,7 @@ func (x *RecordVisitsResponse) String() string {
 func (*RecordVisitsResponse) ProtoMessage() {}
 
 func (x *RecordVisitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[14]
+	mi := &file_v1_connector_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +896,7 @@ func (x *RecordVisitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordVisitsResponse.ProtoReflect.Descriptor instead.
 func (*RecordVisitsResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{14}
+	return file_v1_connector_proto_rawDescGZIP(), []int{14}
 }
 
 type HealthRequest struct {
@@ -907,7 +907,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_connector_proto_msgTypes[15]
+	mi := &file_v1_connector_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +919,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[15]
+	mi := &file_v1_connector_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +932,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{15}
+	return file_v1_connector_proto_rawDescGZIP(), []int{15}
 }
 
 type HealthResponse struct {
@@ -943,7 +943,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_connector_proto_msgTypes[16]
+	mi := &file_v1_connector_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +955,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[16]
+	mi := &file_v1_connector_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,14 +968,14 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{16}
+	return file_v1_connector_proto_rawDescGZIP(), []int{16}
 }
 
-var File_connector_proto protoreflect.FileDescriptor
+var File_v1_connector_proto protoreflect.FileDescriptor
 
-const file_connector_proto_rawDesc = "" +
+const file_v1_connector_proto_rawDesc = "" +
 	"\n" +
-	"\x0fconnector.proto\x12\x12lethe.connector.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n" +
+	"\x12v1/connector.proto\x12\x12lethe.connector.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n" +
 	"\x0fDescribeRequest\"\x84\x01\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -1058,23 +1058,23 @@ const file_connector_proto_rawDesc = "" +
 	"\tAnonymise\x12!.lethe.connector.v1.ActionRequest\x1a\".lethe.connector.v1.ActionResponse\x12O\n" +
 	"\x06Delete\x12!.lethe.connector.v1.ActionRequest\x1a\".lethe.connector.v1.ActionResponse\x12a\n" +
 	"\fRecordVisits\x12'.lethe.connector.v1.RecordVisitsRequest\x1a(.lethe.connector.v1.RecordVisitsResponse\x12O\n" +
-	"\x06Health\x12!.lethe.connector.v1.HealthRequest\x1a\".lethe.connector.v1.HealthResponseB=Z;github.com/lethe-privacy/lethe/connectors/proto;connectorpbb\x06proto3"
+	"\x06Health\x12!.lethe.connector.v1.HealthRequest\x1a\".lethe.connector.v1.HealthResponseBCZAgithub.com/lethe-privacy/lethe/connectors/sdk/internal/pb/v1;pbv1b\x06proto3"
 
 var (
-	file_connector_proto_rawDescOnce sync.Once
-	file_connector_proto_rawDescData []byte
+	file_v1_connector_proto_rawDescOnce sync.Once
+	file_v1_connector_proto_rawDescData []byte
 )
 
-func file_connector_proto_rawDescGZIP() []byte {
-	file_connector_proto_rawDescOnce.Do(func() {
-		file_connector_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)))
+func file_v1_connector_proto_rawDescGZIP() []byte {
+	file_v1_connector_proto_rawDescOnce.Do(func() {
+		file_v1_connector_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_v1_connector_proto_rawDesc), len(file_v1_connector_proto_rawDesc)))
 	})
-	return file_connector_proto_rawDescData
+	return file_v1_connector_proto_rawDescData
 }
 
-var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
-var file_connector_proto_goTypes = []any{
+var file_v1_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_v1_connector_proto_goTypes = []any{
 	(Outcome)(0),                  // 0: lethe.connector.v1.Outcome
 	(*DescribeRequest)(nil),       // 1: lethe.connector.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 2: lethe.connector.v1.DescribeResponse
@@ -1098,7 +1098,7 @@ var file_connector_proto_goTypes = []any{
 	nil,                           // 20: lethe.connector.v1.Visit.CustomFieldsEntry
 	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
 }
-var file_connector_proto_depIdxs = []int32{
+var file_v1_connector_proto_depIdxs = []int32{
 	18, // 0: lethe.connector.v1.ConfigureRequest.settings:type_name -> lethe.connector.v1.ConfigureRequest.SettingsEntry
 	19, // 1: lethe.connector.v1.Subject.external_refs:type_name -> lethe.connector.v1.Subject.ExternalRefsEntry
 	5,  // 2: lethe.connector.v1.ExportRequest.subjects:type_name -> lethe.connector.v1.Subject
@@ -1132,27 +1132,27 @@ var file_connector_proto_depIdxs = []int32{
 	0,  // [0:12] is the sub-list for field type_name
 }
 
-func init() { file_connector_proto_init() }
-func file_connector_proto_init() {
-	if File_connector_proto != nil {
+func init() { file_v1_connector_proto_init() }
+func file_v1_connector_proto_init() {
+	if File_v1_connector_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_v1_connector_proto_rawDesc), len(file_v1_connector_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
-		GoTypes:           file_connector_proto_goTypes,
-		DependencyIndexes: file_connector_proto_depIdxs,
-		EnumInfos:         file_connector_proto_enumTypes,
-		MessageInfos:      file_connector_proto_msgTypes,
+		GoTypes:           file_v1_connector_proto_goTypes,
+		DependencyIndexes: file_v1_connector_proto_depIdxs,
+		EnumInfos:         file_v1_connector_proto_enumTypes,
+		MessageInfos:      file_v1_connector_proto_msgTypes,
 	}.Build()
-	File_connector_proto = out.File
-	file_connector_proto_goTypes = nil
-	file_connector_proto_depIdxs = nil
+	File_v1_connector_proto = out.File
+	file_v1_connector_proto_goTypes = nil
+	file_v1_connector_proto_depIdxs = nil
 }

@@ -1,12 +1,12 @@
-// Package conformance is the test suite every Lethe connector should pass.
-// Run it from a connector's own tests against a real plugin process (see
-// Launch) or any retention.Connector:
+// Package sdktest is the conformance suite every Lethe connector should
+// pass. Run it with `go test` from a connector's own tests against a real
+// plugin process (see Launch) or any sdk.Connector:
 //
 //	func TestConformance(t *testing.T) {
-//		c := conformance.Launch(t, binaryPath, nil)
-//		conformance.Run(t, c, conformance.Fixtures{Seed: seedMyStore})
+//		c := sdktest.Launch(t, binaryPath, nil)
+//		sdktest.Run(t, c, sdktest.Fixtures{Seed: seedMyStore})
 //	}
-package conformance
+package sdktest
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 )
 
 // Fixtures is what the suite needs from the connector under test.
@@ -30,8 +30,9 @@ type Fixtures struct {
 	// has no write call). The data must carry at least one of the
 	// subject's identifiers (name, e-mail or phone) so the anonymise test
 	// can see them go. Required.
-	Seed func(ctx context.Context, subjects []retention.Subject) error
-	// BatchSize is the number of subjects in the batch test; default 300.
+	Seed func(ctx context.Context, subjects []sdk.Subject) error
+	// BatchSize is the number of subjects in the batch test; default 500,
+	// the most Lethe sends in one call.
 	BatchSize int
 	// Timeout bounds each subtest; default 30s.
 	Timeout time.Duration
@@ -39,13 +40,13 @@ type Fixtures struct {
 
 // Run runs the suite as subtests of t. Subjects are fresh random ones, so
 // the suite can run repeatedly against the same store.
-func Run(t *testing.T, c retention.Connector, fx Fixtures) {
+func Run(t *testing.T, c sdk.Connector, fx Fixtures) {
 	t.Helper()
 	if fx.Seed == nil {
 		t.Fatal("conformance: Fixtures.Seed is required")
 	}
 	if fx.BatchSize <= 0 {
-		fx.BatchSize = 300
+		fx.BatchSize = 500
 	}
 	if fx.Timeout <= 0 {
 		fx.Timeout = 30 * time.Second
@@ -65,6 +66,12 @@ func Run(t *testing.T, c retention.Connector, fx Fixtures) {
 		{"DeletingWhatIsGoneIsSuccess", s.deleteGone},
 		{"AnonymiseLeavesNoIdentifier", s.anonymise},
 		{"BatchResultsLineUpWithActions", s.batch},
+		{"NeighbourSharingEmail", s.neighbours(shareEmail)},
+		{"NeighbourSharingPhone", s.neighbours(sharePhone)},
+		{"NeighbourSharingName", s.neighbours(shareName)},
+		{"RecordOfAnotherCustomerWithTheSameIdentifiers", s.neighbours(shareAll)},
+		{"RepeatedActionChangesNothing", s.repeatChangesNothing},
+		{"AnonymiseFields", s.anonymiseFields},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), fx.Timeout)
@@ -75,7 +82,7 @@ func Run(t *testing.T, c retention.Connector, fx Fixtures) {
 }
 
 type suite struct {
-	c      retention.Connector
+	c      sdk.Connector
 	fx     Fixtures
 	run    string
 	runNum int
@@ -84,30 +91,30 @@ type suite struct {
 
 // subjects returns n new subjects whose identifiers occur nowhere else, so
 // a substring search for them in an export is meaningful.
-func (s *suite) subjects(n int) []retention.Subject {
-	out := make([]retention.Subject, n)
+func (s *suite) subjects(n int) []sdk.Subject {
+	out := make([]sdk.Subject, n)
 	for i := range out {
 		s.n++
 		tag := fmt.Sprintf("%s%05d", s.run, s.n)
-		out[i] = retention.Subject{
+		out[i] = sdk.Subject{
 			CustomerID: "conformance-" + tag,
 			FirstName:  "Firstname" + tag,
 			LastName:   "Lastname" + tag,
-			Email:      "subscriber." + tag + "@conformance.example",
+			Email:      "subscriber." + tag + "@sdktest.example",
 			Phone:      fmt.Sprintf("+4917%04d%05d", s.runNum, s.n),
 		}
 	}
 	return out
 }
 
-func (s *suite) seed(t *testing.T, ctx context.Context, subjects []retention.Subject) {
+func (s *suite) seed(t *testing.T, ctx context.Context, subjects []sdk.Subject) {
 	t.Helper()
 	if err := s.fx.Seed(ctx, subjects); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 }
 
-func (s *suite) export(t *testing.T, ctx context.Context, subjects []retention.Subject) map[string]json.RawMessage {
+func (s *suite) export(t *testing.T, ctx context.Context, subjects []sdk.Subject) map[string]json.RawMessage {
 	t.Helper()
 	exports, err := s.c.Export(ctx, subjects)
 	if err != nil {
@@ -126,22 +133,22 @@ func (s *suite) export(t *testing.T, ctx context.Context, subjects []retention.S
 	return out
 }
 
-func actions(subjects []retention.Subject, prefix string) []retention.Action {
-	out := make([]retention.Action, len(subjects))
+func actions(subjects []sdk.Subject, prefix string) []sdk.Action {
+	out := make([]sdk.Action, len(subjects))
 	for i, sub := range subjects {
-		out[i] = retention.Action{ID: prefix + "-" + sub.CustomerID, Subject: sub}
+		out[i] = sdk.Action{ID: prefix + "-" + sub.CustomerID, Subject: sub}
 	}
 	return out
 }
 
 // checkResults asserts one result per action, matched by id, for the
 // action's customer, and returns them by action id.
-func checkResults(t *testing.T, acts []retention.Action, results []retention.ActionResult) map[string]retention.ActionResult {
+func checkResults(t *testing.T, acts []sdk.Action, results []sdk.ActionResult) map[string]sdk.ActionResult {
 	t.Helper()
 	if len(results) != len(acts) {
 		t.Fatalf("got %d results for %d actions", len(results), len(acts))
 	}
-	byID := map[string]retention.ActionResult{}
+	byID := map[string]sdk.ActionResult{}
 	for _, r := range results {
 		if _, dup := byID[r.ActionID]; dup {
 			t.Errorf("two results for action %s", r.ActionID)
@@ -172,7 +179,7 @@ func (s *suite) describe(t *testing.T, ctx context.Context) {
 	if len(info.Categories) == 0 {
 		t.Error("Describe declares no data category")
 	}
-	for _, c := range []string{retention.CapabilityExport, retention.CapabilityAnonymise, retention.CapabilityDelete} {
+	for _, c := range []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete} {
 		if !slices.Contains(info.Capabilities, c) {
 			t.Errorf("Describe lacks capability %q (has %v)", c, info.Capabilities)
 		}
@@ -216,7 +223,7 @@ func (s *suite) deleteThenExport(t *testing.T, ctx context.Context) {
 		t.Fatalf("Delete: %v", err)
 	}
 	r := checkResults(t, acts, results)[acts[0].ID]
-	if r.Outcome != retention.OutcomeDeleted {
+	if r.Outcome != sdk.OutcomeDeleted {
 		t.Errorf("Delete of a seeded subject: outcome %s (%s), want DELETED", r.Outcome, r.Reason)
 	}
 	if data := s.export(t, ctx, subs)[subs[0].CustomerID]; !IsEmpty(data) {
@@ -256,7 +263,7 @@ func (s *suite) deleteGone(t *testing.T, ctx context.Context) {
 	subs := s.subjects(1)
 	for _, op := range []struct {
 		name string
-		call func(context.Context, []retention.Action) ([]retention.ActionResult, error)
+		call func(context.Context, []sdk.Action) ([]sdk.ActionResult, error)
 	}{{"Delete", s.c.Delete}, {"Anonymise", s.c.Anonymise}} {
 		acts := actions(subs, "gone-"+op.name)
 		results, err := op.call(ctx, acts)
@@ -264,7 +271,7 @@ func (s *suite) deleteGone(t *testing.T, ctx context.Context) {
 			t.Fatalf("%s of an unknown subject: %v", op.name, err)
 		}
 		r := checkResults(t, acts, results)[acts[0].ID]
-		if r.Outcome != retention.OutcomeNotFound && r.Outcome != retention.OutcomeDeleted && r.Outcome != retention.OutcomeAnonymised {
+		if r.Outcome != sdk.OutcomeNotFound && r.Outcome != sdk.OutcomeDeleted && r.Outcome != sdk.OutcomeAnonymised {
 			t.Errorf("%s of an unknown subject: outcome %s (%s), want NOT_FOUND", op.name, r.Outcome, r.Reason)
 		}
 	}
@@ -283,7 +290,7 @@ func (s *suite) anonymise(t *testing.T, ctx context.Context) {
 		t.Fatalf("Anonymise: %v", err)
 	}
 	r := checkResults(t, acts, results)[acts[0].ID]
-	if r.Outcome != retention.OutcomeAnonymised && r.Outcome != retention.OutcomeDeleted {
+	if r.Outcome != sdk.OutcomeAnonymised && r.Outcome != sdk.OutcomeDeleted {
 		t.Errorf("Anonymise of a seeded subject: outcome %s (%s), want ANONYMISED", r.Outcome, r.Reason)
 	}
 	assertNoIdentifiers(t, subs[0], s.export(t, ctx, subs)[subs[0].CustomerID])
@@ -291,7 +298,7 @@ func (s *suite) anonymise(t *testing.T, ctx context.Context) {
 
 func (s *suite) batch(t *testing.T, ctx context.Context) {
 	subs := s.subjects(s.fx.BatchSize)
-	var seeded []retention.Subject
+	var seeded []sdk.Subject
 	for i, sub := range subs {
 		if i%2 == 0 {
 			seeded = append(seeded, sub)
@@ -316,7 +323,7 @@ func (s *suite) batch(t *testing.T, ctx context.Context) {
 	for i, sub := range subs {
 		r := byID["batch-"+sub.CustomerID]
 		switch {
-		case i%2 == 0 && r.Outcome != retention.OutcomeDeleted:
+		case i%2 == 0 && r.Outcome != sdk.OutcomeDeleted:
 			t.Errorf("seeded subject %d: outcome %s (%s), want DELETED", i, r.Outcome, r.Reason)
 		case i%2 == 1 && !r.Outcome.Confirmed():
 			t.Errorf("unseeded subject %d: outcome %s (%s), want NOT_FOUND", i, r.Outcome, r.Reason)
@@ -329,7 +336,7 @@ func (s *suite) batch(t *testing.T, ctx context.Context) {
 	}
 }
 
-func containsAnyIdentifier(sub retention.Subject, data []byte) bool {
+func containsAnyIdentifier(sub sdk.Subject, data []byte) bool {
 	for _, id := range identifiers(sub) {
 		if bytes.Contains(data, []byte(id)) {
 			return true
@@ -338,7 +345,7 @@ func containsAnyIdentifier(sub retention.Subject, data []byte) bool {
 	return false
 }
 
-func assertNoIdentifiers(t *testing.T, sub retention.Subject, data []byte) {
+func assertNoIdentifiers(t *testing.T, sub sdk.Subject, data []byte) {
 	t.Helper()
 	for _, id := range identifiers(sub) {
 		if bytes.Contains(data, []byte(id)) {
@@ -347,7 +354,7 @@ func assertNoIdentifiers(t *testing.T, sub retention.Subject, data []byte) {
 	}
 }
 
-func identifiers(sub retention.Subject) []string {
+func identifiers(sub sdk.Subject) []string {
 	return []string{sub.FirstName, sub.LastName, sub.Email, sub.Phone}
 }
 

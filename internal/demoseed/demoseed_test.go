@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/internal/demoseed"
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
-	"github.com/lethe-privacy/lethe/plugins/demoseed"
 	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
 	"github.com/lethe-privacy/lethe/retention"
@@ -114,7 +114,7 @@ func TestSeedIsDeterministicAndProportioned(t *testing.T) {
 	}
 }
 
-// BenchmarkSeed100k measures the demo's scale: go test -run - -bench Seed100k -benchtime 1x ./plugins/demoseed
+// BenchmarkSeed100k measures the demo's scale: go test -run - -bench Seed100k -benchtime 1x ./internal/demoseed
 func BenchmarkSeed100k(b *testing.B) {
 	customers, visits := demoData(100_000)
 	for b.Loop() {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
 	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
@@ -54,7 +55,9 @@ func Seed(ctx context.Context, dataDir string, customers []retention.Subject, vi
 	}
 	rows := make([]statsdb.Visit, len(visits))
 	for i, v := range visits {
-		rows[i] = statsdb.FromRecord(v)
+		// The same conversion the statdb plugin applies to a visit it receives.
+		rows[i] = statsdb.FromRecord(sdk.VisitRecord{VisitID: v.VisitID, CustomerID: v.CustomerID, Branch: v.Branch,
+			Service: v.Service, StartedAt: v.StartedAt, EndedAt: v.EndedAt, CustomFields: v.CustomFields})
 		if rows[i].VisitorName == "" {
 			rows[i].VisitorName = names[v.CustomerID]
 		}

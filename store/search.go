@@ -256,18 +256,20 @@ func (q *queries) planSearch(ctx context.Context, query searchkey.Query) (search
 	return plan, nil
 }
 
-// countTerms counts the term rows of a word's alternatives, up to limit.
+// countTerms counts the term rows of a word's alternatives, up to limit:
+// UNION ALL with one LIMIT stops reading the index at limit rows on both
+// databases, whichever alternatives they come from.
 func (q *queries) countTerms(ctx context.Context, alts []string, limit int) (int, error) {
-	var sums []string
+	var arms []string
 	var args []any
 	for _, a := range alts {
 		cond, cargs := termRange(a)
-		sums = append(sums, "(SELECT count(*) FROM (SELECT 1 FROM customer_terms WHERE "+cond+" LIMIT ?) AS x)")
+		arms = append(arms, "SELECT 1 FROM customer_terms WHERE "+cond)
 		args = append(args, cargs...)
-		args = append(args, limit)
 	}
+	args = append(args, limit)
 	var n int
-	if err := q.idb.NewRaw("SELECT "+strings.Join(sums, " + "), args...).Scan(ctx, &n); err != nil {
+	if err := q.idb.NewRaw("SELECT count(*) FROM ("+strings.Join(arms, " UNION ALL ")+" LIMIT ?) AS x", args...).Scan(ctx, &n); err != nil {
 		return 0, internal("search probe", err)
 	}
 	return n, nil

@@ -32,7 +32,7 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./retention
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePersonalData$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./retention
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalTime$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./graph/model
-	$(GO) test -run '^$$' -fuzz '^FuzzBearer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./graph
+	$(GO) test -run '^$$' -fuzz '^FuzzBearer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./httpapi
 
 generate:
 	$(GO) generate ./...

@@ -112,7 +112,7 @@ func benchTable(b *testing.B, database string) []benchRow {
 		}
 		p, bp := percentile(lat, 99), percentile(blat, 99)
 		rows = append(rows, benchRow{fmt.Sprintf("%s: search %q first:10 with totalCount, 1 client, p99", db, term), "≤ 5 ms",
-			ms(p), ms(bp) + " (bare handler)", fmt.Sprintf("%.2f× bare", bp.Seconds()/p.Seconds())})
+			benchMS(p), benchMS(bp) + " (bare handler)", fmt.Sprintf("%.2f× bare", bp.Seconds()/p.Seconds())})
 	}
 
 	// 32 clients, rare terms: throughput against the bare handler.
@@ -126,9 +126,9 @@ func benchTable(b *testing.B, database string) []benchRow {
 	// 64 clients, mixed.
 	reads, writes, errs, first := srv.mixed(b, 64, phase, terms)
 	rows = append(rows,
-		benchRow{fmt.Sprintf("%s: 64 clients × %s mixed, reads p99 (search, get)", db, phase), "≤ 50 ms", ms(percentile(reads, 99)),
+		benchRow{fmt.Sprintf("%s: 64 clients × %s mixed, reads p99 (search, get)", db, phase), "≤ 50 ms", benchMS(percentile(reads, 99)),
 			"—", fmt.Sprintf("%d reads", len(reads))},
-		benchRow{db + ": same, writes p99 (create, book, status, export)", "≤ 250 ms", ms(percentile(writes, 99)),
+		benchRow{db + ": same, writes p99 (create, book, status, export)", "≤ 250 ms", benchMS(percentile(writes, 99)),
 			"—", fmt.Sprintf("%d writes", len(writes))},
 		benchRow{db + ": same, errors", "0", strconv.Itoa(int(errs)), "—", first})
 
@@ -146,7 +146,7 @@ func benchTable(b *testing.B, database string) []benchRow {
 		}
 	}
 	e, l := percentile(early, 50), percentile(late, 50)
-	rows = append(rows, benchRow{db + ": export p50, exports 381-400 of one customer", "≤ 1.25× the first 20", ms(l), ms(e) + " (first 20)",
+	rows = append(rows, benchRow{db + ": export p50, exports 381-400 of one customer", "≤ 1.25× the first 20", benchMS(l), benchMS(e) + " (first 20)",
 		fmt.Sprintf("%.2f×", l.Seconds()/e.Seconds())})
 	srv.stop()
 	bare.Close()
@@ -169,7 +169,7 @@ func benchTable(b *testing.B, database string) []benchRow {
 	return rows
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+func benchMS(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
 func percentile(ds []time.Duration, p int) time.Duration {
 	if len(ds) == 0 {

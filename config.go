@@ -3,14 +3,17 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/scheduler"
+	"github.com/lethe-privacy/lethe/store"
 )
 
 // Config is Lethe's configuration: defaults, then the YAML file given with
@@ -22,6 +25,12 @@ type Config struct {
 	// Database selects PostgreSQL (postgres://…); empty means SQLite in
 	// the data directory.
 	Database string `yaml:"database"`
+	// DatabaseMaxConns bounds this process's PostgreSQL connections;
+	// requests beyond it queue for a connection until their timeout
+	// instead of failing. Default 20: several replicas (and their
+	// connectors' pools) stay well under PostgreSQL's default
+	// max_connections of 100.
+	DatabaseMaxConns int `yaml:"database_max_conns"`
 	// Playground serves the GraphQL playground and allows introspection:
 	// off by default (it helps attackers explore), on for `make run`.
 	Playground bool `yaml:"playground"`
@@ -29,6 +38,10 @@ type Config struct {
 	Metrics bool `yaml:"metrics"`
 	// Limits bound every request: depth, complexity, body size, time.
 	Limits LimitsConfig `yaml:"limits"`
+	// CORSOrigins lists the origins of browser apps served from elsewhere
+	// that may call the API (HTTP and websocket); none by default, so a
+	// page on another site cannot use a token a browser holds.
+	CORSOrigins []string `yaml:"cors_origins"`
 	// Connectors configures the connector plugins; its data_dir is Lethe's
 	// data directory.
 	Connectors connectors.Config `yaml:",inline"`
@@ -48,7 +61,7 @@ type Config struct {
 	ConfigFile string `yaml:"-"`
 }
 
-// LimitsConfig is graph.Limits in the configuration file. Each bound
+// LimitsConfig is httpapi.Limits in the configuration file. Each bound
 // answers an over-limit request with a clear error and a code instead of
 // letting it slow the server.
 type LimitsConfig struct {
@@ -59,7 +72,7 @@ type LimitsConfig struct {
 }
 
 func defaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8080", DataDir: "./data", Playground: false, Metrics: true, Sweep: true,
+	return Config{Listen: "127.0.0.1:8080", DataDir: "./data", Playground: false, Metrics: true, Sweep: true, DatabaseMaxConns: store.DefaultMaxConns,
 		Limits: LimitsConfig{MaxDepth: 15, MaxComplexity: 1000, MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second}}
 }
 
@@ -94,6 +107,9 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	dataDir := fs.String("data-dir", "", "data directory for the SQLite database and the built-in connectors' stores (default ./data; env LETHE_DATA_DIR)")
 	database := fs.String("database", "", "PostgreSQL URL postgres://…; empty: SQLite in the data directory (env LETHE_DATABASE)")
 	sweepSchedule := fs.String("sweep-schedule", "", "cron expression of scheduled sweeps (5 fields, or 6 with seconds); default hourly (env LETHE_SWEEP_SCHEDULE)")
+	leaseTTL := fs.String("lease-ttl", "", "term of the sweep and leader leases, e.g. 30s (default 30s; env LETHE_LEASE_TTL)")
+	sweepBatch := fs.String("sweep-batch-size", "", "customers per connector call of a sweep (default 500; env LETHE_SWEEP_BATCH_SIZE)")
+	maxConns := fs.String("database-max-conns", "", "most PostgreSQL connections of this process (default 20; env LETHE_DATABASE_MAX_CONNS)")
 	sweep := fs.String("sweep", "", "run scheduled sweeps in this process: true|false (default true; env LETHE_SWEEP)")
 	playground := fs.String("playground", "", "serve the GraphQL playground and allow introspection: true|false (default false; env LETHE_PLAYGROUND)")
 	metricsFlag := fs.String("metrics", "", "serve Prometheus metrics at /metrics: true|false (default true; env LETHE_METRICS)")
@@ -101,6 +117,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	maxComplexity := fs.String("max-complexity", "", "highest complexity of a GraphQL operation (default 1000; env LETHE_MAX_COMPLEXITY)")
 	maxBody := fs.String("max-body-bytes", "", "largest request body in bytes (default 1048576; env LETHE_MAX_BODY_BYTES)")
 	phoneRegion := fs.String("phone-region", "", "country assumed for national phone numbers in search, ISO 3166 code (default GB; env LETHE_PHONE_REGION)")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated origins of browser apps allowed to call the API, e.g. https://console.example.com (default none; env LETHE_CORS_ORIGINS)")
 	timeout := fs.String("request-timeout", "", "longest a request may work, e.g. 30s (default 30s; env LETHE_REQUEST_TIMEOUT)")
 	for _, e := range extra {
 		e(fs)
@@ -130,6 +147,16 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 		{*database, "LETHE_DATABASE", func(v string) error { cfg.Database = v; return nil }},
 		{*phoneRegion, "LETHE_PHONE_REGION", func(v string) error { cfg.PhoneRegion = v; return nil }},
 		{*sweepSchedule, "LETHE_SWEEP_SCHEDULE", func(v string) error { cfg.Scheduler.SweepSchedule = v; return nil }},
+		{*leaseTTL, "LETHE_LEASE_TTL", func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("lease-ttl: %q is not a duration such as 30s", v)
+			}
+			cfg.Scheduler.LeaseTTL = d
+			return nil
+		}},
+		{*sweepBatch, "LETHE_SWEEP_BATCH_SIZE", parsePositive("sweep-batch-size", &cfg.Scheduler.SweepBatchSize)},
+		{*maxConns, "LETHE_DATABASE_MAX_CONNS", parsePositive("database-max-conns", &cfg.DatabaseMaxConns)},
 		{*sweep, "LETHE_SWEEP", func(v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -143,6 +170,10 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 		{*maxDepth, "LETHE_MAX_DEPTH", parsePositive("max-depth", &cfg.Limits.MaxDepth)},
 		{*maxComplexity, "LETHE_MAX_COMPLEXITY", parsePositive("max-complexity", &cfg.Limits.MaxComplexity)},
 		{*maxBody, "LETHE_MAX_BODY_BYTES", parsePositive("max-body-bytes", &cfg.Limits.MaxBodyBytes)},
+		{*corsOrigins, "LETHE_CORS_ORIGINS", func(v string) error {
+			cfg.CORSOrigins = strings.Split(v, ",")
+			return nil
+		}},
 		{*timeout, "LETHE_REQUEST_TIMEOUT", func(v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -161,6 +192,18 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 				return cfg, err
 			}
 		}
+	}
+	origins := cfg.CORSOrigins
+	cfg.CORSOrigins = nil
+	for _, o := range origins {
+		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return cfg, fmt.Errorf("cors-origins: %q is not an origin such as https://console.example.com", o)
+		}
+		cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 	}
 	return cfg, nil
 }

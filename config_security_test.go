@@ -12,7 +12,7 @@ func TestSecurityConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Playground || !cfg.Metrics || cfg.Limits.MaxDepth != 15 || cfg.Limits.MaxComplexity != 1000 ||
+	if cfg.Playground || len(cfg.CORSOrigins) != 0 || !cfg.Metrics || cfg.Limits.MaxDepth != 15 || cfg.Limits.MaxComplexity != 1000 ||
 		cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Limits.RequestTimeout != 30*time.Second {
 		t.Fatalf("defaults: %+v", cfg)
 	}
@@ -28,7 +28,12 @@ func TestSecurityConfig(t *testing.T) {
 		cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Limits.RequestTimeout != 5*time.Second {
 		t.Fatalf("file, env and flags: %+v", cfg)
 	}
-	for env, bad := range map[string]string{"LETHE_MAX_DEPTH": "-1", "LETHE_MAX_BODY_BYTES": "lots", "LETHE_REQUEST_TIMEOUT": "soon", "LETHE_METRICS": "maybe"} {
+	t.Setenv("LETHE_CORS_ORIGINS", "https://console.example.com/, http://localhost:5173")
+	if cfg, err := loadConfig("serve", nil); err != nil || len(cfg.CORSOrigins) != 2 || cfg.CORSOrigins[0] != "https://console.example.com" {
+		t.Fatalf("cors origins: %v %v", cfg.CORSOrigins, err)
+	}
+	t.Setenv("LETHE_CORS_ORIGINS", "")
+	for env, bad := range map[string]string{"LETHE_CORS_ORIGINS": "*", "LETHE_MAX_DEPTH": "-1", "LETHE_MAX_BODY_BYTES": "lots", "LETHE_REQUEST_TIMEOUT": "soon", "LETHE_METRICS": "maybe"} {
 		t.Run(env, func(t *testing.T) {
 			t.Setenv(env, bad)
 			if _, err := loadConfig("serve", nil); err == nil {

@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 // lethe runs the lethe binary to completion.
-func lethe(t *testing.T, args ...string) string {
+func lethe(t testing.TB, args ...string) string {
 	t.Helper()
 	cmd := exec.CommandContext(context.Background(), filepath.Join(binDir, "lethe"), args...)
 	out, err := cmd.CombinedOutput()

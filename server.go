@@ -22,6 +22,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/metrics"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
@@ -83,7 +84,12 @@ func run(args []string) error {
 }
 
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
-	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, PhoneRegion: cfg.PhoneRegion})
+	// A transaction left idle for half a lease term belongs to a frozen or
+	// stuck process: the server ends it, so that its locks do not keep the
+	// lease from changing hands.
+	idle := max(cfg.Scheduler.Lease()/2, time.Second)
+	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns, IdleTxTimeout: idle,
+		PhoneRegion: cfg.PhoneRegion})
 }
 
 // openMigratedStore opens the store and applies pending migrations, as
@@ -168,7 +174,7 @@ func serve(ctx context.Context, args []string) error {
 		svcOpts = append(svcOpts, retention.WithMetrics(m))
 	}
 	svc := retention.NewService(s, append(svcOpts, retention.WithConnectors(registry))...)
-	engine := newEngine(s, registry, log, svcOpts...)
+	engine := newEngine(cfg, s, registry, log, svcOpts...)
 	if cfg.Sweep {
 		stopScheduler, err := startScheduler(cfg, s, engine, svc, log)
 		if err != nil {
@@ -179,7 +185,7 @@ func serve(ctx context.Context, args []string) error {
 	resolver := &graph.Resolver{Service: svc, Registry: manager, Engine: engine, Log: log}
 	httpServer := &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           graph.NewHTTPHandler(resolver, httpOptions(cfg, s, manager, m)),
+		Handler:           httpapi.NewHandler(resolver, httpOptions(cfg, s, manager, m)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -234,16 +240,18 @@ func newLogger() *slog.Logger {
 	} else {
 		h = slog.NewJSONHandler(os.Stderr, nil)
 	}
-	return slog.New(graph.LogHandler(h))
+	return slog.New(httpapi.LogHandler(h))
 }
 
 // httpOptions wires the limits, metrics and readiness checks into the API.
-func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *metrics.Metrics) graph.Options {
-	opts := graph.Options{
+func httpOptions(cfg Config, s *store.Store, manager *connectors.Manager, m *metrics.Metrics) httpapi.Options {
+	opts := httpapi.Options{
 		Playground: cfg.Playground,
-		Limits: graph.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxComplexity: cfg.Limits.MaxComplexity,
+		Limits: httpapi.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxComplexity: cfg.Limits.MaxComplexity,
 			MaxBodyBytes: cfg.Limits.MaxBodyBytes, RequestTimeout: cfg.Limits.RequestTimeout},
-		Ready: func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
+		Ready:       func(ctx context.Context) map[string]error { return readiness(ctx, s, manager) },
+		CORSOrigins: cfg.CORSOrigins,
+		Documents:   manager,
 	}
 	if m != nil {
 		opts.Observer, opts.Metrics = m, m.Handler()

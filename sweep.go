@@ -49,7 +49,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer manager.Close()
-	engine := newEngine(s, manager, log)
+	engine := newEngine(cfg, s, manager, log)
 	if batch > 0 {
 		engine.BatchSize = batch
 	}
@@ -120,17 +120,22 @@ func currentUser() string {
 
 // newEngine builds the engine; serve passes its instrumented connector
 // registry and retention.WithMetrics so that sweeps show in /metrics.
-func newEngine(s *store.Store, registry retention.ConnectorRegistry, log *slog.Logger, opts ...retention.Option) *retention.Engine {
-	return retention.NewEngine(s, registry, append([]retention.Option{retention.WithLogger(log.With("component", "engine"))}, opts...)...)
+func newEngine(cfg Config, s *store.Store, registry retention.ConnectorRegistry, log *slog.Logger, opts ...retention.Option) *retention.Engine {
+	e := retention.NewEngine(s, registry, append([]retention.Option{retention.WithLogger(log.With("component", "engine"))}, opts...)...)
+	e.LeaseTTL = cfg.Scheduler.Lease()
+	if cfg.Scheduler.SweepBatchSize > 0 {
+		e.BatchSize = cfg.Scheduler.SweepBatchSize
+	}
+	return e
 }
 
 // startScheduler runs the sweep and visit clean-up jobs; on PostgreSQL only
-// the replica holding the advisory lock runs them.
+// the replica holding the leader lease runs them.
 func startScheduler(cfg Config, s *store.Store, engine *retention.Engine, svc *retention.Service, log *slog.Logger) (stop func(), err error) {
-	var elector *scheduler.PostgresElector
+	var elector *scheduler.LeaseElector
 	var sched *scheduler.Scheduler
 	if s.Dialect() == store.Postgres {
-		elector = scheduler.NewPostgresElector(s.DB().DB)
+		elector = scheduler.NewLeaseElector(s.DB().DB, cfg.Scheduler.Lease())
 		sched, err = scheduler.Start(cfg.Scheduler, engine, svc, elector, log.With("component", "scheduler"))
 	} else {
 		sched, err = scheduler.Start(cfg.Scheduler, engine, svc, nil, log.With("component", "scheduler"))

@@ -25,6 +25,8 @@ var builds = map[string]string{
 	"lethe-invoicestore": "../plugins/invoicestore",
 	"lethe-statdb":       "../plugins/statdb",
 	"newsletter":         "../examples/connector-newsletter",
+	// A plugin as the first SDK built them: protocol 1 only.
+	"v1connector": "sdk/internal/v1connector",
 }
 
 // testVersion is stamped into every plugin built here, as the Makefile does.

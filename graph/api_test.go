@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -34,7 +35,7 @@ type client struct {
 
 func newClient(t *testing.T, s *store.Store) *client {
 	svc := retention.NewService(s)
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil)}, graph.Options{Playground: true}))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil)}, httpapi.Options{Playground: true}))
 	t.Cleanup(srv.Close)
 	return &client{t: t, url: srv.URL, token: mustToken(t, svc, "test-admin", retention.RoleAdmin)}
 }

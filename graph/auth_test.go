@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -295,6 +296,7 @@ func post(t *testing.T, url, auth, body string) (int, gqlResponse, http.Header) 
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
@@ -323,7 +325,7 @@ func queryBody(q string) string {
 func TestAuthentication(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		svc := retention.NewService(s)
-		srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Log: quiet}, graph.Options{}))
+		srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{}))
 		t.Cleanup(srv.Close)
 		admin := mustToken(t, svc, "admin", retention.RoleAdmin)
 		viewer := mustToken(t, svc, "viewer", retention.RoleViewer)

@@ -13,10 +13,21 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// presentError gives every error an extensions.code. Domain errors keep
+// Codes of the API edge, in extensions.code, beside retention's codes.
+const (
+	CodeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
+	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's own
+	CodeBodyTooLarge    = "REQUEST_TOO_LARGE"
+	CodeTimeout         = "TIMEOUT"
+	// CodeIntrospectionDisabled answers __schema and __type when the
+	// playground (and with it introspection) is off.
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+)
+
+// PresentError gives every error an extensions.code. Domain errors keep
 // their message; anything else is logged and answered as INTERNAL without
 // detail, so that no SQL or stack reaches a client.
-func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var domain *retention.Error
@@ -65,9 +76,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
-// recoverPanic turns a panic into an INTERNAL error: a panic is a bug, and
+// RecoverPanic turns a panic into an INTERNAL error: a panic is a bug, and
 // it is logged as one, but one bad request must not take the server down.
-func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+func RecoverPanic(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
 		return &retention.Error{Code: retention.CodeInternal, Message: "internal error; the server log has the details"}

@@ -62,8 +62,9 @@ func newLoaders(svc *retention.Service) *loaders {
 	}
 }
 
-// withLoaders gives each query operation its own loaders.
-func withLoaders(svc *retention.Service) graphql.OperationMiddleware {
+// WithLoaders gives each query operation its own loaders: install it on
+// the GraphQL server with AroundOperations.
+func WithLoaders(svc *retention.Service) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
 			ctx = context.WithValue(ctx, loadersKey{}, newLoaders(svc))

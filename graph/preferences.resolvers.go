@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/lethe-privacy/lethe/graph/model"
 	"github.com/lethe-privacy/lethe/retention"
@@ -15,8 +16,12 @@ import (
 // UpdateFieldPreferences is the resolver for the updateFieldPreferences field.
 func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput) (*model.FieldPreferences, error) {
 	modes := map[retention.Field]retention.FieldMode{}
-	for _, f := range fields {
-		modes[retention.Field(f.Field)] = retention.FieldMode(f.Mode)
+	for i, f := range fields {
+		field, mode := retention.Field(f.Field), retention.FieldMode(f.Mode)
+		if prev, seen := modes[field]; seen && prev != mode {
+			return nil, retention.FieldErrorf(fmt.Sprintf("fields[%d]", i), "field %s is given twice, as %s and as %s; give each field once", f.Field, prev, mode)
+		}
+		modes[field] = mode
 	}
 	p, err := r.Service.UpdateFieldPreferences(ctx, collectionEnabled, modes)
 	if err != nil {
@@ -28,7 +33,10 @@ func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectio
 // UpdateCustomFieldStorage is the resolver for the updateCustomFieldStorage field.
 func (r *mutationResolver) UpdateCustomFieldStorage(ctx context.Context, input []model.CustomFieldStorageInput) ([]model.CustomFieldStorage, error) {
 	changes := map[string]bool{}
-	for _, in := range input {
+	for i, in := range input {
+		if prev, seen := changes[in.Field]; seen && prev != in.StoreInStatDatabase {
+			return nil, retention.FieldErrorf(fmt.Sprintf("input[%d]", i), "custom field %s is given twice, stored and not stored; give each field once", in.Field)
+		}
 		changes[in.Field] = in.StoreInStatDatabase
 	}
 	s, err := r.Service.UpdateCustomFieldStorage(ctx, changes)

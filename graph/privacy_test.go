@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/metrics"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -107,13 +108,13 @@ func TestNoPersonalDataInLogsOrMetrics(t *testing.T) {
 	s := storetest.MustOpenSQLite(t)
 	logs := &syncBuffer{}
 	// Debug: the most the server could ever write.
-	log := slog.New(graph.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log := slog.New(httpapi.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	m := metrics.New()
 	conns := &memRegistry{records: map[string]int{}}
 	reg := m.InstrumentConnectors(conns)
 	svc := retention.NewService(s, retention.WithConnectors(reg), retention.WithLogger(log), retention.WithMetrics(m))
-	srv := httptest.NewServer(graph.NewHTTPHandler(&graph.Resolver{Service: svc, Registry: reg, Log: log},
-		graph.Options{Observer: m, Metrics: m.Handler()}))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Registry: reg, Log: log},
+		httpapi.Options{Observer: m, Metrics: m.Handler()}))
 	t.Cleanup(srv.Close)
 	op := "Bearer " + mustToken(t, svc, "front-desk", retention.RoleOperator)
 	viewer := "Bearer " + mustToken(t, svc, "auditor", retention.RoleViewer)

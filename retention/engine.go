@@ -90,9 +90,10 @@ func (e *Engine) Validate(opts RunOptions) error {
 // run is RUNNING. A dry run completes before Start returns.
 // Errors: BAD_USER_INPUT, CONFLICT.
 func (e *Engine) Start(ctx context.Context, opts RunOptions) (Run, error) {
-	return e.run(ctx, opts, func(run Run) (Run, error) {
+	return e.run(ctx, opts, func(r *runState) (Run, error) {
+		run := r.run
 		go func() {
-			if _, err := e.execute(context.WithoutCancel(ctx), run); err != nil {
+			if _, err := e.execute(context.WithoutCancel(ctx), r); err != nil {
 				e.log.Error("retention run failed", "run", run.ID, "err", err)
 			}
 		}()
@@ -103,27 +104,27 @@ func (e *Engine) Start(ctx context.Context, opts RunOptions) (Run, error) {
 // Run executes a run to its end (the CLI, the scheduler, tests).
 // Errors: BAD_USER_INPUT, CONFLICT.
 func (e *Engine) Run(ctx context.Context, opts RunOptions) (Run, error) {
-	return e.run(ctx, opts, func(run Run) (Run, error) { return e.execute(ctx, run) })
+	return e.run(ctx, opts, func(r *runState) (Run, error) { return e.execute(ctx, r) })
 }
 
 // run validates, answers dry runs at once, and hands a begun real run to
 // execute.
-func (e *Engine) run(ctx context.Context, opts RunOptions, execute func(Run) (Run, error)) (Run, error) {
+func (e *Engine) run(ctx context.Context, opts RunOptions, execute func(*runState) (Run, error)) (Run, error) {
 	if err := e.Validate(opts); err != nil {
 		return Run{}, err
 	}
 	if opts.DryRun {
 		return e.DryRun(ctx, opts)
 	}
-	run, err := e.begin(ctx, opts)
+	run, lease, err := e.begin(ctx, opts)
 	if err != nil {
 		return Run{}, err
 	}
-	return execute(run)
+	return execute(&runState{run: run, e: e, lease: lease})
 }
 
-// begin takes the sweep lease and records the run.
-func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, error) {
+// begin takes the sweep lease, with a new epoch, and records the run.
+func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, Lease, error) {
 	now := e.nowUTC()
 	run := Run{ID: newID("run_"), Status: RunRunning, Trigger: opts.Trigger, Actor: opts.Actor, AsOf: now,
 		StartedAt: now, HeartbeatAt: now}
@@ -132,36 +133,44 @@ func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, error) {
 	}
 	takeOver, err := e.deadHolder(ctx)
 	if err != nil {
-		return Run{}, err
+		return Run{}, Lease{}, err
 	}
+	var lease Lease
 	err = e.store.Update(ctx, func(tx Tx) error {
-		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL), takeOver)
+		l, ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL), takeOver)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrSweepRunning
 		}
-		if err := tx.InterruptStaleRuns(ctx, "interrupted: the process running it stopped; a later run resumed its open journal entries"); err != nil {
+		lease = l
+		if err := tx.InterruptStaleRuns(ctx, "interrupted: the process running it stopped or lost the sweep lease; a later run resumed its open journal entries"); err != nil {
 			return err
 		}
 		return tx.InsertRun(ctx, run)
 	})
-	return run, err
+	return run, lease, err
 }
 
-// execute plans and dispatches a real run, then closes it.
-func (e *Engine) execute(ctx context.Context, run Run) (Run, error) {
-	r := &runState{run: run, e: e}
-	stopHeartbeat := e.heartbeat(ctx, r)
+// execute plans and dispatches a real run, then closes it. The run stops at
+// once when its lease is lost; it then changes nothing more, not even its own
+// run record (the process that took the lease marked it interrupted).
+func (e *Engine) execute(ctx context.Context, r *runState) (Run, error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	stopHeartbeat := e.heartbeat(ctx, r, stop)
 	defer stopHeartbeat()
 	defer func() {
 		release := context.WithoutCancel(ctx)
-		if err := e.store.Update(release, func(tx Tx) error { return tx.ReleaseSweepLease(release, e.holder) }); err != nil {
+		if err := e.store.Update(release, func(tx Tx) error { return tx.ReleaseSweepLease(release, r.lease) }); err != nil {
 			e.log.Warn("sweep lease not released; it expires by itself", "err", err)
 		}
 	}()
 	err := e.planAndDispatch(ctx, r)
+	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
+		err = ErrLeaseLost
+	}
 	now := e.nowUTC()
 	r.mu.Lock()
 	r.run.FinishedAt, r.run.HeartbeatAt = &now, now
@@ -178,16 +187,27 @@ func (e *Engine) execute(ctx context.Context, run Run) (Run, error) {
 	}
 	final := r.run
 	r.mu.Unlock()
-	saveErr := e.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.SaveRun(ctx, final) })
+	closing := context.WithoutCancel(ctx)
+	saveErr := e.fenced(closing, r, func(tx Tx) error { return tx.SaveRun(closing, final) })
+	if errors.Is(saveErr, ErrLeaseLost) {
+		final.Status, final.Error = RunFailed, ErrLeaseLost.Message
+		saveErr = nil
+		if err == nil {
+			err = ErrLeaseLost
+		}
+	}
 	e.metrics.SweepRun(final.Status, false, now.Sub(final.StartedAt))
 	e.report(final)
 	return final, errors.Join(err, saveErr)
 }
 
 type runState struct {
-	e   *Engine
-	mu  sync.Mutex
-	run Run
+	e *Engine
+	// lease is the run's title to the sweep lease; its epoch fences every
+	// transaction of the run.
+	lease Lease
+	mu    sync.Mutex
+	run   Run
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex
@@ -213,23 +233,19 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 	defer r.saving.Unlock()
 	now := e.nowUTC()
 	run := r.add(func(run *Run) { run.HeartbeatAt = now })
-	err := e.store.Update(ctx, func(tx Tx) error {
-		ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL), "")
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return Errorf(CodeConflict, "the sweep lease was lost to another process; stopping")
-		}
-		return tx.SaveRun(ctx, run)
-	})
+	err := e.fenced(ctx, r, func(tx Tx) error { return tx.SaveRun(ctx, run) })
 	e.report(run)
 	return err
 }
 
 func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
+	// Schedules still being recomputed after a change of the rules are
+	// finished first, so that no customer due under the new rules is missed.
+	if err := e.store.FinishRecomputes(ctx); err != nil {
+		return err
+	}
 	var adopted, adoptedActions int
-	if err := e.store.Update(ctx, func(tx Tx) error {
+	if err := e.fenced(ctx, r, func(tx Tx) error {
 		var err error
 		adopted, adoptedActions, err = tx.AdoptOpenEntries(ctx, r.run.ID, r.run.AsOf)
 		return err
@@ -265,7 +281,7 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			entries = append(entries, entry)
 			actions = append(actions, acts...)
 		}
-		if err := e.store.Update(ctx, func(tx Tx) error {
+		if err := e.fenced(ctx, r, func(tx Tx) error {
 			// A stored deletion time the rules do not confirm is never
 			// acted on; it is corrected, and said, rather than read again
 			// by every sweep.

@@ -47,13 +47,23 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		live = append(live, en)
 	}
 	if len(cancelled) > 0 {
-		if err := e.store.Update(ctx, func(tx Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
+		if err := e.fenced(ctx, r, func(tx Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
 			return err
 		}
 		r.add(func(run *Run) { run.CustomersSkipped += len(cancelled) })
 		for _, en := range cancelled {
 			e.metrics.SweepCustomers(en.Kind, "skipped", 1)
 		}
+	}
+
+	// Nothing is sent by a run that cannot prove it still holds the lease
+	// (frozen past its term, then resumed): connectors would only repeat
+	// what the lease's new holder sends.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := e.fenced(ctx, r, func(Tx) error { return nil }); err != nil {
+		return err
 	}
 
 	// Dispatch the pending actions, one call per connector operation.
@@ -87,7 +97,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		g := groups[key]
 		wg.Go(func() {
 			results := e.send(ctx, g.connector, g.op, g.actions, customers)
-			errs[i] = e.store.Update(ctx, func(tx Tx) error { return tx.SaveActions(ctx, results) })
+			errs[i] = e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, results) })
 			confirmed := 0
 			for _, res := range results {
 				if res.Status == ActionConfirmed {
@@ -192,7 +202,10 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, dp DataPolicy) error {
 	var done, failed, skipped int
 	var outcomes []JournalEntry
-	err := e.store.Update(ctx, func(tx Tx) error {
+	// Fenced: the lease epoch is proven in the transaction that changes the
+	// core records and closes the entries, so a process that lost the lease
+	// while its connectors were working changes nothing.
+	err := e.fenced(ctx, r, func(tx Tx) error {
 		done, failed, skipped = 0, 0, 0
 		ids := make([]string, len(entries))
 		for i, en := range entries {

@@ -128,6 +128,9 @@ func (e *Engine) preview(ctx context.Context, asOf *time.Time, actor string, cha
 		if err := change(tx); err != nil {
 			return err
 		}
+		if err := tx.ApplyQueuedRecomputes(ctx); err != nil {
+			return err
+		}
 		var err error
 		run, plan, err = e.plan(ctx, tx, opts)
 		if err != nil {

@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -33,28 +34,56 @@ func (e *Engine) deadHolder(ctx context.Context) (string, error) {
 	return holder, nil
 }
 
+// fenced runs fn in a write transaction that first proves the run still
+// holds the sweep lease with its epoch (and renews it). Every change a sweep
+// makes goes through here: a run whose lease another process took rolls
+// back with ErrLeaseLost instead of changing anything.
+func (e *Engine) fenced(ctx context.Context, r *runState, fn func(tx Tx) error) error {
+	return e.store.Update(ctx, func(tx Tx) error {
+		if err := tx.RenewSweepLease(ctx, r.lease, e.nowUTC().Add(e.LeaseTTL)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
 // heartbeat renews the sweep lease while a run goes, also while a slow
-// batch keeps the run from reaching its next checkpoint.
-func (e *Engine) heartbeat(ctx context.Context, r *runState) (stop func()) {
-	done := make(chan struct{})
+// batch keeps the run from reaching its next checkpoint. A renewal that
+// finds the lease taken stops the run at once (stop is called with
+// ErrLeaseLost); so does a lease that could not be renewed for as long as it
+// lasts, since another process may take it from then on.
+func (e *Engine) heartbeat(ctx context.Context, r *runState, stop context.CancelCauseFunc) (done func()) {
+	quit := make(chan struct{})
 	go func() {
 		t := time.NewTicker(max(e.LeaseTTL/3, 10*time.Millisecond))
 		defer t.Stop()
+		renewed := time.Now()
 		for {
 			select {
-			case <-done:
+			case <-quit:
+				return
+			case <-ctx.Done():
 				return
 			case <-t.C:
-				now := e.nowUTC()
 				err := e.store.Update(ctx, func(tx Tx) error {
-					_, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL), "")
-					return err
+					return tx.RenewSweepLease(ctx, r.lease, e.nowUTC().Add(e.LeaseTTL))
 				})
-				if err != nil {
-					e.log.Warn("sweep lease not renewed", "run", r.run.ID, "err", err)
+				switch {
+				case err == nil:
+					renewed = time.Now()
+				case errors.Is(err, ErrLeaseLost):
+					e.log.Error("sweep lease lost to another process; stopping this run", "run", r.run.ID, "epoch", r.lease.Epoch)
+					stop(ErrLeaseLost)
+					return
+				case time.Since(renewed) >= e.LeaseTTL:
+					e.log.Error("sweep lease not renewed for its whole term; stopping this run", "run", r.run.ID, "err", err)
+					stop(ErrLeaseLost)
+					return
+				default:
+					e.log.Warn("sweep lease not renewed; trying again", "run", r.run.ID, "err", err)
 				}
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() { close(quit) }
 }

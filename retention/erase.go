@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 )
@@ -125,10 +126,26 @@ func (s *Service) deleteInConnectors(ctx context.Context, c *Customer) error {
 	return nil
 }
 
-// Export is everything held on one customer, as one JSON document.
+// Export is everything held on one customer, as one JSON document, and the
+// documents (files) connectors hold beside it, which the JSON lists and a
+// zip export carries.
 type Export struct {
-	FileName string
-	Data     json.RawMessage
+	CustomerID string
+	FileName   string
+	Data       json.RawMessage
+	Documents  []ExportedDocument
+}
+
+// ExportedDocument is a document a connector declared in an export.
+type ExportedDocument struct {
+	Connector string `json:"connector"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	MediaType string `json:"mediaType"`
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256"`
+	// Path is where a zip export stores it: documents/<connector>/<name>.
+	Path string `json:"path"`
 }
 
 // ExportCustomer gathers what Lethe and every connector hold on a customer.
@@ -155,7 +172,7 @@ func (s *Service) ExportCustomer(ctx context.Context, id string) (Export, error)
 	if err != nil {
 		return Export{}, err
 	}
-	return Export{FileName: ExportFileName(c), Data: data}, nil
+	return Export{CustomerID: c.ID, FileName: ExportFileName(c), Data: data, Documents: doc.Documents}, nil
 }
 
 type exportDoc struct {
@@ -173,6 +190,9 @@ type exportDoc struct {
 	AuditLogComplete bool                       `json:"auditLogComplete"`
 	AuditLogMore     string                     `json:"auditLogMore,omitempty"`
 	Connectors       map[string]json.RawMessage `json:"connectors"`
+	// Documents lists the files connectors hold (invoice PDFs); the zip
+	// export carries them at their Path.
+	Documents []ExportedDocument `json:"documents,omitempty"`
 }
 
 type exportAudit struct {
@@ -289,6 +309,7 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 		return doc, nil
 	}
 	subject := c.Subject()
+	paths := map[string]bool{}
 	for _, st := range s.connectors.Connectors(ctx) {
 		conn, err := s.connectors.Connector(ctx, st.Info.Name)
 		if err != nil {
@@ -300,13 +321,58 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 		}
 		data := json.RawMessage("null")
 		for _, e := range out {
-			if e.CustomerID == c.ID && len(e.Data) > 0 {
+			if e.CustomerID != c.ID {
+				continue
+			}
+			if len(e.Data) > 0 {
 				data = e.Data
+			}
+			for _, d := range e.Documents {
+				doc.Documents = append(doc.Documents, ExportedDocument{Connector: st.Info.Name, ID: d.ID, Name: d.Name,
+					MediaType: d.MediaType, Size: d.Size, SHA256: d.SHA256, Path: uniquePath(paths, documentPath(st.Info.Name, d.Name))})
 			}
 		}
 		doc.Connectors[st.Info.Name] = data
 	}
 	return doc, nil
+}
+
+// documentPath is a document's place in a zip export. Connector names and
+// document names are reduced to safe characters, so no entry can climb out
+// of its directory.
+func documentPath(connector, name string) string {
+	dir := safeFileChars(connector)
+	if dir == "" {
+		dir = "connector"
+	}
+	return "documents/" + dir + "/" + safeDocName(name)
+}
+
+// uniquePath returns p, or p with "-2", "-3"… before its extension when a
+// document already took it, and records it as taken.
+func uniquePath(taken map[string]bool, p string) string {
+	out := p
+	ext := path.Ext(p)
+	for n := 2; taken[out]; n++ {
+		out = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(p, ext), n, ext)
+	}
+	taken[out] = true
+	return out
+}
+
+// safeDocName keeps letters, digits, '-', '_' and '.', and never starts with
+// a dot.
+func safeDocName(name string) string {
+	out := strings.TrimLeft(strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, name), ".")
+	if out == "" {
+		return "document"
+	}
+	return out
 }
 
 // ExportFileName is `<firstname>_<lastname>.json` in safe characters, or

@@ -193,13 +193,32 @@ type JournalWriter interface {
 	// AppendAudits records many audit events.
 	AppendAudits(ctx context.Context, events []AuditEvent) error
 	InsertPlan(ctx context.Context, runID string, firstSeq int, plan []PlannedAction) error
-	// AcquireSweepLease takes or renews the single sweep lease for holder
-	// until the given time; false when another holder's lease is current.
-	// takeOver names a holder known to be dead whose lease may be taken
-	// before it expires ("" for none).
-	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (bool, error)
-	ReleaseSweepLease(ctx context.Context, holder string) error
+	// AcquireSweepLease takes the single sweep lease for holder until the
+	// given time when it is free or expired, with a new epoch; false when a
+	// lease is current (also one of the same holder). takeOver names a
+	// holder known to be dead whose lease may be taken before it expires
+	// ("" for none).
+	AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (Lease, bool, error)
+	// RenewSweepLease extends the lease until the given time if it still
+	// carries l's holder and epoch, and keeps it from changing hands until
+	// the transaction ends: the fencing check of every change a sweep
+	// makes. ErrLeaseLost otherwise.
+	RenewSweepLease(ctx context.Context, l Lease, until time.Time) error
+	// ReleaseSweepLease frees the lease if l still holds it.
+	ReleaseSweepLease(ctx context.Context, l Lease) error
 }
+
+// Lease is a holder's title to the sweep lease. Epoch is the fencing token:
+// it grows with every acquisition, so a holder that lost the lease (frozen
+// past its expiry while another process took it) can no longer prove it.
+type Lease struct {
+	Holder string
+	Epoch  int64
+}
+
+// ErrLeaseLost stops a sweep whose lease another process has taken: the
+// transaction that found it out rolls back, and nothing more is changed.
+var ErrLeaseLost = Errorf(CodeConflict, "the sweep lease was lost to another process; this run stopped and changed nothing more")
 
 // DescribeOperation names a connector operation for plans: "delete",
 // "anonymise", or "delete cdr" when limited to categories.

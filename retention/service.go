@@ -121,7 +121,7 @@ func (s *Service) RevertPolicy(ctx context.Context, name string) (Policy, error)
 
 func (s *Service) changePolicy(ctx context.Context, name, action string, change func(*Policy)) (Policy, error) {
 	var out Policy
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		p, err := tx.Policy(ctx, name)
 		if err != nil {
 			return err
@@ -147,7 +147,22 @@ func (s *Service) changePolicy(ctx context.Context, name, action string, change 
 		// A change that changed nothing is recorded too: someone asked.
 		return s.audit(ctx, tx, action, name, details)
 	})
-	return out, err
+	if err != nil {
+		return Policy{}, err
+	}
+	return out, s.finishRecomputes(ctx)
+}
+
+// finishRecomputes brings every stored schedule up to the rules just
+// committed, in chunks. It goes on when the caller leaves: the change is
+// committed, and the sooner the schedules agree with it the better. Should it
+// fail, the change stands and the next sweep finishes the work before it
+// plans; the engine never acts on a stored time the rules do not confirm.
+func (s *Service) finishRecomputes(ctx context.Context) error {
+	if err := s.store.FinishRecomputes(context.WithoutCancel(ctx)); err != nil {
+		s.log.Error("schedules not yet recomputed after a change of the rules; the next sweep finishes it", "err", err)
+	}
+	return nil
 }
 
 // oldNew is how the audit log records a changed setting.
@@ -178,7 +193,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 	if err := dp.Validate(); err != nil {
 		return DataPolicy{}, err
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		old, err := tx.DataPolicy(ctx)
 		if err != nil {
 			return err
@@ -189,7 +204,10 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 		return s.audit(ctx, tx, AuditDataPolicyUpdate, "dataPolicy",
 			map[string]any{"old": dataPolicyDetails(old), "new": dataPolicyDetails(dp), "useDefault": useDefault})
 	})
-	return dp, err
+	if err != nil {
+		return DataPolicy{}, err
+	}
+	return dp, s.finishRecomputes(ctx)
 }
 
 // FieldPreferences returns the collection preferences.
@@ -206,7 +224,7 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 		}
 	}
 	var out FieldPreferences
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		p, err := tx.FieldPreferences(ctx)
 		if err != nil {
 			return err
@@ -248,7 +266,7 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 		}
 	}
 	var out CustomFieldStorage
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		st, err := tx.CustomFieldStorage(ctx)
 		if err != nil {
 			return err

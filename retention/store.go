@@ -48,12 +48,15 @@ type Tx interface {
 	TokenWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
-	// SavePolicy updates a policy and recomputes, in bulk, the schedule of
-	// every customer it governs.
+	// SavePolicy updates a policy and queues the recomputation of the
+	// schedule of every customer it governs (Store.FinishRecomputes).
 	SavePolicy(ctx context.Context, p Policy) error
-	// SaveDataPolicy stores the data policy and recomputes every customer's
-	// schedule in bulk.
+	// SaveDataPolicy stores the data policy and queues the recomputation of
+	// every customer's schedule.
 	SaveDataPolicy(ctx context.Context, dp DataPolicy) error
+	// ApplyQueuedRecomputes applies the queued recomputations within this
+	// transaction, to every customer at once: previews, which roll back.
+	ApplyQueuedRecomputes(ctx context.Context) error
 	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error
 	SaveCustomFieldStorage(ctx context.Context, s CustomFieldStorage) error
 
@@ -79,8 +82,19 @@ type Tx interface {
 // Store is Lethe's persistence.
 type Store interface {
 	Reader
-	// Update runs fn in one write transaction; fn's error rolls it back.
+	// Update runs fn in one write transaction; fn's error rolls it back. A
+	// transaction that fails on a deadlock or serialization failure is run
+	// again, a bounded number of times: fn must not keep state across calls.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// UpdateRules is Update for a change of the rules (policies, the data
+	// policy, preferences, custom-field storage): it waits for the write
+	// transactions in flight and new ones wait for it, so that every
+	// customer written concurrently is scheduled under the rules in force
+	// after both committed.
+	UpdateRules(ctx context.Context, fn func(tx Tx) error) error
+	// FinishRecomputes applies the queued recomputations of schedules in
+	// chunks, each its own transaction, until none is left.
+	FinishRecomputes(ctx context.Context) error
 	Close() error
 }
 

@@ -31,6 +31,25 @@ type Config struct {
 	// VisitRecordsSchedule is when ended visits a connector missed are
 	// sent again; default every minute.
 	VisitRecordsSchedule string `yaml:"visit_records_schedule"`
+	// LeaseTTL is the term of the sweep lease and of the leader lease;
+	// default 30s. A process frozen or cut off for longer is replaced, and
+	// fenced out: what it then tries to change is refused. Shorter terms
+	// replace a frozen sweeper sooner and cost more renewals.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// SweepBatchSize is the number of customers per connector call of a
+	// sweep; default 500. Smaller batches reach checkpoints more often.
+	SweepBatchSize int `yaml:"sweep_batch_size"`
+}
+
+// DefaultLeaseTTL is the default term of the sweep and leader leases.
+const DefaultLeaseTTL = 30 * time.Second
+
+// Lease returns the configured lease term, or the default.
+func (c Config) Lease() time.Duration {
+	if c.LeaseTTL <= 0 {
+		return DefaultLeaseTTL
+	}
+	return c.LeaseTTL
 }
 
 func (c Config) withDefaults() Config {

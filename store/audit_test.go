@@ -92,7 +92,8 @@ func TestAuditLog(t *testing.T) {
 			t.Fatalf("create details: %v", all[8].Details)
 		}
 		blob, _ := json.Marshal(all)
-		for _, pd := range []string{"Grace", "Hopper", "grace@example.org", "555"} {
+		// The phone is looked for whole: ids are random hex and may hold "555".
+		for _, pd := range []string{"Grace", "Hopper", "grace@example.org", "555 0100", "5550100"} {
 			if strings.Contains(string(blob), pd) {
 				t.Fatalf("audit log holds personal data %q: %s", pd, blob)
 			}

@@ -94,7 +94,9 @@ func (q *queries) CustomersByID(ctx context.Context, ids []string) (map[string]*
 		return out, nil
 	}
 	var rows []customerRow
-	sel := q.idb.NewSelect().Model(&rows).Where("id IN ("+placeholders(len(ids))+")", anySlice(ids)...)
+	// In id order: a transaction that locks several customers locks them in
+	// the one order every such transaction follows (see Store.update).
+	sel := q.idb.NewSelect().Model(&rows).Where("id IN ("+placeholders(len(ids))+")", anySlice(ids)...).OrderExpr("id")
 	if err := q.forUpdate(sel).Scan(ctx); err != nil {
 		return nil, internal("customers by id", err)
 	}

@@ -41,7 +41,7 @@ func anonymiseExpr(dp retention.DataPolicy) string {
 // recomputeErase rewrites erase and deletion times of every customer the
 // named policy governs: those assigned it, and for the automatic policies
 // those it is chosen for.
-func (q *queries) recomputeErase(ctx context.Context, policy string) error {
+func (q *queries) recomputeErase(ctx context.Context, policy string, r idRange) error {
 	policies, err := q.Policies(ctx)
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ func (q *queries) recomputeErase(ctx context.Context, policy string) error {
 		return retention.Errorf(retention.CodeNotFound, "no retention policy named %q", policy)
 	}
 	erase := eraseExpr(fmt.Sprint(p.RetentionDays))
-	if err := q.execRecompute(ctx, erase, "policy_name = ?", policy); err != nil {
+	if err := q.execRecompute(ctx, erase, r, "policy_name = ?", policy); err != nil {
 		return err
 	}
 	var group string
@@ -69,21 +69,21 @@ func (q *queries) recomputeErase(ctx context.Context, policy string) error {
 	both := set.AutomaticPolicy(true, true).RetentionDays
 	days := fmt.Sprintf("CASE WHEN visit_count > 0 AND appointment_count > 0 THEN %d WHEN appointment_count > 0 THEN %d WHEN visit_count > 0 THEN %d ELSE %d END",
 		both, set[retention.PolicyAppointment].RetentionDays, set[retention.PolicyVisit].RetentionDays, set[retention.PolicyDefault].RetentionDays)
-	return q.execRecompute(ctx, eraseExpr(days), "policy_name IS NULL AND "+group)
+	return q.execRecompute(ctx, eraseExpr(days), r, "policy_name IS NULL AND "+group)
 }
 
-func (q *queries) execRecompute(ctx context.Context, erase, where string, args ...any) error {
-	query := fmt.Sprintf("UPDATE customers SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s",
-		erase, sqlLeast(erase, "anonymise_at"), where)
-	_, err := q.idb.NewRaw(query, args...).Exec(ctx)
+func (q *queries) execRecompute(ctx context.Context, erase string, r idRange, where string, args ...any) error {
+	query := fmt.Sprintf("UPDATE customers SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s AND %s",
+		erase, sqlLeast(erase, "anonymise_at"), where, r.where())
+	_, err := q.idb.NewRaw(query, append(args, r.args()...)...).Exec(ctx)
 	return internal("recompute erase", err)
 }
 
 // recomputeAnonymise rewrites anonymise and deletion times of every customer
 // after a data policy change.
-func (q *queries) recomputeAnonymise(ctx context.Context, dp retention.DataPolicy) error {
+func (q *queries) recomputeAnonymise(ctx context.Context, dp retention.DataPolicy, r idRange) error {
 	anon := anonymiseExpr(dp)
-	query := fmt.Sprintf("UPDATE customers SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL", anon, sqlLeast("erase_at", anon))
-	_, err := q.idb.NewRaw(query).Exec(ctx)
+	query := fmt.Sprintf("UPDATE customers SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s", anon, sqlLeast("erase_at", anon), r.where())
+	_, err := q.idb.NewRaw(query, r.args()...).Exec(ctx)
 	return internal("recompute anonymise", err)
 }

@@ -25,7 +25,9 @@ func (q *queries) Policies(ctx context.Context) ([]retention.Policy, error) {
 
 func (q *queries) Policy(ctx context.Context, name string) (retention.Policy, error) {
 	var row policyRow
-	err := q.forUpdate(q.idb.NewSelect().Model(&row).Where("name = ?", name)).Scan(ctx)
+	// No row lock: customer writes read policies, and the rules lock
+	// (Store.UpdateRules) orders policy changes against them.
+	err := q.idb.NewSelect().Model(&row).Where("name = ?", name).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return retention.Policy{}, retention.Errorf(retention.CodeNotFound, "no retention policy named %q", name)
 	}
@@ -51,7 +53,7 @@ func (q *queries) SavePolicy(ctx context.Context, p retention.Policy) error {
 	if _, err := q.idb.NewUpdate().Model(row).Column("description", "retention_days", "version", "updated_at").WherePK().Exec(ctx); err != nil {
 		return internal("save policy", err)
 	}
-	return q.recomputeErase(ctx, p.Name)
+	return q.queueRecompute(ctx, recomputePolicy, p.Name)
 }
 
 // Settings are JSON documents under a key; a missing key means the default.
@@ -63,7 +65,10 @@ const (
 
 func (q *queries) loadSetting(ctx context.Context, key string, into any) (bool, error) {
 	var row settingRow
-	err := q.forUpdate(q.idb.NewSelect().Model(&row).Where("key = ?", key)).Scan(ctx)
+	// No FOR UPDATE: every customer write reads settings, and a row lock
+	// here made one row the queue of all of them. The rules lock orders
+	// changes of settings against those writes (Store.UpdateRules).
+	err := q.idb.NewSelect().Model(&row).Where("key = ?", key).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -103,7 +108,7 @@ func (q *queries) SaveDataPolicy(ctx context.Context, dp retention.DataPolicy) e
 	if err := q.saveSetting(ctx, keyDataPolicy, dataPolicyJSON(dp)); err != nil {
 		return err
 	}
-	return q.recomputeAnonymise(ctx, dp)
+	return q.queueRecompute(ctx, recomputeDataPolicy, "")
 }
 
 type fieldPrefsJSON struct {

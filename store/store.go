@@ -5,17 +5,22 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/searchkey"
@@ -37,7 +42,20 @@ type Config struct {
 	// PhoneRegion is the country assumed for phone numbers written in
 	// national form, for search (ISO 3166 alpha-2; default GB).
 	PhoneRegion string
+	// MaxConns bounds the PostgreSQL pool (DefaultMaxConns when 0).
+	MaxConns int
+	// IdleTxTimeout ends, on PostgreSQL, a session that stays idle inside a
+	// transaction for longer (0: the server's setting). A process frozen in
+	// the middle of a transaction would otherwise keep its locks, the sweep
+	// lease's row among them, for as long as it stays frozen, and no other
+	// replica could take the lease over.
+	IdleTxTimeout time.Duration
 }
+
+// DefaultMaxConns bounds a process's PostgreSQL connections: two replicas
+// with their connectors stay well under PostgreSQL's default
+// max_connections of 100.
+const DefaultMaxConns = 20
 
 // Store is retention.Store on a bun database.
 //
@@ -72,12 +90,20 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		// pgx sets no statement timeout of its own, so long bulk
 		// recomputations are not cut off; the server's settings apply.
+		if cfg.IdleTxTimeout > 0 {
+			pgcfg.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(cfg.IdleTxTimeout.Milliseconds())
+		}
 		sqldb := stdlib.OpenDB(*pgcfg)
-		// Keep as many connections idle as may be open: under load the
-		// default of two idle connections means a new connection (and a
-		// new server process) for most requests.
-		sqldb.SetMaxOpenConns(postgresConns)
-		sqldb.SetMaxIdleConns(postgresConns)
+		// A bounded pool: a request beyond it waits for a connection until
+		// its context ends (database/sql queues it) instead of opening one
+		// more and failing at the server's max_connections.
+		maxConns := cfg.MaxConns
+		if maxConns <= 0 {
+			maxConns = DefaultMaxConns
+		}
+		sqldb.SetMaxOpenConns(maxConns)
+		sqldb.SetMaxIdleConns(maxConns)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		db, dialect = bun.NewDB(sqldb, pgdialect.New()), Postgres
 	case cfg.Database == "" || strings.HasPrefix(cfg.Database, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(cfg.Database, "sqlite:"), "//")
@@ -126,13 +152,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads}, nil
 }
 
-// Pool sizes. SQLite: readers beyond a few per core only queue inside the
-// library; PostgreSQL: enough for the API's concurrent requests while
-// leaving the server's connections to other replicas.
-const (
-	sqliteReaders = 8
-	postgresConns = 16
-)
+// sqliteReaders sizes the SQLite read pool: readers beyond a few per core
+// only queue inside the library.
+const sqliteReaders = 8
 
 // sqliteDSN: WAL so that readers never wait for the writer; foreign keys on;
 // a busy timeout so that concurrent writers queue instead of failing;
@@ -176,11 +198,84 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Update runs fn in one write transaction.
+// Update runs fn in one write transaction, retried on a serialization
+// failure or deadlock (see update).
 func (s *Store) Update(ctx context.Context, fn func(tx retention.Tx) error) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true})
-	})
+	return s.update(ctx, false, fn)
+}
+
+// UpdateRules runs fn in a write transaction that changes the rules
+// (policies, the data policy, preferences): on PostgreSQL it takes the rules
+// lock exclusively, so it waits for the write transactions in flight and new
+// ones wait for it to commit; none computes a schedule from rules about to
+// change. It holds no customer row: the recomputation it queues runs after
+// it, in chunks (FinishRecomputes).
+func (s *Store) UpdateRules(ctx context.Context, fn func(tx retention.Tx) error) error {
+	return s.update(ctx, true, fn)
+}
+
+// rulesLockKey is the PostgreSQL advisory lock that orders writers against
+// rule changes ("rules" in ASCII).
+const rulesLockKey int64 = 0x72756c6573
+
+// maxTxAttempts bounds the retries of a transaction that failed on a
+// serialization failure, a deadlock or a busy database.
+const maxTxAttempts = 8
+
+// update runs fn in a transaction. The lock order of every write
+// transaction, which keeps them free of deadlocks:
+//
+//  1. the rules lock (PostgreSQL advisory lock): shared by every write
+//     transaction, taken first; exclusive for a change of the rules;
+//  2. the lease row (sweeps: the fencing check);
+//  3. a recomputation job's row;
+//  4. customer rows, in id order when there are several;
+//  5. their visits, appointments and holds; then the journal and the audit
+//     log, which only grow.
+//
+// Settings and policies are read without row locks: the rules lock orders
+// their changes against the writers that read them, so no single row is
+// locked by every customer write. A transaction that still fails on a
+// serialization failure or deadlock (40001, 40P01) or a busy SQLite database
+// is run again, a bounded number of times, with a short random pause.
+func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if s.dialect == Postgres {
+				lock := "SELECT pg_advisory_xact_lock_shared(?)"
+				if exclusive {
+					lock = "SELECT pg_advisory_xact_lock(?)"
+				}
+				if _, err := tx.NewRaw(lock, rulesLockKey).Exec(ctx); err != nil {
+					return internal("rules lock", err)
+				}
+			}
+			return fn(&queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true})
+		})
+		if err == nil || attempt == maxTxAttempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		pause := time.Duration(rand.Int64N(int64(attempt) * int64(5*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// retryable reports a failure that running the transaction again can cure.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		code := liteErr.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
 }
 
 // queries implements retention.Reader and retention.Tx on a database or a

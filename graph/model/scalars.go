@@ -6,6 +6,7 @@ package model
 import (
 	"encoding/json"
 	"io"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -21,19 +22,42 @@ func MarshalTime(t time.Time) graphql.Marshaler {
 	})
 }
 
-// UnmarshalTime accepts RFC 3339 times with an offset; a malformed time is a
+// rfc3339 is RFC 3339's date-time production (section 5.6) exactly: "T"
+// and "Z" in either case (ABNF strings are case-insensitive), fractional
+// seconds of any length, and an offset of two-digit hours and minutes.
+// Ranges are checked after the match: offsets here, dates and times by
+// time.Parse.
+var rfc3339 = regexp.MustCompile(`^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))$`)
+
+// UnmarshalTime accepts RFC 3339 date-times and nothing else: an offset
+// beyond 23:59 (which Go's parser would take, a day off) and lowercase "t"
+// or "z" (which it would refuse) follow the RFC. A malformed time is a
 // BAD_USER_INPUT error that says what was expected.
 func UnmarshalTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
 		return time.Time{}, retention.FieldErrorf("time", "a time must be an RFC 3339 string such as 2026-01-31T09:30:00Z, got %T", v)
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	bad := func() (time.Time, error) {
 		if len(s) > 40 {
 			s = s[:40] + "…"
 		}
-		return time.Time{}, retention.FieldErrorf("time", "%q is not an RFC 3339 time such as 2026-01-31T09:30:00Z", s)
+		return time.Time{}, retention.FieldErrorf("time", "%q is not an RFC 3339 time such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00", s)
+	}
+	m := rfc3339.FindStringSubmatch(s)
+	if m == nil {
+		return bad()
+	}
+	offset := "Z"
+	if m[3] != "" {
+		if m[4] > "23" || m[5] > "59" {
+			return bad()
+		}
+		offset = m[3] + m[4] + ":" + m[5]
+	}
+	t, err := time.Parse(time.RFC3339Nano, m[1]+"T"+m[2]+offset)
+	if err != nil {
+		return bad()
 	}
 	// Microseconds are what the databases keep; finer digits would make a
 	// value differ from itself after a round trip.

@@ -17,7 +17,10 @@ type connector struct {
 	pluginkit.Holder[*cdrdb.Store]
 }
 
-var _ sdk.Connector = (*connector)(nil)
+var (
+	_ sdk.Connector       = (*connector)(nil)
+	_ sdk.FieldAnonymiser = (*connector)(nil)
+)
 
 func main() {
 	sdk.Serve(&connector{Holder: pluginkit.Holder[*cdrdb.Store]{Open: cdrdb.Open, Label: "cdr store"}})
@@ -28,7 +31,7 @@ func (c *connector) Describe(context.Context) (sdk.Info, error) {
 		Name:         "cdrstore",
 		Version:      sdk.Version(version),
 		Categories:   []string{sdk.CategoryCDR},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete},
+		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityAnonymiseFields},
 	}, nil
 }
 

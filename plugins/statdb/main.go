@@ -18,8 +18,9 @@ type connector struct {
 }
 
 var (
-	_ sdk.Connector     = (*connector)(nil)
-	_ sdk.VisitRecorder = (*connector)(nil)
+	_ sdk.Connector       = (*connector)(nil)
+	_ sdk.VisitRecorder   = (*connector)(nil)
+	_ sdk.FieldAnonymiser = (*connector)(nil)
 )
 
 func main() {
@@ -28,10 +29,11 @@ func main() {
 
 func (c *connector) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
-		Name:         "statdb",
-		Version:      sdk.Version(version),
-		Categories:   []string{sdk.CategoryVisitStats},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityRecordVisits},
+		Name:       "statdb",
+		Version:    sdk.Version(version),
+		Categories: []string{sdk.CategoryVisitStats},
+		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityRecordVisits,
+			sdk.CapabilityAnonymiseFields},
 	}, nil
 }
 

@@ -72,6 +72,7 @@ func Run(t *testing.T, c sdk.Connector, fx Fixtures) {
 		{"RecordOfAnotherCustomerWithTheSameIdentifiers", s.neighbours(shareAll)},
 		{"RepeatedActionChangesNothing", s.repeatChangesNothing},
 		{"AnonymiseFields", s.anonymiseFields},
+		{"Documents", s.documents},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), fx.Timeout)
@@ -128,9 +129,30 @@ func (s *suite) export(t *testing.T, ctx context.Context, subjects []sdk.Subject
 		if _, dup := out[e.CustomerID]; dup {
 			t.Errorf("export has two entries for %s", e.CustomerID)
 		}
-		out[e.CustomerID] = e.Data
+		out[e.CustomerID] = withDocuments(t, e)
 	}
 	return out
+}
+
+// withDocuments folds an export's document declarations into its JSON, so
+// that every check on exports (empty after delete, a neighbour unchanged
+// byte for byte) covers the documents too.
+func withDocuments(t *testing.T, e sdk.SubjectExport) json.RawMessage {
+	if len(e.Documents) == 0 {
+		return e.Data
+	}
+	data := e.Data
+	if len(data) == 0 {
+		data = json.RawMessage("null")
+	}
+	b, err := json.Marshal(struct {
+		Data      json.RawMessage `json:"data"`
+		Documents []sdk.Document  `json:"documents"`
+	}{data, e.Documents})
+	if err != nil {
+		t.Fatalf("export of %s: %v", e.CustomerID, err)
+	}
+	return b
 }
 
 func actions(subjects []sdk.Subject, prefix string) []sdk.Action {

@@ -17,11 +17,12 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error)
 	Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error)
+	AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error)
 }
 
 // Holder keeps the store a connector was configured with. Embedded in a
-// connector it provides Configure, Anonymise, Delete and Health; the
-// connector adds Describe and Export.
+// connector it provides Configure, Anonymise, AnonymiseFields, Delete and
+// Health; the connector adds Describe and Export.
 type Holder[S Store] struct {
 	// Open opens the store in dataDir, or on PostgreSQL when dsn is set.
 	Open func(ctx context.Context, dataDir, dsn string) (S, error)
@@ -68,6 +69,15 @@ func (h *Holder[S]) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.
 		return nil, err
 	}
 	return st.Anonymise(ctx, actions)
+}
+
+// AnonymiseFields hands the batch to the store.
+func (h *Holder[S]) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error) {
+	st, err := h.Store()
+	if err != nil {
+		return nil, err
+	}
+	return st.AnonymiseFields(ctx, actions)
 }
 
 // Delete hands the batch to the store.

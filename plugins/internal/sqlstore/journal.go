@@ -142,3 +142,35 @@ func (db *DB) Counts(ctx context.Context, q interface {
 func Wants(categories []string, category string) bool {
 	return len(categories) == 0 || slices.Contains(categories, category)
 }
+
+// ApplyFieldsFunc is ApplyFunc for field actions.
+type ApplyFieldsFunc func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error)
+
+// ApplyFields runs a batch of field actions as Apply runs actions, under
+// the journal kind "anonymise_fields": an id seen before gets its recorded
+// result back and nothing is done again.
+func (db *DB) ApplyFields(ctx context.Context, journal string, actions []sdk.FieldAction, do ApplyFieldsFunc) ([]sdk.ActionResult, error) {
+	byID := make(map[string]sdk.FieldAction, len(actions))
+	plain := make([]sdk.Action, len(actions))
+	for i, a := range actions {
+		byID[a.ID] = a
+		plain[i] = sdk.Action{ID: a.ID, Subject: a.Subject}
+	}
+	return db.Apply(ctx, journal, "anonymise_fields", plain, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
+		fields := make([]sdk.FieldAction, len(todo))
+		for i, a := range todo {
+			fields[i] = byID[a.ID]
+		}
+		return do(ctx, tx, fields)
+	})
+}
+
+// HasField reports whether a field action names any of fields.
+func HasField(a sdk.FieldAction, fields ...string) bool {
+	for _, f := range fields {
+		if slices.Contains(a.Fields, f) {
+			return true
+		}
+	}
+	return false
+}

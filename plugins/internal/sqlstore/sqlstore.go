@@ -35,6 +35,10 @@ func Open(ctx context.Context, dataDir, dsn, file string, schema []string) (*DB,
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// Bounded: every Lethe replica runs each built-in plugin, and all
+		// of them share the server's max_connections with Lethe itself.
+		sqldb.SetMaxOpenConns(4)
+		sqldb.SetMaxIdleConns(4)
 		db = &DB{DB: sqldb, Postgres: true}
 	} else {
 		if dataDir == "" {

@@ -3,18 +3,16 @@ package invoicedb
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"io/fs"
-	"os"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
 	"github.com/lethe-privacy/lethe/plugins/internal/sqlstore"
 )
 
-// Files are changed before the index transaction commits: if Lethe or the
-// plugin dies in between, the retry (same action ids, not yet journaled)
-// finds the rows again and redoes the idempotent file work. The other order
-// could leave a PDF with a name on disk and no row pointing to it.
+// Embedded, files are changed before the index transaction commits: if
+// Lethe or the plugin dies in between, the retry (same action ids, not yet
+// journaled) finds the rows again and redoes the idempotent file work. The
+// other order could leave a PDF with a name on disk and no row pointing to
+// it. On PostgreSQL the PDFs change in the index transaction itself.
 
 // Delete removes the invoices (PDF and index row) and the billing contact
 // of each action's customer, as far as the action's categories reach.
@@ -28,7 +26,7 @@ func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionR
 				return nil, err
 			}
 			for _, inv := range invs {
-				if err := os.Remove(s.Path(inv.File)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				if err := s.removePDF(ctx, tx, inv.File); err != nil {
 					return nil, err
 				}
 				counts[inv.CustomerID]++
@@ -63,7 +61,7 @@ func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.Acti
 				return nil, err
 			}
 			for _, inv := range invs {
-				if err := s.blank(inv); err != nil {
+				if err := s.blank(ctx, tx, inv); err != nil {
 					return nil, err
 				}
 				counts[inv.CustomerID]++
@@ -87,10 +85,9 @@ func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.Acti
 // blank overwrites an invoice's PDF with a blank one. The page count comes
 // from the file itself when it can be read, so the blank copy matches what
 // was archived even if the index is off.
-func (s *Store) blank(inv Invoice) error {
-	path := s.Path(inv.File)
+func (s *Store) blank(ctx context.Context, tx *sql.Tx, inv Invoice) error {
 	pages := inv.Pages
-	if old, err := os.ReadFile(path); err == nil {
+	if old, err := s.readPDF(ctx, tx, inv.File); err == nil {
 		if n := PageCount(old); n > 0 {
 			pages = n
 		}
@@ -99,7 +96,7 @@ func (s *Store) blank(inv Invoice) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(path, b)
+	return s.writePDF(ctx, tx, inv.File, b)
 }
 
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, ids []string) error {

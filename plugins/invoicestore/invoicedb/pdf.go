@@ -21,7 +21,7 @@ type Invoice struct {
 	Currency     string    `json:"currency"`
 	Pages        int       `json:"pages"`
 	CustomerName string    `json:"customerName"`
-	File         string    `json:"file"`
+	File         string    `json:"-"` // a path inside the archive; exports declare the PDF as a document instead
 	Anonymised   bool      `json:"anonymised"`
 }
 

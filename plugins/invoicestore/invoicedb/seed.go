@@ -59,7 +59,7 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 		}
 	}
 
-	// Files first, in parallel; the index only points at files that exist.
+	// PDFs first, in parallel; the index only points at PDFs that exist.
 	var wg sync.WaitGroup
 	errs := make(chan error, runtime.NumCPU())
 	next := make(chan job)
@@ -77,7 +77,7 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 					pdf, err = Render(j.inv, j.name, j.email, j.address)
 				}
 				if err == nil {
-					err = writeFile(s.Path(j.inv.File), pdf)
+					err = s.writePDF(ctx, s.db.DB, j.inv.File, pdf)
 				}
 				if err != nil {
 					select {

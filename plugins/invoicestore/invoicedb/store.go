@@ -1,14 +1,21 @@
 // Package invoicedb is the invoice archive behind the invoicestore
-// connector: PDF files under the data directory and an SQL index of them
-// (SQLite, or PostgreSQL through a dsn), plus the contact each invoice is
-// addressed to.
+// connector: the invoice PDFs and an SQL index of them, plus the contact each
+// invoice is addressed to. Embedded (no dsn), the index is SQLite and the
+// PDFs are files under the data directory; with a dsn, index and PDFs both
+// live in that PostgreSQL database, so that the plugins of every Lethe
+// replica see one archive and an erasure through any of them reaches it.
 package invoicedb
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -49,19 +56,29 @@ type Contact struct {
 	Anonymised bool   `json:"anonymised"`
 }
 
+// pdfSchema holds the PDFs themselves on PostgreSQL.
+const pdfSchema = `CREATE TABLE IF NOT EXISTS invoice_pdfs (
+		file TEXT PRIMARY KEY,
+		data BYTEA NOT NULL)`
+
 // Store is an open invoice archive.
 type Store struct {
 	db  *sqlstore.DB
-	dir string // PDF files live under dir/pdf
+	dir string // embedded: PDF files live under dir/pdf
 }
 
-// Open opens the archive in dataDir (index in invoices.db unless dsn names
-// a PostgreSQL database; PDFs always under dataDir/pdf).
+// Open opens the archive: with a dsn, index and PDFs in that PostgreSQL
+// database; otherwise the index in dataDir/invoices.db and the PDFs under
+// dataDir/pdf.
 func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
-	if dataDir == "" {
+	if dataDir == "" && dsn == "" {
 		return nil, fmt.Errorf("data_dir setting is required")
 	}
-	db, err := sqlstore.Open(ctx, dataDir, dsn, "invoices.db", schema)
+	sch := schema
+	if dsn != "" {
+		sch = append(append([]string(nil), schema...), pdfSchema)
+	}
+	db, err := sqlstore.Open(ctx, dataDir, dsn, "invoices.db", sch)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +88,74 @@ func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
 // Close closes the index.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Ping checks the index is reachable and the PDF directory exists.
+// Ping checks the index is reachable and, embedded, the PDF directory
+// exists.
 func (s *Store) Ping(ctx context.Context) error {
-	if _, err := os.Stat(s.dir); err != nil {
-		return err
+	if !s.db.Postgres {
+		if _, err := os.Stat(s.dir); err != nil {
+			return err
+		}
 	}
 	return s.db.PingContext(ctx)
+}
+
+// ReadPDF returns an invoice's PDF; an error wrapping fs.ErrNotExist when
+// there is none.
+func (s *Store) ReadPDF(ctx context.Context, file string) ([]byte, error) {
+	return s.readPDF(ctx, s.db.DB, file)
+}
+
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) readPDF(ctx context.Context, q querier, file string) ([]byte, error) {
+	if !s.db.Postgres {
+		return os.ReadFile(s.Path(file))
+	}
+	var data []byte
+	err := q.QueryRowContext(ctx, s.db.Q("SELECT data FROM invoice_pdfs WHERE file = ?"), file).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("invoice pdf %s: %w", file, fs.ErrNotExist)
+	}
+	return data, err
+}
+
+// openPDF opens a PDF to be streamed: a file embedded; on PostgreSQL the
+// stored bytes (an invoice is a few kilobytes).
+func (s *Store) openPDF(ctx context.Context, q querier, file string) (io.ReadCloser, error) {
+	if !s.db.Postgres {
+		return os.Open(s.Path(file))
+	}
+	data, err := s.readPDF(ctx, q, file)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
+}
+
+// writePDF stores a PDF: on PostgreSQL in ex's transaction, so that the
+// PDF and its index row change together; embedded, by replacing the file
+// atomically.
+func (s *Store) writePDF(ctx context.Context, ex sqlstore.Execer, file string, data []byte) error {
+	if !s.db.Postgres {
+		return writeFile(s.Path(file), data)
+	}
+	_, err := ex.ExecContext(ctx, s.db.Q("INSERT INTO invoice_pdfs (file, data) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET data = EXCLUDED.data"), file, data)
+	return err
+}
+
+// removePDF deletes a PDF; one already gone is no error.
+func (s *Store) removePDF(ctx context.Context, ex sqlstore.Execer, file string) error {
+	if !s.db.Postgres {
+		if err := os.Remove(s.Path(file)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	_, err := ex.ExecContext(ctx, s.db.Q("DELETE FROM invoice_pdfs WHERE file = ?"), file)
+	return err
 }
 
 // FileName is where an invoice's PDF lives, relative to the data

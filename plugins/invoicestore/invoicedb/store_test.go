@@ -3,6 +3,8 @@ package invoicedb_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"testing"
 	"time"
@@ -53,24 +55,44 @@ func TestRenderedInvoiceIsValidAndNamed(t *testing.T) {
 	}
 }
 
+// TestAnonymiseReplacesPDFsWithBlankOnes runs on the embedded archive
+// (files) and on PostgreSQL, where the PDFs are rows of the same database and
+// nothing is written to the data directory.
 func TestAnonymiseReplacesPDFsWithBlankOnes(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testAnonymiseAndDelete(t, "") })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("LETHE_TEST_POSTGRES_DSN")
+		if dsn == "" {
+			t.Skip("set LETHE_TEST_POSTGRES_DSN to test the PostgreSQL archive")
+		}
+		testAnonymiseAndDelete(t, dsn)
+	})
+}
+
+func testAnonymiseAndDelete(t *testing.T, dsn string) {
 	ctx := context.Background()
-	st := mustOpen(t, "")
-	cust := invoicedb.SeedCustomer{ID: "c-1", Name: "Ada Lovelace", Email: "ada@example.org", Address: "1 Analytical St", Invoices: 4}
-	if err := invoicedb.Seed(ctx, st, []invoicedb.SeedCustomer{cust}, invoicedb.SeedOptions{Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	held, err := st.ByCustomers(ctx, []string{"c-1"})
+	dir := t.TempDir()
+	st, err := invoicedb.Open(ctx, dir, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	invs := held["c-1"].Invoices
+	defer st.Close()
+	id := "c-1-" + time.Now().Format("150405.000000000")
+	cust := invoicedb.SeedCustomer{ID: id, Name: "Ada Lovelace", Email: "ada@example.org", Address: "1 Analytical St", Invoices: 4}
+	if err := invoicedb.Seed(ctx, st, []invoicedb.SeedCustomer{cust}, invoicedb.SeedOptions{Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	held, err := st.ByCustomers(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invs := held[id].Invoices
 	if len(invs) != 4 {
 		t.Fatalf("seeded %d invoices, want 4", len(invs))
 	}
 	pagesBefore := map[string]int{}
 	for _, inv := range invs {
-		pdf, err := os.ReadFile(st.Path(inv.File))
+		pdf, err := st.ReadPDF(ctx, inv.File)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +102,7 @@ func TestAnonymiseReplacesPDFsWithBlankOnes(t *testing.T) {
 		pagesBefore[inv.ID], _ = checkPDF(pdf)
 	}
 
-	action := sdk.Action{ID: "a-1", Subject: sdk.Subject{CustomerID: "c-1"}}
+	action := sdk.Action{ID: id + "-a-1", Subject: sdk.Subject{CustomerID: id}}
 	res, err := st.Anonymise(ctx, []sdk.Action{action})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +111,7 @@ func TestAnonymiseReplacesPDFsWithBlankOnes(t *testing.T) {
 		t.Fatalf("anonymise: %+v, want ANONYMISED of 4 invoices + 1 contact", res[0])
 	}
 	for _, inv := range invs {
-		pdf, err := os.ReadFile(st.Path(inv.File))
+		pdf, err := st.ReadPDF(ctx, inv.File)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,24 +129,29 @@ func TestAnonymiseReplacesPDFsWithBlankOnes(t *testing.T) {
 			}
 		}
 	}
-	held, _ = st.ByCustomers(ctx, []string{"c-1"})
-	if c := held["c-1"].Contact; c == nil || c.Name != "" || c.Email != "" || c.Address != "" || !c.Anonymised {
+	held, _ = st.ByCustomers(ctx, []string{id})
+	if c := held[id].Contact; c == nil || c.Name != "" || c.Email != "" || c.Address != "" || !c.Anonymised {
 		t.Errorf("contact after anonymise: %+v", c)
 	}
 
 	// Delete removes files and rows; deleting again finds nothing.
-	res, err = st.Delete(ctx, []sdk.Action{{ID: "d-1", Subject: action.Subject}})
+	res, err = st.Delete(ctx, []sdk.Action{{ID: id + "-d-1", Subject: action.Subject}})
 	if err != nil || res[0].Outcome != sdk.OutcomeDeleted {
 		t.Fatalf("delete: %+v %v", res, err)
 	}
 	for _, inv := range invs {
-		if _, err := os.Stat(st.Path(inv.File)); !os.IsNotExist(err) {
-			t.Errorf("invoice file %s survived delete (%v)", inv.File, err)
+		if _, err := st.ReadPDF(ctx, inv.File); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("invoice PDF %s survived delete (%v)", inv.File, err)
 		}
 	}
-	res, err = st.Delete(ctx, []sdk.Action{{ID: "d-2", Subject: action.Subject}})
+	res, err = st.Delete(ctx, []sdk.Action{{ID: id + "-d-2", Subject: action.Subject}})
 	if err != nil || res[0].Outcome != sdk.OutcomeNotFound {
 		t.Fatalf("second delete: %+v %v", res, err)
+	}
+	if dsn != "" {
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("the PostgreSQL archive wrote to its data directory: %v", entries)
+		}
 	}
 }
 

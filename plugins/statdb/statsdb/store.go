@@ -12,6 +12,7 @@ package statsdb
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/lethe-privacy/lethe/connectors/sdk"
@@ -203,6 +204,63 @@ func (s *Store) act(ctx context.Context, kind string, actions []sdk.Action, stmt
 		}
 		return out, nil
 	})
+}
+
+// AnonymiseFields clears the named fields of the customer's visits: the
+// visitor name when a first or last name goes, and each named custom
+// field. E-mail and phone are not held here: not applicable (NOT_FOUND).
+func (s *Store) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error) {
+	return s.db.ApplyFields(ctx, journal, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error) {
+		out := sdk.FieldResults(todo, sdk.OutcomeNotFound)
+		// Actions naming the same columns share one statement per chunk.
+		groups := map[string][]int{}
+		for i, a := range todo {
+			if a.Subject.CustomerID == "" {
+				continue
+			}
+			if set := fieldColumns(a); set != "" {
+				groups[set] = append(groups[set], i)
+			}
+		}
+		for set, idx := range groups {
+			ids := make([]string, len(idx))
+			for j, i := range idx {
+				ids[j] = todo[i].Subject.CustomerID
+			}
+			counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM stat_visits WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+			if err != nil {
+				return nil, err
+			}
+			for start := 0; start < len(ids); start += 500 {
+				chunk := ids[start:min(start+500, len(ids))]
+				if _, err := tx.ExecContext(ctx, s.db.Q(`UPDATE stat_visits SET `+set+` WHERE customer_id IN `+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+					return nil, err
+				}
+			}
+			for _, i := range idx {
+				if n := counts[todo[i].Subject.CustomerID]; n > 0 {
+					out[i].Outcome, out[i].Records = sdk.OutcomeAnonymised, n
+				}
+			}
+		}
+		return out, nil
+	})
+}
+
+// fieldColumns is the SET clause clearing the columns a field action
+// names, in a fixed order; "" when it names none this store holds. Column
+// names come from a fixed list, never from the request.
+func fieldColumns(a sdk.FieldAction) string {
+	var set []string
+	if sqlstore.HasField(a, sdk.FieldFirstName, sdk.FieldLastName) {
+		set = append(set, "visitor_name = ''")
+	}
+	for _, k := range CustomKeys {
+		if sqlstore.HasField(a, k) {
+			set = append(set, k+" = ''")
+		}
+	}
+	return strings.Join(set, ", ")
 }
 
 // Seed records visits in one transaction (demo data and tests).

@@ -1,4 +1,4 @@
-package graph
+package httpapi
 
 import (
 	"bytes"
@@ -9,10 +9,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/lethe-privacy/lethe/graph"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Limits bound what one request may cost, so that a hostile or careless
@@ -49,24 +53,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Codes of limit errors, in extensions.code.
-const (
-	CodeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
-	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's own
-	CodeBodyTooLarge    = "REQUEST_TOO_LARGE"
-	CodeTimeout         = "TIMEOUT"
-	// CodeIntrospectionDisabled answers __schema and __type when the
-	// playground (and with it introspection) is off.
-	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
-)
-
-// An operation refused for its size never ran: answer it like a
-// validation error (HTTP 422), not like a resolver's error (200).
-func init() {
-	errcode.RegisterErrorType(CodeDepthLimit, errcode.KindProtocol)
-	errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
-}
-
 // depthLimit refuses operations nested deeper than max, after parsing and
 // validation (which bound fragments: cycles are invalid) and before any
 // resolver runs.
@@ -86,7 +72,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, rc *graphql.Operat
 	}
 	if depth := selectionDepth(op.SelectionSet, d.max+1, map[string]bool{}); depth > d.max {
 		err := gqlerror.Errorf("operation is nested more than %d levels deep; ask for less at once", d.max)
-		errcode.Set(err, CodeDepthLimit)
+		errcode.Set(err, graph.CodeDepthLimit)
 		return err
 	}
 	return nil
@@ -123,40 +109,11 @@ func selectionDepth(set ast.SelectionSet, stop int, visiting map[string]bool) in
 	return deepest
 }
 
-// pageWeight is a tenth of a list's page size (at least one), the factor
-// by which a list multiplies the cost of what it selects.
-func pageWeight(first *int, def int) int {
-	n := def
-	if first != nil {
-		n = *first
-	}
-	return max(1, (n+9)/10)
-}
-
-// connectorCallWeight is the cost of a field that calls every connector.
-const connectorCallWeight = 50
-
-// complexity weights the fields whose cost grows with a page or reaches
-// every connector; every other field costs one plus what it selects.
-func complexity() ComplexityRoot {
-	var c ComplexityRoot
-	c.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
-		return 1 + child*pageWeight(first, 20)
-	}
-	c.Query.AuditLog = func(child int, first *int, _ *string, _ *string) int {
-		return 1 + child*pageWeight(first, 20)
-	}
-	c.Query.Connectors = func(child int) int { return connectorCallWeight + child }
-	c.Mutation.ExportCustomer = func(child int, _ string) int { return connectorCallWeight + child }
-	c.Mutation.DeleteCustomer = func(child int, _ string) int { return connectorCallWeight + child }
-	return c
-}
-
 // limitRequest applies the body size limit and the timeout. The body is
 // read here, whole and bounded, so that an oversized one is answered 413
 // with a clear code instead of a decoding error; a slow sender is cut off
 // by the read deadline.
-func limitRequest(l Limits, next http.Handler) http.Handler {
+func limitRequest(l Limits, write errorWriter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) {
 			next.ServeHTTP(w, r)
@@ -170,7 +127,7 @@ func limitRequest(l Limits, next http.Handler) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		if r.ContentLength > l.MaxBodyBytes {
-			tooLarge(w, l.MaxBodyBytes)
+			tooLarge(w, write, l.MaxBodyBytes)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -178,10 +135,10 @@ func limitRequest(l Limits, next http.Handler) http.Handler {
 			var maxErr *http.MaxBytesError
 			switch {
 			case errors.As(err, &maxErr):
-				tooLarge(w, l.MaxBodyBytes)
+				tooLarge(w, write, l.MaxBodyBytes)
 				return
 			case err != nil:
-				writeGraphQLError(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body: it was cut off or too slow")
+				write(w, http.StatusBadRequest, string(retention.CodeBadUserInput), "could not read the request body: it was cut off or too slow")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -190,8 +147,74 @@ func limitRequest(l Limits, next http.Handler) http.Handler {
 	})
 }
 
-func tooLarge(w http.ResponseWriter, limit int64) {
+func tooLarge(w http.ResponseWriter, write errorWriter, limit int64) {
 	w.Header().Set("Connection", "close")
-	writeGraphQLError(w, http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+	write(w, http.StatusRequestEntityTooLarge, graph.CodeBodyTooLarge,
 		fmt.Sprintf("the request body is larger than %d bytes; send a smaller query or fewer variables", limit))
+}
+
+// complexityLimit refuses operations that cost more than max, before any
+// resolver runs, with the cost and the limit in extensions (clients read
+// figures there, not in the message). An operation that asks with the
+// request extension {"cost": true} gets its cost in the response's
+// extensions too, to tune its queries against the limit.
+type complexityLimit struct {
+	max int
+	es  graphql.ExecutableSchema
+}
+
+var (
+	_ graphql.HandlerExtension        = (*complexityLimit)(nil)
+	_ graphql.OperationContextMutator = (*complexityLimit)(nil)
+	_ graphql.ResponseInterceptor     = (*complexityLimit)(nil)
+)
+
+// costStats is what the limit measured, kept for the response.
+type costStats struct {
+	Complexity int `json:"complexity"`
+	Limit      int `json:"limit"`
+}
+
+const costExtension = "cost"
+
+func (*complexityLimit) ExtensionName() string { return "ComplexityLimit" }
+
+func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
+	c.es = es
+	return nil
+}
+
+func (c *complexityLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	op := rc.Doc.Operations.ForName(rc.OperationName)
+	if op == nil {
+		return nil
+	}
+	cost := complexity.Calculate(ctx, c.es, op, rc.Variables)
+	rc.Stats.SetExtension(costExtension, &costStats{Complexity: cost, Limit: c.max})
+	if cost > c.max {
+		err := gqlerror.Errorf("operation costs %d, more than the limit of %d; ask for fewer fields or smaller pages", cost, c.max)
+		errcode.Set(err, graph.CodeComplexityLimit)
+		err.Extensions["cost"] = cost
+		err.Extensions["limit"] = c.max
+		return err
+	}
+	return nil
+}
+
+func (c *complexityLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	rc := graphql.GetOperationContext(ctx)
+	if want, _ := rc.Extensions[costExtension].(bool); !want {
+		return resp
+	}
+	if stats, ok := rc.Stats.GetExtension(costExtension).(*costStats); ok {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions[costExtension] = stats
+	}
+	return resp
 }

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/connectors/sdk"
+	"github.com/lethe-privacy/lethe/connectors/sdk/sdktest"
+)
+
+// TestConformance is the example's conformance test, run against the old
+// matching rule; it is expected to fail (see ../../suite_test.go).
+func TestConformance(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "oldexample")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	dataDir := t.TempDir()
+	c := sdktest.LaunchIn(t, dataDir, bin, nil)
+	list := filepath.Join(dataDir, "subscribers.json")
+	sdktest.Run(t, c, sdktest.Fixtures{Seed: func(_ context.Context, subjects []sdk.Subject) error {
+		l, err := load(list)
+		if err != nil {
+			return err
+		}
+		for _, s := range subjects {
+			l.Subscribers = append(l.Subscribers, Subscriber{CustomerID: s.CustomerID, Email: s.Email,
+				Name: s.FirstName + " " + s.LastName, Topics: []string{"offers"}, SubscribedAt: time.Now().UTC()})
+		}
+		return save(list, l)
+	}})
+}

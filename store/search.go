@@ -276,7 +276,7 @@ func (q *queries) countTerms(ctx context.Context, alts []string, limit int) (int
 }
 
 func (p searchPlan) where() (string, []any) {
-	where, args := p.filter, append([]any{}, p.filterArgs...)
+	where, args := p.filter, append([]any(nil), p.filterArgs...)
 	if p.candidates != "" {
 		where += " AND id IN (" + p.candidates + ")"
 		args = append(args, p.candidateArgs...)

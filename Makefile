@@ -33,6 +33,7 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePersonalData$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./retention
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalTime$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./graph/model
 	$(GO) test -run '^$$' -fuzz '^FuzzBearer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzGraphQL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./httpapi
 
 generate:
 	$(GO) generate ./...

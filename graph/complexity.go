@@ -35,6 +35,20 @@ func complexity() ComplexityRoot {
 	c.Query.AuditLog = func(child int, first *int, _ *string, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
+	// Connections weigh like the lists they page: what they select, times a
+	// tenth of the page.
+	c.Query.AuditEvents = func(child int, first *int, _ *string) int {
+		return 1 + child*pageWeight(first, 20)
+	}
+	c.Query.RetentionRunsConnection = func(child int, first *int, _ *string) int {
+		return 1 + child*pageWeight(first, 20)
+	}
+	c.RetentionRun.ActionsConnection = func(child int, first *int, _ *string) int {
+		return 1 + child*pageWeight(first, 100)
+	}
+	c.RetentionRun.FailuresConnection = func(child int, first *int, _ *string) int {
+		return 1 + child*pageWeight(first, 100)
+	}
 	c.Query.Connectors = func(child int) int { return connectorCallWeight + child }
 	c.Mutation.ExportCustomer = func(child int, _ string) int { return connectorCallWeight + child }
 	c.Mutation.DeleteCustomer = func(child int, _ string) int { return connectorCallWeight + child }

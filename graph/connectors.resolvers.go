@@ -22,7 +22,7 @@ func (r *queryResolver) Connectors(ctx context.Context) ([]model.Connector, erro
 		if cats == nil {
 			cats = []string{}
 		}
-		out = append(out, model.Connector{Name: c.Info.Name, Version: c.Info.Version, Categories: cats, Healthy: c.Healthy})
+		out = append(out, model.Connector{ID: connectorIDPrefix + c.Info.Name, Name: c.Info.Name, Version: c.Info.Version, Categories: cats, Healthy: c.Healthy})
 	}
 	return out, nil
 }

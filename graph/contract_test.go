@@ -3,6 +3,7 @@ package graph_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
@@ -81,6 +82,50 @@ func TestSchemaContainsContract(t *testing.T) {
 				if wf.Arguments.ForName(ga.Name) == nil && ga.Type.NonNull && ga.DefaultValue == nil {
 					t.Errorf("argument %s.%s(%s) is required but not in the contract", name, wf.Name, ga.Name)
 				}
+			}
+		}
+	}
+}
+
+// TestSchemaDescribed: every type, field, argument, input field and enum
+// value of the schema has a description, so that the playground and
+// generated clients document the whole API.
+func TestSchemaDescribed(t *testing.T) {
+	files, _ := filepath.Glob("schema/*.graphqls")
+	schema := loadSchema(t, files...)
+	for name, typ := range schema.Types {
+		if typ.BuiltIn || strings.HasPrefix(name, "__") {
+			continue
+		}
+		if typ.Description == "" {
+			t.Errorf("type %s has no description", name)
+		}
+		for _, f := range typ.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			if f.Description == "" {
+				t.Errorf("field %s.%s has no description", name, f.Name)
+			}
+			for _, a := range f.Arguments {
+				if a.Description == "" {
+					t.Errorf("argument %s.%s(%s) has no description", name, f.Name, a.Name)
+				}
+			}
+		}
+		for _, v := range typ.EnumValues {
+			if v.Description == "" {
+				t.Errorf("enum value %s.%s has no description", name, v.Name)
+			}
+		}
+	}
+	for name, d := range schema.Directives {
+		if d.Position == nil || d.Position.Src.BuiltIn {
+			continue
+		}
+		for _, a := range d.Arguments {
+			if a.Description == "" {
+				t.Errorf("argument @%s(%s) has no description", name, a.Name)
 			}
 		}
 	}

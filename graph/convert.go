@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -14,12 +15,12 @@ import (
 // Translations between the domain and the GraphQL models.
 
 func policyModel(p retention.Policy) *model.RetentionPolicy {
-	return &model.RetentionPolicy{Name: p.Name, Description: p.Description, RetentionDays: p.RetentionDays,
+	return &model.RetentionPolicy{ID: policyIDPrefix + p.Name, Name: p.Name, Description: p.Description, RetentionDays: p.RetentionDays,
 		DefaultDays: p.DefaultDays, BuiltIn: p.BuiltIn, Version: p.Version}
 }
 
 func dataPolicyModel(d retention.DataPolicy) *model.DataPolicy {
-	return &model.DataPolicy{RelinquishDeletedData: d.RelinquishDeletedData, RelinquishAfterDays: d.RelinquishAfterDays,
+	return &model.DataPolicy{ID: dataPolicyID, RelinquishDeletedData: d.RelinquishDeletedData, RelinquishAfterDays: d.RelinquishAfterDays,
 		AnonymiseCustomerData: d.AnonymiseCustomerData, RemoveCDRs: d.RemoveCDRs, UsesDefault: d.UsesDefault()}
 }
 
@@ -50,7 +51,7 @@ func holdModel(h retention.LegalHold, r *Resolver) *model.LegalHold {
 }
 
 func fieldPreferencesModel(p retention.FieldPreferences) *model.FieldPreferences {
-	out := &model.FieldPreferences{CollectionEnabled: p.CollectionEnabled}
+	out := &model.FieldPreferences{ID: fieldPreferencesID, CollectionEnabled: p.CollectionEnabled}
 	for _, f := range retention.AllFields {
 		out.Fields = append(out.Fields, model.FieldPreference{Field: model.CustomerField(f), Mode: model.FieldMode(p.Mode(f))})
 	}
@@ -112,4 +113,28 @@ func selects(ctx context.Context, names ...string) bool {
 		}
 	}
 	return false
+}
+
+func auditModel(e retention.AuditEvent) *model.AuditEvent {
+	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action}
+	if e.Subject != "" {
+		m.Subject = &e.Subject
+	}
+	if len(e.Details) > 0 {
+		if b, err := json.Marshal(e.Details); err == nil {
+			m.Details = model.JSON(b)
+		}
+	}
+	return m
+}
+
+// pageInfo of a connection page of n edges: startCursor is the first
+// edge's, endCursor the last's.
+func pageInfo(hasNext bool, n int, cursor func(i int) string) *model.PageInfo {
+	p := &model.PageInfo{HasNextPage: hasNext}
+	if n > 0 {
+		first, last := cursor(0), cursor(n-1)
+		p.StartCursor, p.EndCursor = &first, &last
+	}
+	return p
 }

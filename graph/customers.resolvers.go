@@ -204,8 +204,7 @@ func (r *queryResolver) Customers(ctx context.Context, search *string, first *in
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CustomerConnection{Edges: []model.CustomerEdge{}, PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage},
-		TotalCount: page.TotalCount, TotalCountCapped: page.TotalCapped}
+	conn := &model.CustomerConnection{Edges: []model.CustomerEdge{}, TotalCount: page.TotalCount, TotalCountCapped: page.TotalCapped}
 	ids := make([]string, len(page.Customers))
 	for i, c := range page.Customers {
 		ids[i] = c.ID
@@ -216,9 +215,7 @@ func (r *queryResolver) Customers(ctx context.Context, search *string, first *in
 	for i, c := range page.Customers {
 		conn.Edges = append(conn.Edges, model.CustomerEdge{Cursor: page.Cursors[i], Node: r.customerModel(c)})
 	}
-	if n := len(page.Cursors); n > 0 {
-		conn.PageInfo.EndCursor = &page.Cursors[n-1]
-	}
+	conn.PageInfo = pageInfo(page.HasNextPage, len(page.Cursors), func(i int) string { return page.Cursors[i] })
 	return conn, nil
 }
 

@@ -60,9 +60,20 @@ type ComplexityRoot struct {
 		Subject func(childComplexity int) int
 	}
 
+	AuditEventConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Connector struct {
 		Categories func(childComplexity int) int
 		Healthy    func(childComplexity int) int
+		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
 		Version    func(childComplexity int) int
 	}
@@ -116,6 +127,7 @@ type ComplexityRoot struct {
 
 	DataPolicy struct {
 		AnonymiseCustomerData func(childComplexity int) int
+		ID                    func(childComplexity int) int
 		RelinquishAfterDays   func(childComplexity int) int
 		RelinquishDeletedData func(childComplexity int) int
 		RemoveCDRs            func(childComplexity int) int
@@ -130,6 +142,7 @@ type ComplexityRoot struct {
 	FieldPreferences struct {
 		CollectionEnabled func(childComplexity int) int
 		Fields            func(childComplexity int) int
+		ID                func(childComplexity int) int
 	}
 
 	LegalHold struct {
@@ -164,11 +177,14 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Query struct {
+		AuditEvents                  func(childComplexity int, first *int, after *string) int
 		AuditLog                     func(childComplexity int, first *int, after *string, subject *string) int
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
@@ -177,11 +193,13 @@ type ComplexityRoot struct {
 		DataPolicy                   func(childComplexity int) int
 		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
 		FieldPreferences             func(childComplexity int) int
+		Node                         func(childComplexity int, id string) int
 		RetentionPolicies            func(childComplexity int) int
 		RetentionPolicy              func(childComplexity int, name string) int
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
 		RetentionRun                 func(childComplexity int, id string) int
 		RetentionRuns                func(childComplexity int, first *int) int
+		RetentionRunsConnection      func(childComplexity int, first *int, after *string) int
 		Visit                        func(childComplexity int, id string) int
 	}
 
@@ -189,6 +207,16 @@ type ComplexityRoot struct {
 		Action     func(childComplexity int) int
 		Connector  func(childComplexity int) int
 		CustomerID func(childComplexity int) int
+	}
+
+	RetentionActionConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RetentionActionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	RetentionFailure struct {
@@ -199,32 +227,55 @@ type ComplexityRoot struct {
 		GaveUp     func(childComplexity int) int
 	}
 
+	RetentionFailureConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RetentionFailureEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	RetentionPolicy struct {
 		BuiltIn       func(childComplexity int) int
 		DefaultDays   func(childComplexity int) int
 		Description   func(childComplexity int) int
+		ID            func(childComplexity int) int
 		Name          func(childComplexity int) int
 		RetentionDays func(childComplexity int) int
 		Version       func(childComplexity int) int
 	}
 
 	RetentionRun struct {
-		Actions          func(childComplexity int, first *int) int
-		ActionsPlanned   func(childComplexity int) int
-		Actor            func(childComplexity int) int
-		AsOf             func(childComplexity int) int
-		CustomersDone    func(childComplexity int) int
-		CustomersFailed  func(childComplexity int) int
-		CustomersPlanned func(childComplexity int) int
-		CustomersSkipped func(childComplexity int) int
-		DryRun           func(childComplexity int) int
-		Error            func(childComplexity int) int
-		Failures         func(childComplexity int, first *int) int
-		FinishedAt       func(childComplexity int) int
-		ID               func(childComplexity int) int
-		StartedAt        func(childComplexity int) int
-		Status           func(childComplexity int) int
-		Trigger          func(childComplexity int) int
+		Actions            func(childComplexity int, first *int) int
+		ActionsConnection  func(childComplexity int, first *int, after *string) int
+		ActionsPlanned     func(childComplexity int) int
+		Actor              func(childComplexity int) int
+		AsOf               func(childComplexity int) int
+		CustomersDone      func(childComplexity int) int
+		CustomersFailed    func(childComplexity int) int
+		CustomersPlanned   func(childComplexity int) int
+		CustomersSkipped   func(childComplexity int) int
+		DryRun             func(childComplexity int) int
+		Error              func(childComplexity int) int
+		Failures           func(childComplexity int, first *int) int
+		FailuresConnection func(childComplexity int, first *int, after *string) int
+		FinishedAt         func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		StartedAt          func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Trigger            func(childComplexity int) int
+	}
+
+	RetentionRunConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RetentionRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -291,6 +342,7 @@ type QueryResolver interface {
 	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Visit(ctx context.Context, id string) (*model.Visit, error)
+	Node(ctx context.Context, id string) (model.Node, error)
 	RetentionPolicies(ctx context.Context) ([]model.RetentionPolicy, error)
 	RetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	DataPolicy(ctx context.Context) (*model.DataPolicy, error)
@@ -300,11 +352,15 @@ type QueryResolver interface {
 	RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error)
 	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
+	RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error)
 	AuditLog(ctx context.Context, first *int, after *string, subject *string) ([]model.AuditEvent, error)
+	AuditEvents(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
 }
 type RetentionRunResolver interface {
 	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
 	Failures(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionFailure, error)
+	ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error)
+	FailuresConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionFailureConnection, error)
 }
 type SubscriptionResolver interface {
 	RetentionRunProgress(ctx context.Context, id string) (<-chan *model.RetentionRun, error)
@@ -393,6 +449,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEvent.Subject(childComplexity), true
 
+	case "AuditEventConnection.edges":
+		if e.ComplexityRoot.AuditEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.Edges(childComplexity), true
+	case "AuditEventConnection.pageInfo":
+		if e.ComplexityRoot.AuditEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.PageInfo(childComplexity), true
+
+	case "AuditEventEdge.cursor":
+		if e.ComplexityRoot.AuditEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Cursor(childComplexity), true
+	case "AuditEventEdge.node":
+		if e.ComplexityRoot.AuditEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
 	case "Connector.categories":
 		if e.ComplexityRoot.Connector.Categories == nil {
 			break
@@ -405,6 +487,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.Healthy(childComplexity), true
+	case "Connector.id":
+		if e.ComplexityRoot.Connector.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.ID(childComplexity), true
 	case "Connector.name":
 		if e.ComplexityRoot.Connector.Name == nil {
 			break
@@ -604,6 +692,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataPolicy.AnonymiseCustomerData(childComplexity), true
+	case "DataPolicy.id":
+		if e.ComplexityRoot.DataPolicy.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataPolicy.ID(childComplexity), true
 	case "DataPolicy.relinquishAfterDays":
 		if e.ComplexityRoot.DataPolicy.RelinquishAfterDays == nil {
 			break
@@ -654,6 +748,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldPreferences.Fields(childComplexity), true
+	case "FieldPreferences.id":
+		if e.ComplexityRoot.FieldPreferences.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPreferences.ID(childComplexity), true
 
 	case "LegalHold.active":
 		if e.ComplexityRoot.LegalHold.Active == nil {
@@ -909,7 +1009,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
 
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Query.auditEvents":
+		if e.ComplexityRoot.Query.AuditEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -979,6 +1102,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.FieldPreferences(childComplexity), true
 
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
 	case "Query.retentionPolicies":
 		if e.ComplexityRoot.Query.RetentionPolicies == nil {
 			break
@@ -1029,6 +1163,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RetentionRuns(childComplexity, args["first"].(*int)), true
+	case "Query.retentionRunsConnection":
+		if e.ComplexityRoot.Query.RetentionRunsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionRunsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionRunsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.visit":
 		if e.ComplexityRoot.Query.Visit == nil {
 			break
@@ -1059,6 +1204,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionAction.CustomerID(childComplexity), true
+
+	case "RetentionActionConnection.edges":
+		if e.ComplexityRoot.RetentionActionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionActionConnection.Edges(childComplexity), true
+	case "RetentionActionConnection.pageInfo":
+		if e.ComplexityRoot.RetentionActionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionActionConnection.PageInfo(childComplexity), true
+
+	case "RetentionActionEdge.cursor":
+		if e.ComplexityRoot.RetentionActionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionActionEdge.Cursor(childComplexity), true
+	case "RetentionActionEdge.node":
+		if e.ComplexityRoot.RetentionActionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionActionEdge.Node(childComplexity), true
 
 	case "RetentionFailure.attempts":
 		if e.ComplexityRoot.RetentionFailure.Attempts == nil {
@@ -1091,6 +1262,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetentionFailure.GaveUp(childComplexity), true
 
+	case "RetentionFailureConnection.edges":
+		if e.ComplexityRoot.RetentionFailureConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailureConnection.Edges(childComplexity), true
+	case "RetentionFailureConnection.pageInfo":
+		if e.ComplexityRoot.RetentionFailureConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailureConnection.PageInfo(childComplexity), true
+
+	case "RetentionFailureEdge.cursor":
+		if e.ComplexityRoot.RetentionFailureEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailureEdge.Cursor(childComplexity), true
+	case "RetentionFailureEdge.node":
+		if e.ComplexityRoot.RetentionFailureEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionFailureEdge.Node(childComplexity), true
+
 	case "RetentionPolicy.builtIn":
 		if e.ComplexityRoot.RetentionPolicy.BuiltIn == nil {
 			break
@@ -1109,6 +1306,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionPolicy.Description(childComplexity), true
+	case "RetentionPolicy.id":
+		if e.ComplexityRoot.RetentionPolicy.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionPolicy.ID(childComplexity), true
 	case "RetentionPolicy.name":
 		if e.ComplexityRoot.RetentionPolicy.Name == nil {
 			break
@@ -1139,6 +1342,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.Actions(childComplexity, args["first"].(*int)), true
+	case "RetentionRun.actionsConnection":
+		if e.ComplexityRoot.RetentionRun.ActionsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_RetentionRun_actionsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RetentionRun.ActionsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "RetentionRun.actionsPlanned":
 		if e.ComplexityRoot.RetentionRun.ActionsPlanned == nil {
 			break
@@ -1204,6 +1418,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.Failures(childComplexity, args["first"].(*int)), true
+	case "RetentionRun.failuresConnection":
+		if e.ComplexityRoot.RetentionRun.FailuresConnection == nil {
+			break
+		}
+
+		args, err := ec.field_RetentionRun_failuresConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RetentionRun.FailuresConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "RetentionRun.finishedAt":
 		if e.ComplexityRoot.RetentionRun.FinishedAt == nil {
 			break
@@ -1234,6 +1459,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.Trigger(childComplexity), true
+
+	case "RetentionRunConnection.edges":
+		if e.ComplexityRoot.RetentionRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRunConnection.Edges(childComplexity), true
+	case "RetentionRunConnection.pageInfo":
+		if e.ComplexityRoot.RetentionRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRunConnection.PageInfo(childComplexity), true
+
+	case "RetentionRunEdge.cursor":
+		if e.ComplexityRoot.RetentionRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRunEdge.Cursor(childComplexity), true
+	case "RetentionRunEdge.node":
+		if e.ComplexityRoot.RetentionRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRunEdge.Node(childComplexity), true
 
 	case "Subscription.retentionRunProgress":
 		if e.ComplexityRoot.Subscription.RetentionRunProgress == nil {
@@ -1418,7 +1669,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
+//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1433,6 +1684,7 @@ var sources = []*ast.Source{
 	{Name: "schema/common.graphqls", Input: sourceData("schema/common.graphqls"), BuiltIn: false},
 	{Name: "schema/connectors.graphqls", Input: sourceData("schema/connectors.graphqls"), BuiltIn: false},
 	{Name: "schema/customers.graphqls", Input: sourceData("schema/customers.graphqls"), BuiltIn: false},
+	{Name: "schema/node.graphqls", Input: sourceData("schema/node.graphqls"), BuiltIn: false},
 	{Name: "schema/policies.graphqls", Input: sourceData("schema/policies.graphqls"), BuiltIn: false},
 	{Name: "schema/preferences.graphqls", Input: sourceData("schema/preferences.graphqls"), BuiltIn: false},
 	{Name: "schema/runs.graphqls", Input: sourceData("schema/runs.graphqls"), BuiltIn: false},
@@ -1476,8 +1728,30 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Connector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Connector_id(ctx, field)
 	case "name":
 		return ec.fieldContext_Connector_name(ctx, field)
 	case "version":
@@ -1586,6 +1860,8 @@ func (ec *executionContext) childFields_CustomerExport(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_DataPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataPolicy_id(ctx, field)
 	case "relinquishDeletedData":
 		return ec.fieldContext_DataPolicy_relinquishDeletedData(ctx, field)
 	case "relinquishAfterDays":
@@ -1612,6 +1888,8 @@ func (ec *executionContext) childFields_FieldPreference(ctx context.Context, fie
 
 func (ec *executionContext) childFields_FieldPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_FieldPreferences_id(ctx, field)
 	case "collectionEnabled":
 		return ec.fieldContext_FieldPreferences_collectionEnabled(ctx, field)
 	case "fields":
@@ -1642,6 +1920,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -1660,6 +1942,26 @@ func (ec *executionContext) childFields_RetentionAction(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type RetentionAction", field.Name)
 }
 
+func (ec *executionContext) childFields_RetentionActionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RetentionActionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RetentionActionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionActionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionActionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RetentionActionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RetentionActionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionActionEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customerId":
@@ -1676,8 +1978,30 @@ func (ec *executionContext) childFields_RetentionFailure(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RetentionFailure", field.Name)
 }
 
+func (ec *executionContext) childFields_RetentionFailureConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RetentionFailureConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RetentionFailureConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionFailureConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionFailureEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RetentionFailureEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RetentionFailureEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionFailureEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_RetentionPolicy_id(ctx, field)
 	case "name":
 		return ec.fieldContext_RetentionPolicy_name(ctx, field)
 	case "description":
@@ -1728,8 +2052,32 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_actions(ctx, field)
 	case "failures":
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
+	case "actionsConnection":
+		return ec.fieldContext_RetentionRun_actionsConnection(ctx, field)
+	case "failuresConnection":
+		return ec.fieldContext_RetentionRun_failuresConnection(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionRun", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RetentionRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RetentionRunConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RetentionRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RetentionRunEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RetentionRunEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionRunEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2248,6 +2596,28 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2344,6 +2714,20 @@ func (ec *executionContext) field_Query_dataPolicyPreview_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_retentionPolicyUpdatePreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2394,6 +2778,28 @@ func (ec *executionContext) field_Query_retentionRun_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_retentionRunsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_retentionRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2422,6 +2828,28 @@ func (ec *executionContext) field_Query_visit_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_RetentionRun_actionsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_RetentionRun_actions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2433,6 +2861,28 @@ func (ec *executionContext) field_RetentionRun_actions_args(ctx context.Context,
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_RetentionRun_failuresConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -2775,6 +3225,148 @@ func (ec *executionContext) _AuditEvent_details(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_AuditEvent_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AuditEventEdge) graphql.Marshaler {
+			return ec.marshalNAuditEventEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Connector_id(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Connector_name(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
@@ -3599,6 +4191,29 @@ func (ec *executionContext) fieldContext_CustomerExport_data(_ context.Context, 
 	return graphql.NewScalarFieldContext("CustomerExport", field, false, false, "JSON")
 }
 
+func (ec *executionContext) _DataPolicy_id(ctx context.Context, field graphql.CollectedField, obj *model.DataPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataPolicy_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataPolicy_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataPolicy", field, false, false, "ID")
+}
+
 func (ec *executionContext) _DataPolicy_relinquishDeletedData(ctx context.Context, field graphql.CollectedField, obj *model.DataPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3758,6 +4373,29 @@ func (ec *executionContext) _FieldPreference_mode(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_FieldPreference_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FieldPreference", field, false, false, "FieldMode")
+}
+
+func (ec *executionContext) _FieldPreferences_id(ctx context.Context, field graphql.CollectedField, obj *model.FieldPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPreferences_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPreferences_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPreferences", field, false, false, "ID")
 }
 
 func (ec *executionContext) _FieldPreferences_collectionEnabled(ctx context.Context, field graphql.CollectedField, obj *model.FieldPreferences) (ret graphql.Marshaler) {
@@ -5142,6 +5780,52 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5395,6 +6079,68 @@ func (ec *executionContext) fieldContext_Query_visit(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_visit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal model.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal model.Node
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5911,6 +6657,68 @@ func (ec *executionContext) fieldContext_Query_dataPolicyPreview(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_retentionRunsConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionRunsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionRunsConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.RetentionRunConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionRunConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRunConnection) graphql.Marshaler {
+			return ec.marshalNRetentionRunConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionRunsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionRunsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5967,6 +6775,68 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.AuditEventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AuditEventConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6118,6 +6988,125 @@ func (ec *executionContext) fieldContext_RetentionAction_action(_ context.Contex
 	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "String")
 }
 
+func (ec *executionContext) _RetentionActionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RetentionActionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionActionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetentionActionEdge) graphql.Marshaler {
+			return ec.marshalNRetentionActionEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionActionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionActionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionActionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionActionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RetentionActionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionActionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionActionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionActionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionActionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RetentionActionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionActionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionActionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionActionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionActionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RetentionActionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionActionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionAction) graphql.Marshaler {
+			return ec.marshalNRetentionAction2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionActionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionActionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RetentionFailure_customerId(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6231,6 +7220,148 @@ func (ec *executionContext) _RetentionFailure_gaveUp(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_RetentionFailure_gaveUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionFailure", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RetentionFailureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailureConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetentionFailureEdge) graphql.Marshaler {
+			return ec.marshalNRetentionFailureEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailureConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionFailureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionFailureEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionFailureConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailureConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailureConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionFailureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionFailureEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailureEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailureEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionFailureEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionFailureEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RetentionFailureEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionFailureEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionFailure) graphql.Marshaler {
+			return ec.marshalNRetentionFailure2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionFailureEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionFailureEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionPolicy_id(ctx context.Context, field graphql.CollectedField, obj *model.RetentionPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionPolicy_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionPolicy_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionPolicy", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RetentionPolicy_name(ctx context.Context, field graphql.CollectedField, obj *model.RetentionPolicy) (ret graphql.Marshaler) {
@@ -6777,6 +7908,213 @@ func (ec *executionContext) fieldContext_RetentionRun_failures(ctx context.Conte
 	if fc.Args, err = ec.field_RetentionRun_failures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRun_actionsConnection(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_actionsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RetentionRun().ActionsConnection(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionActionConnection) graphql.Marshaler {
+			return ec.marshalNRetentionActionConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_actionsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionActionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RetentionRun_actionsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRun_failuresConnection(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_failuresConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RetentionRun().FailuresConnection(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionFailureConnection) graphql.Marshaler {
+			return ec.marshalNRetentionFailureConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_failuresConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionFailureConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RetentionRun_failuresConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetentionRunEdge) graphql.Marshaler {
+			return ec.marshalNRetentionRunEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRunEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+			return ec.marshalNRetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -8632,6 +9970,68 @@ func UnmarshalVisitorInput(ctx context.Context, raw any) (model.VisitorInput, er
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.Visit:
+		return ec._Visit(ctx, sel, &obj)
+	case *model.Visit:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Visit(ctx, sel, obj)
+	case model.RetentionRun:
+		return ec._RetentionRun(ctx, sel, &obj)
+	case *model.RetentionRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RetentionRun(ctx, sel, obj)
+	case model.RetentionPolicy:
+		return ec._RetentionPolicy(ctx, sel, &obj)
+	case *model.RetentionPolicy:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RetentionPolicy(ctx, sel, obj)
+	case model.FieldPreferences:
+		return ec._FieldPreferences(ctx, sel, &obj)
+	case *model.FieldPreferences:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FieldPreferences(ctx, sel, obj)
+	case model.DataPolicy:
+		return ec._DataPolicy(ctx, sel, &obj)
+	case *model.DataPolicy:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DataPolicy(ctx, sel, obj)
+	case model.Customer:
+		return ec._Customer(ctx, sel, &obj)
+	case *model.Customer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Customer(ctx, sel, obj)
+	case model.Connector:
+		return ec._Connector(ctx, sel, &obj)
+	case *model.Connector:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Connector(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -8743,7 +10143,83 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var connectorImplementors = []string{"Connector"}
+var auditEventConnectionImplementors = []string{"AuditEventConnection"}
+
+func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventEdgeImplementors = []string{"AuditEventEdge"}
+
+func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectorImplementors = []string{"Connector", "Node"}
 
 func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet, obj *model.Connector) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectorImplementors)
@@ -8754,6 +10230,11 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Connector")
+		case "id":
+			out.Values[i] = ec._Connector_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "name":
 			out.Values[i] = ec._Connector_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8867,7 +10348,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var customerImplementors = []string{"Customer"}
+var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *model.Customer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
@@ -9110,7 +10591,7 @@ func (ec *executionContext) _CustomerExport(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var dataPolicyImplementors = []string{"DataPolicy"}
+var dataPolicyImplementors = []string{"DataPolicy", "Node"}
 
 func (ec *executionContext) _DataPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.DataPolicy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataPolicyImplementors)
@@ -9121,6 +10602,11 @@ func (ec *executionContext) _DataPolicy(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DataPolicy")
+		case "id":
+			out.Values[i] = ec._DataPolicy_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "relinquishDeletedData":
 			out.Values[i] = ec._DataPolicy_relinquishDeletedData(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9201,7 +10687,7 @@ func (ec *executionContext) _FieldPreference(ctx context.Context, sel ast.Select
 	return out
 }
 
-var fieldPreferencesImplementors = []string{"FieldPreferences"}
+var fieldPreferencesImplementors = []string{"FieldPreferences", "Node"}
 
 func (ec *executionContext) _FieldPreferences(ctx context.Context, sel ast.SelectionSet, obj *model.FieldPreferences) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, fieldPreferencesImplementors)
@@ -9212,6 +10698,11 @@ func (ec *executionContext) _FieldPreferences(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("FieldPreferences")
+		case "id":
+			out.Values[i] = ec._FieldPreferences_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "collectionEnabled":
 			out.Values[i] = ec._FieldPreferences_collectionEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9482,6 +10973,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -9547,6 +11048,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visit(ctx, field)
 				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
 		case "retentionPolicies":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -9601,11 +11108,23 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dataPolicyPreview(ctx, field)
 				})
+		case "retentionRunsConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionRunsConnection(ctx, field)
+				})
 		case "auditLog":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
+				})
+		case "auditEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditEvents(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -9681,6 +11200,82 @@ func (ec *executionContext) _RetentionAction(ctx context.Context, sel ast.Select
 	return out
 }
 
+var retentionActionConnectionImplementors = []string{"RetentionActionConnection"}
+
+func (ec *executionContext) _RetentionActionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionActionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionActionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionActionConnection")
+		case "edges":
+			out.Values[i] = ec._RetentionActionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RetentionActionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionActionEdgeImplementors = []string{"RetentionActionEdge"}
+
+func (ec *executionContext) _RetentionActionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionActionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionActionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionActionEdge")
+		case "cursor":
+			out.Values[i] = ec._RetentionActionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RetentionActionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var retentionFailureImplementors = []string{"RetentionFailure"}
 
 func (ec *executionContext) _RetentionFailure(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionFailure) graphql.Marshaler {
@@ -9734,7 +11329,83 @@ func (ec *executionContext) _RetentionFailure(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var retentionPolicyImplementors = []string{"RetentionPolicy"}
+var retentionFailureConnectionImplementors = []string{"RetentionFailureConnection"}
+
+func (ec *executionContext) _RetentionFailureConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionFailureConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionFailureConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionFailureConnection")
+		case "edges":
+			out.Values[i] = ec._RetentionFailureConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RetentionFailureConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionFailureEdgeImplementors = []string{"RetentionFailureEdge"}
+
+func (ec *executionContext) _RetentionFailureEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionFailureEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionFailureEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionFailureEdge")
+		case "cursor":
+			out.Values[i] = ec._RetentionFailureEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RetentionFailureEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionPolicyImplementors = []string{"RetentionPolicy", "Node"}
 
 func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionPolicy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, retentionPolicyImplementors)
@@ -9745,6 +11416,11 @@ func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.Select
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RetentionPolicy")
+		case "id":
+			out.Values[i] = ec._RetentionPolicy_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "name":
 			out.Values[i] = ec._RetentionPolicy_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9792,7 +11468,7 @@ func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.Select
 	return out
 }
 
-var retentionRunImplementors = []string{"RetentionRun"}
+var retentionRunImplementors = []string{"RetentionRun", "Node"}
 
 func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionRun) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, retentionRunImplementors)
@@ -9885,6 +11561,94 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RetentionRun_failures(ctx, field, obj)
 				})
+		case "actionsConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RetentionRun_actionsConnection(ctx, field, obj)
+				})
+		case "failuresConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RetentionRun_failuresConnection(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionRunConnectionImplementors = []string{"RetentionRunConnection"}
+
+func (ec *executionContext) _RetentionRunConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionRunConnection")
+		case "edges":
+			out.Values[i] = ec._RetentionRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RetentionRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retentionRunEdgeImplementors = []string{"RetentionRunEdge"}
+
+func (ec *executionContext) _RetentionRunEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionRunEdge")
+		case "cursor":
+			out.Values[i] = ec._RetentionRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RetentionRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9922,7 +11686,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var visitImplementors = []string{"Visit"}
+var visitImplementors = []string{"Visit", "Node"}
 
 func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, obj *model.Visit) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitImplementors)
@@ -10439,6 +12203,42 @@ func (ec *executionContext) marshalNAuditEvent2ᚕgithubᚗcomᚋletheᚑprivacy
 	return ret
 }
 
+func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEvent!")
+		return graphql.Null
+	}
+	return ec._AuditEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
+		return graphql.Null
+	}
+	return ec._AuditEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEventEdge(ctx context.Context, sel ast.SelectionSet, v model.AuditEventEdge) graphql.Marshaler {
+	return ec._AuditEventEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEventEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10769,6 +12569,42 @@ func (ec *executionContext) marshalNRetentionAction2ᚕgithubᚗcomᚋletheᚑpr
 	return ret
 }
 
+func (ec *executionContext) marshalNRetentionAction2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionAction(ctx context.Context, sel ast.SelectionSet, v *model.RetentionAction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionAction!")
+		return graphql.Null
+	}
+	return ec._RetentionAction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionActionConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionConnection(ctx context.Context, sel ast.SelectionSet, v *model.RetentionActionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionActionConnection!")
+		return graphql.Null
+	}
+	return ec._RetentionActionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionActionEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionEdge(ctx context.Context, sel ast.SelectionSet, v model.RetentionActionEdge) graphql.Marshaler {
+	return ec._RetentionActionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetentionActionEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetentionActionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionActionEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionActionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRetentionFailure2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailure(ctx context.Context, sel ast.SelectionSet, v model.RetentionFailure) graphql.Marshaler {
 	return ec._RetentionFailure(ctx, sel, &v)
 }
@@ -10778,6 +12614,42 @@ func (ec *executionContext) marshalNRetentionFailure2ᚕgithubᚗcomᚋletheᚑp
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRetentionFailure2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRetentionFailure2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailure(ctx context.Context, sel ast.SelectionSet, v *model.RetentionFailure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionFailure!")
+		return graphql.Null
+	}
+	return ec._RetentionFailure(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionFailureConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureConnection(ctx context.Context, sel ast.SelectionSet, v *model.RetentionFailureConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionFailureConnection!")
+		return graphql.Null
+	}
+	return ec._RetentionFailureConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionFailureEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureEdge(ctx context.Context, sel ast.SelectionSet, v model.RetentionFailureEdge) graphql.Marshaler {
+	return ec._RetentionFailureEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetentionFailureEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetentionFailureEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionFailureEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionFailureEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10843,6 +12715,34 @@ func (ec *executionContext) marshalNRetentionRun2ᚖgithubᚗcomᚋletheᚑpriva
 		return graphql.Null
 	}
 	return ec._RetentionRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionRunConnection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunConnection(ctx context.Context, sel ast.SelectionSet, v *model.RetentionRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionRunConnection!")
+		return graphql.Null
+	}
+	return ec._RetentionRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetentionRunEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunEdge(ctx context.Context, sel ast.SelectionSet, v model.RetentionRunEdge) graphql.Marshaler {
+	return ec._RetentionRunEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetentionRunEdge2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetentionRunEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetentionRunEdge2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRunEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -11220,6 +13120,13 @@ func (ec *executionContext) marshalOJSON2githubᚗcomᚋletheᚑprivacyᚋlethe�
 	_ = ctx
 	res := model.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORetentionPolicy2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v *model.RetentionPolicy) graphql.Marshaler {

@@ -73,6 +73,20 @@ func (r *queryResolver) DataPolicyPreview(ctx context.Context, input model.DataP
 	return runModel(run), nil
 }
 
+// RetentionRunsConnection is the resolver for the retentionRunsConnection field.
+func (r *queryResolver) RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error) {
+	p, err := r.Engine.RunsPage(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RetentionRunConnection{Edges: make([]model.RetentionRunEdge, len(p.Items))}
+	for i, run := range p.Items {
+		out.Edges[i] = model.RetentionRunEdge{Cursor: run.ID, Node: runModel(run)}
+	}
+	out.PageInfo = pageInfo(p.HasNextPage, len(out.Edges), func(i int) string { return out.Edges[i].Cursor })
+	return out, nil
+}
+
 // Actions is the resolver for the actions field.
 func (r *retentionRunResolver) Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error) {
 	actions, err := r.Engine.RunActions(ctx, obj.ID, first)
@@ -96,6 +110,36 @@ func (r *retentionRunResolver) Failures(ctx context.Context, obj *model.Retentio
 	for i, f := range failures {
 		out[i] = model.RetentionFailure{CustomerID: f.CustomerID, Connector: f.Connector, Error: f.Error, Attempts: f.Attempts, GaveUp: f.GaveUp}
 	}
+	return out, nil
+}
+
+// ActionsConnection is the resolver for the actionsConnection field.
+func (r *retentionRunResolver) ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error) {
+	p, err := r.Engine.RunActionsPage(ctx, obj.ID, first, after)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RetentionActionConnection{Edges: make([]model.RetentionActionEdge, len(p.Items))}
+	for i, a := range p.Items {
+		out.Edges[i] = model.RetentionActionEdge{Cursor: a.Cursor,
+			Node: &model.RetentionAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: a.Action}}
+	}
+	out.PageInfo = pageInfo(p.HasNextPage, len(out.Edges), func(i int) string { return out.Edges[i].Cursor })
+	return out, nil
+}
+
+// FailuresConnection is the resolver for the failuresConnection field.
+func (r *retentionRunResolver) FailuresConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionFailureConnection, error) {
+	p, err := r.Engine.RunFailuresPage(ctx, obj.ID, first, after)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.RetentionFailureConnection{Edges: make([]model.RetentionFailureEdge, len(p.Items))}
+	for i, f := range p.Items {
+		out.Edges[i] = model.RetentionFailureEdge{Cursor: f.Cursor, Node: &model.RetentionFailure{CustomerID: f.CustomerID,
+			Connector: f.Connector, Error: f.Error, Attempts: f.Attempts, GaveUp: f.GaveUp}}
+	}
+	out.PageInfo = pageInfo(p.HasNextPage, len(out.Edges), func(i int) string { return out.Edges[i].Cursor })
 	return out, nil
 }
 

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/lethe-privacy/lethe/graph/model"
 )
@@ -20,16 +19,21 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string,
 	}
 	out := make([]model.AuditEvent, 0, len(events))
 	for _, e := range events {
-		m := model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action}
-		if e.Subject != "" {
-			m.Subject = &e.Subject
-		}
-		if len(e.Details) > 0 {
-			if b, err := json.Marshal(e.Details); err == nil {
-				m.Details = model.JSON(b)
-			}
-		}
-		out = append(out, m)
+		out = append(out, *auditModel(e))
 	}
+	return out, nil
+}
+
+// AuditEvents is the resolver for the auditEvents field.
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error) {
+	p, err := r.Service.AuditPage(ctx, first, after)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.AuditEventConnection{Edges: make([]model.AuditEventEdge, len(p.Items))}
+	for i, e := range p.Items {
+		out.Edges[i] = model.AuditEventEdge{Cursor: e.ID, Node: auditModel(e)}
+	}
+	out.PageInfo = pageInfo(p.HasNextPage, len(out.Edges), func(i int) string { return out.Edges[i].Cursor })
 	return out, nil
 }

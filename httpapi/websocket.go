@@ -89,6 +89,7 @@ type wsConn struct {
 
 	mu       sync.Mutex
 	ctx      context.Context // carries the actor once acknowledged
+	life     context.Context // ends with the connection
 	initSeen bool
 	acked    bool
 	active   map[string]*operation
@@ -129,7 +130,7 @@ func (c *wsConn) send(m wsMessage) {
 func (c *wsConn) serve() {
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	go c.keepAlive(ctx)
+	c.life = ctx
 	initTimer := time.AfterFunc(c.t.initTimeout, func() {
 		c.mu.Lock()
 		acked := c.initSeen
@@ -223,6 +224,8 @@ func (c *wsConn) init(payload json.RawMessage) bool {
 	c.acked = true
 	c.mu.Unlock()
 	c.send(wsMessage{Type: "connection_ack"})
+	// Keep-alive pings start with the connection, after the ack.
+	go c.keepAlive(c.life)
 	return true
 }
 

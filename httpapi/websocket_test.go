@@ -117,6 +117,7 @@ func (c *wsClient) closedWith() websocket.StatusCode {
 func (c *wsClient) init(token string) {
 	c.t.Helper()
 	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+	// Nothing comes before the ack: not even the server's keep-alive ping.
 	if m, code := c.next(); code != 0 || m["type"] != "connection_ack" {
 		c.t.Fatalf("init: %v %d", m, code)
 	}

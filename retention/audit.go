@@ -164,3 +164,20 @@ func (s *Service) AuditLog(ctx context.Context, first *int, after *string, subje
 	}
 	return s.store.AuditLog(ctx, q)
 }
+
+// AuditPage pages through the audit log newest first; after is the id of
+// the last event of the previous page. Errors: BAD_USER_INPUT.
+func (s *Service) AuditPage(ctx context.Context, first *int, after *string) (Page[AuditEvent], error) {
+	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return Page[AuditEvent]{}, err
+	}
+	q := AuditQuery{After: afterValue(after)}
+	if len(q.After) > 200 {
+		return Page[AuditEvent]{}, FieldErrorf("after", "cursor is not valid: pass the endCursor of the previous page")
+	}
+	return page(n, func(n int) ([]AuditEvent, error) {
+		q.First = n
+		return s.store.AuditLog(ctx, q)
+	})
+}

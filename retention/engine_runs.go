@@ -97,3 +97,67 @@ func changed(a, b Run) bool {
 	return a.Status != b.Status || a.CustomersPlanned != b.CustomersPlanned || a.CustomersDone != b.CustomersDone ||
 		a.CustomersFailed != b.CustomersFailed || a.CustomersSkipped != b.CustomersSkipped || a.ActionsPlanned != b.ActionsPlanned
 }
+
+// Page is one page of a list, and whether another follows it.
+type Page[T any] struct {
+	Items       []T
+	HasNextPage bool
+}
+
+// page reads one more item than asked to learn whether another page
+// follows, and trims it.
+func page[T any](n int, fetch func(n int) ([]T, error)) (Page[T], error) {
+	if n == 0 {
+		return Page[T]{Items: []T{}}, nil
+	}
+	items, err := fetch(n + 1)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	if len(items) > n {
+		return Page[T]{Items: items[:n], HasNextPage: true}, nil
+	}
+	return Page[T]{Items: items}, nil
+}
+
+func afterValue(after *string) string {
+	if after == nil {
+		return ""
+	}
+	return *after
+}
+
+// RunsPage pages through runs newest first; after is the id of the last
+// run of the previous page. Errors: BAD_USER_INPUT.
+func (e *Engine) RunsPage(ctx context.Context, first *int, after *string) (Page[Run], error) {
+	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return Page[Run]{}, err
+	}
+	return page(n, func(n int) ([]Run, error) { return e.store.RunsAfter(ctx, afterValue(after), n) })
+}
+
+// RunActionsPage pages through a run's plan or journal actions, each
+// with its cursor: every action of a run is reachable, however many.
+// Errors: BAD_USER_INPUT.
+func (e *Engine) RunActionsPage(ctx context.Context, runID string, first *int, after *string) (Page[PlannedAction], error) {
+	n, err := pageSize("first", first, 100, MaxRunActions)
+	if err != nil {
+		return Page[PlannedAction]{}, err
+	}
+	return page(n, func(n int) ([]PlannedAction, error) {
+		return e.store.RunActionsAfter(ctx, runID, afterValue(after), n)
+	})
+}
+
+// RunFailuresPage pages through the customers a run could not
+// relinquish. Errors: BAD_USER_INPUT.
+func (e *Engine) RunFailuresPage(ctx context.Context, runID string, first *int, after *string) (Page[RunFailure], error) {
+	n, err := pageSize("first", first, 100, MaxRunActions)
+	if err != nil {
+		return Page[RunFailure]{}, err
+	}
+	return page(n, func(n int) ([]RunFailure, error) {
+		return e.store.RunFailuresAfter(ctx, runID, afterValue(after), n)
+	})
+}

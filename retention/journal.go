@@ -109,6 +109,8 @@ type PlannedAction struct {
 	CustomerID string
 	Connector  string // a connector's name, or "lethe" for the core record
 	Action     string // "erase", "anonymise", "delete", "delete cdr", …
+	// Cursor is where a page that ends here continues (opaque).
+	Cursor string
 }
 
 // CoreConnector names Lethe's own record in plans.
@@ -122,6 +124,8 @@ type RunFailure struct {
 	Error      string
 	Attempts   int
 	GaveUp     bool
+	// Cursor is where a page that ends here continues (opaque).
+	Cursor string
 }
 
 // DueCursor pages through due customers in (deletion time, id) order.
@@ -151,6 +155,11 @@ type JournalReader interface {
 	// RunActions lists a run's plan (dry run) or journal actions (real run).
 	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
 	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// The After forms page on: after is the Cursor (a run's id) of the
+	// last item of the previous page, "" for the first page.
+	RunsAfter(ctx context.Context, after string, first int) ([]Run, error)
+	RunActionsAfter(ctx context.Context, runID, after string, first int) ([]PlannedAction, error)
+	RunFailuresAfter(ctx context.Context, runID, after string, first int) ([]RunFailure, error)
 	// CustomersWithOpenEntries tells which of these customers a sweep is
 	// relinquishing now.
 	CustomersWithOpenEntries(ctx context.Context, ids []string) (map[string]bool, error)

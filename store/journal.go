@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -215,8 +217,26 @@ func (q *queries) Run(ctx context.Context, id string) (*retention.Run, error) {
 }
 
 func (q *queries) Runs(ctx context.Context, first int) ([]retention.Run, error) {
+	return q.RunsAfter(ctx, "", first)
+}
+
+// RunsAfter pages through runs newest first; after is the id of the last
+// run of the previous page (keyset: a run started since moves nothing).
+func (q *queries) RunsAfter(ctx context.Context, after string, first int) ([]retention.Run, error) {
+	sel := q.idb.NewSelect().Model((*runRow)(nil))
+	if after != "" {
+		var last runRow
+		err := q.idb.NewSelect().Model(&last).Column("id", "started_at").Where("id = ?", after).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, retention.FieldErrorf("after", "no retention run with id %q: pass the endCursor of the previous page", truncateID(after))
+		}
+		if err != nil {
+			return nil, internal("runs cursor", err)
+		}
+		sel = sel.Where("started_at < ? OR (started_at = ? AND id < ?)", last.StartedAt, last.StartedAt, last.ID)
+	}
 	var rows []runRow
-	if err := q.idb.NewSelect().Model(&rows).OrderExpr("started_at DESC, id DESC").Limit(int64(first)).Scan(ctx); err != nil {
+	if err := sel.Model(&rows).OrderExpr("started_at DESC, id DESC").Limit(int64(first)).Scan(ctx); err != nil {
 		return nil, internal("runs", err)
 	}
 	out := make([]retention.Run, len(rows))
@@ -227,48 +247,84 @@ func (q *queries) Runs(ctx context.Context, first int) ([]retention.Run, error) 
 }
 
 func (q *queries) RunActions(ctx context.Context, runID string, first int) ([]retention.PlannedAction, error) {
-	var plan []planRow
-	if err := q.idb.NewSelect().Model(&plan).Where("run_id = ?", runID).OrderExpr("seq").Limit(int64(first)).Scan(ctx); err != nil {
-		return nil, internal("run plan", err)
-	}
+	return q.RunActionsAfter(ctx, runID, "", first)
+}
+
+// RunActionsAfter pages through a run's plan (dry runs: by seq) or journal
+// actions (real runs: by id); each action carries its cursor, "p" or "a"
+// and the key, so that a page continues in the source it came from.
+func (q *queries) RunActionsAfter(ctx context.Context, runID, after string, first int) ([]retention.PlannedAction, error) {
 	out := []retention.PlannedAction{}
-	for _, p := range plan {
-		out = append(out, retention.PlannedAction{CustomerID: p.CustomerID, Connector: p.Connector, Action: p.Action})
+	kind, key, _ := strings.Cut(after, ":")
+	if after != "" && kind != "p" && kind != "a" {
+		return nil, retention.FieldErrorf("after", "%q is not a cursor of this list: pass the endCursor of the previous page", truncateID(after))
 	}
-	if len(out) > 0 {
-		return out, nil
+	if kind != "a" {
+		sel := q.idb.NewSelect().Model((*planRow)(nil)).Where("run_id = ?", runID)
+		if kind == "p" {
+			seq, err := strconv.Atoi(key)
+			if err != nil {
+				return nil, retention.FieldErrorf("after", "%q is not a cursor of this list: pass the endCursor of the previous page", truncateID(after))
+			}
+			sel = sel.Where("seq > ?", seq)
+		}
+		var plan []planRow
+		if err := sel.Model(&plan).OrderExpr("seq").Limit(int64(first)).Scan(ctx); err != nil {
+			return nil, internal("run plan", err)
+		}
+		for _, p := range plan {
+			out = append(out, retention.PlannedAction{CustomerID: p.CustomerID, Connector: p.Connector, Action: p.Action, Cursor: "p:" + strconv.Itoa(p.Seq)})
+		}
+		if len(out) > 0 || kind == "p" {
+			return out, nil
+		}
+	}
+	sel := q.idb.NewSelect().Model((*actionRow)(nil)).Where("run_id = ?", runID)
+	if kind == "a" {
+		sel = sel.Where("id > ?", key)
 	}
 	var rows []actionRow
-	if err := q.idb.NewSelect().Model(&rows).Where("run_id = ?", runID).OrderExpr("id").Limit(int64(first)).Scan(ctx); err != nil {
+	if err := sel.Model(&rows).OrderExpr("id").Limit(int64(first)).Scan(ctx); err != nil {
 		return nil, internal("run actions", err)
 	}
 	for i := range rows {
 		a := rows[i].domain()
-		out = append(out, retention.PlannedAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: retention.DescribeOperation(a.Operation, a.Categories)})
+		out = append(out, retention.PlannedAction{CustomerID: a.CustomerID, Connector: a.Connector,
+			Action: retention.DescribeOperation(a.Operation, a.Categories), Cursor: "a:" + rows[i].ID})
 	}
 	return out, nil
 }
 
 func (q *queries) RunFailures(ctx context.Context, runID string, first int) ([]retention.RunFailure, error) {
+	return q.RunFailuresAfter(ctx, runID, "", first)
+}
+
+// RunFailuresAfter pages through a run's failed actions by id; after is
+// the id (the cursor) of the last failure of the previous page.
+func (q *queries) RunFailuresAfter(ctx context.Context, runID, after string, first int) ([]retention.RunFailure, error) {
 	var rows []struct {
+		ID         string  `bun:"id"`
 		CustomerID string  `bun:"customer_id"`
 		Connector  string  `bun:"connector"`
 		Reason     *string `bun:"reason"`
 		Attempts   int     `bun:"attempts"`
 		Status     string  `bun:"status"`
 	}
-	err := q.idb.NewSelect().TableExpr("journal_actions AS a").
-		ColumnExpr("a.customer_id, a.connector, a.reason, a.attempts, e.status").
+	sel := q.idb.NewSelect().TableExpr("journal_actions AS a").
+		ColumnExpr("a.id, a.customer_id, a.connector, a.reason, a.attempts, e.status").
 		Join("JOIN journal_entries AS e ON e.id = a.entry_id").
-		Where("a.run_id = ? AND a.status = ?", runID, retention.ActionFailed).
-		OrderExpr("a.id").Limit(int64(first)).Scan(ctx, &rows)
+		Where("a.run_id = ? AND a.status = ?", runID, retention.ActionFailed)
+	if after != "" {
+		sel = sel.Where("a.id > ?", after)
+	}
+	err := sel.OrderExpr("a.id").Limit(int64(first)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, internal("run failures", err)
 	}
 	out := make([]retention.RunFailure, len(rows))
 	for i, r := range rows {
 		out[i] = retention.RunFailure{CustomerID: r.CustomerID, Connector: r.Connector, Error: strVal(r.Reason), Attempts: r.Attempts,
-			GaveUp: r.Status == string(retention.EntryFailed)}
+			GaveUp: r.Status == string(retention.EntryFailed), Cursor: r.ID}
 	}
 	return out, nil
 }

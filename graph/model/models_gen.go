@@ -10,9 +10,19 @@ import (
 	"time"
 )
 
+// An object with a stable, globally unique id (Relay's global object
+// identification): clients cache by it, and node(id:) fetches it again.
+type Node interface {
+	IsNode()
+	// Globally unique and stable; opaque.
+	GetID() string
+}
+
 // One line of the append-only audit log. Never holds personal data: ids, policy and field names, counts, old and new settings.
 type AuditEvent struct {
-	ID string    `json:"id"`
+	// The prefix aud_ and a unique suffix.
+	ID string `json:"id"`
+	// When it happened.
 	At time.Time `json:"at"`
 	// The token name, or scheduler.
 	Actor string `json:"actor"`
@@ -24,53 +34,103 @@ type AuditEvent struct {
 	Details JSON `json:"details,omitempty"`
 }
 
+// A page of the audit log, newest first.
+type AuditEventConnection struct {
+	// The events of this page.
+	Edges []AuditEventEdge `json:"edges"`
+	// Where the page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One event of a page of the audit log.
+type AuditEventEdge struct {
+	// Pass as after to continue after this event.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *AuditEvent `json:"node"`
+}
+
 // A store outside Lethe, reached through a connector plugin.
 type Connector struct {
-	Name    string `json:"name"`
+	// The prefix con_ and the name.
+	ID string `json:"id"`
+	// The name the connector is configured under.
+	Name string `json:"name"`
+	// The plugin's own version, as it describes itself.
 	Version string `json:"version"`
 	// The data categories it holds: contact, cdr, invoice, visit_stats, or its own.
 	Categories []string `json:"categories"`
-	Healthy    bool     `json:"healthy"`
+	// Whether the plugin answered its last health check.
+	Healthy bool `json:"healthy"`
 }
 
+func (Connector) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this Connector) GetID() string { return this.ID }
+
+// A new customer.
 type CreateCustomerInput struct {
+	// Subject to the collection preferences, like every personal field.
 	FirstName *string `json:"firstName,omitempty"`
-	LastName  *string `json:"lastName,omitempty"`
-	Email     *string `json:"email,omitempty"`
-	Phone     *string `json:"phone,omitempty"`
+	// The last name.
+	LastName *string `json:"lastName,omitempty"`
+	// An address such as name@example.com.
+	Email *string `json:"email,omitempty"`
+	// Digits, spaces and + ( ) - . /; 3 to 20 digits.
+	Phone *string `json:"phone,omitempty"`
 	// For imports of existing customers; default now, never in the future.
 	LastInteractionAt *time.Time `json:"lastInteractionAt,omitempty"`
 }
 
+// A new custom retention policy.
 type CreateRetentionPolicyInput struct {
-	Name          string `json:"name"`
-	RetentionDays int    `json:"retentionDays"`
-	Description   string `json:"description"`
+	// A name no policy has yet.
+	Name string `json:"name"`
+	// 0 to 3650.
+	RetentionDays int `json:"retentionDays"`
+	// What the policy is for.
+	Description string `json:"description"`
 }
 
+// A custom field of a visit.
 type CustomFieldInput struct {
-	Field string  `json:"field"`
+	// custom1 to custom5.
+	Field string `json:"field"`
+	// The value; null for none.
 	Value *string `json:"value,omitempty"`
 }
 
+// Whether a custom field of visits is kept in the statistics database when a visit ends.
 type CustomFieldStorage struct {
-	Field               string `json:"field"`
-	StoreInStatDatabase bool   `json:"storeInStatDatabase"`
+	// The custom field: custom1 to custom5.
+	Field string `json:"field"`
+	// True: the value goes to the connectors that record visits; false: it is erased with the visit.
+	StoreInStatDatabase bool `json:"storeInStatDatabase"`
 }
 
+// A new storage setting for one custom field.
 type CustomFieldStorageInput struct {
-	Field               string `json:"field"`
-	StoreInStatDatabase bool   `json:"storeInStatDatabase"`
+	// custom1 to custom5.
+	Field string `json:"field"`
+	// Whether its value is kept in the statistics database.
+	StoreInStatDatabase bool `json:"storeInStatDatabase"`
 }
 
+// One custom field of a visit.
 type CustomFieldValue struct {
-	Field string  `json:"field"`
+	// The custom field: custom1 to custom5.
+	Field string `json:"field"`
+	// The value; null once erased.
 	Value *string `json:"value,omitempty"`
 }
 
+// A page of a customer search.
 type CustomerConnection struct {
-	Edges    []CustomerEdge `json:"edges"`
-	PageInfo *PageInfo      `json:"pageInfo"`
+	// The customers of this page.
+	Edges []CustomerEdge `json:"edges"`
+	// Where the page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// How many customers match, exact up to 1000; above that it is 1000 and totalCountCapped is true
 	// (counting every match of a common prefix would cost as much as reading them). Computed only when selected.
 	TotalCount int `json:"totalCount"`
@@ -78,90 +138,185 @@ type CustomerConnection struct {
 	TotalCountCapped bool `json:"totalCountCapped"`
 }
 
+// One customer of a search page.
 type CustomerEdge struct {
-	Cursor string    `json:"cursor"`
-	Node   *Customer `json:"node"`
+	// Pass as after to continue after this customer.
+	Cursor string `json:"cursor"`
+	// The customer.
+	Node *Customer `json:"node"`
 }
 
 // Everything held on a customer, as one JSON document; also at GET /export/{id}.
 type CustomerExport struct {
+	// <firstname>_<lastname>.json, of [A-Za-z0-9_-] only.
 	FileName string `json:"fileName"`
-	Data     JSON   `json:"data"`
+	// Lethe's record, the audit of actions on the customer, and every connector's data under its name.
+	Data JSON `json:"data"`
 }
 
 // What happens to CANCELLED and DELETED customers (relinquish deleted data). Irreversible once applied.
 type DataPolicy struct {
+	// There is one data policy: always data_policy.
+	ID string `json:"id"`
+	// Whether cancelled and deleted customers' data is relinquished at all.
 	RelinquishDeletedData bool `json:"relinquishDeletedData"`
-	RelinquishAfterDays   int  `json:"relinquishAfterDays"`
+	// Days after the status change (never before the end of the latest event).
+	RelinquishAfterDays int `json:"relinquishAfterDays"`
 	// Names, phones and emails removed; invoice PDFs replaced by blank PDFs.
 	AnonymiseCustomerData bool `json:"anonymiseCustomerData"`
 	// Call records deleted entirely.
-	RemoveCDRs  bool `json:"removeCDRs"`
+	RemoveCDRs bool `json:"removeCDRs"`
+	// True when the policy is the default: relinquishing off, 90 days, anonymise on, remove CDRs off.
 	UsesDefault bool `json:"usesDefault"`
 }
 
+func (DataPolicy) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this DataPolicy) GetID() string { return this.ID }
+
+// A whole data policy.
 type DataPolicyInput struct {
+	// Whether cancelled and deleted customers' data is relinquished.
 	RelinquishDeletedData bool `json:"relinquishDeletedData"`
-	RelinquishAfterDays   int  `json:"relinquishAfterDays"`
+	// Days after the status change, 0 to 3650.
+	RelinquishAfterDays int `json:"relinquishAfterDays"`
+	// Remove names, phones and emails; blank invoice PDFs.
 	AnonymiseCustomerData bool `json:"anonymiseCustomerData"`
-	RemoveCDRs            bool `json:"removeCDRs"`
+	// Delete call records entirely.
+	RemoveCDRs bool `json:"removeCDRs"`
 }
 
+// How one customer field is collected.
 type FieldPreference struct {
+	// The field.
 	Field CustomerField `json:"field"`
-	Mode  FieldMode     `json:"mode"`
+	// How it is collected.
+	Mode FieldMode `json:"mode"`
 }
 
+// A new mode for one customer field.
 type FieldPreferenceInput struct {
+	// The field.
 	Field CustomerField `json:"field"`
-	Mode  FieldMode     `json:"mode"`
+	// Its new mode.
+	Mode FieldMode `json:"mode"`
 }
 
+// The collection preferences, applied at once, globally, to every write and read.
 type FieldPreferences struct {
-	CollectionEnabled bool              `json:"collectionEnabled"`
-	Fields            []FieldPreference `json:"fields"`
+	// There is one set of preferences: always field_preferences.
+	ID string `json:"id"`
+	// False: no personal data is collected at all.
+	CollectionEnabled bool `json:"collectionEnabled"`
+	// The mode of every customer field.
+	Fields []FieldPreference `json:"fields"`
 }
+
+func (FieldPreferences) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this FieldPreferences) GetID() string { return this.ID }
 
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
 type LegalHold struct {
-	ID         string     `json:"id"`
-	Reason     string     `json:"reason"`
-	PlacedAt   time.Time  `json:"placedAt"`
-	Until      *time.Time `json:"until,omitempty"`
+	// The prefix hold_ and a unique suffix.
+	ID string `json:"id"`
+	// Why the data must be kept (a court order, an audit).
+	Reason string `json:"reason"`
+	// When the hold was placed.
+	PlacedAt time.Time `json:"placedAt"`
+	// When the hold ends by itself; null: until released.
+	Until *time.Time `json:"until,omitempty"`
+	// When it was released by hand; null while not.
 	ReleasedAt *time.Time `json:"releasedAt,omitempty"`
-	Active     bool       `json:"active"`
+	// True while it holds: not released and not past until.
+	Active bool `json:"active"`
 }
 
+// What can be changed. Each field names the role it needs (@hasRole); a refused mutation changes nothing.
 type Mutation struct {
 }
 
+// Where a page of a connection ends, and whether another follows.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// True when another page follows: ask again with after: endCursor.
+	HasNextPage bool `json:"hasNextPage"`
+	// Always false: pages go forward only (first and after).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first edge of this page; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last edge of this page; null on an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// What can be read. Each field names the role it needs (@hasRole).
 type Query struct {
 }
 
 // One line of a run's plan: what is done to a customer in one store ('lethe' is Lethe's own record).
 type RetentionAction struct {
+	// The customer acted on.
 	CustomerID string `json:"customerId"`
-	Connector  string `json:"connector"`
-	Action     string `json:"action"`
+	// The connector's name, or lethe.
+	Connector string `json:"connector"`
+	// What is done: erase, anonymise, delete, delete cdr, …
+	Action string `json:"action"`
+}
+
+// A page of a run's actions; follow pageInfo.endCursor to reach every one.
+type RetentionActionConnection struct {
+	// The actions of this page.
+	Edges []RetentionActionEdge `json:"edges"`
+	// Where the page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One action of a run's page.
+type RetentionActionEdge struct {
+	// Pass as after to continue after this action.
+	Cursor string `json:"cursor"`
+	// The action.
+	Node *RetentionAction `json:"node"`
 }
 
 // A customer a run could not relinquish; retried by later sweeps with backoff until gaveUp.
 type RetentionFailure struct {
+	// The customer.
 	CustomerID string `json:"customerId"`
-	Connector  string `json:"connector"`
-	Error      string `json:"error"`
-	Attempts   int    `json:"attempts"`
-	GaveUp     bool   `json:"gaveUp"`
+	// The connector that failed.
+	Connector string `json:"connector"`
+	// What it answered.
+	Error string `json:"error"`
+	// How often it was tried.
+	Attempts int `json:"attempts"`
+	// True after the last attempt: no sweep retries it.
+	GaveUp bool `json:"gaveUp"`
+}
+
+// A page of a run's failures; follow pageInfo.endCursor to reach every one.
+type RetentionFailureConnection struct {
+	// The failures of this page.
+	Edges []RetentionFailureEdge `json:"edges"`
+	// Where the page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One failure of a run's page.
+type RetentionFailureEdge struct {
+	// Pass as after to continue after this failure.
+	Cursor string `json:"cursor"`
+	// The failure.
+	Node *RetentionFailure `json:"node"`
 }
 
 // How many days after the end of a customer's latest event their personal data is erased.
 type RetentionPolicy struct {
-	Name        string `json:"name"`
+	// The prefix pol_ and the name.
+	ID string `json:"id"`
+	// The built-in default, visit_days, appointment_days or direct, or a custom policy's name.
+	Name string `json:"name"`
+	// What the policy is for; editable.
 	Description string `json:"description"`
 	// 0 to 3650.
 	RetentionDays int `json:"retentionDays"`
@@ -173,37 +328,77 @@ type RetentionPolicy struct {
 	Version int `json:"version"`
 }
 
+func (RetentionPolicy) IsNode() {}
+
+// Globally unique and stable; opaque.
+func (this RetentionPolicy) GetID() string { return this.ID }
+
+// A page of runs, newest first.
+type RetentionRunConnection struct {
+	// The runs of this page.
+	Edges []RetentionRunEdge `json:"edges"`
+	// Where the page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One run of a page of runs.
+type RetentionRunEdge struct {
+	// Pass as after to continue after this run.
+	Cursor string `json:"cursor"`
+	// The run.
+	Node *RetentionRun `json:"node"`
+}
+
+// Updates pushed over the websocket (graphql-transport-ws).
 type Subscription struct {
 }
 
+// A change to a retention policy.
 type UpdateRetentionPolicyInput struct {
-	Name          string  `json:"name"`
-	RetentionDays *int    `json:"retentionDays,omitempty"`
-	Description   *string `json:"description,omitempty"`
+	// The policy's name.
+	Name string `json:"name"`
+	// New days, 0 to 3650; unchanged when absent.
+	RetentionDays *int `json:"retentionDays,omitempty"`
+	// New description; unchanged when absent.
+	Description *string `json:"description,omitempty"`
 }
 
 // Customer data stored on the visit itself; null once the visit has ended.
 type Visitor struct {
+	// The visitor's first name, when given.
 	FirstName *string `json:"firstName,omitempty"`
-	LastName  *string `json:"lastName,omitempty"`
-	Email     *string `json:"email,omitempty"`
-	Phone     *string `json:"phone,omitempty"`
+	// The visitor's last name, when given.
+	LastName *string `json:"lastName,omitempty"`
+	// The visitor's email, when given.
+	Email *string `json:"email,omitempty"`
+	// The visitor's phone, when given.
+	Phone *string `json:"phone,omitempty"`
 }
 
+// A walk-in visitor's data, kept on the visit until it ends.
 type VisitorInput struct {
+	// The visitor's first name.
 	FirstName *string `json:"firstName,omitempty"`
-	LastName  *string `json:"lastName,omitempty"`
-	Email     *string `json:"email,omitempty"`
-	Phone     *string `json:"phone,omitempty"`
+	// The visitor's last name.
+	LastName *string `json:"lastName,omitempty"`
+	// The visitor's email.
+	Email *string `json:"email,omitempty"`
+	// The visitor's phone.
+	Phone *string `json:"phone,omitempty"`
 }
 
+// A personal-data field of customers that collection preferences govern.
 type CustomerField string
 
 const (
+	// The first name.
 	CustomerFieldFirstName CustomerField = "FIRST_NAME"
-	CustomerFieldLastName  CustomerField = "LAST_NAME"
-	CustomerFieldEmail     CustomerField = "EMAIL"
-	CustomerFieldPhone     CustomerField = "PHONE"
+	// The last name.
+	CustomerFieldLastName CustomerField = "LAST_NAME"
+	// The email address.
+	CustomerFieldEmail CustomerField = "EMAIL"
+	// The phone number.
+	CustomerFieldPhone CustomerField = "PHONE"
 )
 
 var AllCustomerField = []CustomerField{
@@ -256,12 +451,16 @@ func (e CustomerField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A customer's lifecycle status; its latest change in time is the current one.
 type CustomerStatus string
 
 const (
-	CustomerStatusActive    CustomerStatus = "ACTIVE"
+	// A current customer.
+	CustomerStatusActive CustomerStatus = "ACTIVE"
+	// The customer cancelled; the data policy may relinquish their data.
 	CustomerStatusCancelled CustomerStatus = "CANCELLED"
-	CustomerStatusDeleted   CustomerStatus = "DELETED"
+	// The customer was marked deleted; the data policy may relinquish their data.
+	CustomerStatusDeleted CustomerStatus = "DELETED"
 )
 
 var AllCustomerStatus = []CustomerStatus{
@@ -313,12 +512,16 @@ func (e CustomerStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a customer field is collected.
 type FieldMode string
 
 const (
+	// Every customer must have it.
 	FieldModeRequired FieldMode = "REQUIRED"
+	// Collected when given.
 	FieldModeOptional FieldMode = "OPTIONAL"
-	FieldModeHidden   FieldMode = "HIDDEN"
+	// Not collected, stored or displayed; making a field HIDDEN purges the values stored for it.
+	FieldModeHidden FieldMode = "HIDDEN"
 )
 
 var AllFieldMode = []FieldMode{
@@ -374,9 +577,12 @@ func (e FieldMode) MarshalJSON() ([]byte, error) {
 type Role string
 
 const (
-	RoleViewer   Role = "VIEWER"
+	// Reads settings, connectors and runs; never personal data.
+	RoleViewer Role = "VIEWER"
+	// Also handles customers, visits, appointments and legal holds; starts dry runs.
 	RoleOperator Role = "OPERATOR"
-	RoleAdmin    Role = "ADMIN"
+	// Also changes policies and preferences, reads the audit log, starts real sweeps.
+	RoleAdmin Role = "ADMIN"
 )
 
 var AllRole = []Role{
@@ -428,13 +634,18 @@ func (e Role) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a run is.
 type RunStatus string
 
 const (
-	RunStatusPlanned   RunStatus = "PLANNED"
-	RunStatusRunning   RunStatus = "RUNNING"
+	// Planned, not started.
+	RunStatusPlanned RunStatus = "PLANNED"
+	// Dispatching to the connectors.
+	RunStatusRunning RunStatus = "RUNNING"
+	// Finished; every planned customer was done or skipped.
 	RunStatusSucceeded RunStatus = "SUCCEEDED"
-	RunStatusFailed    RunStatus = "FAILED"
+	// Finished with customers that failed, or stopped by an error.
+	RunStatusFailed RunStatus = "FAILED"
 )
 
 var AllRunStatus = []RunStatus{

@@ -140,3 +140,12 @@ type RetentionRun struct {
 	ActionsPlanned   int
 	Error            *string
 }
+
+// Node: the hand-written models that implement the schema's Node interface.
+
+func (Customer) IsNode()             {}
+func (c Customer) GetID() string     { return c.ID }
+func (Visit) IsNode()                {}
+func (v Visit) GetID() string        { return v.ID }
+func (RetentionRun) IsNode()         {}
+func (r RetentionRun) GetID() string { return r.ID }

@@ -17,7 +17,7 @@ MODULES := . connectors/sdk plugins examples/connector-newsletter
 # to stall the fuzz worker here until the run failed with a deadline.
 FUZZTIME ?= 10s
 
-.PHONY: build run test generate lint bench clean
+.PHONY: build run test generate lint bench bench-more screenshots clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/lethe .
@@ -53,6 +53,23 @@ BENCH_SECONDS   ?= 5
 bench:
 	$(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 180m . \
 		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS)
+
+# The figures of other issues, each its own benchmark: connector round trips
+# and exports, the widening data policy, the retention forecast over
+# 1,000,000 customers against a table scan, a policy change under concurrent
+# writes, and the API under mixed load with one and two replicas
+# (PostgreSQL parts when LETHE_TEST_POSTGRES_DSN is set).
+bench-more:
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
+	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench BenchmarkWideningDataPolicy -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench BenchmarkForecast -benchtime 10x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkPolicyChangeUnderWrites -benchtime 1x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkReplicasMixedLoad -benchtime 1x -timeout 30m .
+
+# The README's console screenshots, taken by the browser tests (needs chromium).
+screenshots:
+	LETHE_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run 'TestConsole' ./console
 
 clean:
 	rm -rf $(BIN)

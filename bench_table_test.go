@@ -91,7 +91,7 @@ func benchTable(b *testing.B, database string) []benchRow {
 			demoTime.Round(10 * time.Millisecond).String(), "—", fmt.Sprintf("%.2f of goal", demoTime.Seconds()/scaled)},
 		benchRow{db + ": `lethe demo` peak RSS", "≤ 500 MB", fmt.Sprintf("%d MB", rss), "—", "—"})
 
-	srv := startServe(b, dir, database)
+	srv := startBenchServe(b, dir, database)
 	defer srv.stop()
 	bare := startBareSearch(b, dir, database)
 	defer bare.Close()
@@ -234,7 +234,7 @@ func freePort(b *testing.B) string {
 	return ln.Addr().String()
 }
 
-func startServe(b *testing.B, dir, database string) *serveProc {
+func startBenchServe(b *testing.B, dir, database string) *serveProc {
 	where := []string{"--data-dir", dir}
 	if database != "" {
 		where = append(where, "--database", database)

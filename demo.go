@@ -47,8 +47,9 @@ func demoCmd(ctx context.Context, args []string) error {
 	// The data is generated, written and dropped a chunk at a time, so
 	// that memory stays flat however many customers are asked for: the
 	// next chunk is generated while the previous one is written, and
-	// Lethe's database and the connectors' stores (independent files) are
-	// written at the same time.
+	// Lethe's database and the connectors' stores (independent files,
+	// themselves seeded in parallel by demoseed) are written at the same
+	// time.
 	chunks := make(chan demoData, 1)
 	var genErr error
 	go func() {
@@ -70,7 +71,7 @@ func demoCmd(ctx context.Context, args []string) error {
 		}
 		var seedErr error
 		var wg sync.WaitGroup
-		wg.Go(func() { seedErr = seedConnectors(ctx, cfg.DataDir, d, seed) })
+		wg.Go(func() { seedErr = seedConnectors(ctx, cfg, d, seed) })
 		importErr := s.ImportCustomers(ctx, d.customers, d.appointments, d.visits)
 		wg.Wait()
 		writeErr = errors.Join(importErr, seedErr)

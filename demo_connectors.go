@@ -5,12 +5,13 @@ import (
 
 	"github.com/lethe-privacy/lethe/internal/demoseed"
 	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
 )
 
 // seedConnectors fills the built-in connectors' stores for the demo
 // customers: call records and invoices for billing customers, statistics for
 // every ended visit (with the custom fields stored at the time).
-func seedConnectors(ctx context.Context, dataDir string, d demoData, seed uint64) error {
+func seedConnectors(ctx context.Context, cfg Config, d demoData, seed uint64) error {
 	subjects := make([]retention.Subject, len(d.customers))
 	for i, c := range d.customers {
 		subjects[i] = c.Subject()
@@ -21,5 +22,11 @@ func seedConnectors(ctx context.Context, dataDir string, d demoData, seed uint64
 			visits = append(visits, retention.VisitRecordOf(&d.visits[i]))
 		}
 	}
-	return demoseed.Seed(ctx, dataDir, subjects, visits, int64(seed))
+	// On PostgreSQL the built-in stores live in Lethe's database, where
+	// every replica's plugins look (see loadConnectors).
+	var dsn func(string) string
+	if store.IsPostgresURL(cfg.Database) {
+		dsn = func(name string) string { return store.ConnectorDSN(cfg.Database, name) }
+	}
+	return demoseed.SeedInto(ctx, cfg.DataDir, dsn, subjects, visits, int64(seed))
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -446,7 +447,7 @@ func TestReplicasWriteDuringRuleChanges(t *testing.T) {
 
 // TestPoolIsBounded: 64 concurrent requests to a replica limited to 4
 // PostgreSQL connections all succeed (they queue for a connection), and the
-// replica never holds more than 4.
+// replica never holds more than 4 of its own.
 func TestPoolIsBounded(t *testing.T) {
 	database := storetest.PostgresDatabase(t)
 	dir := t.TempDir()
@@ -472,8 +473,9 @@ func TestPoolIsBounded(t *testing.T) {
 			case <-time.After(5 * time.Millisecond):
 			}
 			var n int64
-			// Every session on this test's database but the sampler's own.
-			if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err == nil && n > peak.Load() {
+			// Lethe's own sessions on this test's database (the connectors
+			// have pools of their own).
+			if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lethe'`).Scan(&n); err == nil && n > peak.Load() {
 				peak.Store(n)
 			}
 		}
@@ -501,5 +503,95 @@ func TestPoolIsBounded(t *testing.T) {
 	}
 	if p := peak.Load(); p > 4 || p == 0 {
 		t.Fatalf("the replica held %d PostgreSQL connections at once, bound 4", p)
+	}
+}
+
+// TestReplicasShareConnectorStores: with Lethe on PostgreSQL the built-in
+// connectors keep their stores there. A customer whose call records and
+// invoices one replica exports is deleted through the other replica, whose
+// data directory is a different one; afterwards the plugins as that first
+// replica runs them find nothing left, and no replica's data directory
+// holds a connector store of its own.
+func TestReplicasShareConnectorStores(t *testing.T) {
+	database := storetest.PostgresDatabase(t)
+	dir := t.TempDir()
+	dirA, dirB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	lethe(t, "demo", "--data-dir", dirA, "--database", database, "--customers", "300", "--seed", "9")
+	token := regexp.MustCompile(`lethe_[A-Za-z0-9_-]{43}`).FindString(
+		lethe(t, "token", "create", "--database", database, "--name", "shared", "--role", "admin"))
+	a := startReplica(t, dirA, database, "--sweep=false")
+	b := startReplica(t, dirB, database, "--sweep=false")
+	urlA, urlB := a.serving(t), b.serving(t)
+
+	db, err := sql.Open("pgx", database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT id FROM customers c WHERE erased_at IS NULL AND held_until IS NULL
+		AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.customer_id = c.id AND a.ends_at > $1) ORDER BY id LIMIT 40`, time.Now().UnixMicro())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var candidates []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id) //nolint:errcheck
+		candidates = append(candidates, id)
+	}
+	rows.Close()
+	// A customer with call records and invoices, as replica B exports them
+	// (B's data directory is empty: what it exports comes from PostgreSQL).
+	var id string
+	for _, c := range candidates {
+		data := gql(t, urlB, token, fmt.Sprintf(`mutation { exportCustomer(id: %q) { data } }`, c))
+		raw, _ := json.Marshal(data["exportCustomer"].(map[string]any)["data"])
+		var doc struct {
+			Connectors map[string]json.RawMessage `json:"connectors"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if holdsData(string(doc.Connectors["cdrstore"])) && holdsData(string(doc.Connectors["invoicestore"])) {
+			id = c
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("replica B exports no customer with call records and invoices: the connector stores are not shared")
+	}
+	gql(t, urlA, token, fmt.Sprintf(`mutation { deleteCustomer(id: %q) }`, id))
+
+	// The plugins as replica B runs them: its data directory, Lethe's
+	// database.
+	ctx := context.Background()
+	m, err := connectors.Load(ctx, connectors.Config{DataDir: dirB, PluginDir: binDir,
+		BuiltinDSN: func(name string) string { return store.ConnectorDSN(database, name) }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if len(m.Names()) != 3 {
+		t.Fatalf("connectors: %v", m.Names())
+	}
+	for _, name := range m.Names() {
+		conn, err := m.Connector(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := conn.Export(ctx, []retention.Subject{{CustomerID: id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res {
+			if holdsData(string(e.Data)) {
+				t.Errorf("%s still holds the deleted customer, seen from replica B: %s", name, e.Data)
+			}
+		}
+	}
+	for _, d := range []string{dirA, dirB} {
+		if files, _ := filepath.Glob(filepath.Join(d, "connectors", "*", "*")); len(files) > 0 {
+			t.Errorf("a replica's data directory holds connector files: %v", files)
+		}
 	}
 }

@@ -194,7 +194,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	url := "http://" + ln.Addr().String()
-	log.Info("lethe serving", "graphql", url+"/graphql", "playground", cfg.Playground, "database", s.Dialect(),
+	log.Info("lethe serving", "graphql", url+"/graphql", "console", url+"/console/", "playground", cfg.Playground, "database", s.Dialect(),
 		"connectors", manager.Names())
 	if devToken {
 		token, err := ensureDevToken(ctx, svc, cfg.DataDir)
@@ -203,7 +203,9 @@ func serve(ctx context.Context, args []string) error {
 		}
 		fmt.Fprint(os.Stderr, devBanner(url, token, cfg.DataDir))
 	} else if cfg.Playground {
-		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Playground: %s/ (set the header Authorization: Bearer <token>)\n  GraphQL endpoint: %s/graphql\n\n", url, url)
+		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Admin console: %s/console/\n  Playground: %s/ (paste an API token into its Token field)\n  GraphQL endpoint: %s/graphql\n\n", url, url, url)
+	} else {
+		fmt.Fprintf(os.Stderr, "\n  Lethe is running. Admin console: %s/console/\n  GraphQL endpoint: %s/graphql\n\n", url, url)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
@@ -223,6 +225,12 @@ func serve(ctx context.Context, args []string) error {
 func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connectors.Manager, error) {
 	cc := cfg.Connectors
 	cc.DataDir = cfg.DataDir
+	if store.IsPostgresURL(cfg.Database) {
+		// Every replica's plugins must see the same stores: the built-in
+		// ones live in Lethe's database (see ConnectorDSN), not in this
+		// replica's data directory.
+		cc.BuiltinDSN = func(name string) string { return store.ConnectorDSN(cfg.Database, name) }
+	}
 	if cc.PluginDir == "" {
 		if exe, err := os.Executable(); err == nil {
 			cc.PluginDir = filepath.Dir(exe)

@@ -48,7 +48,7 @@ func (w *world) args(cmd string, extra ...string) []string {
 	return append(args, extra...)
 }
 
-func (w *world) open(t *testing.T) {
+func (w *world) open(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, store.Config{DataDir: w.dir, Database: w.database})

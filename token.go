@@ -143,14 +143,14 @@ func ensureDevToken(ctx context.Context, svc *retention.Service, dataDir string)
 func devBanner(url, token, dataDir string) string {
 	return fmt.Sprintf(`
   Lethe is running.
+    Admin console:     %[1]s/console/   (sign in with the token below)
     Playground:        %[1]s/
     GraphQL endpoint:  %[1]s/graphql
     Admin token:       %[2]s
                        (development only: kept in %[3]s)
 
-  Every request needs the token. In the playground, open "Headers" (below
-  the query) and paste:
-    {"Authorization": "Bearer %[2]s"}
+  Every request needs the token: paste it into the console's sign-in or
+  the playground's Token field (kept for the browser tab only).
   With curl: -H 'Authorization: Bearer %[2]s'
 
 `, url, token, devTokenFile(dataDir))

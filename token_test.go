@@ -101,7 +101,7 @@ func serveProcess(t *testing.T, dir string) (string, string, func()) {
 				t.Fatalf("serve exited:\n%s", banner.String())
 			}
 			banner.WriteString(line + "\n")
-			if strings.Contains(line, `{"Authorization": "Bearer `) {
+			if strings.Contains(line, "With curl:") {
 				go func() { // keep the pipe drained
 					for range lines {
 					}
@@ -130,7 +130,7 @@ func TestDevAdminToken(t *testing.T) {
 	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file mode %v", fi.Mode())
 	}
-	for _, want := range []string{url + "/", "Headers", `{"Authorization": "Bearer ` + token + `"}`, "development only"} {
+	for _, want := range []string{url + "/console/", url + "/", "Admin token:       " + token, "development only"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}

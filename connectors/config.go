@@ -48,6 +48,11 @@ type Config struct {
 	RestartBackoff    time.Duration `yaml:"restart_backoff"`
 	RestartBackoffMax time.Duration `yaml:"restart_backoff_max"`
 
+	// BuiltinDSN, when set, gives each built-in connector found beside the
+	// binary its "dsn" setting: Lethe on PostgreSQL keeps the built-in
+	// stores in its database, so that every replica's plugins share them.
+	BuiltinDSN func(name string) string `yaml:"-"`
+
 	// StartTimeout bounds one launch: process start, handshake, Configure
 	// and Describe. Default 30s.
 	StartTimeout time.Duration `yaml:"start_timeout"`

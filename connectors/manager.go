@@ -54,6 +54,11 @@ func Load(ctx context.Context, cfg Config, logger *slog.Logger) (*Manager, error
 		for _, path := range missing {
 			logger.Warn("built-in connector not found; running without it", "path", path)
 		}
+		if cfg.BuiltinDSN != nil {
+			for i := range found {
+				found[i].Settings = map[string]string{"dsn": cfg.BuiltinDSN(found[i].Name)}
+			}
+		}
 		plugins = found
 	}
 

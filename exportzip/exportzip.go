@@ -34,6 +34,23 @@ func FileName(e retention.Export) string {
 // returns the error before writing the zip's central directory, so a
 // partial or wrong archive does not open as if complete.
 func Write(ctx context.Context, w io.Writer, e retention.Export, docs DocumentReader) error {
+	// The first document is opened before anything is written, so that a
+	// connector that cannot serve it fails the export while the caller can
+	// still answer with an error status instead of a broken download.
+	var first io.ReadCloser
+	if len(e.Documents) > 0 {
+		d := e.Documents[0]
+		r, err := docs.ReadDocument(ctx, d.Connector, e.CustomerID, d.ID)
+		if err != nil {
+			return &NotStartedError{fmt.Errorf("document %s of connector %s: %w", d.ID, d.Connector, err)}
+		}
+		first = r
+		defer func() {
+			if first != nil {
+				first.Close()
+			}
+		}()
+	}
 	zw := zip.NewWriter(w)
 	modified := time.Now().UTC()
 	f, err := zw.CreateHeader(&zip.FileHeader{Name: e.FileName, Method: zip.Deflate, Modified: modified})
@@ -43,22 +60,34 @@ func Write(ctx context.Context, w io.Writer, e retention.Export, docs DocumentRe
 	if _, err := f.Write(e.Data); err != nil {
 		return err
 	}
-	for _, d := range e.Documents {
+	for i, d := range e.Documents {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := writeDocument(ctx, zw, e.CustomerID, d, docs, modified); err != nil {
+		r := first
+		first = nil
+		if i > 0 {
+			if r, err = docs.ReadDocument(ctx, d.Connector, e.CustomerID, d.ID); err != nil {
+				return fmt.Errorf("document %s of connector %s: %w", d.ID, d.Connector, err)
+			}
+		}
+		if err := writeDocument(zw, r, d, modified); err != nil {
 			return fmt.Errorf("document %s of connector %s: %w", d.ID, d.Connector, err)
 		}
 	}
 	return zw.Close()
 }
 
-func writeDocument(ctx context.Context, zw *zip.Writer, customerID string, d retention.ExportedDocument, docs DocumentReader, modified time.Time) error {
-	r, err := docs.ReadDocument(ctx, d.Connector, customerID, d.ID)
-	if err != nil {
-		return err
-	}
+// NotStartedError is returned by Write when it failed before writing
+// anything: the caller may still answer with an error status.
+type NotStartedError struct{ Err error }
+
+func (e *NotStartedError) Error() string { return e.Err.Error() }
+func (e *NotStartedError) Unwrap() error { return e.Err }
+
+// writeDocument copies r (closing it) into the zip at d.Path, checking the
+// bytes against d's declared size and SHA-256.
+func writeDocument(zw *zip.Writer, r io.ReadCloser, d retention.ExportedDocument, modified time.Time) error {
 	defer r.Close()
 	f, err := zw.CreateHeader(&zip.FileHeader{Name: d.Path, Method: zip.Deflate, Modified: modified})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -83,5 +84,18 @@ func TestWriteRefusesADocumentThatDiffersFromItsDeclaration(t *testing.T) {
 	e.CustomerID = "c2"
 	if err := exportzip.Write(context.Background(), io.Discard, e, docs{"invoicestore/c1/i1": "%PDF-1 one"}); retention.ErrorCode(err) != retention.CodeNotFound {
 		t.Errorf("reading under another customer: %v, want NOT_FOUND", err)
+	}
+}
+
+// A first document that cannot be opened fails the export before a byte is
+// written, so the caller can still answer with an error status.
+func TestWriteFailsBeforeWritingWhenTheFirstDocumentCannotBeRead(t *testing.T) {
+	e := retention.Export{CustomerID: "c1", FileName: "x.json", Data: []byte(`{}`),
+		Documents: []retention.ExportedDocument{declared("invoicestore", "i1", "%PDF-1 one", "documents/invoicestore/i1.pdf")}}
+	var buf bytes.Buffer
+	err := exportzip.Write(context.Background(), &buf, e, docs{})
+	var notStarted *exportzip.NotStartedError
+	if !errors.As(err, &notStarted) || retention.ErrorCode(err) != retention.CodeNotFound || buf.Len() != 0 {
+		t.Fatalf("Write: %v with %d bytes written, want a NotStartedError (NOT_FOUND) and nothing written", err, buf.Len())
 	}
 }

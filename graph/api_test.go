@@ -208,7 +208,12 @@ func TestAPI(t *testing.T) {
 		})
 
 		t.Run("preferences", func(t *testing.T) {
-			c.ok(`mutation { updateFieldPreferences(fields: [{field: PHONE, mode: HIDDEN}, {field: EMAIL, mode: REQUIRED}]) { collectionEnabled } }`, nil)
+			pv := c.ok(`{ fieldPreferencesPreview(fields: [{field: PHONE, mode: HIDDEN}]) { field mode storedValues } }`, nil)
+			if n := get(pv, "fieldPreferencesPreview").([]any)[0].(map[string]any)["storedValues"]; n == nil || n.(float64) < 1 {
+				t.Fatalf("preview: %v", pv)
+			}
+			c.fails("CONFIRMATION_REQUIRED", `mutation { updateFieldPreferences(fields: [{field: PHONE, mode: HIDDEN}, {field: EMAIL, mode: REQUIRED}]) { collectionEnabled } }`, nil)
+			c.ok(`mutation { updateFieldPreferences(fields: [{field: PHONE, mode: HIDDEN}, {field: EMAIL, mode: REQUIRED}], confirm: true) { collectionEnabled } }`, nil)
 			msg := c.fails("BAD_USER_INPUT", `mutation { createCustomer(input: {firstName: "No"}) { id } }`, nil)
 			if !strings.Contains(msg, "email") {
 				t.Errorf("message does not name the field: %s", msg)

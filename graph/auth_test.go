@@ -40,6 +40,8 @@ var fieldRoles = map[string]retention.Role{
 	// Runs: ids, counts and connector names only.
 	"Query.retentionRuns":                   retention.RoleViewer,
 	"Query.retentionRun":                    retention.RoleViewer,
+	"Query.session":                         retention.RoleViewer, // the caller's own token name and role
+	"Query.retentionForecast":               retention.RoleViewer, // counts per week, never who
 	"Subscription.retentionRunProgress":     retention.RoleViewer,
 	"Query.retentionPolicyUpdatePreview":    retention.RoleAdmin, // what-ifs of admin changes
 	"Query.dataPolicyPreview":               retention.RoleAdmin,
@@ -55,6 +57,8 @@ var fieldRoles = map[string]retention.Role{
 	"Mutation.setCustomerRetentionPolicy":   retention.RoleOperator,
 	"Mutation.clearCustomerRetentionPolicy": retention.RoleOperator,
 	"Mutation.deleteCustomer":               retention.RoleOperator,
+	"Query.erasureReceipt":                  retention.RoleOperator,
+	"Query.fieldPreferencesPreview":         retention.RoleAdmin,
 	"Mutation.exportCustomer":               retention.RoleOperator,
 	"Mutation.bookAppointment":              retention.RoleOperator,
 	"Mutation.startVisit":                   retention.RoleOperator,

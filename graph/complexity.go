@@ -32,7 +32,7 @@ func complexity() ComplexityRoot {
 	c.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
-	c.Query.AuditLog = func(child int, first *int, _ *string, _ *string) int {
+	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	// Connections weigh like the lists they page: what they select, times a

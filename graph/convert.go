@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -93,6 +94,9 @@ func runModel(r retention.Run) *model.RetentionRun {
 	if r.Error != "" {
 		m.Error = &r.Error
 	}
+	if r.Forecast != nil {
+		m.Forecast = forecastModel(*r.Forecast)
+	}
 	return m
 }
 
@@ -115,6 +119,47 @@ func selects(ctx context.Context, names ...string) bool {
 	return false
 }
 
+func receiptModel(rec *retention.Receipt) *model.ErasureReceipt {
+	out := &model.ErasureReceipt{CustomerID: rec.CustomerID, ErasedAt: rec.ErasedAt, AnonymisedAt: rec.AnonymisedAt,
+		Categories: []model.RelinquishedCategory{}, Entries: []model.ReceiptEntry{}}
+	for _, c := range rec.Categories {
+		out.Categories = append(out.Categories, model.RelinquishedCategory{Category: c.Category, RelinquishedAt: c.At})
+	}
+	for _, e := range rec.Entries {
+		me := model.ReceiptEntry{Kind: string(e.Kind), At: e.At, Trigger: e.Trigger, By: e.By, Policy: e.Policy,
+			PolicyVersion: e.PolicyVersion, Categories: e.Categories, Connectors: []model.ReceiptConnector{}}
+		for _, c := range e.Connectors {
+			me.Connectors = append(me.Connectors, model.ReceiptConnector{Connector: c.Connector, Operation: c.Operation,
+				Outcome: string(c.Outcome), Records: c.Records, ResidueCheck: c.Residue})
+		}
+		out.Entries = append(out.Entries, me)
+	}
+	return out
+}
+
+// fieldModes turns the input into modes; a field given twice with
+// different modes is refused rather than one of them silently winning.
+func fieldModes(fields []model.FieldPreferenceInput) (map[retention.Field]retention.FieldMode, error) {
+	modes := map[retention.Field]retention.FieldMode{}
+	for i, f := range fields {
+		field, mode := retention.Field(f.Field), retention.FieldMode(f.Mode)
+		if prev, seen := modes[field]; seen && prev != mode {
+			return nil, retention.FieldErrorf(fmt.Sprintf("fields[%d]", i), "field %s is given twice, as %s and as %s; give each field once", f.Field, prev, mode)
+		}
+		modes[field] = mode
+	}
+	return modes, nil
+}
+
+func forecastModel(f retention.Forecast) *model.RetentionForecast {
+	m := &model.RetentionForecast{From: f.From, Overdue: &model.ForecastCount{Erase: f.Overdue.Erase, Anonymise: f.Overdue.Anonymise},
+		Weeks: make([]model.ForecastWeek, len(f.Weeks))}
+	for i, w := range f.Weeks {
+		m.Weeks[i] = model.ForecastWeek{Start: w.Start, Erase: w.Erase, Anonymise: w.Anonymise}
+	}
+	return m
+}
+
 func auditModel(e retention.AuditEvent) *model.AuditEvent {
 	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action}
 	if e.Subject != "" {
@@ -126,6 +171,14 @@ func auditModel(e retention.AuditEvent) *model.AuditEvent {
 		}
 	}
 	return m
+}
+
+// deref is the string or "" for an absent optional argument.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // pageInfo of a connection page of n edges: startCursor is the first

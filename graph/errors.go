@@ -40,6 +40,11 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if domain.Field != "" {
 				gqlErr.Extensions["field"] = domain.Field
 			}
+			for k, v := range domain.Details {
+				if k != "code" && k != "field" {
+					gqlErr.Extensions[k] = v
+				}
+			}
 			return gqlErr
 		}
 		if _, ok := gqlErr.Extensions["code"]; ok {

@@ -134,6 +134,14 @@ type ComplexityRoot struct {
 		UsesDefault           func(childComplexity int) int
 	}
 
+	ErasureReceipt struct {
+		AnonymisedAt func(childComplexity int) int
+		Categories   func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		Entries      func(childComplexity int) int
+		ErasedAt     func(childComplexity int) int
+	}
+
 	FieldPreference struct {
 		Field func(childComplexity int) int
 		Mode  func(childComplexity int) int
@@ -143,6 +151,23 @@ type ComplexityRoot struct {
 		CollectionEnabled func(childComplexity int) int
 		Fields            func(childComplexity int) int
 		ID                func(childComplexity int) int
+	}
+
+	FieldPurgeCount struct {
+		Field        func(childComplexity int) int
+		Mode         func(childComplexity int) int
+		StoredValues func(childComplexity int) int
+	}
+
+	ForecastCount struct {
+		Anonymise func(childComplexity int) int
+		Erase     func(childComplexity int) int
+	}
+
+	ForecastWeek struct {
+		Anonymise func(childComplexity int) int
+		Erase     func(childComplexity int) int
+		Start     func(childComplexity int) int
 	}
 
 	LegalHold struct {
@@ -171,7 +196,7 @@ type ComplexityRoot struct {
 		StartVisit                   func(childComplexity int, customerID *string, visitor *model.VisitorInput, customFields []model.CustomFieldInput) int
 		UpdateCustomFieldStorage     func(childComplexity int, input []model.CustomFieldStorageInput) int
 		UpdateDataPolicy             func(childComplexity int, input model.DataPolicyInput) int
-		UpdateFieldPreferences       func(childComplexity int, collectionEnabled *bool, fields []model.FieldPreferenceInput) int
+		UpdateFieldPreferences       func(childComplexity int, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) int
 		UpdateRetentionPolicy        func(childComplexity int, input model.UpdateRetentionPolicyInput) int
 		UseDefaultDataPolicy         func(childComplexity int) int
 	}
@@ -185,22 +210,50 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditEvents                  func(childComplexity int, first *int, after *string) int
-		AuditLog                     func(childComplexity int, first *int, after *string, subject *string) int
+		AuditLog                     func(childComplexity int, first *int, after *string, action *string, actor *string, subject *string, customerID *string) int
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
 		Customer                     func(childComplexity int, id string) int
 		Customers                    func(childComplexity int, search *string, first *int, after *string) int
 		DataPolicy                   func(childComplexity int) int
 		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
+		ErasureReceipt               func(childComplexity int, customerID string) int
 		FieldPreferences             func(childComplexity int) int
+		FieldPreferencesPreview      func(childComplexity int, fields []model.FieldPreferenceInput) int
 		Node                         func(childComplexity int, id string) int
+		RetentionForecast            func(childComplexity int, weeks *int) int
 		RetentionPolicies            func(childComplexity int) int
 		RetentionPolicy              func(childComplexity int, name string) int
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
 		RetentionRun                 func(childComplexity int, id string) int
 		RetentionRuns                func(childComplexity int, first *int) int
 		RetentionRunsConnection      func(childComplexity int, first *int, after *string) int
+		Session                      func(childComplexity int) int
 		Visit                        func(childComplexity int, id string) int
+	}
+
+	ReceiptConnector struct {
+		Connector    func(childComplexity int) int
+		Operation    func(childComplexity int) int
+		Outcome      func(childComplexity int) int
+		Records      func(childComplexity int) int
+		ResidueCheck func(childComplexity int) int
+	}
+
+	ReceiptEntry struct {
+		At            func(childComplexity int) int
+		By            func(childComplexity int) int
+		Categories    func(childComplexity int) int
+		Connectors    func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Policy        func(childComplexity int) int
+		PolicyVersion func(childComplexity int) int
+		Trigger       func(childComplexity int) int
+	}
+
+	RelinquishedCategory struct {
+		Category       func(childComplexity int) int
+		RelinquishedAt func(childComplexity int) int
 	}
 
 	RetentionAction struct {
@@ -237,6 +290,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	RetentionForecast struct {
+		From    func(childComplexity int) int
+		Overdue func(childComplexity int) int
+		Weeks   func(childComplexity int) int
+	}
+
 	RetentionPolicy struct {
 		BuiltIn       func(childComplexity int) int
 		DefaultDays   func(childComplexity int) int
@@ -262,6 +321,7 @@ type ComplexityRoot struct {
 		Failures           func(childComplexity int, first *int) int
 		FailuresConnection func(childComplexity int, first *int, after *string) int
 		FinishedAt         func(childComplexity int) int
+		Forecast           func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		StartedAt          func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -276,6 +336,11 @@ type ComplexityRoot struct {
 	RetentionRunEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Session struct {
+		Name func(childComplexity int) int
+		Role func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -333,7 +398,7 @@ type MutationResolver interface {
 	RevertRetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	UpdateDataPolicy(ctx context.Context, input model.DataPolicyInput) (*model.DataPolicy, error)
 	UseDefaultDataPolicy(ctx context.Context) (*model.DataPolicy, error)
-	UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput) (*model.FieldPreferences, error)
+	UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) (*model.FieldPreferences, error)
 	UpdateCustomFieldStorage(ctx context.Context, input []model.CustomFieldStorageInput) ([]model.CustomFieldStorage, error)
 	RunRetention(ctx context.Context, dryRun bool, asOf *time.Time) (*model.RetentionRun, error)
 }
@@ -342,23 +407,28 @@ type QueryResolver interface {
 	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Visit(ctx context.Context, id string) (*model.Visit, error)
+	RetentionForecast(ctx context.Context, weeks *int) (*model.RetentionForecast, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 	RetentionPolicies(ctx context.Context) ([]model.RetentionPolicy, error)
 	RetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	DataPolicy(ctx context.Context) (*model.DataPolicy, error)
 	FieldPreferences(ctx context.Context) (*model.FieldPreferences, error)
+	FieldPreferencesPreview(ctx context.Context, fields []model.FieldPreferenceInput) ([]model.FieldPurgeCount, error)
 	CustomFieldStorage(ctx context.Context) ([]model.CustomFieldStorage, error)
+	ErasureReceipt(ctx context.Context, customerID string) (*model.ErasureReceipt, error)
 	RetentionRuns(ctx context.Context, first *int) ([]model.RetentionRun, error)
 	RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error)
 	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error)
-	AuditLog(ctx context.Context, first *int, after *string, subject *string) ([]model.AuditEvent, error)
+	AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string) ([]model.AuditEvent, error)
 	AuditEvents(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
+	Session(ctx context.Context) (*model.Session, error)
 }
 type RetentionRunResolver interface {
 	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
 	Failures(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionFailure, error)
+
 	ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error)
 	FailuresConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionFailureConnection, error)
 }
@@ -723,6 +793,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DataPolicy.UsesDefault(childComplexity), true
 
+	case "ErasureReceipt.anonymisedAt":
+		if e.ComplexityRoot.ErasureReceipt.AnonymisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureReceipt.AnonymisedAt(childComplexity), true
+	case "ErasureReceipt.categories":
+		if e.ComplexityRoot.ErasureReceipt.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureReceipt.Categories(childComplexity), true
+	case "ErasureReceipt.customerId":
+		if e.ComplexityRoot.ErasureReceipt.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureReceipt.CustomerID(childComplexity), true
+	case "ErasureReceipt.entries":
+		if e.ComplexityRoot.ErasureReceipt.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureReceipt.Entries(childComplexity), true
+	case "ErasureReceipt.erasedAt":
+		if e.ComplexityRoot.ErasureReceipt.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureReceipt.ErasedAt(childComplexity), true
+
 	case "FieldPreference.field":
 		if e.ComplexityRoot.FieldPreference.Field == nil {
 			break
@@ -754,6 +855,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldPreferences.ID(childComplexity), true
+
+	case "FieldPurgeCount.field":
+		if e.ComplexityRoot.FieldPurgeCount.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPurgeCount.Field(childComplexity), true
+	case "FieldPurgeCount.mode":
+		if e.ComplexityRoot.FieldPurgeCount.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPurgeCount.Mode(childComplexity), true
+	case "FieldPurgeCount.storedValues":
+		if e.ComplexityRoot.FieldPurgeCount.StoredValues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldPurgeCount.StoredValues(childComplexity), true
+
+	case "ForecastCount.anonymise":
+		if e.ComplexityRoot.ForecastCount.Anonymise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCount.Anonymise(childComplexity), true
+	case "ForecastCount.erase":
+		if e.ComplexityRoot.ForecastCount.Erase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCount.Erase(childComplexity), true
+
+	case "ForecastWeek.anonymise":
+		if e.ComplexityRoot.ForecastWeek.Anonymise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Anonymise(childComplexity), true
+	case "ForecastWeek.erase":
+		if e.ComplexityRoot.ForecastWeek.Erase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Erase(childComplexity), true
+	case "ForecastWeek.start":
+		if e.ComplexityRoot.ForecastWeek.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastWeek.Start(childComplexity), true
 
 	case "LegalHold.active":
 		if e.ComplexityRoot.LegalHold.Active == nil {
@@ -978,7 +1130,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateFieldPreferences(childComplexity, args["collectionEnabled"].(*bool), args["fields"].([]model.FieldPreferenceInput)), true
+		return e.ComplexityRoot.Mutation.UpdateFieldPreferences(childComplexity, args["collectionEnabled"].(*bool), args["fields"].([]model.FieldPreferenceInput), args["confirm"].(*bool)), true
 	case "Mutation.updateRetentionPolicy":
 		if e.ComplexityRoot.Mutation.UpdateRetentionPolicy == nil {
 			break
@@ -1043,7 +1195,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["subject"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["subject"].(*string), args["customerId"].(*string)), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -1095,12 +1247,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DataPolicyPreview(childComplexity, args["input"].(model.DataPolicyInput), args["asOf"].(*time.Time)), true
+	case "Query.erasureReceipt":
+		if e.ComplexityRoot.Query.ErasureReceipt == nil {
+			break
+		}
+
+		args, err := ec.field_Query_erasureReceipt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ErasureReceipt(childComplexity, args["customerId"].(string)), true
 	case "Query.fieldPreferences":
 		if e.ComplexityRoot.Query.FieldPreferences == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.FieldPreferences(childComplexity), true
+	case "Query.fieldPreferencesPreview":
+		if e.ComplexityRoot.Query.FieldPreferencesPreview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_fieldPreferencesPreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FieldPreferencesPreview(childComplexity, args["fields"].([]model.FieldPreferenceInput)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -1113,6 +1287,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.retentionForecast":
+		if e.ComplexityRoot.Query.RetentionForecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_retentionForecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RetentionForecast(childComplexity, args["weeks"].(*int)), true
 	case "Query.retentionPolicies":
 		if e.ComplexityRoot.Query.RetentionPolicies == nil {
 			break
@@ -1174,6 +1359,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RetentionRunsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.session":
+		if e.ComplexityRoot.Query.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Session(childComplexity), true
 	case "Query.visit":
 		if e.ComplexityRoot.Query.Visit == nil {
 			break
@@ -1185,6 +1376,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Visit(childComplexity, args["id"].(string)), true
+
+	case "ReceiptConnector.connector":
+		if e.ComplexityRoot.ReceiptConnector.Connector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptConnector.Connector(childComplexity), true
+	case "ReceiptConnector.operation":
+		if e.ComplexityRoot.ReceiptConnector.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptConnector.Operation(childComplexity), true
+	case "ReceiptConnector.outcome":
+		if e.ComplexityRoot.ReceiptConnector.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptConnector.Outcome(childComplexity), true
+	case "ReceiptConnector.records":
+		if e.ComplexityRoot.ReceiptConnector.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptConnector.Records(childComplexity), true
+	case "ReceiptConnector.residueCheck":
+		if e.ComplexityRoot.ReceiptConnector.ResidueCheck == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptConnector.ResidueCheck(childComplexity), true
+
+	case "ReceiptEntry.at":
+		if e.ComplexityRoot.ReceiptEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.At(childComplexity), true
+	case "ReceiptEntry.by":
+		if e.ComplexityRoot.ReceiptEntry.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.By(childComplexity), true
+	case "ReceiptEntry.categories":
+		if e.ComplexityRoot.ReceiptEntry.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.Categories(childComplexity), true
+	case "ReceiptEntry.connectors":
+		if e.ComplexityRoot.ReceiptEntry.Connectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.Connectors(childComplexity), true
+	case "ReceiptEntry.kind":
+		if e.ComplexityRoot.ReceiptEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.Kind(childComplexity), true
+	case "ReceiptEntry.policy":
+		if e.ComplexityRoot.ReceiptEntry.Policy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.Policy(childComplexity), true
+	case "ReceiptEntry.policyVersion":
+		if e.ComplexityRoot.ReceiptEntry.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.PolicyVersion(childComplexity), true
+	case "ReceiptEntry.trigger":
+		if e.ComplexityRoot.ReceiptEntry.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceiptEntry.Trigger(childComplexity), true
+
+	case "RelinquishedCategory.category":
+		if e.ComplexityRoot.RelinquishedCategory.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelinquishedCategory.Category(childComplexity), true
+	case "RelinquishedCategory.relinquishedAt":
+		if e.ComplexityRoot.RelinquishedCategory.RelinquishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelinquishedCategory.RelinquishedAt(childComplexity), true
 
 	case "RetentionAction.action":
 		if e.ComplexityRoot.RetentionAction.Action == nil {
@@ -1287,6 +1571,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionFailureEdge.Node(childComplexity), true
+
+	case "RetentionForecast.from":
+		if e.ComplexityRoot.RetentionForecast.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.From(childComplexity), true
+	case "RetentionForecast.overdue":
+		if e.ComplexityRoot.RetentionForecast.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.Overdue(childComplexity), true
+	case "RetentionForecast.weeks":
+		if e.ComplexityRoot.RetentionForecast.Weeks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionForecast.Weeks(childComplexity), true
 
 	case "RetentionPolicy.builtIn":
 		if e.ComplexityRoot.RetentionPolicy.BuiltIn == nil {
@@ -1435,6 +1738,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.FinishedAt(childComplexity), true
+	case "RetentionRun.forecast":
+		if e.ComplexityRoot.RetentionRun.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.Forecast(childComplexity), true
 	case "RetentionRun.id":
 		if e.ComplexityRoot.RetentionRun.ID == nil {
 			break
@@ -1485,6 +1794,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRunEdge.Node(childComplexity), true
+
+	case "Session.name":
+		if e.ComplexityRoot.Session.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Name(childComplexity), true
+	case "Session.role":
+		if e.ComplexityRoot.Session.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Role(childComplexity), true
 
 	case "Subscription.retentionRunProgress":
 		if e.ComplexityRoot.Subscription.RetentionRunProgress == nil {
@@ -1669,7 +1991,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/runs.graphqls" "schema/security.graphqls"
+//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/forecast.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/receipts.graphqls" "schema/runs.graphqls" "schema/security.graphqls" "schema/session.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1684,11 +2006,14 @@ var sources = []*ast.Source{
 	{Name: "schema/common.graphqls", Input: sourceData("schema/common.graphqls"), BuiltIn: false},
 	{Name: "schema/connectors.graphqls", Input: sourceData("schema/connectors.graphqls"), BuiltIn: false},
 	{Name: "schema/customers.graphqls", Input: sourceData("schema/customers.graphqls"), BuiltIn: false},
+	{Name: "schema/forecast.graphqls", Input: sourceData("schema/forecast.graphqls"), BuiltIn: false},
 	{Name: "schema/node.graphqls", Input: sourceData("schema/node.graphqls"), BuiltIn: false},
 	{Name: "schema/policies.graphqls", Input: sourceData("schema/policies.graphqls"), BuiltIn: false},
 	{Name: "schema/preferences.graphqls", Input: sourceData("schema/preferences.graphqls"), BuiltIn: false},
+	{Name: "schema/receipts.graphqls", Input: sourceData("schema/receipts.graphqls"), BuiltIn: false},
 	{Name: "schema/runs.graphqls", Input: sourceData("schema/runs.graphqls"), BuiltIn: false},
 	{Name: "schema/security.graphqls", Input: sourceData("schema/security.graphqls"), BuiltIn: false},
+	{Name: "schema/session.graphqls", Input: sourceData("schema/session.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1876,6 +2201,22 @@ func (ec *executionContext) childFields_DataPolicy(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type DataPolicy", field.Name)
 }
 
+func (ec *executionContext) childFields_ErasureReceipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerId":
+		return ec.fieldContext_ErasureReceipt_customerId(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_ErasureReceipt_erasedAt(ctx, field)
+	case "anonymisedAt":
+		return ec.fieldContext_ErasureReceipt_anonymisedAt(ctx, field)
+	case "categories":
+		return ec.fieldContext_ErasureReceipt_categories(ctx, field)
+	case "entries":
+		return ec.fieldContext_ErasureReceipt_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureReceipt", field.Name)
+}
+
 func (ec *executionContext) childFields_FieldPreference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -1896,6 +2237,40 @@ func (ec *executionContext) childFields_FieldPreferences(ctx context.Context, fi
 		return ec.fieldContext_FieldPreferences_fields(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FieldPreferences", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldPurgeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldPurgeCount_field(ctx, field)
+	case "mode":
+		return ec.fieldContext_FieldPurgeCount_mode(ctx, field)
+	case "storedValues":
+		return ec.fieldContext_FieldPurgeCount_storedValues(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldPurgeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erase":
+		return ec.fieldContext_ForecastCount_erase(ctx, field)
+	case "anonymise":
+		return ec.fieldContext_ForecastCount_anonymise(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastWeek(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_ForecastWeek_start(ctx, field)
+	case "erase":
+		return ec.fieldContext_ForecastWeek_erase(ctx, field)
+	case "anonymise":
+		return ec.fieldContext_ForecastWeek_anonymise(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastWeek", field.Name)
 }
 
 func (ec *executionContext) childFields_LegalHold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1928,6 +2303,54 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ReceiptConnector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "connector":
+		return ec.fieldContext_ReceiptConnector_connector(ctx, field)
+	case "operation":
+		return ec.fieldContext_ReceiptConnector_operation(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ReceiptConnector_outcome(ctx, field)
+	case "records":
+		return ec.fieldContext_ReceiptConnector_records(ctx, field)
+	case "residueCheck":
+		return ec.fieldContext_ReceiptConnector_residueCheck(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReceiptConnector", field.Name)
+}
+
+func (ec *executionContext) childFields_ReceiptEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ReceiptEntry_kind(ctx, field)
+	case "at":
+		return ec.fieldContext_ReceiptEntry_at(ctx, field)
+	case "trigger":
+		return ec.fieldContext_ReceiptEntry_trigger(ctx, field)
+	case "by":
+		return ec.fieldContext_ReceiptEntry_by(ctx, field)
+	case "policy":
+		return ec.fieldContext_ReceiptEntry_policy(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_ReceiptEntry_policyVersion(ctx, field)
+	case "categories":
+		return ec.fieldContext_ReceiptEntry_categories(ctx, field)
+	case "connectors":
+		return ec.fieldContext_ReceiptEntry_connectors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReceiptEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_RelinquishedCategory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_RelinquishedCategory_category(ctx, field)
+	case "relinquishedAt":
+		return ec.fieldContext_RelinquishedCategory_relinquishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RelinquishedCategory", field.Name)
 }
 
 func (ec *executionContext) childFields_RetentionAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1998,6 +2421,18 @@ func (ec *executionContext) childFields_RetentionFailureEdge(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RetentionFailureEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RetentionForecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_RetentionForecast_from(ctx, field)
+	case "overdue":
+		return ec.fieldContext_RetentionForecast_overdue(ctx, field)
+	case "weeks":
+		return ec.fieldContext_RetentionForecast_weeks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetentionForecast", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2052,6 +2487,8 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_actions(ctx, field)
 	case "failures":
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
+	case "forecast":
+		return ec.fieldContext_RetentionRun_forecast(ctx, field)
 	case "actionsConnection":
 		return ec.fieldContext_RetentionRun_actionsConnection(ctx, field)
 	case "failuresConnection":
@@ -2078,6 +2515,16 @@ func (ec *executionContext) childFields_RetentionRunEdge(ctx context.Context, fi
 		return ec.fieldContext_RetentionRunEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Session_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Session_role(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2565,6 +3012,14 @@ func (ec *executionContext) field_Mutation_updateFieldPreferences_args(ctx conte
 		return nil, err
 	}
 	args["fields"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "confirm",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["confirm"] = arg2
 	return args, nil
 }
 
@@ -2637,14 +3092,38 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "action",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["subject"] = arg2
+	args["action"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subject"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg5
 	return args, nil
 }
 
@@ -2714,6 +3193,34 @@ func (ec *executionContext) field_Query_dataPolicyPreview_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_erasureReceipt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_fieldPreferencesPreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "fields",
+		func(ctx context.Context, v any) ([]model.FieldPreferenceInput, error) {
+			return ec.unmarshalNFieldPreferenceInput2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferenceInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fields"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2725,6 +3232,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_retentionForecast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "weeks",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weeks"] = arg0
 	return args, nil
 }
 
@@ -4329,6 +4850,139 @@ func (ec *executionContext) fieldContext_DataPolicy_usesDefault(_ context.Contex
 	return graphql.NewScalarFieldContext("DataPolicy", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ErasureReceipt_customerId(ctx context.Context, field graphql.CollectedField, obj *model.ErasureReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureReceipt_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureReceipt_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureReceipt", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErasureReceipt_erasedAt(ctx context.Context, field graphql.CollectedField, obj *model.ErasureReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureReceipt_erasedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErasedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureReceipt_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureReceipt", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ErasureReceipt_anonymisedAt(ctx context.Context, field graphql.CollectedField, obj *model.ErasureReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureReceipt_anonymisedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnonymisedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureReceipt_anonymisedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureReceipt", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ErasureReceipt_categories(ctx context.Context, field graphql.CollectedField, obj *model.ErasureReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureReceipt_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RelinquishedCategory) graphql.Marshaler {
+			return ec.marshalNRelinquishedCategory2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRelinquishedCategoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureReceipt_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureReceipt",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelinquishedCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasureReceipt_entries(ctx context.Context, field graphql.CollectedField, obj *model.ErasureReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureReceipt_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ReceiptEntry) graphql.Marshaler {
+			return ec.marshalNReceiptEntry2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureReceipt_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasureReceipt",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReceiptEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FieldPreference_field(ctx context.Context, field graphql.CollectedField, obj *model.FieldPreference) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4451,6 +5105,190 @@ func (ec *executionContext) fieldContext_FieldPreferences_fields(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _FieldPurgeCount_field(ctx context.Context, field graphql.CollectedField, obj *model.FieldPurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPurgeCount_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CustomerField) graphql.Marshaler {
+			return ec.marshalNCustomerField2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerField(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPurgeCount_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPurgeCount", field, false, false, "CustomerField")
+}
+
+func (ec *executionContext) _FieldPurgeCount_mode(ctx context.Context, field graphql.CollectedField, obj *model.FieldPurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPurgeCount_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FieldMode) graphql.Marshaler {
+			return ec.marshalNFieldMode2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPurgeCount_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPurgeCount", field, false, false, "FieldMode")
+}
+
+func (ec *executionContext) _FieldPurgeCount_storedValues(ctx context.Context, field graphql.CollectedField, obj *model.FieldPurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldPurgeCount_storedValues(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoredValues, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldPurgeCount_storedValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldPurgeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastCount_erase(ctx context.Context, field graphql.CollectedField, obj *model.ForecastCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCount_erase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCount_erase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastCount_anonymise(ctx context.Context, field graphql.CollectedField, obj *model.ForecastCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCount_anonymise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCount_anonymise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastWeek_start(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ForecastWeek_erase(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_erase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_erase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastWeek_anonymise(ctx context.Context, field graphql.CollectedField, obj *model.ForecastWeek) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastWeek_anonymise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastWeek_anonymise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastWeek", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LegalHold_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalHold) (ret graphql.Marshaler) {
@@ -5581,7 +6419,7 @@ func (ec *executionContext) _Mutation_updateFieldPreferences(ctx context.Context
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateFieldPreferences(ctx, fc.Args["collectionEnabled"].(*bool), fc.Args["fields"].([]model.FieldPreferenceInput))
+			return ec.Resolvers.Mutation().UpdateFieldPreferences(ctx, fc.Args["collectionEnabled"].(*bool), fc.Args["fields"].([]model.FieldPreferenceInput), fc.Args["confirm"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6085,6 +6923,68 @@ func (ec *executionContext) fieldContext_Query_visit(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_retentionForecast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_retentionForecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RetentionForecast(ctx, fc.Args["weeks"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.RetentionForecast
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionForecast
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+			return ec.marshalNRetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_retentionForecast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionForecast(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_retentionForecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6359,6 +7259,68 @@ func (ec *executionContext) fieldContext_Query_fieldPreferences(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_fieldPreferencesPreview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_fieldPreferencesPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FieldPreferencesPreview(ctx, fc.Args["fields"].([]model.FieldPreferenceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []model.FieldPurgeCount
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []model.FieldPurgeCount
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FieldPurgeCount) graphql.Marshaler {
+			return ec.marshalNFieldPurgeCount2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_fieldPreferencesPreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldPurgeCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_fieldPreferencesPreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_customFieldStorage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6405,6 +7367,68 @@ func (ec *executionContext) fieldContext_Query_customFieldStorage(_ context.Cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomFieldStorage(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_erasureReceipt(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_erasureReceipt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ErasureReceipt(ctx, fc.Args["customerId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.ErasureReceipt
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ErasureReceipt
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasureReceipt) graphql.Marshaler {
+			return ec.marshalNErasureReceipt2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐErasureReceipt(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_erasureReceipt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureReceipt(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_erasureReceipt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6729,7 +7753,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["subject"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["action"].(*string), fc.Args["actor"].(*string), fc.Args["subject"].(*string), fc.Args["customerId"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6843,6 +7867,56 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_session(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Session(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.Session
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Session
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6917,6 +7991,360 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReceiptConnector_connector(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptConnector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptConnector_connector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptConnector_connector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptConnector", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptConnector_operation(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptConnector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptConnector_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptConnector_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptConnector", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptConnector_outcome(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptConnector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptConnector_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptConnector_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptConnector", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptConnector_records(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptConnector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptConnector_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptConnector_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptConnector", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReceiptConnector_residueCheck(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptConnector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptConnector_residueCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResidueCheck, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptConnector_residueCheck(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptConnector", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptEntry_at(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReceiptEntry_trigger(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptEntry_by(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptEntry_policy(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_policy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Policy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_policy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptEntry_policyVersion(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReceiptEntry_categories(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReceiptEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReceiptEntry_connectors(ctx context.Context, field graphql.CollectedField, obj *model.ReceiptEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReceiptEntry_connectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connectors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ReceiptConnector) graphql.Marshaler {
+			return ec.marshalNReceiptConnector2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptConnectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReceiptEntry_connectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReceiptEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReceiptConnector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RelinquishedCategory_category(ctx context.Context, field graphql.CollectedField, obj *model.RelinquishedCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelinquishedCategory_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelinquishedCategory_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelinquishedCategory", field, false, false, "String")
+}
+
+func (ec *executionContext) _RelinquishedCategory_relinquishedAt(ctx context.Context, field graphql.CollectedField, obj *model.RelinquishedCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelinquishedCategory_relinquishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RelinquishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelinquishedCategory_relinquishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelinquishedCategory", field, false, false, "Time")
 }
 
 func (ec *executionContext) _RetentionAction_customerId(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
@@ -7336,6 +8764,93 @@ func (ec *executionContext) fieldContext_RetentionFailureEdge_node(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RetentionFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionForecast_from(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionForecast", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RetentionForecast_overdue(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ForecastCount) graphql.Marshaler {
+			return ec.marshalNForecastCount2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RetentionForecast_weeks(ctx context.Context, field graphql.CollectedField, obj *model.RetentionForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionForecast_weeks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weeks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ForecastWeek) graphql.Marshaler {
+			return ec.marshalNForecastWeek2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeekᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionForecast_weeks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastWeek(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7912,6 +9427,38 @@ func (ec *executionContext) fieldContext_RetentionRun_failures(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionRun_forecast(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Forecast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+			return ec.marshalORetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionForecast(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RetentionRun_actionsConnection(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8117,6 +9664,52 @@ func (ec *executionContext) fieldContext_RetentionRunEdge_node(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Session_name(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
+}
+
+func (ec *executionContext) _Session_role(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "Role")
 }
 
 func (ec *executionContext) _Subscription_retentionRunProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -10649,6 +12242,59 @@ func (ec *executionContext) _DataPolicy(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var erasureReceiptImplementors = []string{"ErasureReceipt"}
+
+func (ec *executionContext) _ErasureReceipt(ctx context.Context, sel ast.SelectionSet, obj *model.ErasureReceipt) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureReceiptImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureReceipt")
+		case "customerId":
+			out.Values[i] = ec._ErasureReceipt_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erasedAt":
+			out.Values[i] = ec._ErasureReceipt_erasedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "anonymisedAt":
+			out.Values[i] = ec._ErasureReceipt_anonymisedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._ErasureReceipt_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._ErasureReceipt_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fieldPreferenceImplementors = []string{"FieldPreference"}
 
 func (ec *executionContext) _FieldPreference(ctx context.Context, sel ast.SelectionSet, obj *model.FieldPreference) graphql.Marshaler {
@@ -10710,6 +12356,130 @@ func (ec *executionContext) _FieldPreferences(ctx context.Context, sel ast.Selec
 			}
 		case "fields":
 			out.Values[i] = ec._FieldPreferences_fields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fieldPurgeCountImplementors = []string{"FieldPurgeCount"}
+
+func (ec *executionContext) _FieldPurgeCount(ctx context.Context, sel ast.SelectionSet, obj *model.FieldPurgeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldPurgeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldPurgeCount")
+		case "field":
+			out.Values[i] = ec._FieldPurgeCount_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mode":
+			out.Values[i] = ec._FieldPurgeCount_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storedValues":
+			out.Values[i] = ec._FieldPurgeCount_storedValues(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastCountImplementors = []string{"ForecastCount"}
+
+func (ec *executionContext) _ForecastCount(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastCount")
+		case "erase":
+			out.Values[i] = ec._ForecastCount_erase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymise":
+			out.Values[i] = ec._ForecastCount_anonymise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastWeekImplementors = []string{"ForecastWeek"}
+
+func (ec *executionContext) _ForecastWeek(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastWeek) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastWeekImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastWeek")
+		case "start":
+			out.Values[i] = ec._ForecastWeek_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erase":
+			out.Values[i] = ec._ForecastWeek_erase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymise":
+			out.Values[i] = ec._ForecastWeek_anonymise(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11048,6 +12818,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_visit(ctx, field)
 				})
+		case "retentionForecast":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_retentionForecast(ctx, field)
+				})
 		case "node":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -11078,11 +12854,23 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_fieldPreferences(ctx, field)
 				})
+		case "fieldPreferencesPreview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_fieldPreferencesPreview(ctx, field)
+				})
 		case "customFieldStorage":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customFieldStorage(ctx, field)
+				})
+		case "erasureReceipt":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_erasureReceipt(ctx, field)
 				})
 		case "retentionRuns":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -11126,6 +12914,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "session":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_session(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11139,6 +12933,165 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var receiptConnectorImplementors = []string{"ReceiptConnector"}
+
+func (ec *executionContext) _ReceiptConnector(ctx context.Context, sel ast.SelectionSet, obj *model.ReceiptConnector) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, receiptConnectorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReceiptConnector")
+		case "connector":
+			out.Values[i] = ec._ReceiptConnector_connector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operation":
+			out.Values[i] = ec._ReceiptConnector_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._ReceiptConnector_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._ReceiptConnector_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "residueCheck":
+			out.Values[i] = ec._ReceiptConnector_residueCheck(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var receiptEntryImplementors = []string{"ReceiptEntry"}
+
+func (ec *executionContext) _ReceiptEntry(ctx context.Context, sel ast.SelectionSet, obj *model.ReceiptEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, receiptEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReceiptEntry")
+		case "kind":
+			out.Values[i] = ec._ReceiptEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ReceiptEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trigger":
+			out.Values[i] = ec._ReceiptEntry_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._ReceiptEntry_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policy":
+			out.Values[i] = ec._ReceiptEntry_policy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policyVersion":
+			out.Values[i] = ec._ReceiptEntry_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._ReceiptEntry_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connectors":
+			out.Values[i] = ec._ReceiptEntry_connectors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var relinquishedCategoryImplementors = []string{"RelinquishedCategory"}
+
+func (ec *executionContext) _RelinquishedCategory(ctx context.Context, sel ast.SelectionSet, obj *model.RelinquishedCategory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relinquishedCategoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RelinquishedCategory")
+		case "category":
+			out.Values[i] = ec._RelinquishedCategory_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "relinquishedAt":
+			out.Values[i] = ec._RelinquishedCategory_relinquishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11405,6 +13358,49 @@ func (ec *executionContext) _RetentionFailureEdge(ctx context.Context, sel ast.S
 	return out
 }
 
+var retentionForecastImplementors = []string{"RetentionForecast"}
+
+func (ec *executionContext) _RetentionForecast(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionForecast) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retentionForecastImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetentionForecast")
+		case "from":
+			out.Values[i] = ec._RetentionForecast_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._RetentionForecast_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weeks":
+			out.Values[i] = ec._RetentionForecast_weeks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var retentionPolicyImplementors = []string{"RetentionPolicy", "Node"}
 
 func (ec *executionContext) _RetentionPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionPolicy) graphql.Marshaler {
@@ -11561,6 +13557,11 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RetentionRun_failures(ctx, field, obj)
 				})
+		case "forecast":
+			out.Values[i] = ec._RetentionRun_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "actionsConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -11646,6 +13647,44 @@ func (ec *executionContext) _RetentionRunEdge(ctx context.Context, sel ast.Selec
 			}
 		case "node":
 			out.Values[i] = ec._RetentionRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionImplementors = []string{"Session"}
+
+func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Session")
+		case "name":
+			out.Values[i] = ec._Session_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._Session_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12424,6 +14463,14 @@ func (ec *executionContext) unmarshalNDataPolicyInput2githubᚗcomᚋletheᚑpri
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNErasureReceipt2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐErasureReceipt(ctx context.Context, sel ast.SelectionSet, v *model.ErasureReceipt) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureReceipt!")
+		return graphql.Null
+	}
+	return ec._ErasureReceipt(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFieldMode2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldMode(ctx context.Context, v any) (model.FieldMode, error) {
 	var res model.FieldMode
 	err := res.UnmarshalGQL(v)
@@ -12459,12 +14506,74 @@ func (ec *executionContext) unmarshalNFieldPreferenceInput2githubᚗcomᚋlethe�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNFieldPreferenceInput2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferenceInputᚄ(ctx context.Context, v any) ([]model.FieldPreferenceInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.FieldPreferenceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFieldPreferenceInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferenceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNFieldPreferences2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferences(ctx context.Context, sel ast.SelectionSet, v *model.FieldPreferences) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FieldPreferences!")
 		return graphql.Null
 	}
 	return ec._FieldPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFieldPurgeCount2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCount(ctx context.Context, sel ast.SelectionSet, v model.FieldPurgeCount) graphql.Marshaler {
+	return ec._FieldPurgeCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFieldPurgeCount2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FieldPurgeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldPurgeCount2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPurgeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNForecastCount2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastCount(ctx context.Context, sel ast.SelectionSet, v *model.ForecastCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastCount!")
+		return graphql.Null
+	}
+	return ec._ForecastCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastWeek2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeek(ctx context.Context, sel ast.SelectionSet, v model.ForecastWeek) graphql.Marshaler {
+	return ec._ForecastWeek(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNForecastWeek2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeekᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ForecastWeek) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastWeek2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastWeek(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -12547,6 +14656,66 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋletheᚑprivacy�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReceiptConnector2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptConnector(ctx context.Context, sel ast.SelectionSet, v model.ReceiptConnector) graphql.Marshaler {
+	return ec._ReceiptConnector(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReceiptConnector2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptConnectorᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReceiptConnector) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReceiptConnector2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptConnector(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReceiptEntry2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptEntry(ctx context.Context, sel ast.SelectionSet, v model.ReceiptEntry) graphql.Marshaler {
+	return ec._ReceiptEntry(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReceiptEntry2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReceiptEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReceiptEntry2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReceiptEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRelinquishedCategory2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRelinquishedCategory(ctx context.Context, sel ast.SelectionSet, v model.RelinquishedCategory) graphql.Marshaler {
+	return ec._RelinquishedCategory(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRelinquishedCategory2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRelinquishedCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RelinquishedCategory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelinquishedCategory2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRelinquishedCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNRetentionAction2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionAction(ctx context.Context, sel ast.SelectionSet, v model.RetentionAction) graphql.Marshaler {
@@ -12661,6 +14830,14 @@ func (ec *executionContext) marshalNRetentionFailureEdge2ᚕgithubᚗcomᚋlethe
 	return ret
 }
 
+func (ec *executionContext) marshalNRetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx context.Context, sel ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetentionForecast!")
+		return graphql.Null
+	}
+	return ec._RetentionForecast(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRetentionPolicy2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v model.RetentionPolicy) graphql.Marshaler {
 	return ec._RetentionPolicy(ctx, sel, &v)
 }
@@ -12763,6 +14940,14 @@ func (ec *executionContext) unmarshalNRunStatus2githubᚗcomᚋletheᚑprivacy�
 
 func (ec *executionContext) marshalNRunStatus2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRunStatus(ctx context.Context, sel ast.SelectionSet, v model.RunStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSession(ctx context.Context, sel ast.SelectionSet, v *model.Session) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Session!")
+		return graphql.Null
+	}
+	return ec._Session(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -13127,6 +15312,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋletheᚑprivacyᚋlethe�
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORetentionForecast2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionForecast(ctx context.Context, sel ast.SelectionSet, v *model.RetentionForecast) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RetentionForecast(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORetentionPolicy2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx context.Context, sel ast.SelectionSet, v *model.RetentionPolicy) graphql.Marshaler {

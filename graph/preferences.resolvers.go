@@ -14,16 +14,12 @@ import (
 )
 
 // UpdateFieldPreferences is the resolver for the updateFieldPreferences field.
-func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput) (*model.FieldPreferences, error) {
-	modes := map[retention.Field]retention.FieldMode{}
-	for i, f := range fields {
-		field, mode := retention.Field(f.Field), retention.FieldMode(f.Mode)
-		if prev, seen := modes[field]; seen && prev != mode {
-			return nil, retention.FieldErrorf(fmt.Sprintf("fields[%d]", i), "field %s is given twice, as %s and as %s; give each field once", f.Field, prev, mode)
-		}
-		modes[field] = mode
+func (r *mutationResolver) UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) (*model.FieldPreferences, error) {
+	modes, err := fieldModes(fields)
+	if err != nil {
+		return nil, err
 	}
-	p, err := r.Service.UpdateFieldPreferences(ctx, collectionEnabled, modes)
+	p, err := r.Service.UpdateFieldPreferences(ctx, collectionEnabled, modes, confirm != nil && *confirm)
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +49,23 @@ func (r *queryResolver) FieldPreferences(ctx context.Context) (*model.FieldPrefe
 		return nil, err
 	}
 	return fieldPreferencesModel(p), nil
+}
+
+// FieldPreferencesPreview is the resolver for the fieldPreferencesPreview field.
+func (r *queryResolver) FieldPreferencesPreview(ctx context.Context, fields []model.FieldPreferenceInput) ([]model.FieldPurgeCount, error) {
+	modes, err := fieldModes(fields)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := r.Service.FieldPreferencesPreview(ctx, modes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.FieldPurgeCount, 0, len(counts))
+	for _, c := range counts {
+		out = append(out, model.FieldPurgeCount{Field: model.CustomerField(c.Field), Mode: model.FieldMode(c.Mode), StoredValues: c.Values})
+	}
+	return out, nil
 }
 
 // CustomFieldStorage is the resolver for the customFieldStorage field.

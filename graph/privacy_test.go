@@ -44,6 +44,9 @@ func (r *memRegistry) Export(_ context.Context, subjects []retention.Subject) ([
 	defer r.mu.Unlock()
 	var out []retention.SubjectExport
 	for _, s := range subjects {
+		if r.records[s.CustomerID] == 0 {
+			continue // nothing held: left out, as the protocol asks
+		}
 		b, _ := json.Marshal(map[string]any{"callRecords": r.records[s.CustomerID], "caller": s.Phone})
 		out = append(out, retention.SubjectExport{CustomerID: s.CustomerID, Data: b})
 	}
@@ -197,7 +200,7 @@ func TestNoPersonalDataInLogsOrMetrics(t *testing.T) {
 	metricsText, _ := io.ReadAll(mresp.Body)
 	mresp.Body.Close()
 	for _, want := range []string{`lethe_graphql_operations_total{operation="Search",outcome="ok",type="query"} 5`,
-		`lethe_connector_calls_total{connector="calls",method="export",outcome="ok"} 2`, `lethe_http_requests_total{code="401",route="/graphql"} 1`} {
+		`lethe_connector_calls_total{connector="calls",method="export",outcome="ok"} 4`, `lethe_http_requests_total{code="401",route="/graphql"} 1`} {
 		if !strings.Contains(string(metricsText), want) {
 			t.Errorf("metrics lack %s", want)
 		}

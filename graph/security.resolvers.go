@@ -9,11 +9,19 @@ import (
 	"context"
 
 	"github.com/lethe-privacy/lethe/graph/model"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, subject *string) ([]model.AuditEvent, error) {
-	events, err := r.Service.AuditLog(ctx, first, after, subject)
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string) ([]model.AuditEvent, error) {
+	filter := retention.AuditFilter{Action: deref(action), Actor: deref(actor), Subject: deref(subject)}
+	if customerID != nil {
+		if subject != nil && *subject != *customerID {
+			return nil, retention.FieldErrorf("customerId", "customerId and subject name different subjects; give one")
+		}
+		filter.Subject = *customerID
+	}
+	events, err := r.Service.AuditLog(ctx, first, after, filter)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,9 +12,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/lethe-privacy/lethe/console"
 	"github.com/lethe-privacy/lethe/exportzip"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/retention"
@@ -63,7 +64,7 @@ type server struct {
 }
 
 // NewHandler serves GraphQL at /graphql (POST, GET, websocket), the
-// playground at /, customer exports at /export/{id}, /healthz, /readyz and
+// console at /console/, the playground at /, customer exports at /export/{id}, /healthz, /readyz and
 // /metrics. Every request gets a request id and an access log line;
 // /graphql and /export need an API token.
 func NewHandler(r *graph.Resolver, opts Options) http.Handler {
@@ -92,8 +93,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	if s.opts.Metrics != nil {
 		mux.Handle("GET /metrics", s.opts.Metrics)
 	}
+	mux.Handle(console.Path, console.Handler())
 	if s.opts.Playground {
-		mux.Handle("GET /{$}", playground.Handler("Lethe", "/graphql"))
+		mux.Handle("GET /{$}", console.Playground())
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, string(retention.CodeNotFound), "no such route: the API is at /graphql")
@@ -197,9 +199,15 @@ func (s *server) serveExport(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/zip")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+exportzip.FileName(export)+`"`)
 		w.Header().Set("Cache-Control", "no-store")
-		if err := exportzip.Write(req.Context(), w, export, s.opts.Documents); err != nil {
-			// Headers are gone; the archive is left without its directory,
-			// so it does not open as if complete.
+		err := exportzip.Write(req.Context(), w, export, s.opts.Documents)
+		var notStarted *exportzip.NotStartedError
+		if errors.As(err, &notStarted) {
+			// Nothing written yet: a clear error instead of a broken download.
+			w.Header().Del("Content-Disposition")
+			writeDomainError(w, WriteError, notStarted.Err, s.log, req)
+		} else if err != nil {
+			// The archive is left without its directory, so it does not
+			// open as if complete.
 			s.log.ErrorContext(req.Context(), "zip export failed", "err", err)
 		}
 		return

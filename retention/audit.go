@@ -108,6 +108,7 @@ const (
 	AuditCustomerExport           = "customer.export"
 	AuditCustomerErase            = "customer.erase"
 	AuditCustomerAnonymise        = "customer.anonymise"
+	AuditRunStart                 = "retentionRun.start"
 	AuditAppointmentBook          = "appointment.book"
 	AuditVisitStart               = "visit.start"
 	AuditVisitEnd                 = "visit.end"
@@ -125,6 +126,15 @@ type AuditQuery struct {
 	After string
 	// Subject limits the page to events about one subject.
 	Subject string
+	// Action and Actor, when set, keep only events with exactly that action
+	// or actor.
+	Action string
+	Actor  string
+}
+
+// AuditFilter narrows an audit log page; empty fields match everything.
+type AuditFilter struct {
+	Action, Actor, Subject string
 }
 
 // NewAuditEvent is an event by the actor of ctx, now.
@@ -138,14 +148,14 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, subject string, deta
 }
 
 // AuditLog pages through the audit log, newest first.
-// Errors: BAD_USER_INPUT for first outside 1-100 or an unknown cursor.
-func (s *Service) AuditLog(ctx context.Context, first *int, after *string, subject *string) ([]AuditEvent, error) {
-	q := AuditQuery{First: DefaultPageSize}
-	if subject != nil {
-		if len(*subject) > 200 {
-			return nil, FieldErrorf("subject", "subject is too long: at most 200 bytes")
+// Errors: BAD_USER_INPUT for first outside 1-100, an unknown cursor or a
+// filter value over 200 characters.
+func (s *Service) AuditLog(ctx context.Context, first *int, after *string, filter AuditFilter) ([]AuditEvent, error) {
+	q := AuditQuery{First: DefaultPageSize, Action: filter.Action, Actor: filter.Actor, Subject: filter.Subject}
+	for name, v := range map[string]string{"action": filter.Action, "actor": filter.Actor, "subject": filter.Subject} {
+		if len(v) > 200 {
+			return nil, FieldErrorf(name, "%s must be at most 200 characters", name)
 		}
-		q.Subject = *subject
 	}
 	if first != nil {
 		if *first < 0 || *first > MaxPageSize {

@@ -109,8 +109,11 @@ type Customer struct {
 	// interaction: the customer's own event.
 	TouchedAt time.Time
 	// PolicyName is the explicitly assigned policy; empty means automatic.
-	PolicyName   string
-	Timeline     Timeline
+	PolicyName string
+	Timeline   Timeline
+	// Relinquished is the data categories relinquished so far, and when.
+	Relinquished Relinquished
+	// AnonymisedAt is when contact data was anonymised, nothing else.
 	AnonymisedAt *time.Time
 	ErasedAt     *time.Time
 	// Schedule as stored; see ComputeSchedule.

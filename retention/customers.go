@@ -244,7 +244,9 @@ func (s *Service) updateCustomer(ctx context.Context, id, action string, change 
 }
 
 // SetCustomerStatus records a status change, now or at a past time (imports).
-// Setting the status a customer already has changes nothing.
+// Setting the status a customer already has changes nothing; a change dated
+// before the current status's is history only (the latest in time is
+// current).
 // Errors: BAD_USER_INPUT, NOT_FOUND.
 func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Status, at *time.Time) (*Customer, error) {
 	if !status.Valid() {
@@ -263,7 +265,17 @@ func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Statu
 			return details, nil
 		}
 		details["at"] = formatTime(when)
-		c.Status, c.StatusChangedAt = status, &when
+		// The current status is that of the latest change in time: an
+		// older change imported after a later one joins the history (this
+		// audit event) and the clock, but does not become current.
+		current := c.StatusChangedAt == nil || !when.Before(*c.StatusChangedAt)
+		details["current"] = current
+		if current {
+			c.Status, c.StatusChangedAt = status, &when
+		} else {
+			details["status"] = oldNew(string(c.Status), string(c.Status))
+			details["imported"] = string(status)
+		}
 		c.Timeline.Observe(EventStatusChange, when)
 		return details, nil
 	})

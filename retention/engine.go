@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -44,10 +45,14 @@ type Engine struct {
 
 // NewEngine returns an engine over the store and connectors.
 func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engine {
-	s := NewService(store, opts...)
+	return NewService(store, opts...).newEngine(connectors)
+}
+
+// newEngine is an engine sharing the service's clock, logger and metrics.
+func (s *Service) newEngine(connectors ConnectorRegistry) *Engine {
 	host, _ := os.Hostname()
 	return &Engine{
-		store: store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
+		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
 		BatchSize: 500, InFlight: 2, MaxAttempts: 5, LeaseTTL: 30 * time.Second,
 		Backoff: func(n int) time.Duration {
@@ -148,15 +153,31 @@ func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, Lease, error)
 		if err := tx.InterruptStaleRuns(ctx, "interrupted: the process running it stopped or lost the sweep lease; a later run resumed its open journal entries"); err != nil {
 			return err
 		}
+		if err := tx.AppendAudit(ctx, runStartEvent(run)); err != nil {
+			return err
+		}
 		return tx.InsertRun(ctx, run)
 	})
 	return run, lease, err
 }
 
-// execute plans and dispatches a real run, then closes it. The run stops at
-// once when its lease is lost; it then changes nothing more, not even its own
-// run record (the process that took the lease marked it interrupted).
+// runStartEvent records who started a run, how, and whether it was dry.
+func runStartEvent(run Run) AuditEvent {
+	return AuditEvent{ID: newID("aud_"), At: run.StartedAt, Actor: actorOrScheduler(run.Actor), Action: AuditRunStart, Subject: run.ID,
+		Details: map[string]any{"trigger": run.Trigger, "dryRun": run.DryRun, "asOf": formatTime(run.AsOf)}}
+}
+
+// execute plans and dispatches a real run, then closes it.
 func (e *Engine) execute(ctx context.Context, r *runState) (Run, error) {
+	return e.executeWith(ctx, r, func(ctx context.Context) error { return e.planAndDispatch(ctx, r) })
+}
+
+// executeWith does a begun run's work (a sweep's plan and dispatch, or a
+// manual erasure's), then closes the run and releases its lease. The run
+// stops at once when its lease is lost; it then changes nothing more, not
+// even its own run record (the process that took the lease marked it
+// interrupted).
+func (e *Engine) executeWith(ctx context.Context, r *runState, work func(context.Context) error) (Run, error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	stopHeartbeat := e.heartbeat(ctx, r, stop)
@@ -167,7 +188,7 @@ func (e *Engine) execute(ctx context.Context, r *runState) (Run, error) {
 			e.log.Warn("sweep lease not released; it expires by itself", "err", err)
 		}
 	}()
-	err := e.planAndDispatch(ctx, r)
+	err := work(ctx)
 	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
 		err = ErrLeaseLost
 	}
@@ -194,6 +215,12 @@ func (e *Engine) execute(ctx context.Context, r *runState) (Run, error) {
 		saveErr = nil
 		if err == nil {
 			err = ErrLeaseLost
+		}
+	}
+	if final.CustomersDone > 0 {
+		// Erased means gone from the files too, not only from the rows.
+		if err := e.store.Scrub(closing); err != nil {
+			e.log.Warn("database not scrubbed after relinquishing; the next run retries", "err", err)
 		}
 	}
 	e.metrics.SweepRun(final.Status, false, now.Sub(final.StartedAt))
@@ -390,26 +417,46 @@ func dueKind(c *Customer, policies PolicySet, dp DataPolicy, asOf time.Time) (Sc
 	return s, "", false
 }
 
-// connectorOps is what each connector must do for one kind of action.
-func connectorOps(kind ActionKind, dp DataPolicy, info ConnectorInfo) []struct {
+// connectorOp is one operation one connector must do for an entry.
+type connectorOp struct {
 	op   string
 	cats []string
-} {
-	type opSpec = struct {
-		op   string
-		cats []string
-	}
+}
+
+// connectorOps is what a connector must do to relinquish the categories of
+// an entry: an erasure deletes everything; otherwise connectors holding
+// call records delete them when cdr is among the categories, and every
+// connector anonymises when an anonymise category (contact, custom fields,
+// invoices) is.
+func connectorOps(kind ActionKind, categories []string, info ConnectorInfo) []connectorOp {
 	if kind == ActionErase {
-		return []opSpec{{OpDelete, nil}}
+		return []connectorOp{{OpDelete, nil}, {OpVerify, nil}}
 	}
-	var ops []opSpec
-	if dp.RemoveCDRs && hasString(info.Categories, CategoryCDR) {
-		ops = append(ops, opSpec{OpDelete, []string{CategoryCDR}})
+	var ops []connectorOp
+	if hasString(categories, CategoryCDR) && hasString(info.Categories, CategoryCDR) {
+		ops = append(ops, connectorOp{OpDelete, []string{CategoryCDR}})
 	}
-	if dp.AnonymiseCustomerData {
-		ops = append(ops, opSpec{OpAnonymise, nil})
+	for _, c := range anonymiseCategories {
+		if hasString(categories, c) {
+			ops = append(ops, connectorOp{OpAnonymise, nil})
+			break
+		}
 	}
 	return ops
+}
+
+// entryCategories is what relinquishing c now relinquishes: for an
+// anonymisation only the data policy's categories c still misses, so that a
+// customer relinquished in part gets the rest and nothing twice.
+func entryCategories(kind ActionKind, c *Customer, dp DataPolicy, conns []connInfo) []string {
+	if kind == ActionErase {
+		cats := make([][]string, len(conns))
+		for i, ci := range conns {
+			cats[i] = ci.Info.Categories
+		}
+		return EraseCategories(cats...)
+	}
+	return c.Relinquished.Missing(dp.Categories())
 }
 
 // planCustomer makes the journal entry and connector actions for a due
@@ -420,18 +467,19 @@ func planCustomer(c *Customer, policies PolicySet, dp DataPolicy, conns []connIn
 	if !ok {
 		return JournalEntry{}, nil, false
 	}
+	cats := entryCategories(kind, c, dp, conns)
 	due := *s.EraseAt
 	rule := fmt.Sprintf("retention policy %s (%d days)", s.Policy.Name, s.Policy.RetentionDays)
 	if kind == ActionAnonymise {
 		due = *s.AnonymiseAt
-		rule = fmt.Sprintf("data policy: relinquish %d days after %s (anonymise=%t, removeCDRs=%t)",
-			dp.RelinquishAfterDays, c.Status, dp.AnonymiseCustomerData, dp.RemoveCDRs)
+		rule = fmt.Sprintf("data policy: relinquish %d days after %s (anonymise=%t, removeCDRs=%t): %s",
+			dp.RelinquishAfterDays, c.Status, dp.AnonymiseCustomerData, dp.RemoveCDRs, strings.Join(cats, ", "))
 	}
-	entry := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: c.ID, Kind: kind, PolicyName: s.Policy.Name,
+	entry := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: c.ID, Kind: kind, Categories: cats, PolicyName: s.Policy.Name,
 		PolicyVersion: s.Policy.Version, Rule: rule, DueAt: due, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
 	var actions []JournalAction
 	for _, ci := range conns {
-		for _, op := range connectorOps(kind, dp, ci.Info) {
+		for _, op := range connectorOps(kind, cats, ci.Info) {
 			id := entry.ID + "/" + ci.Info.Name + "/" + DescribeOperation(op.op, op.cats)
 			actions = append(actions, JournalAction{ID: id, EntryID: entry.ID, RunID: run.ID, CustomerID: c.ID,
 				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: ActionPending})

@@ -66,7 +66,31 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		return err
 	}
 
-	// Dispatch the pending actions, one call per connector operation.
+	// Dispatch the pending actions, one call per connector operation; then
+	// the residue checks of the entries whose deletes were all confirmed.
+	if err := e.dispatchActions(ctx, r, live, actions, customers, func(a JournalAction) bool { return a.Operation != OpVerify }); err != nil {
+		return err
+	}
+	if err := e.dispatchActions(ctx, r, live, actions, customers, func(a JournalAction) bool {
+		return a.Operation == OpVerify && othersConfirmed(actions[a.EntryID])
+	}); err != nil {
+		return err
+	}
+	if err := e.residueFailsDelete(ctx, r, actions); err != nil {
+		return err
+	}
+
+	if e.beforeFinalize != nil {
+		e.beforeFinalize()
+	}
+	return e.finalize(ctx, r, live, actions)
+}
+
+// dispatchActions sends the pending actions of the entries that pick
+// selects, one call per connector operation, the calls in parallel, records
+// every result, and merges the results into actions.
+func (e *Engine) dispatchActions(ctx context.Context, r *runState, live []JournalEntry, actions map[string][]JournalAction,
+	customers map[string]*Customer, pick func(JournalAction) bool) error {
 	type group struct {
 		connector, op string
 		cats          []string
@@ -76,7 +100,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 	var order []string
 	for _, en := range live {
 		for _, a := range actions[en.ID] {
-			if a.Status == ActionConfirmed {
+			if a.Status == ActionConfirmed || !pick(a) {
 				continue // confirmed before a restart: never sent twice
 			}
 			key := a.Connector + "\x00" + a.Operation + "\x00" + strings.Join(a.Categories, ",")
@@ -126,12 +150,47 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 			}
 		}
 	}
-
-	if e.beforeFinalize != nil {
-		e.beforeFinalize()
-	}
-	return e.finalize(ctx, r, live, actions, dp)
+	return nil
 }
+
+// othersConfirmed reports whether every action of an entry but the residue
+// checks was confirmed.
+func othersConfirmed(actions []JournalAction) bool {
+	for _, a := range actions {
+		if a.Operation != OpVerify && a.Status != ActionConfirmed {
+			return false
+		}
+	}
+	return true
+}
+
+// residueFailsDelete turns a connector's confirmed delete back into a
+// failure when its residue check found data: the next attempt sends the
+// delete again (same action id), then checks again.
+func (e *Engine) residueFailsDelete(ctx context.Context, r *runState, actions map[string][]JournalAction) error {
+	var changed []JournalAction
+	for entryID, acts := range actions {
+		for _, v := range acts {
+			if v.Operation != OpVerify || v.Status != ActionFailed || !strings.HasPrefix(v.Reason, residuePrefix) {
+				continue
+			}
+			for j, a := range acts {
+				if a.Operation == OpDelete && a.Connector == v.Connector && a.Status == ActionConfirmed {
+					a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, v.Reason
+					actions[entryID][j] = a
+					changed = append(changed, a)
+				}
+			}
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, changed) })
+}
+
+// residuePrefix starts the reason of a failed residue check.
+const residuePrefix = "residue: "
 
 // notDueReason says why an entry must not be executed now, or "".
 func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolicy, now time.Time) string {
@@ -142,6 +201,17 @@ func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolic
 		return "customer was already erased"
 	case c.Held(now):
 		return "customer is under a legal hold"
+	case en.Kind == ActionPurge:
+		// Lethe's copy went with the preference change; the connectors'
+		// copies go whatever the policies say.
+		return ""
+	case en.RequestedBy != "":
+		// A manual erasure needs no rule; it is refused exactly as when
+		// it was asked for: while an appointment lies ahead.
+		if c.Timeline.LatestKind == EventAppointment && c.Timeline.LatestEnd.After(now) {
+			return "an appointment lies ahead: a manual erasure waits for none"
+		}
+		return ""
 	}
 	_, kind, ok := dueKind(c, policies, dp, now)
 	if !ok {
@@ -164,9 +234,18 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 	var results []ActionResult
 	conn, err := e.connectors.Connector(ctx, connector)
 	if err == nil {
-		if op == OpDelete {
+		switch op {
+		case OpDelete:
 			results, err = conn.Delete(ctx, calls)
-		} else {
+		case OpVerify:
+			results, err = verify(ctx, conn, calls)
+		case OpAnonymiseFields:
+			fa := make([]FieldAction, len(calls))
+			for i, a := range actions {
+				fa[i] = FieldAction{ID: a.ID, Subject: calls[i].Subject, Fields: a.Categories}
+			}
+			results, err = conn.AnonymiseFields(ctx, fa)
+		default:
 			results, err = conn.Anonymise(ctx, calls)
 		}
 	}
@@ -196,10 +275,39 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 	return out
 }
 
+// verify asks a connector to export the subjects of erase actions again:
+// a subject it returns data for is residue, a failure; one it returns
+// nothing for was found clean (NOT_FOUND).
+func verify(ctx context.Context, conn Connector, calls []Action) ([]ActionResult, error) {
+	subjects := make([]Subject, len(calls))
+	for i, a := range calls {
+		subjects[i] = a.Subject
+	}
+	exports, err := conn.Export(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]int{}
+	for _, ex := range exports {
+		if d := strings.TrimSpace(string(ex.Data)); d != "" && d != "null" && d != "{}" && d != "[]" {
+			held[ex.CustomerID] += len(ex.Data)
+		}
+	}
+	out := make([]ActionResult, len(calls))
+	for i, a := range calls {
+		out[i] = ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: OutcomeNotFound}
+		if n := held[a.Subject.CustomerID]; n > 0 {
+			out[i].Outcome = OutcomeFailed
+			out[i].Reason = fmt.Sprintf("%sthe connector still exports %d bytes for the subject after deleting it", residuePrefix, n)
+		}
+	}
+	return out, nil
+}
+
 // finalize closes the entries of a batch: those every connector confirmed
 // change the core record in the same transaction that closes them; the
 // others are scheduled for another attempt, or given up on and reported.
-func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, dp DataPolicy) error {
+func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction) error {
 	var done, failed, skipped int
 	var outcomes []JournalEntry
 	// Fenced: the lease epoch is proven in the transaction that changes the
@@ -215,8 +323,14 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		if err != nil {
 			return err
 		}
+		// The settings in force now decide the schedule written below.
+		policies, dp, err := e.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
 		now := e.nowUTC()
-		var erase, anonymise []string
+		var erased, relinquished []*Customer
+		var clearContact []string
 		var audits []AuditEvent
 		closed := make([]JournalEntry, 0, len(entries))
 		for _, en := range entries {
@@ -244,10 +358,22 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 				en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
 				skipped++
 			default:
-				if en.Kind == ActionErase {
-					erase = append(erase, c.ID)
-				} else {
-					anonymise = append(anonymise, c.ID)
+				switch en.Kind {
+				case ActionPurge:
+					// Nothing left to change in Lethe: the values went
+					// with the preference change.
+				case ActionErase:
+					Erase(c, now, en.Categories)
+					erased = append(erased, c)
+				default:
+					Relinquish(c, now, en.Categories)
+					if anonymisesContact(en.Categories) {
+						clearContact = append(clearContact, c.ID)
+					}
+					// The rules decide what remains due: the erase time, or
+					// the categories a data policy change added since.
+					ComputeSchedule(c, policies, dp).Apply(c)
+					relinquished = append(relinquished, c)
 				}
 				audits = append(audits, e.auditEntry(r, en, actions[en.ID], now))
 				en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
@@ -258,10 +384,10 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		outcomes = closed
 		// The core records change, the journal entries close and the audit
 		// log records it, all in this one transaction.
-		if err := tx.EraseCustomers(ctx, erase, now); err != nil {
+		if err := tx.EraseCustomers(ctx, erased); err != nil {
 			return err
 		}
-		if err := tx.MarkAnonymised(ctx, anonymise, now, dp.AnonymiseCustomerData); err != nil {
+		if err := tx.RecordRelinquished(ctx, relinquished, clearContact); err != nil {
 			return err
 		}
 		if err := tx.AppendAudits(ctx, audits); err != nil {
@@ -292,8 +418,11 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 // outcome and record count.
 func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalAction, now time.Time) AuditEvent {
 	action := AuditCustomerErase
-	if en.Kind == ActionAnonymise {
+	switch en.Kind {
+	case ActionAnonymise:
 		action = AuditCustomerAnonymise
+	case ActionPurge:
+		action = AuditCustomerPurge
 	}
 	outcomes := make([]map[string]any, 0, len(actions))
 	for _, a := range actions {
@@ -301,10 +430,22 @@ func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalActio
 			"outcome": string(a.Outcome), "records": a.Records})
 	}
 	actor := r.run.Actor
+	if en.RequestedBy != "" {
+		actor = en.RequestedBy
+	}
 	if actor == "" {
 		actor = ActorScheduler
 	}
 	return AuditEvent{ID: newID("aud_"), At: now, Actor: actor, Action: action, Subject: en.CustomerID,
 		Details: map[string]any{"run": en.RunID, "journalEntry": en.ID, "policy": en.PolicyName, "policyVersion": en.PolicyVersion,
-			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "connectors": outcomes}}
+			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "categories": en.Categories, "connectors": outcomes, "trigger": entryTrigger(en)}}
+}
+
+// entryTrigger says what started an entry: "manual" for an erasure asked
+// for by hand, "rule" for a due deletion time.
+func entryTrigger(en JournalEntry) string {
+	if en.RequestedBy != "" {
+		return "manual"
+	}
+	return "rule"
 }

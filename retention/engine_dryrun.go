@@ -30,6 +30,9 @@ func (e *Engine) saveDryRun(ctx context.Context, run Run, plan []PlannedAction) 
 		if err := tx.InsertRun(ctx, run); err != nil {
 			return err
 		}
+		if err := tx.AppendAudit(ctx, runStartEvent(run)); err != nil {
+			return err
+		}
 		return tx.InsertPlan(ctx, run.ID, 0, plan)
 	})
 }
@@ -136,6 +139,11 @@ func (e *Engine) preview(ctx context.Context, asOf *time.Time, actor string, cha
 		if err != nil {
 			return err
 		}
+		forecast, err := tx.Forecast(ctx, e.nowUTC(), DefaultForecastWeeks)
+		if err != nil {
+			return err
+		}
+		run.Forecast = &forecast
 		return errPreviewRollback
 	})
 	if !errors.Is(err, errPreviewRollback) {
@@ -161,7 +169,7 @@ func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int
 			p.RetentionDays = *days
 		}
 		p.Version++
-		return tx.SavePolicy(ctx, p)
+		return savePolicy(ctx, tx, p)
 	})
 }
 
@@ -171,5 +179,5 @@ func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *tim
 	if err := dp.Validate(); err != nil {
 		return Run{}, err
 	}
-	return e.preview(ctx, asOf, actor, func(tx Tx) error { return tx.SaveDataPolicy(ctx, dp) })
+	return e.preview(ctx, asOf, actor, func(tx Tx) error { return saveDataPolicy(ctx, tx, dp) })
 }

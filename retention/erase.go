@@ -28,70 +28,50 @@ func checkErasable(c *Customer, appointments []Appointment, now time.Time) error
 // simply be repeated.
 func EraseActionID(customerID string) string { return "erase:" + customerID }
 
-// DeleteCustomer erases a customer now: every connector deletes its data,
-// then Lethe keeps only a tombstone. Repeating it after a partial failure, or
-// after success, is safe. Errors: NOT_FOUND, FUTURE_APPOINTMENT, LEGAL_HOLD,
-// CONNECTOR_UNAVAILABLE (nothing erased in Lethe then).
+// DeleteCustomer erases a customer now, through the engine's journal (see
+// Engine.EraseCustomer): every connector deletes its data and is checked for
+// residue, then Lethe keeps only a tombstone. Repeating it after a partial
+// failure, or after success, is safe. Errors: NOT_FOUND, FUTURE_APPOINTMENT,
+// LEGAL_HOLD, CONFLICT, CONNECTOR_UNAVAILABLE (nothing erased in Lethe then;
+// the journal entry stays open and the next sweep finishes it).
 func (s *Service) DeleteCustomer(ctx context.Context, id string) (string, error) {
-	c, err := s.store.Customer(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if c.ErasedAt != nil {
-		return id, nil
-	}
-	appts, err := s.store.Appointments(ctx, []string{id})
-	if err != nil {
-		return "", err
-	}
-	if err := checkErasable(c, appts[id], s.Now()); err != nil {
-		return "", err
-	}
-	if err := s.deleteInConnectors(ctx, c); err != nil {
-		return "", err
-	}
-	err = s.store.Update(ctx, func(tx Tx) error {
-		c, err := tx.Customer(ctx, id)
-		if err != nil || c.ErasedAt != nil {
-			return err
-		}
-		// Re-check inside the transaction: an appointment or hold may have
-		// arrived since.
-		appts, err := tx.Appointments(ctx, []string{id})
-		if err != nil {
-			return err
-		}
-		now := s.Now()
-		if err := checkErasable(c, appts[id], now); err != nil {
-			return err
-		}
-		Erase(c, now)
-		if err := tx.DeleteCustomerEvents(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.SaveCustomer(ctx, c); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, AuditCustomerErase, id, map[string]any{"trigger": "manual", "connectors": s.connectorCount(ctx)})
-	})
-	if err != nil {
+	if err := s.newEngine(s.connectors).EraseCustomer(ctx, id, actorName(ctx)); err != nil {
 		return "", err
 	}
 	return id, nil
 }
 
-// Erase turns c into a tombstone: only the id and the time remain.
-func Erase(c *Customer, at time.Time) {
+// Erase turns c into a tombstone: only the id, the time and the record of
+// the categories relinquished remain.
+func Erase(c *Customer, at time.Time, categories []string) {
 	c.PersonalData = PersonalData{}
 	c.ErasedAt = &at
+	c.Relinquished = c.Relinquished.With(categories, at)
 	c.EraseAt, c.AnonymiseAt, c.DeletionTime, c.HeldUntil = nil, nil, nil, nil
 }
 
-// Anonymise removes c's names, phones and emails; the rest stays until the
-// customer is erased.
-func Anonymise(c *Customer, at time.Time) {
-	c.PersonalData = PersonalData{}
-	c.AnonymisedAt = &at
+// Relinquish records that categories of c were relinquished at at; when
+// contact data is among them, c's names, phones and emails go and
+// AnonymisedAt is set. The rest stays until the customer is erased.
+func Relinquish(c *Customer, at time.Time, categories []string) {
+	c.Relinquished = c.Relinquished.With(categories, at)
+	if anonymisesContact(categories) {
+		c.PersonalData = PersonalData{}
+		if c.AnonymisedAt == nil {
+			c.AnonymisedAt = &at
+		}
+	}
+}
+
+func (s *Service) connectorCategories(ctx context.Context) [][]string {
+	if s.connectors == nil {
+		return nil
+	}
+	var out [][]string
+	for _, st := range s.connectors.Connectors(ctx) {
+		out = append(out, st.Info.Categories)
+	}
+	return out
 }
 
 func (s *Service) connectorCount(ctx context.Context) int {
@@ -258,9 +238,21 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 	if err != nil {
 		return exportDoc{}, err
 	}
+	// A HIDDEN field's value is never shown, not even one a legal hold kept
+	// from the purge.
+	prefs, err := s.store.FieldPreferences(ctx)
+	if err != nil {
+		return exportDoc{}, err
+	}
+	shown := PersonalData{}
+	for _, f := range AllFields {
+		if prefs.Mode(f) != ModeHidden {
+			shown.Set(f, c.Get(f))
+		}
+	}
 	doc := exportDoc{
 		ExportedAt: s.Now(),
-		Customer: exportCustomer{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
+		Customer: exportCustomer{ID: c.ID, FirstName: shown.FirstName, LastName: shown.LastName, Email: shown.Email, Phone: shown.Phone,
 			Status: c.Status, StatusChangedAt: c.StatusChangedAt, CreatedAt: c.CreatedAt, LastInteractionAt: last,
 			RetentionPolicy: policy.Name, DeletionTime: s.DeletionTime(c), DeletionReason: reason, AnonymisedAt: c.AnonymisedAt},
 		Appointments: []exportAppointment{}, Visits: []exportVisit{}, LegalHolds: []exportHold{}, AuditLog: []exportAudit{},

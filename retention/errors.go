@@ -18,6 +18,9 @@ const (
 	CodeConnectorUnavailable Code = "CONNECTOR_UNAVAILABLE"
 	CodeLegalHold            Code = "LEGAL_HOLD"
 	CodeConflict             Code = "CONFLICT"
+	// CodeConfirmationRequired: the change would irreversibly purge stored
+	// values; Details says how many, and repeating it with confirm does it.
+	CodeConfirmationRequired Code = "CONFIRMATION_REQUIRED"
 	CodeInternal             Code = "INTERNAL"
 )
 
@@ -27,6 +30,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string
+	// Details are extra facts for clients (GraphQL extensions), never
+	// personal data.
+	Details map[string]any
 }
 
 func (e *Error) Error() string { return e.Message }

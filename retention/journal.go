@@ -36,6 +36,9 @@ type Run struct {
 	CustomersSkipped int
 	ActionsPlanned   int
 	Error            string
+	// Forecast is set on previews only (never stored): the weekly forecast
+	// under the proposed settings, so a change can be judged before saving.
+	Forecast *Forecast
 }
 
 // Finished reports whether the run has ended.
@@ -55,10 +58,17 @@ const (
 // anything is sent, closed in the transaction that changes the core record.
 // It holds no personal data.
 type JournalEntry struct {
-	ID            string
-	RunID         string
-	CustomerID    string
-	Kind          ActionKind
+	ID         string
+	RunID      string
+	CustomerID string
+	Kind       ActionKind
+	// Categories are what the entry relinquishes: for an anonymisation the
+	// data policy's categories the customer still missed when planned; for
+	// an erasure everything.
+	Categories []string
+	// RequestedBy names who asked for a manual erasure; empty when a rule
+	// made the customer due.
+	RequestedBy   string
 	PolicyName    string
 	PolicyVersion int
 	Rule          string
@@ -75,6 +85,10 @@ type JournalEntry struct {
 const (
 	OpDelete    = "delete"
 	OpAnonymise = "anonymise"
+	// OpVerify is the residue check after an erase: the connector is asked
+	// to export the subject again, once every other action of the entry was
+	// confirmed; anything it returns is residue, a failure of its delete.
+	OpVerify = "verify"
 )
 
 // ActionStatus is the state of one connector action.
@@ -155,6 +169,11 @@ type JournalReader interface {
 	// RunActions lists a run's plan (dry run) or journal actions (real run).
 	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
 	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// DoneEntriesOf lists the customer's completed journal entries, oldest
+	// first.
+	DoneEntriesOf(ctx context.Context, customerID string) ([]JournalEntry, error)
+	// OpenEntryOf returns the customer's open journal entry, or nil.
+	OpenEntryOf(ctx context.Context, customerID string) (*JournalEntry, error)
 	// The After forms page on: after is the Cursor (a run's id) of the
 	// last item of the previous page, "" for the first page.
 	RunsAfter(ctx context.Context, after string, first int) ([]Run, error)
@@ -183,6 +202,9 @@ type JournalWriter interface {
 	// holder of the sweep lease, which alone may run, so they are leftovers
 	// of a crash.
 	InterruptStaleRuns(ctx context.Context, reason string) error
+	// AdoptEntry moves one open entry (and its actions) to runID and makes
+	// its next attempt due at once.
+	AdoptEntry(ctx context.Context, entryID, runID string, at time.Time) error
 	InsertEntries(ctx context.Context, entries []JournalEntry, actions []JournalAction) error
 	SaveEntry(ctx context.Context, e JournalEntry) error
 	// SaveEntries saves the status, attempts, schedule and error of many
@@ -191,14 +213,15 @@ type JournalWriter interface {
 	// SaveActions saves the outcome of many actions in one statement per
 	// few hundred.
 	SaveActions(ctx context.Context, actions []JournalAction) error
-	// EraseCustomers does what Erase and DeleteCustomerEvents do, for many
-	// customers in a few statements: the engine's finalization of a batch.
-	EraseCustomers(ctx context.Context, ids []string, at time.Time) error
-	// MarkAnonymised records that the data policy's action was done for
-	// these customers (anonymisedAt), removes their names, phones and
-	// emails when clearPersonalData, and leaves the erase time as their
-	// deletion time, as ComputeSchedule does once AnonymisedAt is set.
-	MarkAnonymised(ctx context.Context, ids []string, at time.Time, clearPersonalData bool) error
+	// EraseCustomers does what DeleteCustomerEvents and SaveCustomer do for
+	// customers Erase was applied to, for many customers in a few
+	// statements: the engine's finalization of a batch.
+	EraseCustomers(ctx context.Context, erased []*Customer) error
+	// RecordRelinquished stores the relinquished categories, anonymisedAt
+	// and schedule of customers relinquished in part, as given; for the ids
+	// in clearContact it also removes names, phones and emails and the
+	// custom fields of their visits.
+	RecordRelinquished(ctx context.Context, customers []*Customer, clearContact []string) error
 	// AppendAudits records many audit events.
 	AppendAudits(ctx context.Context, events []AuditEvent) error
 	InsertPlan(ctx context.Context, runID string, firstSeq int, plan []PlannedAction) error

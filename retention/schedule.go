@@ -2,6 +2,7 @@ package retention
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -44,9 +45,117 @@ func EffectivePolicy(c *Customer, policies PolicySet) Policy {
 	return policies.AutomaticPolicy(c.Timeline.Visits > 0, c.Timeline.Appointments > 0)
 }
 
+// PolicyGroup is a set of customers one retention policy governs, as the
+// store selects them in one statement: those assigned the policy, or those
+// on the automatic policy with (or without) visits and appointments.
+type PolicyGroup struct {
+	// Assigned names the explicitly assigned policy; empty selects the
+	// customers on the automatic policy with the given links.
+	Assigned     string
+	Visits       bool
+	Appointments bool
+	// Days is the governing policy's retention period.
+	Days int
+}
+
+// AnonymiseRule is the data policy's rule, as the store applies it in bulk:
+// customers in one of Statuses, with a status change, no open visit, and at
+// least one of Categories not yet relinquished, are anonymised AfterDays
+// after the status change, never before the end of the latest event.
+type AnonymiseRule struct {
+	Statuses   []Status
+	AfterDays  int
+	Categories []string
+}
+
+// Acts reports whether the rule applies to anybody.
+func (r AnonymiseRule) Acts() bool { return len(r.Statuses) > 0 && len(r.Categories) > 0 }
+
+// AnonymiseRuleOf is the data policy's rule.
+func AnonymiseRuleOf(dp DataPolicy) AnonymiseRule {
+	cats := dp.Categories()
+	if len(cats) == 0 {
+		return AnonymiseRule{}
+	}
+	return AnonymiseRule{Statuses: []Status{StatusCancelled, StatusDeleted}, AfterDays: dp.RelinquishAfterDays, Categories: cats}
+}
+
+// ScheduleRequest asks the store to rewrite stored schedules in bulk,
+// exactly as ComputeSchedule would: the store only turns it into SQL.
+type ScheduleRequest struct {
+	// Groups whose erase time is rewritten, one statement each.
+	Groups []PolicyGroup
+	// Anonymise, when set, rewrites the anonymise time of every customer
+	// not erased (one statement).
+	Anonymise *AnonymiseRule
+}
+
+// automaticGroups are the four sets of customers on the automatic policy.
+func automaticGroups(policies PolicySet) []PolicyGroup {
+	var out []PolicyGroup
+	for _, v := range []bool{false, true} {
+		for _, a := range []bool{false, true} {
+			out = append(out, PolicyGroup{Visits: v, Appointments: a, Days: policies.AutomaticPolicy(v, a).RetentionDays})
+		}
+	}
+	return out
+}
+
+// PolicyChangeRequest is the bulk recomputation after a change of the named
+// policy: the customers assigned it and, for the automatic policies, every
+// automatic group (which policy governs customers with both visits and
+// appointments depends on the days of two of them).
+func PolicyChangeRequest(name string, policies PolicySet) ScheduleRequest {
+	req := ScheduleRequest{Groups: []PolicyGroup{{Assigned: name, Days: policies[name].RetentionDays}}}
+	switch name {
+	case PolicyDefault, PolicyVisit, PolicyAppointment:
+		req.Groups = append(req.Groups, automaticGroups(policies)...)
+	}
+	return req
+}
+
+// DataPolicyChangeRequest is the bulk recomputation after a data policy
+// change.
+func DataPolicyChangeRequest(dp DataPolicy) ScheduleRequest {
+	rule := AnonymiseRuleOf(dp)
+	return ScheduleRequest{Anonymise: &rule}
+}
+
+// FullRequest recomputes every live customer (after a migration).
+func FullRequest(policies PolicySet, dp DataPolicy) ScheduleRequest {
+	req := DataPolicyChangeRequest(dp)
+	for _, p := range policies.Sorted() {
+		req.Groups = append(req.Groups, PolicyGroup{Assigned: p.Name, Days: p.RetentionDays})
+	}
+	req.Groups = append(req.Groups, automaticGroups(policies)...)
+	return req
+}
+
+// At is when the rule anonymises c, or nil.
+func (r AnonymiseRule) At(c *Customer) *time.Time {
+	if !r.Acts() || c.StatusChangedAt == nil || c.Timeline.OpenVisits > 0 || !hasStatus(r.Statuses, c.Status) ||
+		len(c.Relinquished.Missing(r.Categories)) == 0 {
+		return nil
+	}
+	at := c.StatusChangedAt.Add(time.Duration(r.AfterDays) * Day)
+	if at.Before(c.Timeline.LatestEnd) {
+		at = c.Timeline.LatestEnd
+	}
+	return &at
+}
+
+func hasStatus(list []Status, s Status) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // ComputeSchedule applies DESIGN.md's rules to a customer. It is the single
-// definition of the rules; the store's bulk recomputation is tested against
-// it.
+// definition of the rules: the store's bulk recomputation applies the same
+// PolicyGroup days and AnonymiseRule, and is tested against it.
 func ComputeSchedule(c *Customer, policies PolicySet, dp DataPolicy) Schedule {
 	s := Schedule{Policy: EffectivePolicy(c, policies)}
 	if c.ErasedAt != nil || c.Timeline.OpenVisits > 0 {
@@ -54,13 +163,7 @@ func ComputeSchedule(c *Customer, policies PolicySet, dp DataPolicy) Schedule {
 	}
 	erase := c.Timeline.LatestEnd.Add(time.Duration(s.Policy.RetentionDays) * Day)
 	s.EraseAt = &erase
-	if c.AnonymisedAt == nil && c.StatusChangedAt != nil && dp.Acts(c.Status) {
-		anon := c.StatusChangedAt.Add(time.Duration(dp.RelinquishAfterDays) * Day)
-		if anon.Before(c.Timeline.LatestEnd) {
-			anon = c.Timeline.LatestEnd
-		}
-		s.AnonymiseAt = &anon
-	}
+	s.AnonymiseAt = AnonymiseRuleOf(dp).At(c)
 	s.DeletionTime, s.Action = s.EraseAt, ActionErase
 	if s.AnonymiseAt != nil && s.AnonymiseAt.Before(*s.EraseAt) {
 		s.DeletionTime, s.Action = s.AnonymiseAt, ActionAnonymise
@@ -95,8 +198,8 @@ func DeletionReason(c *Customer, policies PolicySet, dp DataPolicy, now time.Tim
 	}
 	event := describeEvent(c, now)
 	if s.Action == ActionAnonymise {
-		r := fmt.Sprintf("data policy: anonymise %d days after the status changed to %s at %s",
-			dp.RelinquishAfterDays, c.Status, formatTime(*c.StatusChangedAt))
+		r := fmt.Sprintf("data policy: anonymise %d days after the status changed to %s at %s (relinquishes %s)",
+			dp.RelinquishAfterDays, c.Status, formatTime(*c.StatusChangedAt), strings.Join(c.Relinquished.Missing(dp.Categories()), ", "))
 		if c.StatusChangedAt.Add(time.Duration(dp.RelinquishAfterDays) * Day).Before(c.Timeline.LatestEnd) {
 			r += ", pushed out to the end of the latest event (" + event + ")"
 		}

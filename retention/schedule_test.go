@@ -77,9 +77,20 @@ func TestComputeSchedule(t *testing.T) {
 		{name: "neither anonymise nor remove CDRs: no anonymise time",
 			customer: retention.Customer{Status: retention.StatusCancelled, StatusChangedAt: at(0), Timeline: retention.Timeline{LatestEnd: t0}},
 			dp:       retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 1}, wantPolicy: "default", wantErase: at(days(30)), wantAction: retention.ActionErase},
-		{name: "already anonymised: only the erase remains",
-			customer: retention.Customer{Status: retention.StatusCancelled, StatusChangedAt: at(0), AnonymisedAt: at(days(10)), Timeline: retention.Timeline{LatestEnd: t0}},
-			dp:       on, wantPolicy: "default", wantErase: at(days(30)), wantAction: retention.ActionErase},
+		{name: "every category of the data policy relinquished: only the erase remains",
+			customer: retention.Customer{Status: retention.StatusCancelled, StatusChangedAt: at(0), AnonymisedAt: at(days(10)), Timeline: retention.Timeline{LatestEnd: t0},
+				Relinquished: retention.Relinquished{}.With(on.Categories(), t0.Add(days(10)))},
+			dp: on, wantPolicy: "default", wantErase: at(days(30)), wantAction: retention.ActionErase},
+		{name: "anonymised, then removeCDRs turned on: due again for cdr",
+			customer: retention.Customer{Status: retention.StatusCancelled, StatusChangedAt: at(0), AnonymisedAt: at(days(10)), Timeline: retention.Timeline{LatestEnd: t0},
+				Relinquished: retention.Relinquished{}.With(retention.DataPolicy{RelinquishDeletedData: true, AnonymiseCustomerData: true}.Categories(), t0.Add(days(10)))},
+			dp:         retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 10, AnonymiseCustomerData: true, RemoveCDRs: true},
+			wantPolicy: "default", wantErase: at(days(30)), wantAnon: at(days(10)), wantAction: retention.ActionAnonymise},
+		{name: "CDRs removed, then anonymise turned on: due again for contact",
+			customer: retention.Customer{Status: retention.StatusCancelled, StatusChangedAt: at(0), Timeline: retention.Timeline{LatestEnd: t0},
+				Relinquished: retention.Relinquished{}.With([]string{retention.CategoryCDR}, t0.Add(days(10)))},
+			dp:         retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 10, AnonymiseCustomerData: true, RemoveCDRs: true},
+			wantPolicy: "default", wantErase: at(days(30)), wantAnon: at(days(10)), wantAction: retention.ActionAnonymise},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

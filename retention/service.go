@@ -140,7 +140,7 @@ func (s *Service) changePolicy(ctx context.Context, name, action string, change 
 			p.Version++
 			out = p
 			details["version"] = p.Version
-			if err := tx.SavePolicy(ctx, p); err != nil {
+			if err := savePolicy(ctx, tx, p); err != nil {
 				return err
 			}
 		}
@@ -198,7 +198,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 		if err != nil {
 			return err
 		}
-		if err := tx.SaveDataPolicy(ctx, dp); err != nil {
+		if err := saveDataPolicy(ctx, tx, dp); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, AuditDataPolicyUpdate, "dataPolicy",
@@ -216,20 +216,47 @@ func (s *Service) FieldPreferences(ctx context.Context) (FieldPreferences, error
 }
 
 // UpdateFieldPreferences changes collection on/off and/or field modes; they
-// apply at once to every write and read. Errors: BAD_USER_INPUT.
-func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, modes map[Field]FieldMode) (FieldPreferences, error) {
-	for f, m := range modes {
-		if !m.Valid() {
-			return FieldPreferences{}, FieldErrorf("fields", "unknown mode %q for %s", m, f)
-		}
+// apply at once to every write and read. A field made HIDDEN purges the
+// values stored for it, in Lethe in this transaction and in connectors
+// holding contact data through the journal (a run starts at once; a crash
+// leaves the entries to the next sweep): refused with CONFIRMATION_REQUIRED
+// and the counts unless confirm. Errors: BAD_USER_INPUT,
+// CONFIRMATION_REQUIRED.
+func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, modes map[Field]FieldMode, confirm bool) (FieldPreferences, error) {
+	if err := validateModes(modes); err != nil {
+		return FieldPreferences{}, err
 	}
+	hidden := hiddenFields(modes)
 	var out FieldPreferences
+	planned := 0
 	err := s.store.UpdateRules(ctx, func(tx Tx) error {
+		planned = 0 // a retried transaction starts over
 		p, err := tx.FieldPreferences(ctx)
 		if err != nil {
 			return err
 		}
 		details := map[string]any{}
+		if len(hidden) > 0 {
+			counts, err := tx.CountStoredValues(ctx, hidden, s.Now())
+			if err != nil {
+				return err
+			}
+			pc := purgeCounts(modes, counts)
+			total := 0
+			for _, c := range pc {
+				total += c.Values
+			}
+			if total > 0 && !confirm {
+				return confirmationRequired(pc)
+			}
+			if total > 0 {
+				purged := map[string]any{}
+				for _, c := range pc {
+					purged[string(c.Field)] = c.Values
+				}
+				details["purgedValues"] = purged
+			}
+		}
 		if enabled != nil {
 			if p.CollectionEnabled != *enabled {
 				details["collectionEnabled"] = oldNew(p.CollectionEnabled, *enabled)
@@ -246,8 +273,28 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 		if err := tx.SaveFieldPreferences(ctx, p); err != nil {
 			return err
 		}
+		if len(hidden) > 0 {
+			now := s.Now()
+			run := Run{ID: newID("run_"), Status: RunSucceeded, Trigger: "purge", Actor: actorName(ctx), AsOf: now, StartedAt: now,
+				FinishedAt: &now, HeartbeatAt: now}
+			entries, _, err := s.purge(ctx, tx, hidden, run)
+			if err != nil {
+				return err
+			}
+			if entries > 0 {
+				planned = entries
+				details["purgeRun"] = run.ID
+			}
+		}
 		return s.audit(ctx, tx, AuditFieldPreferencesUpdate, "fieldPreferences", details)
 	})
+	if err == nil && planned > 0 {
+		// The connectors' part runs now; if a sweep holds the lease, the
+		// next one adopts the entries.
+		if _, err := s.newEngine(s.connectors).Start(context.WithoutCancel(ctx), RunOptions{Trigger: "purge", Actor: actorName(ctx)}); err != nil {
+			s.log.WarnContext(ctx, "purge journaled; the next sweep sends it to the connectors", "err", err)
+		}
+	}
 	return out, err
 }
 
@@ -285,4 +332,16 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 		return s.audit(ctx, tx, AuditCustomFieldStorageUpdate, "customFieldStorage", details)
 	})
 	return out, err
+}
+
+// savePolicy stores a changed policy; the store queues the recomputation
+// of every schedule it governs (retention.PolicyChangeRequest says which).
+func savePolicy(ctx context.Context, tx Tx, p Policy) error {
+	return tx.SavePolicy(ctx, p)
+}
+
+// saveDataPolicy stores the data policy; the store queues the
+// recomputation of every schedule (retention.DataPolicyChangeRequest).
+func saveDataPolicy(ctx context.Context, tx Tx, dp DataPolicy) error {
+	return tx.SaveDataPolicy(ctx, dp)
 }

@@ -10,12 +10,16 @@ import (
 type Reader interface {
 	JournalReader
 	TokenStore
+	ForecastReader
 	Policies(ctx context.Context) ([]Policy, error)
 	// Policy returns NOT_FOUND for an unknown name.
 	Policy(ctx context.Context, name string) (Policy, error)
 	DataPolicy(ctx context.Context) (DataPolicy, error)
 	FieldPreferences(ctx context.Context) (FieldPreferences, error)
 	CustomFieldStorage(ctx context.Context) (CustomFieldStorage, error)
+	// CountStoredValues counts, per field, the values stored on customers
+	// neither erased nor under a legal hold at now, and on visits.
+	CountStoredValues(ctx context.Context, fields []Field, now time.Time) (map[Field]int, error)
 
 	// Customer returns the customer, erased ones included (as tombstones);
 	// NOT_FOUND when the id was never known.
@@ -49,15 +53,20 @@ type Tx interface {
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
 	// SavePolicy updates a policy and queues the recomputation of the
-	// schedule of every customer it governs (Store.FinishRecomputes).
+	// schedule of every customer it governs (Store.FinishRecomputes), as
+	// PolicyChangeRequest describes it.
 	SavePolicy(ctx context.Context, p Policy) error
 	// SaveDataPolicy stores the data policy and queues the recomputation of
-	// every customer's schedule.
+	// every customer's schedule (DataPolicyChangeRequest).
 	SaveDataPolicy(ctx context.Context, dp DataPolicy) error
 	// ApplyQueuedRecomputes applies the queued recomputations within this
 	// transaction, to every customer at once: previews, which roll back.
 	ApplyQueuedRecomputes(ctx context.Context) error
 	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error
+	// PurgeFields removes the values of fields from customers neither
+	// erased nor under a legal hold at now (search keys included) and from
+	// visits; it returns the ids of the customers that held one.
+	PurgeFields(ctx context.Context, fields []Field, now time.Time) ([]string, error)
 	SaveCustomFieldStorage(ctx context.Context, s CustomFieldStorage) error
 
 	InsertCustomer(ctx context.Context, c *Customer) error
@@ -66,7 +75,9 @@ type Tx interface {
 	InsertAppointment(ctx context.Context, a Appointment) error
 	InsertVisit(ctx context.Context, v Visit) error
 	SaveVisit(ctx context.Context, v Visit) error
-	// VisitRecordsDelivered clears the pending mark of these visits.
+	// VisitRecordsDelivered clears the pending mark of these ended visits
+	// and erases Lethe's copy of their custom fields (and any visitor
+	// data): only the statistics connectors' copy remains.
 	VisitRecordsDelivered(ctx context.Context, ids []string) error
 	// DeleteCustomerEvents removes a customer's appointments and unlinks its
 	// visits, for erasure.
@@ -86,6 +97,10 @@ type Store interface {
 	// transaction that fails on a deadlock or serialization failure is run
 	// again, a bounded number of times: fn must not keep state across calls.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Scrub makes erased data unreadable from the database's files as far
+	// as the database allows; called when a sweep or a manual erasure has
+	// relinquished something.
+	Scrub(ctx context.Context) error
 	// UpdateRules is Update for a change of the rules (policies, the data
 	// policy, preferences, custom-field storage): it waits for the write
 	// transactions in flight and new ones wait for it, so that every

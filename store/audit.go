@@ -59,6 +59,12 @@ func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]rete
 	if aq.Subject != "" {
 		sel = sel.Where("subject = ?", aq.Subject)
 	}
+	if aq.Action != "" {
+		sel = sel.Where("action = ?", aq.Action)
+	}
+	if aq.Actor != "" {
+		sel = sel.Where("actor = ?", aq.Actor)
+	}
 	if aq.After != "" {
 		var seq int64
 		err := q.idb.NewSelect().Model((*auditRow)(nil)).Column("seq").Where("id = ?", aq.After).Scan(ctx, &seq)

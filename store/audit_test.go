@@ -36,7 +36,7 @@ func TestAuditLog(t *testing.T) {
 		if _, err := svc.SetCustomerPolicy(ctx, c.ID, retention.PolicyDirect); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{retention.FieldPhone: retention.ModeHidden}); err != nil {
+		if _, err := svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{retention.FieldPhone: retention.ModeHidden}, true); err != nil {
 			t.Fatal(err)
 		}
 		hold, err := svc.PlaceLegalHold(ctx, c.ID, "court order naming Grace Hopper", nil)
@@ -74,11 +74,16 @@ func TestAuditLog(t *testing.T) {
 		for _, e := range all {
 			actions = append(actions, e.Action)
 		}
-		want := []string{"customer.erase", "customer.export", "legalHold.release", "legalHold.place", "fieldPreferences.update",
+		// A manual erasure runs through the engine: its run's start is recorded.
+		want := []string{"customer.erase", "retentionRun.start", "customer.export", "legalHold.release", "legalHold.place", "fieldPreferences.update",
 			"customer.setPolicy", "customer.setStatus", "policy.update", "customer.create"}
 		if strings.Join(actions, ",") != strings.Join(want, ",") {
 			t.Fatalf("actions newest first:\n got %v\nwant %v", actions, want)
 		}
+		if all[1].Details["trigger"] != "manual" || all[1].Details["dryRun"] != false {
+			t.Fatalf("run start details: %v", all[1].Details)
+		}
+		all = append(all[:1], all[2:]...)
 		if all[0].Actor != retention.ActorSystem || all[1].Actor != "alice-console" || all[0].Subject != c.ID {
 			t.Fatalf("actor/subject: %+v %+v", all[0], all[1])
 		}
@@ -91,6 +96,17 @@ func TestAuditLog(t *testing.T) {
 		if got := all[8].Details["fields"]; !jsonEqual(got, []string{"firstName", "lastName", "email", "phone"}) {
 			t.Fatalf("create details: %v", all[8].Details)
 		}
+		// Filters: by customer and by action.
+		erases, err := newService(s).AuditLog(ctx, nil, nil, retention.AuditFilter{Subject: c.ID, Action: "customer.erase"})
+		if err != nil || len(erases) != 1 || erases[0].Subject != c.ID {
+			t.Fatalf("auditLog(customerId, action: customer.erase): %+v %v", erases, err)
+		}
+		ofCustomer, err := newService(s).AuditLog(ctx, nil, nil, retention.AuditFilter{Subject: c.ID})
+		if err != nil || len(ofCustomer) != 7 {
+			t.Fatalf("auditLog(customerId): %d events %v", len(ofCustomer), err)
+		}
+		_, err = newService(s).AuditLog(ctx, nil, nil, retention.AuditFilter{Action: strings.Repeat("a", 201)})
+		mustCode(t, err, retention.CodeBadUserInput)
 		blob, _ := json.Marshal(all)
 		// The phone is looked for whole: ids are random hex and may hold "555".
 		for _, pd := range []string{"Grace", "Hopper", "grace@example.org", "555 0100", "5550100"} {
@@ -105,7 +121,7 @@ func TestAuditLog(t *testing.T) {
 		// Paging: newest first, after a cursor, by subject.
 		page1, _ := s.AuditLog(context.Background(), retention.AuditQuery{First: 4})
 		page2, err := s.AuditLog(context.Background(), retention.AuditQuery{First: 4, After: page1[3].ID})
-		if err != nil || len(page2) != 4 || page2[0].ID != all[4].ID {
+		if err != nil || len(page2) != 4 || page2[0].ID != all[3].ID { // all lacks the run start, the second event
 			t.Fatalf("page 2: %+v %v", page2, err)
 		}
 		_, err = s.AuditLog(context.Background(), retention.AuditQuery{First: 4, After: "aud_nope"})
@@ -121,7 +137,7 @@ func TestAuditLog(t *testing.T) {
 				t.Fatalf("%s: %v", stmt, err)
 			}
 		}
-		if again, _ := s.AuditLog(context.Background(), retention.AuditQuery{First: 100}); len(again) != len(all) {
+		if again, _ := s.AuditLog(context.Background(), retention.AuditQuery{First: 100}); len(again) != len(all)+1 { // + the run start
 			t.Fatalf("rows changed: %d", len(again))
 		}
 
@@ -136,7 +152,7 @@ func TestAuditLog(t *testing.T) {
 		if !errors.Is(err, boom) {
 			t.Fatal(err)
 		}
-		if again, _ := s.AuditLog(context.Background(), retention.AuditQuery{First: 100}); len(again) != len(all) {
+		if again, _ := s.AuditLog(context.Background(), retention.AuditQuery{First: 100}); len(again) != len(all)+1 { // + the run start
 			t.Fatalf("rolled back event kept: %d", len(again))
 		}
 	})

@@ -80,7 +80,13 @@ func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAc
 // search terms (dropTermsOf deletes the rows of customer_terms first).
 const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, search_words = ''"
 
-func (q *queries) EraseCustomers(ctx context.Context, ids []string, at time.Time) error {
+func (q *queries) EraseCustomers(ctx context.Context, erased []*retention.Customer) error {
+	ids := make([]string, len(erased))
+	rows := make([][]any, len(erased))
+	for i, c := range erased {
+		ids[i] = c.ID
+		rows[i] = []any{c.ID, toMicrosPtr(c.ErasedAt), relinquishedJSON(c.Relinquished)}
+	}
 	for start := 0; start < len(ids); start += bulkRows {
 		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
 		in := "(" + placeholders(len(chunk)) + ")"
@@ -90,34 +96,44 @@ func (q *queries) EraseCustomers(ctx context.Context, ids []string, at time.Time
 		if _, err := q.idb.NewRaw("DELETE FROM appointments WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
 			return internal("erase appointments", err)
 		}
-		if _, err := q.idb.NewRaw("UPDATE visits SET customer_id = NULL WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
+		if _, err := q.idb.NewRaw("UPDATE visits SET customer_id = NULL, "+clearVisitFields+" WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
 			return internal("unlink visits", err)
 		}
-		_, err := q.idb.NewRaw("UPDATE customers SET "+personalColumns+", erased_at = ?, erase_at = NULL, anonymise_at = NULL, "+
-			"deletion_time = NULL, held_until = NULL WHERE id IN "+in, append([]any{toMicros(at)}, chunk...)...).Exec(ctx)
+		_, err := q.idb.NewRaw("UPDATE customers SET "+personalColumns+", erase_at = NULL, anonymise_at = NULL, "+
+			"deletion_time = NULL, held_until = NULL WHERE id IN "+in, chunk...).Exec(ctx)
 		if err != nil {
 			return internal("erase customers", err)
 		}
 	}
-	return nil
+	return q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"erased_at", "BIGINT"}, {"relinquished", "TEXT"}}, rows)
 }
 
-func (q *queries) MarkAnonymised(ctx context.Context, ids []string, at time.Time, clearPersonalData bool) error {
-	set := "anonymised_at = ?, anonymise_at = NULL, deletion_time = erase_at"
-	if clearPersonalData {
-		set = personalColumns + ", " + set
+// clearVisitFields removes what a visit holds on a person: the walk-in
+// visitor's data and the custom fields (notes, card numbers).
+const clearVisitFields = "visitor_first_name = NULL, visitor_last_name = NULL, visitor_email = NULL, visitor_phone = NULL, custom_fields = '[]'"
+
+func (q *queries) RecordRelinquished(ctx context.Context, customers []*retention.Customer, clearContact []string) error {
+	rows := make([][]any, len(customers))
+	for i, c := range customers {
+		rows[i] = []any{c.ID, relinquishedJSON(c.Relinquished), toMicrosPtr(c.AnonymisedAt), toMicrosPtr(c.EraseAt),
+			toMicrosPtr(c.AnonymiseAt), toMicrosPtr(c.DeletionTime)}
 	}
-	for start := 0; start < len(ids); start += bulkRows {
-		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
-		if clearPersonalData {
-			if err := q.dropTermsOf(ctx, chunk); err != nil {
-				return err
-			}
+	err := q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"relinquished", "TEXT"}, {"anonymised_at", "BIGINT"},
+		{"erase_at", "BIGINT"}, {"anonymise_at", "BIGINT"}, {"deletion_time", "BIGINT"}}, rows)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(clearContact); start += bulkRows {
+		chunk := anySlice(clearContact[start:min(start+bulkRows, len(clearContact))])
+		in := "(" + placeholders(len(chunk)) + ")"
+		if err := q.dropTermsOf(ctx, chunk); err != nil {
+			return err
 		}
-		_, err := q.idb.NewRaw("UPDATE customers SET "+set+" WHERE id IN ("+placeholders(len(chunk))+")",
-			append([]any{toMicros(at)}, chunk...)...).Exec(ctx)
-		if err != nil {
-			return internal("mark anonymised", err)
+		if _, err := q.idb.NewRaw("UPDATE customers SET "+personalColumns+" WHERE id IN "+in, chunk...).Exec(ctx); err != nil {
+			return internal("anonymise customers", err)
+		}
+		if _, err := q.idb.NewRaw("UPDATE visits SET "+clearVisitFields+" WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
+			return internal("anonymise visits", err)
 		}
 	}
 	return nil

@@ -72,13 +72,13 @@ func (q *queries) SaveVisit(ctx context.Context, v retention.Visit) error {
 }
 
 // DeleteCustomerEvents removes the appointments of an erased customer and
-// unlinks its visits: the visit keeps its custom fields (statistics) but no
-// longer says whose it was.
+// unlinks its visits, removing their custom fields: what remains of a visit
+// (its times) no longer says whose it was nor anything about them.
 func (q *queries) DeleteCustomerEvents(ctx context.Context, customerID string) error {
 	if _, err := q.idb.NewDelete().Model((*appointmentRow)(nil)).Where("customer_id = ?", customerID).Exec(ctx); err != nil {
 		return internal("delete appointments", err)
 	}
-	_, err := q.idb.NewUpdate().Model((*visitRow)(nil)).Set("customer_id = NULL").Where("customer_id = ?", customerID).Exec(ctx)
+	_, err := q.idb.NewRaw("UPDATE visits SET customer_id = NULL, "+clearVisitFields+" WHERE customer_id = ?", customerID).Exec(ctx)
 	return internal("unlink visits", err)
 }
 
@@ -149,7 +149,7 @@ func (q *queries) PendingVisitRecords(ctx context.Context, afterID string, limit
 func (q *queries) VisitRecordsDelivered(ctx context.Context, ids []string) error {
 	for start := 0; start < len(ids); start += bulkRows {
 		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
-		if _, err := q.idb.NewRaw("UPDATE visits SET stats_pending = 0 WHERE id IN ("+placeholders(len(chunk))+")", chunk...).Exec(ctx); err != nil {
+		if _, err := q.idb.NewRaw("UPDATE visits SET stats_pending = 0, "+clearVisitFields+" WHERE ended_at IS NOT NULL AND id IN ("+placeholders(len(chunk))+")", chunk...).Exec(ctx); err != nil {
 			return internal("visit records delivered", err)
 		}
 	}

@@ -17,6 +17,11 @@ func (s *Store) ExplainSearch(ctx context.Context, q retention.SearchQuery) (str
 	}
 	where, args := plan.where()
 	query := "SELECT * FROM customers WHERE " + where + " ORDER BY id LIMIT 21"
+	return s.explain(ctx, query, args...)
+}
+
+// explain returns the database's query plan for query, one line per step.
+func (s *Store) explain(ctx context.Context, query string, args ...any) (string, error) {
 	prefix := "EXPLAIN QUERY PLAN "
 	if s.dialect == Postgres {
 		prefix = "EXPLAIN "

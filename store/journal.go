@@ -57,6 +57,8 @@ type entryRow struct {
 	RunID         string  `bun:"run_id"`
 	CustomerID    string  `bun:"customer_id"`
 	Kind          string  `bun:"kind"`
+	Categories    string  `bun:"categories"`
+	RequestedBy   *string `bun:"requested_by"`
 	PolicyName    string  `bun:"policy_name"`
 	PolicyVersion int     `bun:"policy_version"`
 	Rule          string  `bun:"rule"`
@@ -70,14 +72,20 @@ type entryRow struct {
 }
 
 func entryFromDomain(e retention.JournalEntry) *entryRow {
-	return &entryRow{ID: e.ID, RunID: e.RunID, CustomerID: e.CustomerID, Kind: string(e.Kind), PolicyName: e.PolicyName,
+	cats := []byte("[]")
+	if len(e.Categories) > 0 {
+		cats, _ = json.Marshal(e.Categories)
+	}
+	return &entryRow{ID: e.ID, RunID: e.RunID, CustomerID: e.CustomerID, Kind: string(e.Kind), Categories: string(cats), RequestedBy: strPtr(e.RequestedBy), PolicyName: e.PolicyName,
 		PolicyVersion: e.PolicyVersion, Rule: e.Rule, DueAt: toMicros(e.DueAt), PlannedAt: toMicros(e.PlannedAt),
 		Status: string(e.Status), Attempts: e.Attempts, NextAttemptAt: toMicros(e.NextAttemptAt), LastError: strPtr(e.LastError),
 		ClosedAt: toMicrosPtr(e.ClosedAt)}
 }
 
 func (r *entryRow) domain() retention.JournalEntry {
-	return retention.JournalEntry{ID: r.ID, RunID: r.RunID, CustomerID: r.CustomerID, Kind: retention.ActionKind(r.Kind),
+	var cats []string
+	_ = json.Unmarshal([]byte(r.Categories), &cats)
+	return retention.JournalEntry{Categories: cats, RequestedBy: strVal(r.RequestedBy), ID: r.ID, RunID: r.RunID, CustomerID: r.CustomerID, Kind: retention.ActionKind(r.Kind),
 		PolicyName: r.PolicyName, PolicyVersion: r.PolicyVersion, Rule: r.Rule, DueAt: fromMicros(r.DueAt),
 		PlannedAt: fromMicros(r.PlannedAt), Status: retention.EntryStatus(r.Status), Attempts: r.Attempts,
 		NextAttemptAt: fromMicros(r.NextAttemptAt), LastError: strVal(r.LastError), ClosedAt: fromMicrosPtr(r.ClosedAt)}
@@ -495,6 +503,43 @@ func (q *queries) CustomersWithOpenEntries(ctx context.Context, ids []string) (m
 		for _, id := range found {
 			out[id] = true
 		}
+	}
+	return out, nil
+}
+
+func (q *queries) OpenEntryOf(ctx context.Context, customerID string) (*retention.JournalEntry, error) {
+	var rows []entryRow
+	err := q.idb.NewSelect().Model(&rows).Where("customer_id = ? AND status = ?", customerID, retention.EntryOpen).Limit(1).Scan(ctx)
+	if err != nil {
+		return nil, internal("open entry", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	e := rows[0].domain()
+	return &e, nil
+}
+
+func (q *queries) AdoptEntry(ctx context.Context, entryID, runID string, at time.Time) error {
+	_, err := q.idb.NewUpdate().Model((*entryRow)(nil)).Set("run_id = ?, next_attempt_at = ?", runID, toMicros(at)).
+		Where("id = ? AND status = ?", entryID, retention.EntryOpen).Exec(ctx)
+	if err != nil {
+		return internal("adopt entry", err)
+	}
+	_, err = q.idb.NewUpdate().Model((*actionRow)(nil)).Set("run_id = ?", runID).Where("entry_id = ?", entryID).Exec(ctx)
+	return internal("adopt entry actions", err)
+}
+
+func (q *queries) DoneEntriesOf(ctx context.Context, customerID string) ([]retention.JournalEntry, error) {
+	var rows []entryRow
+	err := q.idb.NewSelect().Model(&rows).Where("customer_id = ? AND status = ?", customerID, retention.EntryDone).
+		OrderExpr("closed_at, id").Limit(retention.MaxPageSize).Scan(ctx)
+	if err != nil {
+		return nil, internal("done entries", err)
+	}
+	out := make([]retention.JournalEntry, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
 	}
 	return out, nil
 }

@@ -23,8 +23,15 @@ import (
 // notDueReason), and a sweep finishes queued jobs before it plans, so that
 // no customer due under the new rules is missed.
 
-// recomputeChunk is how many customers one chunk recomputes.
-const recomputeChunk = 2000
+// recomputeChunk is how many customers one chunk recomputes. SQLite has one
+// writer at a time, so its chunks are smaller: a writer waits for at most
+// one of them.
+func (s *Store) recomputeChunk() int {
+	if s.dialect == SQLite {
+		return 500
+	}
+	return 2000
+}
 
 const (
 	recomputePolicy     = "policy"
@@ -41,22 +48,30 @@ type recomputeRow struct {
 	CreatedAt  int64  `bun:"created_at"`
 }
 
-// idRange limits a recomputation to the customers with ids in (after, upTo];
-// the zero range is every customer.
-type idRange struct{ after, upTo string }
+// idRange limits a recomputation to one chunk: the customers with these ids
+// (looked up by primary key, whatever other index the rule's conditions
+// could use); the zero range is every customer.
+type idRange struct{ ids []string }
 
 func (r idRange) where() string {
-	if r == (idRange{}) {
+	if len(r.ids) == 0 {
 		return "1 = 1"
 	}
-	return "id > ? AND id <= ?"
+	return "id IN (" + placeholders(len(r.ids)) + ")"
 }
 
-func (r idRange) args() []any {
-	if r == (idRange{}) {
-		return nil
+func (r idRange) args() []any { return anySlice(r.ids) }
+
+// table is the table a chunk updates. Without statistics SQLite's planner
+// takes the equality conditions of a rule (policy_name, visit_count,
+// appointment_count) for the most selective and scans that index, every
+// customer of a policy per chunk; a chunk must go by its ids. The index is
+// the one SQLite makes for the TEXT PRIMARY KEY of customers.
+func (r idRange) table(d Dialect) string {
+	if len(r.ids) > 0 && d == SQLite {
+		return "customers INDEXED BY sqlite_autoindex_customers_1"
 	}
-	return []any{r.after, r.upTo}
+	return "customers"
 }
 
 // queueRecompute records that the schedules governed by a policy (or the
@@ -77,16 +92,25 @@ func (q *queries) queueRecompute(ctx context.Context, kind, policy string) error
 	return internal("queue recompute", err)
 }
 
-// recompute applies one job to the customers in r.
+// recompute applies one job to the customers in r, as retention's request
+// for the rules in force now describes it (one statement per group).
 func (q *queries) recompute(ctx context.Context, job recomputeRow, r idRange) error {
 	if job.Kind == recomputeDataPolicy {
 		dp, err := q.DataPolicy(ctx)
 		if err != nil {
 			return err
 		}
-		return q.recomputeAnonymise(ctx, dp, r)
+		return q.recomputeSchedules(ctx, retention.DataPolicyChangeRequest(dp), r)
 	}
-	return q.recomputeErase(ctx, job.PolicyName, r)
+	policies, err := q.Policies(ctx)
+	if err != nil {
+		return err
+	}
+	set := retention.NewPolicySet(policies)
+	if _, ok := set[job.PolicyName]; !ok {
+		return retention.Errorf(retention.CodeNotFound, "no retention policy named %q", job.PolicyName)
+	}
+	return q.recomputeSchedules(ctx, retention.PolicyChangeRequest(job.PolicyName, set), r)
 }
 
 // ApplyQueuedRecomputes applies every queued job in this transaction, all
@@ -111,11 +135,22 @@ func (q *queries) ApplyQueuedRecomputes(ctx context.Context) error {
 func (s *Store) FinishRecomputes(ctx context.Context) error {
 	for {
 		var seqs []int64
-		if err := s.db.NewSelect().Model((*recomputeRow)(nil)).Column("seq").OrderExpr("seq").Scan(ctx, &seqs); err != nil {
+		if err := s.reads.NewSelect().Model((*recomputeRow)(nil)).Column("seq").OrderExpr("seq").Scan(ctx, &seqs); err != nil {
 			return internal("queued recomputes", err)
 		}
 		if len(seqs) == 0 {
 			return nil
+		}
+		// A chunk's statements must go by its ids. PostgreSQL without
+		// statistics (a table just filled, autovacuum not yet round) takes
+		// the rule's equality conditions for the most selective and scans
+		// the policy index, every customer of a policy per chunk; fresh
+		// statistics (a sample, well under a second at a million rows) show
+		// it that the ids are.
+		if s.dialect == Postgres {
+			if _, err := s.db.ExecContext(ctx, "ANALYZE customers"); err != nil {
+				return internal("analyze customers", err)
+			}
 		}
 		for _, seq := range seqs {
 			if err := s.finishRecompute(ctx, seq); err != nil {
@@ -143,7 +178,7 @@ func (s *Store) finishRecompute(ctx context.Context, seq int64) error {
 			// lock order every multi-customer transaction follows.
 			var ids []string
 			sel := q.idb.NewSelect().Model((*customerRow)(nil)).Column("id").
-				Where("id > ? AND erased_at IS NULL", job.AfterID).OrderExpr("id").Limit(recomputeChunk)
+				Where("id > ? AND erased_at IS NULL", job.AfterID).OrderExpr("id").Limit(int64(s.recomputeChunk()))
 			if err := q.forUpdate(sel).Scan(ctx, &ids); err != nil {
 				return internal("recompute chunk", err)
 			}
@@ -152,11 +187,10 @@ func (s *Store) finishRecompute(ctx context.Context, seq int64) error {
 				_, err := q.idb.NewDelete().Model((*recomputeRow)(nil)).Where("seq = ?", seq).Exec(ctx)
 				return internal("recompute done", err)
 			}
-			r := idRange{after: job.AfterID, upTo: ids[len(ids)-1]}
-			if err := q.recompute(ctx, job, r); err != nil {
+			if err := q.recompute(ctx, job, idRange{ids: ids}); err != nil {
 				return err
 			}
-			_, err = q.idb.NewUpdate().Model((*recomputeRow)(nil)).Set("after_id = ?", r.upTo).Where("seq = ?", seq).Exec(ctx)
+			_, err = q.idb.NewUpdate().Model((*recomputeRow)(nil)).Set("after_id = ?", ids[len(ids)-1]).Where("seq = ?", seq).Exec(ctx)
 			return internal("recompute progress", err)
 		})
 		if err != nil || finished {

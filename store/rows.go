@@ -93,6 +93,7 @@ type customerRow struct {
 	OpenVisits       int     `bun:"open_visits"`
 	VisitCount       int     `bun:"visit_count"`
 	AppointmentCount int     `bun:"appointment_count"`
+	Relinquished     string  `bun:"relinquished"`
 	AnonymisedAt     *int64  `bun:"anonymised_at"`
 	ErasedAt         *int64  `bun:"erased_at"`
 	EraseAt          *int64  `bun:"erase_at"`
@@ -109,6 +110,7 @@ func customerFromDomain(c *retention.Customer) *customerRow {
 		CreatedAt: toMicros(c.CreatedAt), TouchedAt: toMicros(c.TouchedAt), PolicyName: strPtr(c.PolicyName),
 		LatestEventEnd: toMicros(c.Timeline.LatestEnd), LatestEventKind: string(c.Timeline.LatestKind),
 		OpenVisits: c.Timeline.OpenVisits, VisitCount: c.Timeline.Visits, AppointmentCount: c.Timeline.Appointments,
+		Relinquished: relinquishedJSON(c.Relinquished),
 		AnonymisedAt: toMicrosPtr(c.AnonymisedAt), ErasedAt: toMicrosPtr(c.ErasedAt),
 		EraseAt: toMicrosPtr(c.EraseAt), AnonymiseAt: toMicrosPtr(c.AnonymiseAt),
 		DeletionTime: toMicrosPtr(c.DeletionTime), HeldUntil: toMicrosPtr(c.HeldUntil),
@@ -124,10 +126,35 @@ func (r *customerRow) domain() *retention.Customer {
 		CreatedAt: fromMicros(r.CreatedAt), TouchedAt: fromMicros(r.TouchedAt), PolicyName: strVal(r.PolicyName),
 		Timeline: retention.Timeline{LatestEnd: fromMicros(r.LatestEventEnd), LatestKind: retention.EventKind(r.LatestEventKind),
 			OpenVisits: r.OpenVisits, Visits: r.VisitCount, Appointments: r.AppointmentCount},
+		Relinquished: parseRelinquished(r.Relinquished),
 		AnonymisedAt: fromMicrosPtr(r.AnonymisedAt), ErasedAt: fromMicrosPtr(r.ErasedAt),
 		EraseAt: fromMicrosPtr(r.EraseAt), AnonymiseAt: fromMicrosPtr(r.AnonymiseAt),
 		DeletionTime: fromMicrosPtr(r.DeletionTime), HeldUntil: fromMicrosPtr(r.HeldUntil),
 	}
+}
+
+// relinquishedJSON stores the relinquished categories as a JSON object of
+// category to microseconds: keys are the only quoted strings in it, so the
+// bulk recomputation can test a category with a plain substring search.
+func relinquishedJSON(r retention.Relinquished) string {
+	m := make(map[string]int64, len(r))
+	for c, at := range r {
+		m[c] = toMicros(at)
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func parseRelinquished(s string) retention.Relinquished {
+	var m map[string]int64
+	if json.Unmarshal([]byte(s), &m) != nil || len(m) == 0 {
+		return nil
+	}
+	out := make(retention.Relinquished, len(m))
+	for c, us := range m {
+		out[c] = fromMicros(us)
+	}
+	return out
 }
 
 type appointmentRow struct {

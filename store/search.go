@@ -84,6 +84,16 @@ func pairsOf(id string, terms []string) []termPair {
 // customer's stored search_words: most saves (a status change, a booking)
 // change no personal data and so write no term.
 func (q *queries) replaceTerms(ctx context.Context, id string, old *string, terms []string) error {
+	gone, added := termChanges(old, terms)
+	if err := q.deleteTerms(ctx, pairsOf(id, gone)); err != nil {
+		return err
+	}
+	return q.insertTerms(ctx, pairsOf(id, added))
+}
+
+// termChanges compares a customer's stored search_words with its terms
+// now: the terms to delete and those to insert.
+func termChanges(old *string, terms []string) (gone, added []string) {
 	var oldTerms []string
 	if old != nil {
 		oldTerms = strings.Fields(*old)
@@ -93,7 +103,6 @@ func (q *queries) replaceTerms(ctx context.Context, id string, old *string, term
 		keep[t] = true
 	}
 	had := map[string]bool{}
-	var gone, added []string
 	for _, t := range oldTerms {
 		had[t] = true
 		if !keep[t] {
@@ -103,12 +112,10 @@ func (q *queries) replaceTerms(ctx context.Context, id string, old *string, term
 	for _, t := range terms {
 		if !had[t] {
 			added = append(added, t)
+			had[t] = true
 		}
 	}
-	if err := q.deleteTerms(ctx, pairsOf(id, gone)); err != nil {
-		return err
-	}
-	return q.insertTerms(ctx, pairsOf(id, added))
+	return gone, added
 }
 
 // dropTermsOf deletes the search terms of customers whose personal data is
@@ -140,7 +147,7 @@ func (s *Store) backfillSearchTerms(ctx context.Context) (int, error) {
 	done := 0
 	for {
 		var rows []customerRow
-		err := s.db.NewSelect().Model(&rows).Column("id", "first_name", "last_name", "email", "phone").
+		err := s.reads.NewSelect().Model(&rows).Column("id", "first_name", "last_name", "email", "phone").
 			Where("search_words IS NULL").OrderExpr("id").Limit(1000).Scan(ctx)
 		if err != nil {
 			return done, internal("search backfill", err)

@@ -109,6 +109,13 @@ func TestBulkRecomputeMatchesRules(t *testing.T) {
 			if rng.IntN(5) == 0 {
 				c.PolicyName = []string{"direct", "custom", "default", "appointment_days"}[rng.IntN(4)]
 			}
+			// Relinquished in part, in any combination of the data policy's
+			// categories (and one a connector declared on its own).
+			for _, cat := range []string{retention.CategoryContact, retention.CategoryCustomFields, retention.CategoryInvoice, retention.CategoryCDR, "newsletter"} {
+				if rng.IntN(3) == 0 {
+					c.Relinquished = c.Relinquished.With([]string{cat}, now.Add(-time.Duration(rng.IntN(100))*retention.Day))
+				}
+			}
 			customers = append(customers, c)
 		}
 		ps, _ := s.Policies(ctx)
@@ -129,6 +136,20 @@ func TestBulkRecomputeMatchesRules(t *testing.T) {
 				return err
 			},
 			func() error { d := 1; _, err := svc.UpdatePolicy(ctx, "visit_days", &d, nil); return err },
+			func() error {
+				_, err := svc.UpdateDataPolicy(ctx, retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 5, AnonymiseCustomerData: true, RemoveCDRs: true})
+				return err
+			},
+			func() error { d := 120; _, err := svc.UpdatePolicy(ctx, "visit_days", &d, nil); return err },
+			func() error {
+				_, err := svc.UpdateDataPolicy(ctx, retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 200, AnonymiseCustomerData: true})
+				return err
+			},
+			func() error {
+				_, err := svc.UpdateDataPolicy(ctx, retention.DataPolicy{RelinquishDeletedData: false, RelinquishAfterDays: 0, AnonymiseCustomerData: true, RemoveCDRs: true})
+				return err
+			},
+			func() error { d := 0; _, err := svc.UpdatePolicy(ctx, "appointment_days", &d, nil); return err },
 			func() error { _, err := svc.UseDefaultDataPolicy(ctx); return err },
 		}
 		for i, change := range changes {
@@ -180,9 +201,47 @@ func TestCustomersAndPreferences(t *testing.T) {
 		}
 
 		email := retention.FieldEmail
-		_, err = svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{email: retention.ModeRequired, retention.FieldPhone: retention.ModeHidden})
+		change := map[retention.Field]retention.FieldMode{email: retention.ModeRequired, retention.FieldPhone: retention.ModeHidden}
+		preview, err := svc.FieldPreferencesPreview(ctx, change)
+		if err != nil || len(preview) != 2 || preview[1].Field != retention.FieldPhone || preview[1].Values != 1 || preview[0].Values != 0 {
+			t.Fatalf("preview: %+v %v", preview, err)
+		}
+		// Purging stored phones needs a confirmation; refused, nothing changes.
+		_, err = svc.UpdateFieldPreferences(ctx, nil, change, false)
+		mustCode(t, err, retention.CodeConfirmationRequired)
+		if e := err.(*retention.Error); e.Details["total"] != 1 {
+			t.Fatalf("confirmation details: %+v", e.Details)
+		}
+		if p, _ := svc.FieldPreferences(ctx); p.Modes[retention.FieldPhone] != retention.ModeOptional {
+			t.Fatalf("a refused change was saved: %+v", p)
+		}
+		_, err = svc.FieldPreferencesPreview(ctx, map[retention.Field]retention.FieldMode{"SHOE_SIZE": retention.ModeHidden})
+		mustCode(t, err, retention.CodeBadUserInput)
+		_, err = svc.UpdateFieldPreferences(ctx, nil, change, true)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Hidden means not stored: the value is gone, not only masked.
+		if stored, _ := s.Customer(ctx, c.ID); stored.Phone != nil || stored.Email == nil {
+			t.Fatalf("hidden phone still stored: %+v", stored.PersonalData)
+		}
+		// Nor findable or readable through the search terms, while the terms
+		// of the values kept stay.
+		var terms []string
+		if err := s.DB().NewRaw("SELECT term FROM customer_terms WHERE customer_id = ?", c.ID).Scan(ctx, &terms); err != nil {
+			t.Fatal(err)
+		}
+		var words string
+		if err := s.DB().NewRaw("SELECT search_words FROM customers WHERE id = ?", c.ID).Scan(ctx, &words); err != nil {
+			t.Fatal(err)
+		}
+		if joined := strings.Join(terms, " "); strings.Contains(joined, "0100") || strings.Contains(words, "0100") ||
+			!strings.Contains(joined, "hopper") || !strings.Contains(words, "hopper") {
+			t.Fatalf("after purging the phone, terms %q and search_words %q", terms, words)
+		}
+		// Nothing left to purge: confirm or not, it is fine.
+		if _, err := svc.UpdateFieldPreferences(ctx, nil, change, false); err != nil {
+			t.Fatalf("nothing to purge, no confirmation needed: %v", err)
 		}
 		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("No Email")}})
 		mustCode(t, err, retention.CodeBadUserInput)
@@ -199,7 +258,7 @@ func TestCustomersAndPreferences(t *testing.T) {
 			t.Fatalf("search matched a hidden phone")
 		}
 		off := false
-		if _, err := svc.UpdateFieldPreferences(ctx, &off, nil); err != nil {
+		if _, err := svc.UpdateFieldPreferences(ctx, &off, nil, false); err != nil {
 			t.Fatal(err)
 		}
 		_, err = svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{Email: sp("x@y.example")}})
@@ -218,6 +277,8 @@ func TestSearch(t *testing.T) {
 			{"Annabel", "Jones", "aj@example.org", "020 7946 0002"},
 			{"Bob", "Annan", "bob@example.org", "+1 (555) 0100"},
 			{"Carl", "100%_sure\\", "o'neil%_x@example.org", "555-0101"},
+			// U+10FFFF right after a typed prefix ("dee") must still match.
+			{"Dee\U0010FFFFa", "Quinn", "dq@example.org", "0113 496 0000"},
 		}
 		for _, p := range people {
 			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
@@ -234,7 +295,8 @@ func TestSearch(t *testing.T) {
 			return page.TotalCount
 		}
 		for q, want := range map[string]int{"ann": 3, "ANNA": 3, "anna smith": 1, "smi": 1, "bob@": 1, "020 7946": 2, "+44 20": 2,
-			"%": 0, "_": 0, "100%_": 1, "100%": 1, "100%_sure\\": 1, "o'n": 1, "'": 0, "\\": 0, "zzz": 0, "": 4, "555": 1} {
+			"%": 0, "_": 0, "100%_": 1, "100%": 1, "100%_sure\\": 1, "o'n": 1, "'": 0, "\\": 0, "zzz": 0, "": 5, "555": 1,
+			"dee": 1, "dee\U0010FFFF": 1, "dee\U0010FFFFa quinn": 1, "\U0010FFFF": 0} {
 			if got := count(q); got != want {
 				t.Errorf("search %q: %d matches, want %d", q, got, want)
 			}
@@ -256,7 +318,7 @@ func TestSearch(t *testing.T) {
 			}
 			after = &page.Cursors[0]
 		}
-		if len(seen) != 4 {
+		if len(seen) != len(people) {
 			t.Fatalf("paging saw %d customers", len(seen))
 		}
 		for _, f := range []int{-1, 101} {
@@ -335,8 +397,13 @@ func TestAppointmentsVisitsAndDelete(t *testing.T) {
 		if stored.Visitor != nil || !stored.Storage["custom2"] {
 			t.Fatalf("stored visit: visitor %+v storage %v", stored.Visitor, stored.Storage)
 		}
-		if rec := retention.VisitRecordOf(stored); rec.CustomFields["custom2"] != "y" {
+		if rec := retention.VisitRecordOf(walkIn); rec.CustomFields["custom2"] != "y" {
 			t.Fatalf("visit record lost a field stored at start: %v", rec.CustomFields)
+		}
+		// Delivered (no connector records visits here): Lethe's copy of the
+		// custom fields is gone, only the statistics store's copy remains.
+		if len(stored.CustomFields) != 0 || stored.StatsPending {
+			t.Fatalf("ended, delivered walk-in visit keeps custom fields: %+v", stored.CustomFields)
 		}
 		later, _ := svc.StartVisit(ctx, retention.VisitInput{CustomFields: []retention.CustomFieldValue{{Field: "custom2", Value: sp("z")}}})
 		if later.Storage["custom2"] || len(retention.VisitRecordOf(later).CustomFields) != 0 {

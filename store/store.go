@@ -66,8 +66,21 @@ const DefaultMaxConns = 20
 // the readers run while the writer writes. On PostgreSQL both are one pool.
 type Store struct {
 	queries
-	db    *bun.DB
+	// db is, on SQLite, one connection that every write transaction uses.
+	db *bun.DB
+	// reads is, on SQLite, a pool of connections kept open for everything
+	// outside a write transaction; on PostgreSQL it is db.
 	reads *bun.DB
+	// writeSlot queues this process's SQLite write transactions in Go.
+	// SQLite has one writer at a time, and a writer that waits for the lock
+	// in SQLite's busy handler sleeps and retries: a process that commits
+	// and begins again at once (a chunked recompute, a sweep) takes the lock
+	// again before the sleepers wake, and starves them. This slot hands
+	// the lock in the order they asked for it (a channel's blocked senders
+	// are served first come, first served), and a caller gives up waiting
+	// when its context ends. It is held for the whole transaction, retries
+	// included, so the single writer connection is free whenever it is.
+	writeSlot chan struct{}
 }
 
 var _ retention.Store = (*Store)(nil)
@@ -75,6 +88,17 @@ var _ retention.Store = (*Store)(nil)
 // IsPostgresURL reports whether dsn selects PostgreSQL.
 func IsPostgresURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// ConnectorDSN is the dsn a built-in connector gets when Lethe runs on the
+// PostgreSQL database at url: the same database, with the connector's own
+// schema (connector_<name>, created by a migration) first in search_path.
+func ConnectorDSN(url, connector string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=connector_" + connector
 }
 
 // Open connects to the configured database. It does not migrate: call
@@ -90,6 +114,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		// pgx sets no statement timeout of its own, so long bulk
 		// recomputations are not cut off; the server's settings apply.
+		// Named, so that an operator sees in pg_stat_activity which
+		// sessions are Lethe's own (the connectors' are not).
+		if _, ok := pgcfg.RuntimeParams["application_name"]; !ok {
+			pgcfg.RuntimeParams["application_name"] = "lethe"
+		}
 		if cfg.IdleTxTimeout > 0 {
 			pgcfg.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(cfg.IdleTxTimeout.Milliseconds())
 		}
@@ -149,7 +178,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		reads.Close()
 		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
 	}
-	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads}, nil
+	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads, writeSlot: make(chan struct{}, 1)}, nil
 }
 
 // sqliteReaders sizes the SQLite read pool: readers beyond a few per core
@@ -160,14 +189,16 @@ const sqliteReaders = 8
 // a busy timeout so that concurrent writers queue instead of failing;
 // immediate write transactions so that a transaction that reads then writes
 // cannot fail half way on a lock upgrade; synchronous FULL because an
-// erasure that was reported done must survive a power cut.
+// erasure that was reported done must survive a power cut; secure_delete so
+// that erased values are overwritten with zeros, not left in free space
+// (Scrub clears the WAL).
 // A 32 MB page cache per connection (the default is 2 MB) and up to 1 GB of
 // the file memory-mapped keep the indexes a search reads in memory instead
 // of copying pages through read(2); the mapping is shared by every
 // connection and costs no heap.
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
-		"&_pragma=synchronous(FULL)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)" +
+		"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)" +
 		"&_pragma=temp_store(MEMORY)&_txlock=immediate"
 }
 
@@ -239,6 +270,14 @@ const maxTxAttempts = 8
 // serialization failure or deadlock (40001, 40P01) or a busy SQLite database
 // is run again, a bounded number of times, with a short random pause.
 func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention.Tx) error) error {
+	if s.dialect == SQLite {
+		select {
+		case s.writeSlot <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.writeSlot }()
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			if s.dialect == Postgres {
@@ -316,4 +355,20 @@ func (s *Store) AddQueryHook(h bun.QueryHook) {
 	if s.reads != s.db {
 		s.reads.AddQueryHook(h)
 	}
+}
+
+// Scrub makes what was just erased unreadable from the database files as
+// far as the database allows. SQLite: secure_delete has zeroed the freed
+// content; a TRUNCATE checkpoint copies the WAL into the database file and
+// empties it, so the old page versions go too. PostgreSQL: a plain VACUUM of
+// the tables that held personal data turns dead row versions into free
+// space that new rows overwrite (see README: until then, and in WAL
+// archives and backups, they remain).
+func (s *Store) Scrub(ctx context.Context) error {
+	if s.dialect == Postgres {
+		_, err := s.db.ExecContext(ctx, "VACUUM customers, appointments, visits")
+		return internal("vacuum", err)
+	}
+	_, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return internal("wal checkpoint", err)
 }

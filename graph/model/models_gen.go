@@ -187,6 +187,21 @@ type DataPolicyInput struct {
 	RemoveCDRs bool `json:"removeCDRs"`
 }
 
+// Evidence of what was relinquished of one customer. No personal data: it stays
+// answerable after the erasure (the tombstone keeps it).
+type ErasureReceipt struct {
+	// The customer the receipt is about.
+	CustomerID string `json:"customerId"`
+	// When the customer was erased; null when only anonymised so far.
+	ErasedAt *time.Time `json:"erasedAt,omitempty"`
+	// When contact data was anonymised; null when it never was.
+	AnonymisedAt *time.Time `json:"anonymisedAt,omitempty"`
+	// Every data category relinquished so far, with the time it first was.
+	Categories []RelinquishedCategory `json:"categories"`
+	// Each completed erasure or anonymisation, oldest first.
+	Entries []ReceiptEntry `json:"entries"`
+}
+
 // How one customer field is collected.
 type FieldPreference struct {
 	// The field.
@@ -217,6 +232,34 @@ func (FieldPreferences) IsNode() {}
 
 // Globally unique and stable; opaque.
 func (this FieldPreferences) GetID() string { return this.ID }
+
+// How many stored values making one field HIDDEN would purge (0 for a field not made HIDDEN).
+type FieldPurgeCount struct {
+	// The field.
+	Field CustomerField `json:"field"`
+	// The mode it would be given.
+	Mode FieldMode `json:"mode"`
+	// How many stored values (customers and visits) the change would purge.
+	StoredValues int `json:"storedValues"`
+}
+
+// Customers relinquished in a period, by rule.
+type ForecastCount struct {
+	// Erased because their retention policy expires.
+	Erase int `json:"erase"`
+	// CANCELLED or DELETED customers the data policy anonymises first.
+	Anonymise int `json:"anonymise"`
+}
+
+// One week of a forecast.
+type ForecastWeek struct {
+	// The start of the week (a multiple of seven days after the forecast's from).
+	Start time.Time `json:"start"`
+	// Erased because their retention policy expires.
+	Erase int `json:"erase"`
+	// CANCELLED or DELETED customers the data policy anonymises first.
+	Anonymise int `json:"anonymise"`
+}
 
 // While a customer has an active legal hold, nothing of theirs is erased or anonymised.
 type LegalHold struct {
@@ -252,6 +295,48 @@ type PageInfo struct {
 
 // What can be read. Each field names the role it needs (@hasRole).
 type Query struct {
+}
+
+// What one connector did for an entry of a receipt.
+type ReceiptConnector struct {
+	// The connector's name.
+	Connector string `json:"connector"`
+	// delete, anonymise, or delete cdr.
+	Operation string `json:"operation"`
+	// DELETED, ANONYMISED or NOT_FOUND (nothing was held).
+	Outcome string `json:"outcome"`
+	// How many records the connector changed.
+	Records int `json:"records"`
+	// clean: exported nothing afterwards; residue: still did (the entry was retried); not checked: anonymisations.
+	ResidueCheck string `json:"residueCheck"`
+}
+
+// One completed erasure or anonymisation of a customer, from the journal.
+type ReceiptEntry struct {
+	// erase or anonymise.
+	Kind string `json:"kind"`
+	// When the entry completed.
+	At time.Time `json:"at"`
+	// rule (a deletion time came) or manual (deleteCustomer).
+	Trigger string `json:"trigger"`
+	// The rule that made the customer due, or the token name that asked.
+	By string `json:"by"`
+	// The retention policy that governed the customer then.
+	Policy string `json:"policy"`
+	// The version of that policy.
+	PolicyVersion int `json:"policyVersion"`
+	// The data categories the entry relinquished.
+	Categories []string `json:"categories"`
+	// What each connector did, one item per connector operation.
+	Connectors []ReceiptConnector `json:"connectors"`
+}
+
+// One data category relinquished of a customer.
+type RelinquishedCategory struct {
+	// contact, cdr, invoice, visit_stats, custom_fields, or a connector's own.
+	Category string `json:"category"`
+	// When it was first relinquished.
+	RelinquishedAt time.Time `json:"relinquishedAt"`
 }
 
 // One line of a run's plan: what is done to a customer in one store ('lethe' is Lethe's own record).
@@ -310,6 +395,19 @@ type RetentionFailureEdge struct {
 	Node *RetentionFailure `json:"node"`
 }
 
+// How many customers Lethe will relinquish each week, from the stored
+// deletion times: what weekly sweeps would do if nothing changed meanwhile.
+// A customer under a legal hold counts in the week the hold ends. Counts only,
+// never who.
+type RetentionForecast struct {
+	// The start of the first week (now).
+	From time.Time `json:"from"`
+	// Already due, waiting for the next sweep.
+	Overdue *ForecastCount `json:"overdue"`
+	// One entry per week from 'from', empty weeks included.
+	Weeks []ForecastWeek `json:"weeks"`
+}
+
 // How many days after the end of a customer's latest event their personal data is erased.
 type RetentionPolicy struct {
 	// The prefix pol_ and the name.
@@ -347,6 +445,14 @@ type RetentionRunEdge struct {
 	Cursor string `json:"cursor"`
 	// The run.
 	Node *RetentionRun `json:"node"`
+}
+
+// The caller, as its API token names it: frontends show what its role allows.
+type Session struct {
+	// The token's name.
+	Name string `json:"name"`
+	// What the token may do.
+	Role Role `json:"role"`
 }
 
 // Updates pushed over the websocket (graphql-transport-ws).

@@ -139,6 +139,8 @@ type RetentionRun struct {
 	CustomersSkipped int
 	ActionsPlanned   int
 	Error            *string
+	// Forecast is set on previews only.
+	Forecast *RetentionForecast
 }
 
 // Node: the hand-written models that implement the schema's Node interface.

@@ -35,6 +35,17 @@ const CDRsPerCustomer = 10
 // filled from pre-rendered templates (invoicedb.Template) because rendering
 // a hundred thousand PDFs one by one would dominate the demo's start-up.
 func Seed(ctx context.Context, dataDir string, customers []retention.Subject, visits []retention.VisitRecord, seed int64) error {
+	return SeedInto(ctx, dataDir, nil, customers, visits, seed)
+}
+
+// SeedInto is Seed with the stores where the plugins will find them: dsn
+// gives a connector's dsn setting (Lethe on PostgreSQL keeps the built-in
+// stores there, see store.ConnectorDSN); nil means the embedded stores under
+// dataDir/connectors.
+func SeedInto(ctx context.Context, dataDir string, dsn func(name string) string, customers []retention.Subject, visits []retention.VisitRecord, seed int64) error {
+	if dsn == nil {
+		dsn = func(string) string { return "" }
+	}
 	now := time.Now().UTC().Truncate(24 * time.Hour)
 	var cdrs []cdrdb.SeedCustomer
 	var invoices []invoicedb.SeedCustomer
@@ -67,7 +78,7 @@ func Seed(ctx context.Context, dataDir string, customers []retention.Subject, vi
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	wg.Go(func() {
-		st, err := cdrdb.Open(ctx, dir("cdrstore"), "")
+		st, err := cdrdb.Open(ctx, dir("cdrstore"), dsn("cdrstore"))
 		if err == nil {
 			err = cdrdb.Seed(ctx, st, cdrs, seed, now)
 			st.Close()
@@ -75,7 +86,7 @@ func Seed(ctx context.Context, dataDir string, customers []retention.Subject, vi
 		errs[0] = wrap("cdrstore", err)
 	})
 	wg.Go(func() {
-		st, err := invoicedb.Open(ctx, dir("invoicestore"), "")
+		st, err := invoicedb.Open(ctx, dir("invoicestore"), dsn("invoicestore"))
 		if err == nil {
 			err = invoicedb.Seed(ctx, st, invoices, invoicedb.SeedOptions{Seed: seed, Now: now, Fast: true})
 			st.Close()
@@ -83,7 +94,7 @@ func Seed(ctx context.Context, dataDir string, customers []retention.Subject, vi
 		errs[1] = wrap("invoicestore", err)
 	})
 	wg.Go(func() {
-		st, err := statsdb.Open(ctx, dir("statdb"), "")
+		st, err := statsdb.Open(ctx, dir("statdb"), dsn("statdb"))
 		if err == nil {
 			err = statsdb.Seed(ctx, st, rows)
 			st.Close()

@@ -68,7 +68,18 @@ func (h *Holder[S]) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.
 	if err != nil {
 		return nil, err
 	}
-	return st.Anonymise(ctx, actions)
+	return checkpointed(ctx, st)(st.Anonymise(ctx, actions))
+}
+
+// checkpointed clears the store's WAL after a batch changed what it holds,
+// so that erased values do not linger in the WAL file.
+func checkpointed(ctx context.Context, st any) func([]sdk.ActionResult, error) ([]sdk.ActionResult, error) {
+	return func(res []sdk.ActionResult, err error) ([]sdk.ActionResult, error) {
+		if c, ok := st.(interface{ Checkpoint(context.Context) error }); ok && err == nil {
+			_ = c.Checkpoint(ctx) // best effort: the next batch's checkpoint completes it
+		}
+		return res, err
+	}
 }
 
 // AnonymiseFields hands the batch to the store.
@@ -77,7 +88,7 @@ func (h *Holder[S]) AnonymiseFields(ctx context.Context, actions []sdk.FieldActi
 	if err != nil {
 		return nil, err
 	}
-	return st.AnonymiseFields(ctx, actions)
+	return checkpointed(ctx, st)(st.AnonymiseFields(ctx, actions))
 }
 
 // Delete hands the batch to the store.
@@ -86,7 +97,7 @@ func (h *Holder[S]) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.Act
 	if err != nil {
 		return nil, err
 	}
-	return st.Delete(ctx, actions)
+	return checkpointed(ctx, st)(st.Delete(ctx, actions))
 }
 
 // Health pings the store.

@@ -51,10 +51,12 @@ func Open(ctx context.Context, dataDir, dsn, file string, schema []string) (*DB,
 		// writes; busy_timeout makes concurrent writers wait, not fail, and
 		// immediate transactions take the write lock up front, so that two
 		// concurrent batches cannot both read and then fail to upgrade
-		// (SQLITE_BUSY_SNAPSHOT, which no timeout cures).
+		// (SQLITE_BUSY_SNAPSHOT, which no timeout cures). secure_delete
+		// overwrites deleted content with zeros, so that an erased value
+		// cannot be read back from free pages (see Checkpoint for the WAL).
 		path := filepath.Join(dataDir, file)
 		sqldb, err := sql.Open("sqlite", "file:"+path+
-			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -143,4 +145,17 @@ func Strings(ids []string) []any {
 		out[i] = id
 	}
 	return out
+}
+
+// Checkpoint copies the write-ahead log into the database file and
+// truncates it, so that the old versions of pages a delete or anonymise
+// changed no longer sit in the WAL file. PostgreSQL: nothing to do here
+// (its own VACUUM reclaims dead rows). Best effort: a checkpoint that
+// readers hold up completes at a later one.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if db.Postgres {
+		return nil
+	}
+	_, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
 }

@@ -55,20 +55,8 @@ func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.Acti
 	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		counts := map[string]int{}
 		invIDs, contactIDs := split(todo)
-		if len(invIDs) > 0 {
-			invs, err := s.invoices(ctx, tx, invIDs)
-			if err != nil {
-				return nil, err
-			}
-			for _, inv := range invs {
-				if err := s.blank(ctx, tx, inv); err != nil {
-					return nil, err
-				}
-				counts[inv.CustomerID]++
-			}
-			if err := s.exec(ctx, tx, `UPDATE invoice_documents SET customer_name = '', anonymised = 1 WHERE customer_id IN `, invIDs); err != nil {
-				return nil, err
-			}
+		if err := s.blankInvoices(ctx, tx, invIDs, counts); err != nil {
+			return nil, err
 		}
 		if len(contactIDs) > 0 {
 			if err := s.countContacts(ctx, tx, contactIDs, counts); err != nil {
@@ -97,6 +85,26 @@ func (s *Store) blank(ctx context.Context, tx *sql.Tx, inv Invoice) error {
 		return err
 	}
 	return s.writePDF(ctx, tx, inv.File, b)
+}
+
+// blankInvoices replaces every invoice PDF of the customers with a blank
+// one of as many pages and clears the name from their index rows, counting
+// the invoices per customer.
+func (s *Store) blankInvoices(ctx context.Context, tx *sql.Tx, customerIDs []string, counts map[string]int) error {
+	if len(customerIDs) == 0 {
+		return nil
+	}
+	invs, err := s.invoices(ctx, tx, customerIDs)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		if err := s.blank(ctx, tx, inv); err != nil {
+			return err
+		}
+		counts[inv.CustomerID]++
+	}
+	return s.exec(ctx, tx, `UPDATE invoice_documents SET customer_name = '', anonymised = 1 WHERE customer_id IN `, customerIDs)
 }
 
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, ids []string) error {

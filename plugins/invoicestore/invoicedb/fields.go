@@ -35,17 +35,7 @@ func (s *Store) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) 
 			}
 		}
 		if len(pdfs) > 0 {
-			invs, err := s.invoices(ctx, tx, pdfs)
-			if err != nil {
-				return nil, err
-			}
-			for _, inv := range invs {
-				if err := s.blank(ctx, tx, inv); err != nil {
-					return nil, err
-				}
-				counts[inv.CustomerID]++
-			}
-			if err := s.exec(ctx, tx, `UPDATE invoice_documents SET customer_name = '', anonymised = 1 WHERE customer_id IN `, pdfs); err != nil {
+			if err := s.blankInvoices(ctx, tx, pdfs, counts); err != nil {
 				return nil, err
 			}
 			if err := s.countContacts(ctx, tx, pdfs, counts); err != nil {

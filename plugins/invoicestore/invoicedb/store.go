@@ -88,6 +88,9 @@ func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
 // Close closes the index.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Checkpoint clears the index's WAL after deletes (see sqlstore.DB.Checkpoint).
+func (s *Store) Checkpoint(ctx context.Context) error { return s.db.Checkpoint(ctx) }
+
 // Ping checks the index is reachable and, embedded, the PDF directory
 // exists.
 func (s *Store) Ping(ctx context.Context) error {

@@ -77,6 +77,9 @@ func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Checkpoint clears the WAL after deletes (see sqlstore.DB.Checkpoint).
+func (s *Store) Checkpoint(ctx context.Context) error { return s.db.Checkpoint(ctx) }
+
 // Ping checks the database is reachable.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 

@@ -1,0 +1,125 @@
+// Settings: collection preferences (Required / Optional / Hidden per field,
+// or collection disabled) applied after a Confirm step, and custom-field
+// storage (Yes / No per field). Making a field HIDDEN purges stored values;
+// when the server can count them (fieldPreferencesPreview), the Confirm step
+// shows how many.
+import { gql } from '../api.js';
+import { h, replace, errorBanner, banner, pageHeader, readOnlyNote, confirmDialog, loading, fmtNum } from '../ui.js';
+
+const LABELS = { FIRST_NAME: 'First name', LAST_NAME: 'Last name', EMAIL: 'Email', PHONE: 'Phone' };
+const MODES = [['REQUIRED', 'Required'], ['OPTIONAL', 'Optional'], ['HIDDEN', 'Hidden']];
+
+export async function render(main, ctx) {
+  const admin = ctx.can('ADMIN');
+  main.append(pageHeader('Settings', 'Which customer data Lethe collects, and which visit fields go to the statistics database.'));
+  if (!admin) main.append(readOnlyNote('Your role can read the settings; only an administrator can change them.'));
+  const prefsBox = h('section', { class: 'card', 'aria-labelledby': 'prefs-title' }, loading());
+  const storageBox = h('section', { class: 'card', 'aria-labelledby': 'storage-title' }, loading());
+  main.append(prefsBox, storageBox);
+  let d;
+  try {
+    d = await gql('query Settings { fieldPreferences { collectionEnabled fields { field mode } } customFieldStorage { field storeInStatDatabase } }', {}, 'Settings');
+  } catch (err) { replace(prefsBox, errorBanner(err)); replace(storageBox); return; }
+  renderPrefs(d.fieldPreferences);
+  renderStorage(d.customFieldStorage);
+
+  function renderPrefs(prefs) {
+    const enabled = h('input', { type: 'checkbox', id: 'collect', role: 'switch', checked: prefs.collectionEnabled, disabled: !admin });
+    const rows = prefs.fields.map((f) => {
+      const group = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': LABELS[f.field] },
+        MODES.map(([m, label]) => {
+          const id = `pref-${f.field}-${m}`;
+          return [h('input', { type: 'radio', name: `pref-${f.field}`, id, value: m, checked: f.mode === m, disabled: !admin }), h('label', { for: id }, label)];
+        }));
+      return h('tr', {}, h('th', { scope: 'row' }, LABELS[f.field] || f.field), h('td', {}, group));
+    });
+    const status = h('div');
+    const form = h('form', { 'aria-label': 'Collection preferences' },
+      h('div', { class: 'check check-switch' }, enabled, h('label', { for: 'collect' }, h('strong', {}, 'Collect customer data'), h('span', { class: 'hint' }, 'Off: no name, email or phone is collected, stored or shown.'))),
+      h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Collection'))), h('tbody', {}, rows))),
+      h('p', { class: 'hint' }, 'Hidden: not collected, stored or displayed. Values already stored for a field made hidden are purged, in Lethe and in the connected stores.'),
+      status,
+      admin ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Confirm')) : null);
+    const chosen = () => prefs.fields.map((f) => ({ field: f.field, mode: form.querySelector(`input[name="pref-${f.field}"]:checked`).value }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const fields = chosen();
+      const changes = fields.filter((f, i) => f.mode !== prefs.fields[i].mode);
+      if (!changes.length && enabled.checked === prefs.collectionEnabled) { replace(status, banner('info', 'Nothing has changed.')); return; }
+      const newlyHidden = changes.filter((f) => f.mode === 'HIDDEN');
+      const purge = newlyHidden.length ? await purgeCount(enabled.checked, fields) : null;
+      const ok = await confirmDialog({
+        title: 'Apply the collection preferences?',
+        danger: newlyHidden.length > 0,
+        confirm: 'Confirm',
+        body: [
+          h('ul', {}, changes.map((f) => h('li', {}, `${LABELS[f.field]}: ${f.mode.toLowerCase()}`)),
+            enabled.checked !== prefs.collectionEnabled ? h('li', {}, enabled.checked ? 'Collection enabled' : 'Collection disabled') : null),
+          h('p', {}, 'They apply at once, to every customer.'),
+          newlyHidden.length ? h('p', { 'data-testid': 'purge-count' }, h('strong', {}, purge === null
+            ? 'Values already stored for the hidden fields will be purged and cannot be restored.'
+            : `${fmtNum(purge)} stored value${purge === 1 ? '' : 's'} will be purged and cannot be restored.`)) : null,
+        ],
+      });
+      if (!ok) return;
+      try {
+        // The dialog above is the confirmation the API asks for before
+        // it purges the values of fields made hidden.
+        const r = await gql('mutation UpdateFieldPreferences($enabled: Boolean, $fields: [FieldPreferenceInput!], $confirm: Boolean) { updateFieldPreferences(collectionEnabled: $enabled, fields: $fields, confirm: $confirm) { collectionEnabled fields { field mode } } }',
+          { enabled: enabled.checked, fields, confirm: newlyHidden.length > 0 }, 'UpdateFieldPreferences');
+        renderPrefs(r.updateFieldPreferences);
+        prefsBox.append(banner('success', 'Collection preferences saved.'));
+      } catch (err) { replace(status, errorBanner(err)); }
+    });
+    replace(prefsBox, h('h2', { id: 'prefs-title' }, 'Collection preferences'), form);
+  }
+
+  function renderStorage(list) {
+    const status = h('div');
+    const rows = list.map((s) => {
+      const id = `store-${s.field}`;
+      return h('tr', {}, h('th', { scope: 'row' }, h('label', { for: id, class: 'mono' }, s.field)),
+        h('td', {}, h('select', { id, name: s.field, disabled: !admin }, h('option', { value: 'yes', selected: s.storeInStatDatabase }, 'Yes'), h('option', { value: 'no', selected: !s.storeInStatDatabase }, 'No'))));
+    });
+    const form = h('form', { 'aria-label': 'Custom-field storage' },
+      h('p', { class: 'hint' }, 'Whether each custom visit field is stored in the statistics database when the visit ends. Visits already started keep the settings in force when they started.'),
+      h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Store in statistics database'))), h('tbody', {}, rows))),
+      status,
+      admin ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save storage')) : null);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const input = list.map((s) => ({ field: s.field, storeInStatDatabase: form.querySelector(`#store-${s.field}`).value === 'yes' }));
+      try {
+        const r = await gql('mutation UpdateCustomFieldStorage($input: [CustomFieldStorageInput!]!) { updateCustomFieldStorage(input: $input) { field storeInStatDatabase } }', { input }, 'UpdateCustomFieldStorage');
+        renderStorage(r.updateCustomFieldStorage);
+        storageBox.append(banner('success', 'Custom-field storage saved.'));
+      } catch (err) { replace(status, errorBanner(err)); }
+    });
+    replace(storageBox, h('h2', { id: 'storage-title' }, 'Custom-field storage'), form);
+  }
+}
+
+// purgeCount asks the server how many stored values the change would purge,
+// when it offers fieldPreferencesPreview; null when it does not (older
+// servers, or introspection turned off), and the dialog says so in words.
+async function purgeCount(collectionEnabled, fields) {
+  try {
+    const t = await gql('query PreviewShape { __type(name: "Query") { fields { name args { name } type { name ofType { name } } } } }', {}, 'PreviewShape');
+    const f = t.__type.fields.find((x) => x.name === 'fieldPreferencesPreview');
+    if (!f) return null;
+    const typeName = f.type.name || (f.type.ofType && f.type.ofType.name);
+    const rt = await gql('query PreviewType($name: String!) { __type(name: $name) { fields { name type { name kind ofType { name } } } } }', { name: typeName }, 'PreviewType');
+    const countField = rt.__type.fields.find((x) => /purge|values/i.test(x.name) && ((x.type.name || (x.type.ofType && x.type.ofType.name)) === 'Int'));
+    if (!countField) return null;
+    const args = f.args.map((a) => a.name);
+    const vars = []; const pass = [];
+    if (args.includes('collectionEnabled')) { vars.push('$collectionEnabled: Boolean'); pass.push('collectionEnabled: $collectionEnabled'); }
+    if (args.includes('fields')) { vars.push('$fields: [FieldPreferenceInput!]'); pass.push('fields: $fields'); }
+    const paren = (xs) => (xs.length ? `(${xs.join(', ')})` : '');
+    const q = `query FieldPreferencesPreview${paren(vars)} { fieldPreferencesPreview${paren(pass)} { ${countField.name} } }`;
+    const r = await gql(q, { collectionEnabled, fields }, 'FieldPreferencesPreview');
+    return r.fieldPreferencesPreview[countField.name];
+  } catch (err) {
+    return null;
+  }
+}

@@ -1,0 +1,112 @@
+// Small DOM helpers. Text is always set as text (never parsed as HTML), so
+// data from the server cannot become markup.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value') el.value = v;
+    else if (k === 'checked') el.checked = !!v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let uid = 0;
+export const nextId = (prefix) => `${prefix}-${++uid}`;
+
+// field is a labelled control with a place for its error beside it.
+export function field(label, control, hint) {
+  const id = control.id || nextId('f');
+  control.id = id;
+  const err = h('p', { class: 'field-error', id: `${id}-error`, role: 'alert' });
+  control.setAttribute('aria-describedby', `${id}-error`);
+  return {
+    el: h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('p', { class: 'hint' }, hint) : null, err),
+    control,
+    setError(msg) {
+      err.textContent = msg || '';
+      control.toggleAttribute('aria-invalid', !!msg);
+    },
+  };
+}
+
+export function banner(kind, ...children) {
+  return h('div', { class: `banner banner-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...children);
+}
+
+export function errorBanner(err) {
+  return banner('error', err && err.explain ? err.explain() : String(err));
+}
+
+export function loading(text = 'Loading…') {
+  return h('p', { class: 'loading', role: 'status' }, text);
+}
+
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+export const fmtTime = (t) => (t ? dateFmt.format(new Date(t)) : '—');
+export const fmtDay = (t) => (t ? dayFmt.format(new Date(t)) : '—');
+export const fmtNum = (n) => new Intl.NumberFormat().format(n);
+
+export function table(headers, rows, { caption, empty = 'Nothing to show.' } = {}) {
+  if (!rows.length) return h('p', { class: 'empty' }, empty);
+  const body = h('tbody', {}, rows.map((r) => (r instanceof Node ? r : h('tr', {}, r.map((c) => h('td', {}, c))))));
+  // Each cell carries its column's name: on a phone, rows become cards
+  // that label their cells (see app.css).
+  for (const tr of body.rows) [...tr.cells].forEach((cell, i) => { if (headers[i]) cell.dataset.label = headers[i]; });
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: 'cards' },
+      caption ? h('caption', {}, caption) : null,
+      h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
+      body));
+}
+
+// confirmDialog asks before something irreversible; resolves true on
+// confirm. body may hold nodes (a preview count, a warning).
+export function confirmDialog({ title, body, confirm = 'Confirm', danger = false }) {
+  return new Promise((resolve) => {
+    const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': 'dlg-title' },
+      h('h2', { id: 'dlg-title' }, title),
+      h('div', { class: 'dialog-body' }, body),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'btn', onclick: () => dlg.close('cancel') }, 'Cancel'),
+        h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn btn-primary', 'data-confirm': '', onclick: () => dlg.close('ok') }, confirm)));
+    dlg.addEventListener('close', () => { dlg.remove(); resolve(dlg.returnValue === 'ok'); });
+    document.body.append(dlg);
+    dlg.showModal();
+  });
+}
+
+export function debounce(fn, ms) {
+  let t;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+export function pageHeader(title, lead, ...actions) {
+  return h('header', { class: 'page-header' },
+    h('div', {}, h('h1', {}, title), lead ? h('p', { class: 'lead' }, lead) : null),
+    actions.length ? h('div', { class: 'actions' }, actions) : null);
+}
+
+export function readOnlyNote(text) {
+  return banner('info', text);
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// TestManualDeleteKilledResumedBySweep kills `lethe serve` with SIGKILL in
+// the middle of a deleteCustomer, after some connectors confirmed and
+// before the invoice store (slow: many invoices) did: the journal entry is
+// left open, the next `lethe sweep` finishes it, and every action was
+// confirmed exactly once — nothing lost, nothing repeated.
+func TestManualDeleteKilledResumedBySweep(t *testing.T) {
+	w := newWorld(t, 10, "")
+	ctx := context.Background()
+	c, err := w.svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
+		FirstName: sp("Kilian"), LastName: sp("Nine"), Email: sp("kilian@nine.test"), Phone: sp("+49 30 5550199")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.seedBilling(t, c, "Kilian Nine")
+	inv, err := invoicedb.Open(ctx, filepath.Join(w.dir, "connectors", "invoicestore"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = invoicedb.Seed(ctx, inv, []invoicedb.SeedCustomer{{ID: c.ID, Name: "Kilian Nine", Email: "kilian@nine.test", Address: "9 Lane", Invoices: 3000}},
+		invoicedb.SeedOptions{Seed: 2, Now: time.Now(), Fast: true})
+	inv.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.manager.Close() // the server's plugin processes own the stores now
+
+	srv := startServe(t, w.dir)
+	go srv.post(`mutation($id: ID!) { deleteCustomer(id: $id) }`, map[string]any{"id": c.ID})
+	db := w.store.DB()
+	killed := false
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && !killed {
+		var confirmed, open int
+		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_actions WHERE customer_id = ? AND status = 'confirmed'", c.ID).Scan(&confirmed) //nolint:errcheck
+		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ? AND status = 'open'", c.ID).Scan(&open)           //nolint:errcheck
+		if confirmed > 0 && open == 1 {
+			srv.cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
+			killed = true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	<-srv.exited
+	if !killed {
+		t.Fatal("the delete finished before it could be killed in the middle")
+	}
+	var confirmedBefore []string
+	rows, err := db.QueryContext(ctx, "SELECT id FROM journal_actions WHERE customer_id = ? AND status = 'confirmed'", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		rows.Scan(&id) //nolint:errcheck
+		confirmedBefore = append(confirmedBefore, id)
+	}
+	rows.Close()
+	if got, _ := w.store.Customer(ctx, c.ID); got.ErasedAt != nil {
+		t.Fatal("the core record was erased although a connector had not confirmed")
+	}
+	t.Logf("killed with %d actions confirmed: %v", len(confirmedBefore), confirmedBefore)
+
+	out := lethe(t, "sweep", "--data-dir", w.dir)
+	t.Log(strings.TrimSpace(out))
+	got, err := w.store.Customer(ctx, c.ID)
+	if err != nil || got.ErasedAt == nil || got.FirstName != nil {
+		t.Fatalf("the next sweep did not finish the manual delete: %+v %v", got, err)
+	}
+	var entries, done int
+	db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ?", c.ID).Scan(&entries)                  //nolint:errcheck
+	db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ? AND status = 'done'", c.ID).Scan(&done) //nolint:errcheck
+	if entries != 1 || done != 1 {
+		t.Fatalf("journal: %d entries, %d done", entries, done)
+	}
+	// Nothing repeated: what was confirmed before the kill was not sent again.
+	for _, id := range confirmedBefore {
+		var attempts int
+		if err := db.QueryRowContext(ctx, "SELECT attempts FROM journal_actions WHERE id = ?", id).Scan(&attempts); err != nil || attempts != 1 {
+			t.Fatalf("action %s sent %d times (%v)", id, attempts, err)
+		}
+	}
+	if _, dup := w.storeCounts(t); dup != 0 {
+		t.Fatalf("%d actions recorded more than once", dup)
+	}
+	// Nothing lost: every store dropped the customer.
+	w.open(t)
+	for name, data := range w.exports(t, retention.Subject{CustomerID: c.ID}) {
+		t.Fatalf("%s still holds the customer: %s", name, data)
+	}
+	rec, err := w.svc.ErasureReceipt(ctx, c.ID)
+	if err != nil || len(rec.Entries) != 1 || rec.Entries[0].Trigger != "manual" {
+		t.Fatalf("receipt: %+v %v", rec, err)
+	}
+}
+
+// served is a `lethe serve` process started with a development admin token.
+type served struct {
+	cmd        *exec.Cmd
+	url, token string
+	exited     chan struct{}
+}
+
+func startServe(t *testing.T, dir string) *served {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "lethe"), "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--dev-admin-token", "--sweep=false")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	srv := &served{cmd: cmd, exited: make(chan struct{})}
+	sc := bufio.NewScanner(stderr)
+	var banner strings.Builder
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if m := regexp.MustCompile(`Bearer (lethe_[A-Za-z0-9_-]{43})`).FindStringSubmatch(sc.Text()); m != nil {
+			srv.token = m[1]
+			srv.url = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(banner.String())
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() { // drained; plugin children may hold it open after a kill
+		}
+	}()
+	go func() {
+		cmd.Wait() //nolint:errcheck // killed on purpose; closes the pipe
+		close(srv.exited)
+	}()
+	if srv.url == "" || srv.token == "" {
+		cmd.Process.Kill() //nolint:errcheck
+		t.Fatalf("serve did not start:\n%s", banner.String())
+	}
+	t.Cleanup(func() {
+		select {
+		case <-srv.exited:
+		default:
+			cmd.Process.Kill() //nolint:errcheck
+			<-srv.exited
+		}
+	})
+	return srv
+}
+
+// post sends one GraphQL request and returns the decoded response.
+func (s *served) post(query string, vars map[string]any) map[string]any {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest("POST", s.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out) //nolint:errcheck
+	return out
+}

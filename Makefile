@@ -50,9 +50,11 @@ lint:
 #   make bench BENCH_CUSTOMERS=1000000 BENCH_SECONDS=60
 BENCH_CUSTOMERS ?= 20000
 BENCH_SECONDS   ?= 5
+# e.g. BENCH_ARGS='-bench.dir=/tmp/demo1m -bench.sweep=false' to measure on an existing demo
+BENCH_ARGS      ?=
 bench:
 	$(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 180m . \
-		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS)
+		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS) $(BENCH_ARGS)
 
 # The figures of other issues, each its own benchmark: connector round trips
 # and exports, the widening data policy, the retention forecast over

@@ -279,7 +279,7 @@ func startBenchServe(b *testing.B, dir, database string) *serveProc {
 	if database != "" {
 		where = append(where, "--database", database)
 	}
-	out, err := exec.Command(filepath.Join(binDir, "lethe"), append([]string{"token", "create", "--name", "bench", "--role", "admin"}, where...)...).CombinedOutput()
+	out, err := exec.Command(filepath.Join(binDir, "lethe"), append([]string{"token", "create", "--name", fmt.Sprintf("bench-%d", time.Now().UnixNano()), "--role", "admin"}, where...)...).CombinedOutput()
 	token := tokenPattern.FindString(string(out))
 	if err != nil || token == "" {
 		b.Fatalf("token: %v\n%s", err, out)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/lethe-privacy/lethe/retention"
@@ -210,6 +211,11 @@ type searchPlan struct {
 	filter         string
 	filterArgs     []any
 	singleWordAlts []string // set when the query is one word: its terms
+	// matches, with several words each below the probe limit, is the
+	// intersection of their term rows: exactly the matching customers,
+	// from the index alone (erasure and anonymisation drop the terms).
+	matches     string
+	matchesArgs []any
 }
 
 // contains is the dialect's literal substring test (no pattern
@@ -253,6 +259,9 @@ func (q *queries) planSearch(ctx context.Context, query searchkey.Query) (search
 	if bestCount >= limit {
 		return plan, nil // common: read customers in id order
 	}
+	if len(query.Words) > 1 {
+		plan.matches, plan.matchesArgs = intersectWords(query.Words)
+	}
 	var arms []string
 	for _, a := range query.Words[best] {
 		cond, args := termRange(a)
@@ -261,6 +270,23 @@ func (q *queries) planSearch(ctx context.Context, query searchkey.Query) (search
 	}
 	plan.candidates = strings.Join(arms, " UNION ")
 	return plan, nil
+}
+
+// intersectWords is the SQL of the customers having, for every word, a
+// term one of its alternatives starts.
+func intersectWords(words [][]string) (string, []any) {
+	var sets []string
+	var args []any
+	for i, alts := range words {
+		var arms []string
+		for _, a := range alts {
+			cond, cargs := termRange(a)
+			arms = append(arms, "SELECT customer_id FROM customer_terms WHERE "+cond)
+			args = append(args, cargs...)
+		}
+		sets = append(sets, fmt.Sprintf("SELECT customer_id FROM (%s) AS w%d", strings.Join(arms, " UNION ALL "), i))
+	}
+	return strings.Join(sets, " INTERSECT "), args
 }
 
 // countTerms counts the term rows of a word's alternatives, up to limit:
@@ -363,6 +389,8 @@ func (q *queries) countMatches(ctx context.Context, p searchPlan) (int, bool, er
 				break
 			}
 		}
+	} else if p.matches != "" {
+		capped, err = stream(p.matches, p.matchesArgs...)
 	} else {
 		where, args := p.where()
 		capped, err = stream("SELECT id FROM customers WHERE "+where, args...)

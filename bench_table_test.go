@@ -35,6 +35,7 @@ var (
 	benchSeconds   = flag.Int("bench.seconds", 5, "seconds of each load phase of BenchmarkTable")
 	benchDir       = flag.String("bench.dir", "", "measure on this existing SQLite demo data directory instead of running "+
 		"`lethe demo` (a million customers take minutes to write); it is changed: customers are added")
+	benchPprof = flag.String("bench.pprof", "", "serve Go profiles of the measured `lethe serve` at this address (its --pprof)")
 	benchSweep = flag.Bool("bench.sweep", true, "also time `lethe sweep` of every due customer against the hand-written program")
 )
 
@@ -286,7 +287,7 @@ func startBenchServe(b *testing.B, dir, database string) *serveProc {
 	}
 	addr := freePort(b)
 	cmd := exec.Command(filepath.Join(binDir, "lethe"), append([]string{"serve", "--listen", addr, "--sweep=false",
-		"--max-complexity", "100000"}, where...)...)
+		"--max-complexity", "100000", "--pprof", *benchPprof}, where...)...)
 	cmd.Stderr = nil
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -39,7 +39,7 @@ func demoCmd(ctx context.Context, args []string) error {
 		now = now.UTC()
 	}
 	start := time.Now()
-	s, _, err := openMigratedStore(ctx, cfg)
+	s, _, err := openMigratedStoreFor(ctx, cfg, true)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,11 @@ type Config struct {
 	PhoneRegion string
 	// MaxConns bounds the PostgreSQL pool (DefaultMaxConns when 0).
 	MaxConns int
+	// BulkLoad is for a process that writes much and reads little
+	// (`lethe demo`): SQLite without the memory map and the large page
+	// cache, whose pages would count in its resident memory as the file
+	// grows, so that its memory stays bounded.
+	BulkLoad bool
 	// IdleTxTimeout ends, on PostgreSQL, a session that stays idle inside a
 	// transaction for longer (0: the server's setting). A process frozen in
 	// the middle of a transaction would otherwise keep its locks, the sweep
@@ -145,7 +150,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			}
 			path = filepath.Join(cfg.DataDir, "lethe.db")
 		}
-		sqldb, err := sql.Open("sqlite", sqliteDSN(path))
+		sqldb, err := sql.Open("sqlite", sqliteDSN(path, cfg.BulkLoad))
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +158,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqldb.SetMaxIdleConns(1)
 		sqldb.SetConnMaxIdleTime(0)
 		db, dialect = bun.NewDB(sqldb, sqlitedialect.New()), SQLite
-		readdb, err := sql.Open("sqlite", sqliteDSN(path))
+		readdb, err := sql.Open("sqlite", sqliteDSN(path, cfg.BulkLoad))
 		if err != nil {
 			db.Close()
 			return nil, err
@@ -196,10 +201,13 @@ const sqliteReaders = 8
 // the file memory-mapped keep the indexes a search reads in memory instead
 // of copying pages through read(2); the mapping is shared by every
 // connection and costs no heap.
-func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
-		"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)" +
-		"&_pragma=temp_store(MEMORY)&_txlock=immediate"
+func sqliteDSN(path string, bulk bool) string {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
+		"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	if bulk {
+		return dsn
+	}
+	return dsn + "&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)"
 }
 
 func redact(dsn string) string {

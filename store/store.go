@@ -45,9 +45,9 @@ type Config struct {
 	// MaxConns bounds the PostgreSQL pool (DefaultMaxConns when 0).
 	MaxConns int
 	// BulkLoad is for a process that writes much and reads little
-	// (`lethe demo`): SQLite without the memory map and the large page
-	// cache, whose pages would count in its resident memory as the file
-	// grows, so that its memory stays bounded.
+	// (`lethe demo`): SQLite without the memory map, whose pages would
+	// count in its resident memory as the file grows, and one 64 MB page
+	// cache, so that its memory stays bounded.
 	BulkLoad bool
 	// IdleTxTimeout ends, on PostgreSQL, a session that stays idle inside a
 	// transaction for longer (0: the server's setting). A process frozen in
@@ -205,7 +205,9 @@ func sqliteDSN(path string, bulk bool) string {
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
 		"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	if bulk {
-		return dsn
+		// A bounded page cache still holds the upper levels of the
+		// indexes that every insert descends.
+		return dsn + "&_pragma=cache_size(-65536)"
 	}
 	return dsn + "&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)"
 }

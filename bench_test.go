@@ -196,9 +196,37 @@ func directSweep(b *testing.B, dir string) time.Duration {
 		erase := []string{
 			"DELETE FROM appointments WHERE customer_id IN " + in,
 			"UPDATE visits SET customer_id = NULL WHERE customer_id IN " + in,
-			"UPDATE customers SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, first_norm = NULL, last_norm = NULL, full_norm = NULL, email_norm = NULL, phone_digits = NULL, erase_at = NULL, anonymise_at = NULL, deletion_time = NULL, erased_at = " + strconv.FormatInt(now, 10) + " WHERE id IN " + in,
+			"UPDATE customers SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, search_words = '', erase_at = NULL, anonymise_at = NULL, deletion_time = NULL, erased_at = " + strconv.FormatInt(now, 10) + " WHERE id IN " + in,
 		}
-		if err := exec(lethe, erase, batch, nil); err != nil {
+		// The search terms are personal data too: delete each (term,
+		// customer) pair named by the customer's search_words.
+		dropTerms := func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, "SELECT id, search_words FROM customers WHERE id IN "+in, batch...)
+			if err != nil {
+				return err
+			}
+			var pairs []any
+			for rows.Next() {
+				var id, words string
+				if err := rows.Scan(&id, &words); err != nil {
+					rows.Close()
+					return err
+				}
+				for _, t := range strings.Fields(words) {
+					pairs = append(pairs, t, id)
+				}
+			}
+			rows.Close()
+			for j := 0; j < len(pairs); j += 1000 {
+				chunk := pairs[j:min(j+1000, len(pairs))]
+				values := strings.TrimSuffix(strings.Repeat("(?,?),", len(chunk)/2), ",")
+				if _, err := tx.ExecContext(ctx, "DELETE FROM customer_terms WHERE (term, customer_id) IN (VALUES "+values+")", chunk...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := exec(lethe, erase, batch, dropTerms); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -51,6 +51,11 @@ type Config struct {
 	// Sweep: false runs no scheduled sweeps in this process (sweeps can
 	// still be started through the API or `lethe sweep`).
 	Sweep bool `yaml:"sweep"`
+	// PhoneRegion is the country assumed for phone numbers written in
+	// national form, so that a search for "07700 949842" finds
+	// "+44 7700 949842" (ISO 3166 code; default GB). Stored numbers are
+	// indexed with it: changing it affects customers written afterwards.
+	PhoneRegion string `yaml:"phone_region"`
 
 	DataDir    string `yaml:"-"`
 	ConfigFile string `yaml:"-"`
@@ -111,6 +116,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	maxDepth := fs.String("max-depth", "", "deepest nesting of a GraphQL operation (default 15; env LETHE_MAX_DEPTH)")
 	maxComplexity := fs.String("max-complexity", "", "highest complexity of a GraphQL operation (default 1000; env LETHE_MAX_COMPLEXITY)")
 	maxBody := fs.String("max-body-bytes", "", "largest request body in bytes (default 1048576; env LETHE_MAX_BODY_BYTES)")
+	phoneRegion := fs.String("phone-region", "", "country assumed for national phone numbers in search, ISO 3166 code (default GB; env LETHE_PHONE_REGION)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins of browser apps allowed to call the API, e.g. https://console.example.com (default none; env LETHE_CORS_ORIGINS)")
 	timeout := fs.String("request-timeout", "", "longest a request may work, e.g. 30s (default 30s; env LETHE_REQUEST_TIMEOUT)")
 	for _, e := range extra {
@@ -139,6 +145,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 		{*listen, "LETHE_LISTEN", func(v string) error { cfg.Listen = v; return nil }},
 		{*dataDir, "LETHE_DATA_DIR", func(v string) error { cfg.DataDir = v; return nil }},
 		{*database, "LETHE_DATABASE", func(v string) error { cfg.Database = v; return nil }},
+		{*phoneRegion, "LETHE_PHONE_REGION", func(v string) error { cfg.PhoneRegion = v; return nil }},
 		{*sweepSchedule, "LETHE_SWEEP_SCHEDULE", func(v string) error { cfg.Scheduler.SweepSchedule = v; return nil }},
 		{*leaseTTL, "LETHE_LEASE_TTL", func(v string) error {
 			d, err := time.ParseDuration(v)

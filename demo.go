@@ -39,33 +39,68 @@ func demoCmd(ctx context.Context, args []string) error {
 		now = now.UTC()
 	}
 	start := time.Now()
-	s, _, err := openMigratedStore(ctx, cfg)
+	s, _, err := openMigratedStoreFor(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	data, err := generateDemo(ctx, s, customers, seed, now)
-	if err != nil {
-		return err
+	// The data is generated, written and dropped a chunk at a time, so
+	// that memory stays flat however many customers are asked for: the
+	// next chunk is generated while the previous one is written, and
+	// Lethe's database and the connectors' stores (independent files,
+	// themselves seeded in parallel by demoseed) are written at the same
+	// time.
+	chunks := make(chan demoData, 1)
+	var genErr error
+	go func() {
+		defer close(chunks)
+		genErr = generateDemo(ctx, s, customers, seed, now, demoChunk, func(d demoData) error {
+			select {
+			case chunks <- d:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var nCustomers, nAppointments, nVisits int
+	// Where the time goes: Lethe's database and the connectors' stores
+	// (written at the same time, so they overlap).
+	var importTime, seedTime time.Duration
+	var writeErr error
+	for d := range chunks {
+		if writeErr != nil {
+			continue // drain, so that the generator ends
+		}
+		var seedErr error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			t0 := time.Now()
+			seedErr = seedConnectors(ctx, cfg, d, seed)
+			seedTime += time.Since(t0)
+		})
+		t0 := time.Now()
+		importErr := s.ImportCustomers(ctx, d.customers, d.appointments, d.visits)
+		importTime += time.Since(t0)
+		wg.Wait()
+		writeErr = errors.Join(importErr, seedErr)
+		nCustomers, nAppointments, nVisits = nCustomers+len(d.customers), nAppointments+len(d.appointments), nVisits+len(d.visits)
 	}
-	// Lethe's database and the connectors' stores are independent files:
-	// fill them at the same time.
-	var seedErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { seedErr = seedConnectors(ctx, cfg, data, seed) })
-	importErr := s.ImportCustomers(ctx, data.customers, data.appointments, data.visits)
-	wg.Wait()
-	if err := errors.Join(importErr, seedErr); err != nil {
+	if err := errors.Join(genErr, writeErr); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(cfg.DataDir)
 	if cfg.Database != "" {
 		abs = "the configured database"
 	}
-	fmt.Fprintf(os.Stderr, "demo: %d customers, %d appointments, %d visits written to %s in %s\n",
-		len(data.customers), len(data.appointments), len(data.visits), abs, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "demo: %d customers, %d appointments, %d visits written to %s in %s (Lethe's database %s, connectors' stores %s, at the same time)\n",
+		nCustomers, nAppointments, nVisits, abs, time.Since(start).Round(time.Millisecond),
+		importTime.Round(time.Millisecond), seedTime.Round(time.Millisecond))
 	return nil
 }
+
+// demoChunk is how many customers the demo generates and writes at a time.
+const demoChunk = 20000
 
 type demoData struct {
 	customers    []*retention.Customer
@@ -94,15 +129,17 @@ var demoCustomValues = map[string][]string{
 // deleted customers with status changes over the past two years, visits with
 // custom fields (a few still open, some of walk-ins), past and future
 // appointments and a few customers on the direct policy. Schedules are
-// computed with the rules in force, exactly as if entered one by one.
-func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now time.Time) (demoData, error) {
+// computed with the rules in force, exactly as if entered one by one. The
+// data goes to emit chunk customers at a time (with their events); the
+// same seed gives the same data whatever the chunk size.
+func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now time.Time, chunk int, emit func(demoData) error) error {
 	policies, err := s.Policies(ctx)
 	if err != nil {
-		return demoData{}, err
+		return err
 	}
 	dp, err := s.DataPolicy(ctx)
 	if err != nil {
-		return demoData{}, err
+		return err
 	}
 	set := retention.NewPolicySet(policies)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
@@ -124,6 +161,12 @@ func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now t
 	tag := fmt.Sprintf("%x", seed)
 	var d demoData
 	for i := 0; i < n; i++ {
+		if len(d.customers) == chunk {
+			if err := emit(d); err != nil {
+				return err
+			}
+			d = demoData{}
+		}
 		first, last := pick(demoFirstNames), pick(demoLastNames)
 		email := fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i)
 		phone := fmt.Sprintf("+44 7700 9%05d", rng.IntN(100000))
@@ -207,5 +250,5 @@ func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now t
 			Visitor:   &retention.PersonalData{FirstName: &first, Phone: &phone},
 			StartedAt: now.Add(-time.Duration(5+rng.IntN(30)) * time.Minute), CustomFields: customFields(), Storage: storage})
 	}
-	return d, nil
+	return emit(d)
 }

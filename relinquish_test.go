@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -304,9 +305,15 @@ func TestErasedCustomerLeavesNoTrace(t *testing.T) {
 			{Field: "custom3", Value: sp(card + "-open")}}}); err != nil {
 			t.Fatal(err)
 		}
-		secrets := []string{first, last, email, phone, "9876543", note, card}
-		if found := w.secretsInTables(t, secrets); len(found) == 0 {
+		// The search terms hold the names folded to lower case: looked for
+		// too, so that a term row left behind is noticed.
+		secrets := []string{first, last, email, phone, "9876543", note, card, strings.ToLower(first), strings.ToLower(last)}
+		found := w.secretsInTables(t, secrets)
+		if len(found) == 0 {
 			t.Fatal("the scan finds nothing even before the erasure: it proves nothing")
+		}
+		if !slices.Contains(found, fmt.Sprintf("%q in table customer_terms", strings.ToLower(last))) {
+			t.Fatalf("the scan does not see the search terms before the erasure: %v", found)
 		}
 		if found := secretsIn(t, filepath.Join(w.dir, "connectors"), secrets); len(found) == 0 {
 			t.Fatal("the file scan finds nothing even before the erasure: it proves nothing")

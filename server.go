@@ -84,17 +84,28 @@ func run(args []string) error {
 }
 
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
+	return openStoreFor(ctx, cfg, false)
+}
+
+// openStoreFor opens the store; bulk for a command that mostly writes (see
+// store.Config.BulkLoad).
+func openStoreFor(ctx context.Context, cfg Config, bulk bool) (*store.Store, error) {
 	// A transaction left idle for half a lease term belongs to a frozen or
 	// stuck process: the server ends it, so that its locks do not keep the
 	// lease from changing hands.
 	idle := max(cfg.Scheduler.Lease()/2, time.Second)
-	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns, IdleTxTimeout: idle})
+	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns, IdleTxTimeout: idle,
+		PhoneRegion: cfg.PhoneRegion, BulkLoad: bulk})
 }
 
 // openMigratedStore opens the store and applies pending migrations, as
 // every command but `migrate` itself does before it works.
 func openMigratedStore(ctx context.Context, cfg Config) (*store.Store, []string, error) {
-	s, err := openStore(ctx, cfg)
+	return openMigratedStoreFor(ctx, cfg, false)
+}
+
+func openMigratedStoreFor(ctx context.Context, cfg Config, bulk bool) (*store.Store, []string, error) {
+	s, err := openStoreFor(ctx, cfg, bulk)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,13 +142,22 @@ func migrateCmd(ctx context.Context, args []string) error {
 
 func serve(ctx context.Context, args []string) error {
 	var devToken bool
+	var pprofAddr string
 	cfg, err := loadConfig("serve", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&devToken, "dev-admin-token", false, "development only (make run): create an admin token in the data directory and print it")
+		fs.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) at this address, e.g. 127.0.0.1:6060; off when empty")
 	})
 	if err != nil {
 		return err
 	}
 	log := newLogger()
+	if pprofAddr != "" {
+		stopProfiles, err := serveProfiles(pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
 	s, applied, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err

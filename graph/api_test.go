@@ -138,9 +138,24 @@ func TestAPI(t *testing.T) {
 			if n := len(get(d2, "customers", "edges").([]any)); n != 2 || get(d2, "customers", "pageInfo", "hasNextPage") != false {
 				t.Fatalf("page 2: %v", d2)
 			}
-			d = c.ok(`{ customers(search: "perc") { totalCount } }`, nil)
-			if get(d, "customers", "totalCount") != float64(2) {
+			d = c.ok(`{ customers(search: "perc") { totalCount totalCountCapped } }`, nil)
+			if get(d, "customers", "totalCount") != float64(2) || get(d, "customers", "totalCountCapped") != false {
 				t.Fatalf("prefix: %v", d)
+			}
+			d = c.ok(`{ customers(search: "SHELLEY pércy") { totalCount edges { node { firstName } } } }`, nil)
+			if get(d, "customers", "totalCount") != float64(1) {
+				t.Fatalf("word order, case and accents: %v", d)
+			}
+			d = c.ok(`{ customers(search: "shelley", first: 1) { edges { node { id } } } }`, nil)
+			sid := get(d, "customers", "edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"]
+			d = c.ok(`query($s: String) { auditLog(subject: $s, first: 100) { action subject } }`, map[string]any{"s": sid})
+			for _, e := range get(d, "auditLog").([]any) {
+				if e.(map[string]any)["subject"] != sid {
+					t.Fatalf("auditLog(subject) returned another subject: %v", e)
+				}
+			}
+			if n := len(get(d, "auditLog").([]any)); n != 1 {
+				t.Fatalf("auditLog(subject): %d events, want the creation only", n)
 			}
 			for _, q := range []string{"%", "_", "'", `\`, "sh%", "%elley"} {
 				d = c.ok(`query($q: String) { customers(search: $q) { totalCount } }`, map[string]any{"q": q})

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/lethe-privacy/lethe/graph/model"
 	"github.com/lethe-privacy/lethe/retention"
@@ -103,6 +106,17 @@ func actorName(ctx context.Context) string {
 		return a.Name
 	}
 	return retention.ActorSystem
+}
+
+// selects reports whether the current field's selection asks for any of
+// names (through fragments too), so that a resolver skips work nobody reads.
+func selects(ctx context.Context, names ...string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if slices.Contains(names, f.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 func receiptModel(rec *retention.Receipt) *model.ErasureReceipt {

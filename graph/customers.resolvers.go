@@ -20,35 +20,47 @@ func (r *appointmentResolver) Customer(ctx context.Context, obj *model.Appointme
 
 // LastInteractionAt is the resolver for the lastInteractionAt field.
 func (r *customerResolver) LastInteractionAt(ctx context.Context, obj *model.Customer) (*time.Time, error) {
-	return r.Service.LastInteraction(ctx, obj.Domain)
+	return r.Service.LastInteractionOf(obj.Domain, func() (retention.CustomerEvents, error) {
+		appts, err := r.appointmentsOf(ctx, obj.ID)
+		if err != nil {
+			return retention.CustomerEvents{}, err
+		}
+		visits, err := r.visitsOf(ctx, obj.ID)
+		if err != nil {
+			return retention.CustomerEvents{}, err
+		}
+		changes, err := r.statusChangesOf(ctx, obj.ID)
+		return retention.CustomerEvents{Appointments: appts, Visits: visits, StatusChanges: changes}, err
+	})
 }
 
 // RetentionPolicy is the resolver for the retentionPolicy field.
 func (r *customerResolver) RetentionPolicy(ctx context.Context, obj *model.Customer) (*model.RetentionPolicy, error) {
-	p, err := r.Service.EffectivePolicy(ctx, obj.Domain)
+	set, err := r.settingsFor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return policyModel(p), nil
+	return policyModel(retention.EffectivePolicy(obj.Domain, set.policies)), nil
 }
 
 // DeletionReason is the resolver for the deletionReason field.
 func (r *customerResolver) DeletionReason(ctx context.Context, obj *model.Customer) (*string, error) {
-	reason, err := r.Service.DeletionReason(ctx, obj.Domain)
+	set, err := r.settingsFor(ctx)
 	if err != nil {
 		return nil, err
 	}
+	reason := retention.DeletionReason(obj.Domain, set.policies, set.dataPolicy, r.Service.Now())
 	return &reason, nil
 }
 
 // LegalHolds is the resolver for the legalHolds field.
 func (r *customerResolver) LegalHolds(ctx context.Context, obj *model.Customer) ([]model.LegalHold, error) {
-	holds, err := r.Service.LegalHolds(ctx, []string{obj.ID})
+	holds, err := r.holdsOf(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := []model.LegalHold{}
-	for _, h := range holds[obj.ID] {
+	for _, h := range holds {
 		out = append(out, *holdModel(h, r.Resolver))
 	}
 	return out, nil
@@ -56,12 +68,12 @@ func (r *customerResolver) LegalHolds(ctx context.Context, obj *model.Customer) 
 
 // Appointments is the resolver for the appointments field.
 func (r *customerResolver) Appointments(ctx context.Context, obj *model.Customer) ([]model.Appointment, error) {
-	appts, err := r.Service.Appointments(ctx, []string{obj.ID})
+	appts, err := r.appointmentsOf(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := []model.Appointment{}
-	for _, a := range appts[obj.ID] {
+	for _, a := range appts {
 		out = append(out, appointmentModel(a))
 	}
 	return out, nil
@@ -69,13 +81,13 @@ func (r *customerResolver) Appointments(ctx context.Context, obj *model.Customer
 
 // Visits is the resolver for the visits field.
 func (r *customerResolver) Visits(ctx context.Context, obj *model.Customer) ([]model.Visit, error) {
-	visits, err := r.Service.Visits(ctx, []string{obj.ID})
+	visits, err := r.visitsOf(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := []model.Visit{}
-	for i := range visits[obj.ID] {
-		out = append(out, *visitModel(&visits[obj.ID][i]))
+	for i := range visits {
+		out = append(out, *visitModel(&visits[i]))
 	}
 	return out, nil
 }
@@ -192,11 +204,18 @@ func (r *queryResolver) Customers(ctx context.Context, search *string, first *in
 	if search != nil {
 		text = *search
 	}
-	page, err := r.Service.SearchCustomers(ctx, text, first, after)
+	page, err := r.Service.Search(ctx, text, first, after, selects(ctx, "totalCount", "totalCountCapped"))
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CustomerConnection{Edges: []model.CustomerEdge{}, TotalCount: page.TotalCount}
+	conn := &model.CustomerConnection{Edges: []model.CustomerEdge{}, TotalCount: page.TotalCount, TotalCountCapped: page.TotalCapped}
+	ids := make([]string, len(page.Customers))
+	for i, c := range page.Customers {
+		ids[i] = c.ID
+	}
+	if err := r.prefetch(ctx, ids); err != nil {
+		return nil, err
+	}
 	for i, c := range page.Customers {
 		conn.Edges = append(conn.Edges, model.CustomerEdge{Cursor: page.Cursors[i], Node: r.customerModel(c)})
 	}

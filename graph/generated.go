@@ -109,9 +109,10 @@ type ComplexityRoot struct {
 	}
 
 	CustomerConnection struct {
-		Edges      func(childComplexity int) int
-		PageInfo   func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		Edges            func(childComplexity int) int
+		PageInfo         func(childComplexity int) int
+		TotalCount       func(childComplexity int) int
+		TotalCountCapped func(childComplexity int) int
 	}
 
 	CustomerEdge struct {
@@ -722,6 +723,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerConnection.TotalCount(childComplexity), true
+	case "CustomerConnection.totalCountCapped":
+		if e.ComplexityRoot.CustomerConnection.TotalCountCapped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerConnection.TotalCountCapped(childComplexity), true
 
 	case "CustomerEdge.cursor":
 		if e.ComplexityRoot.CustomerEdge.Cursor == nil {
@@ -2150,6 +2157,8 @@ func (ec *executionContext) childFields_CustomerConnection(ctx context.Context, 
 		return ec.fieldContext_CustomerConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_CustomerConnection_totalCount(ctx, field)
+	case "totalCountCapped":
+		return ec.fieldContext_CustomerConnection_totalCountCapped(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerConnection", field.Name)
 }
@@ -4577,6 +4586,29 @@ func (ec *executionContext) _CustomerConnection_totalCount(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerConnection_totalCountCapped(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerConnection_totalCountCapped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCountCapped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerConnection_totalCountCapped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -12051,6 +12083,11 @@ func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.Sel
 			}
 		case "totalCount":
 			out.Values[i] = ec._CustomerConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCountCapped":
+			out.Values[i] = ec._CustomerConnection_totalCountCapped(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -123,6 +123,7 @@ func (s *server) newGraphQL(r *graph.Resolver) http.Handler {
 	srv.Use(depthLimit{max: s.limits.MaxDepth})
 	srv.Use(&complexityLimit{max: s.limits.MaxComplexity})
 	srv.Use(operationMetrics{obs: s.opts.Observer})
+	srv.AroundOperations(graph.WithLoaders(r.Service))
 	srv.SetErrorPresenter(graph.PresentError(s.log))
 	srv.SetRecoverFunc(graph.RecoverPanic(s.log))
 	return srv

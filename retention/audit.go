@@ -126,6 +126,9 @@ type AuditQuery struct {
 	After string
 	// Subject limits the page to events about one subject.
 	Subject string
+	// Subjects, when not empty, limits it to events about any of them
+	// (several customers read at once).
+	Subjects []string
 	// Action and Actor, when set, keep only events with exactly that action
 	// or actor.
 	Action string

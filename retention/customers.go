@@ -145,7 +145,9 @@ type CustomerSearchPage struct {
 	Customers   []*Customer
 	Cursors     []string
 	HasNextPage bool
+	// TotalCount is exact up to MaxSearchCount, then capped (TotalCapped).
 	TotalCount  int
+	TotalCapped bool
 }
 
 const cursorPrefix = "customer:"
@@ -163,11 +165,17 @@ func decodeCursor(cursor string) (string, error) {
 	return strings.TrimPrefix(string(raw), cursorPrefix), nil
 }
 
-// SearchCustomers finds customers by name, email or phone prefix.
-// Errors: BAD_USER_INPUT for first outside 0-100, a bad cursor, a search
-// over 1 KB.
+// SearchCustomers finds customers by name, email or phone prefix, with the
+// total count. Errors: as Search.
 func (s *Service) SearchCustomers(ctx context.Context, search string, first *int, after *string) (CustomerSearchPage, error) {
-	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize}
+	return s.Search(ctx, search, first, after, true)
+}
+
+// Search finds customers by name, email or phone prefix; count asks for the
+// (bounded) total count. Errors: BAD_USER_INPUT for first outside 0-100, a
+// bad cursor, a search over 1 KB.
+func (s *Service) Search(ctx context.Context, search string, first *int, after *string, count bool) (CustomerSearchPage, error) {
+	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count}
 	if err := validateText("search", search); err != nil {
 		return CustomerSearchPage{}, err
 	}
@@ -197,7 +205,7 @@ func (s *Service) SearchCustomers(ctx context.Context, search string, first *int
 	if err != nil {
 		return CustomerSearchPage{}, err
 	}
-	out := CustomerSearchPage{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount}
+	out := CustomerSearchPage{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount, TotalCapped: page.TotalCapped}
 	for _, c := range page.Customers {
 		m := *c
 		m.PersonalData = prefs.Mask(c.PersonalData)
@@ -309,6 +317,38 @@ func (s *Service) SetCustomerPolicy(ctx context.Context, id, policy string) (*Cu
 
 // LastInteraction is the latest event of c that has already happened.
 func (s *Service) LastInteraction(ctx context.Context, c *Customer) (*time.Time, error) {
+	return s.LastInteractionOf(c, func() (CustomerEvents, error) {
+		appts, err := s.store.Appointments(ctx, []string{c.ID})
+		if err != nil {
+			return CustomerEvents{}, err
+		}
+		visits, err := s.store.Visits(ctx, []string{c.ID})
+		if err != nil {
+			return CustomerEvents{}, err
+		}
+		changes, err := s.StatusChangeTimes(ctx, []string{c.ID})
+		if err != nil {
+			return CustomerEvents{}, err
+		}
+		return CustomerEvents{appts[c.ID], visits[c.ID], changes[c.ID]}, nil
+	})
+}
+
+// CustomerEvents is what LastInteractionOf may need to read about a
+// customer besides the customer itself.
+type CustomerEvents struct {
+	Appointments []Appointment
+	Visits       []Visit
+	// StatusChanges is when each status change recorded in the audit log
+	// happened (StatusChangeTimes).
+	StatusChanges []time.Time
+}
+
+// LastInteractionOf is LastInteraction with the customer's events read by
+// events, which is called only when they are needed (the customer's clock
+// lies in the future), so that a caller showing many customers can read
+// them for all at once.
+func (s *Service) LastInteractionOf(c *Customer, events func() (CustomerEvents, error)) (*time.Time, error) {
 	now := s.Now()
 	if c.ErasedAt != nil {
 		return nil, nil
@@ -325,31 +365,26 @@ func (s *Service) LastInteraction(ctx context.Context, c *Customer) (*time.Time,
 			latest = t
 		}
 	}
+	ev, err := events()
+	if err != nil {
+		return nil, err
+	}
 	// Every status change, not only when the current status began (an
 	// imported change may have moved that earlier than the latest one).
-	history, err := statusHistory(ctx, s.store, c)
-	if err != nil {
-		return nil, err
+	if c.StatusChangedAt != nil {
+		consider(*c.StatusChangedAt)
 	}
-	for _, ch := range history {
-		consider(ch.At)
+	for _, at := range ev.StatusChanges {
+		consider(at)
 	}
-	appts, err := s.store.Appointments(ctx, []string{c.ID})
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range appts[c.ID] {
+	for _, a := range ev.Appointments {
 		if a.EndsAt.After(now) {
 			consider(a.StartsAt)
 		} else {
 			consider(a.EndsAt)
 		}
 	}
-	visits, err := s.store.Visits(ctx, []string{c.ID})
-	if err != nil {
-		return nil, err
-	}
-	for _, v := range visits[c.ID] {
+	for _, v := range ev.Visits {
 		if v.EndedAt != nil {
 			consider(*v.EndedAt)
 		} else {

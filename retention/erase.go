@@ -161,9 +161,15 @@ type exportDoc struct {
 	Appointments []exportAppointment `json:"appointments"`
 	Visits       []exportVisit       `json:"visits"`
 	LegalHolds   []exportHold        `json:"legalHolds"`
-	// AuditLog is what was done to the customer, and by whom, newest first.
-	AuditLog   []exportAudit              `json:"auditLog"`
-	Connectors map[string]json.RawMessage `json:"connectors"`
+	// AuditLog is what was done to the customer, and by whom, newest
+	// first: the newest maxExportAudit events, so that an export stays
+	// the same size however often the customer is exported (each export
+	// is itself an event). AuditLogComplete is false when older events
+	// exist; AuditLogMore says where to read them.
+	AuditLog         []exportAudit              `json:"auditLog"`
+	AuditLogComplete bool                       `json:"auditLogComplete"`
+	AuditLogMore     string                     `json:"auditLogMore,omitempty"`
+	Connectors       map[string]json.RawMessage `json:"connectors"`
 	// Documents lists the files connectors hold (invoice PDFs); the zip
 	// export carries them at their Path.
 	Documents []ExportedDocument `json:"documents,omitempty"`
@@ -177,7 +183,7 @@ type exportAudit struct {
 }
 
 // maxExportAudit bounds the audit lines of one export.
-const maxExportAudit = 1000
+const maxExportAudit = 50
 
 type exportCustomer struct {
 	ID                string     `json:"id"`
@@ -252,9 +258,14 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 		Appointments: []exportAppointment{}, Visits: []exportVisit{}, LegalHolds: []exportHold{}, AuditLog: []exportAudit{},
 		Connectors: map[string]json.RawMessage{},
 	}
-	events, err := s.store.AuditLog(ctx, AuditQuery{Subject: c.ID, First: maxExportAudit})
+	events, err := s.store.AuditLog(ctx, AuditQuery{Subject: c.ID, First: maxExportAudit + 1})
 	if err != nil {
 		return exportDoc{}, err
+	}
+	doc.AuditLogComplete = len(events) <= maxExportAudit
+	if !doc.AuditLogComplete {
+		events = events[:maxExportAudit]
+		doc.AuditLogMore = fmt.Sprintf("older events: the audit log (auditLog(subject: %q, after: %q), admin)", c.ID, events[maxExportAudit-1].ID)
 	}
 	for _, e := range events {
 		doc.AuditLog = append(doc.AuditLog, exportAudit{e.At, e.Actor, e.Action, e.Details})

@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 )
@@ -19,18 +20,51 @@ const maxStatusHistory = 10000
 // audit log keeps each one (current or imported as history), and c's
 // current status is one too (customers loaded in bulk have no audit event).
 func statusHistory(ctx context.Context, r Reader, c *Customer) ([]statusChange, error) {
-	events, err := r.AuditLog(ctx, AuditQuery{First: maxStatusHistory, Subject: c.ID, Action: AuditCustomerStatus})
+	recorded, err := recordedStatusChanges(ctx, r, []string{c.ID})
 	if err != nil {
 		return nil, err
 	}
-	seen := map[statusChange]bool{}
-	var out []statusChange
-	add := func(s Status, at time.Time) {
-		ch := statusChange{s, at.UTC()}
-		if s.Valid() && !seen[ch] {
-			seen[ch] = true
-			out = append(out, ch)
+	out := recorded[c.ID]
+	if c.StatusChangedAt != nil {
+		out = addStatusChange(out, c.Status, *c.StatusChangedAt)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out, nil
+}
+
+// StatusChangeTimes is, for each customer of ids, when the status changes
+// recorded in the audit log happened, read in one query (a page of
+// customers asks for all of them at once).
+func (s *Service) StatusChangeTimes(ctx context.Context, ids []string) (map[string][]time.Time, error) {
+	recorded, err := recordedStatusChanges(ctx, s.store, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]time.Time, len(recorded))
+	for id, changes := range recorded {
+		for _, ch := range changes {
+			out[id] = append(out[id], ch.At)
 		}
+	}
+	return out, nil
+}
+
+// recordedStatusChanges is the status changes the audit log holds for
+// each customer of ids, unordered and without duplicates.
+func recordedStatusChanges(ctx context.Context, r Reader, ids []string) (map[string][]statusChange, error) {
+	out := map[string][]statusChange{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q := AuditQuery{First: maxStatusHistory * len(ids), Action: AuditCustomerStatus}
+	if len(ids) == 1 {
+		q.Subject = ids[0]
+	} else {
+		q.Subjects = ids
+	}
+	events, err := r.AuditLog(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range events {
 		at := e.At
@@ -40,20 +74,25 @@ func statusHistory(ctx context.Context, r Reader, c *Customer) ([]statusChange, 
 			}
 		}
 		if imported, ok := e.Details["imported"].(string); ok {
-			add(Status(imported), at)
+			out[e.Subject] = addStatusChange(out[e.Subject], Status(imported), at)
 			continue
 		}
 		if st, ok := e.Details["status"].(map[string]any); ok {
 			if n, _ := st["new"].(string); n != "" && n != st["old"] {
-				add(Status(n), at)
+				out[e.Subject] = addStatusChange(out[e.Subject], Status(n), at)
 			}
 		}
 	}
-	if c.StatusChangedAt != nil {
-		add(c.Status, *c.StatusChangedAt)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
+}
+
+// addStatusChange appends a valid change that history does not hold yet.
+func addStatusChange(history []statusChange, s Status, at time.Time) []statusChange {
+	ch := statusChange{s, at.UTC()}
+	if !s.Valid() || slices.Contains(history, ch) {
+		return history
+	}
+	return append(history, ch)
 }
 
 // currentStatus is the status of the latest change in time, and since when

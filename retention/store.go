@@ -25,7 +25,9 @@ type Reader interface {
 	// NOT_FOUND when the id was never known.
 	Customer(ctx context.Context, id string) (*Customer, error)
 	// SearchCustomers pages through customers that are not erased, ordered
-	// by id, matching q.Text as a prefix of the searchable fields.
+	// by id, matching every word of q.Text as a prefix of a word of the
+	// searchable fields (case, accents and Unicode form ignored; phones by
+	// digits, national or international).
 	SearchCustomers(ctx context.Context, q SearchQuery) (CustomerPage, error)
 	Appointments(ctx context.Context, customerIDs []string) (map[string][]Appointment, error)
 	Visits(ctx context.Context, customerIDs []string) (map[string][]Visit, error)
@@ -113,20 +115,30 @@ type Store interface {
 
 // SearchQuery selects a page of customers.
 type SearchQuery struct {
-	// Text matches as a prefix (case-insensitive; digits only for phones)
-	// of the fields in Fields, literally: no wildcards.
+	// Text: every word matches as a prefix of a word of the fields in
+	// Fields (case, accents and Unicode form ignored; digits only for
+	// phones), literally: no wildcards.
 	Text   string
 	Fields []Field
 	First  int
 	// After is the id of the last customer of the previous page.
 	After string
+	// Count asks for TotalCount; it costs a query, so only when wanted.
+	Count bool
 }
+
+// MaxSearchCount bounds a search's TotalCount: counting is exact up to it,
+// and a larger result says TotalCapped instead of reading every match.
+const MaxSearchCount = 1000
 
 // CustomerPage is one page of a search.
 type CustomerPage struct {
 	Customers   []*Customer
 	HasNextPage bool
+	// TotalCount is exact up to MaxSearchCount; above, it is
+	// MaxSearchCount and TotalCapped is true. Zero unless Count was asked.
 	TotalCount  int
+	TotalCapped bool
 }
 
 // Clock tells the time; tests and dry runs substitute their own.

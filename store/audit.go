@@ -59,6 +59,9 @@ func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]rete
 	if aq.Subject != "" {
 		sel = sel.Where("subject = ?", aq.Subject)
 	}
+	if len(aq.Subjects) > 0 {
+		sel = sel.Where("subject IN (?)", bun.In(aq.Subjects))
+	}
 	if aq.Action != "" {
 		sel = sel.Where("action = ?", aq.Action)
 	}

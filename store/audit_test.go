@@ -163,3 +163,41 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestExportAuditBounded: each export is itself an audit event, yet the
+// export document stops growing: it embeds the newest events only and says
+// where the older ones are.
+func TestExportAuditBounded(t *testing.T) {
+	s := storetest.MustOpenSQLite(t)
+	ctx, svc := context.Background(), newService(s)
+	c, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ada")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	var doc struct {
+		AuditLog         []struct{ Action string } `json:"auditLog"`
+		AuditLogComplete bool                      `json:"auditLogComplete"`
+		AuditLogMore     string                    `json:"auditLogMore"`
+	}
+	for range 80 {
+		export, err := svc.ExportCustomer(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(export.Data))
+		doc.AuditLog = nil
+		if err := json.Unmarshal(export.Data, &doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(doc.AuditLog) != 50 || doc.AuditLogComplete || !strings.Contains(doc.AuditLogMore, c.ID) {
+		t.Fatalf("80th export: %d events, complete %v, more %q", len(doc.AuditLog), doc.AuditLogComplete, doc.AuditLogMore)
+	}
+	if sizes[79] > sizes[60]+200 {
+		t.Fatalf("export grew from %d to %d bytes between the 61st and the 80th", sizes[60], sizes[79])
+	}
+	if sizes[0] >= sizes[60] {
+		t.Fatalf("the first export (%d bytes) is not smaller than the 61st (%d)", sizes[0], sizes[60])
+	}
+}

@@ -77,9 +77,8 @@ func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAc
 }
 
 // personalColumns are cleared by erasure and anonymisation, with their
-// search keys.
-const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, first_norm = NULL, last_norm = NULL, " +
-	"full_norm = NULL, email_norm = NULL, phone_digits = NULL"
+// search terms (dropTermsOf deletes the rows of customer_terms first).
+const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, search_words = ''"
 
 func (q *queries) EraseCustomers(ctx context.Context, erased []*retention.Customer) error {
 	ids := make([]string, len(erased))
@@ -91,6 +90,9 @@ func (q *queries) EraseCustomers(ctx context.Context, erased []*retention.Custom
 	for start := 0; start < len(ids); start += bulkRows {
 		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
 		in := "(" + placeholders(len(chunk)) + ")"
+		if err := q.dropTermsOf(ctx, chunk); err != nil {
+			return err
+		}
 		if _, err := q.idb.NewRaw("DELETE FROM appointments WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
 			return internal("erase appointments", err)
 		}
@@ -124,6 +126,9 @@ func (q *queries) RecordRelinquished(ctx context.Context, customers []*retention
 	for start := 0; start < len(clearContact); start += bulkRows {
 		chunk := anySlice(clearContact[start:min(start+bulkRows, len(clearContact))])
 		in := "(" + placeholders(len(chunk)) + ")"
+		if err := q.dropTermsOf(ctx, chunk); err != nil {
+			return err
+		}
 		if _, err := q.idb.NewRaw("UPDATE customers SET "+personalColumns+" WHERE id IN "+in, chunk...).Exec(ctx); err != nil {
 			return internal("anonymise customers", err)
 		}

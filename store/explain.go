@@ -8,11 +8,15 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// ExplainSearch returns the database's query plan for the id lookup of a
+// ExplainSearch returns the database's query plan for the page query of a
 // customer search, to show that it is served by indexes.
 func (s *Store) ExplainSearch(ctx context.Context, q retention.SearchQuery) (string, error) {
-	union, args := searchUnion(q)
-	query := "SELECT id FROM customers WHERE erased_at IS NULL AND id IN (" + union + ") ORDER BY id LIMIT 21"
+	plan, err := s.planSearch(ctx, s.keys.Query(q.Text, searchKinds(q.Fields)))
+	if err != nil {
+		return "", err
+	}
+	where, args := plan.where()
+	query := "SELECT * FROM customers WHERE " + where + " ORDER BY id LIMIT 21"
 	return s.explain(ctx, query, args...)
 }
 
@@ -22,7 +26,7 @@ func (s *Store) explain(ctx context.Context, query string, args ...any) (string,
 	if s.dialect == Postgres {
 		prefix = "EXPLAIN "
 	}
-	rows, err := s.db.QueryContext(ctx, prefix+query, args...)
+	rows, err := s.reads.QueryContext(ctx, prefix+query, args...)
 	if err != nil {
 		return "", err
 	}

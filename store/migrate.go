@@ -66,6 +66,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, mig.Name+"_"+mig.Comment)
 		recompute = recompute || mig.Name == categoriesMigration
 	}
+	if _, err := s.backfillSearchTerms(ctx); err != nil {
+		return applied, err
+	}
 	if err := s.ensureBuiltIns(ctx); err != nil {
 		return applied, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/searchkey"
 )
 
 // fieldColumns are the customer and visit columns holding one personal
@@ -61,32 +62,15 @@ func (q *queries) PurgeFields(ctx context.Context, fields []retention.Field, now
 	if len(cols) == 0 {
 		return nil, nil
 	}
-	// The search keys go with the values they were made of.
-	first, last := purged[retention.FieldFirstName], purged[retention.FieldLastName]
-	if first {
-		set = append(set, "first_norm = NULL")
-	}
-	if last {
-		set = append(set, "last_norm = NULL")
-	}
-	switch {
-	case first && last:
-		set = append(set, "full_norm = NULL")
-	case first:
-		set = append(set, "full_norm = last_norm")
-	case last:
-		set = append(set, "full_norm = first_norm")
-	}
-	if purged[retention.FieldEmail] {
-		set = append(set, "email_norm = NULL")
-	}
-	if purged[retention.FieldPhone] {
-		set = append(set, "phone_digits = NULL")
-	}
 	where := notHeld + " AND (" + strings.Join(cols, " OR ") + ")"
 	var ids []string
 	if err := q.idb.NewRaw("SELECT id FROM customers WHERE "+where+" ORDER BY id", toMicros(now)).Scan(ctx, &ids); err != nil {
 		return nil, internal("purge fields", err)
+	}
+	// The search terms go with the values they were made of: a purged
+	// value must not stay findable, nor readable in customer_terms.
+	if err := q.rebuildTermsWithout(ctx, ids, purged); err != nil {
+		return nil, err
 	}
 	if _, err := q.idb.NewRaw(fmt.Sprintf("UPDATE customers SET %s WHERE %s", strings.Join(set, ", "), where), toMicros(now)).Exec(ctx); err != nil {
 		return nil, internal("purge fields", err)
@@ -95,4 +79,43 @@ func (q *queries) PurgeFields(ctx context.Context, fields []retention.Field, now
 		return nil, internal("purge visit fields", err)
 	}
 	return ids, nil
+}
+
+// rebuildTermsWithout recomputes the search terms of the customers ids as
+// if the fields in cleared were already empty: the terms made of those
+// values leave customer_terms and search_words, the others stay.
+func (q *queries) rebuildTermsWithout(ctx context.Context, ids []string, cleared map[retention.Field]bool) error {
+	for start := 0; start < len(ids); start += bulkRows {
+		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
+		var rows []customerRow
+		if err := q.idb.NewSelect().Model(&rows).Column("id", "first_name", "last_name", "email", "phone", "search_words").
+			Where("id IN ("+placeholders(len(chunk))+")", chunk...).Scan(ctx); err != nil {
+			return internal("purge search terms", err)
+		}
+		var gone, added []termPair
+		updates := make([][]any, 0, len(rows))
+		for _, r := range rows {
+			keep := func(f retention.Field, v *string) *string {
+				if cleared[f] {
+					return nil
+				}
+				return v
+			}
+			terms := q.keys.Terms(keep(retention.FieldFirstName, r.FirstName), keep(retention.FieldLastName, r.LastName),
+				keep(retention.FieldEmail, r.Email), keep(retention.FieldPhone, r.Phone))
+			g, a := termChanges(r.SearchWords, terms)
+			gone, added = append(gone, pairsOf(r.ID, g)...), append(added, pairsOf(r.ID, a)...)
+			updates = append(updates, []any{r.ID, searchkey.Words(terms)})
+		}
+		if err := q.deleteTerms(ctx, gone); err != nil {
+			return err
+		}
+		if err := q.insertTerms(ctx, added); err != nil {
+			return err
+		}
+		if err := q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"search_words", "TEXT"}}, updates); err != nil {
+			return err
+		}
+	}
+	return nil
 }

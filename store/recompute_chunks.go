@@ -135,7 +135,7 @@ func (q *queries) ApplyQueuedRecomputes(ctx context.Context) error {
 func (s *Store) FinishRecomputes(ctx context.Context) error {
 	for {
 		var seqs []int64
-		if err := s.db.NewSelect().Model((*recomputeRow)(nil)).Column("seq").OrderExpr("seq").Scan(ctx, &seqs); err != nil {
+		if err := s.reads.NewSelect().Model((*recomputeRow)(nil)).Column("seq").OrderExpr("seq").Scan(ctx, &seqs); err != nil {
 			return internal("queued recomputes", err)
 		}
 		if len(seqs) == 0 {

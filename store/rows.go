@@ -2,9 +2,7 @@ package store
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/uptrace/bun"
 
@@ -84,11 +82,7 @@ type customerRow struct {
 	LastName         *string `bun:"last_name"`
 	Email            *string `bun:"email"`
 	Phone            *string `bun:"phone"`
-	FirstNorm        *string `bun:"first_norm"`
-	LastNorm         *string `bun:"last_norm"`
-	FullNorm         *string `bun:"full_norm"`
-	EmailNorm        *string `bun:"email_norm"`
-	PhoneDigits      *string `bun:"phone_digits"`
+	SearchWords      *string `bun:"search_words"`
 	Status           string  `bun:"status"`
 	StatusChangedAt  *int64  `bun:"status_changed_at"`
 	CreatedAt        int64   `bun:"created_at"`
@@ -108,34 +102,7 @@ type customerRow struct {
 	HeldUntil        *int64  `bun:"held_until"`
 }
 
-// Normalised search keys: lower case with single spaces; phones digits only.
-func normText(p *string) *string {
-	if p == nil {
-		return nil
-	}
-	s := strings.Join(strings.Fields(strings.ToLower(*p)), " ")
-	return strPtr(s)
-}
-
-func digitsOnly(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func hasLetter(s string) bool {
-	for _, r := range s {
-		if unicode.IsLetter(r) {
-			return true
-		}
-	}
-	return false
-}
-
+// customerFromDomain leaves SearchWords unset: queries.customerRow adds it.
 func customerFromDomain(c *retention.Customer) *customerRow {
 	r := &customerRow{
 		ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
@@ -147,13 +114,6 @@ func customerFromDomain(c *retention.Customer) *customerRow {
 		AnonymisedAt: toMicrosPtr(c.AnonymisedAt), ErasedAt: toMicrosPtr(c.ErasedAt),
 		EraseAt: toMicrosPtr(c.EraseAt), AnonymiseAt: toMicrosPtr(c.AnonymiseAt),
 		DeletionTime: toMicrosPtr(c.DeletionTime), HeldUntil: toMicrosPtr(c.HeldUntil),
-	}
-	r.FirstNorm, r.LastNorm, r.EmailNorm = normText(c.FirstName), normText(c.LastName), normText(c.Email)
-	if c.FirstName != nil || c.LastName != nil {
-		r.FullNorm = normText(strPtr(strings.TrimSpace(strVal(c.FirstName) + " " + strVal(c.LastName))))
-	}
-	if c.Phone != nil {
-		r.PhoneDigits = strPtr(digitsOnly(*c.Phone))
 	}
 	return r
 }

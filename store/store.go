@@ -23,6 +23,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/searchkey"
 )
 
 // Dialect names the database behind a Store.
@@ -38,8 +39,16 @@ const (
 type Config struct {
 	DataDir  string
 	Database string
+	// PhoneRegion is the country assumed for phone numbers written in
+	// national form, for search (ISO 3166 alpha-2; default GB).
+	PhoneRegion string
 	// MaxConns bounds the PostgreSQL pool (DefaultMaxConns when 0).
 	MaxConns int
+	// BulkLoad is for a process that writes much and reads little
+	// (`lethe demo`): SQLite without the memory map, whose pages would
+	// count in its resident memory as the file grows, and one 64 MB page
+	// cache, so that its memory stays bounded.
+	BulkLoad bool
 	// IdleTxTimeout ends, on PostgreSQL, a session that stays idle inside a
 	// transaction for longer (0: the server's setting). A process frozen in
 	// the middle of a transaction would otherwise keep its locks, the sweep
@@ -54,9 +63,19 @@ type Config struct {
 const DefaultMaxConns = 20
 
 // Store is retention.Store on a bun database.
+//
+// On SQLite it holds two pools on the same file: db, one connection that
+// every write transaction queues for (in Go, so that no writer ever meets
+// SQLITE_BUSY from another), and reads, a pool of connections kept open
+// (opening one re-reads the schema) for everything outside Update. WAL lets
+// the readers run while the writer writes. On PostgreSQL both are one pool.
 type Store struct {
 	queries
+	// db is, on SQLite, one connection that every write transaction uses.
 	db *bun.DB
+	// reads is, on SQLite, a pool of connections kept open for everything
+	// outside a write transaction; on PostgreSQL it is db.
+	reads *bun.DB
 	// writeSlot queues this process's SQLite write transactions in Go.
 	// SQLite has one writer at a time, and a writer that waits for the lock
 	// in SQLite's busy handler sleeps and retries: a process that commits
@@ -64,7 +83,8 @@ type Store struct {
 	// again before the sleepers wake, and starves them. This slot hands
 	// the lock in the order they asked for it (a channel's blocked senders
 	// are served first come, first served), and a caller gives up waiting
-	// when its context ends.
+	// when its context ends. It is held for the whole transaction, retries
+	// included, so the single writer connection is free whenever it is.
 	writeSlot chan struct{}
 }
 
@@ -89,7 +109,7 @@ func ConnectorDSN(url, connector string) string {
 // Open connects to the configured database. It does not migrate: call
 // Migrate (serve does, `lethe migrate` does).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	var db *bun.DB
+	var db, reads *bun.DB
 	var dialect Dialect
 	switch {
 	case IsPostgresURL(cfg.Database):
@@ -130,20 +150,45 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			}
 			path = filepath.Join(cfg.DataDir, "lethe.db")
 		}
-		sqldb, err := sql.Open("sqlite", sqliteDSN(path))
+		sqldb, err := sql.Open("sqlite", sqliteDSN(path, cfg.BulkLoad))
 		if err != nil {
 			return nil, err
 		}
+		sqldb.SetMaxOpenConns(1)
+		sqldb.SetMaxIdleConns(1)
+		sqldb.SetConnMaxIdleTime(0)
 		db, dialect = bun.NewDB(sqldb, sqlitedialect.New()), SQLite
+		readdb, err := sql.Open("sqlite", sqliteDSN(path, cfg.BulkLoad))
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		readdb.SetMaxOpenConns(sqliteReaders)
+		readdb.SetMaxIdleConns(sqliteReaders)
+		reads = bun.NewDB(readdb, sqlitedialect.New())
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave it empty for SQLite in the data directory", redact(cfg.Database))
 	}
+	if reads == nil {
+		reads = db
+	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		reads.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
-	return &Store{queries: queries{idb: db, dialect: dialect}, db: db, writeSlot: make(chan struct{}, 1)}, nil
+	keys, ok := searchkey.New(cfg.PhoneRegion)
+	if !ok {
+		db.Close()
+		reads.Close()
+		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
+	}
+	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads, writeSlot: make(chan struct{}, 1)}, nil
 }
+
+// sqliteReaders sizes the SQLite read pool: readers beyond a few per core
+// only queue inside the library.
+const sqliteReaders = 8
 
 // sqliteDSN: WAL so that readers never wait for the writer; foreign keys on;
 // a busy timeout so that concurrent writers queue instead of failing;
@@ -152,9 +197,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // erasure that was reported done must survive a power cut; secure_delete so
 // that erased values are overwritten with zeros, not left in free space
 // (Scrub clears the WAL).
-func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
-		"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate"
+// A 32 MB page cache per connection (the default is 2 MB) and up to 1 GB of
+// the file memory-mapped keep the indexes a search reads in memory instead
+// of copying pages through read(2); the mapping is shared by every
+// connection and costs no heap.
+func sqliteDSN(path string, bulk bool) string {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(15000)" +
+		"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	if bulk {
+		// A bounded page cache still holds the upper levels of the
+		// indexes that every insert descends.
+		return dsn + "&_pragma=cache_size(-65536)"
+	}
+	return dsn + "&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)"
 }
 
 func redact(dsn string) string {
@@ -174,7 +229,15 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) DB() *bun.DB { return s.db }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.reads != s.db {
+		if rerr := s.reads.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
 
 // Update runs fn in one write transaction, retried on a serialization
 // failure or deadlock (see update).
@@ -236,7 +299,7 @@ func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention
 					return internal("rules lock", err)
 				}
 			}
-			return fn(&queries{idb: tx, dialect: s.dialect, inTx: true})
+			return fn(&queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true})
 		})
 		if err == nil || attempt == maxTxAttempts || !retryable(err) || ctx.Err() != nil {
 			return err
@@ -269,6 +332,7 @@ func retryable(err error) bool {
 type queries struct {
 	idb     bun.IDB
 	dialect Dialect
+	keys    searchkey.Keys
 	inTx    bool
 }
 
@@ -292,6 +356,15 @@ func internal(op string, err error) error {
 		return err
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// AddQueryHook adds a bun query hook to every pool of the store (tests
+// count statements with it).
+func (s *Store) AddQueryHook(h bun.QueryHook) {
+	s.db.AddQueryHook(h)
+	if s.reads != s.db {
+		s.reads.AddQueryHook(h)
+	}
 }
 
 // Scrub makes what was just erased unreadable from the database files as

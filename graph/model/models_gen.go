@@ -131,8 +131,11 @@ type CustomerConnection struct {
 	Edges []CustomerEdge `json:"edges"`
 	// Where the page ends.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// How many customers match in all.
+	// How many customers match, exact up to 1000; above that it is 1000 and totalCountCapped is true
+	// (counting every match of a common prefix would cost as much as reading them). Computed only when selected.
 	TotalCount int `json:"totalCount"`
+	// True when more customers match than totalCount says (totalCount stopped at its cap of 1000).
+	TotalCountCapped bool `json:"totalCountCapped"`
 }
 
 // One customer of a search page.

@@ -29,7 +29,7 @@ export async function render(main, ctx) {
     results.setAttribute('aria-busy', 'true');
     try {
       const d = await gql(`query SearchCustomers($search: String, $first: Int, $after: String) {
-        customers(search: $search, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+        customers(search: $search, first: $first, after: $after) { totalCount totalCountCapped pageInfo { hasNextPage endCursor }
           edges { node { id firstName lastName email phone status lastInteractionAt deletionTime retentionPolicy { name } } } } }`,
       { search: q.value.trim() || null, first: PAGE, after: cursors[page] }, 'SearchCustomers');
       if (mine !== seq || !ctx.isCurrent()) return;
@@ -37,7 +37,9 @@ export async function render(main, ctx) {
       cursors[page + 1] = c.pageInfo.endCursor;
       const name = (n) => [n.firstName, n.lastName].filter(Boolean).join(' ') || h('em', {}, 'no name');
       replace(results,
-        h('p', { class: 'count', 'data-testid': 'total' }, `${fmtNum(c.totalCount)} customer${c.totalCount === 1 ? '' : 's'}`),
+        // The server counts exactly up to a cap; above it, it says so.
+        h('p', { class: 'count', 'data-testid': 'total' }, c.totalCountCapped
+          ? `More than ${fmtNum(c.totalCount)} customers` : `${fmtNum(c.totalCount)} customer${c.totalCount === 1 ? '' : 's'}`),
         table(['Name', 'Email', 'Phone', 'Status', 'Last interaction', 'Deletion time', 'Policy'], c.edges.map(({ node: n }) => h('tr', {},
           h('th', { scope: 'row' }, h('a', { href: `#/customers/${encodeURIComponent(n.id)}` }, name(n))),
           h('td', {}, n.email || '—'), h('td', {}, n.phone || '—'),
@@ -45,7 +47,7 @@ export async function render(main, ctx) {
           h('td', { class: 'mono' }, n.retentionPolicy.name))), { empty: 'No customer matches.' }));
       replace(pager,
         h('button', { type: 'button', class: 'btn', disabled: page === 0, onclick: () => go(page - 1) }, '← Previous'),
-        h('span', {}, `Page ${page + 1} of ${Math.max(1, Math.ceil(c.totalCount / PAGE))}`),
+        h('span', {}, c.totalCountCapped ? `Page ${page + 1}` : `Page ${page + 1} of ${Math.max(1, Math.ceil(c.totalCount / PAGE))}`),
         h('button', { type: 'button', class: 'btn', disabled: !c.pageInfo.hasNextPage, onclick: () => go(page + 1) }, 'Next →'));
     } catch (err) {
       if (mine !== seq) return;

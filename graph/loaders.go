@@ -1,0 +1,207 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// loaders batch what the fields of many customers read, so that a page of
+// 100 customers with appointments, visits, holds, policy and deletion
+// reason costs a few statements instead of several per customer. They live
+// for one query operation: mutations read afresh, so that a mutation's
+// result (and the next mutation of the same request) sees its own writes.
+type loaders struct {
+	appointments *dataloadgen.Loader[string, []retention.Appointment]
+	visits       *dataloadgen.Loader[string, []retention.Visit]
+	holds        *dataloadgen.Loader[string, []retention.LegalHold]
+	// statusChanges: when each customer's recorded status changes happened.
+	statusChanges *dataloadgen.Loader[string, []time.Time]
+	settings      func() (customerSettings, error)
+}
+
+// customerSettings are what every customer's policy and deletion reason
+// are computed from: read once per operation.
+type customerSettings struct {
+	policies   retention.PolicySet
+	dataPolicy retention.DataPolicy
+}
+
+type loadersKey struct{}
+
+// loaderWait is how long a loader gathers keys before it reads: the
+// resolvers of a page's customers run concurrently and ask within
+// microseconds of each other.
+const loaderWait = time.Millisecond
+
+func newLoaders(svc *retention.Service) *loaders {
+	wait, capacity := dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(retention.MaxPageSize)
+	return &loaders{
+		appointments:  dataloadgen.NewMappedLoader(svc.Appointments, wait, capacity),
+		visits:        dataloadgen.NewMappedLoader(svc.Visits, wait, capacity),
+		holds:         dataloadgen.NewMappedLoader(svc.LegalHolds, wait, capacity),
+		statusChanges: dataloadgen.NewMappedLoader(svc.StatusChangeTimes, wait, capacity),
+		settings: sync.OnceValues(func() (customerSettings, error) {
+			// Read outside any one resolver's context: the first caller's
+			// context may end before another caller uses the result.
+			ctx := context.Background()
+			ps, err := svc.Policies(ctx)
+			if err != nil {
+				return customerSettings{}, err
+			}
+			dp, err := svc.DataPolicy(ctx)
+			if err != nil {
+				return customerSettings{}, err
+			}
+			return customerSettings{policies: retention.NewPolicySet(ps), dataPolicy: dp}, nil
+		}),
+	}
+}
+
+// WithLoaders gives each query operation its own loaders: install it on
+// the GraphQL server with AroundOperations.
+func WithLoaders(svc *retention.Service) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
+			ctx = context.WithValue(ctx, loadersKey{}, newLoaders(svc))
+		}
+		return next(ctx)
+	}
+}
+
+func loadersFrom(ctx context.Context) *loaders {
+	l, _ := ctx.Value(loadersKey{}).(*loaders)
+	return l
+}
+
+// missing turns a mapped loader's "no value for this key" into an empty
+// list: a customer without appointments is not an error.
+func missing[T any](v []T, err error) ([]T, error) {
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+func (r *Resolver) appointmentsOf(ctx context.Context, id string) ([]retention.Appointment, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return missing(l.appointments.Load(ctx, id))
+	}
+	m, err := r.Service.Appointments(ctx, []string{id})
+	return m[id], err
+}
+
+func (r *Resolver) visitsOf(ctx context.Context, id string) ([]retention.Visit, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return missing(l.visits.Load(ctx, id))
+	}
+	m, err := r.Service.Visits(ctx, []string{id})
+	return m[id], err
+}
+
+func (r *Resolver) holdsOf(ctx context.Context, id string) ([]retention.LegalHold, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return missing(l.holds.Load(ctx, id))
+	}
+	m, err := r.Service.LegalHolds(ctx, []string{id})
+	return m[id], err
+}
+
+func (r *Resolver) statusChangesOf(ctx context.Context, id string) ([]time.Time, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return missing(l.statusChanges.Load(ctx, id))
+	}
+	m, err := r.Service.StatusChangeTimes(ctx, []string{id})
+	return m[id], err
+}
+
+func (r *Resolver) settingsFor(ctx context.Context) (customerSettings, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return l.settings()
+	}
+	ps, err := r.Service.Policies(ctx)
+	if err != nil {
+		return customerSettings{}, err
+	}
+	dp, err := r.Service.DataPolicy(ctx)
+	if err != nil {
+		return customerSettings{}, err
+	}
+	return customerSettings{policies: retention.NewPolicySet(ps), dataPolicy: dp}, nil
+}
+
+// prefetch fills the loaders for a page of customers before their fields
+// resolve: one read per selected list field for the whole page, however the
+// field resolvers happen to be scheduled.
+func (r *Resolver) prefetch(ctx context.Context, ids []string) error {
+	l := loadersFrom(ctx)
+	if l == nil || len(ids) == 0 {
+		return nil
+	}
+	fields := nodeFields(ctx)
+	if fields["appointments"] || fields["lastInteractionAt"] {
+		m, err := r.Service.Appointments(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			l.appointments.Prime(id, m[id])
+		}
+	}
+	if fields["visits"] || fields["lastInteractionAt"] {
+		m, err := r.Service.Visits(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			l.visits.Prime(id, m[id])
+		}
+	}
+	if fields["lastInteractionAt"] {
+		m, err := r.Service.StatusChangeTimes(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			l.statusChanges.Prime(id, m[id])
+		}
+	}
+	if fields["legalHolds"] {
+		m, err := r.Service.LegalHolds(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			l.holds.Prime(id, m[id])
+		}
+	}
+	return nil
+}
+
+// nodeFields names the fields selected on edges.node of the connection
+// being resolved.
+func nodeFields(ctx context.Context) map[string]bool {
+	out := map[string]bool{}
+	op := graphql.GetOperationContext(ctx)
+	for _, edges := range graphql.CollectFieldsCtx(ctx, nil) {
+		if edges.Name != "edges" {
+			continue
+		}
+		for _, node := range graphql.CollectFields(op, edges.Selections, nil) {
+			if node.Name != "node" {
+				continue
+			}
+			for _, f := range graphql.CollectFields(op, node.Selections, []string{"Customer"}) {
+				out[f.Name] = true
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,274 @@
+// Package searchkey turns a customer's personal data into search terms, and
+// a search text into the terms it must match, so that a search finds people
+// the way a person types them: in any letter case, with or without accents,
+// in any Unicode form, in any word order, and phone numbers in national or
+// international form.
+//
+// Both sides are normalised here, in Go, so that SQLite and PostgreSQL
+// compare plain bytes and give the same results; the databases need no
+// collation, extension or LIKE pattern (so %, _ and \ are ordinary
+// characters).
+package searchkey
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Kind marks which field a term came from, so that a field hidden by the
+// collection preferences is not searched. A term is Kind + ":" + text.
+type Kind byte
+
+const (
+	FirstName Kind = 'f'
+	LastName  Kind = 'l'
+	Email     Kind = 'e'
+	Phone     Kind = 'p'
+)
+
+// DefaultRegion is the phone region used when none is configured.
+const DefaultRegion = "GB"
+
+// Keys computes terms with a default phone region: the country assumed for
+// numbers written in national form ("07700 949842").
+type Keys struct {
+	region string
+}
+
+// New returns Keys for a region (ISO 3166 alpha-2, e.g. "GB", "DE", "US").
+// ok is false for a region the phone library does not know.
+func New(region string) (k Keys, ok bool) {
+	region = strings.ToUpper(strings.TrimSpace(region))
+	if region == "" {
+		region = DefaultRegion
+	}
+	if !phonenumbers.GetSupportedRegions()[region] {
+		return Keys{region: DefaultRegion}, false
+	}
+	return Keys{region: region}, true
+}
+
+// Region is the default phone region.
+func (k Keys) Region() string {
+	if k.region == "" {
+		return DefaultRegion
+	}
+	return k.region
+}
+
+// Fold lower-cases s, removes accents and other combining marks, and
+// composes what remains (NFC), so that "José", "JOSE" and "Jose" with a
+// combining acute accent all fold to "jose". Whitespace runs become one
+// space.
+func Fold(s string) string {
+	s = norm.NFD.String(strings.ToLower(s))
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return norm.NFC.String(b.String())
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneForms are the digit strings a phone number is found by: the digits
+// as written, and the international number (country code first). A
+// complete number is read by the phone-number library (which knows
+// international dialling prefixes and each country's trunk prefix); a
+// partial one, as a person types it, is taken as international when it
+// starts with "+", else as national: the default region's trunk prefix
+// ("0" in GB) is replaced by its country code, so that "07700 94" finds
+// "+44 7700 949842" and "+44 77" finds "07700 949842".
+func (k Keys) phoneForms(s string) []string {
+	raw := digits(s)
+	if raw == "" {
+		return nil
+	}
+	forms := []string{raw}
+	add := func(f string) {
+		if f != "" && f != raw && (len(forms) == 1 || forms[1] != f) {
+			forms = append(forms, f)
+		}
+	}
+	if n, err := phonenumbers.Parse(s, k.Region()); err == nil && phonenumbers.IsValidNumber(n) {
+		add(digits(phonenumbers.Format(n, phonenumbers.E164)))
+		return forms
+	}
+	if strings.HasPrefix(strings.TrimSpace(s), "+") {
+		return forms
+	}
+	cc := strconv.Itoa(phonenumbers.GetCountryCodeForRegion(k.Region()))
+	if ndd := phonenumbers.GetNddPrefixForRegion(k.Region(), true); ndd != "" && strings.HasPrefix(raw, ndd) {
+		add(cc + raw[len(ndd):])
+	} else {
+		add(cc + raw)
+	}
+	return forms
+}
+
+func term(kind Kind, text string) string { return string(kind) + ":" + text }
+
+// Terms returns the distinct search terms of a customer's data, in a stable
+// order. Names give one term per word; the email one term; the phone its
+// digit forms.
+func (k Keys) Terms(first, last, email, phone *string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	for _, f := range []struct {
+		kind Kind
+		v    *string
+	}{{FirstName, first}, {LastName, last}} {
+		if f.v != nil {
+			for _, w := range strings.Fields(Fold(*f.v)) {
+				add(term(f.kind, w))
+			}
+		}
+	}
+	if email != nil {
+		if e := strings.ReplaceAll(Fold(*email), " ", ""); e != "" {
+			add(term(Email, e))
+		}
+	}
+	if phone != nil {
+		for _, d := range k.phoneForms(*phone) {
+			add(term(Phone, d))
+		}
+	}
+	return out
+}
+
+// Words joins terms into the text stored beside a customer: each term
+// preceded by a space and the whole followed by one, so that " "+prefix
+// found in it means that some term starts with prefix.
+func Words(terms []string) string {
+	if len(terms) == 0 {
+		return ""
+	}
+	return " " + strings.Join(terms, " ") + " "
+}
+
+// Query is a search text as terms: a customer matches when, for every Word,
+// one of its Alternatives is a prefix of one of the customer's terms.
+type Query struct {
+	Words [][]string
+}
+
+// Empty reports whether the query matches everything (no text).
+func (q Query) Empty() bool { return len(q.Words) == 0 }
+
+// None reports whether the query can match nothing (a word with no
+// searchable field left).
+func (q Query) None() bool {
+	for _, w := range q.Words {
+		if len(w) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Query turns a search text into terms, searching only the kinds in
+// visible. Text with no letter is read as a phone number (spaces,
+// brackets and dashes ignored), and also as a literal prefix of a name or
+// email when it is one word.
+func (k Keys) Query(text string, visible map[Kind]bool) Query {
+	folded := Fold(text)
+	if folded == "" {
+		return Query{}
+	}
+	var q Query
+	textKinds := func(w string) []string {
+		var alts []string
+		for _, kind := range []Kind{FirstName, LastName, Email} {
+			if visible[kind] {
+				alts = append(alts, term(kind, w))
+			}
+		}
+		return alts
+	}
+	if !hasLetter(folded) && digits(folded) != "" {
+		var alts []string
+		if visible[Phone] {
+			for _, d := range k.phoneForms(folded) {
+				alts = append(alts, term(Phone, d))
+			}
+		}
+		if !strings.Contains(folded, " ") {
+			alts = append(alts, textKinds(folded)...)
+		}
+		q.Words = append(q.Words, alts)
+		return q
+	}
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(folded) {
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		q.Words = append(q.Words, textKinds(w))
+	}
+	return q
+}
+
+// Successor returns the least string greater than every string that starts
+// with prefix, byte-wise (UTF-8 byte order is code point order): the prefix
+// with its last character incremented. ok is false when there is none (the
+// prefix is all U+10FFFF). A range prefix <= s < Successor(prefix) holds
+// exactly the strings that start with prefix, U+10FFFF after the prefix
+// included.
+func Successor(prefix string) (string, bool) {
+	for prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		switch {
+		case r == utf8.MaxRune || r == utf8.RuneError && size <= 1:
+			continue
+		case r == 0xD7FF:
+			return prefix + string(rune(0xE000)), true
+		default:
+			return prefix + string(r+1), true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,405 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/searchkey"
+)
+
+// Search keeps two copies of each customer's search terms (see the
+// migration 20261126010001_search_terms): rows of customer_terms, an index
+// whose prefix ranges give the candidates of a word without reading a
+// customer, and customers.search_words, the same terms as one string, which
+// decides whether a customer read anyway matches the other words. The
+// customer's row is the truth; customer_terms is kept equal to it in the
+// same transaction.
+
+const (
+	// A word's term rows are counted up to probeLimit to choose the plan:
+	// below it, its candidates are joined (at most probeLimit reads);
+	// above, customers are read in id order until a page is full, which
+	// for a word this common takes few reads.
+	probeLimit = 4000
+	// With several words the page may be rare although each word is
+	// common, so the rarest word's candidates are joined up to this many.
+	multiWordProbeLimit   = 20000
+	termPairsPerStatement = 500
+)
+
+func (q *queries) withSearchWords(c *retention.Customer) (*customerRow, []string) {
+	r := customerFromDomain(c)
+	terms := q.keys.Terms(c.FirstName, c.LastName, c.Email, c.Phone)
+	w := searchkey.Words(terms)
+	r.SearchWords = &w
+	return r, terms
+}
+
+type termPair struct{ term, customerID string }
+
+func (q *queries) insertTerms(ctx context.Context, pairs []termPair) error {
+	for start := 0; start < len(pairs); start += termPairsPerStatement {
+		chunk := pairs[start:min(start+termPairsPerStatement, len(pairs))]
+		args := make([]any, 0, 2*len(chunk))
+		for _, p := range chunk {
+			args = append(args, p.term, p.customerID)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ")
+		if _, err := q.idb.NewRaw("INSERT INTO customer_terms (term, customer_id) VALUES "+values+
+			" ON CONFLICT DO NOTHING", args...).Exec(ctx); err != nil {
+			return internal("insert search terms", err)
+		}
+	}
+	return nil
+}
+
+func (q *queries) deleteTerms(ctx context.Context, pairs []termPair) error {
+	for start := 0; start < len(pairs); start += termPairsPerStatement {
+		chunk := pairs[start:min(start+termPairsPerStatement, len(pairs))]
+		args := make([]any, 0, 2*len(chunk))
+		for _, p := range chunk {
+			args = append(args, p.term, p.customerID)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ")
+		if _, err := q.idb.NewRaw("DELETE FROM customer_terms WHERE (term, customer_id) IN (VALUES "+values+")",
+			args...).Exec(ctx); err != nil {
+			return internal("delete search terms", err)
+		}
+	}
+	return nil
+}
+
+func pairsOf(id string, terms []string) []termPair {
+	out := make([]termPair, len(terms))
+	for i, t := range terms {
+		out[i] = termPair{t, id}
+	}
+	return out
+}
+
+// replaceTerms makes customer_terms hold exactly terms for id, given the
+// customer's stored search_words: most saves (a status change, a booking)
+// change no personal data and so write no term.
+func (q *queries) replaceTerms(ctx context.Context, id string, old *string, terms []string) error {
+	gone, added := termChanges(old, terms)
+	if err := q.deleteTerms(ctx, pairsOf(id, gone)); err != nil {
+		return err
+	}
+	return q.insertTerms(ctx, pairsOf(id, added))
+}
+
+// termChanges compares a customer's stored search_words with its terms
+// now: the terms to delete and those to insert.
+func termChanges(old *string, terms []string) (gone, added []string) {
+	var oldTerms []string
+	if old != nil {
+		oldTerms = strings.Fields(*old)
+	}
+	keep := map[string]bool{}
+	for _, t := range terms {
+		keep[t] = true
+	}
+	had := map[string]bool{}
+	for _, t := range oldTerms {
+		had[t] = true
+		if !keep[t] {
+			gone = append(gone, t)
+		}
+	}
+	for _, t := range terms {
+		if !had[t] {
+			added = append(added, t)
+			had[t] = true
+		}
+	}
+	return gone, added
+}
+
+// dropTermsOf deletes the search terms of customers whose personal data is
+// about to be cleared (erasure, anonymisation): the terms are personal data
+// too.
+func (q *queries) dropTermsOf(ctx context.Context, ids []any) error {
+	var rows []struct {
+		ID          string  `bun:"id"`
+		SearchWords *string `bun:"search_words"`
+	}
+	if err := q.idb.NewSelect().Table("customers").Column("id", "search_words").
+		Where("id IN ("+placeholders(len(ids))+")", ids...).Scan(ctx, &rows); err != nil {
+		return internal("read search terms", err)
+	}
+	var pairs []termPair
+	for _, r := range rows {
+		if r.SearchWords != nil {
+			pairs = append(pairs, pairsOf(r.ID, strings.Fields(*r.SearchWords))...)
+		}
+	}
+	return q.deleteTerms(ctx, pairs)
+}
+
+// backfillSearchTerms computes the search terms of customers stored before
+// the search_terms migration (search_words NULL), in short transactions so
+// that a large database stays writable while it runs. It resumes where a
+// stopped run left off.
+func (s *Store) backfillSearchTerms(ctx context.Context) (int, error) {
+	done := 0
+	for {
+		var rows []customerRow
+		err := s.reads.NewSelect().Model(&rows).Column("id", "first_name", "last_name", "email", "phone").
+			Where("search_words IS NULL").OrderExpr("id").Limit(1000).Scan(ctx)
+		if err != nil {
+			return done, internal("search backfill", err)
+		}
+		if len(rows) == 0 {
+			return done, nil
+		}
+		err = s.Update(ctx, func(tx retention.Tx) error {
+			q := tx.(*queries)
+			updates := make([][]any, 0, len(rows))
+			var pairs []termPair
+			for _, r := range rows {
+				terms := q.keys.Terms(r.FirstName, r.LastName, r.Email, r.Phone)
+				updates = append(updates, []any{r.ID, searchkey.Words(terms)})
+				pairs = append(pairs, pairsOf(r.ID, terms)...)
+			}
+			if err := q.insertTerms(ctx, pairs); err != nil {
+				return err
+			}
+			return q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"search_words", "TEXT"}}, updates)
+		})
+		if err != nil {
+			return done, err
+		}
+		done += len(rows)
+	}
+}
+
+func searchKinds(fields []retention.Field) map[searchkey.Kind]bool {
+	kinds := map[searchkey.Kind]bool{}
+	for _, f := range fields {
+		switch f {
+		case retention.FieldFirstName:
+			kinds[searchkey.FirstName] = true
+		case retention.FieldLastName:
+			kinds[searchkey.LastName] = true
+		case retention.FieldEmail:
+			kinds[searchkey.Email] = true
+		case retention.FieldPhone:
+			kinds[searchkey.Phone] = true
+		}
+	}
+	return kinds
+}
+
+// termRange is the SQL condition and arguments for terms starting with t.
+func termRange(t string) (string, []any) {
+	if upper, ok := searchkey.Successor(t); ok {
+		return "term >= ? AND term < ?", []any{t, upper}
+	}
+	return "term >= ?", []any{t}
+}
+
+// searchPlan is a search as SQL on customers: candidates (an id subquery
+// on customer_terms, or none to read customers in id order) and a filter
+// every row must pass.
+type searchPlan struct {
+	candidates     string
+	candidateArgs  []any
+	filter         string
+	filterArgs     []any
+	singleWordAlts []string // set when the query is one word: its terms
+	// matches, with several words each below the probe limit, is the
+	// intersection of their term rows: exactly the matching customers,
+	// from the index alone (erasure and anonymisation drop the terms).
+	matches     string
+	matchesArgs []any
+}
+
+// contains is the dialect's literal substring test (no pattern
+// characters).
+func (q *queries) contains(col string) string {
+	if q.dialect == Postgres {
+		return "strpos(" + col + ", ?) > 0"
+	}
+	return "instr(" + col + ", ?) > 0"
+}
+
+func (q *queries) planSearch(ctx context.Context, query searchkey.Query) (searchPlan, error) {
+	plan := searchPlan{filter: "erased_at IS NULL"}
+	if query.Empty() {
+		return plan, nil
+	}
+	for _, alts := range query.Words {
+		var ors []string
+		for _, a := range alts {
+			ors = append(ors, q.contains("search_words"))
+			plan.filterArgs = append(plan.filterArgs, " "+a)
+		}
+		plan.filter += " AND (" + strings.Join(ors, " OR ") + ")"
+	}
+	limit := probeLimit
+	if len(query.Words) > 1 {
+		limit = multiWordProbeLimit
+	} else {
+		plan.singleWordAlts = query.Words[0]
+	}
+	best, bestCount := -1, 0
+	for i, alts := range query.Words {
+		n, err := q.countTerms(ctx, alts, limit)
+		if err != nil {
+			return plan, err
+		}
+		if best < 0 || n < bestCount {
+			best, bestCount = i, n
+		}
+	}
+	if bestCount >= limit {
+		return plan, nil // common: read customers in id order
+	}
+	if len(query.Words) > 1 {
+		plan.matches, plan.matchesArgs = intersectWords(query.Words)
+	}
+	var arms []string
+	for _, a := range query.Words[best] {
+		cond, args := termRange(a)
+		arms = append(arms, "SELECT customer_id FROM customer_terms WHERE "+cond)
+		plan.candidateArgs = append(plan.candidateArgs, args...)
+	}
+	plan.candidates = strings.Join(arms, " UNION ")
+	return plan, nil
+}
+
+// intersectWords is the SQL of the customers having, for every word, a
+// term one of its alternatives starts.
+func intersectWords(words [][]string) (string, []any) {
+	var sets []string
+	var args []any
+	for i, alts := range words {
+		var arms []string
+		for _, a := range alts {
+			cond, cargs := termRange(a)
+			arms = append(arms, "SELECT customer_id FROM customer_terms WHERE "+cond)
+			args = append(args, cargs...)
+		}
+		sets = append(sets, fmt.Sprintf("SELECT customer_id FROM (%s) AS w%d", strings.Join(arms, " UNION ALL "), i))
+	}
+	return strings.Join(sets, " INTERSECT "), args
+}
+
+// countTerms counts the term rows of a word's alternatives, up to limit:
+// UNION ALL with one LIMIT stops reading the index at limit rows on both
+// databases, whichever alternatives they come from.
+func (q *queries) countTerms(ctx context.Context, alts []string, limit int) (int, error) {
+	var arms []string
+	var args []any
+	for _, a := range alts {
+		cond, cargs := termRange(a)
+		arms = append(arms, "SELECT 1 FROM customer_terms WHERE "+cond)
+		args = append(args, cargs...)
+	}
+	args = append(args, limit)
+	var n int
+	if err := q.idb.NewRaw("SELECT count(*) FROM ("+strings.Join(arms, " UNION ALL ")+" LIMIT ?) AS x", args...).Scan(ctx, &n); err != nil {
+		return 0, internal("search probe", err)
+	}
+	return n, nil
+}
+
+func (p searchPlan) where() (string, []any) {
+	where, args := p.filter, append([]any(nil), p.filterArgs...)
+	if p.candidates != "" {
+		where += " AND id IN (" + p.candidates + ")"
+		args = append(args, p.candidateArgs...)
+	}
+	return where, args
+}
+
+func (q *queries) SearchCustomers(ctx context.Context, sq retention.SearchQuery) (retention.CustomerPage, error) {
+	var page retention.CustomerPage
+	query := q.keys.Query(sq.Text, searchKinds(sq.Fields))
+	if query.None() {
+		return page, nil // nothing searchable is visible: nothing can match
+	}
+	plan, err := q.planSearch(ctx, query)
+	if err != nil {
+		return page, err
+	}
+	if sq.Count {
+		if page.TotalCount, page.TotalCapped, err = q.countMatches(ctx, plan); err != nil {
+			return page, err
+		}
+	}
+	if sq.First == 0 {
+		return page, nil
+	}
+	where, args := plan.where()
+	if sq.After != "" {
+		where += " AND id > ?"
+		args = append(args, sq.After)
+	}
+	var rows []customerRow
+	if err := q.idb.NewSelect().Model(&rows).Where(where, args...).OrderExpr("id").
+		Limit(int64(sq.First + 1)).Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return page, internal("search", err)
+	}
+	if len(rows) > sq.First {
+		rows, page.HasNextPage = rows[:sq.First], true
+	}
+	for i := range rows {
+		page.Customers = append(page.Customers, rows[i].domain())
+	}
+	return page, nil
+}
+
+// countMatches counts distinct matching customers, reading no more than
+// MaxSearchCount+1 of them (plus the duplicates met on the way): exact up
+// to the cap, capped above it.
+func (q *queries) countMatches(ctx context.Context, p searchPlan) (int, bool, error) {
+	cap := retention.MaxSearchCount
+	seen := make(map[string]struct{}, 64)
+	stream := func(query string, args ...any) (bool, error) {
+		rows, err := q.idb.QueryContext(ctx, query, args...)
+		if err != nil {
+			return false, internal("search count", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return false, internal("search count", err)
+			}
+			seen[id] = struct{}{}
+			if len(seen) > cap {
+				return true, nil
+			}
+		}
+		return false, internal("search count", rows.Err())
+	}
+	var capped bool
+	var err error
+	if p.singleWordAlts != nil {
+		// One word: its term rows are exactly its matches, read from
+		// the index alone.
+		for _, a := range p.singleWordAlts {
+			cond, args := termRange(a)
+			if capped, err = stream("SELECT customer_id FROM customer_terms WHERE "+cond, args...); err != nil || capped {
+				break
+			}
+		}
+	} else if p.matches != "" {
+		capped, err = stream(p.matches, p.matchesArgs...)
+	} else {
+		where, args := p.where()
+		capped, err = stream("SELECT id FROM customers WHERE "+where, args...)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if capped {
+		return cap, true, nil
+	}
+	return len(seen), false, nil
+}

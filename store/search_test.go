@@ -1,0 +1,207 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
+	"github.com/lethe-privacy/lethe/store/storetest"
+)
+
+// searchHardCases are searches that differ between naive implementations;
+// each must give the same customers on SQLite and PostgreSQL.
+var searchPeople = []struct{ key, first, last, email, phone string }{
+	{"jose", "José", "Álvarez", "jose@example.org", "+44 7700 949842"},
+	{"zoe", "Zoe\u0308", "Brontë", "zoe@example.org", "07700 900123"}, // Zoë in NFD
+	{"anna", "Anna", "Fischer", "anna.f@example.org", "+49 30 1234567"},
+	{"anna2", "Anna Maria", "Schmidt", "", ""},
+	{"pct", "100%_sure", "O'Neil\\x", "pct%_x@example.org", ""},
+	{"max", "Ma\U0010FFFFx", "Lee", "", ""},
+	{"bob", "Bob", "Annan", "b@example.org", "555-0101"},
+}
+
+var searchHardCases = []struct {
+	query string
+	want  []string
+}{
+	{"jose", []string{"jose"}},
+	{"JOSÉ", []string{"jose"}},
+	{"Jose\u0301", []string{"jose"}}, // é in NFD
+	{"alvarez jose", []string{"jose"}},
+	{"zoë", []string{"zoe"}},
+	{"Zoe\u0308", []string{"zoe"}},
+	{"zoe bronte", []string{"zoe"}},
+	{"fischer anna", []string{"anna"}},
+	{"anna", []string{"anna", "anna2", "bob"}},
+	{"maria anna", []string{"anna2"}},
+	{"schmidt maria", []string{"anna2"}},
+	{"07700 949842", []string{"jose"}},
+	{"+44 7700 900123", []string{"zoe"}},
+	{"+44 77", []string{"jose", "zoe"}},
+	{"0770", []string{"jose", "zoe"}},
+	{"030 1234", nil}, // a German number read as British
+	{"+49 30", []string{"anna"}},
+	{"555", []string{"bob"}},
+	{"%", nil},
+	{"_", nil},
+	{"'", nil},
+	{"\\", nil},
+	{"100%_", []string{"pct"}},
+	{"o'neil\\", []string{"pct"}},
+	{"pct%_x@", []string{"pct"}},
+	{"ma", []string{"anna2", "max"}},
+	{"ma\U0010FFFF", []string{"max"}},
+	{"a", []string{"anna", "anna2", "bob", "jose"}},
+	{"z", []string{"zoe"}},
+	{"q", nil},
+	{"", []string{"anna", "anna2", "bob", "jose", "max", "pct", "zoe"}},
+}
+
+func TestSearchHardCasesSameOnBothDatabases(t *testing.T) {
+	var mu sync.Mutex
+	results := map[store.Dialect]map[string][]string{}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		keyOf := map[string]string{}
+		for _, p := range searchPeople {
+			pd := retention.PersonalData{FirstName: sp(p.first), LastName: sp(p.last)}
+			if p.email != "" {
+				pd.Email = sp(p.email)
+			}
+			if p.phone != "" {
+				pd.Phone = sp(p.phone)
+			}
+			c, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: pd})
+			if err != nil {
+				t.Fatalf("create %s: %v", p.key, err)
+			}
+			keyOf[c.ID] = p.key
+		}
+		got := map[string][]string{}
+		hundred := 100
+		for _, tc := range searchHardCases {
+			page, err := svc.SearchCustomers(ctx, tc.query, &hundred, nil)
+			if err != nil {
+				t.Fatalf("search %q: %v", tc.query, err)
+			}
+			var keys []string
+			for _, c := range page.Customers {
+				keys = append(keys, keyOf[c.ID])
+			}
+			slices.Sort(keys)
+			got[tc.query] = keys
+			if !slices.Equal(keys, tc.want) {
+				t.Errorf("search %q found %v, want %v", tc.query, keys, tc.want)
+			}
+			if page.TotalCount != len(tc.want) || page.TotalCapped {
+				t.Errorf("search %q: totalCount %d (capped %v), want %d", tc.query, page.TotalCount, page.TotalCapped, len(tc.want))
+			}
+		}
+		mu.Lock()
+		results[s.Dialect()] = got
+		mu.Unlock()
+	})
+	if len(results) == 2 && !reflect.DeepEqual(results[store.SQLite], results[store.Postgres]) {
+		t.Fatalf("SQLite and PostgreSQL differ:\n%v\n%v", results[store.SQLite], results[store.Postgres])
+	}
+}
+
+// TestSearchPlansAgree searches words common enough that the store reads
+// customers in id order instead of joining candidates, and checks pages,
+// counts and the count cap against a brute-force match.
+func TestSearchPlansAgree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		var customers []*retention.Customer
+		first := []string{"Mario", "Maria", "Marek", "Anna", "Ole"}
+		last := []string{"Rossi", "Fischer", "Novak"}
+		for i := range 10000 {
+			f, l := first[i%len(first)], last[(i/5)%len(last)]
+			c := &retention.Customer{ID: fmt.Sprintf("cus_%05d", (i*7919)%10000), Status: retention.StatusActive,
+				CreatedAt: now, TouchedAt: now, Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
+			c.FirstName, c.LastName = sp(f), sp(l)
+			customers = append(customers, c)
+		}
+		if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"ma", "mar", "maria", "anna fischer", "fischer m", "o", "novak ole"} {
+			var want []string
+			for _, c := range customers {
+				words := strings.Fields(strings.ToLower(*c.FirstName + " " + *c.LastName))
+				ok := true
+				for _, w := range strings.Fields(q) {
+					if !slices.ContainsFunc(words, func(x string) bool { return strings.HasPrefix(x, w) }) {
+						ok = false
+					}
+				}
+				if ok {
+					want = append(want, c.ID)
+				}
+			}
+			slices.Sort(want)
+			var got []string
+			var after *string
+			n := 100
+			for pages := 0; ; pages++ {
+				page, err := svc.SearchCustomers(ctx, q, &n, after)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantCount, capped := len(want), false
+				if wantCount > retention.MaxSearchCount {
+					wantCount, capped = retention.MaxSearchCount, true
+				}
+				if page.TotalCount != wantCount || page.TotalCapped != capped {
+					t.Fatalf("search %q: totalCount %d capped %v, want %d %v", q, page.TotalCount, page.TotalCapped, wantCount, capped)
+				}
+				for _, c := range page.Customers {
+					got = append(got, c.ID)
+				}
+				if !page.HasNextPage || pages > 100 {
+					break
+				}
+				after = &page.Cursors[len(page.Cursors)-1]
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("search %q: %d customers (first %v), want %d (first %v)", q, len(got), got[:min(3, len(got))], len(want), want[:min(3, len(want))])
+			}
+		}
+	})
+}
+
+// TestSearchBackfill: customers stored before the search_terms migration
+// have no terms; Migrate computes them, in batches, and search finds them.
+func TestSearchBackfill(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		for i := range 11 {
+			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
+				FirstName: sp(fmt.Sprintf("Renée%d", i)), Phone: sp("07700 900" + fmt.Sprintf("%03d", i%1000))}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, stmt := range []string{"UPDATE customers SET search_words = NULL", "DELETE FROM customer_terms"} {
+			if _, err := s.DB().ExecContext(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if page, _ := svc.SearchCustomers(ctx, "renee", nil, nil); page.TotalCount != 0 {
+			t.Fatalf("terms were not removed: %d", page.TotalCount)
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]int{"renee": 11, "RENÉE1": 2, "+44 7700 900 00": 10} {
+			if page, err := svc.SearchCustomers(ctx, q, nil, nil); err != nil || page.TotalCount != want {
+				t.Errorf("after backfill, search %q: %d matches (%v), want %d", q, page.TotalCount, err, want)
+			}
+		}
+	})
+}

@@ -89,6 +89,9 @@ func demoCmd(ctx context.Context, args []string) error {
 	if err := errors.Join(genErr, writeErr); err != nil {
 		return err
 	}
+	if err := s.RefreshPlannerStatistics(ctx); err != nil {
+		return err
+	}
 	abs, _ := filepath.Abs(cfg.DataDir)
 	if cfg.Database != "" {
 		abs = "the configured database"

@@ -382,3 +382,16 @@ func (s *Store) Scrub(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	return internal("wal checkpoint", err)
 }
+
+// RefreshPlannerStatistics brings PostgreSQL's planner statistics up to
+// date after a bulk load (the demo): until autovacuum gets to the new rows,
+// the planner would choose its plans from the statistics of an empty
+// database. SQLite's queries are written for its planner without
+// statistics, and it keeps none: nothing to do there.
+func (s *Store) RefreshPlannerStatistics(ctx context.Context) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, "ANALYZE")
+	return internal("analyze", err)
+}

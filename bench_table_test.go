@@ -239,7 +239,8 @@ func throughput(clients int, d time.Duration, op func(r *rand.Rand) error) float
 	return float64(n.Load()) / d.Seconds()
 }
 
-// makeDue sets the automatic policies to 0 days, as BenchmarkSweepVsDirect.
+// makeDue sets the automatic policies to 0 days: every customer is due
+// that can be (future appointments and open visits still defer).
 func makeDue(b *testing.B, dir string) {
 	ctx := context.Background()
 	s, err := store.Open(ctx, store.Config{DataDir: dir})

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 )
 
@@ -73,19 +72,13 @@ func benchDemo(b *testing.B, n int) (string, int) {
 	if err != nil {
 		b.Fatalf("demo: %v\n%s", err, out)
 	}
+	makeDue(b, dir)
 	ctx := context.Background()
 	s, err := store.Open(ctx, store.Config{DataDir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	svc := retention.NewService(s)
-	zero := 0
-	for _, p := range []string{retention.PolicyDefault, retention.PolicyVisit, retention.PolicyAppointment} {
-		if _, err := svc.UpdatePolicy(ctx, p, &zero, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
 	var due int
 	if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM customers WHERE deletion_time <= ? AND erased_at IS NULL", time.Now().UnixMicro()).Scan(&due); err != nil {
 		b.Fatal(err)

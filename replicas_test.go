@@ -96,24 +96,32 @@ func (r *replica) count() int {
 // database with a sweep every second: exactly one sweeps; when it is killed
 // the other takes over.
 func TestReplicasElectOneSweeper(t *testing.T) {
-	database := storetest.PostgresDatabase(t)
-	dir := t.TempDir()
-	lethe(t, "migrate", "--data-dir", dir, "--database", database)
 	// A killed leader is replaced once its lease term has passed.
-	a := startReplica(t, filepath.Join(dir, "a"), database, "--lease-ttl", "2s")
-	b := startReplica(t, filepath.Join(dir, "b"), database, "--lease-ttl", "2s")
-	waitFor(t, 20*time.Second, "a first sweep", func() bool { return a.count()+b.count() >= 3 })
-	time.Sleep(2 * time.Second)
-	leader, other := a, b
-	if b.count() > a.count() {
-		leader, other = b, a
-	}
+	leader, other := twoReplicasSweeping(t, 2*time.Second)
 	if leader.count() < 3 || other.count() != 0 {
 		t.Fatalf("both replicas swept: %d and %d sweeps\n%s", leader.count(), other.count(), other.log.String())
 	}
 	leader.cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
 	leader.cmd.Wait()                          //nolint:errcheck
 	waitFor(t, 30*time.Second, "the other replica to take over", func() bool { return other.count() >= 2 })
+}
+
+// twoReplicasSweeping starts two replicas on a new database, both with a
+// sweep every second and a 2 s lease, waits for their first sweeps (and
+// settle more), and returns the one that swept most, the leader, first.
+func twoReplicasSweeping(t *testing.T, settle time.Duration) (leader, other *replica) {
+	t.Helper()
+	database := storetest.PostgresDatabase(t)
+	dir := t.TempDir()
+	lethe(t, "migrate", "--data-dir", dir, "--database", database)
+	a := startReplica(t, filepath.Join(dir, "a"), database, "--lease-ttl", "2s")
+	b := startReplica(t, filepath.Join(dir, "b"), database, "--lease-ttl", "2s")
+	waitFor(t, 20*time.Second, "a first sweep", func() bool { return a.count()+b.count() >= 3 })
+	time.Sleep(settle)
+	if b.count() > a.count() {
+		return b, a
+	}
+	return a, b
 }
 
 func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
@@ -132,16 +140,7 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 // takes over within the lease term plus a tick, and the frozen one, once
 // resumed, runs no more scheduled sweeps.
 func TestFrozenLeaderIsReplaced(t *testing.T) {
-	database := storetest.PostgresDatabase(t)
-	dir := t.TempDir()
-	lethe(t, "migrate", "--data-dir", dir, "--database", database)
-	a := startReplica(t, filepath.Join(dir, "a"), database, "--lease-ttl", "2s")
-	b := startReplica(t, filepath.Join(dir, "b"), database, "--lease-ttl", "2s")
-	waitFor(t, 20*time.Second, "a first sweep", func() bool { return a.count()+b.count() >= 3 })
-	leader, other := a, b
-	if b.count() > a.count() {
-		leader, other = b, a
-	}
+	leader, other := twoReplicasSweeping(t, 0)
 	if other.count() != 0 {
 		t.Fatalf("both replicas swept: %d and %d sweeps", leader.count(), other.count())
 	}

@@ -245,6 +245,8 @@ type runState struct {
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex
+	// savedAt is when a checkpoint last stored the run (under saving).
+	savedAt time.Time
 }
 
 func (r *runState) add(f func(*Run)) Run {
@@ -260,18 +262,33 @@ func (e *Engine) report(run Run) {
 	}
 }
 
-// checkpoint stores the run's counters and renews the lease; losing the
-// lease (another process took it after ours expired) stops the run.
+// checkpointEvery is how often a run stores its counters while it goes:
+// every batch would cost a durable commit per batch for a figure that only
+// shows progress (the run's final counters are always stored).
+const checkpointEvery = time.Second
+
+// checkpoint reports progress and, at most every checkpointEvery, stores the
+// run's counters and renews the lease; losing the lease (another process
+// took it after ours expired) stops the run.
 func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 	r.saving.Lock()
 	defer r.saving.Unlock()
 	now := e.nowUTC()
 	run := r.add(func(run *Run) { run.HeartbeatAt = now })
-	err := e.fenced(ctx, r, func(tx Tx) error { return tx.SaveRun(ctx, run) })
+	var err error
+	if time.Since(r.savedAt) >= checkpointEvery {
+		err = e.fenced(ctx, r, func(tx Tx) error { return tx.SaveRun(ctx, run) })
+		r.savedAt = time.Now()
+	}
 	e.report(run)
 	return err
 }
 
+// planAndDispatch resumes the entries earlier runs left open, then plans
+// the due customers page by page and dispatches each page as soon as its
+// journal entries and actions are committed: nothing is sent before it is
+// journalled, and the connectors work on one page while the next is
+// planned.
 func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	// Schedules still being recomputed after a change of the rules are
 	// finished first, so that no customer due under the new rules is missed.
@@ -291,12 +308,32 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	if err != nil {
 		return err
 	}
-	// Plan: write every entry and action of a page before any is sent.
+	d := newDispatcher(ctx, e, r)
+	if adopted > 0 {
+		r.add(func(run *Run) { run.CustomersPlanned += adopted; run.ActionsPlanned += adoptedActions })
+		e.log.Info("resuming open journal entries", "run", r.run.ID, "entries", adopted)
+		// The run holds only the adopted entries until planning starts
+		// below, so these pages never meet an entry planned by this run.
+		afterID := ""
+		for {
+			entries, err := e.store.RunEntries(ctx, r.run.ID, e.nowUTC(), afterID, e.BatchSize)
+			if err != nil {
+				return errors.Join(err, d.wait())
+			}
+			if len(entries) == 0 {
+				break
+			}
+			afterID = entries[len(entries)-1].ID
+			if !d.dispatch(entries, nil) {
+				return d.wait()
+			}
+		}
+	}
 	var cursor *DueCursor
 	for {
 		page, err := e.store.DueCustomers(ctx, r.run.AsOf, cursor, e.BatchSize)
 		if err != nil {
-			return err
+			return errors.Join(err, d.wait())
 		}
 		if len(page) == 0 {
 			break
@@ -336,50 +373,71 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			}
 			return tx.InsertEntries(ctx, entries, actions)
 		}); err != nil {
-			return err
+			return errors.Join(err, d.wait())
 		}
 		r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += len(actions) })
 		if err := e.checkpoint(ctx, r); err != nil {
-			return err
-		}
-	}
-	if adopted > 0 {
-		r.add(func(run *Run) { run.CustomersPlanned += adopted; run.ActionsPlanned += adoptedActions })
-		e.log.Info("resuming open journal entries", "run", r.run.ID, "entries", adopted)
-	}
-	// Dispatch: pages of open entries, a bounded number in flight.
-	sem := make(chan struct{}, max(1, e.InFlight))
-	var wg sync.WaitGroup
-	var firstErr error
-	var errMu sync.Mutex
-	afterID := ""
-	for {
-		entries, err := e.store.RunEntries(ctx, r.run.ID, e.nowUTC(), afterID, e.BatchSize)
-		if err != nil {
-			return err
+			return errors.Join(err, d.wait())
 		}
 		if len(entries) == 0 {
-			break
+			continue
 		}
-		afterID = entries[len(entries)-1].ID
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := e.dispatchBatch(ctx, r, entries); err != nil {
-				errMu.Lock()
-				firstErr = errors.Join(firstErr, err)
-				errMu.Unlock()
-			}
-		})
-		errMu.Lock()
-		stop := firstErr != nil
-		errMu.Unlock()
-		if stop {
+		byEntry := make(map[string][]JournalAction, len(entries))
+		for _, a := range actions {
+			byEntry[a.EntryID] = append(byEntry[a.EntryID], a)
+		}
+		if !d.dispatch(entries, byEntry) {
 			break
 		}
 	}
-	wg.Wait()
-	return firstErr
+	return d.wait()
+}
+
+// dispatcher runs batches of journalled entries, a bounded number at once
+// (Engine.InFlight), and stops taking new ones after the first error.
+type dispatcher struct {
+	ctx context.Context
+	e   *Engine
+	r   *runState
+	sem chan struct{}
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+}
+
+func newDispatcher(ctx context.Context, e *Engine, r *runState) *dispatcher {
+	return &dispatcher{ctx: ctx, e: e, r: r, sem: make(chan struct{}, max(1, e.InFlight))}
+}
+
+// dispatch starts a batch once a slot is free; it reports false, starting
+// nothing, when an earlier batch has failed.
+func (d *dispatcher) dispatch(entries []JournalEntry, actions map[string][]JournalAction) bool {
+	d.sem <- struct{}{}
+	if d.failed() {
+		<-d.sem
+		return false
+	}
+	d.wg.Go(func() {
+		defer func() { <-d.sem }()
+		if err := d.e.dispatchBatch(d.ctx, d.r, entries, actions); err != nil {
+			d.mu.Lock()
+			d.err = errors.Join(d.err, err)
+			d.mu.Unlock()
+		}
+	})
+	return true
+}
+
+func (d *dispatcher) failed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.err != nil
+}
+
+// wait waits for the batches in flight and returns their errors.
+func (d *dispatcher) wait() error {
+	d.wg.Wait()
+	return d.err
 }
 
 type connInfo struct {

@@ -11,9 +11,11 @@ import (
 
 // dispatchBatch executes one batch of open entries: re-check that each
 // customer is still due, send the pending actions to every connector in
-// parallel, record each result, then close the confirmed entries together
-// with the change of the core record.
-func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []JournalEntry) error {
+// parallel, record the results, then close the confirmed entries together
+// with the change of the core record. actions are the entries' journalled
+// actions when the caller has them (it has just written them), nil to read
+// them from the journal.
+func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction) error {
 	ids := make([]string, len(entries))
 	entryIDs := make([]string, len(entries))
 	for i, en := range entries {
@@ -23,9 +25,10 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 	if err != nil {
 		return err
 	}
-	actions, err := e.store.EntryActions(ctx, entryIDs)
-	if err != nil {
-		return err
+	if actions == nil {
+		if actions, err = e.store.EntryActions(ctx, entryIDs); err != nil {
+			return err
+		}
 	}
 	policies, dp, err := e.settings(ctx, e.store)
 	if err != nil {
@@ -66,31 +69,33 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		return err
 	}
 
-	// Dispatch the pending actions, one call per connector operation; then
-	// the residue checks of the entries whose deletes were all confirmed.
-	if err := e.dispatchActions(ctx, r, live, actions, customers, func(a JournalAction) bool { return a.Operation != OpVerify }); err != nil {
-		return err
+	// Dispatch the pending actions, one call per connector operation, and
+	// record what every connector did in one transaction; then the residue
+	// checks of the entries whose deletes were all confirmed. The checks
+	// only read, so their results are recorded with the entries they close
+	// (finalize): a crash before that sends them again, which is harmless.
+	sent := e.dispatchActions(ctx, live, actions, customers, func(a JournalAction) bool { return a.Operation != OpVerify })
+	if len(sent) > 0 {
+		if err := e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, sent) }); err != nil {
+			return err
+		}
 	}
-	if err := e.dispatchActions(ctx, r, live, actions, customers, func(a JournalAction) bool {
+	checked := e.dispatchActions(ctx, live, actions, customers, func(a JournalAction) bool {
 		return a.Operation == OpVerify && othersConfirmed(actions[a.EntryID])
-	}); err != nil {
-		return err
-	}
-	if err := e.residueFailsDelete(ctx, r, actions); err != nil {
-		return err
-	}
+	})
+	checked = append(checked, residueFailsDelete(actions)...)
 
 	if e.beforeFinalize != nil {
 		e.beforeFinalize()
 	}
-	return e.finalize(ctx, r, live, actions)
+	return e.finalize(ctx, r, live, actions, checked)
 }
 
 // dispatchActions sends the pending actions of the entries that pick
-// selects, one call per connector operation, the calls in parallel, records
-// every result, and merges the results into actions.
-func (e *Engine) dispatchActions(ctx context.Context, r *runState, live []JournalEntry, actions map[string][]JournalAction,
-	customers map[string]*Customer, pick func(JournalAction) bool) error {
+// selects, one call per connector operation, the calls in parallel, merges
+// the results into actions and returns them, for the caller to record.
+func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actions map[string][]JournalAction,
+	customers map[string]*Customer, pick func(JournalAction) bool) []JournalAction {
 	type group struct {
 		connector, op string
 		cats          []string
@@ -115,13 +120,11 @@ func (e *Engine) dispatchActions(ctx context.Context, r *runState, live []Journa
 	}
 	sort.Strings(order)
 	var wg sync.WaitGroup
-	errs := make([]error, len(order))
 	outcomes := make([][]JournalAction, len(order))
 	for i, key := range order {
 		g := groups[key]
 		wg.Go(func() {
 			results := e.send(ctx, g.connector, g.op, g.actions, customers)
-			errs[i] = e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, results) })
 			confirmed := 0
 			for _, res := range results {
 				if res.Status == ActionConfirmed {
@@ -134,13 +137,9 @@ func (e *Engine) dispatchActions(ctx context.Context, r *runState, live []Journa
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
 	// Merged here, after every call returned: the calls ran concurrently
 	// and an entry's actions span several connectors.
+	var all []JournalAction
 	for _, results := range outcomes {
 		for _, res := range results {
 			for j := range actions[res.EntryID] {
@@ -149,8 +148,9 @@ func (e *Engine) dispatchActions(ctx context.Context, r *runState, live []Journa
 				}
 			}
 		}
+		all = append(all, results...)
 	}
-	return nil
+	return all
 }
 
 // othersConfirmed reports whether every action of an entry but the residue
@@ -165,9 +165,10 @@ func othersConfirmed(actions []JournalAction) bool {
 }
 
 // residueFailsDelete turns a connector's confirmed delete back into a
-// failure when its residue check found data: the next attempt sends the
-// delete again (same action id), then checks again.
-func (e *Engine) residueFailsDelete(ctx context.Context, r *runState, actions map[string][]JournalAction) error {
+// failure when its residue check found data, and returns the deletes it
+// changed: the next attempt sends the delete again (same action id), then
+// checks again.
+func residueFailsDelete(actions map[string][]JournalAction) []JournalAction {
 	var changed []JournalAction
 	for entryID, acts := range actions {
 		for _, v := range acts {
@@ -183,10 +184,7 @@ func (e *Engine) residueFailsDelete(ctx context.Context, r *runState, actions ma
 			}
 		}
 	}
-	if len(changed) == 0 {
-		return nil
-	}
-	return e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, changed) })
+	return changed
 }
 
 // residuePrefix starts the reason of a failed residue check.
@@ -307,7 +305,9 @@ func verify(ctx context.Context, conn Connector, calls []Action) ([]ActionResult
 // finalize closes the entries of a batch: those every connector confirmed
 // change the core record in the same transaction that closes them; the
 // others are scheduled for another attempt, or given up on and reported.
-func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction) error {
+// checked are action results not recorded yet (the residue checks), written
+// in the same transaction.
+func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, checked []JournalAction) error {
 	var done, failed, skipped int
 	var outcomes []JournalEntry
 	// Fenced: the lease epoch is proven in the transaction that changes the
@@ -391,6 +391,9 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 			return err
 		}
 		if err := tx.AppendAudits(ctx, audits); err != nil {
+			return err
+		}
+		if err := tx.SaveActions(ctx, checked); err != nil {
 			return err
 		}
 		return tx.SaveEntries(ctx, closed)

@@ -37,7 +37,7 @@ func (e *Engine) EraseCustomer(ctx context.Context, id, actor string) error {
 	final, err := e.executeWith(ctx, r, func(ctx context.Context) error {
 		entry, workErr = e.planManual(ctx, r, id, actor)
 		if workErr == nil {
-			workErr = e.dispatchBatch(ctx, r, []JournalEntry{entry})
+			workErr = e.dispatchBatch(ctx, r, []JournalEntry{entry}, nil)
 		}
 		return workErr
 	})

@@ -198,6 +198,10 @@ func (e *Engine) executeWith(ctx context.Context, r *runState, work func(context
 	err := work(ctx)
 	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
 		err = ErrLeaseLost
+	} else if errors.Is(err, ErrLeaseLost) {
+		// A fenced write found the lease taken before the heartbeat did
+		// (it says so itself): the operator learns it here.
+		e.log.Error("sweep lease lost to another process; stopping this run", "run", r.run.ID, "epoch", r.lease.Epoch)
 	}
 	now := e.nowUTC()
 	r.mu.Lock()

@@ -19,14 +19,22 @@ import (
 func demoCmd(ctx context.Context, args []string) error {
 	var customers int
 	var seed uint64
-	var nowFlag string
+	var nowFlag, cpuProfile string
 	cfg, err := loadConfig("demo", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&customers, "customers", 2000, "number of customers")
 		fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed and day give the same data")
 		fs.StringVar(&nowFlag, "now", "", "reference time (RFC 3339); default: today at 00:00 UTC")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	})
 	if err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if customers < 0 || customers > 5_000_000 {
 		return fmt.Errorf("--customers must be between 0 and 5000000")

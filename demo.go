@@ -114,6 +114,7 @@ func demoCmd(ctx context.Context, args []string) error {
 const demoChunk = 20000
 
 type demoData struct {
+	first        int // the position of customers[0] in the whole demo
 	customers    []*retention.Customer
 	appointments []retention.Appointment
 	visits       []retention.Visit
@@ -176,7 +177,7 @@ func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now t
 			if err := emit(d); err != nil {
 				return err
 			}
-			d = demoData{}
+			d = demoData{first: i}
 		}
 		first, last := pick(demoFirstNames), pick(demoLastNames)
 		email := fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i)

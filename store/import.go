@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// importRows is how many rows one INSERT of an import writes: 500
+// customers of 23 columns stay well under SQLite's and PostgreSQL's limits
+// on parameters.
+const importRows = 500
+
+// ImportCustomers inserts many customers with their events in one
+// transaction (demo data, bulk imports). Schedules must already be
+// computed.
+//
+// Rows go in multi-row INSERTs with placeholders, each statement prepared
+// once per import and run for every full batch: formatting the values into
+// the SQL text (as bun does) made SQLite parse every statement anew, a
+// fifth of the demo's time in Lethe's database. The search terms are
+// computed before the write transaction begins, so that it holds the
+// writer for the inserts alone.
+func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Customer, appointments []retention.Appointment, visits []retention.Visit) error {
+	customerRows := make([]any, len(customers))
+	var terms []any // term, customer id, term, customer id, …
+	for i, c := range customers {
+		row, ts := s.withSearchWords(c)
+		customerRows[i] = row
+		for _, t := range ts {
+			terms = append(terms, t, c.ID)
+		}
+	}
+	appointmentRows := make([]any, len(appointments))
+	for i, a := range appointments {
+		appointmentRows[i] = appointmentFromDomain(a)
+	}
+	visitRows := make([]any, len(visits))
+	for i, v := range visits {
+		visitRows[i] = visitFromDomain(v)
+	}
+	return s.Update(ctx, func(tx retention.Tx) error {
+		q := tx.(*queries)
+		btx, ok := q.idb.(bun.Tx)
+		if !ok {
+			return internal("import customers", fmt.Errorf("not in a transaction"))
+		}
+		for _, part := range []struct {
+			what  string
+			model any
+			rows  []any
+		}{
+			{"customers", (*customerRow)(nil), customerRows},
+			{"appointments", (*appointmentRow)(nil), appointmentRows},
+			{"visits", (*visitRow)(nil), visitRows},
+		} {
+			table := s.db.Table(reflect.TypeOf(part.model).Elem())
+			ins := newBulkInsert(btx.Tx, s.dialect, table.Name, columnsOf(table), "")
+			err := ins.rows(ctx, part.rows, func(row any, args []any) []any { return appendFieldValues(args, table, row) })
+			ins.close()
+			if err != nil {
+				return internal("import "+part.what, err)
+			}
+		}
+		ins := newBulkInsert(btx.Tx, s.dialect, "customer_terms", []string{"term", "customer_id"}, "ON CONFLICT DO NOTHING")
+		defer ins.close()
+		if err := ins.args(ctx, terms); err != nil {
+			return internal("import search terms", err)
+		}
+		return nil
+	})
+}
+
+func columnsOf(t *schema.Table) []string {
+	cols := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		cols[i] = f.Name
+	}
+	return cols
+}
+
+// appendFieldValues appends a bun model's column values in the order of
+// t.Fields. The rows' fields are plain strings, integers and pointers to
+// them, which database/sql passes as they are (nil as NULL).
+func appendFieldValues(args []any, t *schema.Table, row any) []any {
+	v := reflect.ValueOf(row).Elem()
+	for _, f := range t.Fields {
+		args = append(args, f.Value(v).Interface())
+	}
+	return args
+}
+
+// bulkInsert runs multi-row INSERTs into one table inside a transaction,
+// preparing the statement for a given number of rows once.
+type bulkInsert struct {
+	tx      *sql.Tx
+	dialect Dialect
+	head    string // INSERT INTO t (a, b) VALUES
+	tail    string // e.g. ON CONFLICT DO NOTHING
+	cols    int
+	stmts   map[int]*sql.Stmt // by number of rows
+}
+
+func newBulkInsert(tx *sql.Tx, dialect Dialect, table string, cols []string, tail string) *bulkInsert {
+	return &bulkInsert{tx: tx, dialect: dialect, head: "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ",
+		tail: tail, cols: len(cols), stmts: map[int]*sql.Stmt{}}
+}
+
+// rows inserts rows, values giving each row's column values.
+func (b *bulkInsert) rows(ctx context.Context, rows []any, values func(row any, args []any) []any) error {
+	args := make([]any, 0, importRows*b.cols)
+	for start := 0; start < len(rows); start += importRows {
+		args = args[:0]
+		for _, r := range rows[start:min(start+importRows, len(rows))] {
+			args = values(r, args)
+		}
+		if err := b.exec(ctx, args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// args inserts rows given as one flat list of column values.
+func (b *bulkInsert) args(ctx context.Context, args []any) error {
+	per := importRows * b.cols
+	for start := 0; start < len(args); start += per {
+		if err := b.exec(ctx, args[start:min(start+per, len(args))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bulkInsert) exec(ctx context.Context, args []any) error {
+	n := len(args) / b.cols
+	if n == 0 {
+		return nil
+	}
+	stmt, ok := b.stmts[n]
+	if !ok {
+		var err error
+		if stmt, err = b.tx.PrepareContext(ctx, b.statement(n)); err != nil {
+			return err
+		}
+		b.stmts[n] = stmt
+	}
+	_, err := stmt.ExecContext(ctx, args...)
+	return err
+}
+
+// statement is the INSERT of n rows, with the dialect's placeholders.
+func (b *bulkInsert) statement(n int) string {
+	var sb strings.Builder
+	sb.WriteString(b.head)
+	p := 0
+	for r := range n {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for c := range b.cols {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			p++
+			if b.dialect == Postgres {
+				sb.WriteString("$" + strconv.Itoa(p))
+			} else {
+				sb.WriteByte('?')
+			}
+		}
+		sb.WriteByte(')')
+	}
+	if b.tail != "" {
+		sb.WriteString(" " + b.tail)
+	}
+	return sb.String()
+}
+
+func (b *bulkInsert) close() {
+	for _, s := range b.stmts {
+		s.Close()
+	}
+}

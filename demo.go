@@ -63,6 +63,7 @@ func demoCmd(ctx context.Context, args []string) error {
 	go func() {
 		defer close(chunks)
 		genErr = generateDemo(ctx, s, customers, seed, now, demoChunk, func(d demoData) error {
+			d.rows = s.PrepareImport(d.customers, d.appointments, d.visits)
 			select {
 			case chunks <- d:
 				return nil
@@ -88,7 +89,7 @@ func demoCmd(ctx context.Context, args []string) error {
 			seedTime += time.Since(t0)
 		})
 		t0 := time.Now()
-		importErr := s.ImportCustomers(ctx, d.customers, d.appointments, d.visits)
+		importErr := s.Import(ctx, d.rows)
 		importTime += time.Since(t0)
 		wg.Wait()
 		writeErr = errors.Join(importErr, seedErr)
@@ -118,6 +119,9 @@ type demoData struct {
 	customers    []*retention.Customer
 	appointments []retention.Appointment
 	visits       []retention.Visit
+	// rows are the same customers and events as Lethe writes them,
+	// prepared by the generator while the previous chunk is written.
+	rows *store.ImportBatch
 }
 
 var demoFirstNames = strings.Fields(`Ada Alan Amara Anna Aoife Arjun Astrid Ben Bjorn Carla Chen Chloe Dara Diego Elena Emil Erik Fatima

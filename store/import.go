@@ -23,20 +23,27 @@ const importRows = 500
 
 // ImportCustomers inserts many customers with their events in one
 // transaction (demo data, bulk imports). Schedules must already be
-// computed.
-//
-// Rows go in multi-row INSERTs with placeholders, each statement prepared
-// once per import and run for every full batch: formatting the values into
-// the SQL text (as bun does) made SQLite parse every statement anew, a
-// fifth of the demo's time in Lethe's database. The search terms are
-// computed before the write transaction begins, so that it holds the
-// writer for the inserts alone.
+// computed. It is PrepareImport then Import.
 func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Customer, appointments []retention.Appointment, visits []retention.Visit) error {
-	customerRows := make([]any, len(customers))
+	return s.Import(ctx, s.PrepareImport(customers, appointments, visits))
+}
+
+// ImportBatch is customers with their events turned into rows and search
+// terms, ready for Import.
+type ImportBatch struct {
+	customers, appointments, visits []any
+	terms                           []any // term, customer id, term, customer id, …
+}
+
+// PrepareImport turns customers and their events into rows and search
+// terms. It reads nothing from the database, so that a bulk load (the
+// demo) can prepare the next batch while the previous one is written.
+func (s *Store) PrepareImport(customers []*retention.Customer, appointments []retention.Appointment, visits []retention.Visit) *ImportBatch {
+	b := &ImportBatch{customers: make([]any, len(customers))}
 	var pairs []termPair
 	for i, c := range customers {
 		row, ts := s.withSearchWords(c)
-		customerRows[i] = row
+		b.customers[i] = row
 		pairs = append(pairs, pairsOf(c.ID, ts)...)
 	}
 	// In the order of customer_terms' key, so that consecutive rows go to
@@ -44,18 +51,30 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Cust
 	slices.SortFunc(pairs, func(a, b termPair) int {
 		return cmp.Or(strings.Compare(a.term, b.term), strings.Compare(a.customerID, b.customerID))
 	})
-	terms := make([]any, 0, 2*len(pairs)) // term, customer id, term, customer id, …
+	b.terms = make([]any, 0, 2*len(pairs))
 	for _, p := range pairs {
-		terms = append(terms, p.term, p.customerID)
+		b.terms = append(b.terms, p.term, p.customerID)
 	}
-	appointmentRows := make([]any, len(appointments))
+	b.appointments = make([]any, len(appointments))
 	for i, a := range appointments {
-		appointmentRows[i] = appointmentFromDomain(a)
+		b.appointments[i] = appointmentFromDomain(a)
 	}
-	visitRows := make([]any, len(visits))
+	b.visits = make([]any, len(visits))
 	for i, v := range visits {
-		visitRows[i] = visitFromDomain(v)
+		b.visits[i] = visitFromDomain(v)
 	}
+	return b
+}
+
+// Import writes a prepared batch in one transaction.
+//
+// Rows go in multi-row INSERTs with placeholders, each statement prepared
+// once per import and run for every full batch: formatting the values into
+// the SQL text (as bun does) made SQLite parse every statement anew, a
+// fifth of the demo's time in Lethe's database. The search terms were
+// computed before (PrepareImport), so that the write transaction holds the
+// writer for the inserts alone.
+func (s *Store) Import(ctx context.Context, b *ImportBatch) error {
 	return s.Update(ctx, func(tx retention.Tx) error {
 		q := tx.(*queries)
 		btx, ok := q.idb.(bun.Tx)
@@ -83,9 +102,9 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Cust
 			model any
 			rows  []any
 		}{
-			{"customers", (*customerRow)(nil), customerRows},
-			{"appointments", (*appointmentRow)(nil), appointmentRows},
-			{"visits", (*visitRow)(nil), visitRows},
+			{"customers", (*customerRow)(nil), b.customers},
+			{"appointments", (*appointmentRow)(nil), b.appointments},
+			{"visits", (*visitRow)(nil), b.visits},
 		} {
 			table := s.db.Table(reflect.TypeOf(part.model).Elem())
 			ins := newBulkInsert(btx.Tx, s.dialect, verb, table.Name, columnsOf(table), "")
@@ -97,7 +116,7 @@ func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Cust
 		}
 		ins := newBulkInsert(btx.Tx, s.dialect, verb, "customer_terms", []string{"term", "customer_id"}, "ON CONFLICT DO NOTHING")
 		defer ins.close()
-		if err := ins.args(ctx, terms); err != nil {
+		if err := ins.args(ctx, b.terms); err != nil {
 			return internal("import search terms", err)
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -19,14 +20,22 @@ import (
 func demoCmd(ctx context.Context, args []string) error {
 	var customers int
 	var seed uint64
-	var nowFlag string
+	var nowFlag, cpuProfile string
 	cfg, err := loadConfig("demo", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&customers, "customers", 2000, "number of customers")
 		fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed and day give the same data")
 		fs.StringVar(&nowFlag, "now", "", "reference time (RFC 3339); default: today at 00:00 UTC")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	})
 	if err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if customers < 0 || customers > 5_000_000 {
 		return fmt.Errorf("--customers must be between 0 and 5000000")
@@ -37,6 +46,14 @@ func demoCmd(ctx context.Context, args []string) error {
 			return fmt.Errorf("--now: %w", err)
 		}
 		now = now.UTC()
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Three chunks are in flight (generated, queued, written), and the
+		// garbage they leave would let the heap grow to twice what is live
+		// before the collector runs: a soft limit makes it collect sooner
+		// instead, so that the demo's resident memory stays under 500 MB at
+		// any size (SQLite's page caches come on top of it).
+		debug.SetMemoryLimit(demoHeapLimit)
 	}
 	start := time.Now()
 	s, _, err := openMigratedStoreFor(ctx, cfg, true)
@@ -55,6 +72,7 @@ func demoCmd(ctx context.Context, args []string) error {
 	go func() {
 		defer close(chunks)
 		genErr = generateDemo(ctx, s, customers, seed, now, demoChunk, func(d demoData) error {
+			d.rows = s.PrepareImport(d.customers, d.appointments, d.visits)
 			select {
 			case chunks <- d:
 				return nil
@@ -80,7 +98,7 @@ func demoCmd(ctx context.Context, args []string) error {
 			seedTime += time.Since(t0)
 		})
 		t0 := time.Now()
-		importErr := s.ImportCustomers(ctx, d.customers, d.appointments, d.visits)
+		importErr := s.Import(ctx, d.rows)
 		importTime += time.Since(t0)
 		wg.Wait()
 		writeErr = errors.Join(importErr, seedErr)
@@ -102,13 +120,20 @@ func demoCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
+// demoHeapLimit is the demo's soft limit on the Go heap.
+const demoHeapLimit = 256 << 20
+
 // demoChunk is how many customers the demo generates and writes at a time.
 const demoChunk = 20000
 
 type demoData struct {
+	first        int // the position of customers[0] in the whole demo
 	customers    []*retention.Customer
 	appointments []retention.Appointment
 	visits       []retention.Visit
+	// rows are the same customers and events as Lethe writes them,
+	// prepared by the generator while the previous chunk is written.
+	rows *store.ImportBatch
 }
 
 var demoFirstNames = strings.Fields(`Ada Alan Amara Anna Aoife Arjun Astrid Ben Bjorn Carla Chen Chloe Dara Diego Elena Emil Erik Fatima
@@ -168,7 +193,7 @@ func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now t
 			if err := emit(d); err != nil {
 				return err
 			}
-			d = demoData{}
+			d = demoData{first: i}
 		}
 		first, last := pick(demoFirstNames), pick(demoLastNames)
 		email := fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i)

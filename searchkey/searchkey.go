@@ -13,6 +13,7 @@ package searchkey
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -38,6 +39,44 @@ const DefaultRegion = "GB"
 // numbers written in national form ("07700 949842").
 type Keys struct {
 	region string
+	// memo remembers the international form of phone numbers already
+	// parsed: the phone library's parse costs tens of microseconds (it
+	// runs regular expressions), and a bulk load or a busy server meets
+	// the same numbers again and again. nil (a zero Keys) parses every time.
+	memo *phoneMemo
+}
+
+// phoneMemo is a bounded map from a phone as written to the extra form
+// phoneForms adds for it ("" for none). Its size is capped; when full it is
+// emptied and refilled, so memory stays a few megabytes whatever the input.
+type phoneMemo struct {
+	mu    sync.Mutex
+	forms map[string]string
+}
+
+// phoneMemoSize bounds the memo: about 100 bytes an entry.
+const phoneMemoSize = 1 << 17
+
+func (m *phoneMemo) get(s string) (string, bool) {
+	if m == nil {
+		return "", false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.forms[s]
+	return f, ok
+}
+
+func (m *phoneMemo) put(s, form string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.forms) >= phoneMemoSize {
+		clear(m.forms)
+	}
+	m.forms[strings.Clone(s)] = form
 }
 
 // New returns Keys for a region (ISO 3166 alpha-2, e.g. "GB", "DE", "US").
@@ -48,10 +87,12 @@ func New(region string) (k Keys, ok bool) {
 		region = DefaultRegion
 	}
 	if !phonenumbers.GetSupportedRegions()[region] {
-		return Keys{region: DefaultRegion}, false
+		return Keys{region: DefaultRegion, memo: newPhoneMemo()}, false
 	}
-	return Keys{region: region}, true
+	return Keys{region: region, memo: newPhoneMemo()}, true
 }
+
+func newPhoneMemo() *phoneMemo { return &phoneMemo{forms: map[string]string{}} }
 
 // Region is the default phone region.
 func (k Keys) Region() string {
@@ -119,6 +160,23 @@ func (k Keys) phoneForms(s string) []string {
 	if raw == "" {
 		return nil
 	}
+	if f, ok := k.memo.get(s); ok {
+		if f == "" {
+			return []string{raw}
+		}
+		return []string{raw, f}
+	}
+	forms := k.parsePhoneForms(s, raw)
+	extra := ""
+	if len(forms) > 1 {
+		extra = forms[1]
+	}
+	k.memo.put(s, extra)
+	return forms
+}
+
+// parsePhoneForms is phoneForms without the memo: raw is digits(s).
+func (k Keys) parsePhoneForms(s, raw string) []string {
 	forms := []string{raw}
 	add := func(f string) {
 		if f != "" && f != raw && (len(forms) == 1 || forms[1] != f) {

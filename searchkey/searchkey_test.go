@@ -74,3 +74,27 @@ func TestQueryHidesFields(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// The memo of parsed phone numbers changes no result: the same phones give
+// the same terms the first time (parsed), the second (remembered), and from
+// a zero Keys, which parses every time.
+func TestPhoneMemoGivesTheParsedTerms(t *testing.T) {
+	k, ok := searchkey.New("GB")
+	if !ok {
+		t.Fatal("GB unknown")
+	}
+	phones := []string{"+44 7700 900123", "07700 900123", "+44 (0) 7700 900123", "0049 30 1234567", "+49 30 1234567",
+		"12", "+1", "not a phone", "", "07700 9", "+44 7700 900123 ext. 5"}
+	for _, p := range phones {
+		first := k.Terms(nil, nil, nil, &p)
+		again := k.Terms(nil, nil, nil, &p)
+		plain := searchkey.Keys{}.Terms(nil, nil, nil, &p)
+		if !slices.Equal(first, again) || !slices.Equal(first, plain) {
+			t.Errorf("%q: terms %q, then %q from the memo, %q without it", p, first, again, plain)
+		}
+	}
+	p := "07700 900123"
+	if got := k.Terms(nil, nil, nil, &p); !slices.Contains(got, "p:447700900123") {
+		t.Errorf("national phone gives %q, want its international form among them", got)
+	}
+}

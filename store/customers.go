@@ -44,50 +44,6 @@ func (q *queries) SaveCustomer(ctx context.Context, c *retention.Customer) error
 	return q.replaceTerms(ctx, c.ID, prev, terms)
 }
 
-// ImportCustomers inserts many customers with their events in one
-// transaction with multi-row inserts (demo data, bulk imports). Schedules
-// must already be computed.
-func (s *Store) ImportCustomers(ctx context.Context, customers []*retention.Customer, appointments []retention.Appointment, visits []retention.Visit) error {
-	const batch = 500
-	return s.Update(ctx, func(tx retention.Tx) error {
-		q := tx.(*queries)
-		for i := 0; i < len(customers); i += batch {
-			rows := make([]*customerRow, 0, batch)
-			var pairs []termPair
-			for _, c := range customers[i:min(i+batch, len(customers))] {
-				row, terms := q.withSearchWords(c)
-				rows = append(rows, row)
-				pairs = append(pairs, pairsOf(c.ID, terms)...)
-			}
-			if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
-				return internal("import customers", err)
-			}
-			if err := q.insertTerms(ctx, pairs); err != nil {
-				return err
-			}
-		}
-		for i := 0; i < len(appointments); i += batch {
-			rows := make([]*appointmentRow, 0, batch)
-			for _, a := range appointments[i:min(i+batch, len(appointments))] {
-				rows = append(rows, appointmentFromDomain(a))
-			}
-			if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
-				return internal("import appointments", err)
-			}
-		}
-		for i := 0; i < len(visits); i += batch {
-			rows := make([]*visitRow, 0, batch)
-			for _, v := range visits[i:min(i+batch, len(visits))] {
-				rows = append(rows, visitFromDomain(v))
-			}
-			if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
-				return internal("import visits", err)
-			}
-		}
-		return nil
-	})
-}
-
 func (q *queries) CustomersByID(ctx context.Context, ids []string) (map[string]*retention.Customer, error) {
 	out := map[string]*retention.Customer{}
 	if len(ids) == 0 {

@@ -35,26 +35,40 @@ const CDRsPerCustomer = 10
 // filled from pre-rendered templates (invoicedb.Template) because rendering
 // a hundred thousand PDFs one by one would dominate the demo's start-up.
 func Seed(ctx context.Context, dataDir string, customers []retention.Subject, visits []retention.VisitRecord, seed int64) error {
-	return SeedInto(ctx, dataDir, nil, customers, visits, seed)
+	return SeedWith(ctx, dataDir, Options{}, customers, visits, seed)
 }
 
-// SeedInto is Seed with the stores where the plugins will find them: dsn
-// gives a connector's dsn setting (Lethe on PostgreSQL keeps the built-in
-// stores there, see store.ConnectorDSN); nil means the embedded stores under
-// dataDir/connectors.
-func SeedInto(ctx context.Context, dataDir string, dsn func(name string) string, customers []retention.Subject, visits []retention.VisitRecord, seed int64) error {
+// Options says where the stores are and how much data customers get.
+type Options struct {
+	// DSN gives a connector's dsn setting (Lethe on PostgreSQL keeps the
+	// built-in stores there, see store.ConnectorDSN); nil means the
+	// embedded stores under dataDir/connectors.
+	DSN func(name string) string
+	// Billing gives the percentage of billing customers (with call
+	// records and invoices) that applies to customers[i]; nil means
+	// BillingPercent for all.
+	Billing func(i int) int
+}
+
+// SeedWith is Seed with Options.
+func SeedWith(ctx context.Context, dataDir string, opt Options, customers []retention.Subject, visits []retention.VisitRecord, seed int64) error {
+	dsn := opt.DSN
 	if dsn == nil {
 		dsn = func(string) string { return "" }
+	}
+	billing := opt.Billing
+	if billing == nil {
+		billing = func(int) int { return BillingPercent }
 	}
 	now := time.Now().UTC().Truncate(24 * time.Hour)
 	var cdrs []cdrdb.SeedCustomer
 	var invoices []invoicedb.SeedCustomer
 	names := make(map[string]string, len(customers))
-	for _, c := range customers {
+	for i, c := range customers {
 		name := fullName(c)
 		names[c.CustomerID] = name
 		h := hash(seed, c.CustomerID)
-		if h%100 >= BillingPercent {
+		if h%100 >= uint64(billing(i)) {
 			continue
 		}
 		cdrs = append(cdrs, cdrdb.SeedCustomer{ID: c.CustomerID, Phone: c.Phone, Count: CDRsPerCustomer})

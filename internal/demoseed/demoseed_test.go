@@ -114,6 +114,35 @@ func TestSeedIsDeterministicAndProportioned(t *testing.T) {
 	}
 }
 
+// Options.Billing sets the share of billing customers per customer: the
+// large demo's thinner tail (see seedConnectors in package main).
+func TestSeedBillingShare(t *testing.T) {
+	customers, visits := demoData(4000)
+	dir := t.TempDir()
+	opt := demoseed.Options{Billing: func(i int) int {
+		if i < 2000 {
+			return demoseed.BillingPercent
+		}
+		return demoseed.BillingPercent / 10
+	}}
+	if err := demoseed.SeedWith(context.Background(), dir, opt, customers, visits, 42); err != nil {
+		t.Fatal(err)
+	}
+	full, thin := count(t, dir, customers[:2000]), count(t, dir, customers[2000:])
+	if full.billing < 1300 || full.billing > 1500 {
+		t.Errorf("%d billing customers of the first 2000, want about 70%%", full.billing)
+	}
+	if thin.billing < 90 || thin.billing > 200 {
+		t.Errorf("%d billing customers of the last 2000, want about 7%%", thin.billing)
+	}
+	if thin.cdrs != thin.billing*demoseed.CDRsPerCustomer || thin.invoices < thin.billing {
+		t.Errorf("thin customers: %d CDRs and %d invoices for %d billing customers", thin.cdrs, thin.invoices, thin.billing)
+	}
+	if full.visits+thin.visits != len(visits) {
+		t.Errorf("%d visit rows, want every visit (%d)", full.visits+thin.visits, len(visits))
+	}
+}
+
 // BenchmarkSeed100k measures the demo's scale: go test -run - -bench Seed100k -benchtime 1x ./internal/demoseed
 func BenchmarkSeed100k(b *testing.B) {
 	customers, visits := demoData(100_000)

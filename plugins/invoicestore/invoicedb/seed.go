@@ -2,9 +2,14 @@ package invoicedb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -59,25 +64,52 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 		}
 	}
 
-	// PDFs first, in parallel; the index only points at PDFs that exist.
+	if s.db.Postgres {
+		// PDFs and index rows in one transaction, PDFs with multi-row
+		// inserts: one statement (and commit) per PDF made the demo's
+		// PostgreSQL run wait on the server's fsync for every invoice.
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		const perStatement = 500
+		pdfs := make([][]any, 0, perStatement)
+		for i, j := range jobs {
+			pdf, err := seedPDF(j.inv, j.name, j.email, j.address, opt.Fast)
+			if err != nil {
+				return fmt.Errorf("render invoice pdf: %w", err)
+			}
+			pdfs = append(pdfs, []any{j.inv.File, pdf})
+			if len(pdfs) == perStatement || i == len(jobs)-1 {
+				if err := s.db.InsertMany(ctx, tx, `INSERT INTO invoice_pdfs (file, data)`,
+					`ON CONFLICT (file) DO UPDATE SET data = EXCLUDED.data`, pdfs); err != nil {
+					return fmt.Errorf("write invoice pdf: %w", err)
+				}
+				pdfs = pdfs[:0]
+			}
+		}
+		if err := insertIndex(ctx, s, tx, contacts, docs); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+
+	// Embedded: PDFs first, in parallel; the index only points at PDFs that
+	// exist. The 256 directories are made once here rather than checked
+	// for every file.
+	if err := makePDFDirs(s.dir); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, runtime.NumCPU())
 	next := make(chan job)
 	for range runtime.NumCPU() {
 		wg.Go(func() {
 			for j := range next {
-				var pdf []byte
-				var err error
-				if opt.Fast {
-					var t *Template
-					if t, err = TemplateFor(j.inv.Pages); err == nil {
-						pdf = t.Fill(j.inv, j.name, j.email, j.address)
-					}
-				} else {
-					pdf, err = Render(j.inv, j.name, j.email, j.address)
-				}
+				pdf, err := seedPDF(j.inv, j.name, j.email, j.address, opt.Fast)
 				if err == nil {
-					err = s.writePDF(ctx, s.db.DB, j.inv.File, pdf)
+					err = seedFile(s.Path(j.inv.File), pdf)
 				}
 				if err != nil {
 					select {
@@ -110,6 +142,14 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 		return err
 	}
 	defer tx.Rollback()
+	if err := insertIndex(ctx, s, tx, contacts, docs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertIndex writes the contacts and the invoices' index rows.
+func insertIndex(ctx context.Context, s *Store, tx *sql.Tx, contacts, docs [][]any) error {
 	if err := s.db.InsertMany(ctx, tx, `INSERT INTO invoice_contacts (customer_id, name, email, address, anonymised)`,
 		`ON CONFLICT (customer_id) DO NOTHING`, contacts); err != nil {
 		return err
@@ -118,7 +158,50 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 		`ON CONFLICT (id) DO NOTHING`, docs); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return nil
+}
+
+func seedPDF(inv Invoice, name, email, address string, fast bool) ([]byte, error) {
+	if !fast {
+		return Render(inv, name, email, address)
+	}
+	t, err := TemplateFor(inv.Pages)
+	if err != nil {
+		return nil, err
+	}
+	return t.Fill(inv, name, email, address), nil
+}
+
+// makePDFDirs makes the directories FileName spreads PDFs over.
+func makePDFDirs(dir string) error {
+	for i := range 256 {
+		if err := os.MkdirAll(filepath.Join(dir, "pdf", fmt.Sprintf("%02x", i)), 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedFile writes a PDF that seeding creates: a new file is written in
+// place (one directory entry instead of a temporary file and a rename,
+// which halves the demo's file-system work); one that exists already (a
+// second seeding, or one that a crash cut short) is replaced atomically.
+// A crash while writing a new file leaves it partial but unreferenced: the
+// index rows are written only after every PDF of the call, and seeding
+// again replaces it.
+func seedFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return writeFile(path, data)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func rng(seed int64, key string) *rand.Rand {

@@ -23,6 +23,9 @@ type Service struct {
 	// replica frozen during a manual erasure is fenced out after the same
 	// term as one frozen during a sweep.
 	leaseTTL time.Duration
+	// tokens caches live API tokens for a short time (see
+	// DefaultTokenCacheTTL).
+	tokens *tokenCache
 }
 
 // Option configures a Service.
@@ -30,6 +33,13 @@ type Option func(*Service)
 
 // WithClock substitutes the clock (tests).
 func WithClock(c Clock) Option { return func(s *Service) { s.now = c } }
+
+// WithTokenCacheTTL sets how long an API token read from the database is
+// trusted without reading it again: the bound within which a token revoked
+// by another process is refused here (0 reads it on every request).
+func WithTokenCacheTTL(d time.Duration) Option {
+	return func(s *Service) { s.tokens = newTokenCache(d) }
+}
 
 // WithConnectors sets the connectors that hold customer data outside Lethe.
 func WithConnectors(r ConnectorRegistry) Option { return func(s *Service) { s.connectors = r } }
@@ -60,7 +70,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // NewService returns the use cases over store.
 func NewService(store Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, log: slog.Default(), metrics: NopMetrics{}}
+	s := &Service{store: store, now: time.Now, log: slog.Default(), metrics: NopMetrics{}, tokens: newTokenCache(DefaultTokenCacheTTL)}
 	for _, o := range opts {
 		o(s)
 	}

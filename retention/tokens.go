@@ -139,6 +139,11 @@ func (s *Service) RevokeToken(ctx context.Context, name string) (APIToken, error
 		out = t
 		return s.audit(ctx, tx, AuditTokenRevoke, name, map[string]any{"tokenId": t.ID, "role": string(t.Role)})
 	})
+	if err == nil {
+		// Refused from now on by this Service; other processes' caches
+		// let it pass for at most their TTL (DefaultTokenCacheTTL).
+		s.tokens.forget(name)
+	}
 	return out, err
 }
 
@@ -154,18 +159,26 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 	if err != nil {
 		return Actor{}, err
 	}
-	t, err := s.store.TokenByHash(ctx, hash)
-	if ErrorCode(err) == CodeNotFound {
-		return Actor{}, Errorf(CodeUnauthenticated, "unknown API token: create one with `lethe token create`")
-	}
-	if err != nil {
-		return Actor{}, err
-	}
-	if t.RevokedAt != nil {
-		return Actor{}, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", t.Name, formatTime(*t.RevokedAt))
+	t, gen, cached := s.tokens.get(hash)
+	if !cached {
+		stored, err := s.store.TokenByHash(ctx, hash)
+		if ErrorCode(err) == CodeNotFound {
+			return Actor{}, Errorf(CodeUnauthenticated, "unknown API token: create one with `lethe token create`")
+		}
+		if err != nil {
+			return Actor{}, err
+		}
+		if stored.RevokedAt != nil {
+			return Actor{}, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", stored.Name, formatTime(*stored.RevokedAt))
+		}
+		t = *stored
+		s.tokens.put(hash, t, gen)
 	}
 	now := s.Now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
+		// Recorded in the cache first, so that the requests meanwhile do
+		// not all write it too.
+		s.tokens.touched(hash, now)
 		// Best effort: a busy database must not refuse a valid token.
 		if err := s.store.Update(ctx, func(tx Tx) error { return tx.TouchToken(ctx, t.ID, now) }); err != nil {
 			s.log.WarnContext(ctx, "token last-used time not recorded", "token", t.Name, "err", err)

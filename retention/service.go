@@ -23,9 +23,10 @@ type Service struct {
 	// replica frozen during a manual erasure is fenced out after the same
 	// term as one frozen during a sweep.
 	leaseTTL time.Duration
-	// tokens caches live API tokens for a short time (see
-	// DefaultTokenCacheTTL).
-	tokens *tokenCache
+	// tokens caches live API tokens, prefs the collection preferences,
+	// for a short time (see DefaultCacheTTL).
+	tokens *shortCache[TokenHash, APIToken]
+	prefs  *shortCache[struct{}, FieldPreferences]
 }
 
 // Option configures a Service.
@@ -34,11 +35,15 @@ type Option func(*Service)
 // WithClock substitutes the clock (tests).
 func WithClock(c Clock) Option { return func(s *Service) { s.now = c } }
 
-// WithTokenCacheTTL sets how long an API token read from the database is
-// trusted without reading it again: the bound within which a token revoked
-// by another process is refused here (0 reads it on every request).
-func WithTokenCacheTTL(d time.Duration) Option {
-	return func(s *Service) { s.tokens = newTokenCache(d) }
+// WithCacheTTL sets how long API tokens and the collection preferences
+// read from the database are trusted without reading them again: the
+// bound within which a change made by another process applies here (0
+// reads them every time).
+func WithCacheTTL(d time.Duration) Option {
+	return func(s *Service) {
+		s.tokens = newShortCache[TokenHash, APIToken](d)
+		s.prefs = newShortCache[struct{}, FieldPreferences](d)
+	}
 }
 
 // WithConnectors sets the connectors that hold customer data outside Lethe.
@@ -70,7 +75,8 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // NewService returns the use cases over store.
 func NewService(store Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, log: slog.Default(), metrics: NopMetrics{}, tokens: newTokenCache(DefaultTokenCacheTTL)}
+	s := &Service{store: store, now: time.Now, log: slog.Default(), metrics: NopMetrics{}}
+	WithCacheTTL(DefaultCacheTTL)(s)
 	for _, o := range opts {
 		o(s)
 	}
@@ -253,6 +259,23 @@ func (s *Service) FieldPreferences(ctx context.Context) (FieldPreferences, error
 	return s.store.FieldPreferences(ctx)
 }
 
+// readPreferences returns the collection preferences for masking what a
+// reader sees, from the short cache (see DefaultCacheTTL). Writes check
+// their input against the preferences read in their own transaction, and
+// an export reads them afresh. What it returns is shared: read it only.
+func (s *Service) readPreferences(ctx context.Context) (FieldPreferences, error) {
+	p, gen, ok := s.prefs.get(struct{}{})
+	if ok {
+		return p, nil
+	}
+	p, err := s.store.FieldPreferences(ctx)
+	if err != nil {
+		return FieldPreferences{}, err
+	}
+	s.prefs.put(struct{}{}, p, gen)
+	return p, nil
+}
+
 // UpdateFieldPreferences changes collection on/off and/or field modes; they
 // apply at once to every write and read. A field made HIDDEN purges the
 // values stored for it, in Lethe in this transaction and in connectors
@@ -267,6 +290,10 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 	hidden := hiddenFields(modes)
 	var out FieldPreferences
 	planned := 0
+	// Readers here see the new preferences from the commit on; other
+	// replicas within DefaultCacheTTL.
+	endChange := s.prefs.change()
+	defer endChange()
 	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		planned = 0 // a retried transaction starts over
 		p, err := tx.FieldPreferences(ctx)

@@ -131,6 +131,9 @@ func (s *Service) Tokens(ctx context.Context) ([]APIToken, error) { return s.sto
 // Errors: NOT_FOUND.
 func (s *Service) RevokeToken(ctx context.Context, name string) (APIToken, error) {
 	var out APIToken
+	// Refused here from the commit on; other processes' caches let it
+	// pass for at most DefaultCacheTTL.
+	defer s.tokens.change()()
 	err := s.store.Update(ctx, func(tx Tx) error {
 		t, err := tx.RevokeToken(ctx, name, s.Now())
 		if err != nil {
@@ -139,11 +142,6 @@ func (s *Service) RevokeToken(ctx context.Context, name string) (APIToken, error
 		out = t
 		return s.audit(ctx, tx, AuditTokenRevoke, name, map[string]any{"tokenId": t.ID, "role": string(t.Role)})
 	})
-	if err == nil {
-		// Refused from now on by this Service; other processes' caches
-		// let it pass for at most their TTL (DefaultTokenCacheTTL).
-		s.tokens.forget(name)
-	}
 	return out, err
 }
 
@@ -178,7 +176,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
 		// Recorded in the cache first, so that the requests meanwhile do
 		// not all write it too.
-		s.tokens.touched(hash, now)
+		s.tokens.update(hash, func(t *APIToken) { t.LastUsedAt = &now })
 		// Best effort: a busy database must not refuse a valid token.
 		if err := s.store.Update(ctx, func(tx Tx) error { return tx.TouchToken(ctx, t.ID, now) }); err != nil {
 			s.log.WarnContext(ctx, "token last-used time not recorded", "token", t.Name, "err", err)

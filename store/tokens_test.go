@@ -100,7 +100,7 @@ func TestTokenCache(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "cli:root", Role: retention.RoleAdmin})
 		const ttl = 300 * time.Millisecond
-		server := retention.NewService(s, retention.WithTokenCacheTTL(ttl))
+		server := retention.NewService(s, retention.WithCacheTTL(ttl))
 		cli := retention.NewService(s)
 		secret, _, err := cli.CreateToken(ctx, "console", retention.RoleOperator)
 		if err != nil {

@@ -73,8 +73,10 @@ type writeQueue struct {
 	mu      sync.Mutex
 	queue   []*writeReq
 	leading bool
-	// budget replaces groupCommitBudget when set (tests).
+	// budget and max replace groupCommitBudget and groupCommitMax when
+	// set (tests, benchmarks).
 	budget time.Duration
+	max    int
 }
 
 // groupUpdate runs fn in a write transaction shared with the others queued
@@ -178,7 +180,7 @@ func (s *Store) runBatch() {
 		return
 	}
 	q := &queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true}
-	start, budget := time.Now(), cmp.Or(s.writes.budget, groupCommitBudget)
+	start, budget, most := time.Now(), cmp.Or(s.writes.budget, groupCommitBudget), cmp.Or(s.writes.max, groupCommitMax)
 	var ok []*writeReq   // ran without error: answered at the commit
 	var redo []*writeReq // to run again alone after the batch
 	var ran []*writeReq  // ok and redo in the order they were taken
@@ -206,7 +208,7 @@ func (s *Store) runBatch() {
 		if !isDone(r) {
 			ran = append(ran, r)
 		}
-		if broken || len(ran) >= groupCommitMax || time.Since(start) >= budget {
+		if broken || len(ran) >= most || time.Since(start) >= budget {
 			break
 		}
 		r = s.writes.take()

@@ -27,6 +27,13 @@ type Service struct {
 	// for a short time (see DefaultCacheTTL).
 	tokens *shortCache[TokenHash, APIToken]
 	prefs  *shortCache[struct{}, FieldPreferences]
+	rules  *shortCache[struct{}, readRules]
+}
+
+// readRules are the policies and the data policy as readers see them.
+type readRules struct {
+	policies   []Policy
+	dataPolicy DataPolicy
 }
 
 // Option configures a Service.
@@ -43,6 +50,7 @@ func WithCacheTTL(d time.Duration) Option {
 	return func(s *Service) {
 		s.tokens = newShortCache[TokenHash, APIToken](d)
 		s.prefs = newShortCache[struct{}, FieldPreferences](d)
+		s.rules = newShortCache[struct{}, readRules](d)
 	}
 }
 
@@ -108,6 +116,29 @@ func (s *Service) Policies(ctx context.Context) ([]Policy, error) {
 	return NewPolicySet(ps).Sorted(), nil
 }
 
+// ReadRules returns every policy and the data policy, for showing each
+// customer's policy and deletion reason, from the short cache (see
+// DefaultCacheTTL): a change made through this Service applies to the next
+// read, one made elsewhere within the TTL. Deletion times and erasures
+// never use it: they are computed from the rules read in their own
+// transaction. What it returns is shared: read it only.
+func (s *Service) ReadRules(ctx context.Context) ([]Policy, DataPolicy, error) {
+	r, gen, ok := s.rules.get(struct{}{})
+	if ok {
+		return r.policies, r.dataPolicy, nil
+	}
+	ps, err := s.store.Policies(ctx)
+	if err != nil {
+		return nil, DataPolicy{}, err
+	}
+	dp, err := s.store.DataPolicy(ctx)
+	if err != nil {
+		return nil, DataPolicy{}, err
+	}
+	s.rules.put(struct{}{}, readRules{policies: ps, dataPolicy: dp}, gen)
+	return ps, dp, nil
+}
+
 // Policy returns one policy; NOT_FOUND for an unknown name.
 func (s *Service) Policy(ctx context.Context, name string) (Policy, error) {
 	return s.store.Policy(ctx, name)
@@ -125,6 +156,7 @@ func (s *Service) CreatePolicy(ctx context.Context, name string, days int, descr
 		return Policy{}, err
 	}
 	p := Policy{Name: name, Description: description, RetentionDays: days, DefaultDays: days, Version: 1}
+	defer s.rules.change()()
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.InsertPolicy(ctx, p); err != nil {
 			return err
@@ -165,6 +197,7 @@ func (s *Service) RevertPolicy(ctx context.Context, name string) (Policy, error)
 
 func (s *Service) changePolicy(ctx context.Context, name, action string, change func(*Policy)) (Policy, error) {
 	var out Policy
+	defer s.rules.change()()
 	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		p, err := tx.Policy(ctx, name)
 		if err != nil {
@@ -237,6 +270,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 	if err := dp.Validate(); err != nil {
 		return DataPolicy{}, err
 	}
+	defer s.rules.change()()
 	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		old, err := tx.DataPolicy(ctx)
 		if err != nil {

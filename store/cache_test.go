@@ -95,3 +95,65 @@ func TestPreferencesCache(t *testing.T) {
 		}
 	})
 }
+
+// TestRulesCache: the policies and data policy readers see (a customer's
+// policy and deletion reason) are cached for the TTL; a change made here
+// (a policy created or changed, the data policy) applies to the next read,
+// one made by another replica once the TTL has passed.
+func TestRulesCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "admin", Role: retention.RoleAdmin})
+		const ttl = 300 * time.Millisecond
+		here := retention.NewService(s, retention.WithCacheTTL(ttl))
+		elsewhere := retention.NewService(s)
+		days := func(name string) int {
+			t.Helper()
+			ps, _, err := here.ReadRules(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if p.Name == name {
+					return p.RetentionDays
+				}
+			}
+			return -1
+		}
+		start := days(retention.PolicyDefault)
+		counter := &tokenStatements{}
+		s.AddQueryHook(counter)
+		days(retention.PolicyDefault)
+		if n := counter.n.Load(); n != 0 {
+			t.Fatalf("cached rules still ran %d statements", n)
+		}
+		if _, err := here.CreatePolicy(ctx, "tax", 3650, "ten years"); err != nil {
+			t.Fatal(err)
+		}
+		if days("tax") != 3650 {
+			t.Fatal("a policy created here is missing from the next read")
+		}
+		n := start + 1
+		if _, err := here.UpdatePolicy(ctx, retention.PolicyDefault, &n, nil); err != nil {
+			t.Fatal(err)
+		}
+		if days(retention.PolicyDefault) != n {
+			t.Fatal("a policy changed here is stale on the next read")
+		}
+		changed := time.Now()
+		m := n + 1
+		if _, err := elsewhere.UpdatePolicy(ctx, retention.PolicyDefault, &m, nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl - time.Since(changed) + 50*time.Millisecond)
+		if days(retention.PolicyDefault) != m {
+			t.Fatal("a policy changed by another replica is stale after the TTL")
+		}
+		want := retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 30, AnonymiseCustomerData: true, RemoveCDRs: true}
+		if _, err := here.UpdateDataPolicy(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := here.ReadRules(ctx); err != nil || got.RelinquishAfterDays != 30 || !got.RelinquishDeletedData {
+			t.Fatalf("the data policy changed here is stale: %+v %v", got, err)
+		}
+	})
+}

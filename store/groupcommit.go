@@ -172,6 +172,15 @@ func (s *Store) runBatch() {
 	if first == nil {
 		return
 	}
+	s.writes.mu.Lock()
+	alone := len(s.writes.queue) == 0
+	s.writes.mu.Unlock()
+	if alone {
+		// Nobody to share the commit with: no savepoint needed. Those
+		// that queue meanwhile form the next group.
+		s.runAlone(first)
+		return
+	}
 	// The shared transaction must not end with one caller's context.
 	bg := context.Background()
 	tx, err := s.db.BeginTx(bg, nil)

@@ -10,21 +10,43 @@ import (
 
 // recomputeSchedules turns retention's explicit request into SQL for the
 // customers in r (a chunk of a queued job, see recompute_chunks.go, or
-// everybody): one UPDATE per policy group, and one for the data policy's
-// rule, so that policy changes apply retrospectively without a loop over
-// customers. The rules themselves (which group gets which days, who is
+// everybody), so that policy changes apply retrospectively without a loop
+// over customers. The rules themselves (which group gets which days, who is
 // anonymised when) are decided in retention; this file only translates
 // them. TestBulkRecomputeMatchesRules checks that both give the same times.
+//
+// It is one UPDATE, not one per policy group: each customer row (and each
+// of its index entries) is rewritten once, and a row whose times do not
+// change is not rewritten at all. At a million customers that halves the
+// pages a policy change dirties, which is most of what it costs.
 func (q *queries) recomputeSchedules(ctx context.Context, req retention.ScheduleRequest, r idRange) error {
-	for _, g := range req.Groups {
-		if err := q.recomputeGroup(ctx, g, r); err != nil {
-			return err
+	if len(req.Groups) == 0 && req.Anonymise == nil {
+		return nil
+	}
+	erase, anon := "erase_at", "anonymise_at"
+	conds := []string{"erased_at IS NULL", r.where()}
+	if len(req.Groups) > 0 {
+		var cases, any []string
+		for _, g := range req.Groups {
+			c := groupCondition(g)
+			cases = append(cases, fmt.Sprintf("WHEN %s THEN %s", c, eraseExpr(g.Days)))
+			any = append(any, "("+c+")")
+		}
+		erase = "(CASE " + strings.Join(cases, " ") + " ELSE erase_at END)"
+		if req.Anonymise == nil {
+			// Only the groups' customers can change.
+			conds = append(conds, "("+strings.Join(any, " OR ")+")")
 		}
 	}
 	if req.Anonymise != nil {
-		return q.recomputeAnonymise(ctx, *req.Anonymise, r)
+		anon = q.anonymiseExpr(*req.Anonymise)
 	}
-	return nil
+	deletion := sqlLeast(erase, anon)
+	conds = append(conds, fmt.Sprintf("(erase_at IS DISTINCT FROM %s OR anonymise_at IS DISTINCT FROM %s OR deletion_time IS DISTINCT FROM %s)", erase, anon, deletion))
+	query := fmt.Sprintf("UPDATE %s SET erase_at = %s, anonymise_at = %s, deletion_time = %s WHERE %s",
+		r.table(q.dialect), erase, anon, deletion, strings.Join(conds, " AND "))
+	_, err := q.idb.NewRaw(query, r.args()...).Exec(ctx)
+	return internal("recompute schedules", err)
 }
 
 const dayMicros = int64(86400) * 1_000_000
@@ -40,17 +62,18 @@ func eraseExpr(days int) string {
 	return fmt.Sprintf("(CASE WHEN open_visits > 0 THEN NULL ELSE latest_event_end + %d END)", int64(days)*dayMicros)
 }
 
-func (q *queries) recomputeGroup(ctx context.Context, g retention.PolicyGroup, r idRange) error {
-	where, args := "policy_name = ?", []any{g.Assigned}
-	if g.Assigned == "" {
-		where, args = "policy_name IS NULL AND "+cmpZero("visit_count", g.Visits)+" AND "+cmpZero("appointment_count", g.Appointments), nil
+// groupCondition selects a policy group's customers: those assigned the
+// policy, or those on the automatic policy with the group's links.
+func groupCondition(g retention.PolicyGroup) string {
+	if g.Assigned != "" {
+		return "policy_name = " + sqlString(g.Assigned)
 	}
-	erase := eraseExpr(g.Days)
-	query := fmt.Sprintf("UPDATE %s SET erase_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s AND %s",
-		r.table(q.dialect), erase, sqlLeast(erase, "anonymise_at"), where, r.where())
-	_, err := q.idb.NewRaw(query, append(args, r.args()...)...).Exec(ctx)
-	return internal("recompute erase", err)
+	return "policy_name IS NULL AND " + cmpZero("visit_count", g.Visits) + " AND " + cmpZero("appointment_count", g.Appointments)
 }
+
+// sqlString quotes a literal. The rules are written into the statement
+// rather than bound, because one expression appears several times in it.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func cmpZero(col string, positive bool) string {
 	if positive {
@@ -62,7 +85,7 @@ func cmpZero(col string, positive bool) string {
 // hasCategory tests the relinquished column (see relinquishedJSON) for one
 // category with an exact substring search of its quoted key.
 func (q *queries) hasCategory(category string) string {
-	key := "'\"" + strings.ReplaceAll(category, "'", "''") + "\"'"
+	key := sqlString(`"` + category + `"`)
 	if q.dialect == Postgres {
 		return fmt.Sprintf("strpos(relinquished, %s) > 0", key)
 	}
@@ -78,7 +101,7 @@ func (q *queries) anonymiseExpr(r retention.AnonymiseRule) string {
 	}
 	statuses := make([]string, len(r.Statuses))
 	for i, s := range r.Statuses {
-		statuses[i] = "'" + strings.ReplaceAll(string(s), "'", "''") + "'"
+		statuses[i] = sqlString(string(s))
 	}
 	missing := make([]string, len(r.Categories))
 	for i, c := range r.Categories {
@@ -88,11 +111,4 @@ func (q *queries) anonymiseExpr(r retention.AnonymiseRule) string {
 	return fmt.Sprintf(`(CASE WHEN open_visits = 0 AND status_changed_at IS NOT NULL AND status IN (%s) AND (%s)
 		THEN (CASE WHEN %[3]s > latest_event_end THEN %[3]s ELSE latest_event_end END) ELSE NULL END)`,
 		strings.Join(statuses, ", "), strings.Join(missing, " OR "), after)
-}
-
-func (q *queries) recomputeAnonymise(ctx context.Context, rule retention.AnonymiseRule, r idRange) error {
-	anon := q.anonymiseExpr(rule)
-	query := fmt.Sprintf("UPDATE %s SET anonymise_at = %s, deletion_time = %s WHERE erased_at IS NULL AND %s", r.table(q.dialect), anon, sqlLeast("erase_at", anon), r.where())
-	_, err := q.idb.NewRaw(query, r.args()...).Exec(ctx)
-	return internal("recompute anonymise", err)
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/lethe-privacy/lethe/retention"
@@ -27,7 +29,12 @@ const (
 	probeLimit = 4000
 	// With several words the page may be rare although each word is
 	// common, so the rarest word's candidates are joined up to this many.
-	multiWordProbeLimit   = 20000
+	multiWordProbeLimit = 20000
+	// The words of a search of several are counted up to this many term
+	// rows: below it, the matches are the intersection of their term
+	// rows, one pass over each (the other words' rows are read in the
+	// index at a fraction of what reading their customers would cost).
+	intersectLimit        = 100000
 	termPairsPerStatement = 500
 )
 
@@ -240,18 +247,20 @@ func (q *queries) planSearch(ctx context.Context, query searchkey.Query) (search
 		}
 		plan.filter += " AND (" + strings.Join(ors, " OR ") + ")"
 	}
-	limit := probeLimit
+	limit, probe := probeLimit, probeLimit
 	if len(query.Words) > 1 {
-		limit = multiWordProbeLimit
+		limit, probe = multiWordProbeLimit, intersectLimit
 	} else {
 		plan.singleWordAlts = query.Words[0]
 	}
 	best, bestCount := -1, 0
+	counts := make([]int, len(query.Words))
 	for i, alts := range query.Words {
-		n, err := q.countTerms(ctx, alts, limit)
+		n, err := q.countTerms(ctx, alts, probe)
 		if err != nil {
 			return plan, err
 		}
+		counts[i] = n
 		if best < 0 || n < bestCount {
 			best, bestCount = i, n
 		}
@@ -259,34 +268,63 @@ func (q *queries) planSearch(ctx context.Context, query searchkey.Query) (search
 	if bestCount >= limit {
 		return plan, nil // common: read customers in id order
 	}
+	for _, n := range counts {
+		if n >= probe {
+			// One word is so common that intersecting its term rows
+			// costs more than reading the rarest word's candidates.
+			return plan.withCandidates(query.Words[best]), nil
+		}
+	}
 	if len(query.Words) > 1 {
-		plan.matches, plan.matchesArgs = intersectWords(query.Words)
+		plan.matches, plan.matchesArgs = intersectWords(query.Words, best, counts)
 	}
+	return plan.withCandidates(query.Words[best]), nil
+}
+
+// withCandidates makes the customers with a term of one word's
+// alternatives the plan's candidates.
+func (p searchPlan) withCandidates(alts []string) searchPlan {
+	arms, args := termArms(alts)
+	p.candidates, p.candidateArgs = strings.Join(arms, " UNION "), args
+	return p
+}
+
+// termArms are one SELECT of customer ids per alternative of a word.
+func termArms(alts []string) ([]string, []any) {
 	var arms []string
-	for _, a := range query.Words[best] {
-		cond, args := termRange(a)
+	var args []any
+	for _, a := range alts {
+		cond, cargs := termRange(a)
 		arms = append(arms, "SELECT customer_id FROM customer_terms WHERE "+cond)
-		plan.candidateArgs = append(plan.candidateArgs, args...)
+		args = append(args, cargs...)
 	}
-	plan.candidates = strings.Join(arms, " UNION ")
-	return plan, nil
+	return arms, args
 }
 
 // intersectWords is the SQL of the customers having, for every word, a
-// term one of its alternatives starts.
-func intersectWords(words [][]string) (string, []any) {
-	var sets []string
-	var args []any
-	for i, alts := range words {
-		var arms []string
-		for _, a := range alts {
-			cond, cargs := termRange(a)
-			arms = append(arms, "SELECT customer_id FROM customer_terms WHERE "+cond)
-			args = append(args, cargs...)
+// term one of its alternatives starts (a customer may come more than
+// once). The rarest word's term rows become an IN list, which both
+// databases build once as a hashed or sorted set, and the next rarest
+// word's rows are read past it: one pass over each, where INTERSECT
+// would sort both. Further words are IN lists too.
+func intersectWords(words [][]string, rarest int, counts []int) (string, []any) {
+	outer := -1
+	for i := range words {
+		if i != rarest && (outer < 0 || counts[i] < counts[outer]) {
+			outer = i
 		}
-		sets = append(sets, fmt.Sprintf("SELECT customer_id FROM (%s) AS w%d", strings.Join(arms, " UNION ALL "), i))
 	}
-	return strings.Join(sets, " INTERSECT "), args
+	arms, args := termArms(words[outer])
+	query := fmt.Sprintf("SELECT customer_id FROM (%s) AS w WHERE 1 = 1", strings.Join(arms, " UNION ALL "))
+	for i, alts := range words {
+		if i == outer {
+			continue
+		}
+		arms, wargs := termArms(alts)
+		query += " AND customer_id IN (" + strings.Join(arms, " UNION ALL ") + ")"
+		args = append(args, wargs...)
+	}
+	return query, args
 }
 
 // countTerms counts the term rows of a word's alternatives, up to limit:
@@ -327,6 +365,9 @@ func (q *queries) SearchCustomers(ctx context.Context, sq retention.SearchQuery)
 	if err != nil {
 		return page, err
 	}
+	if plan.matches != "" {
+		return q.searchMatches(ctx, plan, sq)
+	}
 	if sq.Count {
 		if page.TotalCount, page.TotalCapped, err = q.countMatches(ctx, plan); err != nil {
 			return page, err
@@ -350,6 +391,66 @@ func (q *queries) SearchCustomers(ctx context.Context, sq retention.SearchQuery)
 	}
 	for i := range rows {
 		page.Customers = append(page.Customers, rows[i].domain())
+	}
+	return page, nil
+}
+
+// searchMatches answers a search of several words, none of them common,
+// from the intersection of their term rows: exactly the matching
+// customers, from the index alone (erasure and anonymisation drop the
+// terms), read once for both the count and the page. There are at most
+// multiWordProbeLimit of them.
+func (q *queries) searchMatches(ctx context.Context, plan searchPlan, sq retention.SearchQuery) (retention.CustomerPage, error) {
+	var page retention.CustomerPage
+	rows, err := q.idb.QueryContext(ctx, plan.matches, plan.matchesArgs...)
+	if err != nil {
+		return page, internal("search", err)
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return page, internal("search", err)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return page, internal("search", err)
+	}
+	if sq.Count {
+		page.TotalCount, page.TotalCapped = min(len(ids), retention.MaxSearchCount), len(ids) > retention.MaxSearchCount
+	}
+	if sq.First == 0 {
+		return page, nil
+	}
+	slices.Sort(ids)
+	if sq.After != "" {
+		ids = ids[sort.SearchStrings(ids, sq.After+"\x00"):]
+	}
+	// The filter is applied again when reading the page's rows, in case
+	// the terms and a customer disagree; a row it rejects is replaced by
+	// the next id.
+	for len(ids) > 0 && len(page.Customers) <= sq.First {
+		batch := ids[:min(len(ids), sq.First+1-len(page.Customers))]
+		ids = ids[len(batch):]
+		var crows []customerRow
+		args := append(anySlice(batch), plan.filterArgs...)
+		if err := q.idb.NewSelect().Model(&crows).Where("id IN ("+placeholders(len(batch))+") AND "+plan.filter, args...).
+			OrderExpr("id").Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return page, internal("search", err)
+		}
+		for i := range crows {
+			page.Customers = append(page.Customers, crows[i].domain())
+		}
+	}
+	if len(page.Customers) > sq.First {
+		page.Customers, page.HasNextPage = page.Customers[:sq.First], true
 	}
 	return page, nil
 }
@@ -389,8 +490,6 @@ func (q *queries) countMatches(ctx context.Context, p searchPlan) (int, bool, er
 				break
 			}
 		}
-	} else if p.matches != "" {
-		capped, err = stream(p.matches, p.matchesArgs...)
 	} else {
 		where, args := p.where()
 		capped, err = stream("SELECT id FROM customers WHERE "+where, args...)

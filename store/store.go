@@ -383,15 +383,19 @@ func (s *Store) Scrub(ctx context.Context) error {
 	return internal("wal checkpoint", err)
 }
 
-// RefreshPlannerStatistics brings PostgreSQL's planner statistics up to
-// date after a bulk load (the demo): until autovacuum gets to the new rows,
-// the planner would choose its plans from the statistics of an empty
-// database. SQLite's queries are written for its planner without
+// RefreshPlannerStatistics brings PostgreSQL's planner statistics and
+// visibility map up to date after a bulk load (the demo), which autovacuum
+// would otherwise do some minutes later: until then the planner chooses its
+// plans from the statistics of an empty database, and an index-only scan
+// (a search's probe and count read only customer_terms' index) still reads
+// the table for every row it finds (measured at 200k customers: 889 table
+// reads and 69 ms for a probe of 4,000 index entries before VACUUM, none
+// and 11 ms after). SQLite's queries are written for its planner without
 // statistics, and it keeps none: nothing to do there.
 func (s *Store) RefreshPlannerStatistics(ctx context.Context) error {
 	if s.dialect != Postgres {
 		return nil
 	}
-	_, err := s.db.ExecContext(ctx, "ANALYZE")
-	return internal("analyze", err)
+	_, err := s.db.ExecContext(ctx, "VACUUM (ANALYZE)")
+	return internal("vacuum analyze", err)
 }

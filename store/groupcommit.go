@@ -262,5 +262,6 @@ func rollbackTo(ctx context.Context, tx bun.Tx) error {
 
 // runAlone runs one caller's transaction by itself, with retries.
 func (s *Store) runAlone(r *writeReq) {
+	r.panicked = nil // only the outcome of this run counts
 	finish(r, s.runTx(r.ctx, false, r.call))
 }

@@ -59,7 +59,8 @@ bench:
 # The figures of other issues, each its own benchmark: connector round trips
 # and exports, the widening data policy, the retention forecast over
 # 1,000,000 customers against a table scan, a policy change under concurrent
-# writes, and the API under mixed load with one and two replicas
+# writes, 64 SQLite writers with one commit per write against group commit,
+# and the API under mixed load with one and two replicas
 # (PostgreSQL parts when LETHE_TEST_POSTGRES_DSN is set).
 bench-more:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
@@ -67,6 +68,7 @@ bench-more:
 	$(GO) test -run '^$$' -bench BenchmarkWideningDataPolicy -benchtime 1x -timeout 60m .
 	$(GO) test -run '^$$' -bench BenchmarkForecast -benchtime 10x -timeout 30m ./store
 	$(GO) test -run '^$$' -bench BenchmarkPolicyChangeUnderWrites -benchtime 1x -timeout 30m ./store
+	$(GO) test -run '^$$' -bench BenchmarkGroupCommit -benchtime 2000x ./store
 	$(GO) test -run '^$$' -bench BenchmarkReplicasMixedLoad -benchtime 1x -timeout 30m .
 
 # The README's console screenshots, taken by the browser tests (needs chromium).

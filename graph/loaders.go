@@ -52,11 +52,7 @@ func newLoaders(svc *retention.Service) *loaders {
 			// Read outside any one resolver's context: the first caller's
 			// context may end before another caller uses the result.
 			ctx := context.Background()
-			ps, err := svc.Policies(ctx)
-			if err != nil {
-				return customerSettings{}, err
-			}
-			dp, err := svc.DataPolicy(ctx)
+			ps, dp, err := svc.ReadRules(ctx)
 			if err != nil {
 				return customerSettings{}, err
 			}
@@ -126,11 +122,7 @@ func (r *Resolver) settingsFor(ctx context.Context) (customerSettings, error) {
 	if l := loadersFrom(ctx); l != nil {
 		return l.settings()
 	}
-	ps, err := r.Service.Policies(ctx)
-	if err != nil {
-		return customerSettings{}, err
-	}
-	dp, err := r.Service.DataPolicy(ctx)
+	ps, dp, err := r.Service.ReadRules(ctx)
 	if err != nil {
 		return customerSettings{}, err
 	}

@@ -107,7 +107,7 @@ func (s *Service) schedule(ctx context.Context, r Reader, c *Customer) error {
 
 // masked applies the collection preferences to what a reader sees.
 func (s *Service) masked(ctx context.Context, c *Customer) (*Customer, error) {
-	prefs, err := s.store.FieldPreferences(ctx)
+	prefs, err := s.readPreferences(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (s *Service) Search(ctx context.Context, search string, first *int, after *
 		}
 		q.After = id
 	}
-	prefs, err := s.store.FieldPreferences(ctx)
+	prefs, err := s.readPreferences(ctx)
 	if err != nil {
 		return CustomerSearchPage{}, err
 	}

@@ -23,6 +23,17 @@ type Service struct {
 	// replica frozen during a manual erasure is fenced out after the same
 	// term as one frozen during a sweep.
 	leaseTTL time.Duration
+	// tokens caches live API tokens, prefs the collection preferences,
+	// for a short time (see DefaultCacheTTL).
+	tokens *shortCache[TokenHash, APIToken]
+	prefs  *shortCache[struct{}, FieldPreferences]
+	rules  *shortCache[struct{}, readRules]
+}
+
+// readRules are the policies and the data policy as readers see them.
+type readRules struct {
+	policies   []Policy
+	dataPolicy DataPolicy
 }
 
 // Option configures a Service.
@@ -30,6 +41,18 @@ type Option func(*Service)
 
 // WithClock substitutes the clock (tests).
 func WithClock(c Clock) Option { return func(s *Service) { s.now = c } }
+
+// WithCacheTTL sets how long API tokens and the collection preferences
+// read from the database are trusted without reading them again: the
+// bound within which a change made by another process applies here (0
+// reads them every time).
+func WithCacheTTL(d time.Duration) Option {
+	return func(s *Service) {
+		s.tokens = newShortCache[TokenHash, APIToken](d)
+		s.prefs = newShortCache[struct{}, FieldPreferences](d)
+		s.rules = newShortCache[struct{}, readRules](d)
+	}
+}
 
 // WithConnectors sets the connectors that hold customer data outside Lethe.
 func WithConnectors(r ConnectorRegistry) Option { return func(s *Service) { s.connectors = r } }
@@ -61,6 +84,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // NewService returns the use cases over store.
 func NewService(store Store, opts ...Option) *Service {
 	s := &Service{store: store, now: time.Now, log: slog.Default(), metrics: NopMetrics{}}
+	WithCacheTTL(DefaultCacheTTL)(s)
 	for _, o := range opts {
 		o(s)
 	}
@@ -92,6 +116,29 @@ func (s *Service) Policies(ctx context.Context) ([]Policy, error) {
 	return NewPolicySet(ps).Sorted(), nil
 }
 
+// ReadRules returns every policy and the data policy, for showing each
+// customer's policy and deletion reason, from the short cache (see
+// DefaultCacheTTL): a change made through this Service applies to the next
+// read, one made elsewhere within the TTL. Deletion times and erasures
+// never use it: they are computed from the rules read in their own
+// transaction. What it returns is shared: read it only.
+func (s *Service) ReadRules(ctx context.Context) ([]Policy, DataPolicy, error) {
+	r, gen, ok := s.rules.get(struct{}{})
+	if ok {
+		return r.policies, r.dataPolicy, nil
+	}
+	ps, err := s.store.Policies(ctx)
+	if err != nil {
+		return nil, DataPolicy{}, err
+	}
+	dp, err := s.store.DataPolicy(ctx)
+	if err != nil {
+		return nil, DataPolicy{}, err
+	}
+	s.rules.put(struct{}{}, readRules{policies: ps, dataPolicy: dp}, gen)
+	return ps, dp, nil
+}
+
 // Policy returns one policy; NOT_FOUND for an unknown name.
 func (s *Service) Policy(ctx context.Context, name string) (Policy, error) {
 	return s.store.Policy(ctx, name)
@@ -109,6 +156,7 @@ func (s *Service) CreatePolicy(ctx context.Context, name string, days int, descr
 		return Policy{}, err
 	}
 	p := Policy{Name: name, Description: description, RetentionDays: days, DefaultDays: days, Version: 1}
+	defer s.rules.change()()
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.InsertPolicy(ctx, p); err != nil {
 			return err
@@ -149,6 +197,7 @@ func (s *Service) RevertPolicy(ctx context.Context, name string) (Policy, error)
 
 func (s *Service) changePolicy(ctx context.Context, name, action string, change func(*Policy)) (Policy, error) {
 	var out Policy
+	defer s.rules.change()()
 	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		p, err := tx.Policy(ctx, name)
 		if err != nil {
@@ -221,6 +270,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 	if err := dp.Validate(); err != nil {
 		return DataPolicy{}, err
 	}
+	defer s.rules.change()()
 	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		old, err := tx.DataPolicy(ctx)
 		if err != nil {
@@ -243,6 +293,23 @@ func (s *Service) FieldPreferences(ctx context.Context) (FieldPreferences, error
 	return s.store.FieldPreferences(ctx)
 }
 
+// readPreferences returns the collection preferences for masking what a
+// reader sees, from the short cache (see DefaultCacheTTL). Writes check
+// their input against the preferences read in their own transaction, and
+// an export reads them afresh. What it returns is shared: read it only.
+func (s *Service) readPreferences(ctx context.Context) (FieldPreferences, error) {
+	p, gen, ok := s.prefs.get(struct{}{})
+	if ok {
+		return p, nil
+	}
+	p, err := s.store.FieldPreferences(ctx)
+	if err != nil {
+		return FieldPreferences{}, err
+	}
+	s.prefs.put(struct{}{}, p, gen)
+	return p, nil
+}
+
 // UpdateFieldPreferences changes collection on/off and/or field modes; they
 // apply at once to every write and read. A field made HIDDEN purges the
 // values stored for it, in Lethe in this transaction and in connectors
@@ -257,6 +324,10 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 	hidden := hiddenFields(modes)
 	var out FieldPreferences
 	planned := 0
+	// Readers here see the new preferences from the commit on; other
+	// replicas within DefaultCacheTTL.
+	endChange := s.prefs.change()
+	defer endChange()
 	err := s.store.UpdateRules(ctx, func(tx Tx) error {
 		planned = 0 // a retried transaction starts over
 		p, err := tx.FieldPreferences(ctx)

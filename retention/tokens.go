@@ -131,6 +131,9 @@ func (s *Service) Tokens(ctx context.Context) ([]APIToken, error) { return s.sto
 // Errors: NOT_FOUND.
 func (s *Service) RevokeToken(ctx context.Context, name string) (APIToken, error) {
 	var out APIToken
+	// Refused here from the commit on; other processes' caches let it
+	// pass for at most DefaultCacheTTL.
+	defer s.tokens.change()()
 	err := s.store.Update(ctx, func(tx Tx) error {
 		t, err := tx.RevokeToken(ctx, name, s.Now())
 		if err != nil {
@@ -154,18 +157,26 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 	if err != nil {
 		return Actor{}, err
 	}
-	t, err := s.store.TokenByHash(ctx, hash)
-	if ErrorCode(err) == CodeNotFound {
-		return Actor{}, Errorf(CodeUnauthenticated, "unknown API token: create one with `lethe token create`")
-	}
-	if err != nil {
-		return Actor{}, err
-	}
-	if t.RevokedAt != nil {
-		return Actor{}, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", t.Name, formatTime(*t.RevokedAt))
+	t, gen, cached := s.tokens.get(hash)
+	if !cached {
+		stored, err := s.store.TokenByHash(ctx, hash)
+		if ErrorCode(err) == CodeNotFound {
+			return Actor{}, Errorf(CodeUnauthenticated, "unknown API token: create one with `lethe token create`")
+		}
+		if err != nil {
+			return Actor{}, err
+		}
+		if stored.RevokedAt != nil {
+			return Actor{}, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", stored.Name, formatTime(*stored.RevokedAt))
+		}
+		t = *stored
+		s.tokens.put(hash, t, gen)
 	}
 	now := s.Now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
+		// Recorded in the cache first, so that the requests meanwhile do
+		// not all write it too.
+		s.tokens.update(hash, func(t *APIToken) { t.LastUsedAt = &now })
 		// Best effort: a busy database must not refuse a valid token.
 		if err := s.store.Update(ctx, func(tx Tx) error { return tx.TouchToken(ctx, t.ID, now) }); err != nil {
 			s.log.WarnContext(ctx, "token last-used time not recorded", "token", t.Name, "err", err)

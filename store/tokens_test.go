@@ -3,7 +3,11 @@ package store_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
@@ -74,6 +78,92 @@ func TestTokens(t *testing.T) {
 		events, _ := s.AuditLog(context.Background(), retention.AuditQuery{First: 10, Subject: "console"})
 		if len(events) != 3 || events[0].Action != "token.create" || events[1].Action != "token.revoke" || events[1].Actor != "cli:root" {
 			t.Fatalf("audit: %+v", events)
+		}
+	})
+}
+
+// tokenStatements counts the statements the store runs.
+type tokenStatements struct{ n atomic.Int64 }
+
+func (c *tokenStatements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *tokenStatements) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// TestTokenCache: a token read once is trusted for the cache's TTL without
+// a statement; revoked through the same Service it is refused at once,
+// revoked by another process (another Service on the same database, as
+// `lethe token revoke` is) within the TTL; unknown tokens are never cached.
+func TestTokenCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "cli:root", Role: retention.RoleAdmin})
+		const ttl = 300 * time.Millisecond
+		server := retention.NewService(s, retention.WithCacheTTL(ttl))
+		cli := retention.NewService(s)
+		secret, _, err := cli.CreateToken(ctx, "console", retention.RoleOperator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := cli.CreateToken(ctx, "ops", retention.RoleViewer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counter := &tokenStatements{}
+		s.AddQueryHook(counter)
+		if _, err := server.Authenticate(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		if counter.n.Load() == 0 {
+			t.Fatal("the first use of a token read nothing")
+		}
+		counter.n.Store(0)
+		for range 5 {
+			if a, err := server.Authenticate(ctx, secret); err != nil || a.Name != "console" || a.Role != retention.RoleOperator {
+				t.Fatalf("cached: %+v %v", a, err)
+			}
+		}
+		if n := counter.n.Load(); n != 0 {
+			t.Fatalf("a cached token still ran %d statements", n)
+		}
+
+		// Revoked here: refused at once.
+		if _, err := server.RevokeToken(ctx, "console"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = server.Authenticate(ctx, secret)
+		mustCode(t, err, retention.CodeUnauthenticated)
+
+		// Revoked by another process: refused once the TTL has passed.
+		if _, err := server.Authenticate(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		revokedAt := time.Now()
+		if _, err := cli.RevokeToken(ctx, "ops"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl - time.Since(revokedAt) + 50*time.Millisecond)
+		_, err = server.Authenticate(ctx, other)
+		mustCode(t, err, retention.CodeUnauthenticated)
+
+		// Unknown tokens are read every time, so a token created
+		// elsewhere works at once.
+		unknown, _, _ := retention.NewTokenSecret()
+		for range 2 {
+			counter.n.Store(0)
+			_, err = server.Authenticate(ctx, unknown)
+			mustCode(t, err, retention.CodeUnauthenticated)
+			if counter.n.Load() == 0 {
+				t.Fatal("an unknown token was answered from the cache")
+			}
+		}
+		fresh, _, err := cli.CreateToken(ctx, "fresh", retention.RoleAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, err := server.Authenticate(ctx, fresh); err != nil || a.Name != "fresh" {
+			t.Fatalf("a token created elsewhere: %+v %v", a, err)
 		}
 	})
 }

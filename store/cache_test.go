@@ -1,0 +1,159 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
+	"github.com/lethe-privacy/lethe/store/storetest"
+)
+
+// settingsReads counts the statements that read the settings table.
+type settingsReads struct{ n atomic.Int64 }
+
+func (c *settingsReads) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if strings.Contains(e.Query, `"settings"`) {
+		c.n.Add(1)
+	}
+	return ctx
+}
+
+func (c *settingsReads) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// TestPreferencesCache: readers' masks come from preferences cached for the
+// TTL; a change made through the same Service applies to the next read,
+// one made by another replica (another Service on the same database) once
+// the TTL has passed.
+func TestPreferencesCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "admin", Role: retention.RoleAdmin})
+		const ttl = 300 * time.Millisecond
+		here := retention.NewService(s, retention.WithCacheTTL(ttl))
+		elsewhere := retention.NewService(s)
+		c, err := here.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ada")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads := &settingsReads{}
+		s.AddQueryHook(reads)
+		shown := func() bool {
+			t.Helper()
+			got, err := here.Customer(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.FirstName != nil
+		}
+		if !shown() {
+			t.Fatal("first name hidden by default preferences")
+		}
+		reads.n.Store(0)
+		for range 3 {
+			shown()
+		}
+		if n := reads.n.Load(); n != 0 {
+			t.Fatalf("cached preferences still read %d times", n)
+		}
+
+		off, on := false, true
+		// Another replica turns collection off: applies here within the TTL.
+		changed := time.Now()
+		if _, err := elsewhere.UpdateFieldPreferences(ctx, &off, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl - time.Since(changed) + 50*time.Millisecond)
+		if shown() {
+			t.Fatal("collection turned off by another replica still shows data after the TTL")
+		}
+		// Turned on here: applies to the very next read.
+		if _, err := here.UpdateFieldPreferences(ctx, &on, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		if !shown() {
+			t.Fatal("collection turned on here still hides data")
+		}
+		if _, err := here.UpdateFieldPreferences(ctx, &off, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		if shown() {
+			t.Fatal("collection turned off here still shows data")
+		}
+		page, err := here.SearchCustomers(ctx, "", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pc := range page.Customers {
+			if pc.FirstName != nil {
+				t.Fatalf("search shows data with collection off: %+v", pc)
+			}
+		}
+	})
+}
+
+// TestRulesCache: the policies and data policy readers see (a customer's
+// policy and deletion reason) are cached for the TTL; a change made here
+// (a policy created or changed, the data policy) applies to the next read,
+// one made by another replica once the TTL has passed.
+func TestRulesCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "admin", Role: retention.RoleAdmin})
+		const ttl = 300 * time.Millisecond
+		here := retention.NewService(s, retention.WithCacheTTL(ttl))
+		elsewhere := retention.NewService(s)
+		days := func(name string) int {
+			t.Helper()
+			ps, _, err := here.ReadRules(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if p.Name == name {
+					return p.RetentionDays
+				}
+			}
+			return -1
+		}
+		start := days(retention.PolicyDefault)
+		counter := &tokenStatements{}
+		s.AddQueryHook(counter)
+		days(retention.PolicyDefault)
+		if n := counter.n.Load(); n != 0 {
+			t.Fatalf("cached rules still ran %d statements", n)
+		}
+		if _, err := here.CreatePolicy(ctx, "tax", 3650, "ten years"); err != nil {
+			t.Fatal(err)
+		}
+		if days("tax") != 3650 {
+			t.Fatal("a policy created here is missing from the next read")
+		}
+		n := start + 1
+		if _, err := here.UpdatePolicy(ctx, retention.PolicyDefault, &n, nil); err != nil {
+			t.Fatal(err)
+		}
+		if days(retention.PolicyDefault) != n {
+			t.Fatal("a policy changed here is stale on the next read")
+		}
+		changed := time.Now()
+		m := n + 1
+		if _, err := elsewhere.UpdatePolicy(ctx, retention.PolicyDefault, &m, nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl - time.Since(changed) + 50*time.Millisecond)
+		if days(retention.PolicyDefault) != m {
+			t.Fatal("a policy changed by another replica is stale after the TTL")
+		}
+		want := retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 30, AnonymiseCustomerData: true, RemoveCDRs: true}
+		if _, err := here.UpdateDataPolicy(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := here.ReadRules(ctx); err != nil || got.RelinquishAfterDays != 30 || !got.RelinquishDeletedData {
+			t.Fatalf("the data policy changed here is stale: %+v %v", got, err)
+		}
+	})
+}

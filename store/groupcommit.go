@@ -1,0 +1,267 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// Group commit (SQLite). Every commit waits for the write-ahead log to
+// reach the disk (synchronous FULL: an erasure reported done survives a
+// power cut), and that wait, not the statements, is most of a short write
+// transaction's time. So the write transactions queued in this process
+// share one database transaction and one commit: each runs inside its own
+// savepoint, and one that fails is rolled back to it alone, with its own
+// error, as if it had run by itself. A caller is answered only once the
+// shared commit is durable, so what a caller is told is exactly what is on
+// disk; the transactions run one after another in the order they asked,
+// as they did one per commit.
+//
+// One of the waiting callers leads: it runs batches until its own
+// transaction is done, then hands the lead to the first one still queued.
+// A batch stops taking more work after groupCommitMax transactions or
+// groupCommitBudget, so that no caller waits long behind a large group.
+const (
+	groupCommitMax    = 64
+	groupCommitBudget = 20 * time.Millisecond
+)
+
+// writeReq is one caller's write transaction.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx retention.Tx) error
+	err  error
+	done chan struct{}
+	// taken: a leader has taken it from the queue (it will run it and
+	// close done); lead: it was handed the lead (leadCh is closed).
+	taken, lead bool
+	leadCh      chan struct{}
+	// panicked holds what fn panicked with, raised again in the caller's
+	// goroutine: a leader runs others' transactions and must not die of
+	// theirs with the queue in its hands.
+	panicked any
+}
+
+// call runs r's fn, turning a panic into an error (see panicked).
+func (r *writeReq) call(tx retention.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked = p
+			err = fmt.Errorf("store: write transaction panicked: %v", p)
+		}
+	}()
+	return r.fn(tx)
+}
+
+// result is what the caller gets once r is done.
+func (r *writeReq) result() error {
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
+}
+
+// writeQueue orders this process's SQLite write transactions.
+type writeQueue struct {
+	mu      sync.Mutex
+	queue   []*writeReq
+	leading bool
+	// budget and max replace groupCommitBudget and groupCommitMax when
+	// set (tests, benchmarks).
+	budget time.Duration
+	max    int
+}
+
+// groupUpdate runs fn in a write transaction shared with the others queued
+// at the same time (see above).
+func (s *Store) groupUpdate(ctx context.Context, fn func(tx retention.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &s.writes
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{}), leadCh: make(chan struct{})}
+	w.mu.Lock()
+	w.queue = append(w.queue, req)
+	lead := !w.leading
+	w.leading = true
+	w.mu.Unlock()
+	if lead {
+		s.lead(req)
+		return req.result()
+	}
+	select {
+	case <-req.done:
+		return req.result()
+	case <-req.leadCh:
+		s.lead(req)
+		return req.result()
+	case <-ctx.Done():
+	}
+	w.mu.Lock()
+	switch {
+	case req.lead:
+		// Handed the lead as it gave up: others wait for a leader.
+		w.mu.Unlock()
+		s.lead(req)
+		return req.result()
+	case !req.taken:
+		w.queue = slices.DeleteFunc(w.queue, func(r *writeReq) bool { return r == req })
+		w.mu.Unlock()
+		return ctx.Err()
+	}
+	w.mu.Unlock()
+	<-req.done // running now: its outcome is what happened
+	return req.result()
+}
+
+// lead runs batches until me is done, then hands the lead on.
+func (s *Store) lead(me *writeReq) {
+	for {
+		select {
+		case <-me.done:
+			w := &s.writes
+			w.mu.Lock()
+			if len(w.queue) > 0 {
+				next := w.queue[0]
+				next.lead = true
+				close(next.leadCh)
+			} else {
+				w.leading = false
+			}
+			w.mu.Unlock()
+			return
+		default:
+		}
+		s.runBatch()
+	}
+}
+
+// take removes the next queued transaction, or returns nil.
+func (w *writeQueue) take() *writeReq {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return nil
+	}
+	r := w.queue[0]
+	w.queue = w.queue[1:]
+	r.taken = true
+	return r
+}
+
+func finish(r *writeReq, err error) {
+	r.err = err
+	close(r.done)
+}
+
+// runBatch runs queued transactions in one database transaction, each in
+// a savepoint, and commits them together. Whatever goes wrong with the
+// shared transaction itself (it cannot begin, a failure rolled all of it
+// back, the commit fails) is answered by running each of its callers'
+// transactions again on its own, with the usual retries: nothing was
+// committed, so nothing is done twice.
+func (s *Store) runBatch() {
+	first := s.writes.take()
+	if first == nil {
+		return
+	}
+	s.writes.mu.Lock()
+	alone := len(s.writes.queue) == 0
+	s.writes.mu.Unlock()
+	if alone {
+		// Nobody to share the commit with: no savepoint needed. Those
+		// that queue meanwhile form the next group.
+		s.runAlone(first)
+		return
+	}
+	// The shared transaction must not end with one caller's context.
+	bg := context.Background()
+	tx, err := s.db.BeginTx(bg, nil)
+	if err != nil {
+		s.runAlone(first)
+		return
+	}
+	q := &queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true}
+	start, budget, most := time.Now(), cmp.Or(s.writes.budget, groupCommitBudget), cmp.Or(s.writes.max, groupCommitMax)
+	var ok []*writeReq   // ran without error: answered at the commit
+	var redo []*writeReq // to run again alone after the batch
+	var ran []*writeReq  // ok and redo in the order they were taken
+	broken := false
+	for r := first; r != nil; {
+		if err := r.ctx.Err(); err != nil {
+			finish(r, err)
+		} else if _, err := tx.ExecContext(bg, "SAVEPOINT lethe_write"); err != nil {
+			redo, broken = append(redo, r), true
+		} else if err := r.call(q); err == nil {
+			if _, err := tx.ExecContext(bg, "RELEASE lethe_write"); err != nil {
+				redo, broken = append(redo, r), true
+			} else {
+				ok = append(ok, r)
+			}
+		} else if rollbackTo(bg, tx) != nil {
+			// The failure took the whole transaction with it (an
+			// interrupted statement, a full disk): run again, alone.
+			redo, broken = append(redo, r), true
+		} else if retryable(err) && r.panicked == nil {
+			redo = append(redo, r)
+		} else {
+			finish(r, err)
+		}
+		if !isDone(r) {
+			ran = append(ran, r)
+		}
+		if broken || len(ran) >= most || time.Since(start) >= budget {
+			break
+		}
+		r = s.writes.take()
+	}
+	if broken {
+		_ = tx.Rollback()
+		redo = ran
+	} else if err := tx.Commit(); err != nil {
+		_ = tx.Rollback()
+		if !retryable(err) {
+			for _, r := range ok {
+				finish(r, err)
+			}
+		}
+		redo = slices.DeleteFunc(ran, isDone)
+	} else {
+		for _, r := range ok {
+			finish(r, nil)
+		}
+	}
+	for _, r := range redo {
+		s.runAlone(r)
+	}
+}
+
+func isDone(r *writeReq) bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func rollbackTo(ctx context.Context, tx bun.Tx) error {
+	if _, err := tx.ExecContext(ctx, "ROLLBACK TO lethe_write"); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "RELEASE lethe_write")
+	return err
+}
+
+// runAlone runs one caller's transaction by itself, with retries.
+func (s *Store) runAlone(r *writeReq) {
+	r.panicked = nil // only the outcome of this run counts
+	finish(r, s.runTx(r.ctx, false, r.call))
+}

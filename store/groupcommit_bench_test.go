@@ -23,7 +23,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 		max  int
 	}{{"one-commit-per-write", 1}, {"group-commit", 0}} {
 		b.Run(mode.name, func(b *testing.B) {
-			s, err := Open(context.Background(), Config{DataDir: b.TempDir(), GroupCommit: true})
+			s, err := Open(context.Background(), Config{DataDir: b.TempDir()})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -17,7 +17,7 @@ import (
 // groupStore opens a real SQLite store with a scratch table.
 func groupStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), Config{DataDir: t.TempDir(), GroupCommit: true})
+	s, err := Open(context.Background(), Config{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

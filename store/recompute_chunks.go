@@ -190,6 +190,13 @@ func (s *Store) FinishRecomputes(ctx context.Context) error {
 
 func (s *Store) finishRecompute(ctx context.Context, seq int64) error {
 	size := chunkFirst
+	// A job covers the customers that existed when it was queued: those
+	// created later were scheduled under the rules that queued it (the
+	// rules lock saw to that). Its last id is read once the job is seen,
+	// and again whenever a newer change starts it over; without it the
+	// job would chase writers creating customers after its cursor.
+	var bound sql.NullString
+	haveBound := false
 	for {
 		finished := false
 		var start time.Time
@@ -208,9 +215,15 @@ func (s *Store) finishRecompute(ctx context.Context, seq int64) error {
 			// Lock the chunk's rows in id order before changing them: the
 			// lock order every multi-customer transaction follows. (SQLite
 			// has no row locks: it only needs where the chunk ends.)
+			if !haveBound || job.AfterID == "" {
+				if err := q.idb.NewSelect().Model((*customerRow)(nil)).ColumnExpr("max(id)").Scan(ctx, &bound); err != nil {
+					return internal("recompute bound", err)
+				}
+				haveBound = true
+			}
 			var ids []string
 			sel := q.idb.NewSelect().Model((*customerRow)(nil)).Column("id").
-				Where("id > ? AND erased_at IS NULL", job.AfterID).OrderExpr("id").Limit(int64(size))
+				Where("id > ? AND id <= ? AND erased_at IS NULL", job.AfterID, bound.String).OrderExpr("id").Limit(int64(size))
 			if q.dialect == SQLite {
 				sel = q.idb.NewSelect().TableExpr("(?) AS chunk", sel).ColumnExpr("max(id)")
 			}

@@ -55,13 +55,10 @@ type Config struct {
 	// lease's row among them, for as long as it stays frozen, and no other
 	// replica could take the lease over.
 	IdleTxTimeout time.Duration
-	// GroupCommit lets SQLite write transactions queued together share one
-	// commit (groupcommit.go). Off by default: with it, the store's
-	// TestWritesDuringRuleChanges (16 writers during policy changes) was
-	// seen to run for over ten minutes under the race detector on a loaded
-	// machine, and the cause is not yet found; BenchmarkGroupCommit
-	// measures it.
-	GroupCommit bool
+	// OneCommitPerWrite turns SQLite's group commit (groupcommit.go) off:
+	// each write transaction then commits, and waits for its disk flush,
+	// on its own. For comparisons only.
+	OneCommitPerWrite bool
 }
 
 // DefaultMaxConns bounds a process's PostgreSQL connections: two replicas
@@ -195,7 +192,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
 	}
 	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads,
-		writeSlot: make(chan struct{}, 1), groupCommit: cfg.GroupCommit}, nil
+		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite}, nil
 }
 
 // sqliteReaders sizes the SQLite read pool: readers beyond a few per core

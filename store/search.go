@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -461,38 +462,52 @@ func (q *queries) searchMatches(ctx context.Context, plan searchPlan, sq retenti
 func (q *queries) countMatches(ctx context.Context, p searchPlan) (int, bool, error) {
 	cap := retention.MaxSearchCount
 	seen := make(map[string]struct{}, 64)
-	stream := func(query string, args ...any) (bool, error) {
-		rows, err := q.idb.QueryContext(ctx, query, args...)
+	// Every statement says how many rows it may return: PostgreSQL sends
+	// a statement's rows whether or not they are read, and closing the
+	// result reads them to the end (a million for "07700 9" at a million
+	// customers: 200 ms). full reports that the limit was reached.
+	stream := func(limit int, query string, args ...any) (capped, full bool, err error) {
+		rows, err := q.idb.QueryContext(ctx, query+" LIMIT ?", append(args, limit)...)
 		if err != nil {
-			return false, internal("search count", err)
+			return false, false, internal("search count", err)
 		}
 		defer rows.Close()
+		n := 0
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
-				return false, internal("search count", err)
+				return false, false, internal("search count", err)
 			}
+			n++
 			seen[id] = struct{}{}
 			if len(seen) > cap {
-				return true, nil
+				return true, false, nil
 			}
 		}
-		return false, internal("search count", rows.Err())
+		return false, n == limit, internal("search count", rows.Err())
 	}
-	var capped bool
+	var capped, full bool
 	var err error
 	if p.singleWordAlts != nil {
 		// One word: its term rows are exactly its matches, read from
-		// the index alone.
+		// the index alone. A customer may have several terms with the
+		// word's prefix ("Maria Magdalena" for "ma"), so a range is read
+		// up to four rows per customer counted, and again whole in the
+		// rare case that this does not reach the cap.
 		for _, a := range p.singleWordAlts {
 			cond, args := termRange(a)
-			if capped, err = stream("SELECT customer_id FROM customer_terms WHERE "+cond, args...); err != nil || capped {
+			query := "SELECT customer_id FROM customer_terms WHERE " + cond
+			capped, full, err = stream(4*(cap+1), query, args...)
+			if err == nil && full {
+				capped, _, err = stream(math.MaxInt32, query, args...)
+			}
+			if err != nil || capped {
 				break
 			}
 		}
 	} else {
 		where, args := p.where()
-		capped, err = stream("SELECT id FROM customers WHERE "+where, args...)
+		capped, _, err = stream(cap+1, "SELECT id FROM customers WHERE "+where, args...)
 	}
 	if err != nil {
 		return 0, false, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
@@ -202,6 +203,34 @@ func TestSearchBackfill(t *testing.T) {
 			if page, err := svc.SearchCustomers(ctx, q, nil, nil); err != nil || page.TotalCount != want {
 				t.Errorf("after backfill, search %q: %d matches (%v), want %d", q, page.TotalCount, err, want)
 			}
+		}
+	})
+}
+
+// TestSearchCountManyTermsPerCustomer: a count reads a word's term rows
+// with a limit (PostgreSQL would send them all otherwise); customers with
+// many terms of the same prefix fill that limit before the cap is reached,
+// and the count must still be exact.
+func TestSearchCountManyTermsPerCustomer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		var customers []*retention.Customer
+		for i := range 900 {
+			c := &retention.Customer{ID: fmt.Sprintf("cus_zz_%04d", i), Status: retention.StatusActive,
+				CreatedAt: now, TouchedAt: now, Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
+			c.FirstName = sp(fmt.Sprintf("Zz%04[1]da Zz%04[1]db Zz%04[1]dc Zz%04[1]dd Zz%04[1]de", i)) // one customer's terms side by side in the index
+			customers = append(customers, c)
+		}
+		if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		page, err := svc.SearchCustomers(ctx, "zz", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalCount != 900 || page.TotalCapped {
+			t.Fatalf("search \"zz\": totalCount %d (capped %v), want 900: 4,500 term rows, 900 customers", page.TotalCount, page.TotalCapped)
 		}
 	})
 }

@@ -14,17 +14,21 @@ import (
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
 
-// settingsReads counts the statements that read the settings table.
-type settingsReads struct{ n atomic.Int64 }
+// statementCounter counts the statements the store runs whose text
+// contains match (every statement when match is empty).
+type statementCounter struct {
+	match string
+	n     atomic.Int64
+}
 
-func (c *settingsReads) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
-	if strings.Contains(e.Query, `"settings"`) {
+func (c *statementCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if strings.Contains(e.Query, c.match) {
 		c.n.Add(1)
 	}
 	return ctx
 }
 
-func (c *settingsReads) AfterQuery(context.Context, *bun.QueryEvent) {}
+func (c *statementCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 // TestPreferencesCache: readers' masks come from preferences cached for the
 // TTL; a change made through the same Service applies to the next read,
@@ -40,7 +44,7 @@ func TestPreferencesCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reads := &settingsReads{}
+		reads := &statementCounter{match: `"settings"`}
 		s.AddQueryHook(reads)
 		shown := func() bool {
 			t.Helper()
@@ -120,7 +124,7 @@ func TestRulesCache(t *testing.T) {
 			return -1
 		}
 		start := days(retention.PolicyDefault)
-		counter := &tokenStatements{}
+		counter := &statementCounter{}
 		s.AddQueryHook(counter)
 		days(retention.PolicyDefault)
 		if n := counter.n.Load(); n != 0 {

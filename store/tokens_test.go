@@ -3,11 +3,8 @@ package store_test
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
@@ -82,16 +79,6 @@ func TestTokens(t *testing.T) {
 	})
 }
 
-// tokenStatements counts the statements the store runs.
-type tokenStatements struct{ n atomic.Int64 }
-
-func (c *tokenStatements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (c *tokenStatements) AfterQuery(context.Context, *bun.QueryEvent) {}
-
 // TestTokenCache: a token read once is trusted for the cache's TTL without
 // a statement; revoked through the same Service it is refused at once,
 // revoked by another process (another Service on the same database, as
@@ -110,7 +97,7 @@ func TestTokenCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		counter := &tokenStatements{}
+		counter := &statementCounter{}
 		s.AddQueryHook(counter)
 		if _, err := server.Authenticate(ctx, secret); err != nil {
 			t.Fatal(err)

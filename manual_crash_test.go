@@ -63,17 +63,7 @@ func TestManualDeleteKilledResumedBySweep(t *testing.T) {
 	if !killed {
 		t.Fatal("the delete finished before it could be killed in the middle")
 	}
-	var confirmedBefore []string
-	rows, err := db.QueryContext(ctx, "SELECT id FROM journal_actions WHERE customer_id = ? AND status = 'confirmed'", c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		rows.Scan(&id) //nolint:errcheck
-		confirmedBefore = append(confirmedBefore, id)
-	}
-	rows.Close()
+	confirmedBefore := queryStrings(t, db.DB, "SELECT id FROM journal_actions WHERE customer_id = ? AND status = 'confirmed'", c.ID)
 	if got, _ := w.store.Customer(ctx, c.ID); got.ErasedAt != nil {
 		t.Fatal("the core record was erased although a connector had not confirmed")
 	}

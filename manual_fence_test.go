@@ -129,17 +129,7 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 	if atFreeze.Erased != 0 || atFreeze.Done != 0 || atFreeze.Confirmed == atFreeze.Actions {
 		t.Fatalf("the delete finished before the replica could be frozen: %+v", atFreeze)
 	}
-	var confirmedBefore []string
-	rows, err := db.Query("SELECT id FROM journal_actions WHERE customer_id = $1 AND status = 'confirmed'", c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		rows.Scan(&id) //nolint:errcheck
-		confirmedBefore = append(confirmedBefore, id)
-	}
-	rows.Close()
+	confirmedBefore := queryStrings(t, db, "SELECT id FROM journal_actions WHERE customer_id = $1 AND status = 'confirmed'", c.ID)
 	t.Logf("frozen at %+v", atFreeze)
 	time.Sleep(4 * time.Second) // past the 2s lease
 

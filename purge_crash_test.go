@@ -195,17 +195,7 @@ func TestHiddenPurgeKilledResumedBySweep(t *testing.T) {
 	if err != nil || prefs.Mode(retention.FieldEmail) != retention.ModeHidden {
 		t.Fatalf("preferences after the kill: %+v %v", prefs, err)
 	}
-	var confirmedBefore []string
-	rows, err := db.QueryContext(ctx, "SELECT id FROM journal_actions WHERE operation = 'anonymise_fields' AND status = 'confirmed'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		rows.Scan(&id) //nolint:errcheck
-		confirmedBefore = append(confirmedBefore, id)
-	}
-	rows.Close()
+	confirmedBefore := queryStrings(t, db, "SELECT id FROM journal_actions WHERE operation = 'anonymise_fields' AND status = 'confirmed'")
 
 	out := lethe(t, "sweep", "--data-dir", w.dir)
 	t.Log(strings.TrimSpace(out))

@@ -30,16 +30,28 @@ func (c *statementCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) c
 
 func (c *statementCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 
+// cacheTTL is the caches' time to live in these tests: short enough to
+// wait out.
+const cacheTTL = 300 * time.Millisecond
+
+// cachingPair is a Service that caches for cacheTTL, as a server does, and
+// one on the same database that stands for another replica or the CLI,
+// both acting as an admin named actor.
+func cachingPair(s *store.Store, actor string) (context.Context, *retention.Service, *retention.Service) {
+	ctx := retention.WithActor(context.Background(), retention.Actor{Name: actor, Role: retention.RoleAdmin})
+	return ctx, retention.NewService(s, retention.WithCacheTTL(cacheTTL)), retention.NewService(s)
+}
+
+// sleepPastTTL waits until what was cached before since has expired.
+func sleepPastTTL(since time.Time) { time.Sleep(cacheTTL - time.Since(since) + 50*time.Millisecond) }
+
 // TestPreferencesCache: readers' masks come from preferences cached for the
 // TTL; a change made through the same Service applies to the next read,
 // one made by another replica (another Service on the same database) once
 // the TTL has passed.
 func TestPreferencesCache(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "admin", Role: retention.RoleAdmin})
-		const ttl = 300 * time.Millisecond
-		here := retention.NewService(s, retention.WithCacheTTL(ttl))
-		elsewhere := retention.NewService(s)
+		ctx, here, elsewhere := cachingPair(s, "admin")
 		c, err := here.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ada")}})
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +83,7 @@ func TestPreferencesCache(t *testing.T) {
 		if _, err := elsewhere.UpdateFieldPreferences(ctx, &off, nil, true); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(ttl - time.Since(changed) + 50*time.Millisecond)
+		sleepPastTTL(changed)
 		if shown() {
 			t.Fatal("collection turned off by another replica still shows data after the TTL")
 		}
@@ -106,10 +118,7 @@ func TestPreferencesCache(t *testing.T) {
 // one made by another replica once the TTL has passed.
 func TestRulesCache(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "admin", Role: retention.RoleAdmin})
-		const ttl = 300 * time.Millisecond
-		here := retention.NewService(s, retention.WithCacheTTL(ttl))
-		elsewhere := retention.NewService(s)
+		ctx, here, elsewhere := cachingPair(s, "admin")
 		days := func(name string) int {
 			t.Helper()
 			ps, _, err := here.ReadRules(ctx)
@@ -148,7 +157,7 @@ func TestRulesCache(t *testing.T) {
 		if _, err := elsewhere.UpdatePolicy(ctx, retention.PolicyDefault, &m, nil); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(ttl - time.Since(changed) + 50*time.Millisecond)
+		sleepPastTTL(changed)
 		if days(retention.PolicyDefault) != m {
 			t.Fatal("a policy changed by another replica is stale after the TTL")
 		}

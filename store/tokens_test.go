@@ -85,10 +85,7 @@ func TestTokens(t *testing.T) {
 // `lethe token revoke` is) within the TTL; unknown tokens are never cached.
 func TestTokenCache(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "cli:root", Role: retention.RoleAdmin})
-		const ttl = 300 * time.Millisecond
-		server := retention.NewService(s, retention.WithCacheTTL(ttl))
-		cli := retention.NewService(s)
+		ctx, server, cli := cachingPair(s, "cli:root")
 		secret, _, err := cli.CreateToken(ctx, "console", retention.RoleOperator)
 		if err != nil {
 			t.Fatal(err)
@@ -130,7 +127,7 @@ func TestTokenCache(t *testing.T) {
 		if _, err := cli.RevokeToken(ctx, "ops"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(ttl - time.Since(revokedAt) + 50*time.Millisecond)
+		sleepPastTTL(revokedAt)
 		_, err = server.Authenticate(ctx, other)
 		mustCode(t, err, retention.CodeUnauthenticated)
 

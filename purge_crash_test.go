@@ -251,10 +251,15 @@ func TestHiddenPurgeConnectorFailureResumedBySweep(t *testing.T) {
 		db.QueryRowContext(ctx, "SELECT count(*) FROM journal_actions WHERE operation = 'anonymise_fields' AND status = 'failed'").Scan(&failed) //nolint:errcheck
 		return failed >= len(customers)
 	})
-	var running int
-	waitFor(t, 30*time.Second, "the purge run to end", func() bool {
-		w.store.DB().DB.QueryRowContext(ctx, "SELECT count(*) FROM runs WHERE status = 'running'").Scan(&running) //nolint:errcheck
-		return running == 0
+	// A run is stored as finished before it scrubs the database and
+	// releases the sweep lease: wait for both, or the sweep below finds the
+	// lease still held (CI saw exactly that).
+	waitFor(t, 30*time.Second, "the purge run to end and release the sweep lease", func() bool {
+		var running, held int
+		db := w.store.DB().DB
+		db.QueryRowContext(ctx, "SELECT count(*) FROM runs WHERE status = 'running'").Scan(&running) //nolint:errcheck
+		db.QueryRowContext(ctx, "SELECT count(*) FROM sweep_lease WHERE holder <> ''").Scan(&held)   //nolint:errcheck
+		return running == 0 && held == 0
 	})
 	if j := readPurgeJournal(t, w.store.DB().DB); j.open < len(customers) || j.done != 0 || j.confirmed != 0 {
 		t.Fatalf("a failed purge must leave its entries open: %+v", j)

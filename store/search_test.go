@@ -234,3 +234,63 @@ func TestSearchCountManyTermsPerCustomer(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchOneWord: a search of one word, rare, above the count's cap but
+// below the probe limit, and common, counts and pages exactly as the
+// customers say; on SQLite it costs two statements (probe and count in
+// one, then the page), however many customers match.
+func TestSearchOneWord(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		var customers []*retention.Customer
+		for i := range 5000 {
+			c := &retention.Customer{ID: fmt.Sprintf("cus_ow_%04d", (i*7919)%5000), Status: retention.StatusActive,
+				CreatedAt: now, TouchedAt: now, Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
+			first := "Other"
+			switch {
+			case i == 4321:
+				first = "Rarest"
+			case i%3 == 0:
+				first = fmt.Sprintf("Midway%d", i)
+			}
+			c.FirstName, c.LastName = sp(first), sp("Commonwealth")
+			customers = append(customers, c)
+		}
+		if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		counter := &statementCounter{match: "customer"} // not the collection preferences, read once
+		s.AddQueryHook(counter)
+		for _, q := range []string{"rarest", "midway", "mid", "commonwealth", "c", "nobody"} {
+			var want []string
+			for _, c := range customers {
+				if strings.HasPrefix(strings.ToLower(*c.FirstName), q) || strings.HasPrefix(strings.ToLower(*c.LastName), q) {
+					want = append(want, c.ID)
+				}
+			}
+			slices.Sort(want)
+			n := 10
+			counter.n.Store(0)
+			page, err := svc.SearchCustomers(ctx, q, &n, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			statements := counter.n.Load()
+			wantCount := min(len(want), retention.MaxSearchCount)
+			if page.TotalCount != wantCount || page.TotalCapped != (len(want) > retention.MaxSearchCount) {
+				t.Errorf("search %q: totalCount %d capped %v, want %d of %d", q, page.TotalCount, page.TotalCapped, wantCount, len(want))
+			}
+			var got []string
+			for _, c := range page.Customers {
+				got = append(got, c.ID)
+			}
+			if wantPage := want[:min(n, len(want))]; !slices.Equal(got, wantPage) || page.HasNextPage != (len(want) > n) {
+				t.Errorf("search %q: page %v (next %v), want %v", q, got, page.HasNextPage, wantPage)
+			}
+			if s.Dialect() == store.SQLite && statements != 2 {
+				t.Errorf("search %q: %d statements on SQLite, want 2", q, statements)
+			}
+		}
+	})
+}

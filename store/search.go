@@ -569,8 +569,15 @@ func (q *queries) countMatches(ctx context.Context, p searchPlan) (int, bool, er
 			}
 		}
 	} else {
+		// Customers are distinct: counted in the database, which
+		// returns one row instead of up to cap+1 ids.
 		where, args := p.where()
-		capped, _, err = stream(cap+1, "SELECT id FROM customers WHERE "+where, args...)
+		var n int
+		if err := q.idb.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT id FROM customers WHERE "+where+" LIMIT ?) AS c",
+			append(args, cap+1)...).Scan(&n); err != nil {
+			return 0, false, internal("search count", err)
+		}
+		return min(n, cap), n > cap, nil
 	}
 	if err != nil {
 		return 0, false, err

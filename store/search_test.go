@@ -236,9 +236,9 @@ func TestSearchCountManyTermsPerCustomer(t *testing.T) {
 }
 
 // TestSearchOneWord: a search of one word, rare, above the count's cap but
-// below the probe limit, and common, counts and pages exactly as the
-// customers say; on SQLite it costs two statements (probe and count in
-// one, then the page), however many customers match.
+// below the probe limit, and common (and an empty search), counts and pages
+// exactly as the customers say; on SQLite it costs two statements (probe
+// and count in one, then the page), however many customers match.
 func TestSearchOneWord(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
@@ -262,7 +262,7 @@ func TestSearchOneWord(t *testing.T) {
 		}
 		counter := &statementCounter{match: "customer"} // not the collection preferences, read once
 		s.AddQueryHook(counter)
-		for _, q := range []string{"rarest", "midway", "mid", "commonwealth", "c", "nobody"} {
+		for _, q := range []string{"rarest", "midway", "mid", "commonwealth", "c", "nobody", ""} {
 			var want []string
 			for _, c := range customers {
 				if strings.HasPrefix(strings.ToLower(*c.FirstName), q) || strings.HasPrefix(strings.ToLower(*c.LastName), q) {

@@ -225,7 +225,16 @@ func (r *queryResolver) Customers(ctx context.Context, search *string, first *in
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id string) (*model.Customer, error) {
-	return r.customerByID(ctx, id)
+	c, err := r.customerByID(ctx, id)
+	if err != nil || c == nil {
+		return c, err
+	}
+	// One customer: its list fields are read now, not by loaders that
+	// would wait loaderWait for keys that never come.
+	if err := r.prime(ctx, []string{c.ID}, customerFields(ctx)); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Visit is the resolver for the visit field.

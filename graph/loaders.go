@@ -133,11 +133,15 @@ func (r *Resolver) settingsFor(ctx context.Context) (customerSettings, error) {
 // resolve: one read per selected list field for the whole page, however the
 // field resolvers happen to be scheduled.
 func (r *Resolver) prefetch(ctx context.Context, ids []string) error {
+	return r.prime(ctx, ids, nodeFields(ctx))
+}
+
+// prime fills the loaders of the named fields for customers ids.
+func (r *Resolver) prime(ctx context.Context, ids []string, fields map[string]bool) error {
 	l := loadersFrom(ctx)
 	if l == nil || len(ids) == 0 {
 		return nil
 	}
-	fields := nodeFields(ctx)
 	if fields["appointments"] || fields["lastInteractionAt"] {
 		m, err := r.Service.Appointments(ctx, ids)
 		if err != nil {
@@ -175,6 +179,15 @@ func (r *Resolver) prefetch(ctx context.Context, ids []string) error {
 		}
 	}
 	return nil
+}
+
+// customerFields names the fields selected on the customer being resolved.
+func customerFields(ctx context.Context) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"Customer"}) {
+		out[f.Name] = true
+	}
+	return out
 }
 
 // nodeFields names the fields selected on edges.node of the connection

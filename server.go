@@ -238,10 +238,10 @@ func serve(ctx context.Context, args []string) error {
 // A server's heap is a few megabytes that live and, under load, hundreds
 // of kilobytes per request that die with it: with Go's default (collect
 // when the heap has doubled) the collector ran several times a second
-// under a search load, its marking and assists a tenth of the server's
-// CPU. Collecting when the heap has grown fivefold does so a fifth as
-// often; the soft limit keeps that from ever costing more memory than
-// the default would once the live heap is large (a long sweep): above
+// under a search load, its marking about 5% of the server's CPU besides
+// what it costs the requests it interrupts. Collecting when the heap has
+// grown fivefold does so a fifth as often; the soft limit bounds what
+// that costs in memory once the live heap is large (a long sweep): above
 // it, the collector runs as often as it needs to. GOGC or GOMEMLIMIT in
 // the environment override both.
 const (

@@ -253,6 +253,13 @@ type runState struct {
 	savedAt time.Time
 }
 
+// snapshot is a copy of the run, safe to read while batches update it.
+func (r *runState) snapshot() Run {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.run
+}
+
 func (r *runState) add(f func(*Run)) Run {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -333,9 +340,13 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			}
 		}
 	}
+	// Batches already dispatched update the run's counters from their own
+	// goroutines: planning reads a copy taken under the lock (it needs
+	// only the run's ID and as-of time, which never change).
+	run := r.snapshot()
 	var cursor *DueCursor
 	for {
-		page, err := e.store.DueCustomers(ctx, r.run.AsOf, cursor, e.BatchSize)
+		page, err := e.store.DueCustomers(ctx, run.AsOf, cursor, e.BatchSize)
 		if err != nil {
 			return errors.Join(err, d.wait())
 		}
@@ -348,7 +359,7 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 		var actions []JournalAction
 		var stale []*Customer
 		for _, c := range page {
-			entry, acts, ok := planCustomer(c, policies, dp, conns, r.run, e.nowUTC())
+			entry, acts, ok := planCustomer(c, policies, dp, conns, run, e.nowUTC())
 			if !ok {
 				stale = append(stale, c)
 				continue

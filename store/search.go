@@ -422,8 +422,8 @@ func (q *queries) pageInOrder(ctx context.Context, plan searchPlan, sq retention
 // exactly its matches (erasure and anonymisation drop the terms), so the
 // count is that of their distinct customers, exact up to the cap: SQLite
 // stops reading at the cap's first customer beyond. (PostgreSQL keeps the
-// streamed count of countMatches: its DISTINCT would read the whole
-// range before the LIMIT applied.)
+// streamed count of countMatches: its DISTINCT may hash the whole range
+// before the LIMIT applies.)
 func (q *queries) searchWord(ctx context.Context, plan searchPlan, alts []string, sq retention.SearchQuery) (retention.CustomerPage, error) {
 	var page retention.CustomerPage
 	cap := retention.MaxSearchCount

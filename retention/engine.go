@@ -333,9 +333,12 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			}
 		}
 	}
+	// The batches in flight update the run's counters meanwhile: planning
+	// reads a copy taken under the lock (it needs the id and asOf only).
+	run := r.add(func(*Run) {})
 	var cursor *DueCursor
 	for {
-		page, err := e.store.DueCustomers(ctx, r.run.AsOf, cursor, e.BatchSize)
+		page, err := e.store.DueCustomers(ctx, run.AsOf, cursor, e.BatchSize)
 		if err != nil {
 			return errors.Join(err, d.wait())
 		}
@@ -348,7 +351,7 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 		var actions []JournalAction
 		var stale []*Customer
 		for _, c := range page {
-			entry, acts, ok := planCustomer(c, policies, dp, conns, r.run, e.nowUTC())
+			entry, acts, ok := planCustomer(c, policies, dp, conns, run, e.nowUTC())
 			if !ok {
 				stale = append(stale, c)
 				continue

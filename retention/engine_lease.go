@@ -47,6 +47,23 @@ func (e *Engine) fenced(ctx context.Context, r *runState, fn func(tx Tx) error) 
 	})
 }
 
+// proveLease returns nil when the run holds the sweep lease now and for a
+// third of its term at least (ErrLeaseLost when another process took it).
+// A read proves it: the lease names the run's holder and epoch and has not
+// expired, so no other process can take it before that third has passed
+// (taking it needs it expired, or this process dead). The heartbeat keeps
+// it two thirds ahead; only a lease found closer to its end, or not ours,
+// goes through a fenced write transaction, which renews it or reports it
+// lost. The read does not wait for the writer, which is busy with the
+// other batches' journal writes.
+func (e *Engine) proveLease(ctx context.Context, r *runState) error {
+	held, err := e.store.HoldsSweepLease(ctx, r.lease, e.nowUTC().Add(e.LeaseTTL/3))
+	if err != nil || held {
+		return err
+	}
+	return e.fenced(ctx, r, func(Tx) error { return nil })
+}
+
 // heartbeat renews the sweep lease while a run goes, also while a slow
 // batch keeps the run from reaching its next checkpoint. A renewal that
 // finds the lease taken stops the run at once (stop is called with

@@ -185,6 +185,9 @@ type JournalReader interface {
 	// SweepLeaseHolder returns the current holder of the sweep lease and
 	// its expiry ("" when free).
 	SweepLeaseHolder(ctx context.Context) (string, time.Time, error)
+	// HoldsSweepLease reports whether the sweep lease is l (its holder and
+	// epoch) and lasts beyond until.
+	HoldsSweepLease(ctx context.Context, l Lease, until time.Time) (bool, error)
 	// OpenVisitsStartedBefore lists visits still open that started before t.
 	OpenVisitsStartedBefore(ctx context.Context, t time.Time, limit int) ([]Visit, error)
 }

@@ -50,6 +50,28 @@ func (q *queries) AppendAudit(ctx context.Context, e retention.AuditEvent) error
 	return internal("append audit", err)
 }
 
+// AppendAudits appends many events: multi-row INSERTs with bound values
+// (bound.go), a sweep writes one event per customer.
+func (q *queries) AppendAudits(ctx context.Context, events []retention.AuditEvent) error {
+	const cols = 6
+	args := make([]any, 0, len(events)*cols)
+	for _, e := range events {
+		var details any
+		if len(e.Details) > 0 {
+			b, err := json.Marshal(e.Details)
+			if err != nil {
+				return internal("audit details", err)
+			}
+			details = string(b)
+		}
+		args = append(args, e.ID, toMicros(e.At), e.Actor, e.Action, nullable(e.Subject), details)
+	}
+	err := q.execRows(ctx, func(n int) string {
+		return "INSERT INTO audit_log (id, at, actor, action, subject, details) VALUES " + valuesList(n, cols)
+	}, cols, args)
+	return internal("append audits", err)
+}
+
 func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]retention.AuditEvent, error) {
 	out := []retention.AuditEvent{}
 	if aq.First <= 0 {

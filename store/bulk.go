@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -23,26 +22,21 @@ type bulkColumn struct{ name, sqlType string }
 // bulkUpdate sets columns of many rows by key with UPDATE … FROM (VALUES …),
 // which SQLite (3.33+) and PostgreSQL both accept; VALUES columns are named
 // column1, column2, … in both. Each row is the key followed by the values.
-func (q *queries) bulkUpdate(ctx context.Context, table, key string, cols []bulkColumn, rows [][]any) error {
-	for start := 0; start < len(rows); start += bulkRows {
-		chunk := rows[start:min(start+bulkRows, len(rows))]
-		var set []string
-		for i, c := range cols {
-			set = append(set, fmt.Sprintf("%s = CAST(v.column%d AS %s)", c.name, i+2, c.sqlType))
-		}
-		row := "(" + placeholders(len(cols)+1) + ")"
-		values := strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")
-		var args []any
-		for _, r := range chunk {
-			args = append(args, r...)
-		}
-		query := fmt.Sprintf("UPDATE %s SET %s FROM (VALUES %s) AS v WHERE %s.%s = v.column1",
-			table, strings.Join(set, ", "), values, table, key)
-		if _, err := q.idb.NewRaw(query, args...).Exec(ctx); err != nil {
-			return internal("bulk update "+table, err)
-		}
+// also, when set, is more of the SET list, the same for every row. The
+// values are bound, in statements reused across batches (bound.go).
+func (q *queries) bulkUpdate(ctx context.Context, table, key string, cols []bulkColumn, rows [][]any, also ...string) error {
+	set := append([]string(nil), also...)
+	for i, c := range cols {
+		set = append(set, fmt.Sprintf("%s = CAST(v.column%d AS %s)", c.name, i+2, c.sqlType))
 	}
-	return nil
+	head := fmt.Sprintf("UPDATE %s SET %s FROM (VALUES ", table, strings.Join(set, ", "))
+	where := fmt.Sprintf(") AS v WHERE %s.%s = v.column1", table, key)
+	args := make([]any, 0, len(rows)*(len(cols)+1))
+	for _, r := range rows {
+		args = append(args, r...)
+	}
+	err := q.execRows(ctx, func(n int) string { return head + valuesList(n, len(cols)+1) + where }, len(cols)+1, args)
+	return internal("bulk update "+table, err)
 }
 
 func nullable[T comparable](v T) any {
@@ -81,31 +75,33 @@ func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAc
 const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, search_words = ''"
 
 func (q *queries) EraseCustomers(ctx context.Context, erased []*retention.Customer) error {
-	ids := make([]string, len(erased))
+	ids := make([]any, len(erased))
 	rows := make([][]any, len(erased))
 	for i, c := range erased {
 		ids[i] = c.ID
 		rows[i] = []any{c.ID, toMicrosPtr(c.ErasedAt), relinquishedJSON(c.Relinquished)}
 	}
 	for start := 0; start < len(ids); start += bulkRows {
-		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
-		in := "(" + placeholders(len(chunk)) + ")"
-		if err := q.dropTermsOf(ctx, chunk); err != nil {
+		if err := q.dropTermsOf(ctx, ids[start:min(start+bulkRows, len(ids))]); err != nil {
 			return err
 		}
-		if _, err := q.idb.NewRaw("DELETE FROM appointments WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
-			return internal("erase appointments", err)
-		}
-		if _, err := q.idb.NewRaw("UPDATE visits SET customer_id = NULL, "+clearVisitFields+" WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
-			return internal("unlink visits", err)
-		}
-		_, err := q.idb.NewRaw("UPDATE customers SET "+personalColumns+", erase_at = NULL, anonymise_at = NULL, "+
-			"deletion_time = NULL, held_until = NULL WHERE id IN "+in, chunk...).Exec(ctx)
-		if err != nil {
-			return internal("erase customers", err)
-		}
 	}
-	return q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"erased_at", "BIGINT"}, {"relinquished", "TEXT"}}, rows)
+	err := q.execRows(ctx, func(n int) string {
+		return "DELETE FROM appointments WHERE customer_id IN (" + placeholders(n) + ")"
+	}, 1, ids)
+	if err != nil {
+		return internal("erase appointments", err)
+	}
+	err = q.execRows(ctx, func(n int) string {
+		return "UPDATE visits SET customer_id = NULL, " + clearVisitFields + " WHERE customer_id IN (" + placeholders(n) + ")"
+	}, 1, ids)
+	if err != nil {
+		return internal("unlink visits", err)
+	}
+	// The personal data goes in the statement that records the erasure:
+	// each row is rewritten once.
+	return q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"erased_at", "BIGINT"}, {"relinquished", "TEXT"}}, rows,
+		personalColumns+", erase_at = NULL, anonymise_at = NULL, deletion_time = NULL, held_until = NULL")
 }
 
 // clearVisitFields removes what a visit holds on a person: the walk-in
@@ -134,28 +130,6 @@ func (q *queries) RecordRelinquished(ctx context.Context, customers []*retention
 		}
 		if _, err := q.idb.NewRaw("UPDATE visits SET "+clearVisitFields+" WHERE customer_id IN "+in, chunk...).Exec(ctx); err != nil {
 			return internal("anonymise visits", err)
-		}
-	}
-	return nil
-}
-
-func (q *queries) AppendAudits(ctx context.Context, events []retention.AuditEvent) error {
-	for start := 0; start < len(events); start += bulkRows {
-		chunk := events[start:min(start+bulkRows, len(events))]
-		rows := make([]*auditRow, len(chunk))
-		for i, e := range chunk {
-			rows[i] = &auditRow{ID: e.ID, At: toMicros(e.At), Actor: e.Actor, Action: e.Action, Subject: strPtr(e.Subject)}
-			if len(e.Details) > 0 {
-				b, err := json.Marshal(e.Details)
-				if err != nil {
-					return internal("audit details", err)
-				}
-				d := string(b)
-				rows[i].Details = &d
-			}
-		}
-		if _, err := q.idb.NewInsert().Model(&rows).ExcludeColumn("seq").Exec(ctx); err != nil {
-			return internal("append audits", err)
 		}
 	}
 	return nil

@@ -188,7 +188,8 @@ func (s *Store) runBatch() {
 		s.runAlone(first)
 		return
 	}
-	q := &queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true}
+	q := &queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true, stmts: s.boundStmts()}
+	defer s.prepareBound(bg)
 	start, budget, most := time.Now(), cmp.Or(s.writes.budget, groupCommitBudget), cmp.Or(s.writes.max, groupCommitMax)
 	var ok []*writeReq   // ran without error: answered at the commit
 	var redo []*writeReq // to run again alone after the batch
@@ -197,6 +198,22 @@ func (s *Store) runBatch() {
 	for r := first; r != nil; {
 		if err := r.ctx.Err(); err != nil {
 			finish(r, err)
+		} else if len(ok) == 0 {
+			// Nothing in the transaction yet that must survive r: r runs
+			// without a savepoint, and a failure rolls the whole
+			// transaction back, which is rolling r back. A savepoint
+			// makes SQLite copy every page r changes into a sub-journal
+			// first (the sweep's batches change thousands).
+			if err := r.call(q); err != nil {
+				_ = tx.Rollback()
+				if retryable(err) && r.panicked == nil {
+					s.runAlone(r)
+				} else {
+					finish(r, err)
+				}
+				return
+			}
+			ok = append(ok, r)
 		} else if _, err := tx.ExecContext(bg, "SAVEPOINT lethe_write"); err != nil {
 			redo, broken = append(redo, r), true
 		} else if err := r.call(q); err == nil {

@@ -388,28 +388,59 @@ func (q *queries) InterruptStaleRuns(ctx context.Context, reason string) error {
 	return internal("interrupt stale runs", err)
 }
 
+// entryColumns and actionColumns are the journal's columns in the order
+// entryValues and actionValues give them.
+const (
+	entryColumns = "id, run_id, customer_id, kind, categories, requested_by, policy_name, policy_version, rule, " +
+		"due_at, planned_at, status, attempts, next_attempt_at, last_error, closed_at"
+	actionColumns = "id, entry_id, run_id, customer_id, connector, operation, categories, status, outcome, records, " +
+		"reason, attempts, updated_at"
+	entryColumnCount  = 16
+	actionColumnCount = 13
+)
+
+func entryValues(args []any, e retention.JournalEntry) []any {
+	r := entryFromDomain(e)
+	return append(args, r.ID, r.RunID, r.CustomerID, r.Kind, r.Categories, nullable(e.RequestedBy), r.PolicyName, r.PolicyVersion,
+		r.Rule, r.DueAt, r.PlannedAt, r.Status, r.Attempts, r.NextAttemptAt, nullable(e.LastError), nullablePtr(r.ClosedAt))
+}
+
+func actionValues(args []any, a retention.JournalAction, now int64) []any {
+	r := actionFromDomain(a, now)
+	return append(args, r.ID, r.EntryID, r.RunID, r.CustomerID, r.Connector, r.Operation, r.Categories, r.Status,
+		nullable(string(a.Outcome)), r.Records, nullable(a.Reason), r.Attempts, r.UpdatedAt)
+}
+
+// nullablePtr is *p, or NULL.
+func nullablePtr[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// InsertEntries journals planned entries and their actions: multi-row
+// INSERTs with bound values (bound.go), a sweep writes thousands a batch.
 func (q *queries) InsertEntries(ctx context.Context, entries []retention.JournalEntry, actions []retention.JournalAction) error {
-	const batch = 400
 	now := toMicros(time.Now())
-	for i := 0; i < len(entries); i += batch {
-		rows := make([]*entryRow, 0, batch)
-		for _, e := range entries[i:min(i+batch, len(entries))] {
-			rows = append(rows, entryFromDomain(e))
-		}
-		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
-			return internal("insert entries", err)
-		}
+	args := make([]any, 0, len(entries)*entryColumnCount)
+	for _, e := range entries {
+		args = entryValues(args, e)
 	}
-	for i := 0; i < len(actions); i += batch {
-		rows := make([]*actionRow, 0, batch)
-		for _, a := range actions[i:min(i+batch, len(actions))] {
-			rows = append(rows, actionFromDomain(a, now))
-		}
-		if _, err := q.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
-			return internal("insert actions", err)
-		}
+	err := q.execRows(ctx, func(n int) string {
+		return "INSERT INTO journal_entries (" + entryColumns + ") VALUES " + valuesList(n, entryColumnCount)
+	}, entryColumnCount, args)
+	if err != nil {
+		return internal("insert entries", err)
 	}
-	return nil
+	args = make([]any, 0, len(actions)*actionColumnCount)
+	for _, a := range actions {
+		args = actionValues(args, a, now)
+	}
+	err = q.execRows(ctx, func(n int) string {
+		return "INSERT INTO journal_actions (" + actionColumns + ") VALUES " + valuesList(n, actionColumnCount)
+	}, actionColumnCount, args)
+	return internal("insert actions", err)
 }
 
 func (q *queries) SaveEntry(ctx context.Context, e retention.JournalEntry) error {
@@ -443,6 +474,15 @@ func (q *queries) SweepLeaseHolder(ctx context.Context) (string, time.Time, erro
 		return "", time.Time{}, internal("sweep lease", err)
 	}
 	return row.Holder, fromMicros(row.ExpiresAt), nil
+}
+
+func (q *queries) HoldsSweepLease(ctx context.Context, l retention.Lease, until time.Time) (bool, error) {
+	n, err := q.idb.NewSelect().Model((*leaseRow)(nil)).
+		Where("name = ? AND holder = ? AND epoch = ? AND expires_at > ?", sweepLeaseName, l.Holder, l.Epoch, toMicros(until)).Count(ctx)
+	if err != nil {
+		return false, internal("sweep lease", err)
+	}
+	return n == 1, nil
 }
 
 func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (retention.Lease, bool, error) {

@@ -94,6 +94,8 @@ type Store struct {
 	// first served), when group commit is off.
 	writeSlot   chan struct{}
 	groupCommit bool
+	// bound holds the writer's prepared statements (bound.go; SQLite).
+	bound stmtCache
 }
 
 var _ retention.Store = (*Store)(nil)
@@ -239,6 +241,7 @@ func (s *Store) DB() *bun.DB { return s.db }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.bound.close()
 	err := s.db.Close()
 	if s.reads != s.db {
 		if rerr := s.reads.Close(); err == nil {
@@ -317,8 +320,9 @@ func (s *Store) runTx(ctx context.Context, exclusive bool, fn func(tx retention.
 					return internal("rules lock", err)
 				}
 			}
-			return fn(&queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true})
+			return fn(&queries{idb: tx, dialect: s.dialect, keys: s.keys, inTx: true, stmts: s.boundStmts()})
 		})
+		s.prepareBound(ctx)
 		if err == nil || attempt == maxTxAttempts || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
@@ -328,6 +332,23 @@ func (s *Store) runTx(ctx context.Context, exclusive bool, fn func(tx retention.
 			return err
 		case <-time.After(pause):
 		}
+	}
+}
+
+// boundStmts is the cache of prepared statements a write transaction
+// uses: SQLite's only (see bound.go).
+func (s *Store) boundStmts() *stmtCache {
+	if s.dialect != SQLite {
+		return nil
+	}
+	return &s.bound
+}
+
+// prepareBound prepares the statements the last write transactions asked
+// for; it runs when the writer's connection is free, between them.
+func (s *Store) prepareBound(ctx context.Context) {
+	if s.dialect == SQLite {
+		s.bound.prepareWanted(context.WithoutCancel(ctx), s.db.DB)
 	}
 }
 
@@ -352,6 +373,9 @@ type queries struct {
 	dialect Dialect
 	keys    searchkey.Keys
 	inTx    bool
+	// stmts, in a SQLite write transaction, are the writer's prepared
+	// statements (bound.go).
+	stmts *stmtCache
 }
 
 var _ retention.Tx = (*queries)(nil)

@@ -124,8 +124,7 @@ func TestSearchPlansAgree(t *testing.T) {
 		last := []string{"Rossi", "Fischer", "Novak"}
 		for i := range 10000 {
 			f, l := first[i%len(first)], last[(i/5)%len(last)]
-			c := &retention.Customer{ID: fmt.Sprintf("cus_%05d", (i*7919)%10000), Status: retention.StatusActive,
-				CreatedAt: now, TouchedAt: now, Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
+			c := importedCustomer(fmt.Sprintf("cus_%05d", (i*7919)%10000), now)
 			c.FirstName, c.LastName = sp(f), sp(l)
 			customers = append(customers, c)
 		}
@@ -217,8 +216,7 @@ func TestSearchCountManyTermsPerCustomer(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		var customers []*retention.Customer
 		for i := range 900 {
-			c := &retention.Customer{ID: fmt.Sprintf("cus_zz_%04d", i), Status: retention.StatusActive,
-				CreatedAt: now, TouchedAt: now, Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
+			c := importedCustomer(fmt.Sprintf("cus_zz_%04d", i), now)
 			c.FirstName = sp(fmt.Sprintf("Zz%04[1]da Zz%04[1]db Zz%04[1]dc Zz%04[1]dd Zz%04[1]de", i)) // one customer's terms side by side in the index
 			customers = append(customers, c)
 		}
@@ -245,8 +243,7 @@ func TestSearchOneWord(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		var customers []*retention.Customer
 		for i := range 5000 {
-			c := &retention.Customer{ID: fmt.Sprintf("cus_ow_%04d", (i*7919)%5000), Status: retention.StatusActive,
-				CreatedAt: now, TouchedAt: now, Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
+			c := importedCustomer(fmt.Sprintf("cus_ow_%04d", (i*7919)%5000), now)
 			first := "Other"
 			switch {
 			case i == 4321:
@@ -293,4 +290,11 @@ func TestSearchOneWord(t *testing.T) {
 			}
 		}
 	})
+}
+
+// importedCustomer is an active customer created at now, as ImportCustomers
+// takes it; the test sets its names.
+func importedCustomer(id string, now time.Time) *retention.Customer {
+	return &retention.Customer{ID: id, Status: retention.StatusActive, CreatedAt: now, TouchedAt: now,
+		Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
 }

@@ -181,10 +181,11 @@ func TestHiddenPurgeKilledResumedBySweep(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	<-srv.exited
 	if !killed {
+		// Not waiting for a server never killed: the cleanup stops it.
 		t.Fatalf("the purge finished before it could be killed in the middle: %+v", readPurgeJournal(t, db))
 	}
+	<-srv.exited
 	if resp := <-done; resp != nil && resp["errors"] != nil {
 		t.Fatalf("updateFieldPreferences: %v", resp["errors"])
 	}

@@ -119,18 +119,13 @@ func TestSearchHardCasesSameOnBothDatabases(t *testing.T) {
 func TestSearchPlansAgree(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
-		var customers []*retention.Customer
 		first := []string{"Mario", "Maria", "Marek", "Anna", "Ole"}
 		last := []string{"Rossi", "Fischer", "Novak"}
-		for i := range 10000 {
-			f, l := first[i%len(first)], last[(i/5)%len(last)]
+		customers := importCustomers(ctx, t, s, 10000, func(i int) *retention.Customer {
 			c := importedCustomer(fmt.Sprintf("cus_%05d", (i*7919)%10000), now)
-			c.FirstName, c.LastName = sp(f), sp(l)
-			customers = append(customers, c)
-		}
-		if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
-			t.Fatal(err)
-		}
+			c.FirstName, c.LastName = sp(first[i%len(first)]), sp(last[(i/5)%len(last)])
+			return c
+		})
 		for _, q := range []string{"ma", "mar", "maria", "anna fischer", "fischer m", "o", "novak ole"} {
 			var want []string
 			for _, c := range customers {
@@ -214,15 +209,11 @@ func TestSearchCountManyTermsPerCustomer(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		var customers []*retention.Customer
-		for i := range 900 {
+		importCustomers(ctx, t, s, 900, func(i int) *retention.Customer {
 			c := importedCustomer(fmt.Sprintf("cus_zz_%04d", i), now)
 			c.FirstName = sp(fmt.Sprintf("Zz%04[1]da Zz%04[1]db Zz%04[1]dc Zz%04[1]dd Zz%04[1]de", i)) // one customer's terms side by side in the index
-			customers = append(customers, c)
-		}
-		if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
-			t.Fatal(err)
-		}
+			return c
+		})
 		page, err := svc.SearchCustomers(ctx, "zz", nil, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -241,8 +232,7 @@ func TestSearchOneWord(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		var customers []*retention.Customer
-		for i := range 5000 {
+		customers := importCustomers(ctx, t, s, 5000, func(i int) *retention.Customer {
 			c := importedCustomer(fmt.Sprintf("cus_ow_%04d", (i*7919)%5000), now)
 			first := "Other"
 			switch {
@@ -252,11 +242,8 @@ func TestSearchOneWord(t *testing.T) {
 				first = fmt.Sprintf("Midway%d", i)
 			}
 			c.FirstName, c.LastName = sp(first), sp("Commonwealth")
-			customers = append(customers, c)
-		}
-		if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
-			t.Fatal(err)
-		}
+			return c
+		})
 		counter := &statementCounter{match: "customer"} // not the collection preferences, read once
 		s.AddQueryHook(counter)
 		for _, q := range []string{"rarest", "midway", "mid", "commonwealth", "c", "nobody", ""} {
@@ -297,4 +284,18 @@ func TestSearchOneWord(t *testing.T) {
 func importedCustomer(id string, now time.Time) *retention.Customer {
 	return &retention.Customer{ID: id, Status: retention.StatusActive, CreatedAt: now, TouchedAt: now,
 		Timeline: retention.Timeline{LatestEnd: now, LatestKind: retention.EventCreated}}
+}
+
+// importCustomers imports the n customers that customer makes and returns
+// them.
+func importCustomers(ctx context.Context, t *testing.T, s *store.Store, n int, customer func(i int) *retention.Customer) []*retention.Customer {
+	t.Helper()
+	customers := make([]*retention.Customer, n)
+	for i := range customers {
+		customers[i] = customer(i)
+	}
+	if err := s.ImportCustomers(ctx, customers, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return customers
 }

@@ -138,7 +138,7 @@ func migrateCmd(ctx context.Context, args []string) error {
 	for _, name := range applied {
 		fmt.Println("applied", name)
 	}
-	return nil
+	return catchUpOnMigrate(ctx, cfg, s)
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -188,8 +188,18 @@ func serve(ctx context.Context, args []string) error {
 		m.WatchPlugins(manager.PIDs)
 		svcOpts = append(svcOpts, retention.WithMetrics(m))
 	}
+	led, lm, err := openLedgerFor(cfg, m)
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+	svcOpts = append(svcOpts, retention.WithLedger(led))
 	svc := retention.NewService(s, append(svcOpts, retention.WithConnectors(registry))...)
 	engine := newEngine(cfg, s, registry, log, svcOpts...)
+	// Before anything can read a customer: a restored database forgets no erasure.
+	if err := catchUpLedger(ctx, s, led, engine, log, lm); err != nil {
+		return err
+	}
 	if cfg.Sweep {
 		stopScheduler, err := startScheduler(cfg, s, engine, svc, log)
 		if err != nil {

@@ -67,7 +67,17 @@ func sweepCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer manager.Close()
-	engine := newEngine(cfg, s, manager, log)
+	led, err := openLedger(cfg)
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+	engine := newEngine(cfg, s, manager, log, retention.WithLedger(led))
+	if !dryRun {
+		if err := catchUpLedger(ctx, s, led, engine, log, nil); err != nil {
+			return err
+		}
+	}
 	if batch > 0 {
 		engine.BatchSize = batch
 	}

@@ -51,6 +51,17 @@ type LedgerPositionWriter interface {
 // append to the ledger.
 func WithLedger(l ErasureLedger) Option { return func(s *Service) { s.ledger = l } }
 
+// AuditLedgerReapply is the audit event of a start that found the database
+// behind the ledger and relinquished again what it had forgotten.
+const AuditLedgerReapply = "ledger.reapply"
+
+// LedgerReapplyEvent is that event: the run, the positions, the counts.
+func LedgerReapplyEvent(done Reapplied, from, to int64, records int) AuditEvent {
+	return AuditEvent{ID: newID("aud_"), At: time.Now().UTC(), Actor: "ledger", Action: AuditLedgerReapply, Subject: done.Run.ID,
+		Details: map[string]any{"fromPosition": from, "toPosition": to, "records": records, "customers": done.Customers,
+			"relinquishedAgain": done.Run.CustomersDone, "alreadyReflected": done.Customers - done.Journaled - done.Unknown, "unknown": done.Unknown}}
+}
+
 // reappliedRule starts the rule of a journal entry that re-applies a ledger
 // record after a restore; such an entry is never appended to the ledger
 // again, and no rule, hold or appointment stops it: the erasure happened.

@@ -1,7 +1,7 @@
 // Command lethe keeps personal data only as long as a policy allows,
 // everywhere it lives.
 //
-//	lethe serve | sweep | migrate | demo | token | version
+//	lethe serve | sweep | migrate | demo | token | backup | restore | version
 package main
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -51,6 +51,8 @@ commands:
   sweep    run one retention sweep now [--dry-run] [--as-of T]
   demo     write deterministic demo data into a data directory
   token    create, list and revoke API tokens
+  backup   copy the SQLite database while serving [--out FILE]
+  restore  put a backup back (lethe stopped): restore [flags] FILE
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -71,6 +73,8 @@ func run(args []string) error {
 		return demoCmd(ctx, args[1:])
 	case "sweep":
 		return sweepCmd(ctx, args[1:])
+	case "backup", "restore":
+		return map[string]func(context.Context, []string) error{"backup": backupCmd, "restore": restoreCmd}[args[0]](ctx, args[1:])
 	case "token":
 		return tokenCmd(ctx, args[1:], os.Stdout)
 	case "version", "--version", "-v":

@@ -25,12 +25,12 @@ func backupCmd(ctx context.Context, args []string) error {
 	if out == "" {
 		out = filepath.Join(cfg.DataDir, "backups", "lethe-"+time.Now().UTC().Format("20060102T150405Z")+".db")
 	}
-	s, _, err := openMigratedStore(ctx, cfg)
+	app, err := OpenApp(ctx, cfg, AppOptions{})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	pos, err := s.BackupTo(ctx, out)
+	defer app.Close()
+	pos, err := app.Store.BackupTo(ctx, out)
 	if err != nil {
 		return err
 	}

@@ -29,14 +29,22 @@ func openLedger(cfg Config) (*ledger.Ledger, error) {
 	return ledger.Open(ledgerDir(cfg))
 }
 
-// openLedgerFor opens the ledger and its metrics (registered with m when
+// openLedger opens the app's ledger, and its metrics (registered when
 // metrics are on).
-func openLedgerFor(cfg Config, m *metrics.Metrics) (*ledger.Ledger, *metrics.Ledger, error) {
-	l, err := openLedger(cfg)
+func (a *App) openLedger() error {
+	l, err := openLedger(a.Config)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return l, metrics.NewLedger(m), nil
+	a.Ledger, a.LedgerMetrics = l, metrics.NewLedger(a.Metrics)
+	a.onClose(func() { l.Close() })
+	return nil
+}
+
+// CatchUpLedger re-applies what a restored database forgot (catchUpLedger)
+// with the app's engine; serve and sweep call it before anything else.
+func (a *App) CatchUpLedger(ctx context.Context) error {
+	return catchUpLedger(ctx, a.Store, a.Ledger, a.Engine, a.Log, a.LedgerMetrics)
 }
 
 // catchUpLedger brings a database restored from an older backup up to the
@@ -109,33 +117,29 @@ func checkAgainstDatabase(l *ledger.Ledger, dbPos, head retention.LedgerPosition
 	return nil
 }
 
-// catchUpOnMigrate is catchUpLedger for `lethe migrate`: the connectors are
-// started only when the database is behind the ledger.
-func catchUpOnMigrate(ctx context.Context, cfg Config, s *store.Store) error {
-	l, err := openLedger(cfg)
+// catchUpOnMigrate is CatchUpLedger for `lethe migrate`, which runs
+// without connectors: they are started only when the database is behind
+// the ledger.
+func (a *App) catchUpOnMigrate(ctx context.Context) error {
+	dbPos, err := a.Store.LedgerPosition(ctx)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	dbPos, err := s.LedgerPosition(ctx)
+	head, err := a.Ledger.Head()
 	if err != nil {
 		return err
 	}
-	head, err := l.Head()
-	if err != nil {
+	if err := checkAgainstDatabase(a.Ledger, dbPos, head); err != nil || head.Seq == dbPos.Seq {
 		return err
 	}
-	if err := checkAgainstDatabase(l, dbPos, head); err != nil || head.Seq == dbPos.Seq {
-		return err
-	}
-	log := newLogger()
-	manager, err := loadConnectors(ctx, cfg, log)
+	manager, err := loadConnectors(ctx, a.Config, a.Log)
 	if err != nil {
 		return err
 	}
 	defer manager.Close()
-	engine := newEngine(cfg, s, manager, log, retention.WithLedger(l))
-	if err := catchUpLedger(ctx, s, l, engine, log, nil); err != nil {
+	engine := retention.NewEngine(a.Store, manager, retention.WithLogger(a.Log), retention.WithLedger(a.Ledger),
+		retention.WithBatchSize(a.Config.Scheduler.SweepBatchSize), retention.WithLeaseTTL(a.Config.Scheduler.Lease()))
+	if err := catchUpLedger(ctx, a.Store, a.Ledger, engine, a.Log, a.LedgerMetrics); err != nil {
 		return err
 	}
 	fmt.Printf("erasure ledger re-applied: the database was behind it (position %d, ledger %d)\n", dbPos.Seq, head.Seq)

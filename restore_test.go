@@ -377,3 +377,62 @@ func grepLines(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestTamperedLedgerStopsTheStart: editing, deleting, reordering or
+// truncating lines of the ledger stops `lethe serve` (and migrate) with an
+// error naming the line; the untouched ledger starts.
+func TestTamperedLedgerStopsTheStart(t *testing.T) {
+	w := restoreWorld{dir: t.TempDir()}
+	w.setUp(t)
+	lethe(t, w.args("sweep")...)
+	path := filepath.Join(w.dir, "ledger", "erasures.ledger")
+	pristine, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(pristine), "\n")
+	lines = lines[:len(lines)-1] // the empty string after the last newline
+	if len(lines) != 120 {
+		t.Fatalf("the sweep appended %d records, want 120", len(lines))
+	}
+	cases := []struct {
+		name, line string
+		tamper     func(ls []string) []string
+	}{
+		{"edit", "line 10", func(ls []string) []string {
+			ls[9] = strings.Replace(ls[9], `"kind":"erase"`, `"kind":"anonymise"`, 1)
+			return ls
+		}},
+		{"delete", "line 50", func(ls []string) []string { return append(ls[:49:49], ls[50:]...) }},
+		{"reorder", "line 7", func(ls []string) []string {
+			ls[6], ls[7] = ls[7], ls[6]
+			return ls
+		}},
+		// A chain verifies when lines are cut from its end: the database's
+		// position (120) tells.
+		{"truncate", "line 119", func(ls []string) []string { return ls[:118] }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ls := tc.tamper(append([]string{}, lines...))
+			if err := os.WriteFile(path, []byte(strings.Join(ls, "")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, cmd := range []string{"serve", "migrate"} {
+				args := w.args(cmd)
+				if cmd == "serve" {
+					args = append(args, "--listen", "127.0.0.1:0", "--sweep=false")
+				}
+				c := exec.Command(filepath.Join(binDir, "lethe"), args...)
+				out, err := c.CombinedOutput()
+				if err == nil || !strings.Contains(string(out), "does not verify at "+tc.line) {
+					t.Fatalf("%s with a ledger tampered by %s: %v\n%s", cmd, tc.name, err, out)
+				}
+			}
+		})
+	}
+	os.WriteFile(path, pristine, 0o600) //nolint:errcheck
+	if out := lethe(t, w.args("migrate")...); !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate with the pristine ledger: %s", out)
+	}
+}

@@ -224,14 +224,19 @@ func verify(path string, f *os.File, offset int64, prev retention.LedgerPosition
 	for {
 		b, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
-			if len(b) > 0 {
-				// A torn append: no newline, so never fsynced as a whole
-				// and never acknowledged. Dropped.
-				if terr := f.Truncate(size); terr != nil {
-					return prev, size, terr
-				}
+			if len(b) == 0 {
+				return prev, size, nil
 			}
-			return prev, size, nil
+			if rec, reason := check(b, prev); reason == "" {
+				// A whole record whose newline is missing: kept.
+				if _, err := f.WriteAt([]byte("\n"), size+int64(len(b))); err != nil {
+					return prev, size, err
+				}
+				return rec.Position(), size + int64(len(b)) + 1, f.Sync()
+			}
+			// A torn append: cut short, so never fsynced as a whole and
+			// never acknowledged. Dropped.
+			return prev, size, f.Truncate(size)
 		}
 		if err != nil {
 			return prev, size, err

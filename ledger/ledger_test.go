@@ -149,3 +149,22 @@ func TestLedgerTamperingNamesTheLine(t *testing.T) {
 		})
 	}
 }
+
+// TestLedgerLastNewlineMissingKept: a whole last record without its
+// newline is kept (and the newline restored), not dropped as torn.
+func TestLedgerLastNewlineMissingKept(t *testing.T) {
+	dir := t.TempDir()
+	l := mustOpen(t, dir)
+	p, _ := l.Append(context.Background(), records(3, "a"))
+	l.Close()
+	path := filepath.Join(dir, ledger.FileName)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, b[:len(b)-1], 0o600) //nolint:errcheck
+	head, err := mustOpen(t, dir).Head()
+	if err != nil || head != p {
+		t.Fatalf("head %+v, want %+v (%v)", head, p, err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(b) {
+		t.Fatal("the newline was not restored")
+	}
+}

@@ -117,6 +117,15 @@ func checkAgainstDatabase(l *ledger.Ledger, dbPos, head retention.LedgerPosition
 	return nil
 }
 
+// catchUpUnlessDry is CatchUpLedger for `lethe sweep`: a dry run changes
+// nothing, not even that.
+func (a *App) catchUpUnlessDry(ctx context.Context, dryRun bool) error {
+	if dryRun {
+		return nil
+	}
+	return a.CatchUpLedger(ctx)
+}
+
 // catchUpOnMigrate is CatchUpLedger for `lethe migrate`, which runs
 // without connectors: they are started only when the database is behind
 // the ledger.

@@ -61,10 +61,8 @@ func sweepCmd(ctx context.Context, args []string) error {
 	}
 	defer app.Close()
 	engine := app.Engine
-	if !dryRun {
-		if err := app.CatchUpLedger(ctx); err != nil {
-			return err
-		}
+	if err := app.catchUpUnlessDry(ctx, dryRun); err != nil {
+		return err
 	}
 	if batch > 0 {
 		engine.BatchSize = batch

@@ -319,6 +319,10 @@ func (c *wsConn) subscribe(connCtx context.Context, m wsMessage) bool {
 		c.close(closeDuplicateID, "Subscriber for "+truncateReason(m.ID)+" already exists")
 		return false
 	}
+	if msg := textError(m.Payload); msg != "" {
+		c.sendErrors(m.ID, gqlerror.List{{Message: msg, Extensions: map[string]any{"code": string(retention.CodeBadUserInput)}}})
+		return true
+	}
 	// Each operation is authorised against the token's state now, not at
 	// connection_init's.
 	ctx, err := c.authorise(connCtx)

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-		"time"
+	"time"
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/retention"

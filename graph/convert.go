@@ -191,3 +191,14 @@ func pageInfo(hasNext bool, n int, cursor func(i int) string) *model.PageInfo {
 	}
 	return p
 }
+
+// actionModel is one action of a run: the plan's line, with the
+// connector's answer once there is one.
+func actionModel(a retention.PlannedAction) *model.RetentionAction {
+	m := &model.RetentionAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: a.Action}
+	if a.Outcome != "" {
+		outcome, records := string(a.Outcome), a.Records
+		m.Outcome, m.Records = &outcome, &records
+	}
+	return m
+}

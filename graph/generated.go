@@ -260,6 +260,8 @@ type ComplexityRoot struct {
 		Action     func(childComplexity int) int
 		Connector  func(childComplexity int) int
 		CustomerID func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		Records    func(childComplexity int) int
 	}
 
 	RetentionActionConnection struct {
@@ -309,6 +311,7 @@ type ComplexityRoot struct {
 	RetentionRun struct {
 		Actions            func(childComplexity int, first *int) int
 		ActionsConnection  func(childComplexity int, first *int, after *string) int
+		ActionsNotFound    func(childComplexity int) int
 		ActionsPlanned     func(childComplexity int) int
 		Actor              func(childComplexity int) int
 		AsOf               func(childComplexity int) int
@@ -429,6 +432,7 @@ type RetentionRunResolver interface {
 	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
 	Failures(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionFailure, error)
 
+	ActionsNotFound(ctx context.Context, obj *model.RetentionRun) (int, error)
 	ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error)
 	FailuresConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionFailureConnection, error)
 }
@@ -1488,6 +1492,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionAction.CustomerID(childComplexity), true
+	case "RetentionAction.outcome":
+		if e.ComplexityRoot.RetentionAction.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionAction.Outcome(childComplexity), true
+	case "RetentionAction.records":
+		if e.ComplexityRoot.RetentionAction.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionAction.Records(childComplexity), true
 
 	case "RetentionActionConnection.edges":
 		if e.ComplexityRoot.RetentionActionConnection.Edges == nil {
@@ -1656,6 +1672,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.ActionsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "RetentionRun.actionsNotFound":
+		if e.ComplexityRoot.RetentionRun.ActionsNotFound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.ActionsNotFound(childComplexity), true
 	case "RetentionRun.actionsPlanned":
 		if e.ComplexityRoot.RetentionRun.ActionsPlanned == nil {
 			break
@@ -2361,6 +2383,10 @@ func (ec *executionContext) childFields_RetentionAction(ctx context.Context, fie
 		return ec.fieldContext_RetentionAction_connector(ctx, field)
 	case "action":
 		return ec.fieldContext_RetentionAction_action(ctx, field)
+	case "outcome":
+		return ec.fieldContext_RetentionAction_outcome(ctx, field)
+	case "records":
+		return ec.fieldContext_RetentionAction_records(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionAction", field.Name)
 }
@@ -2489,6 +2515,8 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
 	case "forecast":
 		return ec.fieldContext_RetentionRun_forecast(ctx, field)
+	case "actionsNotFound":
+		return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
 	case "actionsConnection":
 		return ec.fieldContext_RetentionRun_actionsConnection(ctx, field)
 	case "failuresConnection":
@@ -8416,6 +8444,52 @@ func (ec *executionContext) fieldContext_RetentionAction_action(_ context.Contex
 	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "String")
 }
 
+func (ec *executionContext) _RetentionAction_outcome(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionAction_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionAction_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionAction_records(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionAction_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionAction_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RetentionActionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RetentionActionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9457,6 +9531,29 @@ func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RetentionRun_actionsNotFound(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RetentionRun().ActionsNotFound(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_actionsNotFound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, true, true, "Int")
 }
 
 func (ec *executionContext) _RetentionRun_actionsConnection(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
@@ -13136,6 +13233,16 @@ func (ec *executionContext) _RetentionAction(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "outcome":
+			out.Values[i] = ec._RetentionAction_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._RetentionAction_records(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13562,6 +13669,12 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "actionsNotFound":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RetentionRun_actionsNotFound(ctx, field, obj)
+				})
 		case "actionsConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

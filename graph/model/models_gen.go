@@ -345,8 +345,12 @@ type RetentionAction struct {
 	CustomerID string `json:"customerId"`
 	// The connector's name, or lethe.
 	Connector string `json:"connector"`
-	// What is done: erase, anonymise, delete, delete cdr, …
+	// What is done: erase, anonymise, delete, delete cdr, anonymise_fields email, …
 	Action string `json:"action"`
+	// What the connector answered: DELETED, ANONYMISED, NOT_FOUND (it held nothing on the subject; counted as done) or FAILED. Null in a plan and before it answered.
+	Outcome *string `json:"outcome,omitempty"`
+	// How many records the connector says it changed; null in a plan and before it answered.
+	Records *int `json:"records,omitempty"`
 }
 
 // A page of a run's actions; follow pageInfo.endCursor to reach every one.

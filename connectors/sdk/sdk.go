@@ -159,6 +159,13 @@ const (
 	CapabilityRecordVisits    = "record_visits"    // implements VisitRecorder
 	CapabilityAnonymiseFields = "anonymise_fields" // implements FieldAnonymiser
 	CapabilityDocuments       = "documents"        // implements DocumentReader
+	// CapabilityMatchEmail and CapabilityMatchPhone declare that the store
+	// holds records without a customer id, matched by the subject's e-mail
+	// or phone when no other customer claims it. Lethe sends the same
+	// actions either way; sdktest then seeds such records, with neighbours
+	// sharing the identifier, and checks every call on them.
+	CapabilityMatchEmail = "match_email"
+	CapabilityMatchPhone = "match_phone"
 )
 
 // Connector is what every connector implements. Calls may arrive

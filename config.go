@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -137,6 +138,11 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 			cfg.DataDir = cfg.Connectors.DataDir
 		}
 		cfg.ConfigFile = *configFile
+		abs, err := filepath.Abs(*configFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Connectors = cfg.Connectors.RelativeTo(filepath.Dir(abs))
 	}
 	overrides := []struct {
 		flag, env string

@@ -28,7 +28,7 @@ type managed struct {
 	name     string
 	path     string
 	checksum []byte
-	settings map[string]string
+	settings map[string]Setting
 	cfg      Config
 	logger   *slog.Logger
 
@@ -113,9 +113,10 @@ func (m *managed) launchLocked(ctx context.Context) error {
 
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.StartTimeout)
 	defer cancel()
-	settings := make(map[string]string, len(m.settings)+1)
-	for k, v := range m.settings {
-		settings[k] = v
+	settings, err := resolveSettings(m.settings)
+	if err != nil {
+		client.Kill()
+		return err
 	}
 	settings["data_dir"] = dataDir
 	if err := rpc.Configure(ctx, settings); err != nil {

@@ -56,7 +56,7 @@ func Load(ctx context.Context, cfg Config, logger *slog.Logger) (*Manager, error
 		}
 		if cfg.BuiltinDSN != nil {
 			for i := range found {
-				found[i].Settings = map[string]string{"dsn": cfg.BuiltinDSN(found[i].Name)}
+				found[i].Settings = map[string]Setting{"dsn": {Value: cfg.BuiltinDSN(found[i].Name)}}
 			}
 		}
 		plugins = found

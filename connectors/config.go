@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
 )
 
 // BuiltinPlugins are the connectors shipped with Lethe, discovered beside the

@@ -14,11 +14,11 @@ import (
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// connectorsConfig writes, in a directory of its own, a configuration file
+// writeConnectorsConfig writes, in a directory of its own, a configuration file
 // listing the built-in connectors and the newsletter example, the example
 // copied to bin/ beside the file and named by a relative path: Lethe must
 // find it from any working directory. It returns the file's path.
-func connectorsConfig(t *testing.T, newsletterBin string) string {
+func writeConnectorsConfig(t *testing.T, newsletterBin string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
@@ -113,7 +113,7 @@ func TestHiddenPurgeReachesEmailOnlyStore(t *testing.T) {
 	}
 	w.manager.Close()
 
-	cfg := connectorsConfig(t, filepath.Join(binDir, "connector-newsletter"))
+	cfg := writeConnectorsConfig(t, filepath.Join(binDir, "connector-newsletter"))
 	srv := startServeIn(t, t.TempDir(), w.dir, "--config", cfg)
 	resp := srv.post(`mutation { updateFieldPreferences(fields: [{field: EMAIL, mode: HIDDEN}], confirm: true) { fields { field mode } } }`, nil)
 	if resp == nil || resp["errors"] != nil {

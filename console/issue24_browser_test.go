@@ -93,7 +93,10 @@ func TestConsoleTimeZones(t *testing.T) {
 			tb.setInput(`input[name=asOf]`, "2027-01-01")
 			tb.click("button", "Dry run")
 			tb.waitText(`[data-testid=dry-run-count]`, "customers")
-			tb.waitText(`[data-testid=plan-as-of]`, "1 Jan 2027, 23:59")
+			tb.waitText(`[data-testid=plan-as-of]`, "2027")
+			if txt := eval[string](tb, `document.querySelector('[data-testid=plan-as-of]').textContent`); !endOfDay(txt, "Jan", "1") {
+				t.Fatalf("the plan reads %q, want the end of 1 Jan 2027 in the browser's zone", txt)
+			}
 			runs := srv.gql(t, "admin", `{ retentionRuns(first: 1) { asOf dryRun } }`, nil)["retentionRuns"].([]any)
 			asOf, _ := time.Parse(time.RFC3339, runs[0].(map[string]any)["asOf"].(string))
 			if want := time.Date(2027, 1, 1, 23, 59, 59, 0, loc); !asOf.Equal(want) {
@@ -111,7 +114,11 @@ func TestConsoleTimeZones(t *testing.T) {
 			tb.setInput(`input[name=until]`, "2027-12-31")
 			tb.click("button", "Place hold")
 			tb.waitText(`[data-testid=status] .banner-success`, "legal hold is placed")
-			tb.waitText("table", "31 Dec 2027, 23:59")
+			tb.waitText("table", reason)
+			row := eval[string](tb, fmt.Sprintf(`[...document.querySelectorAll('table tr')].map(r => r.innerText).find(r => r.includes(%q)) || ''`, reason))
+			if !endOfDay(row, "Dec", "31") {
+				t.Fatalf("the hold reads %q, want it to end at the end of 31 Dec 2027 in the browser's zone", row)
+			}
 			until := holdUntil(t, srv, id, reason)
 			if want := time.Date(2027, 12, 31, 23, 59, 59, 0, loc); !until.Equal(want) {
 				t.Fatalf("a hold until 31 Dec 2027 in %s ends %s, want %s", zone, until.UTC().Format(time.RFC3339), want.UTC().Format(time.RFC3339))
@@ -134,6 +141,13 @@ func TestConsoleTimeZones(t *testing.T) {
 			}
 		})
 	}
+}
+
+// endOfDay reports whether text shows the last minute of month day, 2027,
+// in en-GB or en-US form ("1 Jan 2027, 23:59" or "Jan 1, 2027, 11:59 PM").
+func endOfDay(text, month, day string) bool {
+	re := regexp.MustCompile(`(` + day + ` ` + month + ` 2027|` + month + ` ` + day + `, 2027), (23:59|11:59[\s\x{202f}\x{a0}]PM)`)
+	return re.MatchString(text)
 }
 
 func holdOf(t *testing.T, srv *server, id, reason string) map[string]any {

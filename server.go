@@ -1,7 +1,7 @@
 // Command lethe keeps personal data only as long as a policy allows,
 // everywhere it lives.
 //
-//	lethe serve | sweep | migrate | demo | token | version
+//	lethe serve | sweep | migrate | demo | token | backup | restore | version
 package main
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -42,6 +42,8 @@ commands:
   sweep    run one retention sweep now [--dry-run] [--as-of T]
   demo     write deterministic demo data into a data directory
   token    create, list and revoke API tokens
+  backup   copy the SQLite database while serving [--out FILE]
+  restore  put a backup back, lethe stopped: restore [flags] FILE
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -54,6 +56,8 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"demo":    demoCmd,
 	"sweep":   sweepCmd,
 	"token":   func(ctx context.Context, args []string) error { return tokenCmd(ctx, args, os.Stdout) },
+	"backup":  backupCmd,
+	"restore": restoreCmd,
 }
 
 func run(args []string) error {

@@ -51,6 +51,7 @@ commands:
   sweep    run one retention sweep now [--dry-run] [--as-of T]
   demo     write deterministic demo data into a data directory
   token    create, list and revoke API tokens
+  audit    verify the audit log's hash chain, print its public key, sign a checkpoint
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -73,6 +74,8 @@ func run(args []string) error {
 		return sweepCmd(ctx, args[1:])
 	case "token":
 		return tokenCmd(ctx, args[1:], os.Stdout)
+	case "audit":
+		return auditCmd(ctx, args[1:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("lethe", version)
 		return nil
@@ -95,8 +98,16 @@ func openStoreFor(ctx context.Context, cfg Config, bulk bool) (*store.Store, err
 	// stuck process: the server ends it, so that its locks do not keep the
 	// lease from changing hands.
 	idle := max(cfg.Scheduler.Lease()/2, time.Second)
-	return store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns, IdleTxTimeout: idle,
+	s, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Database: cfg.Database, MaxConns: cfg.DatabaseMaxConns, IdleTxTimeout: idle,
 		PhoneRegion: cfg.PhoneRegion, BulkLoad: bulk})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := attachAuditKey(s, cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // openMigratedStore opens the store and applies pending migrations, as

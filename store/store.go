@@ -244,6 +244,7 @@ func (s *Store) DB() *bun.DB { return s.db }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.signTail()
 	s.bound.close()
 	err := s.db.Close()
 	if s.reads != s.db {

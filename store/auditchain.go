@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"time"

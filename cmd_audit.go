@@ -67,7 +67,7 @@ func (p *pubkeyList) Set(v string) error {
 }
 
 func auditCmd(ctx context.Context, args []string, out io.Writer) error {
-	const usage = "usage: lethe audit verify [--pubkey KEY|FILE]... | pubkey | checkpoint"
+	const usage = "usage: lethe audit verify [--pubkey KEY|FILE]... [--only-pubkey] | pubkey | checkpoint"
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
@@ -82,25 +82,18 @@ func auditCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, cfg)
+	app, err := OpenApp(ctx, cfg, AppOptions{NoMigrate: args[0] == "pubkey"})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	own, err := attachAuditKey(s, cfg)
-	if err != nil {
-		return err
-	}
+	defer app.Close()
 	switch args[0] {
 	case "pubkey":
-		fmt.Fprintln(out, auditchain.FormatPublicKey(own))
-		fmt.Fprintln(out, "# key id", auditchain.KeyID(own), "file", auditKeyFile(cfg))
+		fmt.Fprintln(out, auditchain.FormatPublicKey(app.AuditKey))
+		fmt.Fprintln(out, "# key id", auditchain.KeyID(app.AuditKey), "file", auditKeyFile(cfg))
 		return nil
 	case "checkpoint":
-		if _, err := s.Migrate(ctx); err != nil {
-			return err
-		}
-		pos, err := s.AuditCheckpoint(ctx)
+		pos, err := app.Store.AuditCheckpoint(ctx)
 		if err != nil {
 			return err
 		}
@@ -108,12 +101,12 @@ func auditCmd(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	case "verify":
 		if !onlyGiven {
-			pubkeys = append(pubkeys, own)
+			pubkeys = append(pubkeys, app.AuditKey)
 		}
 		if len(pubkeys) == 0 {
 			return errors.New("--only-pubkey needs at least one --pubkey")
 		}
-		return auditVerify(ctx, s, pubkeys, out)
+		return auditVerify(ctx, app.Store, pubkeys, out)
 	}
 	return fmt.Errorf("unknown audit command %q (%s)", args[0], usage)
 }

@@ -56,11 +56,12 @@ func demoCmd(ctx context.Context, args []string) error {
 		debug.SetMemoryLimit(demoHeapLimit)
 	}
 	start := time.Now()
-	s, _, err := openMigratedStoreFor(ctx, cfg, true)
+	app, err := OpenApp(ctx, cfg, AppOptions{BulkLoad: true})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer app.Close()
+	s := app.Store
 	// The data is generated, written and dropped a chunk at a time, so
 	// that memory stays flat however many customers are asked for: the
 	// next chunk is generated while the previous one is written, and

@@ -114,8 +114,13 @@ func (s *server) newGraphQL(r *graph.Resolver) http.Handler {
 		log:         s.log,
 	})
 	srv.AddTransport(overHTTP{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	validated := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(validated)
+	// gqlgen's own bound (CVE-2023-49559); documentLimit refuses first,
+	// with a code of its own, and bounds what the parser cannot count.
+	srv.SetParserTokenLimit(s.limits.MaxTokens)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cmp.Or(s.opts.PersistedQueries, 1000))})
+	srv.Use(documentLimit{limits: s.limits, validated: validated})
 	if s.opts.Playground {
 		srv.Use(extension.Introspection{})
 	}

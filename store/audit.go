@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -80,6 +81,18 @@ func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]rete
 	if aq.Actor != "" {
 		sel = sel.Where("actor = ?", aq.Actor)
 	}
+	if aq.From != nil {
+		sel = sel.Where("at >= ?", toMicros(*aq.From))
+	}
+	if aq.To != nil {
+		sel = sel.Where("at < ?", toMicros(*aq.To))
+	}
+	if aq.Text != "" {
+		// Part of the actor or the subject, case-insensitive; the user's %
+		// and _ are matched as themselves.
+		like := "%" + likeEscaper.Replace(strings.ToLower(aq.Text)) + "%"
+		sel = sel.Where(`(LOWER(actor) LIKE ? ESCAPE '\' OR LOWER(subject) LIKE ? ESCAPE '\')`, like, like)
+	}
 	if aq.After != "" {
 		var seq int64
 		err := q.idb.NewSelect().Model((*auditRow)(nil)).Column("seq").Where("id = ?", aq.After).Scan(ctx, &seq)
@@ -100,6 +113,8 @@ func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]rete
 	}
 	return out, nil
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func truncateID(s string) string {
 	if len(s) > 40 {

@@ -253,8 +253,12 @@ func (s *Store) AuditSource() auditchain.Source { return &queries{idb: s.reads, 
 // that alter the table and roll back).
 func AuditSourceOn(db bun.IDB, d Dialect) auditchain.Source { return &queries{idb: db, dialect: d} }
 
-// VerifyAudit walks the chain and its checkpoints against keys.
+// VerifyAudit walks the chain and its checkpoints against keys; with no
+// keys, against this store's own signing key.
 func (s *Store) VerifyAudit(ctx context.Context, keys ...ed25519.PublicKey) (*auditchain.Result, error) {
+	if len(keys) == 0 && s.chain.signer != nil {
+		keys = []ed25519.PublicKey{s.chain.signer.Public()}
+	}
 	return auditchain.Verify(ctx, s.AuditSource(), keys)
 }
 

@@ -72,6 +72,10 @@ func (e AuditEvent) Sentence() string {
 // "name: old → new" (the policy's days as "30 → 60 days").
 func auditChanges(action string, details map[string]any) []string {
 	var out []string
+	if _, ok := details["old"]; ok {
+		// The whole setting is the detail (the data policy).
+		details = map[string]any{"": map[string]any{"old": details["old"], "new": details["new"]}}
+	}
 	for _, k := range sortedKeys(details) {
 		on, ok := details[k].(map[string]any)
 		if !ok || len(on) != 2 {

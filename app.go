@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
+	"github.com/lethe-privacy/lethe/ledger"
 	"github.com/lethe-privacy/lethe/metrics"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/scheduler"
@@ -43,6 +44,10 @@ type App struct {
 	// without connectors): every connector call goes through it.
 	Registry retention.ConnectorRegistry
 	Service  *retention.Service
+	// Ledger is the erasure ledger every erase and anonymise is appended
+	// to (ledger_start.go); LedgerMetrics counts what its guards find.
+	Ledger        *ledger.Ledger
+	LedgerMetrics *metrics.Ledger
 	// Engine runs sweeps; its runs, the service's own (HIDDEN purges,
 	// manual erasures) and the scheduler's are sized and fenced alike.
 	Engine *retention.Engine
@@ -103,6 +108,10 @@ func OpenApp(ctx context.Context, cfg Config, opt AppOptions) (_ *App, err error
 	if a.Registry != nil {
 		opts = append(opts, retention.WithConnectors(a.Registry))
 	}
+	if err := a.openLedger(); err != nil {
+		return nil, err
+	}
+	opts = append(opts, retention.WithLedger(a.Ledger))
 	a.Service = retention.NewService(a.Store, opts...)
 	if a.Registry != nil {
 		a.Engine = retention.NewEngine(a.Store, a.Registry, append(opts, retention.WithLogger(a.Log.With("component", "engine")))...)

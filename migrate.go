@@ -22,5 +22,5 @@ func migrateCmd(ctx context.Context, args []string) error {
 	for _, name := range app.Migrations {
 		fmt.Println("applied", name)
 	}
-	return nil
+	return app.catchUpOnMigrate(ctx)
 }

@@ -37,6 +37,10 @@ func serve(ctx context.Context, args []string) error {
 	if len(app.Migrations) > 0 {
 		log.Info("migrations applied", "migrations", app.Migrations)
 	}
+	// Before anything reads a customer: a restored database forgets no erasure.
+	if err := app.CatchUpLedger(ctx); err != nil {
+		return err
+	}
 	if cfg.Sweep {
 		if err := app.StartScheduler(); err != nil {
 			return err

@@ -1,7 +1,7 @@
 // Command lethe keeps personal data only as long as a policy allows,
 // everywhere it lives.
 //
-//	lethe serve | sweep | migrate | demo | token | version
+//	lethe serve | sweep | migrate | demo | token | backup | restore | version
 package main
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -43,6 +43,8 @@ commands:
   demo     write deterministic demo data into a data directory
   token    create, list and revoke API tokens
   audit    verify the audit log's hash chain, print its public key, sign a checkpoint
+  backup   copy the SQLite database while serving [--out FILE]
+  restore  put a backup back, lethe stopped: restore [flags] FILE
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -56,6 +58,8 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"sweep":   sweepCmd,
 	"token":   func(ctx context.Context, args []string) error { return tokenCmd(ctx, args, os.Stdout) },
 	"audit":   func(ctx context.Context, args []string) error { return auditCmd(ctx, args, os.Stdout) },
+	"backup":  backupCmd,
+	"restore": restoreCmd,
 }
 
 func run(args []string) error {

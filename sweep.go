@@ -61,6 +61,9 @@ func sweepCmd(ctx context.Context, args []string) error {
 	}
 	defer app.Close()
 	engine := app.Engine
+	if err := app.catchUpUnlessDry(ctx, dryRun); err != nil {
+		return err
+	}
 	if batch > 0 {
 		engine.BatchSize = batch
 	}

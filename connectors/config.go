@@ -56,6 +56,16 @@ type Config struct {
 	// StartTimeout bounds one launch: process start, handshake, Configure
 	// and Describe. Default 30s.
 	StartTimeout time.Duration `yaml:"start_timeout"`
+
+	// CallTimeout bounds every call to a connector (the batches of a
+	// sweep, a purge and a residue check, an export, a health check), for
+	// the connectors that set none of their own. A plugin that does not
+	// answer in time is killed and relaunched, and the call fails like
+	// any other: a sweep retries its batch per its backoff while the
+	// other connectors go on. Default 60s: a batch of 500 takes the
+	// built-in plugins well under a second; set it above your slowest
+	// store's worst batch.
+	CallTimeout time.Duration `yaml:"call_timeout"`
 }
 
 // PluginConfig is one connector to launch.
@@ -74,7 +84,14 @@ type PluginConfig struct {
 	// "data_dir", which Lethe always sets. "dsn" is the convention for a
 	// database the plugin should use instead of its embedded store.
 	Settings map[string]string `yaml:"settings"`
+	// CallTimeout, when set, replaces Config.CallTimeout for this
+	// connector (a store known to be slow, or one that must be cut off
+	// sooner).
+	CallTimeout time.Duration `yaml:"call_timeout"`
 }
+
+// DefaultCallTimeout is Config.CallTimeout's default.
+const DefaultCallTimeout = time.Minute
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
@@ -116,6 +133,9 @@ func (c Config) Validate() error {
 		if _, err := decodeChecksum(p.SHA256); err != nil {
 			return fmt.Errorf("connector %q: %w", p.Name, err)
 		}
+		if p.CallTimeout < 0 {
+			return fmt.Errorf("connector %q: call_timeout must be positive (or left out for the default)", p.Name)
+		}
 	}
 	return nil
 }
@@ -132,6 +152,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 30 * time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
 	}
 	return c
 }

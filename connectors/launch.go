@@ -31,6 +31,8 @@ type managed struct {
 	settings map[string]string
 	cfg      Config
 	logger   *slog.Logger
+	// callTimeout bounds every call but a document stream (0: none).
+	callTimeout time.Duration
 
 	mu          sync.Mutex
 	client      *plugin.Client
@@ -142,6 +144,38 @@ func (m *managed) launchLocked(ctx context.Context) error {
 		"protocol", rpc.Protocol(), "categories", info.Categories)
 	m.client, m.rpc, m.info = client, rpc, info
 	return nil
+}
+
+// abandon kills client's process, when it still serves the connector,
+// because a call to it did not answer within timeout, and launches a new
+// one in the background. The kill is a SIGKILL: a frozen (SIGSTOPped) or
+// stuck process never answers go-plugin's graceful shutdown, which would
+// wait for it for ever.
+func (m *managed) abandon(client *plugin.Client, timeout time.Duration) {
+	m.mu.Lock()
+	if m.client != client {
+		m.mu.Unlock()
+		return // another call has abandoned it already
+	}
+	m.client, m.rpc, m.healthy = nil, nil, false
+	m.mu.Unlock()
+	pid := 0
+	if rc := client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	m.logger.Error("connector did not answer in time; killing its plugin process and launching a new one",
+		"connector", m.name, "call_timeout", timeout, "pid", pid)
+	if pid > 0 {
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Kill()
+		}
+	}
+	go func() {
+		client.Kill() // reaps the process and releases go-plugin's goroutines
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.StartTimeout)
+		defer cancel()
+		_, _, _ = m.current(ctx) // logs a failure and schedules the next attempt
+	}()
 }
 
 // kill ends the process, if any, and refuses further launches.

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,7 @@ func Load(ctx context.Context, cfg Config, logger *slog.Logger) (*Manager, error
 		m.plugins[p.Name] = &managed{
 			name: p.Name, path: p.Path, checksum: sum, settings: p.Settings,
 			cfg: cfg, logger: logger, info: retention.ConnectorInfo{Name: p.Name},
+			callTimeout: cmp.Or(p.CallTimeout, cfg.CallTimeout),
 		}
 	}
 
@@ -185,13 +187,19 @@ func (m *Manager) healthLoop() {
 func (m *Manager) checkHealth(p *managed) {
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.StartTimeout)
 	defer cancel()
-	_, rpc, err := p.current(ctx)
+	client, rpc, err := p.current(ctx)
 	if err != nil {
 		return // current logged it and scheduled the next attempt
 	}
-	hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+	timeout := min(5*time.Second, p.callTimeout)
+	hctx, hcancel := context.WithTimeout(ctx, timeout)
 	err = rpc.Health(hctx)
+	timedOut := err != nil && hctx.Err() != nil
 	hcancel()
+	if timedOut {
+		// Frozen or stuck: replaced now, not at its next call.
+		p.abandon(client, timeout)
+	}
 	p.mu.Lock()
 	was := p.healthy
 	p.healthy = err == nil

@@ -234,6 +234,13 @@ func (a *App) readiness(ctx context.Context) map[string]error {
 // loadConnectors starts the configured connector plugins, or the built-in
 // ones found beside the lethe binary.
 func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connectors.Manager, error) {
+	return connectors.Load(ctx, connectorsConfig(cfg), log.With("component", "connectors"))
+}
+
+// connectorsConfig is the connectors' part of cfg, completed: Lethe's data
+// directory, the built-ins beside the lethe binary, and on PostgreSQL the
+// built-in stores in Lethe's database.
+func connectorsConfig(cfg Config) connectors.Config {
 	cc := cfg.Connectors
 	cc.DataDir = cfg.DataDir
 	if store.IsPostgresURL(cfg.Database) {
@@ -245,7 +252,7 @@ func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connect
 	if cc.PluginDir == "" {
 		cc.PluginDir = executableDir()
 	}
-	return connectors.Load(ctx, cc, log.With("component", "connectors"))
+	return cc
 }
 
 // executableDir is where the built-in plugins are installed: beside lethe.

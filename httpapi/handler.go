@@ -48,6 +48,10 @@ type Options struct {
 	// connection_init (default 10s); WebsocketPing how often the server
 	// pings an idle one (default 15s).
 	WebsocketInitTimeout, WebsocketPing time.Duration
+	// WebsocketAuthCheck is how often an open websocket's token is read
+	// again, so that a revoked token's idle connection is closed (default
+	// retention.DefaultCacheTTL, 1s); every operation is checked anyway.
+	WebsocketAuthCheck time.Duration
 	// Documents streams connectors' documents into zip exports
 	// (/export/{id}?format=zip); nil answers that format with 400.
 	Documents exportzip.DocumentReader
@@ -111,6 +115,7 @@ func (s *server) newGraphQL(r *graph.Resolver) http.Handler {
 		origins:     s.opts.CORSOrigins,
 		initTimeout: cmp.Or(s.opts.WebsocketInitTimeout, 10*time.Second),
 		ping:        cmp.Or(s.opts.WebsocketPing, 15*time.Second),
+		authCheck:   cmp.Or(s.opts.WebsocketAuthCheck, retention.DefaultCacheTTL),
 		log:         s.log,
 	})
 	srv.AddTransport(overHTTP{})

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-co-op/gocron/v2"
+
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
@@ -158,17 +160,20 @@ func (a *App) StartScheduler() error {
 	if a.Engine == nil {
 		return errors.New("the scheduler needs the connectors")
 	}
-	var elector *scheduler.LeaseElector
+	// A nil interface on SQLite, never a nil *LeaseElector in one (gocron
+	// would call IsLeader on it and panic at the first job).
+	var elector gocron.Elector
 	if a.Store.Dialect() == store.Postgres {
-		elector = scheduler.NewLeaseElector(a.Store.DB().DB, a.Config.Scheduler.Lease())
-		a.onClose(func() { elector.Close() }) //nolint:errcheck
+		le := scheduler.NewLeaseElector(a.Store.DB().DB, a.Config.Scheduler.Lease())
+		a.onClose(func() { le.Close() }) //nolint:errcheck
+		elector = le
 	}
 	sched, err := scheduler.Start(a.Config.Scheduler, a.Engine, a.Service, elector, a.Log.With("component", "scheduler"))
 	if err != nil {
 		return err
 	}
 	a.onClose(func() { sched.Stop() }) //nolint:errcheck
-	return nil
+	return a.scheduleResidueAudit(sched)
 }
 
 // Handler is the HTTP API over the app's parts: GraphQL, the console,

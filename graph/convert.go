@@ -161,7 +161,7 @@ func forecastModel(f retention.Forecast) *model.RetentionForecast {
 }
 
 func auditModel(e retention.AuditEvent) *model.AuditEvent {
-	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action}
+	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Sentence: e.Sentence()}
 	if e.Subject != "" {
 		m.Subject = &e.Subject
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-co-op/gocron/v2"
+
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
@@ -152,17 +154,20 @@ func (a *App) StartScheduler() error {
 	if a.Engine == nil {
 		return errors.New("the scheduler needs the connectors")
 	}
-	var elector *scheduler.LeaseElector
+	// A nil interface on SQLite, never a nil *LeaseElector in one (gocron
+	// would call IsLeader on it and panic at the first job).
+	var elector gocron.Elector
 	if a.Store.Dialect() == store.Postgres {
-		elector = scheduler.NewLeaseElector(a.Store.DB().DB, a.Config.Scheduler.Lease())
-		a.onClose(func() { elector.Close() }) //nolint:errcheck
+		le := scheduler.NewLeaseElector(a.Store.DB().DB, a.Config.Scheduler.Lease())
+		a.onClose(func() { le.Close() }) //nolint:errcheck
+		elector = le
 	}
 	sched, err := scheduler.Start(a.Config.Scheduler, a.Engine, a.Service, elector, a.Log.With("component", "scheduler"))
 	if err != nil {
 		return err
 	}
 	a.onClose(func() { sched.Stop() }) //nolint:errcheck
-	return nil
+	return a.scheduleResidueAudit(sched)
 }
 
 // Handler is the HTTP API over the app's parts: GraphQL, the console,
@@ -228,6 +233,13 @@ func (a *App) readiness(ctx context.Context) map[string]error {
 // loadConnectors starts the configured connector plugins, or the built-in
 // ones found beside the lethe binary.
 func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connectors.Manager, error) {
+	return connectors.Load(ctx, connectorsConfig(cfg), log.With("component", "connectors"))
+}
+
+// connectorsConfig is the connectors' part of cfg, completed: Lethe's data
+// directory, the built-ins beside the lethe binary, and on PostgreSQL the
+// built-in stores in Lethe's database.
+func connectorsConfig(cfg Config) connectors.Config {
 	cc := cfg.Connectors
 	cc.DataDir = cfg.DataDir
 	if store.IsPostgresURL(cfg.Database) {
@@ -239,7 +251,7 @@ func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connect
 	if cc.PluginDir == "" {
 		cc.PluginDir = executableDir()
 	}
-	return connectors.Load(ctx, cc, log.With("component", "connectors"))
+	return cc
 }
 
 // executableDir is where the built-in plugins are installed: beside lethe.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -183,6 +184,42 @@ func FileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// plugins lists the connectors to launch: those configured, or the
+// built-ins found in PluginDir (with BuiltinDSN's dsn setting).
+func (c Config) plugins(logger *slog.Logger) ([]PluginConfig, error) {
+	if len(c.Connectors) > 0 || c.PluginDir == "" {
+		return c.Connectors, nil
+	}
+	found, missing, err := discoverBuiltins(c.PluginDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range missing {
+		logger.Warn("built-in connector not found; running without it", "path", path)
+	}
+	if c.BuiltinDSN != nil {
+		for i := range found {
+			found[i].Settings = map[string]string{"dsn": c.BuiltinDSN(found[i].Name)}
+		}
+	}
+	return found, nil
+}
+
+// settings are what a connector's Configure gets: its configured settings
+// and its own data directory, DataDir/connectors/<name>, made if missing.
+func (c Config) settings(p PluginConfig) (map[string]string, error) {
+	dataDir := filepath.Join(c.DataDir, "connectors", p.Name)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	settings := make(map[string]string, len(p.Settings)+1)
+	for k, v := range p.Settings {
+		settings[k] = v
+	}
+	settings["data_dir"] = dataDir
+	return settings, nil
 }
 
 // discoverBuiltins lists the built-in plugins present in dir, pinned to the

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -91,9 +90,9 @@ func (m *managed) backoff() time.Duration {
 // launchLocked starts the plugin process, verifies its checksum, negotiates
 // the protocol, configures it and asks it to describe itself.
 func (m *managed) launchLocked(ctx context.Context) error {
-	dataDir := filepath.Join(m.cfg.DataDir, "connectors", m.name)
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	settings, err := m.cfg.settings(PluginConfig{Name: m.name, Settings: m.settings})
+	if err != nil {
+		return err
 	}
 	cmd := exec.Command(m.path)
 	setDeathSignal(cmd)
@@ -115,11 +114,6 @@ func (m *managed) launchLocked(ctx context.Context) error {
 
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.StartTimeout)
 	defer cancel()
-	settings := make(map[string]string, len(m.settings)+1)
-	for k, v := range m.settings {
-		settings[k] = v
-	}
-	settings["data_dir"] = dataDir
 	if err := rpc.Configure(ctx, settings); err != nil {
 		client.Kill()
 		return fmt.Errorf("configure: %s", grpcMessage(err))

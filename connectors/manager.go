@@ -46,21 +46,9 @@ func Load(ctx context.Context, cfg Config, logger *slog.Logger) (*Manager, error
 		return nil, errors.New("connectors: data dir is required")
 	}
 	cfg = cfg.withDefaults()
-	plugins := cfg.Connectors
-	if len(plugins) == 0 && cfg.PluginDir != "" {
-		found, missing, err := discoverBuiltins(cfg.PluginDir)
-		if err != nil {
-			return nil, err
-		}
-		for _, path := range missing {
-			logger.Warn("built-in connector not found; running without it", "path", path)
-		}
-		if cfg.BuiltinDSN != nil {
-			for i := range found {
-				found[i].Settings = map[string]string{"dsn": cfg.BuiltinDSN(found[i].Name)}
-			}
-		}
-		plugins = found
+	plugins, err := cfg.plugins(logger)
+	if err != nil {
+		return nil, err
 	}
 
 	m := &Manager{logger: logger, cfg: cfg, plugins: map[string]*managed{}, stop: make(chan struct{})}

@@ -40,7 +40,7 @@ func complexity() ComplexityRoot {
 	c.Query.AuditEvents = func(child int, first *int, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
-	c.Query.RetentionRunsConnection = func(child int, first *int, _ *string) int {
+	c.Query.RetentionRunsConnection = func(child int, first *int, _ *string, _ *bool) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	c.RetentionRun.ActionsConnection = func(child int, first *int, _ *string) int {

@@ -228,7 +228,7 @@ type ComplexityRoot struct {
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
 		RetentionRun                 func(childComplexity int, id string) int
 		RetentionRuns                func(childComplexity int, first *int) int
-		RetentionRunsConnection      func(childComplexity int, first *int, after *string) int
+		RetentionRunsConnection      func(childComplexity int, first *int, after *string, includePreviews *bool) int
 		Session                      func(childComplexity int) int
 		Visit                        func(childComplexity int, id string) int
 	}
@@ -422,7 +422,7 @@ type QueryResolver interface {
 	RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error)
 	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
-	RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error)
+	RetentionRunsConnection(ctx context.Context, first *int, after *string, includePreviews *bool) (*model.RetentionRunConnection, error)
 	AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string) ([]model.AuditEvent, error)
 	AuditEvents(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
 	Session(ctx context.Context) (*model.Session, error)
@@ -1371,7 +1371,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RetentionRunsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.RetentionRunsConnection(childComplexity, args["first"].(*int), args["after"].(*string), args["includePreviews"].(*bool)), true
 	case "Query.session":
 		if e.ComplexityRoot.Query.Session == nil {
 			break
@@ -3354,6 +3354,14 @@ func (ec *executionContext) field_Query_retentionRunsConnection_args(ctx context
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includePreviews",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includePreviews"] = arg2
 	return args, nil
 }
 
@@ -7789,7 +7797,7 @@ func (ec *executionContext) _Query_retentionRunsConnection(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RetentionRunsConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().RetentionRunsConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includePreviews"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

@@ -74,8 +74,8 @@ func (r *queryResolver) DataPolicyPreview(ctx context.Context, input model.DataP
 }
 
 // RetentionRunsConnection is the resolver for the retentionRunsConnection field.
-func (r *queryResolver) RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error) {
-	p, err := r.Engine.RunsPage(ctx, first, after)
+func (r *queryResolver) RetentionRunsConnection(ctx context.Context, first *int, after *string, includePreviews *bool) (*model.RetentionRunConnection, error) {
+	p, err := r.Engine.RunsPage(ctx, first, after, includePreviews == nil || *includePreviews)
 	if err != nil {
 		return nil, err
 	}

@@ -195,10 +195,10 @@ func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolic
 	switch {
 	case c == nil:
 		return "customer no longer exists"
-	case c.ErasedAt != nil:
-		return "customer was already erased"
 	case en.Reapplied():
 		return "" // the erasure happened before the restore: no rule, hold or appointment undoes it
+	case c.ErasedAt != nil:
+		return "customer was already erased"
 	case c.Held(now):
 		return "customer is under a legal hold"
 	case en.Kind == ActionPurge:
@@ -353,7 +353,7 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 					en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
 				}
 				failed++
-			case c == nil || c.ErasedAt != nil || (c.Held(now) && !en.Reapplied()):
+			case c == nil || ((c.ErasedAt != nil || c.Held(now)) && !en.Reapplied()):
 				// Every connector has acted, but the customer was erased
 				// meanwhile or a hold arrived: a hold always wins over what
 				// remains to be done, so the core record stays as it is.
@@ -365,8 +365,10 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 					// Nothing left to change in Lethe: the values went
 					// with the preference change.
 				case ActionErase:
-					Erase(c, now, en.Categories)
-					erased = append(erased, c)
+					if c.ErasedAt == nil { // a residue re-erasure leaves the tombstone as it is
+						Erase(c, now, en.Categories)
+						erased = append(erased, c)
+					}
 				default:
 					Relinquish(c, now, en.Categories)
 					if anonymisesContact(en.Categories) {
@@ -455,6 +457,9 @@ func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalActio
 // for by hand, "rule" for a due deletion time, "restore" for a ledger
 // record re-applied after a restore.
 func entryTrigger(en JournalEntry) string {
+	if strings.HasPrefix(en.Rule, residueRule) {
+		return "residue"
+	}
 	if en.Reapplied() {
 		return "restore"
 	}

@@ -176,7 +176,7 @@ type JournalReader interface {
 	OpenEntryOf(ctx context.Context, customerID string) (*JournalEntry, error)
 	// The After forms page on: after is the Cursor (a run's id) of the
 	// last item of the previous page, "" for the first page.
-	RunsAfter(ctx context.Context, after string, first int) ([]Run, error)
+	RunsAfter(ctx context.Context, after string, first int, withPreviews bool) ([]Run, error)
 	RunActionsAfter(ctx context.Context, runID, after string, first int) ([]PlannedAction, error)
 	RunFailuresAfter(ctx context.Context, runID, after string, first int) ([]RunFailure, error)
 	// CustomersWithOpenEntries tells which of these customers a sweep is

@@ -225,13 +225,17 @@ func (q *queries) Run(ctx context.Context, id string) (*retention.Run, error) {
 }
 
 func (q *queries) Runs(ctx context.Context, first int) ([]retention.Run, error) {
-	return q.RunsAfter(ctx, "", first)
+	return q.RunsAfter(ctx, "", first, true)
 }
 
 // RunsAfter pages through runs newest first; after is the id of the last
-// run of the previous page (keyset: a run started since moves nothing).
-func (q *queries) RunsAfter(ctx context.Context, after string, first int) ([]retention.Run, error) {
+// run of the previous page (keyset: a run started since moves nothing);
+// withPreviews false leaves out the runs previews recorded.
+func (q *queries) RunsAfter(ctx context.Context, after string, first int, withPreviews bool) ([]retention.Run, error) {
 	sel := q.idb.NewSelect().Model((*runRow)(nil))
+	if !withPreviews {
+		sel = sel.Where("trigger_name <> ?", "preview")
+	}
 	if after != "" {
 		var last runRow
 		err := q.idb.NewSelect().Model(&last).Column("id", "started_at").Where("id = ?", after).Scan(ctx)

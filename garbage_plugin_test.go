@@ -24,7 +24,7 @@ func withMisbehaving(t *testing.T, mode string) func(*Config) {
 			}
 			p := connectors.PluginConfig{Name: strings.TrimPrefix(name, "lethe-"), Path: path, SHA256: sum}
 			if name == "misbehave" {
-				p.Settings = map[string]string{"mode": mode}
+				p.Settings = connectors.Plain(map[string]string{"mode": mode})
 			}
 			cfg.Connectors.Connectors = append(cfg.Connectors.Connectors, p)
 		}

@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 	builds := map[string]string{"lethe": ".", "lethe-cdrstore": "plugins/cdrstore",
 		"lethe-invoicestore": "plugins/invoicestore", "lethe-statdb": "plugins/statdb",
 		// The SDK test kit's plugin that breaks the contract on purpose.
-		"misbehave": "connectors/sdk/sdktest/testdata/misbehave"}
+		"misbehave": "connectors/sdk/sdktest/testdata/misbehave",
+		// The SDK example, a third-party connector keyed by e-mail.
+		"connector-newsletter": "examples/connector-newsletter"}
 	for name, pkg := range builds {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), ".")
 		cmd.Dir = pkg

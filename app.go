@@ -154,7 +154,7 @@ func (a *App) StartScheduler() error {
 	}
 	var elector *scheduler.LeaseElector
 	if a.Store.Dialect() == store.Postgres {
-		elector = scheduler.NewLeaseElector(a.Store.DB().DB, a.Config.Scheduler.Lease())
+		elector = scheduler.NewLeaseElector(a.Store, a.Config.Scheduler.Lease())
 		a.onClose(func() { elector.Close() }) //nolint:errcheck
 	}
 	sched, err := scheduler.Start(a.Config.Scheduler, a.Engine, a.Service, elector, a.Log.With("component", "scheduler"))

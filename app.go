@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/go-co-op/gocron/v2"
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/graph"
@@ -31,6 +34,8 @@ type App struct {
 	Log    *slog.Logger
 
 	Store *store.Store
+	// AuditKey verifies the checkpoints this process signs (cmd_audit.go).
+	AuditKey ed25519.PublicKey
 	// Migrations lists the migrations OpenApp applied.
 	Migrations []string
 	// Connectors is nil unless AppOptions.Connectors.
@@ -129,6 +134,9 @@ func (a *App) openStore(ctx context.Context, opt AppOptions) error {
 	}
 	a.Store = s
 	a.onClose(func() { s.Close() })
+	if a.AuditKey, err = attachAuditKey(s, cfg); err != nil {
+		return err
+	}
 	if opt.NoMigrate {
 		return nil
 	}
@@ -152,23 +160,26 @@ func (a *App) StartScheduler() error {
 	if a.Engine == nil {
 		return errors.New("the scheduler needs the connectors")
 	}
-	var elector *scheduler.LeaseElector
+	// A nil interface on SQLite, never a nil *LeaseElector in one (gocron
+	// would call IsLeader on it and panic at the first job).
+	var elector gocron.Elector
 	if a.Store.Dialect() == store.Postgres {
-		elector = scheduler.NewLeaseElector(a.Store, a.Config.Scheduler.Lease())
-		a.onClose(func() { elector.Close() }) //nolint:errcheck
+		le := scheduler.NewLeaseElector(a.Store, a.Config.Scheduler.Lease())
+		a.onClose(func() { le.Close() }) //nolint:errcheck
+		elector = le
 	}
 	sched, err := scheduler.Start(a.Config.Scheduler, a.Engine, a.Service, elector, a.Log.With("component", "scheduler"))
 	if err != nil {
 		return err
 	}
 	a.onClose(func() { sched.Stop() }) //nolint:errcheck
-	return nil
+	return a.scheduleResidueAudit(sched)
 }
 
 // Handler is the HTTP API over the app's parts: GraphQL, the console,
 // /export, /metrics and /readyz, with the configured limits.
 func (a *App) Handler() http.Handler {
-	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log}
+	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log, AuditChain: a.Store}
 	cfg := a.Config
 	opts := httpapi.Options{
 		Playground: cfg.Playground,

@@ -67,8 +67,15 @@ func LedgerReapplyEvent(done Reapplied, from, to int64, records int) AuditEvent 
 // again, and no rule, hold or appointment stops it: the erasure happened.
 const reappliedRule = "re-applied after a restore: "
 
-// Reapplied reports whether an entry re-applies a ledger record.
-func (en JournalEntry) Reapplied() bool { return strings.HasPrefix(en.Rule, reappliedRule) }
+// residueRule starts the rule of a journal entry that erases again, in the
+// connectors, a customer the residue audit found held again.
+const residueRule = "re-erased by the residue audit: "
+
+// Reapplied reports whether an entry re-applies a ledger record (after a
+// restore of the database, or of a connector's store).
+func (en JournalEntry) Reapplied() bool {
+	return strings.HasPrefix(en.Rule, reappliedRule) || strings.HasPrefix(en.Rule, residueRule)
+}
 
 // appendToLedger records the entries finalize closes as done in the ledger,
 // then the new position in tx: the one call of the finalize path.

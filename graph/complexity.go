@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"time"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/lethe-privacy/lethe/graph/model"
@@ -36,7 +38,7 @@ func complexity() ComplexityRoot {
 	c.Query.Customers = func(child int, _ *string, first *int, _ *string, _ *model.CustomerStatus, _, _ *bool) int {
 		return 1 + child*pageWeight(first, 20)
 	}
-	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _ *string) int {
+	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _ *string, _, _ *time.Time, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	// Connections weigh like the lists they page: what they select, times a

@@ -44,6 +44,12 @@ func (e *Engine) RunActions(ctx context.Context, runID string, first *int) ([]Pl
 	return e.store.RunActions(ctx, runID, n)
 }
 
+// RunActionsNotFound counts the actions of a run that a connector answered
+// NOT_FOUND: done, but worth seeing (a connector that matched nothing).
+func (e *Engine) RunActionsNotFound(ctx context.Context, runID string) (int, error) {
+	return e.store.RunActionsNotFound(ctx, runID)
+}
+
 // RunFailures lists the customers a run could not relinquish.
 // Errors: BAD_USER_INPUT.
 func (e *Engine) RunFailures(ctx context.Context, runID string, first *int) ([]RunFailure, error) {

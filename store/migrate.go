@@ -72,6 +72,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err := s.ensureBuiltIns(ctx); err != nil {
 		return applied, err
 	}
+	if err := s.chainAfterMigrate(ctx); err != nil {
+		return applied, err
+	}
 	if recompute {
 		// The per-category state changes who is due for the data policy:
 		// every stored schedule is rewritten by today's rules.

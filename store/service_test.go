@@ -87,7 +87,6 @@ func TestPolicies(t *testing.T) {
 	})
 }
 
-
 func TestCustomersAndPreferences(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)

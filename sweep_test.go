@@ -120,20 +120,28 @@ func (w *world) exports(t *testing.T, subject retention.Subject) map[string]stri
 	return out
 }
 
-// planKinds maps each customer of a run's plan to "erase" or "anonymise".
+// planKinds maps each customer of a run's plan to "erase" or "anonymise",
+// reading every page through the engine (a preview's plan is never stored:
+// its pages are walked).
 func (w *world) planKinds(t *testing.T, runID string) map[string]string {
 	t.Helper()
-	actions, err := w.store.RunActions(context.Background(), runID, retention.MaxPlanRows)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, a := range actions {
-		if a.Connector == retention.CoreConnector {
-			out[a.CustomerID] = a.Action
+	var after *string
+	for n := retention.MaxRunActions; ; {
+		p, err := w.engine.RunActionsPage(context.Background(), runID, &n, after)
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, a := range p.Items {
+			if a.Connector == retention.CoreConnector {
+				out[a.CustomerID] = a.Action
+			}
+		}
+		if !p.HasNextPage {
+			return out
+		}
+		after = &p.Items[len(p.Items)-1].Cursor
 	}
-	return out
 }
 
 // holdsData reports whether a connector's export still holds records.

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +150,53 @@ func subscribeProgress(t *testing.T, c *client, id string) map[string]any {
 			t.Fatalf("subscription error: %s", msg.Payload)
 		}
 	}
+}
+
+// TestPreviewsStoreNothing sends 300 aliased dataPolicyPreview in one
+// request: each is range counts under the proposed rules, and nothing is
+// written (no run, no plan line, no audit event), while each answers what
+// a saved change would do and what the change itself adds.
+func TestPreviewsStoreNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := newClient(t, s)
+		past := time.Now().Add(-100 * 24 * time.Hour).UTC().Format(time.RFC3339)
+		for i := 0; i < 20; i++ {
+			id := get(c.ok(`mutation($at: Time) { createCustomer(input: {lastInteractionAt: $at}) { id } }`, map[string]any{"at": past}), "createCustomer", "id")
+			if i%2 == 0 {
+				c.ok(`mutation($id: ID!, $at: Time) { setCustomerStatus(id: $id, status: CANCELLED, at: $at) { id } }`, map[string]any{"id": id, "at": past})
+			}
+		}
+		// Overdue under the default 30 days anyway; the data policy adds none.
+		c.ok(`mutation { updateRetentionPolicy(input: {name: "default", retentionDays: 3650}) { name } }`, nil)
+		count := func() (n [3]int) {
+			for i, table := range []string{"run_plans", "retention_runs", "audit_log"} {
+				if err := s.DB().QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return n
+		}
+		before := count()
+		var q strings.Builder
+		q.WriteString("{")
+		for i := range 300 {
+			fmt.Fprintf(&q, ` p%d: dataPolicyPreview(input: {relinquishDeletedData: true, relinquishAfterDays: %d, anonymiseCustomerData: true, removeCDRs: %t}) { customersPlanned addedByChange }`, i, i%150, i%2 == 0)
+		}
+		q.WriteString(" }")
+		d := c.ok(q.String(), nil) // 300 × 3 fields: within the complexity limit
+		if after := count(); after != before {
+			t.Fatalf("300 previews wrote: run_plans, runs, audit before %v, after %v", before, after)
+		}
+		for i := range 300 {
+			p := d[fmt.Sprintf("p%d", i)].(map[string]any)
+			// The cancellations are 100 days old: due after up to 100 days.
+			want := float64(10)
+			if i%150 > 100 {
+				want = 0
+			}
+			if p["customersPlanned"] != want || p["addedByChange"] != want {
+				t.Fatalf("preview %d (after %d days): %v, want %v planned, all added by the change", i, i%150, p, want)
+			}
+		}
+	})
 }

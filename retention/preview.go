@@ -23,7 +23,16 @@ type proposal struct {
 	Data   *DataPolicy `json:"dp,omitempty"`
 	AsOf   time.Time   `json:"t"`
 	Actor  string      `json:"a,omitempty"`
+	// NoForecast skips the forecast (a client that does not ask for it).
+	NoForecast bool `json:"-"`
 }
+
+// PreviewOption changes what a preview computes.
+type PreviewOption func(*proposal)
+
+// WithoutForecast leaves the preview's forecast out: its 52 weeks of range
+// counts are most of a preview's cost, for a client that does not show it.
+func WithoutForecast() PreviewOption { return func(p *proposal) { p.NoForecast = true } }
 
 func (p proposal) id() string {
 	b, _ := json.Marshal(p)
@@ -70,27 +79,30 @@ func (p proposal) apply(policies PolicySet, dp DataPolicy) (PolicySet, DataPolic
 // PreviewPolicyUpdate shows what a run would do if the policy were changed
 // so, without changing it or storing anything. Errors: BAD_USER_INPUT,
 // NOT_FOUND.
-func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int, description *string, asOf *time.Time, actor string) (Run, error) {
+func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int, description *string, asOf *time.Time, actor string, opts ...PreviewOption) (Run, error) {
 	if days != nil {
 		if err := ValidateRetentionDays("retentionDays", *days); err != nil {
 			return Run{}, err
 		}
 	}
-	return e.preview(ctx, proposal{Policy: &name, Days: days, Actor: actor}, asOf)
+	return e.preview(ctx, proposal{Policy: &name, Days: days, Actor: actor}, asOf, opts)
 }
 
 // PreviewDataPolicy shows what a run would do under the proposed data
 // policy, without saving it or storing anything. Errors: BAD_USER_INPUT.
-func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *time.Time, actor string) (Run, error) {
+func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *time.Time, actor string, opts ...PreviewOption) (Run, error) {
 	if err := dp.Validate(); err != nil {
 		return Run{}, err
 	}
-	return e.preview(ctx, proposal{Data: &dp, Actor: actor}, asOf)
+	return e.preview(ctx, proposal{Data: &dp, Actor: actor}, asOf, opts)
 }
 
-func (e *Engine) preview(ctx context.Context, p proposal, asOf *time.Time) (Run, error) {
+func (e *Engine) preview(ctx context.Context, p proposal, asOf *time.Time, opts []PreviewOption) (Run, error) {
 	if err := e.Validate(RunOptions{DryRun: true, AsOf: asOf}); err != nil {
 		return Run{}, err
+	}
+	for _, o := range opts {
+		o(&p)
 	}
 	now := e.nowUTC()
 	p.AsOf = now
@@ -98,8 +110,8 @@ func (e *Engine) preview(ctx context.Context, p proposal, asOf *time.Time) (Run,
 		p.AsOf = asOf.UTC()
 	}
 	run, err := e.previewRun(ctx, p, now)
-	if err != nil {
-		return Run{}, err
+	if err != nil || p.NoForecast {
+		return run, err
 	}
 	policies, dp, err := e.settings(ctx, e.store)
 	if err != nil {

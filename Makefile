@@ -20,7 +20,7 @@ MODULES := . connectors/sdk plugins examples/connector-newsletter
 # reason.
 FUZZTIME ?= 50000x
 
-.PHONY: build run test generate lint bench bench-more screenshots clean
+.PHONY: build run test generate lint funclen bench bench-more screenshots clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/lethe .
@@ -45,6 +45,10 @@ generate:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+
+# No function over 80 lines outside generated code (internal/funclen).
+funclen:
+	$(GO) run ./internal/funclen/cmd .
 
 # One table of figures (issue 10): demo, search against a bare handler,
 # 64 clients mixed, repeated exports, the sweep against a hand-written

@@ -68,3 +68,30 @@ func TestConnectorsDependOnTheSDKAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestLetheLinksNoPlugin: the lethe binary and every package of the main
+// module build without the built-in plugins' code and its PDF library: the
+// demo fills the plugins' stores through each plugin's seed command
+// (sdk.Seeder), so the host reaches a store only through the contract.
+func TestLetheLinksNoPlugin(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./...")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	pkgs := strings.Fields(string(out))
+	sawRetention := false
+	for _, path := range pkgs {
+		switch {
+		case strings.HasPrefix(path, mainModule+"/plugins"):
+			t.Errorf("the main module depends on the plugin package %s", path)
+		case strings.Contains(path, "fpdf") || strings.Contains(path, "/pdf"):
+			t.Errorf("the main module depends on the PDF library %s", path)
+		case path == mainModule+"/retention":
+			sawRetention = true
+		}
+	}
+	if !sawRetention {
+		t.Fatalf("go list found not even retention among %d packages: the check saw nothing", len(pkgs))
+	}
+}

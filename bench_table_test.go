@@ -257,12 +257,9 @@ func interleavedThroughput(clients int, d time.Duration, a, b func(r *rand.Rand)
 // that can be (future appointments and open visits still defer).
 func makeDue(b *testing.B, dir string) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	svc := retention.NewService(s)
+	app := openApp(b, dir, "", false)
+	defer app.Close() // before the benchmark's own server opens the directory
+	svc := app.Service
 	zero := 0
 	for _, p := range []string{retention.PolicyDefault, retention.PolicyVisit, retention.PolicyAppointment} {
 		if _, err := svc.UpdatePolicy(ctx, p, &zero, nil); err != nil {

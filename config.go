@@ -57,6 +57,12 @@ type Config struct {
 	// indexed with it: changing it affects customers written afterwards.
 	PhoneRegion string `yaml:"phone_region"`
 
+	// LedgerDir holds the erasure ledger (default <data-dir>/ledger): keep
+	// it on other storage than the database and its backups, since a
+	// restore must not reach it; it may be kept forever, it contains no
+	// personal data (docs/operations-backup.md).
+	LedgerDir string `yaml:"ledger_dir"`
+
 	DataDir    string `yaml:"-"`
 	ConfigFile string `yaml:"-"`
 }
@@ -105,6 +111,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	configFile := fs.String("config", os.Getenv("LETHE_CONFIG"), "YAML configuration file (see examples/lethe.yaml)")
 	listen := fs.String("listen", "", "address to serve on (default 127.0.0.1:8080; env LETHE_LISTEN)")
 	dataDir := fs.String("data-dir", "", "data directory for the SQLite database and the built-in connectors' stores (default ./data; env LETHE_DATA_DIR)")
+	ledgerDirFlag := fs.String("ledger-dir", "", "directory of the erasure ledger (default <data-dir>/ledger): keep this on other storage; it may be kept forever, it contains no personal data (env LETHE_LEDGER_DIR)")
 	database := fs.String("database", "", "PostgreSQL URL postgres://…; empty: SQLite in the data directory (env LETHE_DATABASE)")
 	sweepSchedule := fs.String("sweep-schedule", "", "cron expression of scheduled sweeps (5 fields, or 6 with seconds); default hourly (env LETHE_SWEEP_SCHEDULE)")
 	leaseTTL := fs.String("lease-ttl", "", "term of the sweep and leader leases, e.g. 30s (default 30s; env LETHE_LEASE_TTL)")
@@ -144,6 +151,7 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	}{
 		{*listen, "LETHE_LISTEN", func(v string) error { cfg.Listen = v; return nil }},
 		{*dataDir, "LETHE_DATA_DIR", func(v string) error { cfg.DataDir = v; return nil }},
+		{*ledgerDirFlag, "LETHE_LEDGER_DIR", func(v string) error { cfg.LedgerDir = v; return nil }},
 		{*database, "LETHE_DATABASE", func(v string) error { cfg.Database = v; return nil }},
 		{*phoneRegion, "LETHE_PHONE_REGION", func(v string) error { cfg.PhoneRegion = v; return nil }},
 		{*sweepSchedule, "LETHE_SWEEP_SCHEDULE", func(v string) error { cfg.Scheduler.SweepSchedule = v; return nil }},

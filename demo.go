@@ -10,42 +10,59 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 )
 
-func demoCmd(ctx context.Context, args []string) error {
-	var customers int
-	var seed uint64
-	var nowFlag, cpuProfile string
+// demoOptions are the flags of `lethe demo`.
+type demoOptions struct {
+	customers  int
+	seed       uint64
+	now        time.Time
+	cpuProfile string
+}
+
+func demoFlags(args []string) (Config, demoOptions, error) {
+	var o demoOptions
+	var nowFlag string
 	cfg, err := loadConfig("demo", args, func(fs *flag.FlagSet) {
-		fs.IntVar(&customers, "customers", 2000, "number of customers")
-		fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed and day give the same data")
+		fs.IntVar(&o.customers, "customers", 2000, "number of customers")
+		fs.Uint64Var(&o.seed, "seed", 1, "random seed: the same seed and day give the same data")
 		fs.StringVar(&nowFlag, "now", "", "reference time (RFC 3339); default: today at 00:00 UTC")
-		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+		fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	})
+	if err != nil {
+		return cfg, o, err
+	}
+	if o.customers < 0 || o.customers > 5_000_000 {
+		return cfg, o, fmt.Errorf("--customers must be between 0 and 5000000")
+	}
+	o.now = time.Now().UTC().Truncate(24 * time.Hour)
+	if nowFlag != "" {
+		if o.now, err = time.Parse(time.RFC3339, nowFlag); err != nil {
+			return cfg, o, fmt.Errorf("--now: %w", err)
+		}
+		o.now = o.now.UTC()
+	}
+	return cfg, o, nil
+}
+
+// demoCmd writes deterministic demo data: Lethe's customers into its
+// database, and the connectors' data through each plugin's seed command.
+func demoCmd(ctx context.Context, args []string) error {
+	cfg, o, err := demoFlags(args)
 	if err != nil {
 		return err
 	}
-	if cpuProfile != "" {
-		stop, err := startCPUProfile(cpuProfile)
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
 		if err != nil {
 			return err
 		}
 		defer stop()
-	}
-	if customers < 0 || customers > 5_000_000 {
-		return fmt.Errorf("--customers must be between 0 and 5000000")
-	}
-	now := time.Now().UTC().Truncate(24 * time.Hour)
-	if nowFlag != "" {
-		if now, err = time.Parse(time.RFC3339, nowFlag); err != nil {
-			return fmt.Errorf("--now: %w", err)
-		}
-		now = now.UTC()
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Three chunks are in flight (generated, queued, written), and the
@@ -56,22 +73,47 @@ func demoCmd(ctx context.Context, args []string) error {
 		debug.SetMemoryLimit(demoHeapLimit)
 	}
 	start := time.Now()
-	s, _, err := openMigratedStoreFor(ctx, cfg, true)
+	app, err := OpenApp(ctx, cfg, AppOptions{BulkLoad: true})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	// The data is generated, written and dropped a chunk at a time, so
-	// that memory stays flat however many customers are asked for: the
-	// next chunk is generated while the previous one is written, and
-	// Lethe's database and the connectors' stores (independent files,
-	// themselves seeded in parallel by demoseed) are written at the same
-	// time.
+	defer app.Close()
+	seeding, err := connectors.StartSeeding(ctx, connectorsConfig(cfg), app.Log.With("component", "connectors"))
+	if err != nil {
+		return err
+	}
+	n, importTime, err := writeDemo(ctx, app.Store, seeding, o)
+	err = errors.Join(err, seeding.Close())
+	seedTime := time.Since(start)
+	if err != nil {
+		return err
+	}
+	if err := app.Store.RefreshPlannerStatistics(ctx); err != nil {
+		return err
+	}
+	where, _ := filepath.Abs(cfg.DataDir)
+	if cfg.Database != "" {
+		where = "the configured database"
+	}
+	fmt.Fprintf(os.Stderr, "demo: %d customers, %d appointments, %d visits written to %s in %s (Lethe's database %s; the connectors' plugins, at the same time, done after %s)\n",
+		n.customers, n.appointments, n.visits, where, time.Since(start).Round(time.Millisecond),
+		importTime.Round(time.Millisecond), seedTime.Round(time.Millisecond))
+	return nil
+}
+
+type demoCounts struct{ customers, appointments, visits int }
+
+// writeDemo generates, writes and drops the data a chunk at a time, so
+// that memory stays flat however many customers are asked for: the next
+// chunk is generated while the previous one is written, and Lethe's
+// database and the connectors' stores (independent, each written by its
+// plugin's process) are written at the same time.
+func writeDemo(ctx context.Context, s *store.Store, seeding *connectors.Seeding, o demoOptions) (demoCounts, time.Duration, error) {
 	chunks := make(chan demoData, 1)
 	var genErr error
 	go func() {
 		defer close(chunks)
-		genErr = generateDemo(ctx, s, customers, seed, now, demoChunk, func(d demoData) error {
+		genErr = generateDemo(ctx, s, o.customers, o.seed, o.now, demoChunk, func(d demoData) error {
 			d.rows = s.PrepareImport(d.customers, d.appointments, d.visits)
 			select {
 			case chunks <- d:
@@ -81,43 +123,22 @@ func demoCmd(ctx context.Context, args []string) error {
 			}
 		})
 	}()
-	var nCustomers, nAppointments, nVisits int
-	// Where the time goes: Lethe's database and the connectors' stores
-	// (written at the same time, so they overlap).
-	var importTime, seedTime time.Duration
+	var n demoCounts
+	var importTime time.Duration
 	var writeErr error
 	for d := range chunks {
 		if writeErr != nil {
 			continue // drain, so that the generator ends
 		}
-		var seedErr error
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			t0 := time.Now()
-			seedErr = seedConnectors(ctx, cfg, d, seed)
-			seedTime += time.Since(t0)
-		})
+		batch := demoSeedBatch(d, o.seed)
+		batch.Now = o.now
+		writeErr = seeding.Send(batch)
 		t0 := time.Now()
-		importErr := s.Import(ctx, d.rows)
+		writeErr = errors.Join(writeErr, s.Import(ctx, d.rows))
 		importTime += time.Since(t0)
-		wg.Wait()
-		writeErr = errors.Join(importErr, seedErr)
-		nCustomers, nAppointments, nVisits = nCustomers+len(d.customers), nAppointments+len(d.appointments), nVisits+len(d.visits)
+		n = demoCounts{n.customers + len(d.customers), n.appointments + len(d.appointments), n.visits + len(d.visits)}
 	}
-	if err := errors.Join(genErr, writeErr); err != nil {
-		return err
-	}
-	if err := s.RefreshPlannerStatistics(ctx); err != nil {
-		return err
-	}
-	abs, _ := filepath.Abs(cfg.DataDir)
-	if cfg.Database != "" {
-		abs = "the configured database"
-	}
-	fmt.Fprintf(os.Stderr, "demo: %d customers, %d appointments, %d visits written to %s in %s (Lethe's database %s, connectors' stores %s, at the same time)\n",
-		nCustomers, nAppointments, nVisits, abs, time.Since(start).Round(time.Millisecond),
-		importTime.Round(time.Millisecond), seedTime.Round(time.Millisecond))
-	return nil
+	return n, importTime, errors.Join(genErr, writeErr)
 }
 
 // demoHeapLimit is the demo's soft limit on the Go heap.

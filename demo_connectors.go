@@ -1,51 +1,64 @@
 package main
 
 import (
-	"context"
+	"fmt"
+	"hash/fnv"
 
-	"github.com/lethe-privacy/lethe/internal/demoseed"
+	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/retention"
-	"github.com/lethe-privacy/lethe/store"
 )
 
-// seedConnectors fills the built-in connectors' stores for the demo
-// customers: call records and invoices for billing customers, statistics for
-// every ended visit (with the custom fields stored at the time).
+// demoBillingPercent of customers have call records and invoices; the
+// others only appear in visit statistics, as in a real customer base where
+// not everyone is on a billed plan.
+const demoBillingPercent = 70
+
+// demoCallRecords is how many call records a billing customer gets.
+const demoCallRecords = 10
+
+// demoFullConnectorData is how many demo customers get the full share of
+// connector data (see demoSeedBatch).
+const demoFullConnectorData = 100_000
+
+// demoSeedBatch is a chunk's data for the connectors' stores: call records
+// and invoices for billing customers, statistics for every ended visit
+// (with the custom fields stored at the time). The plugins make the rows
+// themselves (see connectors.Seeding).
 //
 // Beyond its first demoFullConnectorData customers, a demo gives call
 // records and invoices to a tenth as many customers (7% instead of 70%).
 // This is a product decision for large demos: every invoice is a PDF file,
 // and creating a file costs the kernel tens of microseconds, so 1.4 million
 // of them (a million customers at the full rate) alone took longer than the
-// whole demo may. The demo keeps every kind of data at every size, the
-// first 100,000 customers get exactly what they got before (so `make run`'s
-// 2,000-customer demo is unchanged), and every visit still has its
-// statistics row.
-func seedConnectors(ctx context.Context, cfg Config, d demoData, seed uint64) error {
-	subjects := make([]retention.Subject, len(d.customers))
+// whole demo may. The demo keeps every kind of data at every size, and every
+// visit still has its statistics row.
+func demoSeedBatch(d demoData, seed uint64) connectors.SeedBatch {
+	b := connectors.SeedBatch{Seed: int64(seed), Customers: make([]connectors.SeedCustomer, len(d.customers))}
 	for i, c := range d.customers {
-		subjects[i] = c.Subject()
+		billing := demoBillingPercent
+		if d.first+i >= demoFullConnectorData {
+			billing /= 10
+		}
+		h := demoHash(int64(seed), c.ID)
+		b.Customers[i] = connectors.SeedCustomer{Subject: c.Subject()}
+		if h%100 < uint64(billing) {
+			b.Customers[i].CallRecords = demoCallRecords
+			b.Customers[i].Invoices = 1 + int(h/100000%3)
+			b.Customers[i].Address = fmt.Sprintf("%d Demo Street", 1+h/100%200)
+		}
 	}
-	var visits []retention.VisitRecord
 	for i := range d.visits {
 		if d.visits[i].EndedAt != nil {
-			visits = append(visits, retention.VisitRecordOf(&d.visits[i]))
+			b.Visits = append(b.Visits, retention.VisitRecordOf(&d.visits[i]))
 		}
 	}
-	// On PostgreSQL the built-in stores live in Lethe's database, where
-	// every replica's plugins look (see loadConnectors).
-	opt := demoseed.Options{Billing: func(i int) int {
-		if d.first+i < demoFullConnectorData {
-			return demoseed.BillingPercent
-		}
-		return demoseed.BillingPercent / 10
-	}}
-	if store.IsPostgresURL(cfg.Database) {
-		opt.DSN = func(name string) string { return store.ConnectorDSN(cfg.Database, name) }
-	}
-	return demoseed.SeedWith(ctx, cfg.DataDir, opt, subjects, visits, int64(seed))
+	return b
 }
 
-// demoFullConnectorData is how many demo customers get the full share of
-// connector data (see seedConnectors).
-const demoFullConnectorData = 100_000
+// demoHash picks a customer's share of connector data: the same seed and
+// customer always get the same.
+func demoHash(seed int64, id string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", seed, id)
+	return h.Sum64()
+}

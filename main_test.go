@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,23 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// openApp opens the installation in dir (on PostgreSQL when database is a
+// URL) through the wiring every command uses, with the plugins built for
+// these tests when withConnectors; it is closed when the test ends.
+func openApp(t testing.TB, dir, database string, withConnectors bool) *App {
+	t.Helper()
+	cfg := defaultConfig()
+	cfg.DataDir, cfg.Database = dir, database
+	cfg.Connectors.PluginDir = binDir
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	app, err := OpenApp(context.Background(), cfg, AppOptions{Log: log, Connectors: withConnectors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Close)
+	return app
 }
 
 // lethe runs the lethe binary to completion.

@@ -142,6 +142,8 @@ type served struct {
 	cmd        *exec.Cmd
 	url, token string
 	exited     chan struct{}
+	// log is what serve wrote to stderr up to its banner.
+	log string
 }
 
 func startServe(t *testing.T, dir string, extra ...string) *served {
@@ -166,6 +168,7 @@ func startServe(t *testing.T, dir string, extra ...string) *served {
 			break
 		}
 	}
+	srv.log = banner.String()
 	go func() {
 		for sc.Scan() { // drained; plugin children may hold it open after a kill
 		}

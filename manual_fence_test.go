@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
@@ -66,12 +65,7 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 	// The customer: contact data in Lethe, many invoices in the shared
 	// invoice store (slow to delete), call records from the demo's store.
 	ctx := context.Background()
-	s, err := store.Open(ctx, store.Config{Database: database})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	c, err := retention.NewService(s).CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
+	c, err := openApp(t, dirA, database, false).Service.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
 		FirstName: sp("Frieda"), LastName: sp("Frozen"), Email: sp("frieda@frozen.test")}})
 	if err != nil {
 		t.Fatal(err)
@@ -170,12 +164,7 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 	}
 	// Nothing left in any connector store, read with the plugins as
 	// replica B runs them.
-	m, err := connectors.Load(ctx, connectors.Config{DataDir: dirB, PluginDir: binDir,
-		BuiltinDSN: func(name string) string { return store.ConnectorDSN(database, name) }}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := openApp(t, dirB, database, true).Connectors
 	for _, name := range m.Names() {
 		conn, err := m.Connector(ctx, name)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
 	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/retention"
+	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
 
@@ -36,7 +37,7 @@ func eachDialect(t *testing.T, fn func(t *testing.T, database string)) {
 func (w *world) seedBilling(t *testing.T, c *retention.Customer, name string) {
 	t.Helper()
 	ctx := context.Background()
-	cdrs, err := cdrdb.Open(ctx, filepath.Join(w.dir, "connectors", "cdrstore"), "")
+	cdrs, err := cdrdb.Open(ctx, filepath.Join(w.dir, "connectors", "cdrstore"), w.connectorDSN("cdrstore"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func (w *world) seedBilling(t *testing.T, c *retention.Customer, name string) {
 	if err := cdrdb.Seed(ctx, cdrs, []cdrdb.SeedCustomer{{ID: c.ID, Phone: *c.Phone, Count: 4}}, 1, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := invoicedb.Open(ctx, filepath.Join(w.dir, "connectors", "invoicestore"), "")
+	inv, err := invoicedb.Open(ctx, filepath.Join(w.dir, "connectors", "invoicestore"), w.connectorDSN("invoicestore"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +55,16 @@ func (w *world) seedBilling(t *testing.T, c *retention.Customer, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// connectorDSN is where a built-in connector keeps its store: in Lethe's
+// PostgreSQL database (as every replica's plugins see it), or "" for its
+// embedded store in the data directory.
+func (w *world) connectorDSN(name string) string {
+	if w.database == "" {
+		return ""
+	}
+	return store.ConnectorDSN(w.database, name)
 }
 
 func mustTime(t *testing.T, s string) *time.Time {
@@ -228,7 +239,8 @@ func (w *world) secretsInTables(t *testing.T, secrets []string) []string {
 	db := w.store.DB()
 	q := "SELECT name FROM sqlite_master WHERE type = 'table'"
 	if w.database != "" {
-		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+		// Lethe's own tables and the built-in connectors' (a schema each).
+		q = "SELECT CASE table_schema WHEN 'public' THEN table_name ELSE table_schema || '.' || table_name END FROM information_schema.tables WHERE table_schema = 'public' OR table_schema LIKE 'connector\\_%'"
 	}
 	var tables []string
 	if err := db.NewRaw(q).Scan(ctx, &tables); err != nil {
@@ -315,8 +327,11 @@ func TestErasedCustomerLeavesNoTrace(t *testing.T) {
 		if !slices.Contains(found, fmt.Sprintf("%q in table customer_terms", strings.ToLower(last))) {
 			t.Fatalf("the scan does not see the search terms before the erasure: %v", found)
 		}
-		if found := secretsIn(t, filepath.Join(w.dir, "connectors"), secrets); len(found) == 0 {
+		if found := secretsIn(t, filepath.Join(w.dir, "connectors"), secrets); len(found) == 0 && database == "" {
 			t.Fatal("the file scan finds nothing even before the erasure: it proves nothing")
+		}
+		if database != "" && !slices.ContainsFunc(found, func(f string) bool { return strings.Contains(f, "connector_invoicestore.") }) {
+			t.Fatalf("the scan does not see the invoice store's tables before the erasure: %v", found)
 		}
 
 		if _, err := w.svc.DeleteCustomer(ctx, c.ID); err != nil {

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -443,12 +442,7 @@ func TestReplicasWriteDuringRuleChanges(t *testing.T) {
 	if len(failures) > 0 {
 		t.Fatalf("%d of %d writes and %d rule changes failed; first: %v", len(failures), writes.Load(), changes.Load(), failures[0])
 	}
-	s, err := store.Open(context.Background(), store.Config{Database: database})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	stale, total := staleSchedules(t, s)
+	stale, total := staleSchedules(t, openApp(t, t.TempDir(), database, false).Store)
 	if stale != 0 || total < 100 {
 		t.Fatalf("%d of %d customers keep a stale schedule after %d writes and %d rule changes", stale, total, writes.Load(), changes.Load())
 	}
@@ -584,12 +578,7 @@ func TestReplicasShareConnectorStores(t *testing.T) {
 	// The plugins as replica B runs them: its data directory, Lethe's
 	// database.
 	ctx := context.Background()
-	m, err := connectors.Load(ctx, connectors.Config{DataDir: dirB, PluginDir: binDir,
-		BuiltinDSN: func(name string) string { return store.ConnectorDSN(database, name) }}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := openApp(t, dirB, database, true).Connectors
 	if len(m.Names()) != 3 {
 		t.Fatalf("connectors: %v", m.Names())
 	}

@@ -6,15 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/lethe-privacy/lethe/retention"
-	"github.com/lethe-privacy/lethe/scheduler"
-	"github.com/lethe-privacy/lethe/store"
 )
 
 // sweepCmd runs one sweep from the command line: `lethe sweep [--dry-run]
@@ -56,18 +53,17 @@ func sweepCmd(ctx context.Context, args []string) error {
 		}
 		opts.AsOf = &t
 	}
-	log := newLogger()
-	s, _, err := openMigratedStore(ctx, cfg)
+	// A sweep serves nothing: no metrics to collect.
+	cfg.Metrics = false
+	app, err := OpenApp(ctx, cfg, AppOptions{Connectors: true})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	manager, err := loadConnectors(ctx, cfg, log)
-	if err != nil {
+	defer app.Close()
+	engine := app.Engine
+	if err := app.catchUpUnlessDry(ctx, dryRun); err != nil {
 		return err
 	}
-	defer manager.Close()
-	engine := newEngine(cfg, s, manager, log)
 	if batch > 0 {
 		engine.BatchSize = batch
 	}
@@ -83,7 +79,7 @@ func sweepCmd(ctx context.Context, args []string) error {
 	}
 	printRun(os.Stdout, run)
 	if dryRun {
-		actions, aerr := s.RunActions(ctx, run.ID, 20)
+		actions, aerr := app.Store.RunActions(ctx, run.ID, 20)
 		if aerr == nil && len(actions) > 0 {
 			fmt.Printf("first actions of the plan (all of them: retentionRun(id: %q) { actions(first: …) }):\n", run.ID)
 			for _, a := range actions {
@@ -134,39 +130,6 @@ func currentUser() string {
 		return u
 	}
 	return "unknown"
-}
-
-// newEngine builds the engine; serve passes its instrumented connector
-// registry and retention.WithMetrics so that sweeps show in /metrics.
-func newEngine(cfg Config, s *store.Store, registry retention.ConnectorRegistry, log *slog.Logger, opts ...retention.Option) *retention.Engine {
-	e := retention.NewEngine(s, registry, append([]retention.Option{retention.WithLogger(log.With("component", "engine"))}, opts...)...)
-	e.LeaseTTL = cfg.Scheduler.Lease()
-	if cfg.Scheduler.SweepBatchSize > 0 {
-		e.BatchSize = cfg.Scheduler.SweepBatchSize
-	}
-	return e
-}
-
-// startScheduler runs the sweep and visit clean-up jobs; on PostgreSQL only
-// the replica holding the leader lease runs them.
-func startScheduler(cfg Config, s *store.Store, engine *retention.Engine, svc *retention.Service, log *slog.Logger) (stop func(), err error) {
-	var elector *scheduler.LeaseElector
-	var sched *scheduler.Scheduler
-	if s.Dialect() == store.Postgres {
-		elector = scheduler.NewLeaseElector(s.DB().DB, cfg.Scheduler.Lease())
-		sched, err = scheduler.Start(cfg.Scheduler, engine, svc, elector, log.With("component", "scheduler"))
-	} else {
-		sched, err = scheduler.Start(cfg.Scheduler, engine, svc, nil, log.With("component", "scheduler"))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return func() {
-		sched.Stop() //nolint:errcheck
-		if elector != nil {
-			elector.Close() //nolint:errcheck
-		}
-	}, nil
 }
 
 // cliError shows domain errors as their message and others in full: the

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -50,25 +48,11 @@ func (w *world) args(cmd string, extra ...string) []string {
 
 func (w *world) open(t testing.TB) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, store.Config{DataDir: w.dir, Database: w.database})
-	if err != nil {
-		t.Fatal(err)
+	app := openApp(t, w.dir, w.database, true)
+	if len(app.Connectors.Names()) != 3 {
+		t.Fatalf("connectors: %v", app.Connectors.Names())
 	}
-	t.Cleanup(func() { s.Close() })
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	m, err := connectors.Load(ctx, connectors.Config{DataDir: w.dir, PluginDir: binDir}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	if len(m.Names()) != 3 {
-		t.Fatalf("connectors: %v", m.Names())
-	}
-	w.store, w.manager = s, m
-	w.svc = retention.NewService(s, retention.WithConnectors(m), retention.WithLogger(log))
-	w.metrics = metrics.New()
-	w.engine = retention.NewEngine(s, m, retention.WithLogger(log), retention.WithMetrics(w.metrics))
+	w.store, w.manager, w.svc, w.engine, w.metrics = app.Store, app.Connectors, app.Service, app.Engine, app.Metrics
 }
 
 // snapshot is what every store holds on one customer, by connector.

@@ -50,12 +50,12 @@ func tokenCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, _, err := openMigratedStore(ctx, cfg)
+	app, err := OpenApp(ctx, cfg, AppOptions{})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	svc := retention.NewService(s)
+	defer app.Close()
+	svc := app.Service
 	ctx = retention.WithActor(ctx, retention.Actor{Name: "cli:" + currentUser(), Role: retention.RoleAdmin})
 
 	switch sub {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,6 +57,16 @@ type Config struct {
 	// StartTimeout bounds one launch: process start, handshake, Configure
 	// and Describe. Default 30s.
 	StartTimeout time.Duration `yaml:"start_timeout"`
+
+	// CallTimeout bounds every call to a connector (the batches of a
+	// sweep, a purge and a residue check, an export, a health check), for
+	// the connectors that set none of their own. A plugin that does not
+	// answer in time is killed and relaunched, and the call fails like
+	// any other: a sweep retries its batch per its backoff while the
+	// other connectors go on. Default 60s: a batch of 500 takes the
+	// built-in plugins well under a second; set it above your slowest
+	// store's worst batch.
+	CallTimeout time.Duration `yaml:"call_timeout"`
 }
 
 // PluginConfig is one connector to launch.
@@ -74,7 +85,14 @@ type PluginConfig struct {
 	// "data_dir", which Lethe always sets. "dsn" is the convention for a
 	// database the plugin should use instead of its embedded store.
 	Settings map[string]string `yaml:"settings"`
+	// CallTimeout, when set, replaces Config.CallTimeout for this
+	// connector (a store known to be slow, or one that must be cut off
+	// sooner).
+	CallTimeout time.Duration `yaml:"call_timeout"`
 }
+
+// DefaultCallTimeout is Config.CallTimeout's default.
+const DefaultCallTimeout = time.Minute
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
@@ -116,6 +134,9 @@ func (c Config) Validate() error {
 		if _, err := decodeChecksum(p.SHA256); err != nil {
 			return fmt.Errorf("connector %q: %w", p.Name, err)
 		}
+		if p.CallTimeout < 0 {
+			return fmt.Errorf("connector %q: call_timeout must be positive (or left out for the default)", p.Name)
+		}
 	}
 	return nil
 }
@@ -132,6 +153,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 30 * time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
 	}
 	return c
 }
@@ -160,6 +184,42 @@ func FileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// plugins lists the connectors to launch: those configured, or the
+// built-ins found in PluginDir (with BuiltinDSN's dsn setting).
+func (c Config) plugins(logger *slog.Logger) ([]PluginConfig, error) {
+	if len(c.Connectors) > 0 || c.PluginDir == "" {
+		return c.Connectors, nil
+	}
+	found, missing, err := discoverBuiltins(c.PluginDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range missing {
+		logger.Warn("built-in connector not found; running without it", "path", path)
+	}
+	if c.BuiltinDSN != nil {
+		for i := range found {
+			found[i].Settings = map[string]string{"dsn": c.BuiltinDSN(found[i].Name)}
+		}
+	}
+	return found, nil
+}
+
+// settings are what a connector's Configure gets: its configured settings
+// and its own data directory, DataDir/connectors/<name>, made if missing.
+func (c Config) settings(p PluginConfig) (map[string]string, error) {
+	dataDir := filepath.Join(c.DataDir, "connectors", p.Name)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	settings := make(map[string]string, len(p.Settings)+1)
+	for k, v := range p.Settings {
+		settings[k] = v
+	}
+	settings["data_dir"] = dataDir
+	return settings, nil
 }
 
 // discoverBuiltins lists the built-in plugins present in dir, pinned to the

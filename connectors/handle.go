@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"io"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -22,15 +23,36 @@ type handle struct {
 
 var _ retention.Connector = (*handle)(nil)
 
-func (h *handle) do(ctx context.Context, call func(sdk.Client) error) error {
+func (h *handle) do(ctx context.Context, call func(context.Context, sdk.Client) error) error {
+	return h.call(ctx, h.m.callTimeout, call)
+}
+
+// call runs one call on the current process within timeout (0: none, for
+// a document stream, which outlives the call that opens it and is bounded
+// by its request). A process that does not answer in time is killed and
+// relaunched: a frozen or stuck plugin must not hold a sweep, its lease or
+// a request, and the call's caller retries as it does for any failure (a
+// sweep per its backoff, with the same action ids).
+func (h *handle) call(ctx context.Context, timeout time.Duration, call func(context.Context, sdk.Client) error) error {
 	for attempt := 0; ; attempt++ {
 		client, rpc, err := h.m.current(ctx)
 		if err != nil {
 			return err
 		}
-		err = call(rpc)
+		callCtx, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			callCtx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		err = call(callCtx, rpc)
+		timedOut := err != nil && ctx.Err() == nil && callCtx.Err() != nil
+		cancel()
 		if err == nil {
 			return nil
+		}
+		if timedOut {
+			h.m.abandon(client, timeout)
+			return retention.Errorf(retention.CodeConnectorUnavailable,
+				"connector %q did not answer within %s (its call_timeout); its plugin process was killed and is relaunched", h.m.name, timeout)
 		}
 		// Only a broken transport can mean a dead process; any other status
 		// is the plugin's own answer and is returned at once.
@@ -45,7 +67,7 @@ func (h *handle) do(ctx context.Context, call func(sdk.Client) error) error {
 
 func (h *handle) Describe(ctx context.Context) (retention.ConnectorInfo, error) {
 	var info sdk.Info
-	err := h.do(ctx, func(r sdk.Client) (err error) {
+	err := h.do(ctx, func(ctx context.Context, r sdk.Client) (err error) {
 		info, err = r.Describe(ctx)
 		return err
 	})
@@ -56,7 +78,7 @@ func (h *handle) Describe(ctx context.Context) (retention.ConnectorInfo, error) 
 
 func (h *handle) Export(ctx context.Context, subjects []retention.Subject) ([]retention.SubjectExport, error) {
 	var out []sdk.SubjectExport
-	err := h.do(ctx, func(r sdk.Client) (err error) {
+	err := h.do(ctx, func(ctx context.Context, r sdk.Client) (err error) {
 		out, err = r.Export(ctx, subjectsToSDK(subjects))
 		return err
 	})
@@ -65,7 +87,7 @@ func (h *handle) Export(ctx context.Context, subjects []retention.Subject) ([]re
 
 func (h *handle) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
 	var out []sdk.ActionResult
-	err := h.do(ctx, func(r sdk.Client) (err error) {
+	err := h.do(ctx, func(ctx context.Context, r sdk.Client) (err error) {
 		out, err = r.Anonymise(ctx, actionsToSDK(actions))
 		return err
 	})
@@ -74,7 +96,7 @@ func (h *handle) Anonymise(ctx context.Context, actions []retention.Action) ([]r
 
 func (h *handle) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
 	var out []sdk.ActionResult
-	err := h.do(ctx, func(r sdk.Client) (err error) {
+	err := h.do(ctx, func(ctx context.Context, r sdk.Client) (err error) {
 		out, err = r.Delete(ctx, actionsToSDK(actions))
 		return err
 	})
@@ -86,7 +108,7 @@ func (h *handle) Delete(ctx context.Context, actions []retention.Action) ([]rete
 // count the fields as purged.
 func (h *handle) AnonymiseFields(ctx context.Context, actions []retention.FieldAction) ([]retention.ActionResult, error) {
 	var out []sdk.ActionResult
-	err := h.do(ctx, func(r sdk.Client) (err error) {
+	err := h.do(ctx, func(ctx context.Context, r sdk.Client) (err error) {
 		out, err = r.AnonymiseFields(ctx, fieldActionsToSDK(actions))
 		return err
 	})
@@ -98,7 +120,7 @@ func (h *handle) AnonymiseFields(ctx context.Context, actions []retention.FieldA
 // bytes already read cannot be taken back.
 func (h *handle) ReadDocument(ctx context.Context, customerID, documentID string) (io.ReadCloser, error) {
 	var out io.ReadCloser
-	err := h.do(ctx, func(r sdk.Client) (err error) {
+	err := h.call(ctx, 0, func(ctx context.Context, r sdk.Client) (err error) {
 		out, err = r.ReadDocument(ctx, customerID, documentID)
 		return err
 	})
@@ -106,9 +128,9 @@ func (h *handle) ReadDocument(ctx context.Context, customerID, documentID string
 }
 
 func (h *handle) RecordVisits(ctx context.Context, visits []retention.VisitRecord) error {
-	return h.do(ctx, func(r sdk.Client) error { return r.RecordVisits(ctx, visitsToSDK(visits)) })
+	return h.do(ctx, func(ctx context.Context, r sdk.Client) error { return r.RecordVisits(ctx, visitsToSDK(visits)) })
 }
 
 func (h *handle) Health(ctx context.Context) error {
-	return h.do(ctx, func(r sdk.Client) error { return r.Health(ctx) })
+	return h.do(ctx, func(ctx context.Context, r sdk.Client) error { return r.Health(ctx) })
 }

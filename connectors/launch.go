@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -31,6 +30,8 @@ type managed struct {
 	settings map[string]string
 	cfg      Config
 	logger   *slog.Logger
+	// callTimeout bounds every call but a document stream (0: none).
+	callTimeout time.Duration
 
 	mu          sync.Mutex
 	client      *plugin.Client
@@ -89,9 +90,9 @@ func (m *managed) backoff() time.Duration {
 // launchLocked starts the plugin process, verifies its checksum, negotiates
 // the protocol, configures it and asks it to describe itself.
 func (m *managed) launchLocked(ctx context.Context) error {
-	dataDir := filepath.Join(m.cfg.DataDir, "connectors", m.name)
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	settings, err := m.cfg.settings(PluginConfig{Name: m.name, Settings: m.settings})
+	if err != nil {
+		return err
 	}
 	cmd := exec.Command(m.path)
 	setDeathSignal(cmd)
@@ -113,11 +114,6 @@ func (m *managed) launchLocked(ctx context.Context) error {
 
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.StartTimeout)
 	defer cancel()
-	settings := make(map[string]string, len(m.settings)+1)
-	for k, v := range m.settings {
-		settings[k] = v
-	}
-	settings["data_dir"] = dataDir
 	if err := rpc.Configure(ctx, settings); err != nil {
 		client.Kill()
 		return fmt.Errorf("configure: %s", grpcMessage(err))
@@ -142,6 +138,38 @@ func (m *managed) launchLocked(ctx context.Context) error {
 		"protocol", rpc.Protocol(), "categories", info.Categories)
 	m.client, m.rpc, m.info = client, rpc, info
 	return nil
+}
+
+// abandon kills client's process, when it still serves the connector,
+// because a call to it did not answer within timeout, and launches a new
+// one in the background. The kill is a SIGKILL: a frozen (SIGSTOPped) or
+// stuck process never answers go-plugin's graceful shutdown, which would
+// wait for it for ever.
+func (m *managed) abandon(client *plugin.Client, timeout time.Duration) {
+	m.mu.Lock()
+	if m.client != client {
+		m.mu.Unlock()
+		return // another call has abandoned it already
+	}
+	m.client, m.rpc, m.healthy = nil, nil, false
+	m.mu.Unlock()
+	pid := 0
+	if rc := client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	m.logger.Error("connector did not answer in time; killing its plugin process and launching a new one",
+		"connector", m.name, "call_timeout", timeout, "pid", pid)
+	if pid > 0 {
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Kill()
+		}
+	}
+	go func() {
+		client.Kill() // reaps the process and releases go-plugin's goroutines
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.StartTimeout)
+		defer cancel()
+		_, _, _ = m.current(ctx) // logs a failure and schedules the next attempt
+	}()
 }
 
 // kill ends the process, if any, and refuses further launches.

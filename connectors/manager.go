@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,21 +46,9 @@ func Load(ctx context.Context, cfg Config, logger *slog.Logger) (*Manager, error
 		return nil, errors.New("connectors: data dir is required")
 	}
 	cfg = cfg.withDefaults()
-	plugins := cfg.Connectors
-	if len(plugins) == 0 && cfg.PluginDir != "" {
-		found, missing, err := discoverBuiltins(cfg.PluginDir)
-		if err != nil {
-			return nil, err
-		}
-		for _, path := range missing {
-			logger.Warn("built-in connector not found; running without it", "path", path)
-		}
-		if cfg.BuiltinDSN != nil {
-			for i := range found {
-				found[i].Settings = map[string]string{"dsn": cfg.BuiltinDSN(found[i].Name)}
-			}
-		}
-		plugins = found
+	plugins, err := cfg.plugins(logger)
+	if err != nil {
+		return nil, err
 	}
 
 	m := &Manager{logger: logger, cfg: cfg, plugins: map[string]*managed{}, stop: make(chan struct{})}
@@ -72,6 +61,7 @@ func Load(ctx context.Context, cfg Config, logger *slog.Logger) (*Manager, error
 		m.plugins[p.Name] = &managed{
 			name: p.Name, path: p.Path, checksum: sum, settings: p.Settings,
 			cfg: cfg, logger: logger, info: retention.ConnectorInfo{Name: p.Name},
+			callTimeout: cmp.Or(p.CallTimeout, cfg.CallTimeout),
 		}
 	}
 
@@ -185,13 +175,19 @@ func (m *Manager) healthLoop() {
 func (m *Manager) checkHealth(p *managed) {
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.StartTimeout)
 	defer cancel()
-	_, rpc, err := p.current(ctx)
+	client, rpc, err := p.current(ctx)
 	if err != nil {
 		return // current logged it and scheduled the next attempt
 	}
-	hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+	timeout := min(5*time.Second, p.callTimeout)
+	hctx, hcancel := context.WithTimeout(ctx, timeout)
 	err = rpc.Health(hctx)
+	timedOut := err != nil && hctx.Err() != nil
 	hcancel()
+	if timedOut {
+		// Frozen or stuck: replaced now, not at its next call.
+		p.abandon(client, timeout)
+	}
 	p.mu.Lock()
 	was := p.healthy
 	p.healthy = err == nil

@@ -53,6 +53,7 @@ var fieldRoles = map[string]retention.Role{
 	"Query.retentionRunsConnection":         retention.RoleViewer,
 	"Query.auditEvents":                     retention.RoleAdmin,
 	"Mutation.createCustomer":               retention.RoleOperator,
+	"Mutation.updateCustomer":               retention.RoleOperator,
 	"Mutation.setCustomerStatus":            retention.RoleOperator,
 	"Mutation.setCustomerRetentionPolicy":   retention.RoleOperator,
 	"Mutation.clearCustomerRetentionPolicy": retention.RoleOperator,

@@ -104,6 +104,15 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 	return r.customerModel(c), nil
 }
 
+// UpdateCustomer is the resolver for the updateCustomer field.
+func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input model.UpdateCustomerInput) (*model.Customer, error) {
+	c, err := r.Service.UpdateCustomer(ctx, id, personalData(input.FirstName, input.LastName, input.Email, input.Phone))
+	if err != nil {
+		return nil, err
+	}
+	return r.customerModel(c), nil
+}
+
 // SetCustomerStatus is the resolver for the setCustomerStatus field.
 func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id string, status model.CustomerStatus, at *time.Time) (*model.Customer, error) {
 	c, err := r.Service.SetCustomerStatus(ctx, id, retention.Status(status), at)

@@ -18,7 +18,12 @@ const (
 	CodeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
 	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's own
 	CodeBodyTooLarge    = "REQUEST_TOO_LARGE"
-	CodeTimeout         = "TIMEOUT"
+	// Bounds of a document, checked before validation (httpapi.Limits).
+	CodeTokenLimit    = "TOKEN_LIMIT_EXCEEDED"
+	CodeFieldLimit    = "FIELD_LIMIT_EXCEEDED"
+	CodeAliasLimit    = "ALIAS_LIMIT_EXCEEDED"
+	CodeFragmentLimit = "FRAGMENT_LIMIT_EXCEEDED"
+	CodeTimeout       = "TIMEOUT"
 	// CodeIntrospectionDisabled answers __schema and __type when the
 	// playground (and with it introspection) is off.
 	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"

@@ -107,6 +107,7 @@ func TestBadInput(t *testing.T) {
 	before, _ := s.AuditLog(ctx, retention.AuditQuery{First: 100})
 
 	deleteAll := "mutation { " + aliases(1000, `deleteCustomer(id: "`+ids[0]+`")`) + "}"
+	deleteMany := "mutation { " + aliases(60, `deleteCustomer(id: "`+ids[0]+`")`) + "}"
 	// Statuses under Accept: application/json (what post sends), where
 	// GraphQL-over-HTTP answers every well-formed request 200 so that the
 	// client reads the code; httpapi's tests cover the other media type.
@@ -119,8 +120,10 @@ func TestBadInput(t *testing.T) {
 		{"not JSON at all", auth, `query { dataPolicy }`, 400, "BAD_USER_INPUT"},
 		{"oversized body", auth, queryBody("{ dataPolicy { usesDefault } } #" + strings.Repeat("x", 2<<20)), 413, graph.CodeBodyTooLarge},
 		{"50 levels deep", auth, queryBody(nested(50)), 200, graph.CodeDepthLimit},
-		{"1,000 aliases of a search", auth, queryBody("{ " + aliases(1000, "customers(first: 100) { totalCount edges { node { id firstName } } }") + "}"), 200, graph.CodeComplexityLimit},
-		{"1,000 aliases of delete", auth, queryBody(deleteAll), 200, graph.CodeComplexityLimit},
+		{"60 aliases of a search", auth, queryBody("{ " + aliases(60, "customers(first: 100) { totalCount edges { node { id firstName } } }") + "}"), 200, graph.CodeComplexityLimit},
+		{"60 aliases of delete", auth, queryBody(deleteMany), 200, graph.CodeComplexityLimit},
+		{"1,000 aliases of a search", auth, queryBody("{ " + aliases(1000, "customers(first: 100) { totalCount edges { node { id firstName } } }") + "}"), 200, graph.CodeTokenLimit},
+		{"1,000 aliases of delete", auth, queryBody(deleteAll), 200, graph.CodeAliasLimit},
 		{"unknown operation name", auth, `{"query": "query A { dataPolicy { usesDefault } }", "operationName": "B"}`, 200, "GRAPHQL_VALIDATION_FAILED"},
 		{"syntax error", auth, queryBody("{ dataPolicy { "), 200, "GRAPHQL_PARSE_FAILED"},
 		{"unknown field", auth, queryBody("{ passwords }"), 200, "GRAPHQL_VALIDATION_FAILED"},

@@ -36,6 +36,28 @@ func authenticate(ctx context.Context, auth Authenticator, header string) (reten
 	return auth.Authenticate(ctx, token)
 }
 
+// currentAuthenticator reads a token's current state, uncached
+// (retention.Service does): what a long-lived connection checks each of
+// its operations against.
+type currentAuthenticator interface {
+	AuthenticateNow(ctx context.Context, token string) (retention.Actor, error)
+}
+
+type authFunc func(ctx context.Context, token string) (retention.Actor, error)
+
+func (f authFunc) Authenticate(ctx context.Context, token string) (retention.Actor, error) {
+	return f(ctx, token)
+}
+
+// authenticateNow is authenticate against the token's current state when
+// the Authenticator can read it, else as authenticate.
+func authenticateNow(ctx context.Context, auth Authenticator, header string) (retention.Actor, error) {
+	if now, ok := auth.(currentAuthenticator); ok {
+		return authenticate(ctx, authFunc(now.AuthenticateNow), header)
+	}
+	return authenticate(ctx, auth, header)
+}
+
 // isWebsocket reports a websocket upgrade: browsers cannot set headers on
 // those, so the token travels in the connection's init payload instead.
 func isWebsocket(r *http.Request) bool {

@@ -48,6 +48,10 @@ type Options struct {
 	// connection_init (default 10s); WebsocketPing how often the server
 	// pings an idle one (default 15s).
 	WebsocketInitTimeout, WebsocketPing time.Duration
+	// WebsocketAuthCheck is how often an open websocket's token is read
+	// again, so that a revoked token's idle connection is closed (default
+	// retention.DefaultCacheTTL, 1s); every operation is checked anyway.
+	WebsocketAuthCheck time.Duration
 	// Documents streams connectors' documents into zip exports
 	// (/export/{id}?format=zip); nil answers that format with 400.
 	Documents exportzip.DocumentReader
@@ -111,11 +115,17 @@ func (s *server) newGraphQL(r *graph.Resolver) http.Handler {
 		origins:     s.opts.CORSOrigins,
 		initTimeout: cmp.Or(s.opts.WebsocketInitTimeout, 10*time.Second),
 		ping:        cmp.Or(s.opts.WebsocketPing, 15*time.Second),
+		authCheck:   cmp.Or(s.opts.WebsocketAuthCheck, retention.DefaultCacheTTL),
 		log:         s.log,
 	})
 	srv.AddTransport(overHTTP{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	validated := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(validated)
+	// gqlgen's own bound (CVE-2023-49559); documentLimit refuses first,
+	// with a code of its own, and bounds what the parser cannot count.
+	srv.SetParserTokenLimit(s.limits.MaxTokens)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cmp.Or(s.opts.PersistedQueries, 1000))})
+	srv.Use(documentLimit{limits: s.limits, validated: validated})
 	if s.opts.Playground {
 		srv.Use(extension.Introspection{})
 	}

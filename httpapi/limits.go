@@ -30,6 +30,24 @@ type Limits struct {
 	// customers and audit events multiplied by a tenth of their page size,
 	// calls that reach every connector weighted 50 (default 1000).
 	MaxComplexity int
+	// MaxTokens bounds a document's tokens (names, punctuation, values,
+	// comments), counted by gqlgen's parser before anything else (default
+	// 10,000: GraphiQL's introspection query has 150, the console's
+	// largest query 82; parsing 10,000 takes about a millisecond).
+	MaxTokens int
+	// MaxFields bounds the fields a document selects once every fragment
+	// spread is replaced by its fragment (default 1,000: GraphiQL's
+	// introspection query selects 181, the console's largest query 58;
+	// validation's cost grows with the square of this figure, and at
+	// 1,000 it takes milliseconds).
+	MaxFields int
+	// MaxAliases bounds the aliased fields of a document (default 100):
+	// each alias runs its resolver once more, and the console uses none.
+	MaxAliases int
+	// MaxFragmentSpreads bounds fragment spreads, counted expanded
+	// (default 200; GraphiQL's introspection query has 10): nested spreads
+	// of a 1 KB document can stand for billions of fields.
+	MaxFragmentSpreads int
 	// MaxBodyBytes bounds a request body (default 1 MiB).
 	MaxBodyBytes int64
 	// RequestTimeout bounds a request's work; websocket connections are
@@ -43,6 +61,18 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxComplexity <= 0 {
 		l.MaxComplexity = 1000
+	}
+	if l.MaxTokens <= 0 {
+		l.MaxTokens = 10_000
+	}
+	if l.MaxFields <= 0 {
+		l.MaxFields = 1000
+	}
+	if l.MaxAliases <= 0 {
+		l.MaxAliases = 100
+	}
+	if l.MaxFragmentSpreads <= 0 {
+		l.MaxFragmentSpreads = 200
 	}
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = 1 << 20

@@ -78,6 +78,12 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 		req.OperationName = param(q, "operationName", false)
 		req.Variables = param(q, "variables", true)
 		req.Extensions = param(q, "extensions", true)
+		for _, name := range []string{"query", "operationName", "variables", "extensions"} {
+			if msg := textError([]byte(q.Get(name))); msg != "" {
+				writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput), name+": "+msg)
+				return
+			}
+		}
 	case http.MethodPost:
 		ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || ct != mediaJSON || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
@@ -86,6 +92,10 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 			return
 		}
 		body, err := io.ReadAll(r.Body)
+		if msg := textError(body); err == nil && msg != "" {
+			writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput), msg)
+			return
+		}
 		if err == nil {
 			err = decodeStrict(body, &req)
 		}

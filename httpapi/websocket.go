@@ -41,11 +41,18 @@ const (
 // every refusal with 1000, which the graphql-ws client retries at once,
 // forever). A connection authenticates with the Authorization key of its
 // connection_init payload: browsers cannot set headers on a websocket.
+//
+// A connection's token is checked again, uncached, before each operation
+// and every authCheck while it is open: a revoked token's connection, or
+// one whose role was lowered, is closed with 4403 at its next operation or
+// within authCheck, whichever comes first; a raised role applies to the
+// operations that follow.
 type graphqlWS struct {
 	auth        Authenticator
 	origins     []string
 	initTimeout time.Duration
 	ping        time.Duration
+	authCheck   time.Duration
 	log         *slog.Logger
 }
 
@@ -77,7 +84,7 @@ func (t graphqlWS) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		return
 	}
 	conn.SetReadLimit(1 << 20)
-	c := &wsConn{t: t, conn: conn, exec: exec, ctx: r.Context(), active: map[string]*operation{}}
+	c := &wsConn{t: t, conn: conn, exec: exec, base: r.Context(), ctx: r.Context(), active: map[string]*operation{}}
 	c.serve()
 }
 
@@ -87,8 +94,12 @@ type wsConn struct {
 	conn *websocket.Conn
 	exec graphql.GraphExecutor
 
+	base context.Context // the request's, without an actor
+
 	mu       sync.Mutex
 	ctx      context.Context // carries the actor once acknowledged
+	header   string          // the Authorization of connection_init
+	actor    retention.Actor
 	life     context.Context // ends with the connection
 	initSeen bool
 	acked    bool
@@ -220,20 +231,79 @@ func (c *wsConn) init(payload json.RawMessage) bool {
 	}
 	setActorLabel(c.ctx, actor.Name)
 	c.mu.Lock()
-	c.ctx = retention.WithActor(c.ctx, actor)
+	c.ctx = retention.WithActor(c.base, actor)
+	c.header, c.actor = header, actor
 	c.acked = true
 	c.mu.Unlock()
 	c.send(wsMessage{Type: "connection_ack"})
-	// Keep-alive pings start with the connection, after the ack.
+	// Keep-alive pings and token checks start with the connection, after
+	// the ack.
 	go c.keepAlive(c.life)
+	go c.watchToken(c.life)
 	return true
+}
+
+// errClosed is authorise's answer when it closed the connection.
+var errClosed = retention.Errorf(retention.CodeUnauthenticated, "connection closed")
+
+// authorise checks the connection's token against its current state and
+// returns the context an operation runs with. A revoked token, or a
+// lowered role, closes the connection with 4403 (errClosed); a failure to
+// read the token is returned, the connection stays.
+func (c *wsConn) authorise(ctx context.Context) (context.Context, error) {
+	c.mu.Lock()
+	header := c.header
+	c.mu.Unlock()
+	actor, err := authenticateNow(ctx, c.t.auth, header)
+	if retention.ErrorCode(err) == retention.CodeUnauthenticated {
+		c.close(closeForbidden, "Forbidden: "+truncateReason(retention.ErrorMessage(err)))
+		return nil, errClosed
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if !actor.Role.Allows(c.actor.Role) {
+		c.mu.Unlock()
+		c.close(closeForbidden, "Forbidden: the token's role was changed to "+string(actor.Role)+"; connect again")
+		return nil, errClosed
+	}
+	if actor != c.actor {
+		c.actor, c.ctx = actor, retention.WithActor(c.base, actor)
+	}
+	opCtx := c.ctx
+	c.mu.Unlock()
+	return opCtx, nil
+}
+
+// watchToken checks the token every authCheck, so that an idle connection
+// of a revoked token is closed too, with the subscriptions it runs.
+func (c *wsConn) watchToken(ctx context.Context) {
+	t := time.NewTicker(c.t.authCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, err := c.authorise(ctx)
+		if err == errClosed {
+			return
+		}
+		if err != nil && ctx.Err() == nil {
+			// The token store failed: checked again at the next tick and
+			// before every operation; a hiccup closes nothing.
+			c.t.log.WarnContext(ctx, "websocket token check failed", "err", err)
+		}
+	}
 }
 
 // subscribe runs one operation: its results as next messages, then
 // complete; a request error as one error message.
 func (c *wsConn) subscribe(connCtx context.Context, m wsMessage) bool {
 	c.mu.Lock()
-	acked, ctx := c.acked, c.ctx
+	acked := c.acked
 	_, dup := c.active[m.ID]
 	c.mu.Unlock()
 	if !acked {
@@ -248,6 +318,21 @@ func (c *wsConn) subscribe(connCtx context.Context, m wsMessage) bool {
 	if dup {
 		c.close(closeDuplicateID, "Subscriber for "+truncateReason(m.ID)+" already exists")
 		return false
+	}
+	if msg := textError(m.Payload); msg != "" {
+		c.sendErrors(m.ID, gqlerror.List{{Message: msg, Extensions: map[string]any{"code": string(retention.CodeBadUserInput)}}})
+		return true
+	}
+	// Each operation is authorised against the token's state now, not at
+	// connection_init's.
+	ctx, err := c.authorise(connCtx)
+	if err == errClosed {
+		return false
+	}
+	if err != nil {
+		c.t.log.ErrorContext(connCtx, "websocket token check failed", "err", err)
+		c.sendErrors(m.ID, gqlerror.List{{Message: "could not check the API token now; try again", Extensions: map[string]any{"code": string(retention.CodeInternal)}}})
+		return true
 	}
 	params, msg := req.params()
 	if msg != "" {

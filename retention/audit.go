@@ -103,6 +103,7 @@ const (
 	AuditFieldPreferencesUpdate   = "fieldPreferences.update"
 	AuditCustomFieldStorageUpdate = "customFieldStorage.update"
 	AuditCustomerCreate           = "customer.create"
+	AuditCustomerUpdate           = "customer.update"
 	AuditCustomerStatus           = "customer.setStatus"
 	AuditCustomerPolicy           = "customer.setPolicy"
 	AuditCustomerExport           = "customer.export"

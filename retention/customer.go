@@ -72,6 +72,7 @@ type EventKind string
 const (
 	EventCreated      EventKind = "created"
 	EventImported     EventKind = "last interaction"
+	EventEdited       EventKind = "edit"
 	EventStatusChange EventKind = "status change"
 	EventVisit        EventKind = "visit"
 	EventAppointment  EventKind = "appointment"

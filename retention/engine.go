@@ -22,6 +22,7 @@ type Engine struct {
 	now        Clock
 	log        *slog.Logger
 	metrics    Metrics
+	ledger     ErasureLedger
 	holder     string
 
 	// BatchSize is the number of customers per connector call.
@@ -59,7 +60,7 @@ func (s *Service) newEngine(connectors ConnectorRegistry) *Engine {
 		ttl = s.leaseTTL
 	}
 	return &Engine{
-		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics,
+		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics, ledger: s.ledger,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
 		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: ttl,
 		Backoff: func(n int) time.Duration {

@@ -195,6 +195,8 @@ func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolic
 	switch {
 	case c == nil:
 		return "customer no longer exists"
+	case en.Reapplied():
+		return "" // the erasure happened before the restore: no rule, hold or appointment undoes it
 	case c.ErasedAt != nil:
 		return "customer was already erased"
 	case c.Held(now):
@@ -346,7 +348,7 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 					en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
 				}
 				failed++
-			case c == nil || c.ErasedAt != nil || c.Held(now):
+			case c == nil || ((c.ErasedAt != nil || c.Held(now)) && !en.Reapplied()):
 				// Every connector has acted, but the customer was erased
 				// meanwhile or a hold arrived: a hold always wins over what
 				// remains to be done, so the core record stays as it is.
@@ -358,8 +360,10 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 					// Nothing left to change in Lethe: the values went
 					// with the preference change.
 				case ActionErase:
-					Erase(c, now, en.Categories)
-					erased = append(erased, c)
+					if c.ErasedAt == nil { // a residue re-erasure leaves the tombstone as it is
+						Erase(c, now, en.Categories)
+						erased = append(erased, c)
+					}
 				default:
 					Relinquish(c, now, en.Categories)
 					if anonymisesContact(en.Categories) {
@@ -374,6 +378,11 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 			closed = append(closed, en)
 		}
 		outcomes = closed
+		// The ledger has the records (on disk) before this transaction can
+		// commit them: whatever the database says is erased, the ledger knows.
+		if err := e.appendToLedger(ctx, tx, r, closed); err != nil {
+			return err
+		}
 		// The core records change, the journal entries close and the audit
 		// log records it, all in this one transaction.
 		if err := tx.EraseCustomers(ctx, erased); err != nil {
@@ -437,8 +446,15 @@ func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalActio
 }
 
 // entryTrigger says what started an entry: "manual" for an erasure asked
-// for by hand, "rule" for a due deletion time.
+// for by hand, "rule" for a due deletion time, "restore" for a ledger
+// record re-applied after a restore.
 func entryTrigger(en JournalEntry) string {
+	if strings.HasPrefix(en.Rule, residueRule) {
+		return "residue"
+	}
+	if en.Reapplied() {
+		return "restore"
+	}
 	if en.RequestedBy != "" {
 		return "manual"
 	}

@@ -16,6 +16,8 @@ type Service struct {
 	now        Clock
 	log        *slog.Logger
 	metrics    Metrics
+	// ledger, when set, records every erase and anonymise (WithLedger).
+	ledger ErasureLedger
 	// batchSize, when set, is the customers per connector call of the
 	// engines the service starts itself (HIDDEN purges, manual erasures).
 	batchSize int

@@ -145,6 +145,39 @@ func (s *Service) RevokeToken(ctx context.Context, name string) (APIToken, error
 	return out, err
 }
 
+// AuthenticateNow is Authenticate read from the database, never from the
+// cache: for a connection that authenticated once and lives on (a
+// websocket), each of whose operations must see a revocation or a role
+// change made by another process (`lethe token revoke`, another replica)
+// at once. Errors: as Authenticate's.
+func (s *Service) AuthenticateNow(ctx context.Context, raw string) (Actor, error) {
+	hash, err := ParseToken(raw)
+	if err != nil {
+		return Actor{}, err
+	}
+	t, err := s.storedToken(ctx, hash)
+	if err != nil {
+		return Actor{}, err
+	}
+	return Actor{Name: t.Name, Role: t.Role}, nil
+}
+
+// storedToken reads a live token: UNAUTHENTICATED when it is unknown or
+// revoked.
+func (s *Service) storedToken(ctx context.Context, hash TokenHash) (*APIToken, error) {
+	stored, err := s.store.TokenByHash(ctx, hash)
+	if ErrorCode(err) == CodeNotFound {
+		return nil, Errorf(CodeUnauthenticated, "unknown API token: create one with `lethe token create`")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if stored.RevokedAt != nil {
+		return nil, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", stored.Name, formatTime(*stored.RevokedAt))
+	}
+	return stored, nil
+}
+
 // touchEvery throttles the last-used time: writing it on every request
 // would make every read a write.
 const touchEvery = time.Minute
@@ -159,15 +192,9 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 	}
 	t, gen, cached := s.tokens.get(hash)
 	if !cached {
-		stored, err := s.store.TokenByHash(ctx, hash)
-		if ErrorCode(err) == CodeNotFound {
-			return Actor{}, Errorf(CodeUnauthenticated, "unknown API token: create one with `lethe token create`")
-		}
+		stored, err := s.storedToken(ctx, hash)
 		if err != nil {
 			return Actor{}, err
-		}
-		if stored.RevokedAt != nil {
-			return Actor{}, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", stored.Name, formatTime(*stored.RevokedAt))
 		}
 		t = *stored
 		s.tokens.put(hash, t, gen)

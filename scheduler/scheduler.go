@@ -39,6 +39,13 @@ type Config struct {
 	// SweepBatchSize is the number of customers per connector call of a
 	// sweep; default 500. Smaller batches reach checkpoints more often.
 	SweepBatchSize int `yaml:"sweep_batch_size"`
+	// ResidueAuditEvery is how often a batch of erased customers from the
+	// erasure ledger is checked in every connector (default 10m; 0 after
+	// defaults is impossible, a negative value turns the audit off), and
+	// ResidueAuditCycle how long it takes to check all of them, newest
+	// first (default 168h): the batch is sized to fit.
+	ResidueAuditEvery time.Duration `yaml:"residue_audit_every"`
+	ResidueAuditCycle time.Duration `yaml:"residue_audit_cycle"`
 }
 
 // DefaultLeaseTTL is the default term of the sweep and leader leases.
@@ -65,7 +72,28 @@ func (c Config) withDefaults() Config {
 	if c.VisitRecordsSchedule == "" {
 		c.VisitRecordsSchedule = "* * * * *"
 	}
+	if c.ResidueAuditEvery == 0 {
+		c.ResidueAuditEvery = 10 * time.Minute
+	}
+	if c.ResidueAuditCycle <= 0 {
+		c.ResidueAuditCycle = 7 * 24 * time.Hour
+	}
 	return c
+}
+
+// Residue returns the residue audit's interval and cycle, defaults applied;
+// every <= 0: off.
+func (c Config) Residue() (every, cycle time.Duration) {
+	c = c.withDefaults()
+	return c.ResidueAuditEvery, c.ResidueAuditCycle
+}
+
+// Every runs task every d (the leader only, one at a time), the first time
+// after d: jobs such as the residue audit that other packages define.
+func (s *Scheduler) Every(name string, d time.Duration, task func(ctx context.Context)) error {
+	_, err := s.s.NewJob(gocron.DurationJob(d), gocron.NewTask(task), gocron.WithName(name),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	return err
 }
 
 // Scheduler runs the jobs until Stop.

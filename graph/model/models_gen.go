@@ -459,6 +459,20 @@ type Session struct {
 type Subscription struct {
 }
 
+// A correction of a customer's personal data (rectification): only the fields
+// given change; an empty string clears a field that is not REQUIRED. The same
+// checks and collection preferences apply as to createCustomer.
+type UpdateCustomerInput struct {
+	// The corrected first name; absent leaves it as it is.
+	FirstName *string `json:"firstName,omitempty"`
+	// The corrected last name.
+	LastName *string `json:"lastName,omitempty"`
+	// The corrected address such as name@example.com.
+	Email *string `json:"email,omitempty"`
+	// The corrected phone: digits, spaces and + ( ) - . /; 3 to 20 digits.
+	Phone *string `json:"phone,omitempty"`
+}
+
 // A change to a retention policy.
 type UpdateRetentionPolicyInput struct {
 	// The policy's name.

@@ -1,0 +1,186 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Reapplied is what re-applying ledger records did.
+type Reapplied struct {
+	Run Run
+	// Customers is how many distinct customers the records named;
+	// Journaled how many needed work (the rest were relinquished in the
+	// database already); Unknown how many the database does not know (it
+	// was restored from before they were created: no core record to erase,
+	// the residue audit asks the connectors about them by id).
+	Customers, Journaled, Unknown int
+}
+
+// Reapply relinquishes again, through the journal, every customer the
+// ledger records after the database's position: the database was restored
+// from a backup older than those erasures. The same per-connector actions,
+// residue checks and receipts as a sweep; no rule, hold or appointment
+// stops them (the erasure happened), and they are not appended to the
+// ledger again. Records the database already reflects are skipped. The run
+// fails when a customer could not be relinquished: the caller must then not
+// record the ledger position (a later start tries again).
+func (e *Engine) Reapply(ctx context.Context, records []LedgerRecord) (Reapplied, error) {
+	var out Reapplied
+	merged, order := mergeLedgerRecords(records)
+	out.Customers = len(order)
+	run, lease, err := e.beginWaiting(ctx, RunOptions{Trigger: "restore", Actor: "ledger"})
+	if err != nil {
+		return out, err
+	}
+	r := &runState{run: run, e: e, lease: lease}
+	final, err := e.executeWith(ctx, r, func(ctx context.Context) error {
+		for start := 0; start < len(order); start += e.BatchSize {
+			batch := order[start:min(start+e.BatchSize, len(order))]
+			entries, actions, unknown, err := e.planReapply(ctx, r, batch, merged)
+			if err != nil {
+				return err
+			}
+			out.Journaled += len(entries)
+			out.Unknown += unknown
+			if len(entries) == 0 {
+				continue
+			}
+			if err := e.dispatchBatch(ctx, r, entries, actions); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	out.Run = final
+	if err == nil && final.CustomersFailed > 0 {
+		err = fmt.Errorf("%d of %d customers could not be relinquished again (run %s): %s", final.CustomersFailed, out.Journaled, final.ID, final.Error)
+	}
+	return out, err
+}
+
+// beginWaiting takes the sweep lease for a run, waiting for a running sweep
+// (another replica's) to finish.
+func (e *Engine) beginWaiting(ctx context.Context, opts RunOptions) (Run, Lease, error) {
+	for {
+		run, lease, err := e.begin(ctx, opts)
+		if !errors.Is(err, ErrSweepRunning) {
+			return run, lease, err
+		}
+		select {
+		case <-ctx.Done():
+			return Run{}, Lease{}, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// mergeLedgerRecords folds the records of each customer into one: an erase
+// if any record erased it, else an anonymisation of every category
+// recorded. order is the customers in the order of their first record.
+func mergeLedgerRecords(records []LedgerRecord) (map[string]LedgerRecord, []string) {
+	merged := map[string]LedgerRecord{}
+	var order []string
+	for _, rec := range records {
+		m, seen := merged[rec.CustomerID]
+		if !seen {
+			order = append(order, rec.CustomerID)
+			m = rec
+			m.Categories = nil
+		}
+		if rec.Kind == ActionErase {
+			m.Kind = ActionErase
+		}
+		for _, c := range rec.Categories {
+			if !slices.Contains(m.Categories, c) {
+				m.Categories = append(m.Categories, c)
+			}
+		}
+		m.At, m.Run, m.By = rec.At, rec.Run, rec.By
+		merged[rec.CustomerID] = m
+	}
+	return merged, order
+}
+
+// planReapply journals the re-application of a batch of customers: one
+// entry each that the database does not show relinquished, superseding any
+// open entry of theirs.
+func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, merged map[string]LedgerRecord) ([]JournalEntry, map[string][]JournalAction, int, error) {
+	conns := e.connectorInfos(ctx)
+	var entries []JournalEntry
+	var actions map[string][]JournalAction
+	var unknown int
+	err := e.fenced(ctx, r, func(tx Tx) error {
+		entries, actions, unknown = nil, map[string][]JournalAction{}, 0
+		customers, err := tx.CustomersByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		now := e.nowUTC()
+		var all []JournalAction
+		for _, id := range ids {
+			c, rec := customers[id], merged[id]
+			if c == nil {
+				unknown++
+				continue
+			}
+			if c.ErasedAt != nil || (rec.Kind == ActionAnonymise && len(c.Relinquished.Missing(rec.Categories)) == 0) {
+				continue // the database reflects it already
+			}
+			if err := supersedeOpenEntry(ctx, tx, id, now); err != nil {
+				return err
+			}
+			en, acts := reapplyEntry(c, rec, conns, r.run.ID, now)
+			entries = append(entries, en)
+			actions[en.ID] = acts
+			all = append(all, acts...)
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		return tx.InsertEntries(ctx, entries, all)
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	planned := 0
+	for _, acts := range actions {
+		planned += len(acts)
+	}
+	r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += planned })
+	return entries, actions, unknown, nil
+}
+
+// supersedeOpenEntry cancels a customer's open journal entry (one the
+// restored database still had open): the re-application replaces it.
+func supersedeOpenEntry(ctx context.Context, tx Tx, id string, now time.Time) error {
+	open, err := tx.OpenEntryOf(ctx, id)
+	if err != nil || open == nil {
+		return err
+	}
+	open.Status, open.ClosedAt, open.LastError = EntryCancelled, &now, "superseded by the re-application of the erasure ledger after a restore"
+	return tx.SaveEntries(ctx, []JournalEntry{*open})
+}
+
+// reapplyEntry is the journal entry and connector actions that relinquish
+// c again as rec says.
+func reapplyEntry(c *Customer, rec LedgerRecord, conns []connInfo, runID string, now time.Time) (JournalEntry, []JournalAction) {
+	cats := rec.Categories
+	if rec.Kind == ActionErase {
+		cats = entryCategories(ActionErase, c, DataPolicy{}, conns)
+	}
+	rule := fmt.Sprintf("%s%s of %s by %s (run %s)", reappliedRule, rec.Kind, rec.At.UTC().Format(time.RFC3339), rec.By, rec.Run)
+	en := JournalEntry{ID: newID("jrn_"), RunID: runID, CustomerID: c.ID, Kind: rec.Kind, Categories: cats, PolicyName: c.PolicyName,
+		Rule: rule, DueAt: rec.At, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
+	var acts []JournalAction
+	for _, ci := range conns {
+		for _, op := range connectorOps(rec.Kind, cats, ci.Info) {
+			aid := en.ID + "/" + ci.Info.Name + "/" + DescribeOperation(op.op, op.cats)
+			acts = append(acts, JournalAction{ID: aid, EntryID: en.ID, RunID: runID, CustomerID: c.ID,
+				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: ActionPending})
+		}
+	}
+	return en, acts
+}

@@ -1,0 +1,110 @@
+package retention
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErasureLedger is where every erase and anonymise is recorded a second
+// time, outside Lethe's database, so that a restore of the database from an
+// older backup cannot make Lethe forget it (DESIGN.md "Erased stays
+// erased"). The ledger package implements it with an append-only,
+// hash-chained file.
+type ErasureLedger interface {
+	// Append records the records durably (on stable storage when it
+	// returns) and returns the position of the last one. It is called in
+	// the transaction that marks the customers relinquished, before it
+	// commits: a record whose transaction then rolls back is harmless (a
+	// restart re-applies an erasure every connector had already confirmed).
+	Append(ctx context.Context, records []LedgerRecord) (LedgerPosition, error)
+}
+
+// LedgerRecord is one relinquishing as the ledger keeps it: no personal
+// data, only the customer's opaque id, when, what and by whom.
+type LedgerRecord struct {
+	CustomerID string
+	At         time.Time
+	Kind       ActionKind
+	Categories []string
+	// Run is the retention run; By who asked (a manual erasure) or the rule.
+	Run string
+	By  string
+}
+
+// LedgerPosition is a place in the ledger: the number of records up to it
+// and the hash of the last one (which commits to every record before it).
+type LedgerPosition struct {
+	Seq  int64
+	Hash string
+}
+
+// LedgerPositionWriter is implemented by a store's transaction: it records
+// which ledger position the database has applied, in the transaction that
+// applies it, so the database's position is never ahead of the ledger.
+type LedgerPositionWriter interface {
+	RecordLedgerPosition(ctx context.Context, p LedgerPosition) error
+}
+
+// WithLedger makes every erase and anonymise the service's engines finalize
+// append to the ledger.
+func WithLedger(l ErasureLedger) Option { return func(s *Service) { s.ledger = l } }
+
+// AuditLedgerReapply is the audit event of a start that found the database
+// behind the ledger and relinquished again what it had forgotten.
+const AuditLedgerReapply = "ledger.reapply"
+
+// LedgerReapplyEvent is that event: the run, the positions, the counts.
+func LedgerReapplyEvent(done Reapplied, from, to int64, records int) AuditEvent {
+	return AuditEvent{ID: newID("aud_"), At: time.Now().UTC(), Actor: "ledger", Action: AuditLedgerReapply, Subject: done.Run.ID,
+		Details: map[string]any{"fromPosition": from, "toPosition": to, "records": records, "customers": done.Customers,
+			"relinquishedAgain": done.Run.CustomersDone, "alreadyReflected": done.Customers - done.Journaled - done.Unknown, "unknown": done.Unknown}}
+}
+
+// reappliedRule starts the rule of a journal entry that re-applies a ledger
+// record after a restore; such an entry is never appended to the ledger
+// again, and no rule, hold or appointment stops it: the erasure happened.
+const reappliedRule = "re-applied after a restore: "
+
+// residueRule starts the rule of a journal entry that erases again, in the
+// connectors, a customer the residue audit found held again.
+const residueRule = "re-erased by the residue audit: "
+
+// Reapplied reports whether an entry re-applies a ledger record (after a
+// restore of the database, or of a connector's store).
+func (en JournalEntry) Reapplied() bool {
+	return strings.HasPrefix(en.Rule, reappliedRule) || strings.HasPrefix(en.Rule, residueRule)
+}
+
+// appendToLedger records the entries finalize closes as done in the ledger,
+// then the new position in tx: the one call of the finalize path.
+func (e *Engine) appendToLedger(ctx context.Context, tx Tx, r *runState, closed []JournalEntry) error {
+	if e.ledger == nil {
+		return nil
+	}
+	var records []LedgerRecord
+	for _, en := range closed {
+		if en.Status != EntryDone || en.Reapplied() || (en.Kind != ActionErase && en.Kind != ActionAnonymise) {
+			continue
+		}
+		by := en.RequestedBy
+		if by == "" {
+			by = en.Rule
+		}
+		records = append(records, LedgerRecord{CustomerID: en.CustomerID, At: *en.ClosedAt, Kind: en.Kind,
+			Categories: en.Categories, Run: en.RunID, By: by})
+	}
+	if len(records) == 0 {
+		return nil
+	}
+	w, ok := tx.(LedgerPositionWriter)
+	if !ok {
+		return fmt.Errorf("the store cannot record the erasure ledger's position")
+	}
+	pos, err := e.ledger.Append(ctx, records)
+	if err != nil {
+		return fmt.Errorf("erasure ledger: %w", err)
+	}
+	return w.RecordLedgerPosition(ctx, pos)
+}

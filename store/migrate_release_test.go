@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -115,8 +116,8 @@ func checkMigratedRelease(t *testing.T, cfg store.Config, stored map[string]*int
 		t.Fatal(err)
 	}
 	t.Logf("applied %v in %v", applied, time.Since(start))
-	if len(applied) != 1 {
-		t.Fatalf("applied %v, want the anchors migration only", applied)
+	if !slices.Contains(applied, "20261207018001_anchors") {
+		t.Fatalf("applied %v, not the anchors migration", applied)
 	}
 	if _, err := s.DB().ExecContext(ctx, "SELECT deletion_time FROM customers"); err == nil {
 		t.Fatal("deletion_time is still stored")

@@ -67,7 +67,8 @@ bench:
 # and exports, the widening data policy, the retention forecast over
 # 1,000,000 customers against a table scan, a policy change under concurrent
 # writes, 64 SQLite writers with one commit per write against group commit,
-# and the API under mixed load with one and two replicas
+# the API under mixed load with one and two replicas, and `lethe audit
+# verify` of 1,000,000 audit events against a plain read of them
 # (PostgreSQL parts when LETHE_TEST_POSTGRES_DSN is set).
 bench-more:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
@@ -77,6 +78,7 @@ bench-more:
 	$(GO) test -run '^$$' -bench BenchmarkPolicyChangeUnderWrites -benchtime 1x -timeout 30m ./store
 	$(GO) test -run '^$$' -bench BenchmarkGroupCommit -benchtime 2000x ./store
 	$(GO) test -run '^$$' -bench BenchmarkReplicasMixedLoad -benchtime 1x -timeout 30m .
+	$(GO) test -run '^$$' -bench BenchmarkAuditVerify -benchtime 3x -timeout 30m ./store
 
 # The README's console screenshots, taken by the browser tests (needs chromium).
 screenshots:

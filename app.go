@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,8 @@ type App struct {
 	Log    *slog.Logger
 
 	Store *store.Store
+	// AuditKey verifies the checkpoints this process signs (cmd_audit.go).
+	AuditKey ed25519.PublicKey
 	// Migrations lists the migrations OpenApp applied.
 	Migrations []string
 	// Connectors is nil unless AppOptions.Connectors.
@@ -131,6 +134,9 @@ func (a *App) openStore(ctx context.Context, opt AppOptions) error {
 	}
 	a.Store = s
 	a.onClose(func() { s.Close() })
+	if a.AuditKey, err = attachAuditKey(s, cfg); err != nil {
+		return err
+	}
 	if opt.NoMigrate {
 		return nil
 	}
@@ -173,7 +179,7 @@ func (a *App) StartScheduler() error {
 // Handler is the HTTP API over the app's parts: GraphQL, the console,
 // /export, /metrics and /readyz, with the configured limits.
 func (a *App) Handler() http.Handler {
-	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log}
+	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log, AuditChain: a.Store}
 	cfg := a.Config
 	opts := httpapi.Options{
 		Playground: cfg.Playground,

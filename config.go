@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ type Config struct {
 	// "+44 7700 949842" (ISO 3166 code; default GB). Stored numbers are
 	// indexed with it: changing it affects customers written afterwards.
 	PhoneRegion string `yaml:"phone_region"`
+	// AuditKeyFile holds the Ed25519 key that signs the audit log's
+	// checkpoints (default audit-signing.key in the data directory,
+	// created on first use; env LETHE_AUDIT_KEY_FILE). Give every replica
+	// the same file. See docs/audit-and-evidence.md.
+	AuditKeyFile string `yaml:"audit_key_file"`
 
 	// LedgerDir holds the erasure ledger (default <data-dir>/ledger): keep
 	// it on other storage than the database and its backups, since a
@@ -144,6 +150,11 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 			cfg.DataDir = cfg.Connectors.DataDir
 		}
 		cfg.ConfigFile = *configFile
+		abs, err := filepath.Abs(*configFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Connectors = cfg.Connectors.RelativeTo(filepath.Dir(abs))
 	}
 	overrides := []struct {
 		flag, env string

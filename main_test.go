@@ -25,7 +25,9 @@ func TestMain(m *testing.M) {
 	// The plugins are a module of their own: each is built in its
 	// directory, as the Makefile does.
 	builds := map[string]string{"lethe": ".", "lethe-cdrstore": "plugins/cdrstore",
-		"lethe-invoicestore": "plugins/invoicestore", "lethe-statdb": "plugins/statdb"}
+		"lethe-invoicestore": "plugins/invoicestore", "lethe-statdb": "plugins/statdb",
+		// The SDK example, a third-party connector keyed by e-mail.
+		"connector-newsletter": "examples/connector-newsletter"}
 	for name, pkg := range builds {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), ".")
 		cmd.Dir = pkg

@@ -148,8 +148,16 @@ type served struct {
 
 func startServe(t *testing.T, dir string, extra ...string) *served {
 	t.Helper()
+	return startServeIn(t, "", dir, extra...)
+}
+
+// startServeIn is startServe with the server's working directory set to
+// cwd ("" for the test's).
+func startServeIn(t *testing.T, cwd, dir string, extra ...string) *served {
+	t.Helper()
 	args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--dev-admin-token", "--sweep=false"}, extra...)
 	cmd := exec.Command(filepath.Join(binDir, "lethe"), args...)
+	cmd.Dir = cwd
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

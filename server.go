@@ -42,6 +42,7 @@ commands:
   sweep    run one retention sweep now [--dry-run] [--as-of T]
   demo     write deterministic demo data into a data directory
   token    create, list and revoke API tokens
+  audit    verify the audit log's hash chain, print its public key, sign a checkpoint
   backup   copy the SQLite database while serving [--out FILE]
   restore  put a backup back, lethe stopped: restore [flags] FILE
   version  print the version
@@ -56,6 +57,7 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"demo":    demoCmd,
 	"sweep":   sweepCmd,
 	"token":   func(ctx context.Context, args []string) error { return tokenCmd(ctx, args, os.Stdout) },
+	"audit":   func(ctx context.Context, args []string) error { return auditCmd(ctx, args, os.Stdout) },
 	"backup":  backupCmd,
 	"restore": restoreCmd,
 }

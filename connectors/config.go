@@ -12,8 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // BuiltinPlugins are the connectors shipped with Lethe, discovered beside the
@@ -74,17 +72,19 @@ type PluginConfig struct {
 	// Name is how Lethe refers to the connector (registry key, data
 	// directory name, log field); lower-case letters, digits, '-' and '_'.
 	Name string `yaml:"name"`
-	// Path of the plugin executable; relative paths are relative to the
-	// configuration file.
+	// Path of the plugin executable; a relative path is relative to the
+	// directory of the configuration file (Config.RelativeTo), not to the
+	// working directory.
 	Path string `yaml:"path"`
 	// SHA256 of the executable in hex (the output of sha256sum). Lethe
 	// refuses to launch a binary whose hash differs, so replacing a plugin
 	// on disk needs a matching config change.
 	SHA256 string `yaml:"sha256"`
-	// Settings are passed to the plugin's Configure as they are, plus
-	// "data_dir", which Lethe always sets. "dsn" is the convention for a
-	// database the plugin should use instead of its embedded store.
-	Settings map[string]string `yaml:"settings"`
+	// Settings are passed to the plugin's Configure, plus "data_dir",
+	// which Lethe always sets. "dsn" is the convention for a database the
+	// plugin should use instead of its embedded store. A value may name an
+	// environment variable or a file instead (see Setting).
+	Settings map[string]Setting `yaml:"settings"`
 	// CallTimeout, when set, replaces Config.CallTimeout for this
 	// connector (a store known to be slow, or one that must be cut off
 	// sooner).
@@ -96,25 +96,21 @@ const DefaultCallTimeout = time.Minute
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// LoadConfigFile reads the connectors configuration from a YAML file. Keys
-// other than those of Config are ignored, so the file may be Lethe's whole
-// configuration.
-func LoadConfigFile(path string) (Config, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("read connectors config: %w", err)
-	}
-	var cfg Config
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		return Config{}, fmt.Errorf("parse connectors config %s: %w", path, err)
-	}
-	base := filepath.Dir(path)
-	for i := range cfg.Connectors {
-		if p := cfg.Connectors[i].Path; p != "" && !filepath.IsAbs(p) {
-			cfg.Connectors[i].Path = filepath.Join(base, p)
+// RelativeTo returns c with every relative plugin path (and settings
+// file) made relative to dir, the directory of the configuration file that
+// named them: "path: ./connector-newsletter" means the binary beside the
+// file, wherever Lethe was started from.
+func (c Config) RelativeTo(dir string) Config {
+	out := c
+	out.Connectors = make([]PluginConfig, len(c.Connectors))
+	for i, p := range c.Connectors {
+		if p.Path != "" && !filepath.IsAbs(p.Path) {
+			p.Path = filepath.Join(dir, p.Path)
 		}
+		p.Settings = relativeSettings(p.Settings, dir)
+		out.Connectors[i] = p
 	}
-	return cfg, cfg.Validate()
+	return out
 }
 
 // Validate reports the first configuration mistake, naming the connector.
@@ -201,7 +197,7 @@ func (c Config) plugins(logger *slog.Logger) ([]PluginConfig, error) {
 	}
 	if c.BuiltinDSN != nil {
 		for i := range found {
-			found[i].Settings = map[string]string{"dsn": c.BuiltinDSN(found[i].Name)}
+			found[i].Settings = map[string]Setting{"dsn": {Value: c.BuiltinDSN(found[i].Name)}}
 		}
 	}
 	return found, nil
@@ -214,9 +210,9 @@ func (c Config) settings(p PluginConfig) (map[string]string, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	settings := make(map[string]string, len(p.Settings)+1)
-	for k, v := range p.Settings {
-		settings[k] = v
+	settings, err := resolveSettings(p.Settings)
+	if err != nil {
+		return nil, err
 	}
 	settings["data_dir"] = dataDir
 	return settings, nil

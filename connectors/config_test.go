@@ -1,38 +1,58 @@
 package connectors_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/lethe-privacy/lethe/connectors"
 )
 
-func TestLoadConfigFile(t *testing.T) {
+// TestConfigFileSettings parses a connectors block as Lethe's
+// configuration file holds it: a relative path and a relative settings
+// file resolve against the file's directory, and settings may name an
+// environment variable or a file instead of a value.
+func TestConfigFileSettings(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "lethe.yaml")
 	sum := strings.Repeat("0a", 32)
-	yaml := `
-http: {addr: ":8080"}   # other keys of Lethe's config are ignored
+	raw := `
 connectors:
   - name: newsletter
     path: bin/connector-newsletter
     sha256: ` + sum + `  connector-newsletter
-    settings: {file: /tmp/list.json}
+    settings:
+      file: /tmp/list.json
+      dsn: {env: LETHE_TEST_NEWSLETTER_DSN}
+      api_key: {file: secrets/key}
 health_interval: 5s
 `
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+	var cfg connectors.Config
+	if err := yaml.Unmarshal([]byte(raw), &cfg); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := connectors.LoadConfigFile(path)
-	if err != nil {
+	cfg = cfg.RelativeTo(dir)
+	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	p := cfg.Connectors[0]
-	if p.Path != filepath.Join(dir, "bin/connector-newsletter") || p.Settings["file"] != "/tmp/list.json" || cfg.HealthInterval != 5*time.Second {
+	if p.Path != filepath.Join(dir, "bin/connector-newsletter") || cfg.HealthInterval != 5*time.Second {
 		t.Errorf("parsed %+v", cfg)
+	}
+	want := map[string]connectors.Setting{"file": {Value: "/tmp/list.json"}, "dsn": {Env: "LETHE_TEST_NEWSLETTER_DSN"},
+		"api_key": {File: filepath.Join(dir, "secrets/key")}}
+	for k, v := range want {
+		if p.Settings[k] != v {
+			t.Errorf("setting %s = %+v, want %+v", k, p.Settings[k], v)
+		}
+	}
+	for _, bad := range []string{"{env: A, file: b}", "{}", "{path: x}", "[a, b]"} {
+		var s connectors.Setting
+		if err := yaml.Unmarshal([]byte(bad), &s); err == nil {
+			t.Errorf("setting %s accepted as %+v", bad, s)
+		}
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 
 func subjectToSDK(s retention.Subject) sdk.Subject {
 	return sdk.Subject{CustomerID: s.CustomerID, FirstName: s.FirstName, LastName: s.LastName,
-		Email: s.Email, Phone: s.Phone, ExternalRefs: s.ExternalRefs}
+		Email: s.Email, Phone: s.Phone}
 }
 
 func subjectsToSDK(ss []retention.Subject) []sdk.Subject {

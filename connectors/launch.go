@@ -27,7 +27,7 @@ type managed struct {
 	name     string
 	path     string
 	checksum []byte
-	settings map[string]string
+	settings map[string]Setting
 	cfg      Config
 	logger   *slog.Logger
 	// callTimeout bounds every call but a document stream (0: none).

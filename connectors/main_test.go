@@ -81,7 +81,7 @@ func pluginConfig(t testing.TB, name, bin string, settings map[string]string) co
 	if err != nil {
 		t.Fatal(err)
 	}
-	return connectors.PluginConfig{Name: name, Path: filepath.Join(binDir, bin), SHA256: sum, Settings: settings}
+	return connectors.PluginConfig{Name: name, Path: filepath.Join(binDir, bin), SHA256: sum, Settings: connectors.Plain(settings)}
 }
 
 // mustLoad starts a Manager over a fresh data directory and closes it when

@@ -35,7 +35,7 @@ type client struct {
 
 func newClient(t *testing.T, s *store.Store) *client {
 	svc := retention.NewService(s)
-	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil)}, httpapi.Options{Playground: true}))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil), AuditChain: s}, httpapi.Options{Playground: true}))
 	t.Cleanup(srv.Close)
 	return &client{t: t, url: srv.URL, token: mustToken(t, svc, "test-admin", retention.RoleAdmin)}
 }

@@ -74,6 +74,8 @@ var fieldRoles = map[string]retention.Role{
 	"Mutation.updateFieldPreferences":       retention.RoleAdmin,
 	"Mutation.updateCustomFieldStorage":     retention.RoleAdmin,
 	"Query.auditLog":                        retention.RoleAdmin,
+	"Query.auditLogCsv":                     retention.RoleAdmin,
+	"Query.auditVerification":               retention.RoleViewer,
 }
 
 // rootField is one field of a root type, with a document that calls it.

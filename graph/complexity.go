@@ -1,6 +1,10 @@
 package graph
 
-import "github.com/99designs/gqlgen/graphql"
+import (
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
 
 // NewSchema is the executable schema with its directives (@hasRole) and
 // complexity weights: what the HTTP edge serves, and what tests walk.
@@ -32,7 +36,7 @@ func complexity() ComplexityRoot {
 	c.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
-	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _ *string) int {
+	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _ *string, _, _ *time.Time, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	// Connections weigh like the lists they page: what they select, times a
@@ -40,7 +44,7 @@ func complexity() ComplexityRoot {
 	c.Query.AuditEvents = func(child int, first *int, _ *string) int {
 		return 1 + child*pageWeight(first, 20)
 	}
-	c.Query.RetentionRunsConnection = func(child int, first *int, _ *string) int {
+	c.Query.RetentionRunsConnection = func(child int, first *int, _ *string, _ *bool) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	c.RetentionRun.ActionsConnection = func(child int, first *int, _ *string) int {

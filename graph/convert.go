@@ -172,7 +172,7 @@ func forecastModel(f retention.Forecast) *model.RetentionForecast {
 }
 
 func auditModel(e retention.AuditEvent) *model.AuditEvent {
-	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action}
+	m := &model.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Sentence: e.Sentence()}
 	if e.Subject != "" {
 		m.Subject = &e.Subject
 	}
@@ -201,4 +201,15 @@ func pageInfo(hasNext bool, n int, cursor func(i int) string) *model.PageInfo {
 		p.StartCursor, p.EndCursor = &first, &last
 	}
 	return p
+}
+
+// actionModel is one action of a run: the plan's line, with the
+// connector's answer once there is one.
+func actionModel(a retention.PlannedAction) *model.RetentionAction {
+	m := &model.RetentionAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: a.Action}
+	if a.Outcome != "" {
+		outcome, records := string(a.Outcome), a.Records
+		m.Outcome, m.Records = &outcome, &records
+	}
+	return m
 }

@@ -51,13 +51,29 @@ type ComplexityRoot struct {
 		StartsAt func(childComplexity int) int
 	}
 
+	AuditChainBreak struct {
+		Detail   func(childComplexity int) int
+		EventID  func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Position func(childComplexity int) int
+	}
+
+	AuditCheckpoint struct {
+		At       func(childComplexity int) int
+		Hash     func(childComplexity int) int
+		KeyID    func(childComplexity int) int
+		Position func(childComplexity int) int
+		Valid    func(childComplexity int) int
+	}
+
 	AuditEvent struct {
-		Action  func(childComplexity int) int
-		Actor   func(childComplexity int) int
-		At      func(childComplexity int) int
-		Details func(childComplexity int) int
-		ID      func(childComplexity int) int
-		Subject func(childComplexity int) int
+		Action   func(childComplexity int) int
+		Actor    func(childComplexity int) int
+		At       func(childComplexity int) int
+		Details  func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Sentence func(childComplexity int) int
+		Subject  func(childComplexity int) int
 	}
 
 	AuditEventConnection struct {
@@ -68,6 +84,17 @@ type ComplexityRoot struct {
 	AuditEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AuditVerification struct {
+		Break        func(childComplexity int) int
+		Checkpoints  func(childComplexity int) int
+		Ok           func(childComplexity int) int
+		SignedUpTo   func(childComplexity int) int
+		Summary      func(childComplexity int) int
+		VerifiedAt   func(childComplexity int) int
+		VerifiedHash func(childComplexity int) int
+		VerifiedUpTo func(childComplexity int) int
 	}
 
 	Connector struct {
@@ -211,7 +238,9 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditEvents                  func(childComplexity int, first *int, after *string) int
-		AuditLog                     func(childComplexity int, first *int, after *string, action *string, actor *string, subject *string, customerID *string) int
+		AuditLog                     func(childComplexity int, first *int, after *string, action *string, actor *string, subject *string, customerID *string, from *time.Time, to *time.Time, text *string) int
+		AuditLogCSV                  func(childComplexity int, action *string, actor *string, subject *string, from *time.Time, to *time.Time, text *string) int
+		AuditVerification            func(childComplexity int) int
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
 		Customer                     func(childComplexity int, id string) int
@@ -228,7 +257,7 @@ type ComplexityRoot struct {
 		RetentionPolicyUpdatePreview func(childComplexity int, input model.UpdateRetentionPolicyInput, asOf *time.Time) int
 		RetentionRun                 func(childComplexity int, id string) int
 		RetentionRuns                func(childComplexity int, first *int) int
-		RetentionRunsConnection      func(childComplexity int, first *int, after *string) int
+		RetentionRunsConnection      func(childComplexity int, first *int, after *string, includePreviews *bool) int
 		Session                      func(childComplexity int) int
 		Visit                        func(childComplexity int, id string) int
 	}
@@ -261,6 +290,8 @@ type ComplexityRoot struct {
 		Action     func(childComplexity int) int
 		Connector  func(childComplexity int) int
 		CustomerID func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		Records    func(childComplexity int) int
 	}
 
 	RetentionActionConnection struct {
@@ -310,6 +341,7 @@ type ComplexityRoot struct {
 	RetentionRun struct {
 		Actions            func(childComplexity int, first *int) int
 		ActionsConnection  func(childComplexity int, first *int, after *string) int
+		ActionsNotFound    func(childComplexity int) int
 		ActionsPlanned     func(childComplexity int) int
 		Actor              func(childComplexity int) int
 		AddedByChange      func(childComplexity int) int
@@ -407,6 +439,8 @@ type MutationResolver interface {
 	RunRetention(ctx context.Context, dryRun bool, asOf *time.Time) (*model.RetentionRun, error)
 }
 type QueryResolver interface {
+	AuditVerification(ctx context.Context) (*model.AuditVerification, error)
+	AuditLogCSV(ctx context.Context, action *string, actor *string, subject *string, from *time.Time, to *time.Time, text *string) (string, error)
 	Connectors(ctx context.Context) ([]model.Connector, error)
 	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
@@ -424,8 +458,8 @@ type QueryResolver interface {
 	RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error)
 	RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
 	DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error)
-	RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error)
-	AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string) ([]model.AuditEvent, error)
+	RetentionRunsConnection(ctx context.Context, first *int, after *string, includePreviews *bool) (*model.RetentionRunConnection, error)
+	AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string, from *time.Time, to *time.Time, text *string) ([]model.AuditEvent, error)
 	AuditEvents(ctx context.Context, first *int, after *string) (*model.AuditEventConnection, error)
 	Session(ctx context.Context) (*model.Session, error)
 }
@@ -433,6 +467,7 @@ type RetentionRunResolver interface {
 	Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error)
 	Failures(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionFailure, error)
 
+	ActionsNotFound(ctx context.Context, obj *model.RetentionRun) (int, error)
 	ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error)
 	FailuresConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionFailureConnection, error)
 }
@@ -486,6 +521,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Appointment.StartsAt(childComplexity), true
 
+	case "AuditChainBreak.detail":
+		if e.ComplexityRoot.AuditChainBreak.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.Detail(childComplexity), true
+	case "AuditChainBreak.eventId":
+		if e.ComplexityRoot.AuditChainBreak.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.EventID(childComplexity), true
+	case "AuditChainBreak.kind":
+		if e.ComplexityRoot.AuditChainBreak.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.Kind(childComplexity), true
+	case "AuditChainBreak.position":
+		if e.ComplexityRoot.AuditChainBreak.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChainBreak.Position(childComplexity), true
+
+	case "AuditCheckpoint.at":
+		if e.ComplexityRoot.AuditCheckpoint.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.At(childComplexity), true
+	case "AuditCheckpoint.hash":
+		if e.ComplexityRoot.AuditCheckpoint.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.Hash(childComplexity), true
+	case "AuditCheckpoint.keyId":
+		if e.ComplexityRoot.AuditCheckpoint.KeyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.KeyID(childComplexity), true
+	case "AuditCheckpoint.position":
+		if e.ComplexityRoot.AuditCheckpoint.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.Position(childComplexity), true
+	case "AuditCheckpoint.valid":
+		if e.ComplexityRoot.AuditCheckpoint.Valid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditCheckpoint.Valid(childComplexity), true
+
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
 			break
@@ -516,6 +607,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.sentence":
+		if e.ComplexityRoot.AuditEvent.Sentence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Sentence(childComplexity), true
 	case "AuditEvent.subject":
 		if e.ComplexityRoot.AuditEvent.Subject == nil {
 			break
@@ -548,6 +645,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "AuditVerification.break":
+		if e.ComplexityRoot.AuditVerification.Break == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Break(childComplexity), true
+	case "AuditVerification.checkpoints":
+		if e.ComplexityRoot.AuditVerification.Checkpoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Checkpoints(childComplexity), true
+	case "AuditVerification.ok":
+		if e.ComplexityRoot.AuditVerification.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Ok(childComplexity), true
+	case "AuditVerification.signedUpTo":
+		if e.ComplexityRoot.AuditVerification.SignedUpTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.SignedUpTo(childComplexity), true
+	case "AuditVerification.summary":
+		if e.ComplexityRoot.AuditVerification.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Summary(childComplexity), true
+	case "AuditVerification.verifiedAt":
+		if e.ComplexityRoot.AuditVerification.VerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.VerifiedAt(childComplexity), true
+	case "AuditVerification.verifiedHash":
+		if e.ComplexityRoot.AuditVerification.VerifiedHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.VerifiedHash(childComplexity), true
+	case "AuditVerification.verifiedUpTo":
+		if e.ComplexityRoot.AuditVerification.VerifiedUpTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.VerifiedUpTo(childComplexity), true
 
 	case "Connector.categories":
 		if e.ComplexityRoot.Connector.Categories == nil {
@@ -1210,7 +1356,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["subject"].(*string), args["customerId"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["subject"].(*string), args["customerId"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["text"].(*string)), true
+	case "Query.auditLogCsv":
+		if e.ComplexityRoot.Query.AuditLogCSV == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLogCsv_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLogCSV(childComplexity, args["action"].(*string), args["actor"].(*string), args["subject"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["text"].(*string)), true
+	case "Query.auditVerification":
+		if e.ComplexityRoot.Query.AuditVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuditVerification(childComplexity), true
 	case "Query.connectors":
 		if e.ComplexityRoot.Query.Connectors == nil {
 			break
@@ -1373,7 +1536,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RetentionRunsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.RetentionRunsConnection(childComplexity, args["first"].(*int), args["after"].(*string), args["includePreviews"].(*bool)), true
 	case "Query.session":
 		if e.ComplexityRoot.Query.Session == nil {
 			break
@@ -1503,6 +1666,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionAction.CustomerID(childComplexity), true
+	case "RetentionAction.outcome":
+		if e.ComplexityRoot.RetentionAction.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionAction.Outcome(childComplexity), true
+	case "RetentionAction.records":
+		if e.ComplexityRoot.RetentionAction.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionAction.Records(childComplexity), true
 
 	case "RetentionActionConnection.edges":
 		if e.ComplexityRoot.RetentionActionConnection.Edges == nil {
@@ -1671,6 +1846,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.ActionsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "RetentionRun.actionsNotFound":
+		if e.ComplexityRoot.RetentionRun.ActionsNotFound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.ActionsNotFound(childComplexity), true
 	case "RetentionRun.actionsPlanned":
 		if e.ComplexityRoot.RetentionRun.ActionsPlanned == nil {
 			break
@@ -2019,7 +2200,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/forecast.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/receipts.graphqls" "schema/runs.graphqls" "schema/security.graphqls" "schema/session.graphqls"
+//go:embed "schema/audit.graphqls" "schema/common.graphqls" "schema/connectors.graphqls" "schema/customers.graphqls" "schema/forecast.graphqls" "schema/node.graphqls" "schema/policies.graphqls" "schema/preferences.graphqls" "schema/receipts.graphqls" "schema/runs.graphqls" "schema/security.graphqls" "schema/session.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2031,6 +2212,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "schema/audit.graphqls", Input: sourceData("schema/audit.graphqls"), BuiltIn: false},
 	{Name: "schema/common.graphqls", Input: sourceData("schema/common.graphqls"), BuiltIn: false},
 	{Name: "schema/connectors.graphqls", Input: sourceData("schema/connectors.graphqls"), BuiltIn: false},
 	{Name: "schema/customers.graphqls", Input: sourceData("schema/customers.graphqls"), BuiltIn: false},
@@ -2063,6 +2245,36 @@ func (ec *executionContext) childFields_Appointment(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Appointment", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditChainBreak(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "position":
+		return ec.fieldContext_AuditChainBreak_position(ctx, field)
+	case "kind":
+		return ec.fieldContext_AuditChainBreak_kind(ctx, field)
+	case "eventId":
+		return ec.fieldContext_AuditChainBreak_eventId(ctx, field)
+	case "detail":
+		return ec.fieldContext_AuditChainBreak_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditChainBreak", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditCheckpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "position":
+		return ec.fieldContext_AuditCheckpoint_position(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditCheckpoint_at(ctx, field)
+	case "keyId":
+		return ec.fieldContext_AuditCheckpoint_keyId(ctx, field)
+	case "hash":
+		return ec.fieldContext_AuditCheckpoint_hash(ctx, field)
+	case "valid":
+		return ec.fieldContext_AuditCheckpoint_valid(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditCheckpoint", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2077,6 +2289,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_subject(ctx, field)
 	case "details":
 		return ec.fieldContext_AuditEvent_details(ctx, field)
+	case "sentence":
+		return ec.fieldContext_AuditEvent_sentence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
 }
@@ -2099,6 +2313,28 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_AuditVerification_ok(ctx, field)
+	case "verifiedUpTo":
+		return ec.fieldContext_AuditVerification_verifiedUpTo(ctx, field)
+	case "verifiedAt":
+		return ec.fieldContext_AuditVerification_verifiedAt(ctx, field)
+	case "verifiedHash":
+		return ec.fieldContext_AuditVerification_verifiedHash(ctx, field)
+	case "signedUpTo":
+		return ec.fieldContext_AuditVerification_signedUpTo(ctx, field)
+	case "summary":
+		return ec.fieldContext_AuditVerification_summary(ctx, field)
+	case "break":
+		return ec.fieldContext_AuditVerification_break(ctx, field)
+	case "checkpoints":
+		return ec.fieldContext_AuditVerification_checkpoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_Connector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2389,6 +2625,10 @@ func (ec *executionContext) childFields_RetentionAction(ctx context.Context, fie
 		return ec.fieldContext_RetentionAction_connector(ctx, field)
 	case "action":
 		return ec.fieldContext_RetentionAction_action(ctx, field)
+	case "outcome":
+		return ec.fieldContext_RetentionAction_outcome(ctx, field)
+	case "records":
+		return ec.fieldContext_RetentionAction_records(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionAction", field.Name)
 }
@@ -2521,6 +2761,8 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_addedByChange(ctx, field)
 	case "removedByChange":
 		return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
+	case "actionsNotFound":
+		return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
 	case "actionsConnection":
 		return ec.fieldContext_RetentionRun_actionsConnection(ctx, field)
 	case "failuresConnection":
@@ -3127,6 +3369,60 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_auditLogCsv_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "actor",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["actor"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subject"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3178,6 +3474,30 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["customerId"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg8
 	return args, nil
 }
 
@@ -3372,6 +3692,14 @@ func (ec *executionContext) field_Query_retentionRunsConnection_args(ctx context
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includePreviews",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includePreviews"] = arg2
 	return args, nil
 }
 
@@ -3664,6 +3992,213 @@ func (ec *executionContext) fieldContext_Appointment_endsAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
 }
 
+func (ec *executionContext) _AuditChainBreak_position(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChainBreak_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChainBreak_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChainBreak", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditChainBreak_kind(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChainBreak_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AuditBreakKind) graphql.Marshaler {
+			return ec.marshalNAuditBreakKind2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditBreakKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChainBreak_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChainBreak", field, false, false, "AuditBreakKind")
+}
+
+func (ec *executionContext) _AuditChainBreak_eventId(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChainBreak_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChainBreak_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChainBreak", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditChainBreak_detail(ctx context.Context, field graphql.CollectedField, obj *model.AuditChainBreak) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChainBreak_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChainBreak_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChainBreak", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditCheckpoint_position(ctx context.Context, field graphql.CollectedField, obj *model.AuditCheckpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditCheckpoint_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditCheckpoint_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditCheckpoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditCheckpoint_at(ctx context.Context, field graphql.CollectedField, obj *model.AuditCheckpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditCheckpoint_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditCheckpoint_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditCheckpoint", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditCheckpoint_keyId(ctx context.Context, field graphql.CollectedField, obj *model.AuditCheckpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditCheckpoint_keyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditCheckpoint_keyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditCheckpoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditCheckpoint_hash(ctx context.Context, field graphql.CollectedField, obj *model.AuditCheckpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditCheckpoint_hash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditCheckpoint_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditCheckpoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditCheckpoint_valid(ctx context.Context, field graphql.CollectedField, obj *model.AuditCheckpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditCheckpoint_valid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Valid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditCheckpoint_valid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditCheckpoint", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3802,6 +4337,29 @@ func (ec *executionContext) fieldContext_AuditEvent_details(_ context.Context, f
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "JSON")
 }
 
+func (ec *executionContext) _AuditEvent_sentence(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_sentence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sentence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_sentence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3916,6 +4474,208 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditVerification_ok(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AuditVerification_verifiedUpTo(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_verifiedUpTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerifiedUpTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_verifiedUpTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_verifiedAt(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_verifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_verifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditVerification_verifiedHash(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_verifiedHash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerifiedHash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_verifiedHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditVerification_signedUpTo(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_signedUpTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedUpTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_signedUpTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditVerification_summary(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditVerification_break(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_break(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Break, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditChainBreak) graphql.Marshaler {
+			return ec.marshalOAuditChainBreak2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditChainBreak(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_break(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditChainBreak(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditVerification_checkpoints(ctx context.Context, field graphql.CollectedField, obj *model.AuditVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditVerification_checkpoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checkpoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AuditCheckpoint) graphql.Marshaler {
+			return ec.marshalNAuditCheckpoint2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditCheckpointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditVerification_checkpoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditCheckpoint(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6803,6 +7563,118 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Query_auditVerification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AuditVerification(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.AuditVerification
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AuditVerification
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditVerification) graphql.Marshaler {
+			return ec.marshalNAuditVerification2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditVerification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditVerification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLogCsv(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLogCsv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLogCSV(ctx, fc.Args["action"].(*string), fc.Args["actor"].(*string), fc.Args["subject"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["text"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLogCsv(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLogCsv_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_connectors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7807,7 +8679,7 @@ func (ec *executionContext) _Query_retentionRunsConnection(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RetentionRunsConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().RetentionRunsConnection(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includePreviews"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -7869,7 +8741,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["action"].(*string), fc.Args["actor"].(*string), fc.Args["subject"].(*string), fc.Args["customerId"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["action"].(*string), fc.Args["actor"].(*string), fc.Args["subject"].(*string), fc.Args["customerId"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["text"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8530,6 +9402,52 @@ func (ec *executionContext) _RetentionAction_action(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_RetentionAction_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionAction_outcome(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionAction_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionAction_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetentionAction_records(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionAction_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionAction_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionAction", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RetentionActionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RetentionActionConnection) (ret graphql.Marshaler) {
@@ -9619,6 +10537,29 @@ func (ec *executionContext) _RetentionRun_removedByChange(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_RetentionRun_removedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_actionsNotFound(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RetentionRun().ActionsNotFound(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_actionsNotFound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, true, true, "Int")
 }
 
 func (ec *executionContext) _RetentionRun_actionsConnection(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
@@ -11903,6 +12844,107 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var auditChainBreakImplementors = []string{"AuditChainBreak"}
+
+func (ec *executionContext) _AuditChainBreak(ctx context.Context, sel ast.SelectionSet, obj *model.AuditChainBreak) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditChainBreakImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditChainBreak")
+		case "position":
+			out.Values[i] = ec._AuditChainBreak_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AuditChainBreak_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventId":
+			out.Values[i] = ec._AuditChainBreak_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._AuditChainBreak_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditCheckpointImplementors = []string{"AuditCheckpoint"}
+
+func (ec *executionContext) _AuditCheckpoint(ctx context.Context, sel ast.SelectionSet, obj *model.AuditCheckpoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditCheckpointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditCheckpoint")
+		case "position":
+			out.Values[i] = ec._AuditCheckpoint_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AuditCheckpoint_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keyId":
+			out.Values[i] = ec._AuditCheckpoint_keyId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hash":
+			out.Values[i] = ec._AuditCheckpoint_hash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valid":
+			out.Values[i] = ec._AuditCheckpoint_valid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
@@ -11942,6 +12984,11 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		case "details":
 			out.Values[i] = ec._AuditEvent_details(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sentence":
+			out.Values[i] = ec._AuditEvent_sentence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -12017,6 +13064,74 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "node":
 			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditVerificationImplementors = []string{"AuditVerification"}
+
+func (ec *executionContext) _AuditVerification(ctx context.Context, sel ast.SelectionSet, obj *model.AuditVerification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditVerification")
+		case "ok":
+			out.Values[i] = ec._AuditVerification_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifiedUpTo":
+			out.Values[i] = ec._AuditVerification_verifiedUpTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifiedAt":
+			out.Values[i] = ec._AuditVerification_verifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verifiedHash":
+			out.Values[i] = ec._AuditVerification_verifiedHash(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "signedUpTo":
+			out.Values[i] = ec._AuditVerification_signedUpTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._AuditVerification_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "break":
+			out.Values[i] = ec._AuditVerification_break(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "checkpoints":
+			out.Values[i] = ec._AuditVerification_checkpoints(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13026,6 +14141,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "auditVerification":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditVerification(ctx, field)
+				})
+		case "auditLogCsv":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLogCsv(ctx, field)
+				})
 		case "connectors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -13366,6 +14493,16 @@ func (ec *executionContext) _RetentionAction(ctx context.Context, sel ast.Select
 		case "action":
 			out.Values[i] = ec._RetentionAction_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._RetentionAction_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._RetentionAction_records(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -13804,6 +14941,12 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "actionsNotFound":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RetentionRun_actionsNotFound(ctx, field, obj)
+				})
 		case "actionsConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -14464,6 +15607,36 @@ func (ec *executionContext) marshalNAppointment2ᚖgithubᚗcomᚋletheᚑprivac
 	return ec._Appointment(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAuditBreakKind2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditBreakKind(ctx context.Context, v any) (model.AuditBreakKind, error) {
+	var res model.AuditBreakKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditBreakKind2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditBreakKind(ctx context.Context, sel ast.SelectionSet, v model.AuditBreakKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAuditCheckpoint2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditCheckpoint(ctx context.Context, sel ast.SelectionSet, v model.AuditCheckpoint) graphql.Marshaler {
+	return ec._AuditCheckpoint(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditCheckpoint2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditCheckpointᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditCheckpoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditCheckpoint2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditCheckpoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAuditEvent2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v model.AuditEvent) graphql.Marshaler {
 	return ec._AuditEvent(ctx, sel, &v)
 }
@@ -14518,6 +15691,14 @@ func (ec *executionContext) marshalNAuditEventEdge2ᚕgithubᚗcomᚋletheᚑpri
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNAuditVerification2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditVerification(ctx context.Context, sel ast.SelectionSet, v *model.AuditVerification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditVerification!")
+		return graphql.Null
+	}
+	return ec._AuditVerification(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -15427,6 +16608,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOAuditChainBreak2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐAuditChainBreak(ctx context.Context, sel ast.SelectionSet, v *model.AuditChainBreak) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditChainBreak(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

@@ -1,8 +1,11 @@
 package graph
 
 import (
+	"context"
+	"crypto/ed25519"
 	"log/slog"
 
+	"github.com/lethe-privacy/lethe/auditchain"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -14,4 +17,13 @@ type Resolver struct {
 	// Engine runs and lists retention sweeps.
 	Engine *retention.Engine
 	Log    *slog.Logger
+	// AuditChain verifies the audit log's hash chain (the store); nil
+	// answers auditVerification with INTERNAL.
+	AuditChain AuditChain
+}
+
+// AuditChain walks the audit log's hash chain against the installation's
+// own signing key.
+type AuditChain interface {
+	VerifyAudit(ctx context.Context, keys ...ed25519.PublicKey) (*auditchain.Result, error)
 }

@@ -74,8 +74,8 @@ func (r *queryResolver) DataPolicyPreview(ctx context.Context, input model.DataP
 }
 
 // RetentionRunsConnection is the resolver for the retentionRunsConnection field.
-func (r *queryResolver) RetentionRunsConnection(ctx context.Context, first *int, after *string) (*model.RetentionRunConnection, error) {
-	p, err := r.Engine.RunsPage(ctx, first, after)
+func (r *queryResolver) RetentionRunsConnection(ctx context.Context, first *int, after *string, includePreviews *bool) (*model.RetentionRunConnection, error) {
+	p, err := r.Engine.RunsPage(ctx, first, after, includePreviews == nil || *includePreviews)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (r *retentionRunResolver) Actions(ctx context.Context, obj *model.Retention
 	}
 	out := make([]model.RetentionAction, len(actions))
 	for i, a := range actions {
-		out[i] = model.RetentionAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: a.Action}
+		out[i] = *actionModel(a)
 	}
 	return out, nil
 }
@@ -113,6 +113,14 @@ func (r *retentionRunResolver) Failures(ctx context.Context, obj *model.Retentio
 	return out, nil
 }
 
+// ActionsNotFound is the resolver for the actionsNotFound field.
+func (r *retentionRunResolver) ActionsNotFound(ctx context.Context, obj *model.RetentionRun) (int, error) {
+	if obj.DryRun {
+		return 0, nil
+	}
+	return r.Engine.RunActionsNotFound(ctx, obj.ID)
+}
+
 // ActionsConnection is the resolver for the actionsConnection field.
 func (r *retentionRunResolver) ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error) {
 	p, err := r.Engine.RunActionsPage(ctx, obj.ID, first, after)
@@ -122,7 +130,7 @@ func (r *retentionRunResolver) ActionsConnection(ctx context.Context, obj *model
 	out := &model.RetentionActionConnection{Edges: make([]model.RetentionActionEdge, len(p.Items))}
 	for i, a := range p.Items {
 		out.Edges[i] = model.RetentionActionEdge{Cursor: a.Cursor,
-			Node: &model.RetentionAction{CustomerID: a.CustomerID, Connector: a.Connector, Action: a.Action}}
+			Node: actionModel(a)}
 	}
 	out.PageInfo = pageInfo(p.HasNextPage, len(out.Edges), func(i int) string { return out.Edges[i].Cursor })
 	return out, nil

@@ -7,14 +7,15 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/lethe-privacy/lethe/graph/model"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string) ([]model.AuditEvent, error) {
-	filter := retention.AuditFilter{Action: deref(action), Actor: deref(actor), Subject: deref(subject)}
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, subject *string, customerID *string, from *time.Time, to *time.Time, text *string) ([]model.AuditEvent, error) {
+	filter := retention.AuditFilter{Action: deref(action), Actor: deref(actor), Subject: deref(subject), From: from, To: to, Text: deref(text)}
 	if customerID != nil {
 		if subject != nil && *subject != *customerID {
 			return nil, retention.FieldErrorf("customerId", "customerId and subject name different subjects; give one")

@@ -134,11 +134,20 @@ type AuditQuery struct {
 	// or actor.
 	Action string
 	Actor  string
+	// From and To, when set, keep events at or after From and before To.
+	From, To *time.Time
+	// Text, when set, keeps events whose actor or subject contains it
+	// (case-insensitive).
+	Text string
 }
 
 // AuditFilter narrows an audit log page; empty fields match everything.
 type AuditFilter struct {
 	Action, Actor, Subject string
+	// From (inclusive) and To (exclusive) bound the events' time.
+	From, To *time.Time
+	// Text matches part of the actor or the subject, case-insensitive.
+	Text string
 }
 
 // NewAuditEvent is an event by the actor of ctx, now.
@@ -155,11 +164,9 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, subject string, deta
 // Errors: BAD_USER_INPUT for first outside 1-100, an unknown cursor or a
 // filter value over 200 characters.
 func (s *Service) AuditLog(ctx context.Context, first *int, after *string, filter AuditFilter) ([]AuditEvent, error) {
-	q := AuditQuery{First: DefaultPageSize, Action: filter.Action, Actor: filter.Actor, Subject: filter.Subject}
-	for name, v := range map[string]string{"action": filter.Action, "actor": filter.Actor, "subject": filter.Subject} {
-		if len(v) > 200 {
-			return nil, FieldErrorf(name, "%s must be at most 200 characters", name)
-		}
+	q, err := filter.query()
+	if err != nil {
+		return nil, err
 	}
 	if first != nil {
 		if *first < 0 || *first > MaxPageSize {
@@ -177,6 +184,42 @@ func (s *Service) AuditLog(ctx context.Context, first *int, after *string, filte
 		q.After = *after
 	}
 	return s.store.AuditLog(ctx, q)
+}
+
+// query checks the filter and makes it a query of DefaultPageSize events.
+func (f AuditFilter) query() (AuditQuery, error) {
+	q := AuditQuery{First: DefaultPageSize, Action: f.Action, Actor: f.Actor, Subject: f.Subject, From: f.From, To: f.To, Text: f.Text}
+	for name, v := range map[string]string{"action": f.Action, "actor": f.Actor, "subject": f.Subject, "text": f.Text} {
+		if len(v) > 200 {
+			return q, FieldErrorf(name, "%s must be at most 200 characters", name)
+		}
+	}
+	if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
+		return q, FieldErrorf("to", "to (%s) must be after from (%s)", formatTime(*f.To), formatTime(*f.From))
+	}
+	return q, nil
+}
+
+// MaxAuditExport bounds the events of one CSV export of the audit log.
+const MaxAuditExport = 50_000
+
+// AuditEvents returns every event matching filter, newest first, for an
+// export. Errors: BAD_USER_INPUT for a bad filter or more than
+// MaxAuditExport matching events (narrow the date range).
+func (s *Service) AuditEvents(ctx context.Context, filter AuditFilter) ([]AuditEvent, error) {
+	q, err := filter.query()
+	if err != nil {
+		return nil, err
+	}
+	q.First = MaxAuditExport + 1
+	events, err := s.store.AuditLog(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) > MaxAuditExport {
+		return nil, FieldErrorf("from", "more than %d events match: narrow the date range", MaxAuditExport)
+	}
+	return events, nil
 }
 
 // AuditPage pages through the audit log newest first; after is the id of

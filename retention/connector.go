@@ -29,12 +29,11 @@ const (
 // Subject identifies one customer to a connector. Stores outside Lethe may
 // key their data by any of these, so all known identifiers travel along.
 type Subject struct {
-	CustomerID   string
-	FirstName    string
-	LastName     string
-	Email        string
-	Phone        string
-	ExternalRefs map[string]string
+	CustomerID string
+	FirstName  string
+	LastName   string
+	Email      string
+	Phone      string
 }
 
 // Action asks a connector to anonymise or delete one subject's data. ID is

@@ -78,6 +78,10 @@ type RunOptions struct {
 	AsOf    *time.Time
 	Trigger string
 	Actor   string
+	// PurgeRun, when set, makes this run execute the open entries of that
+	// HIDDEN purge run and nothing else: it plans no due customer and
+	// adopts no other open entry (an action does what it says).
+	PurgeRun string
 }
 
 // ErrSweepRunning is returned when another sweep holds the lease.
@@ -133,7 +137,7 @@ func (e *Engine) run(ctx context.Context, opts RunOptions, execute func(*runStat
 	if err != nil {
 		return Run{}, err
 	}
-	return execute(&runState{run: run, e: e, lease: lease})
+	return execute(&runState{run: run, e: e, lease: lease, purgeOf: opts.PurgeRun})
 }
 
 // begin takes the sweep lease, with a new epoch, and records the run.
@@ -245,8 +249,11 @@ type runState struct {
 	// lease is the run's title to the sweep lease; its epoch fences every
 	// transaction of the run.
 	lease Lease
-	mu    sync.Mutex
-	run   Run
+	// purgeOf is the HIDDEN purge run whose entries this run executes
+	// (RunOptions.PurgeRun); "" for a sweep.
+	purgeOf string
+	mu      sync.Mutex
+	run     Run
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex
@@ -302,6 +309,9 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 // journalled, and the connectors work on one page while the next is
 // planned.
 func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
+	if r.purgeOf != "" {
+		return e.dispatchPurge(ctx, r)
+	}
 	var adopted, adoptedActions int
 	if err := e.fenced(ctx, r, func(tx Tx) error {
 		var err error

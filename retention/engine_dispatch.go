@@ -44,6 +44,7 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 		c := customers[en.CustomerID]
 		if reason := notDueReason(c, en, policies, dp, now); reason != "" {
 			en.Status, en.LastError, en.ClosedAt = EntryCancelled, reason, &now
+			en.closeSubject()
 			cancelled = append(cancelled, en)
 			continue
 		}
@@ -103,7 +104,9 @@ func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actio
 	}
 	groups := map[string]*group{}
 	var order []string
+	subjects := make(map[string]Subject, len(live))
 	for _, en := range live {
+		subjects[en.CustomerID] = en.SubjectFor(customers[en.CustomerID])
 		for _, a := range actions[en.ID] {
 			if a.Status == ActionConfirmed || !pick(a) {
 				continue // confirmed before a restart: never sent twice
@@ -124,7 +127,7 @@ func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actio
 	for i, key := range order {
 		g := groups[key]
 		wg.Go(func() {
-			results := e.send(ctx, g.connector, g.op, g.actions, customers)
+			results := e.send(ctx, g.connector, g.op, g.actions, subjects)
 			confirmed := 0
 			for _, res := range results {
 				if res.Status == ActionConfirmed {
@@ -225,11 +228,12 @@ func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolic
 
 // send calls one connector operation for a batch of actions and returns the
 // actions with their outcome recorded. A connector that cannot be reached
-// fails every action of the call.
-func (e *Engine) send(ctx context.Context, connector, op string, actions []JournalAction, customers map[string]*Customer) []JournalAction {
+// fails every action of the call. subjects are what each customer is sent
+// as (JournalEntry.SubjectFor).
+func (e *Engine) send(ctx context.Context, connector, op string, actions []JournalAction, subjects map[string]Subject) []JournalAction {
 	calls := make([]Action, len(actions))
 	for i, a := range actions {
-		calls[i] = Action{ID: a.ID, Subject: customers[a.CustomerID].Subject(), Categories: a.Categories}
+		calls[i] = Action{ID: a.ID, Subject: subjects[a.CustomerID], Categories: a.Categories}
 	}
 	var results []ActionResult
 	conn, err := e.connectors.Connector(ctx, connector)
@@ -344,6 +348,7 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 				en.LastError = strings.Join(failures, "; ")
 				if en.Attempts >= e.MaxAttempts {
 					en.Status, en.ClosedAt = EntryFailed, &now
+					en.closeSubject()
 				} else {
 					en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
 				}
@@ -353,6 +358,7 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 				// meanwhile or a hold arrived: a hold always wins over what
 				// remains to be done, so the core record stays as it is.
 				en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
+				en.closeSubject()
 				skipped++
 			default:
 				switch en.Kind {
@@ -373,6 +379,7 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 				}
 				audits = append(audits, e.auditEntry(r, en, actions[en.ID], now))
 				en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
+				en.closeSubject()
 				done++
 			}
 			closed = append(closed, en)

@@ -125,8 +125,13 @@ func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) 
 			actions = len(acts[open.ID])
 			return tx.AdoptEntry(ctx, open.ID, r.run.ID, now)
 		}
+		var recorded *Subject
 		if open != nil {
+			// The erasure inherits the identifiers the superseded entry kept
+			// (a purge's): connectors still match by them.
+			recorded = open.Subject
 			open.Status, open.ClosedAt, open.LastError = EntryCancelled, &now, "superseded by a manual erasure by "+actorOrScheduler(actor)
+			open.closeSubject()
 			if err := tx.SaveEntries(ctx, []JournalEntry{*open}); err != nil {
 				return err
 			}
@@ -138,7 +143,7 @@ func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) 
 		p := EffectivePolicy(c, NewPolicySet(policies))
 		entry = JournalEntry{ID: newID("jrn_"), RunID: r.run.ID, CustomerID: id, Kind: ActionErase, Categories: entryCategories(ActionErase, c, DataPolicy{}, conns),
 			RequestedBy: actorOrScheduler(actor), PolicyName: p.Name, PolicyVersion: p.Version, Rule: "manual erasure by " + actorOrScheduler(actor),
-			DueAt: now, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
+			DueAt: now, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now, Subject: recorded}
 		var acts []JournalAction
 		for _, ci := range conns {
 			for _, op := range connectorOps(ActionErase, entry.Categories, ci.Info) {

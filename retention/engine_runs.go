@@ -52,6 +52,12 @@ func (e *Engine) RunActions(ctx context.Context, runID string, first *int) ([]Pl
 	return e.store.RunActions(ctx, runID, n)
 }
 
+// RunActionsNotFound counts the actions of a run that a connector answered
+// NOT_FOUND: done, but worth seeing (a connector that matched nothing).
+func (e *Engine) RunActionsNotFound(ctx context.Context, runID string) (int, error) {
+	return e.store.RunActionsNotFound(ctx, runID)
+}
+
 // RunFailures lists the customers a run could not relinquish.
 // Errors: BAD_USER_INPUT.
 func (e *Engine) RunFailures(ctx context.Context, runID string, first *int) ([]RunFailure, error) {
@@ -136,13 +142,15 @@ func afterValue(after *string) string {
 }
 
 // RunsPage pages through runs newest first; after is the id of the last
-// run of the previous page. Errors: BAD_USER_INPUT.
-func (e *Engine) RunsPage(ctx context.Context, first *int, after *string) (Page[Run], error) {
+// run of the previous page. withPreviews false leaves out the dry runs that
+// previews of a policy or data policy change record (trigger "preview"):
+// they are what-ifs, not runs. Errors: BAD_USER_INPUT.
+func (e *Engine) RunsPage(ctx context.Context, first *int, after *string, withPreviews bool) (Page[Run], error) {
 	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return Page[Run]{}, err
 	}
-	return page(n, func(n int) ([]Run, error) { return e.store.RunsAfter(ctx, afterValue(after), n) })
+	return page(n, func(n int) ([]Run, error) { return e.store.RunsAfter(ctx, afterValue(after), n, withPreviews) })
 }
 
 // RunActionsPage pages through a run's plan or journal actions, each

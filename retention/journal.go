@@ -61,7 +61,7 @@ const (
 
 // JournalEntry records the relinquishing of one customer: planned before
 // anything is sent, closed in the transaction that changes the core record.
-// It holds no personal data.
+// It holds no personal data once closed (see Subject).
 type JournalEntry struct {
 	ID         string
 	RunID      string
@@ -84,6 +84,44 @@ type JournalEntry struct {
 	NextAttemptAt time.Time
 	LastError     string
 	ClosedAt      *time.Time
+	// Subject holds the identifiers connectors match by when Lethe's copy
+	// went before the connectors acted (a HIDDEN purge: the values purged,
+	// recorded in the transaction that purged them). The subject sent
+	// takes each identifier from the customer's record, or from here when
+	// the record no longer has it. Nil otherwise; scrubbed when the entry
+	// closes, so personal data stays in the journal only while connectors
+	// may still need it.
+	Subject *Subject
+}
+
+// closeSubject scrubs the recorded identifiers of an entry being closed.
+func (en *JournalEntry) closeSubject() { en.Subject = nil }
+
+// SubjectFor is the subject connectors are sent for c under this entry:
+// the record's identifiers, and the recorded ones where the record has none.
+func (en JournalEntry) SubjectFor(c *Customer) Subject {
+	s := Subject{CustomerID: en.CustomerID}
+	if c != nil {
+		s = c.Subject()
+	}
+	if en.Subject != nil {
+		s = withFallback(s, *en.Subject)
+	}
+	return s
+}
+
+// withFallback is s with each empty identifier taken from fallback.
+func withFallback(s, fallback Subject) Subject {
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&s.FirstName, fallback.FirstName)
+	fill(&s.LastName, fallback.LastName)
+	fill(&s.Email, fallback.Email)
+	fill(&s.Phone, fallback.Phone)
+	return s
 }
 
 // Connector operations of the journal.
@@ -128,6 +166,10 @@ type PlannedAction struct {
 	CustomerID string
 	Connector  string // a connector's name, or "lethe" for the core record
 	Action     string // "erase", "anonymise", "delete", "delete cdr", …
+	// Outcome and Records are the connector's answer (journal actions of a
+	// real run once answered; empty in plans).
+	Outcome Outcome
+	Records int
 	// Cursor is where a page that ends here continues (opaque).
 	Cursor string
 }
@@ -164,6 +206,9 @@ type JournalReader interface {
 	// RunActions lists a run's plan (dry run) or journal actions (real run).
 	RunActions(ctx context.Context, runID string, first int) ([]PlannedAction, error)
 	RunFailures(ctx context.Context, runID string, first int) ([]RunFailure, error)
+	// RunActionsNotFound counts the run's journal actions a connector
+	// answered NOT_FOUND.
+	RunActionsNotFound(ctx context.Context, runID string) (int, error)
 	// DoneEntriesOf lists the customer's completed journal entries, oldest
 	// first.
 	DoneEntriesOf(ctx context.Context, customerID string) ([]JournalEntry, error)
@@ -171,7 +216,7 @@ type JournalReader interface {
 	OpenEntryOf(ctx context.Context, customerID string) (*JournalEntry, error)
 	// The After forms page on: after is the Cursor (a run's id) of the
 	// last item of the previous page, "" for the first page.
-	RunsAfter(ctx context.Context, after string, first int) ([]Run, error)
+	RunsAfter(ctx context.Context, after string, first int, withPreviews bool) ([]Run, error)
 	RunActionsAfter(ctx context.Context, runID, after string, first int) ([]PlannedAction, error)
 	RunFailuresAfter(ctx context.Context, runID, after string, first int) ([]RunFailure, error)
 	// CustomersWithOpenEntries tells which of these customers a sweep is

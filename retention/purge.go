@@ -2,9 +2,11 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // ActionPurge is the journal kind of a HIDDEN purge: Lethe's copy of the
@@ -104,49 +106,51 @@ func purgeCounts(modes map[Field]FieldMode, counts map[Field]int) []PurgeCount {
 // purge removes the stored values of the HIDDEN fields in Lethe (in tx)
 // and journals, for the customers that held one, a purge at every
 // connector holding contact data, recording run when it plans any; it
-// returns the entries and actions planned.
+// returns the entries and actions planned. Each entry records the
+// customer's identifiers as they were before the purge: a store keyed by
+// e-mail alone finds the subject by the very value being purged.
 func (s *Service) purge(ctx context.Context, tx Tx, fields []Field, run Run) (int, int, error) {
-	ids, err := tx.PurgeFields(ctx, fields, s.Now())
-	if err != nil || len(ids) == 0 {
+	held, err := tx.PurgeFields(ctx, fields, s.Now())
+	if err != nil || len(held) == 0 {
 		return 0, 0, err
 	}
-	var conns []ConnectorInfo
-	if s.connectors != nil {
-		for _, st := range s.connectors.Connectors(ctx) {
-			if hasString(st.Info.Categories, CategoryContact) {
-				conns = append(conns, st.Info)
-			}
-		}
-	}
+	conns := s.contactConnectors(ctx)
 	if len(conns) == 0 {
 		return 0, 0, nil
 	}
-	sort.Slice(conns, func(i, j int) bool { return conns[i].Name < conns[j].Name })
 	names := make([]string, len(fields))
 	for i, f := range fields {
 		names[i] = connectorFieldName(f)
 	}
+	ids := make([]string, len(held))
+	for i, sub := range held {
+		ids[i] = sub.CustomerID
+	}
 	// A customer with an open entry is being erased or anonymised, which
-	// drops its contact data everywhere anyway; the index allows one open
-	// entry per customer.
+	// drops its contact data everywhere anyway (the index allows one open
+	// entry per customer); that entry keeps the identifiers instead.
 	busy, err := tx.CustomersWithOpenEntries(ctx, ids)
 	if err != nil {
+		return 0, 0, err
+	}
+	if err := recordOnOpenEntries(ctx, tx, held, busy); err != nil {
 		return 0, 0, err
 	}
 	now := s.Now()
 	var entries []JournalEntry
 	var actions []JournalAction
-	for _, id := range ids {
-		if busy[id] {
+	for _, sub := range held {
+		if busy[sub.CustomerID] {
 			continue
 		}
-		en := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: id, Kind: ActionPurge, Categories: names,
+		before := sub
+		en := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: sub.CustomerID, Kind: ActionPurge, Categories: names,
 			RequestedBy: actorName(ctx), PolicyName: "", Rule: "fields made HIDDEN: " + strings.Join(names, ", "),
-			DueAt: now, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
+			DueAt: now, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now, Subject: &before}
 		entries = append(entries, en)
 		for _, ci := range conns {
 			actions = append(actions, JournalAction{ID: en.ID + "/" + ci.Name + "/" + OpAnonymiseFields, EntryID: en.ID, RunID: run.ID,
-				CustomerID: id, Connector: ci.Name, Operation: OpAnonymiseFields, Categories: names, Status: ActionPending})
+				CustomerID: sub.CustomerID, Connector: ci.Name, Operation: OpAnonymiseFields, Categories: names, Status: ActionPending})
 		}
 	}
 	if len(entries) == 0 {
@@ -158,6 +162,49 @@ func (s *Service) purge(ctx context.Context, tx Tx, fields []Field, run Run) (in
 		return 0, 0, err
 	}
 	return len(entries), len(actions), tx.InsertEntries(ctx, entries, actions)
+}
+
+// contactConnectors are the connectors holding contact data, by name.
+func (s *Service) contactConnectors(ctx context.Context) []ConnectorInfo {
+	var conns []ConnectorInfo
+	if s.connectors != nil {
+		for _, st := range s.connectors.Connectors(ctx) {
+			if hasString(st.Info.Categories, CategoryContact) {
+				conns = append(conns, st.Info)
+			}
+		}
+	}
+	sort.Slice(conns, func(i, j int) bool { return conns[i].Name < conns[j].Name })
+	return conns
+}
+
+// recordOnOpenEntries keeps, on the open entry of each busy customer, the
+// identifiers the purge just removed from its record, so that the erasure
+// or anonymisation under way still sends them.
+func recordOnOpenEntries(ctx context.Context, tx Tx, held []Subject, busy map[string]bool) error {
+	var open []JournalEntry
+	for _, sub := range held {
+		if !busy[sub.CustomerID] {
+			continue
+		}
+		en, err := tx.OpenEntryOf(ctx, sub.CustomerID)
+		if err != nil {
+			return err
+		}
+		if en == nil {
+			continue
+		}
+		before := sub
+		if en.Subject != nil {
+			before = withFallback(sub, *en.Subject)
+		}
+		en.Subject = &before
+		open = append(open, *en)
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	return tx.SaveEntries(ctx, open)
 }
 
 func confirmationRequired(counts []PurgeCount) error {
@@ -174,4 +221,92 @@ func confirmationRequired(counts []PurgeCount) error {
 	return &Error{Code: CodeConfirmationRequired, Field: "confirm", Details: map[string]any{"storedValues": details, "total": total},
 		Message: fmt.Sprintf("making these fields HIDDEN purges %d stored values (%s) in Lethe and in connectors holding contact data; "+
 			"this cannot be undone: repeat with confirm: true to do it", total, strings.Join(parts, ", "))}
+}
+
+// dispatchPurge executes the open entries of the purge run r.purgeOf under
+// the run r: each page is adopted (moved to r, fenced) and dispatched. It
+// plans nothing and adopts nothing else, so a purge never erases or
+// anonymises anyone, whatever is due.
+func (e *Engine) dispatchPurge(ctx context.Context, r *runState) error {
+	d := newDispatcher(ctx, e, r)
+	for {
+		entries, err := e.store.RunEntries(ctx, r.purgeOf, e.nowUTC(), "", e.BatchSize)
+		if err != nil {
+			return errors.Join(err, d.wait())
+		}
+		if len(entries) == 0 {
+			break
+		}
+		now := e.nowUTC()
+		if err := e.fenced(ctx, r, func(tx Tx) error {
+			for _, en := range entries {
+				if err := tx.AdoptEntry(ctx, en.ID, r.run.ID, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return errors.Join(err, d.wait())
+		}
+		acts, err := e.store.EntryActions(ctx, entryIDs(entries))
+		if err != nil {
+			return errors.Join(err, d.wait())
+		}
+		for i := range entries {
+			entries[i].RunID, entries[i].NextAttemptAt = r.run.ID, now
+			for j := range acts[entries[i].ID] {
+				acts[entries[i].ID][j].RunID = r.run.ID
+			}
+		}
+		n := 0
+		for _, a := range acts {
+			n += len(a)
+		}
+		r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += n })
+		if !d.dispatch(entries, acts) {
+			break
+		}
+	}
+	return d.wait()
+}
+
+func entryIDs(entries []JournalEntry) []string {
+	out := make([]string, len(entries))
+	for i, en := range entries {
+		out[i] = en.ID
+	}
+	return out
+}
+
+// purgeRetryWait is the wait between attempts to start a purge's run while
+// another run holds the sweep lease.
+var purgeRetryWait = 2 * time.Second
+
+// executePurge starts the run that sends the purge run's entries to the
+// connectors. While another run holds the sweep lease it tries again in the
+// background, until the entries are sent or adopted by a sweep: a server
+// started with --sweep=false may never sweep, and a purge must not wait
+// for one.
+func (s *Service) executePurge(ctx context.Context, purgeRun string) {
+	e := s.newEngine(s.connectors)
+	opts := RunOptions{Trigger: "purge", Actor: actorName(ctx), PurgeRun: purgeRun}
+	_, err := e.Start(ctx, opts)
+	if !errors.Is(err, ErrSweepRunning) {
+		if err != nil {
+			s.log.WarnContext(ctx, "purge journaled but not sent; the next run sends it", "run", purgeRun, "err", err)
+		}
+		return
+	}
+	go func() {
+		for {
+			time.Sleep(purgeRetryWait)
+			left, err := s.store.RunEntries(ctx, purgeRun, s.Now(), "", 1)
+			if err != nil || len(left) == 0 {
+				return // sent by a sweep that adopted them, or unreadable: the next run resumes them
+			}
+			if _, err := e.Start(ctx, opts); !errors.Is(err, ErrSweepRunning) {
+				return
+			}
+		}
+	}()
 }

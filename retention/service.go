@@ -313,7 +313,7 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 	}
 	hidden := hiddenFields(modes)
 	var out FieldPreferences
-	planned := 0
+	planned, purgeRun := 0, ""
 	// Readers here see the new preferences from the commit on; other
 	// replicas within DefaultCacheTTL.
 	endChange := s.prefs.change()
@@ -371,18 +371,14 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 				return err
 			}
 			if entries > 0 {
-				planned = entries
+				planned, purgeRun = entries, run.ID
 				details["purgeRun"] = run.ID
 			}
 		}
 		return s.audit(ctx, tx, AuditFieldPreferencesUpdate, "fieldPreferences", details)
 	})
 	if err == nil && planned > 0 {
-		// The connectors' part runs now; if a sweep holds the lease, the
-		// next one adopts the entries.
-		if _, err := s.newEngine(s.connectors).Start(context.WithoutCancel(ctx), RunOptions{Trigger: "purge", Actor: actorName(ctx)}); err != nil {
-			s.log.WarnContext(ctx, "purge journaled; the next sweep sends it to the connectors", "err", err)
-		}
+		s.executePurge(context.WithoutCancel(ctx), purgeRun)
 	}
 	return out, err
 }

@@ -60,8 +60,9 @@ type Tx interface {
 	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error
 	// PurgeFields removes the values of fields from customers neither
 	// erased nor under a legal hold at now (search keys included) and from
-	// visits; it returns the ids of the customers that held one.
-	PurgeFields(ctx context.Context, fields []Field, now time.Time) ([]string, error)
+	// visits; it returns the customers that held one, each with its
+	// identifiers as they were before the purge (connectors match by them).
+	PurgeFields(ctx context.Context, fields []Field, now time.Time) ([]Subject, error)
 	SaveCustomFieldStorage(ctx context.Context, s CustomFieldStorage) error
 
 	InsertCustomer(ctx context.Context, c *Customer) error

@@ -2,7 +2,12 @@
 // a search text into the terms it must match, so that a search finds people
 // the way a person types them: in any letter case, with or without accents,
 // in any Unicode form, in any word order, and phone numbers in national or
-// international form.
+// international form. Letters with no accent to strip are written the usual
+// Latin way (ß as ss, ø as o, æ as ae, ł as l); every part of a compound,
+// hyphenated or apostrophe name is a word of its own (and the name written
+// together: "obrien" finds O'Brien); German umlauts are also found written
+// out ("mueller" finds Müller); the words of an email's local part are
+// words; and a phone number is found by its last digits too.
 //
 // Both sides are normalised here, in Go, so that SQLite and PostgreSQL
 // compare plain bytes and give the same results; the databases need no
@@ -11,6 +16,7 @@
 package searchkey
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +36,14 @@ const (
 	LastName  Kind = 'l'
 	Email     Kind = 'e'
 	Phone     Kind = 'p'
+	// PhoneEnd is a phone's digits reversed, so that its last digits are a
+	// prefix: it belongs to the phone field (hidden with it).
+	PhoneEnd Kind = 'r'
 )
+
+// MinPhoneEndDigits is the fewest digits a search must have to match the
+// end of phone numbers: fewer would match a tenth, a hundredth… of all.
+const MinPhoneEndDigits = 4
 
 // DefaultRegion is the phone region used when none is configured.
 const DefaultRegion = "GB"
@@ -102,7 +115,9 @@ func (k Keys) Region() string {
 	return k.region
 }
 
-// Fold lower-cases s, removes accents and other combining marks, and
+// Fold lower-cases s, removes accents and other combining marks, writes
+// letters that have no accent to strip the usual Latin way (ß as ss, ø as
+// o, æ as ae, ł as l…), makes every apostrophe ' and every hyphen -, and
 // composes what remains (NFC), so that "José", "JOSE" and "Jose" with a
 // combining acute accent all fold to "jose". Whitespace runs become one
 // space.
@@ -123,9 +138,60 @@ func Fold(s string) string {
 			b.WriteByte(' ')
 			space = false
 		}
+		if t, ok := latin[r]; ok {
+			b.WriteString(t)
+			continue
+		}
 		b.WriteRune(r)
 	}
 	return norm.NFC.String(b.String())
+}
+
+// latin is how letters without a decomposition are usually written in
+// plain Latin letters, and the other apostrophes and hyphens people type.
+var latin = map[rune]string{
+	'ß': "ss", 'ẞ': "ss", 'ø': "o", 'æ': "ae", 'œ': "oe", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i", 'ħ': "h", 'ŧ': "t",
+	'\u2019': "'", '\u2018': "'", '\u02bc': "'", '`': "'", '\u00b4': "'",
+	'\u2010': "-", '\u2011': "-", '\u2012': "-", '\u2013': "-", '\u2014': "-",
+}
+
+// umlauts writes German umlauts out (ä as ae), the other usual spelling of
+// a name like Müller; Fold alone gives "muller".
+var umlauts = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "a\u0308", "ae", "o\u0308", "oe", "u\u0308", "ue")
+
+// nameWords are the words a name is found by: each word, each part of a
+// hyphenated or apostrophe word, and such a word written together.
+func nameWords(folded string) []string {
+	var out []string
+	for _, w := range strings.Fields(folded) {
+		out = append(out, w)
+		parts := strings.FieldsFunc(w, func(r rune) bool { return r == '-' || r == '\'' })
+		if len(parts) > 1 || (len(parts) == 1 && parts[0] != w) {
+			out = append(out, parts...)
+			out = append(out, strings.Join(parts, ""))
+		}
+	}
+	return out
+}
+
+// emailWords are the words of an email's local part ("jane.doe-smith" gives
+// jane, doe, smith), when it has more than one.
+func emailWords(folded string) []string {
+	local := folded
+	if at := strings.LastIndexByte(folded, '@'); at >= 0 {
+		local = folded[:at]
+	}
+	parts := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '+' })
+	if len(parts) < 2 {
+		return nil
+	}
+	return parts
+}
+
+func reverse(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
 }
 
 func digits(s string) string {
@@ -217,8 +283,15 @@ func (k Keys) Terms(first, last, email, phone *string) []string {
 		kind Kind
 		v    *string
 	}{{FirstName, first}, {LastName, last}} {
-		if f.v != nil {
-			for _, w := range strings.Fields(Fold(*f.v)) {
+		if f.v == nil {
+			continue
+		}
+		folded := Fold(*f.v)
+		for _, w := range nameWords(folded) {
+			add(term(f.kind, w))
+		}
+		if alt := Fold(umlauts.Replace(strings.ToLower(*f.v))); alt != folded {
+			for _, w := range nameWords(alt) {
 				add(term(f.kind, w))
 			}
 		}
@@ -226,11 +299,17 @@ func (k Keys) Terms(first, last, email, phone *string) []string {
 	if email != nil {
 		if e := strings.ReplaceAll(Fold(*email), " ", ""); e != "" {
 			add(term(Email, e))
+			for _, w := range emailWords(e) {
+				add(term(Email, w))
+			}
 		}
 	}
 	if phone != nil {
 		for _, d := range k.phoneForms(*phone) {
 			add(term(Phone, d))
+		}
+		if d := digits(*phone); d != "" {
+			add(term(PhoneEnd, reverse(d)))
 		}
 	}
 	return out
@@ -290,6 +369,11 @@ func (k Keys) Query(text string, visible map[Kind]bool) Query {
 		if visible[Phone] {
 			for _, d := range k.phoneForms(folded) {
 				alts = append(alts, term(Phone, d))
+			}
+			// The last digits, unless the number is written as
+			// international (a leading +) or is too short to say much.
+			if d := digits(folded); !strings.HasPrefix(folded, "+") && len(d) >= MinPhoneEndDigits {
+				alts = append(alts, term(PhoneEnd, reverse(d)))
 			}
 		}
 		if !strings.Contains(folded, " ") {

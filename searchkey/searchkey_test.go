@@ -98,3 +98,34 @@ func TestPhoneMemoGivesTheParsedTerms(t *testing.T) {
 		t.Errorf("national phone gives %q, want its international form among them", got)
 	}
 }
+
+func TestFoldLatin(t *testing.T) {
+	for in, want := range map[string]string{
+		"Straße": "strasse", "Søren": "soren", "Æsa": "aesa", "Łódź": "lodz", "O\u2019Brien": "o'brien", "Smith\u2010Jones": "smith-jones",
+	} {
+		if got := searchkey.Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTermsAsWritten(t *testing.T) {
+	gb, _ := searchkey.New("GB")
+	terms := gb.Terms(ptr("Anne-Marie"), ptr("O'Brien Müller"), ptr("anne_marie.x+news@example.org"), ptr("07700 900461"))
+	for _, want := range []string{"f:anne-marie", "f:anne", "f:marie", "f:annemarie", "l:o'brien", "l:o", "l:brien", "l:obrien",
+		"l:muller", "l:mueller", "e:anne_marie.x+news@example.org", "e:anne", "e:marie", "e:news", "r:16400900770"} {
+		if !slices.Contains(terms, want) {
+			t.Errorf("terms %v lack %q", terms, want)
+		}
+	}
+	q := gb.Query("0461", map[searchkey.Kind]bool{searchkey.Phone: true})
+	if !slices.Contains(q.Words[0], "r:1640") {
+		t.Errorf("query %v does not look at the last digits", q)
+	}
+	if q := gb.Query("0461", map[searchkey.Kind]bool{searchkey.FirstName: true}); slices.Contains(q.Words[0], "r:1640") {
+		t.Errorf("a hidden phone's last digits are searched: %v", q)
+	}
+	if q := gb.Query("461", map[searchkey.Kind]bool{searchkey.Phone: true}); slices.Contains(q.Words[0], "r:164") {
+		t.Errorf("three digits match the end of numbers: %v", q)
+	}
+}

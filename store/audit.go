@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/uptrace/bun"
 
+	"github.com/lethe-privacy/lethe/auditchain"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -35,41 +37,30 @@ func (r *auditRow) domain() retention.AuditEvent {
 	return e
 }
 
+// AppendAudit records an event; it is chained and inserted at the end of
+// the transaction (flushAudit).
 func (q *queries) AppendAudit(ctx context.Context, e retention.AuditEvent) error {
-	row := &auditRow{ID: e.ID, At: toMicros(e.At), Actor: e.Actor, Action: e.Action, Subject: strPtr(e.Subject)}
-	if len(e.Details) > 0 {
-		b, err := json.Marshal(e.Details)
-		if err != nil {
-			return internal("audit details", err)
-		}
-		s := string(b)
-		row.Details = &s
-	}
-	// seq is left to the database; excluding it keeps bun from sending 0.
-	_, err := q.idb.NewInsert().Model(row).ExcludeColumn("seq").Exec(ctx)
-	return internal("append audit", err)
+	return q.AppendAudits(ctx, []retention.AuditEvent{e})
 }
 
-// AppendAudits appends many events: multi-row INSERTs with bound values
-// (bound.go), a sweep writes one event per customer.
-func (q *queries) AppendAudits(ctx context.Context, events []retention.AuditEvent) error {
-	const cols = 6
-	args := make([]any, 0, len(events)*cols)
+// AppendAudits records many events (a sweep writes one per customer).
+func (q *queries) AppendAudits(_ context.Context, events []retention.AuditEvent) error {
+	if !q.inTx {
+		return internal("append audit", errors.New("audit events are written in a write transaction"))
+	}
 	for _, e := range events {
-		var details any
+		ce := auditchain.Event{ID: e.ID, At: toMicros(e.At), Actor: e.Actor, Action: e.Action, Subject: strPtr(e.Subject)}
 		if len(e.Details) > 0 {
 			b, err := json.Marshal(e.Details)
 			if err != nil {
 				return internal("audit details", err)
 			}
-			details = string(b)
+			s := string(b)
+			ce.Details = &s
 		}
-		args = append(args, e.ID, toMicros(e.At), e.Actor, e.Action, nullable(e.Subject), details)
+		q.pendingAudit = append(q.pendingAudit, ce)
 	}
-	err := q.execRows(ctx, func(n int) string {
-		return "INSERT INTO audit_log (id, at, actor, action, subject, details) VALUES " + valuesList(n, cols)
-	}, cols, args)
-	return internal("append audits", err)
+	return nil
 }
 
 func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]retention.AuditEvent, error) {
@@ -89,6 +80,18 @@ func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]rete
 	}
 	if aq.Actor != "" {
 		sel = sel.Where("actor = ?", aq.Actor)
+	}
+	if aq.From != nil {
+		sel = sel.Where("at >= ?", toMicros(*aq.From))
+	}
+	if aq.To != nil {
+		sel = sel.Where("at < ?", toMicros(*aq.To))
+	}
+	if aq.Text != "" {
+		// Part of the actor or the subject, case-insensitive; the user's %
+		// and _ are matched as themselves.
+		like := "%" + likeEscaper.Replace(strings.ToLower(aq.Text)) + "%"
+		sel = sel.Where(`(LOWER(actor) LIKE ? ESCAPE '\' OR LOWER(subject) LIKE ? ESCAPE '\')`, like, like)
 	}
 	if aq.After != "" {
 		var seq int64
@@ -110,6 +113,8 @@ func (q *queries) AuditLog(ctx context.Context, aq retention.AuditQuery) ([]rete
 	}
 	return out, nil
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func truncateID(s string) string {
 	if len(s) > 40 {

@@ -54,10 +54,12 @@ func (q *queries) SaveEntries(ctx context.Context, entries []retention.JournalEn
 		if e.ClosedAt != nil {
 			closed = toMicros(*e.ClosedAt)
 		}
-		rows[i] = []any{e.ID, string(e.Status), e.Attempts, toMicros(e.NextAttemptAt), nullable(e.LastError), closed}
+		// The recorded identifiers go with the entry's closing (nil then).
+		rows[i] = []any{e.ID, string(e.Status), e.Attempts, toMicros(e.NextAttemptAt), nullable(e.LastError), closed,
+			nullablePtr(encodeSubject(e.Subject))}
 	}
 	return q.bulkUpdate(ctx, "journal_entries", "id", []bulkColumn{{"status", "TEXT"}, {"attempts", "INTEGER"},
-		{"next_attempt_at", "BIGINT"}, {"last_error", "TEXT"}, {"closed_at", "BIGINT"}}, rows)
+		{"next_attempt_at", "BIGINT"}, {"last_error", "TEXT"}, {"closed_at", "BIGINT"}, {"subject", "TEXT"}}, rows)
 }
 
 func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAction) error {

@@ -69,6 +69,37 @@ type entryRow struct {
 	NextAttemptAt int64   `bun:"next_attempt_at"`
 	LastError     *string `bun:"last_error"`
 	ClosedAt      *int64  `bun:"closed_at"`
+	// Subject is the JSON of retention.JournalEntry.Subject, NULL when
+	// there is none (always once the entry closed).
+	Subject *string `bun:"subject"`
+}
+
+// subjectJSON is how an entry's recorded identifiers are stored.
+type subjectJSON struct {
+	FirstName string `json:"firstName,omitempty"`
+	LastName  string `json:"lastName,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+}
+
+func encodeSubject(s *retention.Subject) *string {
+	if s == nil {
+		return nil
+	}
+	b, _ := json.Marshal(subjectJSON{FirstName: s.FirstName, LastName: s.LastName, Email: s.Email, Phone: s.Phone})
+	out := string(b)
+	return &out
+}
+
+func decodeSubject(customerID string, raw *string) *retention.Subject {
+	if raw == nil {
+		return nil
+	}
+	var j subjectJSON
+	if json.Unmarshal([]byte(*raw), &j) != nil {
+		return nil
+	}
+	return &retention.Subject{CustomerID: customerID, FirstName: j.FirstName, LastName: j.LastName, Email: j.Email, Phone: j.Phone}
 }
 
 func entryFromDomain(e retention.JournalEntry) *entryRow {
@@ -79,7 +110,7 @@ func entryFromDomain(e retention.JournalEntry) *entryRow {
 	return &entryRow{ID: e.ID, RunID: e.RunID, CustomerID: e.CustomerID, Kind: string(e.Kind), Categories: string(cats), RequestedBy: strPtr(e.RequestedBy), PolicyName: e.PolicyName,
 		PolicyVersion: e.PolicyVersion, Rule: e.Rule, DueAt: toMicros(e.DueAt), PlannedAt: toMicros(e.PlannedAt),
 		Status: string(e.Status), Attempts: e.Attempts, NextAttemptAt: toMicros(e.NextAttemptAt), LastError: strPtr(e.LastError),
-		ClosedAt: toMicrosPtr(e.ClosedAt)}
+		ClosedAt: toMicrosPtr(e.ClosedAt), Subject: encodeSubject(e.Subject)}
 }
 
 func (r *entryRow) domain() retention.JournalEntry {
@@ -88,7 +119,8 @@ func (r *entryRow) domain() retention.JournalEntry {
 	return retention.JournalEntry{Categories: cats, RequestedBy: strVal(r.RequestedBy), ID: r.ID, RunID: r.RunID, CustomerID: r.CustomerID, Kind: retention.ActionKind(r.Kind),
 		PolicyName: r.PolicyName, PolicyVersion: r.PolicyVersion, Rule: r.Rule, DueAt: fromMicros(r.DueAt),
 		PlannedAt: fromMicros(r.PlannedAt), Status: retention.EntryStatus(r.Status), Attempts: r.Attempts,
-		NextAttemptAt: fromMicros(r.NextAttemptAt), LastError: strVal(r.LastError), ClosedAt: fromMicrosPtr(r.ClosedAt)}
+		NextAttemptAt: fromMicros(r.NextAttemptAt), LastError: strVal(r.LastError), ClosedAt: fromMicrosPtr(r.ClosedAt),
+		Subject: decodeSubject(r.CustomerID, r.Subject)}
 }
 
 type actionRow struct {
@@ -203,13 +235,17 @@ func (q *queries) Run(ctx context.Context, id string) (*retention.Run, error) {
 }
 
 func (q *queries) Runs(ctx context.Context, first int) ([]retention.Run, error) {
-	return q.RunsAfter(ctx, "", first)
+	return q.RunsAfter(ctx, "", first, true)
 }
 
 // RunsAfter pages through runs newest first; after is the id of the last
-// run of the previous page (keyset: a run started since moves nothing).
-func (q *queries) RunsAfter(ctx context.Context, after string, first int) ([]retention.Run, error) {
+// run of the previous page (keyset: a run started since moves nothing);
+// withPreviews false leaves out the runs previews recorded.
+func (q *queries) RunsAfter(ctx context.Context, after string, first int, withPreviews bool) ([]retention.Run, error) {
 	sel := q.idb.NewSelect().Model((*runRow)(nil))
+	if !withPreviews {
+		sel = sel.Where("trigger_name <> ?", "preview")
+	}
 	if after != "" {
 		var last runRow
 		err := q.idb.NewSelect().Model(&last).Column("id", "started_at").Where("id = ?", after).Scan(ctx)
@@ -276,9 +312,14 @@ func (q *queries) RunActionsAfter(ctx context.Context, runID, after string, firs
 	for i := range rows {
 		a := rows[i].domain()
 		out = append(out, retention.PlannedAction{CustomerID: a.CustomerID, Connector: a.Connector,
-			Action: retention.DescribeOperation(a.Operation, a.Categories), Cursor: "a:" + rows[i].ID})
+			Action: retention.DescribeOperation(a.Operation, a.Categories), Outcome: a.Outcome, Records: a.Records, Cursor: "a:" + rows[i].ID})
 	}
 	return out, nil
+}
+
+func (q *queries) RunActionsNotFound(ctx context.Context, runID string) (int, error) {
+	n, err := q.idb.NewSelect().Model((*actionRow)(nil)).Where("run_id = ? AND outcome = ?", runID, retention.OutcomeNotFound).Count(ctx)
+	return int(n), internal("run actions not found", err)
 }
 
 func (q *queries) RunFailures(ctx context.Context, runID string, first int) ([]retention.RunFailure, error) {
@@ -370,17 +411,18 @@ func (q *queries) InterruptStaleRuns(ctx context.Context, reason string) error {
 // entryValues and actionValues give them.
 const (
 	entryColumns = "id, run_id, customer_id, kind, categories, requested_by, policy_name, policy_version, rule, " +
-		"due_at, planned_at, status, attempts, next_attempt_at, last_error, closed_at"
+		"due_at, planned_at, status, attempts, next_attempt_at, last_error, closed_at, subject"
 	actionColumns = "id, entry_id, run_id, customer_id, connector, operation, categories, status, outcome, records, " +
 		"reason, attempts, updated_at"
-	entryColumnCount  = 16
+	entryColumnCount  = 17
 	actionColumnCount = 13
 )
 
 func entryValues(args []any, e retention.JournalEntry) []any {
 	r := entryFromDomain(e)
 	return append(args, r.ID, r.RunID, r.CustomerID, r.Kind, r.Categories, nullable(e.RequestedBy), r.PolicyName, r.PolicyVersion,
-		r.Rule, r.DueAt, r.PlannedAt, r.Status, r.Attempts, r.NextAttemptAt, nullable(e.LastError), nullablePtr(r.ClosedAt))
+		r.Rule, r.DueAt, r.PlannedAt, r.Status, r.Attempts, r.NextAttemptAt, nullable(e.LastError), nullablePtr(r.ClosedAt),
+		nullablePtr(r.Subject))
 }
 
 func actionValues(args []any, a retention.JournalAction, now int64) []any {

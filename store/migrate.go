@@ -67,7 +67,10 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if _, err := s.backfillSearchTerms(ctx); err != nil {
 		return applied, err
 	}
-	return applied, s.ensureBuiltIns(ctx)
+	if err := s.ensureBuiltIns(ctx); err != nil {
+		return applied, err
+	}
+	return applied, s.chainAfterMigrate(ctx)
 }
 
 // Pending lists migrations not applied yet.

@@ -47,7 +47,7 @@ func (q *queries) CountStoredValues(ctx context.Context, fields []retention.Fiel
 	return out, nil
 }
 
-func (q *queries) PurgeFields(ctx context.Context, fields []retention.Field, now time.Time) ([]string, error) {
+func (q *queries) PurgeFields(ctx context.Context, fields []retention.Field, now time.Time) ([]retention.Subject, error) {
 	var cols, vcols, set []string
 	purged := map[retention.Field]bool{}
 	for _, f := range fields {
@@ -63,9 +63,19 @@ func (q *queries) PurgeFields(ctx context.Context, fields []retention.Field, now
 		return nil, nil
 	}
 	where := notHeld + " AND (" + strings.Join(cols, " OR ") + ")"
-	var ids []string
-	if err := q.idb.NewRaw("SELECT id FROM customers WHERE "+where+" ORDER BY id", toMicros(now)).Scan(ctx, &ids); err != nil {
+	// The identifiers as they are before the purge: connectors keyed by
+	// them find the subject by the values being purged.
+	var rows []customerRow
+	if err := q.idb.NewSelect().Model(&rows).Column("id", "first_name", "last_name", "email", "phone").
+		Where(where, toMicros(now)).OrderExpr("id").Scan(ctx); err != nil {
 		return nil, internal("purge fields", err)
+	}
+	ids := make([]string, len(rows))
+	held := make([]retention.Subject, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+		held[i] = retention.Subject{CustomerID: r.ID, FirstName: strVal(r.FirstName), LastName: strVal(r.LastName),
+			Email: strVal(r.Email), Phone: strVal(r.Phone)}
 	}
 	// The search terms go with the values they were made of: a purged
 	// value must not stay findable, nor readable in customer_terms.
@@ -78,7 +88,7 @@ func (q *queries) PurgeFields(ctx context.Context, fields []retention.Field, now
 	if _, err := q.idb.NewRaw("UPDATE visits SET " + strings.Join(vcols, ", ")).Exec(ctx); err != nil {
 		return nil, internal("purge visit fields", err)
 	}
-	return ids, nil
+	return held, nil
 }
 
 // rebuildTermsWithout recomputes the search terms of the customers ids as

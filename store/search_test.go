@@ -299,3 +299,112 @@ func importCustomers(ctx context.Context, t *testing.T, s *store.Store, n int, c
 	}
 	return customers
 }
+
+// searchPeopleWritten are names, emails and phones as people write them
+// (issue 24): compound, hyphenated and apostrophe names, letters with no
+// accent to strip, umlauts written out, words of an email's local part,
+// the last digits of a phone.
+var searchPeopleWritten = []struct{ key, first, last, email, phone string }{
+	{"obrien", "Siobhán", "O\u2019Brien", "s.obrien@example.ie", "+353 1 555 0142"},
+	{"smithjones", "Anne-Marie", "Smith-Jones", "anne_marie.smith+news@example.org", "07700 900461"},
+	{"strauss", "Jürgen", "Strauß", "j.strauss@example.de", "+49 30 9876543"},
+	{"soren", "Søren", "Kierkegård", "", "+45 33 12 34 56"},
+	{"aesa", "Æsa", "Łukasiewicz", "aesa@example.pl", ""},
+	{"mueller", "Jörg", "Müller", "", ""},
+	{"vandenberg", "Pieter", "van den Berg", "pieter@example.nl", "+31 20 555 0199"},
+}
+
+var searchWrittenCases = []struct {
+	query string
+	want  []string
+}{
+	{"brien", []string{"obrien"}},
+	{"o'brien", []string{"obrien"}},
+	{"O’Brien", []string{"obrien"}},
+	{"obrien", []string{"obrien"}},
+	{"siobhan", []string{"obrien"}},
+	{"jones", []string{"smithjones"}},
+	{"smith-jones", []string{"smithjones"}},
+	{"marie smith", []string{"smithjones"}},
+	{"anne marie", []string{"smithjones"}},
+	{"strauss", []string{"strauss"}},
+	{"STRAUß", []string{"strauss"}},
+	{"jurgen", []string{"strauss"}},
+	{"juergen", []string{"strauss"}},
+	{"soren", []string{"soren"}},
+	{"søren", []string{"soren"}},
+	{"kierkegard", []string{"soren"}},
+	{"aesa", []string{"aesa"}},
+	{"lukasiewicz", []string{"aesa"}},
+	{"mueller", []string{"mueller"}},
+	{"muller", []string{"mueller"}},
+	{"joerg", []string{"mueller"}},
+	{"den berg", []string{"vandenberg"}},
+	{"news", []string{"smithjones"}},
+	{"marie", []string{"smithjones"}},
+	{"0142", []string{"obrien"}},
+	{"555 0142", []string{"obrien"}},
+	{"0461", []string{"smithjones"}},
+	{"900461", []string{"smithjones"}},
+	{"0199", []string{"vandenberg"}},
+	{"555", nil}, // three digits: too few to match the end of a number
+	{"+0142", nil},
+	{"example", nil}, // the domain is not a word
+	{"-", nil},
+}
+
+// TestSearchAsWrittenSameOnBothDatabases checks searchWrittenCases on both
+// databases, and that they agree.
+func TestSearchAsWrittenSameOnBothDatabases(t *testing.T) {
+	var mu sync.Mutex
+	results := map[store.Dialect]map[string][]string{}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, svc := context.Background(), newService(s)
+		keyOf := map[string]string{}
+		for _, p := range searchPeopleWritten {
+			pd := retention.PersonalData{FirstName: sp(p.first), LastName: sp(p.last)}
+			if p.email != "" {
+				pd.Email = sp(p.email)
+			}
+			if p.phone != "" {
+				pd.Phone = sp(p.phone)
+			}
+			c, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: pd})
+			if err != nil {
+				t.Fatalf("create %s: %v", p.key, err)
+			}
+			keyOf[c.ID] = p.key
+		}
+		got := map[string][]string{}
+		hundred := 100
+		for _, tc := range searchWrittenCases {
+			page, err := svc.SearchCustomers(ctx, tc.query, &hundred, nil)
+			if err != nil {
+				t.Fatalf("search %q: %v", tc.query, err)
+			}
+			var keys []string
+			for _, c := range page.Customers {
+				keys = append(keys, keyOf[c.ID])
+			}
+			slices.Sort(keys)
+			got[tc.query] = keys
+			if !slices.Equal(keys, tc.want) || page.TotalCount != len(tc.want) {
+				t.Errorf("search %q found %v (total %d), want %v", tc.query, keys, page.TotalCount, tc.want)
+			}
+		}
+		// Hiding the phone hides its last digits too.
+		hidden := retention.ModeHidden
+		if _, err := svc.UpdateFieldPreferences(ctx, nil, map[retention.Field]retention.FieldMode{retention.FieldPhone: hidden}, true); err != nil {
+			t.Fatal(err)
+		}
+		if page, err := svc.SearchCustomers(ctx, "0142", &hundred, nil); err != nil || len(page.Customers) != 0 {
+			t.Errorf("the last digits of a hidden phone still find %d customers (%v)", len(page.Customers), err)
+		}
+		mu.Lock()
+		results[s.Dialect()] = got
+		mu.Unlock()
+	})
+	if len(results) == 2 && !reflect.DeepEqual(results[store.SQLite], results[store.Postgres]) {
+		t.Fatalf("SQLite and PostgreSQL differ:\n%v\n%v", results[store.SQLite], results[store.Postgres])
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/lethe-privacy/lethe/auditchain"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/searchkey"
 )
@@ -96,6 +97,8 @@ type Store struct {
 	groupCommit bool
 	// bound holds the writer's prepared statements (bound.go; SQLite).
 	bound stmtCache
+	// chain signs the audit log's checkpoints (auditchain.go).
+	chain auditChain
 }
 
 var _ retention.Store = (*Store)(nil)
@@ -241,6 +244,7 @@ func (s *Store) DB() *bun.DB { return s.db }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.signTail()
 	s.bound.close()
 	err := s.db.Close()
 	if s.reads != s.db {
@@ -291,6 +295,7 @@ const maxTxAttempts = 8
 // serialization failure or deadlock (40001, 40P01) or a busy SQLite database
 // is run again, a bounded number of times, with a short random pause.
 func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention.Tx) error) error {
+	fn = s.withAuditFlush(fn)
 	if s.dialect == SQLite && s.groupCommit {
 		return s.groupUpdate(ctx, fn)
 	}
@@ -375,6 +380,9 @@ type queries struct {
 	// stmts, in a SQLite write transaction, are the writer's prepared
 	// statements (bound.go).
 	stmts *stmtCache
+	// pendingAudit holds the audit events of the running transaction
+	// until they are chained at its end (auditchain.go).
+	pendingAudit []auditchain.Event
 }
 
 var _ retention.Tx = (*queries)(nil)

@@ -12,12 +12,12 @@ import (
 
 func subjectToPB(s Subject) *pbv2.Subject {
 	return &pbv2.Subject{CustomerId: s.CustomerID, FirstName: s.FirstName, LastName: s.LastName,
-		Email: s.Email, Phone: s.Phone, ExternalRefs: s.ExternalRefs}
+		Email: s.Email, Phone: s.Phone}
 }
 
 func subjectFromPB(s *pbv2.Subject) Subject {
 	return Subject{CustomerID: s.GetCustomerId(), FirstName: s.GetFirstName(), LastName: s.GetLastName(),
-		Email: s.GetEmail(), Phone: s.GetPhone(), ExternalRefs: s.GetExternalRefs()}
+		Email: s.GetEmail(), Phone: s.GetPhone()}
 }
 
 func subjectsToPB(ss []Subject) []*pbv2.Subject {

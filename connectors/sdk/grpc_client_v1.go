@@ -113,7 +113,7 @@ func (c *grpcClientV1) Health(ctx context.Context) error {
 
 func subjectToV1(s Subject) *pbv1.Subject {
 	return &pbv1.Subject{CustomerId: s.CustomerID, FirstName: s.FirstName, LastName: s.LastName,
-		Email: s.Email, Phone: s.Phone, ExternalRefs: s.ExternalRefs}
+		Email: s.Email, Phone: s.Phone}
 }
 
 func subjectsToV1(ss []Subject) []*pbv1.Subject {

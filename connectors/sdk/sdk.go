@@ -35,14 +35,17 @@ import (
 
 // Subject identifies one customer to a connector. Stores outside Lethe may
 // key their data by any of these, so all known identifiers travel along;
-// only CustomerID is unique.
+// only CustomerID is unique and always set. An identifier is empty when
+// Lethe holds none: never collected, or relinquished before this action
+// (an erasure after an anonymisation). A field action that drops a field
+// (a HIDDEN purge) still carries the value being dropped, so a store keyed
+// by it finds the record. PROTOCOL.md lists what each kind of action sends.
 type Subject struct {
-	CustomerID   string
-	FirstName    string
-	LastName     string
-	Email        string
-	Phone        string
-	ExternalRefs map[string]string
+	CustomerID string
+	FirstName  string
+	LastName   string
+	Email      string
+	Phone      string
 }
 
 // Action asks a connector to anonymise or delete one subject's data. ID is
@@ -156,6 +159,13 @@ const (
 	CapabilityRecordVisits    = "record_visits"    // implements VisitRecorder
 	CapabilityAnonymiseFields = "anonymise_fields" // implements FieldAnonymiser
 	CapabilityDocuments       = "documents"        // implements DocumentReader
+	// CapabilityMatchEmail and CapabilityMatchPhone declare that the store
+	// holds records without a customer id, matched by the subject's e-mail
+	// or phone when no other customer claims it. Lethe sends the same
+	// actions either way; sdktest then seeds such records, with neighbours
+	// sharing the identifier, and checks every call on them.
+	CapabilityMatchEmail = "match_email"
+	CapabilityMatchPhone = "match_phone"
 )
 
 // Connector is what every connector implements. Calls may arrive

@@ -68,10 +68,13 @@ func (n *newsletter) Configure(_ context.Context, settings map[string]string) er
 
 func (n *newsletter) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
-		Name:         "newsletter",
-		Version:      sdk.Version(version),
-		Categories:   []string{sdk.CategoryContact, "newsletter"},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityAnonymiseFields},
+		Name:       "newsletter",
+		Version:    sdk.Version(version),
+		Categories: []string{sdk.CategoryContact, "newsletter"},
+		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityAnonymiseFields,
+			// Website sign-ups carry no customer id: they are matched by
+			// e-mail, and the conformance suite checks that path too.
+			sdk.CapabilityMatchEmail},
 	}, nil
 }
 
@@ -147,17 +150,30 @@ func (n *newsletter) Delete(_ context.Context, actions []sdk.Action) ([]sdk.Acti
 
 // Anonymise keeps the subscription (topics and date feed the newsletter's
 // statistics) but drops the address and name, so it identifies no one.
+// A sign-up matched by its address keeps a key: see keepKey.
 func (n *newsletter) Anonymise(_ context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
 	return n.change(actions, sdk.OutcomeAnonymised, func(list *List, sub sdk.Subject) int {
 		changed := 0
 		for i, s := range list.Subscribers {
 			if matches(*list, s, sub) {
+				keepKey(&list.Subscribers[i], sub)
 				list.Subscribers[i].Email, list.Subscribers[i].Name, list.Subscribers[i].Anonymised = "", "", true
 				changed++
 			}
 		}
 		return changed
 	})
+}
+
+// keepKey gives a sign-up matched by its e-mail the subject's customer id
+// before the address goes. The address was its only key: without the id,
+// Lethe's later Delete (or the export of the customer) could no longer
+// find the record, and it would stay forever. The match was unambiguous
+// (no other customer claims the address), so the id is right.
+func keepKey(s *Subscriber, sub sdk.Subject) {
+	if s.CustomerID == "" {
+		s.CustomerID = sub.CustomerID
+	}
 }
 
 // AnonymiseFields drops the fields the list holds: the e-mail address, and
@@ -180,9 +196,11 @@ func (n *newsletter) AnonymiseFields(_ context.Context, actions []sdk.FieldActio
 			}
 			changed := false
 			if email && s.Email != "" {
+				keepKey(&list.Subscribers[j], a.Subject)
 				list.Subscribers[j].Email, changed = "", true
 			}
 			if name && s.Name != "" {
+				keepKey(&list.Subscribers[j], a.Subject)
 				list.Subscribers[j].Name, changed = "", true
 			}
 			if changed {

@@ -18,6 +18,32 @@ type Node interface {
 	GetID() string
 }
 
+// The first place where the audit log is not what Lethe appended.
+type AuditChainBreak struct {
+	// The first event (its position in the chain, from 1) that is not intact.
+	Position int `json:"position"`
+	// How the chain breaks there.
+	Kind AuditBreakKind `json:"kind"`
+	// The id of the row found at that place, if any.
+	EventID *string `json:"eventId,omitempty"`
+	// What was found, in one sentence.
+	Detail string `json:"detail"`
+}
+
+// A signed checkpoint: the event at position had hash hash when it was signed.
+type AuditCheckpoint struct {
+	// The event it signs.
+	Position int `json:"position"`
+	// When it was signed.
+	At time.Time `json:"at"`
+	// Which key signed it (the first 8 bytes of the SHA-256 of the public key, hex).
+	KeyID string `json:"keyId"`
+	// The signed event's hash (SHA-256, hex).
+	Hash string `json:"hash"`
+	// Signed by a trusted key and matching the chain.
+	Valid bool `json:"valid"`
+}
+
 // One line of the append-only audit log. Never holds personal data: ids, policy and field names, counts, old and new settings.
 type AuditEvent struct {
 	// The prefix aud_ and a unique suffix.
@@ -32,6 +58,8 @@ type AuditEvent struct {
 	Subject *string `json:"subject,omitempty"`
 	// What changed: old and new values for settings; field names, ids and counts for customers.
 	Details JSON `json:"details,omitempty"`
+	// The event as a sentence for people, e.g. "visit_days: 30 → 60 days, by alice".
+	Sentence string `json:"sentence"`
 }
 
 // A page of the audit log, newest first.
@@ -48,6 +76,26 @@ type AuditEventEdge struct {
 	Cursor string `json:"cursor"`
 	// The event.
 	Node *AuditEvent `json:"node"`
+}
+
+// The audit log's hash chain and signed checkpoints, walked from the first event.
+type AuditVerification struct {
+	// The whole log verified.
+	Ok bool `json:"ok"`
+	// Events 1 to verifiedUpTo are intact.
+	VerifiedUpTo int `json:"verifiedUpTo"`
+	// The time of event verifiedUpTo.
+	VerifiedAt *time.Time `json:"verifiedAt,omitempty"`
+	// The hash of event verifiedUpTo (SHA-256, hex).
+	VerifiedHash *string `json:"verifiedHash,omitempty"`
+	// The last event a valid checkpoint signs; later events are chained but not signed yet.
+	SignedUpTo int `json:"signedUpTo"`
+	// "verified up to event N at T", or where and how the chain breaks.
+	Summary string `json:"summary"`
+	// Where the chain breaks; null when it verified.
+	Break *AuditChainBreak `json:"break,omitempty"`
+	// Every checkpoint, by position.
+	Checkpoints []AuditCheckpoint `json:"checkpoints"`
 }
 
 // A store outside Lethe, reached through a connector plugin.
@@ -345,8 +393,12 @@ type RetentionAction struct {
 	CustomerID string `json:"customerId"`
 	// The connector's name, or lethe.
 	Connector string `json:"connector"`
-	// What is done: erase, anonymise, delete, delete cdr, …
+	// What is done: erase, anonymise, delete, delete cdr, anonymise_fields email, …
 	Action string `json:"action"`
+	// What the connector answered: DELETED, ANONYMISED, NOT_FOUND (it held nothing on the subject; counted as done) or FAILED. Null in a plan and before it answered.
+	Outcome *string `json:"outcome,omitempty"`
+	// How many records the connector says it changed; null in a plan and before it answered.
+	Records *int `json:"records,omitempty"`
 }
 
 // A page of a run's actions; follow pageInfo.endCursor to reach every one.
@@ -505,6 +557,73 @@ type VisitorInput struct {
 	Email *string `json:"email,omitempty"`
 	// The visitor's phone.
 	Phone *string `json:"phone,omitempty"`
+}
+
+// How the audit log's hash chain breaks.
+type AuditBreakKind string
+
+const (
+	// An event no longer matches its hash, its link to the event before it, or a signed checkpoint.
+	AuditBreakKindChanged AuditBreakKind = "CHANGED"
+	// An event is gone.
+	AuditBreakKindMissing AuditBreakKind = "MISSING"
+	// An event is out of place.
+	AuditBreakKindReordered AuditBreakKind = "REORDERED"
+	// An event the chain never held.
+	AuditBreakKindInserted AuditBreakKind = "INSERTED"
+	// A checkpoint is not signed by a trusted key.
+	AuditBreakKindCheckpointSignatureWrong AuditBreakKind = "CHECKPOINT_SIGNATURE_WRONG"
+)
+
+var AllAuditBreakKind = []AuditBreakKind{
+	AuditBreakKindChanged,
+	AuditBreakKindMissing,
+	AuditBreakKindReordered,
+	AuditBreakKindInserted,
+	AuditBreakKindCheckpointSignatureWrong,
+}
+
+func (e AuditBreakKind) IsValid() bool {
+	switch e {
+	case AuditBreakKindChanged, AuditBreakKindMissing, AuditBreakKindReordered, AuditBreakKindInserted, AuditBreakKindCheckpointSignatureWrong:
+		return true
+	}
+	return false
+}
+
+func (e AuditBreakKind) String() string {
+	return string(e)
+}
+
+func (e *AuditBreakKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditBreakKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditBreakKind", str)
+	}
+	return nil
+}
+
+func (e AuditBreakKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditBreakKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditBreakKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A personal-data field of customers that collection preferences govern.

@@ -31,6 +31,15 @@ type Fixtures struct {
 	// subject's identifiers (name, e-mail or phone) so the anonymise test
 	// can see them go. Required.
 	Seed func(ctx context.Context, subjects []sdk.Subject) error
+	// SeedUnlinked stores one record per subject carrying its identifiers
+	// but no customer id (CustomerID is empty): a sign-up keyed by e-mail,
+	// a call log keyed by phone. Required when the connector declares
+	// match_email or match_phone (or UnlinkedBy is set).
+	SeedUnlinked func(ctx context.Context, records []sdk.Subject) error
+	// UnlinkedBy lists the identifiers ("email", "phone") unlinked records
+	// are matched by; nil means what the connector declares
+	// (sdk.CapabilityMatchEmail, sdk.CapabilityMatchPhone).
+	UnlinkedBy []string
 	// BatchSize is the number of subjects in the batch test; default 500,
 	// the most Lethe sends in one call.
 	BatchSize int
@@ -72,6 +81,8 @@ func Run(t *testing.T, c sdk.Connector, fx Fixtures) {
 		{"RecordOfAnotherCustomerWithTheSameIdentifiers", s.neighbours(shareAll)},
 		{"RepeatedActionChangesNothing", s.repeatChangesNothing},
 		{"AnonymiseFields", s.anonymiseFields},
+		{"PurgeAsLetheSendsIt", s.purgeLinked},
+		{"UnlinkedRecords", s.unlinked},
 		{"Documents", s.documents},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -376,8 +387,15 @@ func assertNoIdentifiers(t *testing.T, sub sdk.Subject, data []byte) {
 	}
 }
 
+// identifiers lists the subject's non-empty identifiers.
 func identifiers(sub sdk.Subject) []string {
-	return []string{sub.FirstName, sub.LastName, sub.Email, sub.Phone}
+	var out []string
+	for _, v := range []string{sub.FirstName, sub.LastName, sub.Email, sub.Phone} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // IsEmpty reports whether an export holds nothing: absent, null, "", {}, []

@@ -40,7 +40,8 @@ export class ApiError extends Error {
     const base = explanations[this.code];
     if (!base) return this.message;
     if (this.code === 'BAD_USER_INPUT' || this.code === 'NOT_FOUND' || this.code === 'CONFLICT') return this.message;
-    if (this.code === 'INTERNAL' || this.code === 'NETWORK' || this.code === 'UNAUTHENTICATED') return base;
+    // These say all there is; the server's message would repeat it.
+    if (['INTERNAL', 'NETWORK', 'UNAUTHENTICATED', 'LEGAL_HOLD'].includes(this.code)) return base;
     return `${base} (${this.message})`;
   }
 }

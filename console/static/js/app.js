@@ -2,7 +2,7 @@
 // screen is a module exporting render(main, ctx); ctx carries the session
 // (token name and role) and the params of the route.
 import { gql, token, onUnauthenticated, ApiError } from './api.js';
-import { h, replace, field, errorBanner, banner } from './ui.js';
+import { h, replace, field, errorBanner, banner, timeZone, confirmLeave } from './ui.js';
 
 const ROLE_RANK = { VIEWER: 0, OPERATOR: 1, ADMIN: 2 };
 
@@ -28,7 +28,9 @@ function signOut(message) {
   renderSignIn(message);
 }
 
-onUnauthenticated((err) => signOut(err.explain()));
+// Only a session that was working can end: a wrong token at sign-in is
+// answered by the sign-in form itself, which keeps what was typed.
+onUnauthenticated((err) => { if (session) signOut(err.explain()); });
 
 function renderSignIn(message) {
   document.title = 'Sign in · Lethe';
@@ -92,23 +94,52 @@ function start() {
         h('div', { class: 'who' },
           h('span', { class: 'who-name' }, session.name),
           h('span', { class: `role role-${session.role.toLowerCase()}`, 'data-role': session.role }, session.role.toLowerCase()),
-          h('a', { class: 'btn btn-quiet', href: '/', target: '_blank', rel: 'noopener' }, 'Playground'),
+          h('span', { class: 'tz', 'data-testid': 'time-zone', title: 'Every time in the console is shown in this time zone' }, `Times in ${timeZone}`),
+          h('a', { class: 'btn btn-quiet', href: '/', onclick: openPlayground }, 'Playground'),
           h('button', { type: 'button', class: 'btn', onclick: () => signOut('You have signed out.') }, 'Sign out'))),
       nav,
       main));
   route();
 }
 
+// openPlayground opens the playground in a new tab that starts with this
+// tab's session: a window opened by script (not noopener) gets a copy of
+// the opener's sessionStorage, where the token is kept; the token never
+// goes into a URL.
+function openPlayground(ev) {
+  ev.preventDefault();
+  const w = window.open('/', '_blank');
+  if (w) w.opener = null;
+}
+
 let current = 0;
+
+// home is where a role starts: operators on Customers, their daily work.
+const home = () => screens.find((s) => s.path === (session.role === 'OPERATOR' ? 'customers' : 'policies'));
+
+// parseHash splits #/customers/cus_1?q=ann&page=2 into path parts and
+// query parameters.
+export function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+}
 
 async function route() {
   if (!session) return;
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const { parts, query } = parseHash();
   let screen = screens.find((s) => s.path === parts[0] && can(s.role));
+  let refused = null;
   if (!screen) {
-    screen = screens[0];
+    const wanted = screens.find((s) => s.path === parts[0]);
+    // A deep link the role may not open says why, instead of silently
+    // showing another screen.
+    if (wanted) refused = `${wanted.title} needs the ${wanted.role.toLowerCase()} role or higher; you are signed in as ${session.name} (${session.role.toLowerCase()}). You were taken to ${home().title}.`;
+    screen = home();
     history.replaceState(null, '', `#/${screen.path}`);
   }
+  shownHash = location.hash;
   for (const a of nav.querySelectorAll('a')) {
     if (a.dataset.path === screen.path) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
@@ -119,13 +150,20 @@ async function route() {
     const mod = await screen.load();
     if (mine !== current) return;
     replace(main);
-    await mod.render(main, { session, can, params: parts.slice(1), isCurrent: () => mine === current });
+    if (refused) main.append(banner('warning', h('span', { 'data-testid': 'forbidden' }, refused)));
+    await mod.render(main, { session, can, params: parts.slice(1), query, isCurrent: () => mine === current });
   } catch (err) {
     if (mine === current) replace(main, errorBanner(err));
   }
 }
 
-window.addEventListener('hashchange', route);
+// Leaving a half-edited form asks first; staying puts the address back.
+let shownHash = location.hash;
+window.addEventListener('hashchange', () => {
+  if (!confirmLeave()) { history.replaceState(null, '', shownHash); return; }
+  shownHash = location.hash;
+  route();
+});
 
 (async function boot() {
   if (!token.get()) { renderSignIn(); return; }

@@ -54,17 +54,35 @@ export function banner(kind, ...children) {
 }
 
 export function errorBanner(err) {
-  return banner('error', err && err.explain ? err.explain() : String(err));
+  return banner('error', localize(err && err.explain ? err.explain() : String(err)));
 }
 
 export function loading(text = 'Loading…') {
   return h('p', { class: 'loading', role: 'status' }, text);
 }
 
-const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// Times are shown in the browser's time zone, always with the zone's
+// abbreviation or offset, so that nobody reads a UTC time as local.
+export const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+const dateFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
 const dayFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 export const fmtTime = (t) => (t ? dateFmt.format(new Date(t)) : '—');
 export const fmtDay = (t) => (t ? dayFmt.format(new Date(t)) : '—');
+
+// A date input's value (YYYY-MM-DD) means that day in the browser's time
+// zone: dayStart is its local midnight, dayEnd its last second, both as
+// the instant the API expects (RFC 3339, UTC).
+function localDay(value, h, m, s) {
+  const [y, mo, d] = value.split('-').map(Number);
+  return new Date(y, mo - 1, d, h, m, s).toISOString();
+}
+export const dayStart = (value) => (value ? localDay(value, 0, 0, 0) : null);
+export const dayEnd = (value) => (value ? localDay(value, 23, 59, 59) : null);
+
+// localize rewrites the RFC 3339 times inside a server's sentence ("Why",
+// refusals, audit details) into the browser's time zone.
+const RFC3339 = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+export const localize = (text) => (text ? String(text).replace(RFC3339, (t) => fmtTime(t)) : text);
 export const fmtNum = (n) => new Intl.NumberFormat().format(n);
 
 export function table(headers, rows, { caption, empty = 'Nothing to show.' } = {}) {
@@ -81,18 +99,28 @@ export function table(headers, rows, { caption, empty = 'Nothing to show.' } = {
 }
 
 // confirmDialog asks before something irreversible; resolves true on
-// confirm. body may hold nodes (a preview count, a warning).
-export function confirmDialog({ title, body, confirm = 'Confirm', danger = false }) {
+// confirm. body may hold nodes (a preview count, a warning). typeToConfirm,
+// when set, is a word the person must type before Confirm is enabled.
+export function confirmDialog({ title, body, confirm = 'Confirm', danger = false, typeToConfirm = null }) {
   return new Promise((resolve) => {
+    const ok = h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn btn-primary', 'data-confirm': '', disabled: !!typeToConfirm, onclick: () => dlg.close('ok') }, confirm);
+    let typed = null;
+    if (typeToConfirm) {
+      const input = h('input', { type: 'text', name: 'confirmName', autocomplete: 'off', spellcheck: 'false' });
+      input.addEventListener('input', () => { ok.disabled = input.value.trim() !== typeToConfirm; });
+      typed = field(`Type ${typeToConfirm} to confirm`, input).el;
+    }
     const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': 'dlg-title' },
       h('h2', { id: 'dlg-title' }, title),
       h('div', { class: 'dialog-body' }, body),
+      typed,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'btn', onclick: () => dlg.close('cancel') }, 'Cancel'),
-        h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn btn-primary', 'data-confirm': '', onclick: () => dlg.close('ok') }, confirm)));
+        ok));
     dlg.addEventListener('close', () => { dlg.remove(); resolve(dlg.returnValue === 'ok'); });
     document.body.append(dlg);
     dlg.showModal();
+    if (typed) typed.querySelector('input').focus();
   });
 }
 
@@ -110,3 +138,33 @@ export function pageHeader(title, lead, ...actions) {
 export function readOnlyNote(text) {
   return banner('info', text);
 }
+
+// busy runs fn with button disabled and spinning, so that a second click
+// cannot submit twice; it returns fn's result.
+export async function busy(button, fn) {
+  if (!button) return fn();
+  if (button.disabled) return undefined;
+  button.disabled = true;
+  button.classList.add('busy');
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+    button.classList.remove('busy');
+    button.removeAttribute('aria-busy');
+  }
+}
+
+// Unsaved edits: a form marks itself dirty; leaving the page, or the
+// screen through the console's navigation, asks first.
+let dirty = null;
+export function setDirty(what) { dirty = what || null; }
+export function confirmLeave() {
+  if (!dirty) return true;
+  // eslint-disable-next-line no-alert
+  const ok = window.confirm(`${dirty} has unsaved changes. Leave without saving?`);
+  if (ok) dirty = null;
+  return ok;
+}
+window.addEventListener('beforeunload', (ev) => { if (dirty) { ev.preventDefault(); ev.returnValue = ''; } });

@@ -1,7 +1,7 @@
 // Audit log (administrators): newest first, filtered on the server by
 // action, actor or subject, with "Load more" for older pages.
 import { gql } from '../api.js';
-import { h, replace, field, errorBanner, table, pageHeader, fmtTime, debounce, loading } from '../ui.js';
+import { h, replace, field, errorBanner, table, pageHeader, fmtTime, debounce, loading, localize } from '../ui.js';
 
 // The actions Lethe records: the Audit* constants of retention/ and what
 // migrations insert themselves (console/audit_actions_test.go keeps this list
@@ -38,7 +38,7 @@ export async function render(main) {
       if (d.auditLog.length) after = d.auditLog[d.auditLog.length - 1].id;
       more.hidden = d.auditLog.length < PAGE;
       replace(body, table(['Time', 'Actor', 'Action', 'Subject', 'Details'], events.map((e) => [fmtTime(e.at), e.actor, h('span', { class: 'mono' }, e.action), h('span', { class: 'mono' }, e.subject || '—'),
-        e.details ? h('code', { class: 'details' }, JSON.stringify(e.details)) : '—']), { empty: 'No event matches.', caption: `${events.length} event${events.length === 1 ? '' : 's'} shown` }));
+        e.details ? h('code', { class: 'details' }, localize(JSON.stringify(e.details))) : '—']), { empty: 'No event matches.', caption: `${events.length} event${events.length === 1 ? '' : 's'} shown` }));
     } catch (err) {
       if (mine !== seq) return;
       if (fields[err.field]) fields[err.field].setError(err.explain()); else replace(body, errorBanner(err));

@@ -2,7 +2,7 @@
 // preview of what the change relinquishes now and over the year), revert
 // and create.
 import { gql } from '../api.js';
-import { h, replace, field, errorBanner, banner, table, pageHeader, readOnlyNote, debounce, fmtNum, confirmDialog, loading } from '../ui.js';
+import { h, replace, field, errorBanner, banner, table, pageHeader, readOnlyNote, debounce, fmtNum, confirmDialog, loading, busy } from '../ui.js';
 import { forecastChart, FORECAST_FIELDS } from '../chart.js';
 
 const POLICIES = 'query RetentionPolicies { retentionPolicies { name description retentionDays defaultDays builtIn version } }';
@@ -70,22 +70,30 @@ export async function render(main, ctx) {
         h('button', { type: 'button', class: 'btn', onclick: () => replace(editor) }, 'Cancel'),
         p.builtIn ? h('button', { type: 'button', class: 'btn', onclick: revert, disabled: p.retentionDays === p.defaultDays }, `Revert to ${p.defaultDays} days`) : null,
         save));
-    form.addEventListener('submit', async (ev) => {
+    form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       fd.setError(''); fdesc.setError('');
       const input = { name: p.name };
       if (days.value !== String(p.retentionDays)) input.retentionDays = Number(days.value);
       if (desc.value !== p.description) input.description = desc.value;
       if (days.value === '' || !Number.isInteger(Number(days.value))) { fd.setError('Enter a whole number of days.'); return; }
-      try {
-        await gql('mutation UpdatePolicy($input: UpdateRetentionPolicyInput!) { updateRetentionPolicy(input: $input) { name retentionDays } }', { input }, 'UpdatePolicy');
-        replace(editor, banner('success', `Saved ${p.name}.`));
-        load();
-      } catch (err) {
-        if (err.field === 'retentionDays') fd.setError(err.explain());
-        else if (err.field === 'description') fdesc.setError(err.explain());
-        else replace(status, errorBanner(err));
-      }
+      busy(save, async () => {
+        try {
+          // Enter in the days field submits too: every save that changes
+          // the days asks first when it would relinquish anyone.
+          if (input.retentionDays !== undefined && !(await confirmSave(p, input.retentionDays))) {
+            replace(status, banner('info', 'Not saved: the policy is unchanged.'));
+            return;
+          }
+          await gql('mutation UpdatePolicy($input: UpdateRetentionPolicyInput!) { updateRetentionPolicy(input: $input) { name retentionDays } }', { input }, 'UpdatePolicy');
+          replace(editor, banner('success', `Saved ${p.name}.`));
+          load();
+        } catch (err) {
+          if (err.field === 'retentionDays') fd.setError(err.explain());
+          else if (err.field === 'description') fdesc.setError(err.explain());
+          else replace(status, errorBanner(err));
+        }
+      });
     });
     async function revert() {
       const ok = await confirmDialog({ title: `Revert ${p.name}?`, body: h('p', {}, `Its retention goes back to ${p.defaultDays} days, for every customer it governs.`), confirm: 'Revert' });
@@ -131,4 +139,30 @@ export async function render(main, ctx) {
   }
 
   await load();
+}
+
+// confirmSave previews the new days and, when the change would relinquish
+// anyone at the next sweep, asks; when it adds customers to those already
+// due, the policy's name must be typed. Resolves true to save.
+async function confirmSave(p, days) {
+  const [pv, due] = await Promise.all([
+    gql('query PolicyPreviewCount($input: UpdateRetentionPolicyInput!) { retentionPolicyUpdatePreview(input: $input) { customersPlanned } }',
+      { input: { name: p.name, retentionDays: days } }, 'PolicyPreviewCount'),
+    gql('query DueNow { retentionForecast(weeks: 1) { overdue { erase anonymise } } }', {}, 'DueNow'),
+  ]);
+  const planned = pv.retentionPolicyUpdatePreview.customersPlanned;
+  // What the change adds: due under the new days, less what is due anyway.
+  const added = Math.max(0, planned - due.retentionForecast.overdue.erase - due.retentionForecast.overdue.anonymise);
+  if (planned === 0) return true;
+  const people = (n) => `${fmtNum(n)} customer${n === 1 ? '' : 's'}`;
+  return confirmDialog({
+    title: `Save ${p.name} with ${fmtNum(days)} days?`,
+    danger: added > 0,
+    confirm: 'Save policy',
+    typeToConfirm: added > 0 ? p.name : null,
+    body: [h('p', { 'data-testid': 'policy-confirm-count' }, h('strong', {}, added > 0
+      ? `This change makes ${people(added)} due now: the next sweep erases them.`
+      : 'This change makes nobody due who is not due already.')),
+    h('p', {}, `In all, ${people(planned)} would be relinquished at the next sweep. Relinquished data cannot be restored.`)],
+  });
 }

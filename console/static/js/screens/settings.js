@@ -1,8 +1,8 @@
 // Settings: collection preferences (Required / Optional / Hidden per field,
 // or collection disabled) applied after a Confirm step, and custom-field
 // storage (Yes / No per field). Making a field HIDDEN purges stored values;
-// when the server can count them (fieldPreferencesPreview), the Confirm step
-// shows how many.
+// the Confirm step shows how many (fieldPreferencesPreview), and cancelling
+// it puts the choices back as saved and says that nothing changed.
 import { gql } from '../api.js';
 import { h, replace, errorBanner, banner, pageHeader, readOnlyNote, confirmDialog, loading, fmtNum } from '../ui.js';
 
@@ -33,13 +33,19 @@ export async function render(main, ctx) {
         }));
       return h('tr', {}, h('th', { scope: 'row' }, LABELS[f.field] || f.field), h('td', {}, group));
     });
-    const status = h('div');
+    const status = h('div', { 'data-testid': 'prefs-status' });
     const form = h('form', { 'aria-label': 'Collection preferences' },
       h('div', { class: 'check check-switch' }, enabled, h('label', { for: 'collect' }, h('strong', {}, 'Collect customer data'), h('span', { class: 'hint' }, 'Off: no name, email or phone is collected, stored or shown.'))),
       h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Collection'))), h('tbody', {}, rows))),
       h('p', { class: 'hint' }, 'Hidden: not collected, stored or displayed. Values already stored for a field made hidden are purged, in Lethe and in the connected stores.'),
       status,
       admin ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Confirm')) : null);
+    // Any new choice makes an earlier message stale.
+    form.addEventListener('change', () => replace(status));
+    const reset = () => {
+      enabled.checked = prefs.collectionEnabled;
+      for (const f of prefs.fields) form.querySelector(`#pref-${f.field}-${f.mode}`).checked = true;
+    };
     const chosen = () => prefs.fields.map((f) => ({ field: f.field, mode: form.querySelector(`input[name="pref-${f.field}"]:checked`).value }));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -47,7 +53,11 @@ export async function render(main, ctx) {
       const changes = fields.filter((f, i) => f.mode !== prefs.fields[i].mode);
       if (!changes.length && enabled.checked === prefs.collectionEnabled) { replace(status, banner('info', 'Nothing has changed.')); return; }
       const newlyHidden = changes.filter((f) => f.mode === 'HIDDEN');
-      const purge = newlyHidden.length ? await purgeCount(enabled.checked, fields) : null;
+      replace(status);
+      let purge = null;
+      if (newlyHidden.length) {
+        try { purge = await purgeCount(fields, newlyHidden); } catch (err) { replace(status, errorBanner(err)); return; }
+      }
       const ok = await confirmDialog({
         title: 'Apply the collection preferences?',
         danger: newlyHidden.length > 0,
@@ -56,12 +66,15 @@ export async function render(main, ctx) {
           h('ul', {}, changes.map((f) => h('li', {}, `${LABELS[f.field]}: ${f.mode.toLowerCase()}`)),
             enabled.checked !== prefs.collectionEnabled ? h('li', {}, enabled.checked ? 'Collection enabled' : 'Collection disabled') : null),
           h('p', {}, 'They apply at once, to every customer.'),
-          newlyHidden.length ? h('p', { 'data-testid': 'purge-count' }, h('strong', {}, purge === null
-            ? 'Values already stored for the hidden fields will be purged and cannot be restored.'
-            : `${fmtNum(purge)} stored value${purge === 1 ? '' : 's'} will be purged and cannot be restored.`)) : null,
+          newlyHidden.length ? h('p', { 'data-testid': 'purge-count' }, h('strong', {},
+            `${fmtNum(purge)} stored value${purge === 1 ? '' : 's'} will be purged and cannot be restored.`)) : null,
         ],
       });
-      if (!ok) return;
+      if (!ok) {
+        reset();
+        replace(status, banner('info', 'Cancelled: nothing was saved. The choices are back as they were.'));
+        return;
+      }
       try {
         // The dialog above is the confirmation the API asks for before
         // it purges the values of fields made hidden.
@@ -99,27 +112,12 @@ export async function render(main, ctx) {
   }
 }
 
-// purgeCount asks the server how many stored values the change would purge,
-// when it offers fieldPreferencesPreview; null when it does not (older
-// servers, or introspection turned off), and the dialog says so in words.
-async function purgeCount(collectionEnabled, fields) {
-  try {
-    const t = await gql('query PreviewShape { __type(name: "Query") { fields { name args { name } type { name ofType { name } } } } }', {}, 'PreviewShape');
-    const f = t.__type.fields.find((x) => x.name === 'fieldPreferencesPreview');
-    if (!f) return null;
-    const typeName = f.type.name || (f.type.ofType && f.type.ofType.name);
-    const rt = await gql('query PreviewType($name: String!) { __type(name: $name) { fields { name type { name kind ofType { name } } } } }', { name: typeName }, 'PreviewType');
-    const countField = rt.__type.fields.find((x) => /purge|values/i.test(x.name) && ((x.type.name || (x.type.ofType && x.type.ofType.name)) === 'Int'));
-    if (!countField) return null;
-    const args = f.args.map((a) => a.name);
-    const vars = []; const pass = [];
-    if (args.includes('collectionEnabled')) { vars.push('$collectionEnabled: Boolean'); pass.push('collectionEnabled: $collectionEnabled'); }
-    if (args.includes('fields')) { vars.push('$fields: [FieldPreferenceInput!]'); pass.push('fields: $fields'); }
-    const paren = (xs) => (xs.length ? `(${xs.join(', ')})` : '');
-    const q = `query FieldPreferencesPreview${paren(vars)} { fieldPreferencesPreview${paren(pass)} { ${countField.name} } }`;
-    const r = await gql(q, { collectionEnabled, fields }, 'FieldPreferencesPreview');
-    return r.fieldPreferencesPreview[countField.name];
-  } catch (err) {
-    return null;
-  }
+// purgeCount asks the API how many stored values making these fields hidden
+// would purge (a plain query: it works with introspection off, the
+// default), summed over the newly hidden fields.
+async function purgeCount(fields, newlyHidden) {
+  const r = await gql('query FieldPreferencesPreview($fields: [FieldPreferenceInput!]!) { fieldPreferencesPreview(fields: $fields) { field mode storedValues } }',
+    { fields }, 'FieldPreferencesPreview');
+  const hidden = new Set(newlyHidden.map((f) => f.field));
+  return r.fieldPreferencesPreview.filter((c) => hidden.has(c.field)).reduce((n, c) => n + c.storedValues, 0);
 }

@@ -1,0 +1,576 @@
+package console_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+// timeZone makes the tab's browser live in zone (its Date and Intl).
+func (tb *tab) timeZone(zone string) {
+	tb.t.Helper()
+	if _, err := chromedp.Call(tb.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone}); err != nil {
+		tb.t.Fatalf("time zone %s: %v", zone, err)
+	}
+}
+
+// setInput replaces an input's value as typing would, so that its input
+// and change listeners run.
+func (tb *tab) setInput(css, value string) {
+	tb.t.Helper()
+	tb.do(chromedp.WaitVisible(chromedp.CSS(css)), chromedp.SetValue(chromedp.CSS(css), value))
+	eval[bool](tb, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return true })()`, css))
+}
+
+// downloads lets the tab download into a new directory and returns it.
+func (tb *tab) downloads() string {
+	tb.t.Helper()
+	dir := tb.t.TempDir()
+	if _, err := chromedp.CallBrowser(tb.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+		tb.t.Fatal(err)
+	}
+	return dir
+}
+
+// waitFile waits for a complete file whose name matches re in dir.
+func waitFile(t *testing.T, dir string, re *regexp.Regexp) (string, []byte) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if re.MatchString(e.Name()) {
+				if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && len(b) > 0 {
+					return e.Name(), b
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	entries, _ := os.ReadDir(dir)
+	t.Fatalf("no file matching %s downloaded; the directory holds %v", re, entries)
+	return "", nil
+}
+
+var rfc3339InText = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}`)
+
+// TestConsoleTimeZones runs the time-sensitive screens with the browser in
+// UTC, Tokyo and New York: a date typed into a date input means that day in
+// the browser's zone (bug 2), the zone is shown, and no raw UTC timestamp
+// is printed ("Why", refusals).
+func TestConsoleTimeZones(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t, 60)
+	ahead, _ := srv.customers(t)
+	for _, zone := range []string{"UTC", "Asia/Tokyo", "America/New_York"} {
+		t.Run(zone, func(t *testing.T) {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb := newTab(t, srv, 1280, 900)
+			tb.timeZone(zone)
+			tb.signIn("admin")
+			tb.waitText(`[data-testid=time-zone]`, "Times in "+zone)
+
+			tb.open("/console/#/runs")
+			tb.setInput(`input[name=asOf]`, "2027-01-01")
+			tb.click("button", "Dry run")
+			tb.waitText(`[data-testid=dry-run-count]`, "customers")
+			tb.waitText(`[data-testid=plan-as-of]`, "2027")
+			if txt := eval[string](tb, `document.querySelector('[data-testid=plan-as-of]').textContent`); !endOfDay(txt, "Jan", "1") {
+				t.Fatalf("the plan reads %q, want the end of 1 Jan 2027 in the browser's zone", txt)
+			}
+			runs := srv.gql(t, "admin", `{ retentionRuns(first: 1) { asOf dryRun } }`, nil)["retentionRuns"].([]any)
+			asOf, _ := time.Parse(time.RFC3339, runs[0].(map[string]any)["asOf"].(string))
+			if want := time.Date(2027, 1, 1, 23, 59, 59, 0, loc); !asOf.Equal(want) {
+				t.Fatalf("as of 1 Jan 2027 in %s planned as of %s, want %s", zone, asOf.UTC().Format(time.RFC3339), want.UTC().Format(time.RFC3339))
+			}
+
+			id := ahead["id"].(string)
+			tb.open("/console/#/customers/" + id)
+			tb.waitText("h1", ahead["lastName"].(string))
+			if txt := eval[string](tb, `document.querySelector('main').innerText`); rfc3339InText.MatchString(txt) {
+				t.Fatalf("the customer page prints a raw timestamp: %q", rfc3339InText.FindString(txt))
+			}
+			reason := "audit " + zone
+			tb.setInput(`input[name=reason]`, reason)
+			tb.setInput(`input[name=until]`, "2027-12-31")
+			tb.click("button", "Place hold")
+			tb.waitText(`[data-testid=status] .banner-success`, "legal hold is placed")
+			tb.waitText("table", reason)
+			row := eval[string](tb, fmt.Sprintf(`[...document.querySelectorAll('table tr')].map(r => r.innerText).find(r => r.includes(%q)) || ''`, reason))
+			if !endOfDay(row, "Dec", "31") {
+				t.Fatalf("the hold reads %q, want it to end at the end of 31 Dec 2027 in the browser's zone", row)
+			}
+			until := holdUntil(t, srv, id, reason)
+			if want := time.Date(2027, 12, 31, 23, 59, 59, 0, loc); !until.Equal(want) {
+				t.Fatalf("a hold until 31 Dec 2027 in %s ends %s, want %s", zone, until.UTC().Format(time.RFC3339), want.UTC().Format(time.RFC3339))
+			}
+			// A refusal with a time in it is shown in the browser's zone.
+			tb.click("button", "Delete")
+			tb.click("dialog[open] button", "Delete everywhere")
+			tb.waitText(`[data-testid=status] .banner-error`, "legal hold")
+			if txt := eval[string](tb, `document.querySelector('main').innerText`); rfc3339InText.MatchString(txt) {
+				t.Fatalf("the page prints a raw timestamp: %q", rfc3339InText.FindString(txt))
+			}
+			tb.screenshot("customer-hold-" + strings.ReplaceAll(strings.ToLower(zone), "/", "-"))
+			// Releasing asks first.
+			tb.click(`table button`, "Release")
+			tb.waitText("dialog[open]", reason)
+			tb.click("dialog[open] button", "Release hold")
+			tb.waitText(`[data-testid=status] .banner-success`, "released")
+			if active := holdActive(t, srv, id, reason); active {
+				t.Fatal("the hold is still active after Release")
+			}
+		})
+	}
+}
+
+// endOfDay reports whether text shows the last minute of month day, 2027,
+// in en-GB or en-US form ("1 Jan 2027, 23:59" or "Jan 1, 2027, 11:59 PM").
+func endOfDay(text, month, day string) bool {
+	re := regexp.MustCompile(`(` + day + ` ` + month + ` 2027|` + month + ` ` + day + `, 2027), (23:59|11:59[\s\x{202f}\x{a0}]PM)`)
+	return re.MatchString(text)
+}
+
+func holdOf(t *testing.T, srv *server, id, reason string) map[string]any {
+	t.Helper()
+	d := srv.gql(t, "admin", `query($id: ID!) { customer(id: $id) { legalHolds { reason until active } } }`, map[string]any{"id": id})
+	for _, lh := range d["customer"].(map[string]any)["legalHolds"].([]any) {
+		if lh := lh.(map[string]any); lh["reason"] == reason {
+			return lh
+		}
+	}
+	t.Fatalf("no hold %q on %s: %v", reason, id, d)
+	return nil
+}
+
+func holdUntil(t *testing.T, srv *server, id, reason string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339, holdOf(t, srv, id, reason)["until"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+func holdActive(t *testing.T, srv *server, id, reason string) bool {
+	t.Helper()
+	return holdOf(t, srv, id, reason)["active"] == true
+}
+
+// TestConsoleBugs reproduces each listed console bug as an administrator
+// meets it; every subtest failed before its fix.
+func TestConsoleBugs(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t, 300)
+	ahead, none := srv.customers(t)
+
+	t.Run("5 a wrong token at sign-in is answered, the field kept", func(t *testing.T) {
+		tb := newTab(t, srv, 1280, 900)
+		tb.open("/console/")
+		tb.do(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), "lethe_not_a_token"))
+		tb.do(chromedp.Click(chromedp.CSS(`button[type=submit]`)))
+		tb.waitText(".field-error", "not valid or has been revoked")
+		if v := eval[string](tb, `document.querySelector('input[name=token]').value`); v != "lethe_not_a_token" {
+			t.Fatalf("the token field holds %q after a wrong token, want what was typed", v)
+		}
+		if txt := tb.pageText(); strings.Contains(txt, "session has ended") {
+			t.Fatalf("a first sign-in says the session ended:\n%s", txt)
+		}
+	})
+
+	tb := newTab(t, srv, 1280, 900)
+	tb.signIn("admin")
+
+	t.Run("7 Back from a customer returns to the same page", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/customers")
+		tb.waitText(`[data-testid=page]`, "Page 1 of")
+		tb.click("button", "Next →")
+		tb.waitText(`[data-testid=page]`, "Page 2 of")
+		first := eval[string](tb, `document.querySelector('[data-testid=results] tbody a').textContent`)
+		tb.click(`[data-testid=results] tbody a`, first)
+		tb.waitText("h1", first)
+		tb.do(chromedp.NavigateBack())
+		tb.waitText(`[data-testid=page]`, "Page 2 of")
+		tb.waitText(`[data-testid=results] tbody a`, first)
+	})
+
+	t.Run("6 a later error replaces an earlier success, said once", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/customers/" + none["id"].(string))
+		tb.waitText("h1", none["lastName"].(string))
+		tb.setInput(`input[name=reason]`, "litigation 2026-17")
+		tb.click("button", "Place hold")
+		tb.waitText(`[data-testid=status] .banner-success`, "legal hold is placed")
+		tb.click("button", "Delete")
+		tb.click("dialog[open] button", "Delete everywhere")
+		tb.waitText(`.banner-error`, "legal hold")
+		if n := eval[int](tb, `document.querySelectorAll('main .banner-success').length`); n != 0 {
+			t.Fatalf("%d green banners still shown above the refusal", n)
+		}
+		txt := eval[string](tb, `document.querySelector('[data-testid=status]').innerText`)
+		if strings.Count(strings.ToLower(txt), "legal hold") != 1 {
+			t.Fatalf("the refusal repeats itself: %q", txt)
+		}
+	})
+
+	t.Run("1 and 3 hiding a field shows the purge count; cancel resets", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/settings")
+		tb.waitText("h2", "Collection preferences")
+		tb.click("button", "Confirm")
+		tb.waitText(`[data-testid=prefs-status]`, "Nothing has changed.")
+		tb.do(chromedp.Click(chromedp.CSS(`label[for=pref-EMAIL-HIDDEN]`)))
+		tb.waitFor("the stale banner gone", `document.querySelector('[data-testid=prefs-status]').textContent === ''`)
+		tb.click("button", "Confirm")
+		tb.waitText(`dialog[open] [data-testid=purge-count]`, "will be purged")
+		want := purgeCount(t, srv, "EMAIL")
+		if want == 0 {
+			t.Fatal("the demo has no stored email to purge")
+		}
+		got := eval[string](tb, `document.querySelector('dialog[open] [data-testid=purge-count]').textContent`)
+		if !strings.Contains(strings.ReplaceAll(got, ",", ""), fmt.Sprintf("%d stored value", want)) {
+			t.Fatalf("the dialog says %q; the API counts %d", got, want)
+		}
+		tb.screenshot("settings-purge-count")
+		tb.click("dialog[open] button", "Cancel")
+		tb.waitText(`[data-testid=prefs-status]`, "nothing was saved")
+		if v := eval[bool](tb, `document.querySelector('#pref-EMAIL-OPTIONAL').checked`); !v {
+			t.Fatal("after Cancel the radio still shows the unsaved choice")
+		}
+		d := srv.gql(t, "admin", `{ fieldPreferences { fields { field mode } } }`, nil)
+		for _, f := range d["fieldPreferences"].(map[string]any)["fields"].([]any) {
+			if f := f.(map[string]any); f["field"] == "EMAIL" && f["mode"] != "OPTIONAL" {
+				t.Fatalf("Cancel saved something: %v", f)
+			}
+		}
+	})
+
+	t.Run("4 Load more is hidden when nothing more matches", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/audit")
+		tb.waitFor("the audit log", `document.querySelector('tbody tr') !== null`)
+		tb.setInput(`input[name=subject]`, "no-such-subject")
+		tb.waitText("main", "No event matches")
+		if visible := eval[bool](tb, `[...document.querySelectorAll('button')].some(b => b.textContent.includes('Load more') && b.offsetParent !== null)`); visible {
+			t.Fatal(`"Load more" is visible under "No event matches"`)
+		}
+	})
+
+	t.Run("8 run progress counts against a total that does not grow", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/runs")
+		tb.waitText("h1", "Runs")
+		eval[bool](tb, `(() => { window.__totals = []; new MutationObserver(() => { const e = document.querySelector('[data-testid=progress-text]');
+			const m = e && /of ([\d,]+) done/.exec(e.textContent); if (m) window.__totals.push(Number(m[1].replace(/,/g, ''))); })
+			.observe(document.body, { subtree: true, childList: true, characterData: true }); return true })()`)
+		tb.click("button", "Run now")
+		tb.waitText(`dialog[open] [data-testid=run-now-count]`, "due now")
+		announced := eval[string](tb, `document.querySelector('dialog[open] [data-testid=run-now-count]').textContent`)
+		tb.click("dialog[open] button", "Run now")
+		tb.waitText(`[data-testid=run-status]`, "SUCCEEDED")
+		run := srv.gql(t, "admin", `{ retentionRuns(first: 1) { customersPlanned dryRun } }`, nil)["retentionRuns"].([]any)[0].(map[string]any)
+		planned := int(run["customersPlanned"].(float64))
+		if planned == 0 || run["dryRun"] != false {
+			t.Fatalf("the sweep planned nothing: %v", run)
+		}
+		if !strings.Contains(strings.ReplaceAll(announced, ",", ""), strconv.Itoa(planned)+" customers are due") {
+			t.Errorf("Run now announced %q; the run planned %d", announced, planned)
+		}
+		totals := eval[[]int](tb, `window.__totals`)
+		if len(totals) == 0 {
+			t.Fatal("no progress was shown")
+		}
+		for _, n := range totals {
+			if n != planned {
+				t.Fatalf("progress totals %v: want %d throughout, not a total that grows", totals, planned)
+			}
+		}
+	})
+
+	t.Run("9 history: no previews, purges say what they did, paging", func(t *testing.T) {
+		tb := tb.with(t)
+		// A policy preview, and a purge (making phone hidden), as an
+		// administrator would have done them.
+		tb.open("/console/#/policies")
+		tb.click(`tr[data-policy=default] button`, "Edit")
+		tb.setInput(`input[name=retentionDays]`, "5")
+		tb.waitText(`[data-testid=preview-count]`, "This would relinquish")
+		tb.click("button", "Cancel")
+		tb.open("/console/#/settings")
+		tb.do(chromedp.Click(chromedp.CSS(`label[for=pref-PHONE-HIDDEN]`)))
+		tb.click("button", "Confirm")
+		tb.waitText(`dialog[open] [data-testid=purge-count]`, "purged")
+		tb.click("dialog[open] button", "Confirm")
+		tb.waitText(".banner-success", "Collection preferences saved")
+		for i := 0; i < 21; i++ {
+			srv.gql(t, "operator", `mutation { runRetention(dryRun: true) { id } }`, nil)
+		}
+		tb.open("/console/#/runs")
+		tb.waitFor("20 runs", `document.querySelectorAll('tr[data-run]').length === 20`)
+		if n := eval[int](tb, `document.querySelectorAll('tr[data-trigger=preview]').length`); n != 0 {
+			t.Fatalf("%d previews listed as runs", n)
+		}
+		tb.click("button", "Older runs")
+		tb.waitFor("older runs", `document.querySelectorAll('tr[data-run]').length > 20`)
+		tb.waitFor("the purge row", `document.querySelector('tr[data-trigger=purge]') !== null`)
+		// Planned and Done of each purge row: a purge that planned customers
+		// never reads "done 0".
+		for _, row := range eval[[][]string](tb, `[...document.querySelectorAll('tr[data-trigger=purge]')].map(r => [r.cells[7].innerText, r.cells[8].innerText])`) {
+			if row[0] != "0" && row[1] == "0" {
+				t.Errorf("a purge row reads planned %s, done %s", row[0], row[1])
+			}
+		}
+		if n := eval[int](tb, `document.querySelectorAll('tr[data-trigger=preview]').length`); n != 0 {
+			t.Fatalf("%d previews listed as runs", n)
+		}
+		tb.screenshot("runs-history")
+		// The drill-down: a run's page with its actions linked to customers.
+		tb.click(`tr[data-trigger=api] a`, "Details")
+		tb.waitText(`[data-testid=run-facts]`, "As of")
+	})
+	_ = ahead
+}
+
+// purgeCount asks the API how many stored values making field hidden purges.
+func purgeCount(t *testing.T, srv *server, field string) int {
+	t.Helper()
+	fields := []map[string]any{}
+	for _, f := range []string{"FIRST_NAME", "LAST_NAME", "EMAIL", "PHONE"} {
+		mode := "OPTIONAL"
+		if f == field {
+			mode = "HIDDEN"
+		}
+		fields = append(fields, map[string]any{"field": f, "mode": mode})
+	}
+	d := srv.gql(t, "admin", `query($f: [FieldPreferenceInput!]!) { fieldPreferencesPreview(fields: $f) { field storedValues } }`, map[string]any{"f": fields})
+	for _, c := range d["fieldPreferencesPreview"].([]any) {
+		if c := c.(map[string]any); c["field"] == field {
+			return int(c["storedValues"].(float64))
+		}
+	}
+	return 0
+}
+
+// TestConsoleOperator is an operator's session: it starts on Customers, a
+// deep link to an administrator's screen says why it is refused, a
+// customer's details are corrected through Edit, and the zip export
+// downloads the documents a subject-access request needs.
+func TestConsoleOperator(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t, 60)
+	_, none := srv.customers(t)
+	tb := newTab(t, srv, 1280, 900)
+	tb.signIn("operator")
+	tb.waitText("h1", "Handle customers")
+
+	t.Run("a forbidden deep link says why", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/audit")
+		tb.waitText(`[data-testid=forbidden]`, "Audit log needs the admin role")
+		tb.waitText("h1", "Handle customers")
+	})
+
+	t.Run("edit corrects the customer", func(t *testing.T) {
+		tb := tb.with(t)
+		id := none["id"].(string)
+		tb.open("/console/#/customers/" + id)
+		tb.waitText("h1", none["lastName"].(string))
+		tb.click("summary", "Edit details")
+		tb.setInput(`[data-testid=edit-form] input[name=lastName]`, "Smith-Jones")
+		tb.setInput(`[data-testid=edit-form] input[name=phone]`, "not a phone")
+		tb.click("button", "Save changes")
+		tb.waitText(`[data-testid=edit-form] .field-error`, "phone")
+		tb.setInput(`[data-testid=edit-form] input[name=phone]`, "+44 7700 900461")
+		tb.click("button", "Save changes")
+		tb.waitText(`[data-testid=status] .banner-success`, "Saved")
+		tb.waitText(`[data-testid=fact-lastName]`, "Smith-Jones")
+		tb.screenshot("customer-edit")
+		d := srv.gql(t, "admin", `query($id: ID!) { customer(id: $id) { firstName lastName phone deletionReason } }`, map[string]any{"id": id})
+		c := d["customer"].(map[string]any)
+		if c["lastName"] != "Smith-Jones" || c["phone"] != "+44 7700 900461" || c["firstName"] != none["firstName"] {
+			t.Fatalf("after Edit: %v", c)
+		}
+		if !strings.Contains(c["deletionReason"].(string), "edit") {
+			t.Fatalf("the edit did not move the erase clock: %v", c["deletionReason"])
+		}
+		// Search follows the correction.
+		tb.open("/console/#/customers?q=jones")
+		tb.waitText(`[data-testid=results] a`, "Smith-Jones")
+	})
+
+	t.Run("zip export downloads valid PDFs", func(t *testing.T) {
+		tb := tb.with(t)
+		id := customerWithDocuments(t, srv)
+		dir := tb.downloads()
+		tb.open("/console/#/customers/" + id)
+		tb.waitText("h1", "")
+		tb.click("button", "Export zip")
+		tb.waitText(`[data-testid=status] .banner-success`, ".zip")
+		name, raw := waitFile(t, dir, regexp.MustCompile(`^[A-Za-z0-9-]+_[A-Za-z0-9-]+\.zip$`))
+		zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatalf("%s does not open: %v", name, err)
+		}
+		pdfs := 0
+		for _, f := range zr.File {
+			if !strings.HasSuffix(f.Name, ".pdf") {
+				continue
+			}
+			pdfs++
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			_, err = b.ReadFrom(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			qpdfCheck(t, f.Name, b.Bytes())
+		}
+		if pdfs == 0 {
+			t.Fatalf("%s holds no PDF: %d files", name, len(zr.File))
+		}
+	})
+}
+
+// qpdfCheck runs qpdf --check on a PDF (CI installs qpdf; here it is
+// required, like the browser, when LETHE_TEST_REQUIRE_BROWSER is set).
+func qpdfCheck(t *testing.T, name string, pdf []byte) {
+	t.Helper()
+	qpdf, err := exec.LookPath("qpdf")
+	if err != nil {
+		if os.Getenv("LETHE_TEST_REQUIRE_BROWSER") != "" {
+			t.Fatal("qpdf not found: apt-get install qpdf (.ci/run installs it)")
+		}
+		t.Logf("qpdf not found: %s checked only for its header", name)
+		if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Errorf("%s is not a PDF", name)
+		}
+		return
+	}
+	file := filepath.Join(t.TempDir(), filepath.Base(name))
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(qpdf, "--check", file).CombinedOutput(); err != nil {
+		t.Errorf("qpdf --check %s: %v\n%s", name, err, out)
+	}
+}
+
+// customerWithDocuments finds a demo customer whose export lists documents.
+func customerWithDocuments(t *testing.T, srv *server) string {
+	t.Helper()
+	d := srv.gql(t, "admin", `{ customers(first: 60) { edges { node { id } } } }`, nil)
+	for _, e := range d["customers"].(map[string]any)["edges"].([]any) {
+		id := e.(map[string]any)["node"].(map[string]any)["id"].(string)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/export/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+srv.Tokens["admin"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct{ Documents []any }
+		err = json.NewDecoder(res.Body).Decode(&doc)
+		res.Body.Close()
+		if err == nil && len(doc.Documents) > 0 {
+			return id
+		}
+	}
+	t.Fatal("no demo customer has a document")
+	return ""
+}
+
+// TestConsolePolicies creates a policy, saves a change that relinquishes
+// people only after typing the policy's name, and reverts it; the Playground
+// link opens the playground with the session's token.
+func TestConsolePolicies(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t, 60)
+	tb := newTab(t, srv, 1280, 900)
+	tb.signIn("admin")
+
+	t.Run("create", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.click("button", "New policy")
+		tb.setInput(`input[name=name]`, "tax_records")
+		tb.setInput(`input[name=retentionDays]`, "3650")
+		tb.click("button", "Create")
+		tb.waitText(`tr[data-policy=tax_records]`, "3,650")
+	})
+
+	t.Run("a save that relinquishes people asks for the name", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.click(`tr[data-policy=default] button`, "Edit")
+		tb.setInput(`input[name=retentionDays]`, "1")
+		tb.waitText(`[data-testid=preview-count]`, "This would relinquish")
+		// Enter in the days field submits: it must ask, not save.
+		tb.do(chromedp.SendKeys(chromedp.CSS(`input[name=retentionDays]`), "\r"))
+		tb.waitText(`dialog[open] [data-testid=policy-confirm-count]`, "due now")
+		if !eval[bool](tb, `document.querySelector('dialog[open] button[data-confirm]').disabled`) {
+			t.Fatal("Save policy is enabled before the name is typed")
+		}
+		tb.screenshot("policy-confirm")
+		tb.setInput(`dialog[open] input[name=confirmName]`, "defaul")
+		if !eval[bool](tb, `document.querySelector('dialog[open] button[data-confirm]').disabled`) {
+			t.Fatal("Save policy is enabled with the wrong name")
+		}
+		tb.setInput(`dialog[open] input[name=confirmName]`, "default")
+		tb.click("dialog[open] button", "Save policy")
+		tb.waitText(".banner-success", "Saved default")
+		if d := srv.gql(t, "admin", `{ retentionPolicy(name: "default") { retentionDays } }`, nil); d["retentionPolicy"].(map[string]any)["retentionDays"] != float64(1) {
+			t.Fatalf("not saved: %v", d)
+		}
+	})
+
+	t.Run("revert", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.click(`tr[data-policy=default] button`, "Edit")
+		tb.click("button", "Revert to 30 days")
+		tb.click("dialog[open] button", "Revert")
+		tb.waitText(".banner-success", "back to 30 days")
+		if d := srv.gql(t, "admin", `{ retentionPolicy(name: "default") { retentionDays } }`, nil); d["retentionPolicy"].(map[string]any)["retentionDays"] != float64(30) {
+			t.Fatalf("not reverted: %v", d)
+		}
+	})
+
+	t.Run("the playground link carries the token", func(t *testing.T) {
+		tb := tb.with(t)
+		opened := chromedp.WaitNewTarget(tb.ctx, func(info *target.Info) bool { return info.Type == "page" })
+		tb.click("a", "Playground")
+		var id target.ID
+		select {
+		case id = <-opened:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the Playground link opened no tab")
+		}
+		ctx, cancel := chromedp.NewContext(tb.ctx, chromedp.WithTargetID(id))
+		defer cancel()
+		pg := &tab{t: t, ctx: ctx, srv: srv}
+		pg.waitFor("the playground's token field", `document.querySelector('#pg-token') !== null && document.querySelector('#pg-token').value !== ''`)
+		if v := eval[string](pg, `document.querySelector('#pg-token').value`); v != srv.Tokens["admin"] {
+			t.Fatal("the playground tab does not hold the session's token")
+		}
+	})
+}

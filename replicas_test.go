@@ -206,8 +206,8 @@ func readJournalState(t *testing.T, db *sql.DB, runA string) journalState {
 	return st
 }
 
-// dueNow counts the customers due now, as a dry run does (no connector:
-// the customers only).
+// dueNow counts the customers due now: a preview of the data policy in
+// force, which stores nothing.
 func dueNow(t *testing.T, database string) int {
 	t.Helper()
 	s, err := store.Open(context.Background(), store.Config{Database: database})
@@ -215,7 +215,11 @@ func dueNow(t *testing.T, database string) int {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	run, err := retention.NewEngine(s, nil).DryRun(context.Background(), retention.RunOptions{Trigger: "test"})
+	dp, err := s.DataPolicy(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := retention.NewEngine(s, nil).PreviewDataPolicy(context.Background(), dp, nil, "test", retention.WithoutForecast())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,13 +70,13 @@ type Change struct {
 
 // Sweep is one retention run of the period.
 type Sweep struct {
-	ID, Trigger, Actor, Status             string
-	DryRun                                 bool
-	StartedAt                              time.Time
-	FinishedAt                             *time.Time
-	Planned, Done, Failed, Skipped         int
-	ResidueChecks, ResidueFailed, Actions  int
-	ConnectorFailures                      int
+	ID, Trigger, Actor, Status            string
+	DryRun                                bool
+	StartedAt                             time.Time
+	FinishedAt                            *time.Time
+	Planned, Done, Failed, Skipped        int
+	ResidueChecks, ResidueFailed, Actions int
+	ConnectorFailures                     int
 }
 
 // ConnectorRow is one connector: what it declares, whether it answers

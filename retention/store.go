@@ -50,6 +50,7 @@ type Tx interface {
 	Reader
 	JournalWriter
 	TokenWriter
+	DryRunWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
 	// SavePolicy updates a policy and queues the recomputation of the

@@ -45,6 +45,7 @@ commands:
   audit    verify the audit log's hash chain, print its public key, sign a checkpoint
   backup   copy the SQLite database while serving [--out FILE]
   restore  put a backup back, lethe stopped: restore [flags] FILE
+  connectors checksum [PATH…]  print the connectors: block with every plugin's sha256
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -60,6 +61,9 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"audit":   func(ctx context.Context, args []string) error { return auditCmd(ctx, args, os.Stdout) },
 	"backup":  backupCmd,
 	"restore": restoreCmd,
+	"connectors": func(ctx context.Context, args []string) error {
+		return connectorsCmd(ctx, args, os.Stdout)
+	},
 }
 
 func run(args []string) error {

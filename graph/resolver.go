@@ -20,6 +20,17 @@ type Resolver struct {
 	// AuditChain verifies the audit log's hash chain (the store); nil
 	// answers auditVerification with INTERNAL.
 	AuditChain AuditChain
+	// ReloadConnectors reloads the connector plugins from the
+	// configuration file (App.ReloadConnectors); nil answers
+	// reloadConnectors with BAD_USER_INPUT.
+	ReloadConnectors func(ctx context.Context) ([]ConnectorReloadResult, *retention.Run, error)
+}
+
+// ConnectorReloadResult is what a reload did to one connector.
+type ConnectorReloadResult struct {
+	Name, PreviousVersion, Version string
+	// Err is why it kept its old process; nil when reloaded.
+	Err error
 }
 
 // AuditChain walks the audit log's hash chain against the installation's

@@ -164,7 +164,7 @@ func (a *App) StartScheduler() error {
 	// would call IsLeader on it and panic at the first job).
 	var elector gocron.Elector
 	if a.Store.Dialect() == store.Postgres {
-		le := scheduler.NewLeaseElector(a.Store.DB().DB, a.Config.Scheduler.Lease())
+		le := scheduler.NewLeaseElector(a.Store, a.Config.Scheduler.Lease())
 		a.onClose(func() { le.Close() }) //nolint:errcheck
 		elector = le
 	}

@@ -88,6 +88,53 @@ func defaultConfig() Config {
 		Limits: LimitsConfig{MaxDepth: 15, MaxComplexity: 1000, MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second}}
 }
 
+// setting is one configuration value that a flag and an environment
+// variable set (the flag wins): one entry names both, says what it is and
+// parses it, so that adding a setting is one line of settings().
+type setting struct {
+	flag, env, usage string
+	set              func(string) error
+}
+
+// settings lists the values of cfg that flags and the environment set.
+func (cfg *Config) settings() []setting {
+	return []setting{
+		{"listen", "LETHE_LISTEN", "address to serve on (default 127.0.0.1:8080)", setString(&cfg.Listen)},
+		{"data-dir", "LETHE_DATA_DIR", "data directory for the SQLite database and the built-in connectors' stores (default ./data)", setString(&cfg.DataDir)},
+		{"ledger-dir", "LETHE_LEDGER_DIR", "directory of the erasure ledger (default <data-dir>/ledger): keep this on other storage; it may be kept forever, it contains no personal data", setString(&cfg.LedgerDir)},
+		{"database", "LETHE_DATABASE", "PostgreSQL URL postgres://…; empty: SQLite in the data directory", setString(&cfg.Database)},
+		{"phone-region", "LETHE_PHONE_REGION", "country assumed for national phone numbers in search, ISO 3166 code (default GB)", setString(&cfg.PhoneRegion)},
+		{"sweep-schedule", "LETHE_SWEEP_SCHEDULE", "cron expression of scheduled sweeps (5 fields, or 6 with seconds); default hourly", setString(&cfg.Scheduler.SweepSchedule)},
+		{"lease-ttl", "LETHE_LEASE_TTL", "term of the sweep and leader leases, e.g. 30s (default 30s)", parseDuration("lease-ttl", &cfg.Scheduler.LeaseTTL)},
+		{"sweep-batch-size", "LETHE_SWEEP_BATCH_SIZE", "customers per connector call of a sweep (default 500)", parsePositive("sweep-batch-size", &cfg.Scheduler.SweepBatchSize)},
+		{"database-max-conns", "LETHE_DATABASE_MAX_CONNS", "most PostgreSQL connections of this process (default 20)", parsePositive("database-max-conns", &cfg.DatabaseMaxConns)},
+		{"sweep", "LETHE_SWEEP", "run scheduled sweeps in this process: true|false (default true)", parseBool("sweep", &cfg.Sweep)},
+		{"playground", "LETHE_PLAYGROUND", "serve the GraphQL playground and allow introspection: true|false (default false)", parseBool("playground", &cfg.Playground)},
+		{"metrics", "LETHE_METRICS", "serve Prometheus metrics at /metrics: true|false (default true)", parseBool("metrics", &cfg.Metrics)},
+		{"max-depth", "LETHE_MAX_DEPTH", "deepest nesting of a GraphQL operation (default 15)", parsePositive("max-depth", &cfg.Limits.MaxDepth)},
+		{"max-complexity", "LETHE_MAX_COMPLEXITY", "highest complexity of a GraphQL operation (default 1000)", parsePositive("max-complexity", &cfg.Limits.MaxComplexity)},
+		{"max-body-bytes", "LETHE_MAX_BODY_BYTES", "largest request body in bytes (default 1048576)", parsePositive("max-body-bytes", &cfg.Limits.MaxBodyBytes)},
+		{"cors-origins", "LETHE_CORS_ORIGINS", "comma-separated origins of browser apps allowed to call the API, e.g. https://console.example.com (default none)",
+			func(v string) error { cfg.CORSOrigins = strings.Split(v, ","); return nil }},
+		{"request-timeout", "LETHE_REQUEST_TIMEOUT", "longest a request may work, e.g. 30s (default 30s)", parseDuration("request-timeout", &cfg.Limits.RequestTimeout)},
+	}
+}
+
+func setString(dst *string) func(string) error {
+	return func(v string) error { *dst = v; return nil }
+}
+
+func parseDuration(name string, dst *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s: %q is not a duration such as 30s", name, v)
+		}
+		*dst = d
+		return nil
+	}
+}
+
 func parseBool(name string, dst *bool) func(string) error {
 	return func(v string) error {
 		b, err := strconv.ParseBool(v)
@@ -115,23 +162,13 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	configFile := fs.String("config", os.Getenv("LETHE_CONFIG"), "YAML configuration file (see examples/lethe.yaml)")
-	listen := fs.String("listen", "", "address to serve on (default 127.0.0.1:8080; env LETHE_LISTEN)")
-	dataDir := fs.String("data-dir", "", "data directory for the SQLite database and the built-in connectors' stores (default ./data; env LETHE_DATA_DIR)")
-	ledgerDirFlag := fs.String("ledger-dir", "", "directory of the erasure ledger (default <data-dir>/ledger): keep this on other storage; it may be kept forever, it contains no personal data (env LETHE_LEDGER_DIR)")
-	database := fs.String("database", "", "PostgreSQL URL postgres://…; empty: SQLite in the data directory (env LETHE_DATABASE)")
-	sweepSchedule := fs.String("sweep-schedule", "", "cron expression of scheduled sweeps (5 fields, or 6 with seconds); default hourly (env LETHE_SWEEP_SCHEDULE)")
-	leaseTTL := fs.String("lease-ttl", "", "term of the sweep and leader leases, e.g. 30s (default 30s; env LETHE_LEASE_TTL)")
-	sweepBatch := fs.String("sweep-batch-size", "", "customers per connector call of a sweep (default 500; env LETHE_SWEEP_BATCH_SIZE)")
-	maxConns := fs.String("database-max-conns", "", "most PostgreSQL connections of this process (default 20; env LETHE_DATABASE_MAX_CONNS)")
-	sweep := fs.String("sweep", "", "run scheduled sweeps in this process: true|false (default true; env LETHE_SWEEP)")
-	playground := fs.String("playground", "", "serve the GraphQL playground and allow introspection: true|false (default false; env LETHE_PLAYGROUND)")
-	metricsFlag := fs.String("metrics", "", "serve Prometheus metrics at /metrics: true|false (default true; env LETHE_METRICS)")
-	maxDepth := fs.String("max-depth", "", "deepest nesting of a GraphQL operation (default 15; env LETHE_MAX_DEPTH)")
-	maxComplexity := fs.String("max-complexity", "", "highest complexity of a GraphQL operation (default 1000; env LETHE_MAX_COMPLEXITY)")
-	maxBody := fs.String("max-body-bytes", "", "largest request body in bytes (default 1048576; env LETHE_MAX_BODY_BYTES)")
-	phoneRegion := fs.String("phone-region", "", "country assumed for national phone numbers in search, ISO 3166 code (default GB; env LETHE_PHONE_REGION)")
-	corsOrigins := fs.String("cors-origins", "", "comma-separated origins of browser apps allowed to call the API, e.g. https://console.example.com (default none; env LETHE_CORS_ORIGINS)")
-	timeout := fs.String("request-timeout", "", "longest a request may work, e.g. 30s (default 30s; env LETHE_REQUEST_TIMEOUT)")
+	// The flags are read into strings first: the file, read after the
+	// flags are parsed, comes under the environment and the flags.
+	settings := cfg.settings()
+	flags := make([]*string, len(settings))
+	for i, st := range settings {
+		flags[i] = fs.String(st.flag, "", st.usage+" (env "+st.env+")")
+	}
 	for _, e := range extra {
 		e(fs)
 	}
@@ -139,79 +176,47 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 		return cfg, err
 	}
 	if *configFile != "" {
-		b, err := os.ReadFile(*configFile)
-		if err != nil {
+		if err := cfg.readFile(*configFile); err != nil {
 			return cfg, err
 		}
-		if err := yaml.Unmarshal(b, &cfg); err != nil {
-			return cfg, fmt.Errorf("%s: %w", *configFile, err)
-		}
-		if cfg.Connectors.DataDir != "" {
-			cfg.DataDir = cfg.Connectors.DataDir
-		}
-		cfg.ConfigFile = *configFile
-		abs, err := filepath.Abs(*configFile)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.Connectors = cfg.Connectors.RelativeTo(filepath.Dir(abs))
 	}
-	overrides := []struct {
-		flag, env string
-		set       func(string) error
-	}{
-		{*listen, "LETHE_LISTEN", func(v string) error { cfg.Listen = v; return nil }},
-		{*dataDir, "LETHE_DATA_DIR", func(v string) error { cfg.DataDir = v; return nil }},
-		{*ledgerDirFlag, "LETHE_LEDGER_DIR", func(v string) error { cfg.LedgerDir = v; return nil }},
-		{*database, "LETHE_DATABASE", func(v string) error { cfg.Database = v; return nil }},
-		{*phoneRegion, "LETHE_PHONE_REGION", func(v string) error { cfg.PhoneRegion = v; return nil }},
-		{*sweepSchedule, "LETHE_SWEEP_SCHEDULE", func(v string) error { cfg.Scheduler.SweepSchedule = v; return nil }},
-		{*leaseTTL, "LETHE_LEASE_TTL", func(v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("lease-ttl: %q is not a duration such as 30s", v)
-			}
-			cfg.Scheduler.LeaseTTL = d
-			return nil
-		}},
-		{*sweepBatch, "LETHE_SWEEP_BATCH_SIZE", parsePositive("sweep-batch-size", &cfg.Scheduler.SweepBatchSize)},
-		{*maxConns, "LETHE_DATABASE_MAX_CONNS", parsePositive("database-max-conns", &cfg.DatabaseMaxConns)},
-		{*sweep, "LETHE_SWEEP", func(v string) error {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return fmt.Errorf("sweep: %q is not true or false", v)
-			}
-			cfg.Sweep = b
-			return nil
-		}},
-		{*playground, "LETHE_PLAYGROUND", parseBool("playground", &cfg.Playground)},
-		{*metricsFlag, "LETHE_METRICS", parseBool("metrics", &cfg.Metrics)},
-		{*maxDepth, "LETHE_MAX_DEPTH", parsePositive("max-depth", &cfg.Limits.MaxDepth)},
-		{*maxComplexity, "LETHE_MAX_COMPLEXITY", parsePositive("max-complexity", &cfg.Limits.MaxComplexity)},
-		{*maxBody, "LETHE_MAX_BODY_BYTES", parsePositive("max-body-bytes", &cfg.Limits.MaxBodyBytes)},
-		{*corsOrigins, "LETHE_CORS_ORIGINS", func(v string) error {
-			cfg.CORSOrigins = strings.Split(v, ",")
-			return nil
-		}},
-		{*timeout, "LETHE_REQUEST_TIMEOUT", func(v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("request-timeout: %q is not a duration such as 30s", v)
-			}
-			cfg.Limits.RequestTimeout = d
-			return nil
-		}},
-	}
-	for _, o := range overrides {
-		for _, v := range []string{os.Getenv(o.env), o.flag} {
+	for i, st := range settings {
+		for _, v := range []string{os.Getenv(st.env), *flags[i]} {
 			if v == "" {
 				continue
 			}
-			if err := o.set(v); err != nil {
+			if err := st.set(v); err != nil {
 				return cfg, err
 			}
 		}
 	}
+	err := cfg.normaliseOrigins()
+	return cfg, err
+}
+
+// readFile reads the YAML configuration file over the defaults.
+func (cfg *Config) readFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, cfg); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if cfg.Connectors.DataDir != "" {
+		cfg.DataDir = cfg.Connectors.DataDir
+	}
+	cfg.ConfigFile = path
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	cfg.Connectors = cfg.Connectors.RelativeTo(filepath.Dir(abs))
+	return nil
+}
+
+// normaliseOrigins checks the CORS origins and drops a trailing slash.
+func (cfg *Config) normaliseOrigins() error {
 	origins := cfg.CORSOrigins
 	cfg.CORSOrigins = nil
 	for _, o := range origins {
@@ -220,9 +225,9 @@ func loadConfig(command string, args []string, extra ...func(*flag.FlagSet)) (Co
 			continue
 		}
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
-			return cfg, fmt.Errorf("cors-origins: %q is not an origin such as https://console.example.com", o)
+			return fmt.Errorf("cors-origins: %q is not an origin such as https://console.example.com", o)
 		}
 		cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 	}
-	return cfg, nil
+	return nil
 }

@@ -26,6 +26,8 @@ func TestMain(m *testing.M) {
 	// directory, as the Makefile does.
 	builds := map[string]string{"lethe": ".", "lethe-cdrstore": "plugins/cdrstore",
 		"lethe-invoicestore": "plugins/invoicestore", "lethe-statdb": "plugins/statdb",
+		// The SDK test kit's plugin that breaks the contract on purpose.
+		"misbehave": "connectors/sdk/sdktest/testdata/misbehave",
 		// The SDK example, a third-party connector keyed by e-mail.
 		"connector-newsletter": "examples/connector-newsletter"}
 	for name, pkg := range builds {

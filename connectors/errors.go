@@ -31,6 +31,10 @@ func clientError(name string, err error) error {
 	if errors.As(err, &re) || errors.Is(err, sdk.ErrDocumentNotFound) {
 		return err
 	}
+	var broke *sdk.ContractError
+	if errors.As(err, &broke) {
+		return brokeContract(name, broke.Problem)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return unavailable(name, "call cancelled or timed out")
 	}

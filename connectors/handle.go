@@ -66,6 +66,14 @@ func (h *handle) call(ctx context.Context, timeout time.Duration, call func(cont
 	}
 }
 
+// refused logs an answer that broke the contract, when err says so.
+func (h *handle) refused(err error) error {
+	if err != nil {
+		h.m.logger.Error("connector answer refused", "connector", h.m.name, "error", retention.ErrorMessage(err))
+	}
+	return err
+}
+
 func (h *handle) Describe(ctx context.Context) (retention.ConnectorInfo, error) {
 	var info sdk.Info
 	err := h.do(ctx, func(ctx context.Context, r sdk.Client) (err error) {
@@ -83,7 +91,13 @@ func (h *handle) Export(ctx context.Context, subjects []retention.Subject) ([]re
 		out, err = r.Export(ctx, subjectsToSDK(subjects))
 		return err
 	})
-	return exportsFromSDK(out), err
+	if err == nil {
+		err = h.refused(checkExports(h.m.name, subjects, out))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return exportsFromSDK(out), nil
 }
 
 func (h *handle) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {

@@ -27,6 +27,8 @@ var builds = map[string]string{
 	"newsletter":         "../examples/connector-newsletter",
 	// A plugin as the first SDK built them: protocol 1 only.
 	"v1connector": "sdk/internal/v1connector",
+	// A plugin that breaks the contract as its "mode" setting says.
+	"misbehave": "sdk/sdktest/testdata/misbehave",
 }
 
 // testVersion is stamped into every plugin built here, as the Makefile does.

@@ -390,6 +390,33 @@ func TestConsoleOperator(t *testing.T) {
 		tb.waitText("h1", "Handle customers")
 	})
 
+	t.Run("filters: overdue, status, under hold", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/customers?q=")
+		tb.waitText(`[data-testid=total]`, "customer")
+		want := int(srv.gql(t, "operator", `{ customers(overdue: true) { totalCount } }`, nil)["customers"].(map[string]any)["totalCount"].(float64))
+		if want == 0 {
+			t.Fatal("the demo has no overdue customer")
+		}
+		tb.do(chromedp.Click(chromedp.CSS(`#f-overdue`)))
+		tb.waitText(`[data-testid=total]`, fmt.Sprintf("%d customer", want))
+		if rows, marked := eval[int](tb, `document.querySelectorAll('tr[data-customer]').length`), eval[int](tb, `document.querySelectorAll('tr[data-customer] [data-testid=overdue]').length`); rows == 0 || rows != marked {
+			t.Fatalf("%d rows under Overdue, %d marked overdue", rows, marked)
+		}
+		if loc := eval[string](tb, `location.hash`); !strings.Contains(loc, "overdue=1") {
+			t.Fatalf("the filter is not in the address: %s", loc)
+		}
+		tb.screenshot("customers-overdue")
+		tb.do(chromedp.Click(chromedp.CSS(`#f-overdue`)))
+		tb.setInput(`select[name=status]`, "CANCELLED")
+		tb.waitFor("cancelled customers only", `document.querySelectorAll('tr[data-customer]').length > 0 && [...document.querySelectorAll('tr[data-customer] .status')].every(s => s.textContent === 'cancelled')`)
+		tb.setInput(`select[name=status]`, "")
+		tb.do(chromedp.Click(chromedp.CSS(`#f-held`)))
+		held := int(srv.gql(t, "operator", `{ customers(underHold: true) { totalCount } }`, nil)["customers"].(map[string]any)["totalCount"].(float64))
+		tb.waitText(`[data-testid=total]`, fmt.Sprintf("%d customer", held))
+		tb.do(chromedp.Click(chromedp.CSS(`#f-held`)))
+	})
+
 	t.Run("edit corrects the customer", func(t *testing.T) {
 		tb := tb.with(t)
 		id := none["id"].(string)

@@ -94,7 +94,9 @@ func writeDocument(zw *zip.Writer, r io.ReadCloser, d retention.ExportedDocument
 		return err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
+	// One byte more than declared is enough to tell a wrong size: a stream
+	// that never ends is cut there.
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, d.Size+1))
 	if err != nil {
 		return err
 	}

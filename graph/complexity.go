@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/lethe-privacy/lethe/graph/model"
 )
 
 // NewSchema is the executable schema with its directives (@hasRole) and
@@ -33,7 +35,7 @@ const connectorCallWeight = 50
 // every connector; every other field costs one plus what it selects.
 func complexity() ComplexityRoot {
 	var c ComplexityRoot
-	c.Query.Customers = func(child int, _ *string, first *int, _ *string) int {
+	c.Query.Customers = func(child int, _ *string, first *int, _ *string, _ *model.CustomerStatus, _, _ *bool) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _ *string, _, _ *time.Time, _ *string) int {

@@ -208,12 +208,16 @@ func (r *mutationResolver) ReleaseLegalHold(ctx context.Context, id string) (str
 }
 
 // Customers is the resolver for the customers field.
-func (r *queryResolver) Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error) {
+func (r *queryResolver) Customers(ctx context.Context, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool) (*model.CustomerConnection, error) {
 	text := ""
 	if search != nil {
 		text = *search
 	}
-	page, err := r.Service.Search(ctx, text, first, after, selects(ctx, "totalCount", "totalCountCapped"))
+	filter := retention.CustomerFilter{Overdue: overdue != nil && *overdue, UnderHold: underHold != nil && *underHold}
+	if status != nil {
+		filter.Status = retention.Status(*status)
+	}
+	page, err := r.Service.SearchFiltered(ctx, text, filter, first, after, selects(ctx, "totalCount", "totalCountCapped"))
 	if err != nil {
 		return nil, err
 	}

@@ -258,7 +258,7 @@ type ComplexityRoot struct {
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
 		Customer                     func(childComplexity int, id string) int
-		Customers                    func(childComplexity int, search *string, first *int, after *string) int
+		Customers                    func(childComplexity int, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool) int
 		DataPolicy                   func(childComplexity int) int
 		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
 		ErasureReceipt               func(childComplexity int, customerID string) int
@@ -455,7 +455,7 @@ type QueryResolver interface {
 	AuditVerification(ctx context.Context) (*model.AuditVerification, error)
 	AuditLogCSV(ctx context.Context, action *string, actor *string, subject *string, from *time.Time, to *time.Time, text *string) (string, error)
 	Connectors(ctx context.Context) ([]model.Connector, error)
-	Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error)
+	Customers(ctx context.Context, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Visit(ctx context.Context, id string) (*model.Visit, error)
 	RetentionForecast(ctx context.Context, weeks *int) (*model.RetentionForecast, error)
@@ -1470,7 +1470,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string), args["status"].(*model.CustomerStatus), args["overdue"].(*bool), args["underHold"].(*bool)), true
 	case "Query.dataPolicy":
 		if e.ComplexityRoot.Query.DataPolicy == nil {
 			break
@@ -3615,6 +3615,30 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.CustomerStatus, error) {
+			return ec.unmarshalOCustomerStatus2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "overdue",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overdue"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "underHold",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["underHold"] = arg5
 	return args, nil
 }
 
@@ -8037,7 +8061,7 @@ func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Customers(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Customers(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*model.CustomerStatus), fc.Args["overdue"].(*bool), fc.Args["underHold"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -17041,6 +17065,22 @@ func (ec *executionContext) marshalOCustomer2ᚖgithubᚗcomᚋletheᚑprivacy�
 		return graphql.Null
 	}
 	return ec._Customer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCustomerStatus2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerStatus(ctx context.Context, v any) (*model.CustomerStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.CustomerStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCustomerStatus2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerStatus(ctx context.Context, sel ast.SelectionSet, v *model.CustomerStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOFieldPreferenceInput2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐFieldPreferenceInputᚄ(ctx context.Context, v any) ([]model.FieldPreferenceInput, error) {

@@ -175,7 +175,18 @@ func (s *Service) SearchCustomers(ctx context.Context, search string, first *int
 // (bounded) total count. Errors: BAD_USER_INPUT for first outside 0-100, a
 // bad cursor, a search over 1 KB.
 func (s *Service) Search(ctx context.Context, search string, first *int, after *string, count bool) (CustomerSearchPage, error) {
-	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count}
+	return s.SearchFiltered(ctx, search, CustomerFilter{}, first, after, count)
+}
+
+// SearchFiltered is Search keeping only the customers filter accepts (its
+// Now is set here). Errors: as Search, and BAD_USER_INPUT for an unknown
+// status.
+func (s *Service) SearchFiltered(ctx context.Context, search string, filter CustomerFilter, first *int, after *string, count bool) (CustomerSearchPage, error) {
+	if filter.Status != "" && !filter.Status.Valid() {
+		return CustomerSearchPage{}, FieldErrorf("status", "unknown status %q", truncate(string(filter.Status), 40))
+	}
+	filter.Now = s.Now()
+	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count, Filter: filter}
 	if err := validateText("search", search); err != nil {
 		return CustomerSearchPage{}, err
 	}

@@ -105,8 +105,10 @@ func mergeLedgerRecords(records []LedgerRecord) (map[string]LedgerRecord, []stri
 }
 
 // planReapply journals the re-application of a batch of customers: one
-// entry each that the database does not show relinquished, superseding any
-// open entry of theirs.
+// entry each that the database does not show relinquished. An open entry
+// of the same kind (a crash after the ledger append, before the commit) is
+// adopted and finished, its confirmed actions never sent again; another
+// open entry is superseded.
 func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, merged map[string]LedgerRecord) ([]JournalEntry, map[string][]JournalAction, int, error) {
 	conns := e.connectorInfos(ctx)
 	var entries []JournalEntry
@@ -119,6 +121,7 @@ func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, mer
 			return err
 		}
 		now := e.nowUTC()
+		var fresh []JournalEntry
 		var all []JournalAction
 		for _, id := range ids {
 			c, rec := customers[id], merged[id]
@@ -129,18 +132,21 @@ func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, mer
 			if c.ErasedAt != nil || (rec.Kind == ActionAnonymise && len(c.Relinquished.Missing(rec.Categories)) == 0) {
 				continue // the database reflects it already
 			}
-			if err := supersedeOpenEntry(ctx, tx, id, now); err != nil {
+			en, acts, adopted, err := reapplyOrAdopt(ctx, tx, c, rec, conns, r.run.ID, now)
+			if err != nil {
 				return err
 			}
-			en, acts := reapplyEntry(c, rec, conns, r.run.ID, now)
 			entries = append(entries, en)
 			actions[en.ID] = acts
-			all = append(all, acts...)
+			if !adopted {
+				fresh = append(fresh, en)
+				all = append(all, acts...)
+			}
 		}
-		if len(entries) == 0 {
+		if len(fresh) == 0 {
 			return nil
 		}
-		return tx.InsertEntries(ctx, entries, all)
+		return tx.InsertEntries(ctx, fresh, all)
 	})
 	if err != nil {
 		return nil, nil, 0, err
@@ -153,15 +159,36 @@ func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, mer
 	return entries, actions, unknown, nil
 }
 
-// supersedeOpenEntry cancels a customer's open journal entry (one the
-// restored database still had open): the re-application replaces it.
-func supersedeOpenEntry(ctx context.Context, tx Tx, id string, now time.Time) error {
-	open, err := tx.OpenEntryOf(ctx, id)
-	if err != nil || open == nil {
-		return err
+// reapplyOrAdopt is the entry that relinquishes c again: its open entry of
+// the same kind, adopted by the run (marked re-applied in memory only, so
+// that no guard stops it and it is not appended to the ledger twice; the
+// journal keeps its own rule), or a new one, superseding any other open
+// entry.
+func reapplyOrAdopt(ctx context.Context, tx Tx, c *Customer, rec LedgerRecord, conns []connInfo, runID string, now time.Time) (JournalEntry, []JournalAction, bool, error) {
+	open, err := tx.OpenEntryOf(ctx, c.ID)
+	if err != nil {
+		return JournalEntry{}, nil, false, err
 	}
-	open.Status, open.ClosedAt, open.LastError = EntryCancelled, &now, "superseded by the re-application of the erasure ledger after a restore"
-	return tx.SaveEntries(ctx, []JournalEntry{*open})
+	if open != nil && open.Kind == rec.Kind {
+		if err := tx.AdoptEntry(ctx, open.ID, runID, now); err != nil {
+			return JournalEntry{}, nil, false, err
+		}
+		acts, err := tx.EntryActions(ctx, []string{open.ID})
+		if err != nil {
+			return JournalEntry{}, nil, false, err
+		}
+		en := *open
+		en.RunID, en.NextAttemptAt, en.Rule = runID, now, reappliedRule+"finishing: "+en.Rule
+		return en, acts[open.ID], true, nil
+	}
+	if open != nil {
+		open.Status, open.ClosedAt, open.LastError = EntryCancelled, &now, "superseded by the re-application of the erasure ledger after a restore"
+		if err := tx.SaveEntries(ctx, []JournalEntry{*open}); err != nil {
+			return JournalEntry{}, nil, false, err
+		}
+	}
+	en, acts := reapplyEntry(c, rec, conns, runID, now)
+	return en, acts, false, nil
 }
 
 // reapplyEntry is the journal entry and connector actions that relinquish

@@ -50,6 +50,7 @@ type Tx interface {
 	Reader
 	JournalWriter
 	TokenWriter
+	DryRunWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
 	// SavePolicy updates a policy and queues the recomputation of the
@@ -126,7 +127,23 @@ type SearchQuery struct {
 	After string
 	// Count asks for TotalCount; it costs a query, so only when wanted.
 	Count bool
+	// Filter keeps only the customers it accepts (the zero value: all).
+	Filter CustomerFilter
 }
+
+// CustomerFilter narrows a list of customers for real work: by status,
+// to those overdue (their deletion time has passed and no hold protects
+// them: the next sweep relinquishes them) or to those under a legal hold,
+// all at Now.
+type CustomerFilter struct {
+	Status    Status
+	Overdue   bool
+	UnderHold bool
+	Now       time.Time
+}
+
+// Empty reports whether the filter accepts every customer.
+func (f CustomerFilter) Empty() bool { return f.Status == "" && !f.Overdue && !f.UnderHold }
 
 // MaxSearchCount bounds a search's TotalCount: counting is exact up to it,
 // and a larger result says TotalCapped instead of reading every match.

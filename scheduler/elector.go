@@ -2,24 +2,31 @@ package scheduler
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
-// leaderLease names the scheduler's row in the lease table (sweep_lease),
-// beside the sweep lease itself.
+// leaderLease names the scheduler's row in the lease table, beside the
+// sweep lease itself.
 const leaderLease = "leader"
 
 // ErrNotLeader is returned by IsLeader on a replica that is not the leader.
 var ErrNotLeader = errors.New("not the leader")
 
-// dbNow is the database's clock in microseconds: every replica measures
-// the lease against the same clock, whatever the skew between their hosts.
-const dbNow = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+// Leases is the lease table the replicas share (store.Store implements
+// it): named leases with an epoch, measured on the database's clock so
+// that every replica measures the same term whatever the skew between
+// their hosts.
+type Leases interface {
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (retention.Lease, bool, error)
+	RenewLease(ctx context.Context, name string, l retention.Lease, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name string, l retention.Lease) error
+}
 
 // LeaseElector elects one leader among replicas sharing a PostgreSQL
 // database with a lease in a table: the leader renews it every third of its
@@ -31,20 +38,20 @@ const dbNow = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
 // one job at the same moment, not a fast job running once per replica one
 // after the other.
 type LeaseElector struct {
-	db     *sql.DB
+	leases Leases
 	holder string
 	ttl    time.Duration
 
 	mu    sync.Mutex
-	epoch int64 // 0 while not leading
+	lease retention.Lease // zero while not leading
 	quit  chan struct{}
 	done  chan struct{}
 }
 
-// NewLeaseElector elects on db with leases lasting ttl.
-func NewLeaseElector(db *sql.DB, ttl time.Duration) *LeaseElector {
+// NewLeaseElector elects on the lease table with leases lasting ttl.
+func NewLeaseElector(leases Leases, ttl time.Duration) *LeaseElector {
 	host, _ := os.Hostname()
-	return &LeaseElector{db: db, ttl: ttl, holder: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())}
+	return &LeaseElector{leases: leases, ttl: ttl, holder: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())}
 }
 
 // IsLeader returns nil while this replica holds the lease, renewing it, or
@@ -52,44 +59,29 @@ func NewLeaseElector(db *sql.DB, ttl time.Duration) *LeaseElector {
 func (e *LeaseElector) IsLeader(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.epoch != 0 {
-		ok, err := e.renew(ctx)
+	if e.lease.Epoch != 0 {
+		ok, err := e.leases.RenewLease(ctx, leaderLease, e.lease, e.ttl)
 		if err != nil {
 			return err
 		}
 		if ok {
 			return nil
 		}
-		e.epoch = 0 // another replica took it while this one did not renew
+		e.lease = retention.Lease{} // another replica took it while this one did not renew
 	}
-	var epoch int64
-	err := e.db.QueryRowContext(ctx, `INSERT INTO sweep_lease (name, holder, expires_at, epoch) VALUES ($1, $2, `+dbNow+` + $3, 1)
-		ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, epoch = sweep_lease.epoch + 1
-		WHERE sweep_lease.holder = '' OR sweep_lease.expires_at < `+dbNow+`
-		RETURNING epoch`, leaderLease, e.holder, e.ttl.Microseconds()).Scan(&epoch)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotLeader
-	}
+	l, ok, err := e.leases.AcquireLease(ctx, leaderLease, e.holder, e.ttl)
 	if err != nil {
 		return err
 	}
-	e.epoch = epoch
+	if !ok {
+		return ErrNotLeader
+	}
+	e.lease = l
 	if e.quit == nil {
 		e.quit, e.done = make(chan struct{}), make(chan struct{})
 		go e.keepAlive(e.quit, e.done)
 	}
 	return nil
-}
-
-// renew extends the lease if it is still this replica's with its epoch.
-func (e *LeaseElector) renew(ctx context.Context) (bool, error) {
-	res, err := e.db.ExecContext(ctx, "UPDATE sweep_lease SET expires_at = "+dbNow+" + $1 WHERE name = $2 AND holder = $3 AND epoch = $4",
-		e.ttl.Microseconds(), leaderLease, e.holder, e.epoch)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }
 
 // keepAlive renews the lease between ticks of the schedule, so that the
@@ -104,10 +96,10 @@ func (e *LeaseElector) keepAlive(quit, done chan struct{}) {
 			return
 		case <-t.C:
 			e.mu.Lock()
-			if e.epoch != 0 {
+			if e.lease.Epoch != 0 {
 				ctx, cancel := context.WithTimeout(context.Background(), e.ttl)
-				if ok, err := e.renew(ctx); err == nil && !ok {
-					e.epoch = 0
+				if ok, err := e.leases.RenewLease(ctx, leaderLease, e.lease, e.ttl); err == nil && !ok {
+					e.lease = retention.Lease{}
 				}
 				cancel()
 			}
@@ -129,11 +121,10 @@ func (e *LeaseElector) Close() error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.epoch == 0 {
+	if e.lease.Epoch == 0 {
 		return nil
 	}
-	_, err := e.db.ExecContext(context.Background(), "UPDATE sweep_lease SET holder = '', expires_at = 0 WHERE name = $1 AND holder = $2 AND epoch = $3",
-		leaderLease, e.holder, e.epoch)
-	e.epoch = 0
+	err := e.leases.ReleaseLease(context.Background(), leaderLease, e.lease)
+	e.lease = retention.Lease{}
 	return err
 }

@@ -15,7 +15,7 @@ func TestLeaseElector(t *testing.T) {
 	db := s.DB().DB
 	ctx := context.Background()
 	const ttl = 600 * time.Millisecond
-	a, b := scheduler.NewLeaseElector(db, ttl), scheduler.NewLeaseElector(db, ttl)
+	a, b := scheduler.NewLeaseElector(s, ttl), scheduler.NewLeaseElector(s, ttl)
 	defer a.Close()
 	defer b.Close()
 	if err := a.IsLeader(ctx); err != nil {

@@ -46,6 +46,10 @@ type Config struct {
 	// first (default 168h): the batch is sized to fit.
 	ResidueAuditEvery time.Duration `yaml:"residue_audit_every"`
 	ResidueAuditCycle time.Duration `yaml:"residue_audit_cycle"`
+	// DryRunRetention is how long dry runs and previews are kept, with
+	// their plans (default 168h, retention.DefaultDryRunRetention; a
+	// negative value keeps them for ever). The clean-up runs hourly.
+	DryRunRetention time.Duration `yaml:"dry_run_retention"`
 }
 
 // DefaultLeaseTTL is the default term of the sweep and leader leases.
@@ -74,6 +78,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ResidueAuditEvery == 0 {
 		c.ResidueAuditEvery = 10 * time.Minute
+	}
+	if c.DryRunRetention == 0 {
+		c.DryRunRetention = retention.DefaultDryRunRetention
 	}
 	if c.ResidueAuditCycle <= 0 {
 		c.ResidueAuditCycle = 7 * 24 * time.Hour
@@ -161,8 +168,30 @@ func Start(cfg Config, engine *retention.Engine, svc *retention.Service, elector
 		s.Shutdown() //nolint:errcheck
 		return nil, fmt.Errorf("visit records schedule %q: %w", cfg.VisitRecordsSchedule, err)
 	}
+	if err := scheduleDryRunCleanup(s, cfg.DryRunRetention, svc, log); err != nil {
+		s.Shutdown() //nolint:errcheck
+		return nil, err
+	}
 	s.Start()
 	return &Scheduler{s: s, log: log}, nil
+}
+
+// scheduleDryRunCleanup deletes the dry runs older than keep every hour,
+// the first time at once.
+func scheduleDryRunCleanup(s gocron.Scheduler, keep time.Duration, svc *retention.Service, log *slog.Logger) error {
+	if keep < 0 {
+		return nil
+	}
+	purge := func(ctx context.Context) {
+		if n, err := svc.PurgeDryRuns(ctx, keep); err != nil {
+			log.Error("dry run clean-up failed", "deleted", n, "err", err)
+		} else if n > 0 {
+			log.Info("old dry runs deleted", "runs", n, "older_than", keep)
+		}
+	}
+	_, err := s.NewJob(gocron.DurationJob(time.Hour), gocron.NewTask(purge), gocron.WithName("dry-run-cleanup"),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithStartAt(gocron.WithStartImmediately()))
+	return err
 }
 
 // cronJob accepts 5-field expressions and 6-field ones with seconds.

@@ -528,47 +528,22 @@ func (q *queries) HoldsSweepLease(ctx context.Context, l retention.Lease, until 
 }
 
 func (q *queries) AcquireSweepLease(ctx context.Context, holder string, now, until time.Time, takeOver string) (retention.Lease, bool, error) {
-	// Taken only when free, expired, or held by a holder known to be dead
-	// (never "already ours": a second run of the same process must wait
-	// too). One statement, so two processes cannot both win; every
-	// acquisition increments the epoch, the fencing token of the new holder.
-	var epoch int64
-	if takeOver == "" {
-		takeOver = holder // never matches: a current lease of our own is not taken again
-	}
-	err := q.idb.NewRaw(`INSERT INTO sweep_lease (name, holder, expires_at, epoch) VALUES (?, ?, ?, 1)
-		ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, epoch = sweep_lease.epoch + 1
-		WHERE sweep_lease.holder = '' OR sweep_lease.expires_at < ? OR (sweep_lease.holder = ? AND sweep_lease.holder <> ?)
-		RETURNING epoch`, sweepLeaseName, holder, toMicros(until), toMicros(now), takeOver, holder).Scan(ctx, &epoch)
-	if errors.Is(err, sql.ErrNoRows) {
-		return retention.Lease{}, false, nil
-	}
-	if err != nil {
-		return retention.Lease{}, false, internal("sweep lease", err)
-	}
-	return retention.Lease{Holder: holder, Epoch: epoch}, true, nil
+	return acquireLease(ctx, q.idb, sweepLeaseName, holder, now, until, takeOver)
 }
 
 func (q *queries) RenewSweepLease(ctx context.Context, l retention.Lease, until time.Time) error {
 	// An UPDATE, not a read: the lease row stays locked until this
 	// transaction commits, so no other process can take the lease between
 	// this check and the changes made after it in the same transaction.
-	res, err := q.idb.NewRaw("UPDATE sweep_lease SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?",
-		toMicros(until), sweepLeaseName, l.Holder, l.Epoch).Exec(ctx)
-	if err != nil {
-		return internal("sweep lease", err)
+	renewed, err := renewLease(ctx, q.idb, sweepLeaseName, l, until)
+	if err == nil && !renewed {
+		err = retention.ErrLeaseLost
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return retention.ErrLeaseLost
-	}
-	return nil
+	return err
 }
 
 func (q *queries) ReleaseSweepLease(ctx context.Context, l retention.Lease) error {
-	// The row stays, so that the epoch keeps counting up.
-	_, err := q.idb.NewRaw("UPDATE sweep_lease SET holder = '', expires_at = 0 WHERE name = ? AND holder = ? AND epoch = ?",
-		sweepLeaseName, l.Holder, l.Epoch).Exec(ctx)
-	return internal("release sweep lease", err)
+	return releaseLease(ctx, q.idb, sweepLeaseName, l)
 }
 
 func (q *queries) CustomersWithOpenEntries(ctx context.Context, ids []string) (map[string]bool, error) {

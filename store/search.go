@@ -299,6 +299,26 @@ func (p searchPlan) withCandidates(alts []string) searchPlan {
 	return p
 }
 
+// withFilter adds the customer filter's conditions to the plan: bounds on
+// the stored status, deletion time and hold end (micros, as stored).
+func (p searchPlan) withFilter(f retention.CustomerFilter) searchPlan {
+	now := toMicros(f.Now)
+	if f.Status != "" {
+		p.filter += " AND status = ?"
+		p.filterArgs = append(p.filterArgs, string(f.Status))
+	}
+	if f.Overdue {
+		p.filter += " AND deletion_time <= ? AND (held_until IS NULL OR held_until <= ?)"
+		p.filterArgs = append(p.filterArgs, now, now)
+	}
+	if f.UnderHold {
+		p.filter += " AND held_until > ?"
+		p.filterArgs = append(p.filterArgs, now)
+	}
+	p.singleWordAlts, p.matches, p.matchesArgs = nil, "", nil
+	return p
+}
+
 // termArms are one SELECT of customer ids per alternative of a word.
 func termArms(alts []string) ([]string, []any) {
 	var arms []string
@@ -371,12 +391,18 @@ func (q *queries) SearchCustomers(ctx context.Context, sq retention.SearchQuery)
 	if query.None() {
 		return page, nil // nothing searchable is visible: nothing can match
 	}
-	if len(query.Words) == 1 && q.dialect == SQLite {
+	filtered := !sq.Filter.Empty()
+	if len(query.Words) == 1 && q.dialect == SQLite && !filtered {
 		return q.searchWord(ctx, q.filterPlan(query), query.Words[0], sq)
 	}
 	plan, err := q.planSearch(ctx, query)
 	if err != nil {
 		return page, err
+	}
+	if filtered {
+		// A word's term rows are no longer exactly its matches: the
+		// customers are counted, and the page read, through the filter.
+		plan = plan.withFilter(sq.Filter)
 	}
 	if plan.matches != "" {
 		return q.searchMatches(ctx, plan, sq)

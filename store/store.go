@@ -239,7 +239,7 @@ func redact(dsn string) string {
 // Dialect tells which database this is.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// DB exposes the bun database (benchmarks, the scheduler's leader election).
+// DB exposes the bun database (benchmarks, tests).
 func (s *Store) DB() *bun.DB { return s.db }
 
 // Close closes the database.

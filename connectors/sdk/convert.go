@@ -1,6 +1,8 @@
 package sdk
 
 import (
+	"fmt"
+
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pbv2 "github.com/lethe-privacy/lethe/connectors/sdk/internal/pb/v2"
@@ -106,17 +108,11 @@ func resultsFromPB(rs []*pbv2.ActionResult) []ActionResult {
 	return out
 }
 
-// result builds a received result; a plugin that set no outcome has not
-// confirmed anything.
+// result builds a received result. An outcome the plugin left unset (or
+// sent as a number this SDK does not know) stays empty: alignResults
+// refuses it, it never counts as a confirmation.
 func result(actionID, customerID string, o Outcome, reason string, records int64) ActionResult {
-	r := ActionResult{ActionID: actionID, CustomerID: customerID, Outcome: o, Reason: reason, Records: int(records)}
-	if r.Outcome == "" {
-		r.Outcome = OutcomeFailed
-		if r.Reason == "" {
-			r.Reason = "connector returned no outcome"
-		}
-	}
-	return r
+	return ActionResult{ActionID: actionID, CustomerID: customerID, Outcome: o, Reason: reason, Records: int(records)}
 }
 
 // actionKey is what results are matched on.
@@ -138,28 +134,65 @@ func fieldActionKeys(as []FieldAction) []actionKey {
 	return out
 }
 
+// ContractError is what the host's client returns when a plugin's answer
+// breaks the contract: a result for an action that was not sent, two for
+// one action, one naming another customer, none for an action, no known
+// outcome, an oversized reason. Nothing of such an answer can be trusted,
+// so none of it is returned: the whole call fails, and its caller retries
+// it with the same action ids.
+type ContractError struct{ Problem string }
+
+func (e *ContractError) Error() string { return "the connector broke the contract: " + e.Problem }
+
+// MaxReasonBytes bounds a result's failure reason: a sentence.
+const MaxReasonBytes = 4 << 10
+
+func contractErrorf(format string, args ...any) *ContractError {
+	return &ContractError{Problem: fmt.Sprintf(format, args...)}
+}
+
+// clip keeps a plugin's strings short in an error message.
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "…"
+}
+
 // alignResults returns exactly one result per action, in the order of the
-// actions, whatever the plugin sent: a missing result is a failure (the
-// action will be retried with the same id), extra or duplicate results are
-// dropped. The host can then trust results[i] answers actions[i].
-func alignResults(actions []actionKey, got []ActionResult) []ActionResult {
-	byID := make(map[string]ActionResult, len(got))
-	for _, r := range got {
-		if _, dup := byID[r.ActionID]; !dup {
-			byID[r.ActionID] = r
-		}
+// actions, or a ContractError when the plugin's answer is not exactly
+// that. The host can then trust results[i] answers actions[i].
+func alignResults(actions []actionKey, got []ActionResult) ([]ActionResult, error) {
+	index := make(map[string]int, len(actions))
+	for i, a := range actions {
+		index[a.id] = i
 	}
 	out := make([]ActionResult, len(actions))
-	for i, a := range actions {
-		r, ok := byID[a.id]
-		if !ok {
-			r = ActionResult{ActionID: a.id, Outcome: OutcomeFailed, Reason: "connector returned no result for this action"}
+	seen := make([]bool, len(actions))
+	for _, r := range got {
+		i, ok := index[r.ActionID]
+		switch {
+		case !ok:
+			return nil, contractErrorf("it answered action %q, which was not sent", clip(r.ActionID))
+		case seen[i]:
+			return nil, contractErrorf("it answered action %q twice", clip(r.ActionID))
+		case r.CustomerID != "" && r.CustomerID != actions[i].customerID:
+			return nil, contractErrorf("its result for action %q names customer %q, the action's is %q", clip(r.ActionID), clip(r.CustomerID), actions[i].customerID)
+		case r.Outcome == "":
+			return nil, contractErrorf("action %q has no outcome the contract knows (DELETED, ANONYMISED, NOT_FOUND, FAILED)", clip(r.ActionID))
+		case len(r.Reason) > MaxReasonBytes:
+			return nil, contractErrorf("the reason of action %q is %d bytes long, more than %d", clip(r.ActionID), len(r.Reason), MaxReasonBytes)
+		case r.Records < 0:
+			return nil, contractErrorf("action %q affected %d records", clip(r.ActionID), r.Records)
 		}
-		// The customer id is the host's, not the plugin's to change.
-		r.CustomerID = a.customerID
+		seen[i] = true
+		r.CustomerID = actions[i].customerID
 		out[i] = r
 	}
-	return out
+	if len(got) != len(actions) {
+		return nil, contractErrorf("it answered %d of the %d actions sent", len(got), len(actions))
+	}
+	return out, nil
 }
 
 func documentsToPB(ds []Document) []*pbv2.Document {

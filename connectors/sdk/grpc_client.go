@@ -78,7 +78,11 @@ func (c *grpcClient) act(ctx context.Context, actions []Action, rpc actionRPC) (
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, alignResults(actionKeys(batch), resultsFromPB(resp.GetResults()))...)
+		results, err := alignResults(actionKeys(batch), resultsFromPB(resp.GetResults()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, results...)
 	}
 	return out, nil
 }
@@ -91,7 +95,11 @@ func (c *grpcClient) AnonymiseFields(ctx context.Context, actions []FieldAction)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, alignResults(fieldActionKeys(batch), resultsFromPB(resp.GetResults()))...)
+		results, err := alignResults(fieldActionKeys(batch), resultsFromPB(resp.GetResults()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, results...)
 	}
 	return out, nil
 }

@@ -77,7 +77,11 @@ func (c *grpcClientV1) act(ctx context.Context, actions []Action, rpc actionRPCV
 		for i, r := range resp.GetResults() {
 			got[i] = result(r.GetActionId(), r.GetCustomerId(), outcomeFromNumber(int32(r.GetOutcome())), r.GetReason(), r.GetRecords())
 		}
-		out = append(out, alignResults(actionKeys(batch), got)...)
+		results, err := alignResults(actionKeys(batch), got)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, results...)
 	}
 	return out, nil
 }

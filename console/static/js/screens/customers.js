@@ -29,10 +29,11 @@ export async function render(main, ctx) {
 function listState(query) {
   const size = SIZES.includes(Number(query.get('size'))) ? Number(query.get('size')) : SIZES[0];
   const q = query.has('q') ? query.get('q') : (sessionStorage.getItem('lethe.search') || '');
-  return { q, size, page: Math.max(0, Number(query.get('page') || 1) - 1) || 0 };
+  const status = ['ACTIVE', 'CANCELLED', 'DELETED'].includes(query.get('status')) ? query.get('status') : '';
+  return { q, size, status, overdue: query.get('overdue') === '1', held: query.get('held') === '1', page: Math.max(0, Number(query.get('page') || 1) - 1) || 0 };
 }
 
-const cursorKey = (q, size) => `lethe.customers.cursors:${size}:${q}`;
+const cursorKey = (sig) => `lethe.customers.cursors:${sig}`;
 
 async function renderList(main, ctx) {
   const st = listState(ctx.query);
@@ -41,12 +42,32 @@ async function renderList(main, ctx) {
   const f = field('Search customers', q);
   const size = h('select', { name: 'pageSize' }, SIZES.map((n) => h('option', { value: n, selected: n === st.size }, `${n} a page`)));
   const fsize = field('Page size', size);
+  const status = h('select', { name: 'status' }, [['', 'Any status'], ['ACTIVE', 'Active'], ['CANCELLED', 'Cancelled'], ['DELETED', 'Deleted']]
+    .map(([v, l]) => h('option', { value: v, selected: v === st.status }, l)));
+  const fstatus = field('Status', status);
+  const overdue = h('input', { type: 'checkbox', name: 'overdue', id: 'f-overdue', checked: st.overdue });
+  const held = h('input', { type: 'checkbox', name: 'held', id: 'f-held', checked: st.held });
+  const checks = h('div', { class: 'filter-checks' },
+    h('label', { for: 'f-overdue', title: 'Past their deletion time: the next sweep relinquishes them' }, overdue, ' Overdue'),
+    h('label', { for: 'f-held' }, held, ' Under a legal hold'));
   const searching = h('p', { class: 'hint', role: 'status', 'data-testid': 'searching' });
   const results = h('div', { 'aria-live': 'polite', 'data-testid': 'results' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-  main.append(h('form', { class: 'inline-form filters', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(0); } }, f.el, fsize.el), searching, results, pager);
+  main.append(h('form', { class: 'inline-form filters', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(0); } }, f.el, fstatus.el, checks, fsize.el), searching, results, pager);
+  // The search, filters and page size as they are now: the address's query.
+  const params = (p) => {
+    const out = new URLSearchParams();
+    if (q.value) out.set('q', q.value);
+    if (status.value) out.set('status', status.value);
+    if (overdue.checked) out.set('overdue', '1');
+    if (held.checked) out.set('held', '1');
+    if (Number(size.value) !== SIZES[0]) out.set('size', size.value);
+    if (p > 0) out.set('page', String(p + 1));
+    return out;
+  };
+  const signature = () => { const x = params(0); return x.toString(); };
   let cursors = [null];
-  try { cursors = JSON.parse(sessionStorage.getItem(cursorKey(st.q, st.size))) || [null]; } catch (e) { cursors = [null]; }
+  try { cursors = JSON.parse(sessionStorage.getItem(cursorKey(signature()))) || [null]; } catch (e) { cursors = [null]; }
   let seq = 0;
 
   async function go(p) {
@@ -59,19 +80,16 @@ async function renderList(main, ctx) {
     results.setAttribute('aria-busy', 'true');
     replace(searching, h('span', { class: 'busy' }, 'Searching…'));
     try {
-      const d = await gql(`query SearchCustomers($search: String, $first: Int, $after: String) {
-        customers(search: $search, first: $first, after: $after) { totalCount totalCountCapped pageInfo { hasNextPage endCursor }
+      const d = await gql(`query SearchCustomers($search: String, $first: Int, $after: String, $status: CustomerStatus, $overdue: Boolean, $underHold: Boolean) {
+        customers(search: $search, first: $first, after: $after, status: $status, overdue: $overdue, underHold: $underHold) { totalCount totalCountCapped pageInfo { hasNextPage endCursor }
           edges { node { id firstName lastName email phone status lastInteractionAt deletionTime retentionPolicy { name } legalHolds { active } } } } }`,
-      { search: text || null, first: n, after: cursors[p] }, 'SearchCustomers');
+      { search: text || null, first: n, after: cursors[p], status: status.value || null, overdue: overdue.checked || null, underHold: held.checked || null }, 'SearchCustomers');
       if (mine !== seq || !ctx.isCurrent()) return;
       const c = d.customers;
       cursors[p + 1] = c.pageInfo.endCursor;
-      sessionStorage.setItem(cursorKey(q.value, n), JSON.stringify(cursors));
-      const params = new URLSearchParams();
-      if (q.value) params.set('q', q.value);
-      if (p > 0) params.set('page', String(p + 1));
-      if (n !== SIZES[0]) params.set('size', String(n));
-      const here = `#/customers${params.toString() ? `?${params}` : ''}`;
+      sessionStorage.setItem(cursorKey(signature()), JSON.stringify(cursors));
+      const ps = params(p).toString();
+      const here = `#/customers${ps ? `?${ps}` : ''}`;
       history.replaceState(null, '', here);
       sessionStorage.setItem('lethe.customers.list', here);
       showPage(c, p, n, text);
@@ -97,7 +115,7 @@ async function renderList(main, ctx) {
   }
 
   q.addEventListener('input', debounce(() => { f.setError(''); go(0); }, 250));
-  size.addEventListener('change', () => go(0));
+  for (const el of [size, status, overdue, held]) el.addEventListener('change', () => go(0));
   q.focus();
   await go(st.page);
 }

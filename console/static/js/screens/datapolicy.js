@@ -32,10 +32,19 @@ export async function render(main, ctx) {
     fdays.el,
     h('div', { class: 'check' }, anon, h('label', { for: anon.id = 'dp-anon' }, h('strong', {}, 'Anonymise customer data'), h('span', { class: 'hint' }, 'Names, phone numbers and emails are removed; invoice PDFs are replaced by blank PDFs.'))),
     h('div', { class: 'check' }, cdrs, h('label', { for: cdrs.id = 'dp-cdrs' }, h('strong', {}, 'Remove CDRs'), h('span', { class: 'hint' }, 'Call detail records are deleted entirely.'))),
+    nothingNote,
     banner('danger', h('strong', {}, 'DANGER: '), 'Relinquished data cannot be restored. Once a sweep has anonymised or removed it, it is gone from Lethe and from every connected store.'));
   const input = () => ({ relinquishDeletedData: on.checked, relinquishAfterDays: Number(days.value), anonymiseCustomerData: anon.checked, removeCDRs: cdrs.checked });
   const changed = () => JSON.stringify(input()) !== JSON.stringify({ relinquishDeletedData: saved.relinquishDeletedData, relinquishAfterDays: saved.relinquishAfterDays, anonymiseCustomerData: saved.anonymiseCustomerData, removeCDRs: saved.removeCDRs });
-  const sync = () => { config.hidden = !on.checked; saveBtn.disabled = !changed(); };
+  // On with neither action chosen would relinquish nothing: refused here
+  // rather than saved as a policy that only looks active.
+  const useless = () => on.checked && !anon.checked && !cdrs.checked;
+  const nothingNote = h('p', { class: 'field-error', 'data-testid': 'nothing-to-do', role: 'alert' });
+  const sync = () => {
+    config.hidden = !on.checked;
+    nothingNote.textContent = useless() ? 'Choose Anonymise customer data, Remove CDRs or both: relinquishing with neither would do nothing.' : '';
+    saveBtn.disabled = !changed() || useless();
+  };
 
   let lastPreview = null;
   async function previewOf(dp) {
@@ -70,7 +79,7 @@ export async function render(main, ctx) {
   for (const el of [on, days, anon, cdrs]) el.addEventListener('input', () => { sync(); if (admin) runPreview(); });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    if (!changed()) return;
+    if (!changed() || useless()) return;
     const dp = input();
     let r = lastPreview;
     try { if (!r) r = await previewOf(dp); } catch (err) {

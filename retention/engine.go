@@ -259,8 +259,8 @@ type runState struct {
 	// resumeOnly: adopt and dispatch open entries, plan nothing
 	// (RunOptions.ResumeOnly).
 	resumeOnly bool
-	mu      sync.Mutex
-	run     Run
+	mu         sync.Mutex
+	run        Run
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex

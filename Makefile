@@ -59,9 +59,11 @@ BENCH_CUSTOMERS ?= 20000
 BENCH_SECONDS   ?= 5
 # e.g. BENCH_ARGS='-bench.dir=/tmp/demo1m -bench.sweep=false' to measure on an existing demo
 BENCH_ARGS      ?=
+# The table, with the date, the machine and the command, replaces docs/figures.md.
+BENCH_OUT       ?= docs/figures.md
 bench:
-	$(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 180m . \
-		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS) $(BENCH_ARGS)
+	BENCH_ARGS="$(BENCH_ARGS)" $(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 180m . \
+		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS) -bench.out=$(abspath $(BENCH_OUT)) $(BENCH_ARGS)
 
 # The figures of other issues, each its own benchmark: connector round trips
 # and exports, the widening data policy, the retention forecast over

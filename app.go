@@ -16,6 +16,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 
 	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/evidence"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/ledger"
@@ -191,6 +192,7 @@ func (a *App) Handler() http.Handler {
 		Ready:       a.readiness,
 		CORSOrigins: cfg.CORSOrigins,
 		Documents:   a.Connectors,
+		Evidence:    a.EvidenceSources(),
 	}
 	if a.Metrics != nil {
 		opts.Observer, opts.Metrics = a.Metrics, a.Metrics.Handler()
@@ -269,4 +271,17 @@ func executableDir() string {
 		return filepath.Dir(exe)
 	}
 	return ""
+}
+
+// EvidenceSources are the parts an evidence pack is read from
+// (cmd_evidence.go, /evidence).
+func (a *App) EvidenceSources() *evidence.Sources {
+	src := &evidence.Sources{Service: a.Service, Chain: a.Store}
+	if a.Engine != nil {
+		src.Engine = a.Engine
+	}
+	if a.Registry != nil {
+		src.Connectors = a.Registry
+	}
+	return src
 }

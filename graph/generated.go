@@ -358,6 +358,7 @@ type ComplexityRoot struct {
 		ActionsNotFound    func(childComplexity int) int
 		ActionsPlanned     func(childComplexity int) int
 		Actor              func(childComplexity int) int
+		AddedByChange      func(childComplexity int) int
 		AsOf               func(childComplexity int) int
 		CustomersDone      func(childComplexity int) int
 		CustomersFailed    func(childComplexity int) int
@@ -370,6 +371,7 @@ type ComplexityRoot struct {
 		FinishedAt         func(childComplexity int) int
 		Forecast           func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		RemovedByChange    func(childComplexity int) int
 		StartedAt          func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Trigger            func(childComplexity int) int
@@ -1927,6 +1929,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.Actor(childComplexity), true
+	case "RetentionRun.addedByChange":
+		if e.ComplexityRoot.RetentionRun.AddedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.AddedByChange(childComplexity), true
 	case "RetentionRun.asOf":
 		if e.ComplexityRoot.RetentionRun.AsOf == nil {
 			break
@@ -2009,6 +2017,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.ID(childComplexity), true
+	case "RetentionRun.removedByChange":
+		if e.ComplexityRoot.RetentionRun.RemovedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.RemovedByChange(childComplexity), true
 	case "RetentionRun.startedAt":
 		if e.ComplexityRoot.RetentionRun.StartedAt == nil {
 			break
@@ -2834,6 +2848,10 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
 	case "forecast":
 		return ec.fieldContext_RetentionRun_forecast(ctx, field)
+	case "addedByChange":
+		return ec.fieldContext_RetentionRun_addedByChange(ctx, field)
+	case "removedByChange":
+		return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
 	case "actionsNotFound":
 		return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
 	case "actionsConnection":
@@ -10819,6 +10837,52 @@ func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionRun_addedByChange(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_addedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddedByChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_addedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_removedByChange(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedByChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_removedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RetentionRun_actionsNotFound(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15306,6 +15370,16 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 				})
 		case "forecast":
 			out.Values[i] = ec._RetentionRun_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addedByChange":
+			out.Values[i] = ec._RetentionRun_addedByChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "removedByChange":
+			out.Values[i] = ec._RetentionRun_removedByChange(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -24,6 +24,16 @@ type Resolver struct {
 	// configuration file (App.ReloadConnectors); nil answers
 	// reloadConnectors with BAD_USER_INPUT.
 	ReloadConnectors func(ctx context.Context) ([]ConnectorReloadResult, *retention.Run, error)
+	// Guards says what the erasure ledger's guards found per connector;
+	// nil: nothing (a process without the scheduler's audits).
+	Guards ConnectorGuards
+}
+
+// ConnectorGuards reports, per connector, how many erased customers the
+// residue audit found it holding again (each erased again), and the last
+// canary's warning ("" when it passed or none ran).
+type ConnectorGuards interface {
+	ConnectorGuard(name string) (resurrected int, canaryWarning string)
 }
 
 // ConnectorReloadResult is what a reload did to one connector.

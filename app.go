@@ -51,6 +51,7 @@ type App struct {
 	// to (ledger_start.go); LedgerMetrics counts what its guards find.
 	Ledger        *ledger.Ledger
 	LedgerMetrics *metrics.Ledger
+	guards        *connectorGuards
 	// Engine runs sweeps; its runs, the service's own (HIDDEN purges,
 	// manual erasures) and the scheduler's are sized and fenced alike.
 	Engine *retention.Engine
@@ -174,13 +175,13 @@ func (a *App) StartScheduler() error {
 		return err
 	}
 	a.onClose(func() { sched.Stop() }) //nolint:errcheck
-	return a.scheduleResidueAudit(sched)
+	return errors.Join(a.scheduleResidueAudit(sched), a.scheduleCanary(sched))
 }
 
 // Handler is the HTTP API over the app's parts: GraphQL, the console,
 // /export, /metrics and /readyz, with the configured limits.
 func (a *App) Handler() http.Handler {
-	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log, AuditChain: a.Store}
+	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log, Guards: a.guards, AuditChain: a.Store}
 	cfg := a.Config
 	opts := httpapi.Options{
 		Playground: cfg.Playground,

@@ -98,11 +98,13 @@ type ComplexityRoot struct {
 	}
 
 	Connector struct {
-		Categories func(childComplexity int) int
-		Healthy    func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Version    func(childComplexity int) int
+		CanaryWarning func(childComplexity int) int
+		Categories    func(childComplexity int) int
+		Healthy       func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Resurrected   func(childComplexity int) int
+		Version       func(childComplexity int) int
 	}
 
 	CustomFieldStorage struct {
@@ -695,6 +697,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditVerification.VerifiedUpTo(childComplexity), true
 
+	case "Connector.canaryWarning":
+		if e.ComplexityRoot.Connector.CanaryWarning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.CanaryWarning(childComplexity), true
 	case "Connector.categories":
 		if e.ComplexityRoot.Connector.Categories == nil {
 			break
@@ -719,6 +727,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.Name(childComplexity), true
+	case "Connector.resurrected":
+		if e.ComplexityRoot.Connector.Resurrected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.Resurrected(childComplexity), true
 	case "Connector.version":
 		if e.ComplexityRoot.Connector.Version == nil {
 			break
@@ -2349,6 +2363,10 @@ func (ec *executionContext) childFields_Connector(ctx context.Context, field gra
 		return ec.fieldContext_Connector_categories(ctx, field)
 	case "healthy":
 		return ec.fieldContext_Connector_healthy(ctx, field)
+	case "resurrected":
+		return ec.fieldContext_Connector_resurrected(ctx, field)
+	case "canaryWarning":
+		return ec.fieldContext_Connector_canaryWarning(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Connector", field.Name)
 }
@@ -4818,6 +4836,52 @@ func (ec *executionContext) _Connector_healthy(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Connector_healthy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Connector", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Connector_resurrected(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_resurrected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resurrected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_resurrected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Connector_canaryWarning(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_canaryWarning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanaryWarning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_canaryWarning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomFieldStorage_field(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldStorage) (ret graphql.Marshaler) {
@@ -13210,6 +13274,16 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 		case "healthy":
 			out.Values[i] = ec._Connector_healthy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resurrected":
+			out.Values[i] = ec._Connector_resurrected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canaryWarning":
+			out.Values[i] = ec._Connector_canaryWarning(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

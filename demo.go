@@ -177,20 +177,11 @@ var demoCustomValues = map[string][]string{
 // generateDemo makes realistic, deterministic data: active, cancelled and
 // deleted customers with status changes over the past two years, visits with
 // custom fields (a few still open, some of walk-ins), past and future
-// appointments and a few customers on the direct policy. Schedules are
-// computed with the rules in force, exactly as if entered one by one. The
-// data goes to emit chunk customers at a time (with their events); the
+// appointments and a few customers on the direct policy. Nothing stores
+// when Lethe acts: the rules in force derive it from the anchors. The data
+// goes to emit chunk customers at a time (with their events); the
 // same seed gives the same data whatever the chunk size.
 func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now time.Time, chunk int, emit func(demoData) error) error {
-	policies, err := s.Policies(ctx)
-	if err != nil {
-		return err
-	}
-	dp, err := s.DataPolicy(ctx)
-	if err != nil {
-		return err
-	}
-	set := retention.NewPolicySet(policies)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	day := retention.Day
 	between := func(from, to time.Duration) time.Time { // now+from … now+to
@@ -288,7 +279,6 @@ func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now t
 		if rng.IntN(50) == 0 {
 			c.PolicyName = retention.PolicyDirect
 		}
-		retention.ComputeSchedule(c, set, dp).Apply(c)
 		d.customers = append(d.customers, c)
 	}
 	// A few walk-ins are in the building now: their data lives on the visit

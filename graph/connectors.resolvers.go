@@ -22,7 +22,15 @@ func (r *queryResolver) Connectors(ctx context.Context) ([]model.Connector, erro
 		if cats == nil {
 			cats = []string{}
 		}
-		out = append(out, model.Connector{ID: connectorIDPrefix + c.Info.Name, Name: c.Info.Name, Version: c.Info.Version, Categories: cats, Healthy: c.Healthy})
+		conn := model.Connector{ID: connectorIDPrefix + c.Info.Name, Name: c.Info.Name, Version: c.Info.Version, Categories: cats, Healthy: c.Healthy}
+		if r.Guards != nil {
+			var warning string
+			conn.Resurrected, warning = r.Guards.ConnectorGuard(c.Info.Name)
+			if warning != "" {
+				conn.CanaryWarning = &warning
+			}
+		}
+		out = append(out, conn)
 	}
 	return out, nil
 }

@@ -98,11 +98,13 @@ type ComplexityRoot struct {
 	}
 
 	Connector struct {
-		Categories func(childComplexity int) int
-		Healthy    func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Version    func(childComplexity int) int
+		CanaryWarning func(childComplexity int) int
+		Categories    func(childComplexity int) int
+		Healthy       func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Resurrected   func(childComplexity int) int
+		Version       func(childComplexity int) int
 	}
 
 	CustomFieldStorage struct {
@@ -344,6 +346,7 @@ type ComplexityRoot struct {
 		ActionsNotFound    func(childComplexity int) int
 		ActionsPlanned     func(childComplexity int) int
 		Actor              func(childComplexity int) int
+		AddedByChange      func(childComplexity int) int
 		AsOf               func(childComplexity int) int
 		CustomersDone      func(childComplexity int) int
 		CustomersFailed    func(childComplexity int) int
@@ -356,6 +359,7 @@ type ComplexityRoot struct {
 		FinishedAt         func(childComplexity int) int
 		Forecast           func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		RemovedByChange    func(childComplexity int) int
 		StartedAt          func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Trigger            func(childComplexity int) int
@@ -693,6 +697,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditVerification.VerifiedUpTo(childComplexity), true
 
+	case "Connector.canaryWarning":
+		if e.ComplexityRoot.Connector.CanaryWarning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.CanaryWarning(childComplexity), true
 	case "Connector.categories":
 		if e.ComplexityRoot.Connector.Categories == nil {
 			break
@@ -717,6 +727,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.Name(childComplexity), true
+	case "Connector.resurrected":
+		if e.ComplexityRoot.Connector.Resurrected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.Resurrected(childComplexity), true
 	case "Connector.version":
 		if e.ComplexityRoot.Connector.Version == nil {
 			break
@@ -1862,6 +1878,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.Actor(childComplexity), true
+	case "RetentionRun.addedByChange":
+		if e.ComplexityRoot.RetentionRun.AddedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.AddedByChange(childComplexity), true
 	case "RetentionRun.asOf":
 		if e.ComplexityRoot.RetentionRun.AsOf == nil {
 			break
@@ -1944,6 +1966,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.ID(childComplexity), true
+	case "RetentionRun.removedByChange":
+		if e.ComplexityRoot.RetentionRun.RemovedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.RemovedByChange(childComplexity), true
 	case "RetentionRun.startedAt":
 		if e.ComplexityRoot.RetentionRun.StartedAt == nil {
 			break
@@ -2335,6 +2363,10 @@ func (ec *executionContext) childFields_Connector(ctx context.Context, field gra
 		return ec.fieldContext_Connector_categories(ctx, field)
 	case "healthy":
 		return ec.fieldContext_Connector_healthy(ctx, field)
+	case "resurrected":
+		return ec.fieldContext_Connector_resurrected(ctx, field)
+	case "canaryWarning":
+		return ec.fieldContext_Connector_canaryWarning(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Connector", field.Name)
 }
@@ -2743,6 +2775,10 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
 	case "forecast":
 		return ec.fieldContext_RetentionRun_forecast(ctx, field)
+	case "addedByChange":
+		return ec.fieldContext_RetentionRun_addedByChange(ctx, field)
+	case "removedByChange":
+		return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
 	case "actionsNotFound":
 		return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
 	case "actionsConnection":
@@ -4800,6 +4836,52 @@ func (ec *executionContext) _Connector_healthy(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Connector_healthy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Connector", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Connector_resurrected(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_resurrected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resurrected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_resurrected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Connector_canaryWarning(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_canaryWarning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanaryWarning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_canaryWarning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomFieldStorage_field(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldStorage) (ret graphql.Marshaler) {
@@ -10499,6 +10581,52 @@ func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionRun_addedByChange(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_addedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddedByChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_addedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_removedByChange(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedByChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_removedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RetentionRun_actionsNotFound(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13148,6 +13276,16 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "resurrected":
+			out.Values[i] = ec._Connector_resurrected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canaryWarning":
+			out.Values[i] = ec._Connector_canaryWarning(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14888,6 +15026,16 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 				})
 		case "forecast":
 			out.Values[i] = ec._RetentionRun_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addedByChange":
+			out.Values[i] = ec._RetentionRun_addedByChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "removedByChange":
+			out.Values[i] = ec._RetentionRun_removedByChange(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -20,6 +20,16 @@ type Resolver struct {
 	// AuditChain verifies the audit log's hash chain (the store); nil
 	// answers auditVerification with INTERNAL.
 	AuditChain AuditChain
+	// Guards says what the erasure ledger's guards found per connector;
+	// nil: nothing (a process without the scheduler's audits).
+	Guards ConnectorGuards
+}
+
+// ConnectorGuards reports, per connector, how many erased customers the
+// residue audit found it holding again (each erased again), and the last
+// canary's warning ("" when it passed or none ran).
+type ConnectorGuards interface {
+	ConnectorGuard(name string) (resurrected int, canaryWarning string)
 }
 
 // AuditChain walks the audit log's hash chain against the installation's

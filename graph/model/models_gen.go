@@ -110,6 +110,10 @@ type Connector struct {
 	Categories []string `json:"categories"`
 	// Whether the plugin answered its last health check.
 	Healthy bool `json:"healthy"`
+	// Erased customers the residue audit found this connector holding again since this process started (its store restored from a backup?); each was erased again, see their receipts.
+	Resurrected int `json:"resurrected"`
+	// Set when the last canary found this connector still exporting a synthetic customer whose deletion it had acknowledged; null when it passed or no canary ran.
+	CanaryWarning *string `json:"canaryWarning,omitempty"`
 }
 
 func (Connector) IsNode() {}

@@ -27,6 +27,7 @@ export async function render(main, ctx) {
   const fdays = field('Relinquish data after (days)', days, 'Counted from the day the customer was cancelled or deleted; never before their last event has ended.');
   const preview = h('div', { class: 'preview', 'data-testid': 'data-policy-preview' });
   const status = h('div');
+  const nothingNote = h('p', { class: 'field-error', 'data-testid': 'nothing-to-do', role: 'alert' });
   const config = h('fieldset', { class: 'config' },
     h('legend', {}, 'Configuration'),
     fdays.el,
@@ -39,7 +40,6 @@ export async function render(main, ctx) {
   // On with neither action chosen would relinquish nothing: refused here
   // rather than saved as a policy that only looks active.
   const useless = () => on.checked && !anon.checked && !cdrs.checked;
-  const nothingNote = h('p', { class: 'field-error', 'data-testid': 'nothing-to-do', role: 'alert' });
   const sync = () => {
     config.hidden = !on.checked;
     nothingNote.textContent = useless() ? 'Choose Anonymise customer data, Remove CDRs or both: relinquishing with neither would do nothing.' : '';

@@ -84,6 +84,36 @@ func TestEvidencePackOffline(t *testing.T) {
 	if strings.Contains(text, "court order") {
 		t.Error("the hold's reason (free text) is in the report")
 	}
+	consoleAuditScreen(t, srv)
+}
+
+// consoleAuditScreen: the console's audit screen shows sentences, filters
+// by part of a subject and by date, saves the filtered events as CSV and
+// the period's evidence pack as a zip.
+func consoleAuditScreen(t *testing.T, srv *server) {
+	tb := newTab(t, srv, 1280, 900)
+	tb.signIn("admin")
+	dl := tb.downloads()
+	tb.open("/console/#/audit")
+	tb.waitFor("the audit log", `document.querySelector('tbody tr') !== null`)
+	tb.setInput(`input[name=text]`, "VISIT_D")
+	tb.waitFor("events of visit_days only", `document.querySelectorAll('tbody tr').length === 1 && document.querySelector('tbody tr').textContent.includes('visit_days: 30 → 45 days, by console-admin')`)
+	today := time.Now().UTC().Format("2006-01-02")
+	tb.setInput(`input[name=from]`, today)
+	tb.setInput(`input[name=to]`, today)
+	tb.waitFor("today's visit_days event", `document.querySelectorAll('tbody tr').length === 1`)
+	tb.click("button", "Download CSV")
+	_, raw := waitFile(t, dl, regexp.MustCompile(`^audit-log\.csv$`))
+	if lines := strings.Split(strings.TrimSpace(string(raw)), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "visit_days: 30 → 45 days, by console-admin") {
+		t.Errorf("the CSV holds the filtered events: %s", raw)
+	}
+	tb.click("button", "Evidence pack")
+	name, zipped := waitFile(t, dl, regexp.MustCompile(`^evidence_\d{8}_\d{8}\.zip$`))
+	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+	if err != nil || len(zr.File) < 10 || zr.File[0].Name != "report.html" {
+		t.Fatalf("%s is not the pack: %v", name, err)
+	}
+	tb.waitText(`[data-testid=audit-status]`, "Saved "+name)
 }
 
 // demoPeople lists every demo customer's names, email and phone number,

@@ -182,6 +182,9 @@ func (a *App) StartScheduler() error {
 // /export, /metrics and /readyz, with the configured limits.
 func (a *App) Handler() http.Handler {
 	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log, Guards: a.guards, AuditChain: a.Store}
+	if a.Connectors != nil {
+		resolver.ReloadConnectors = a.graphReload
+	}
 	cfg := a.Config
 	opts := httpapi.Options{
 		Playground: cfg.Playground,

@@ -46,6 +46,7 @@ commands:
   evidence write the evidence pack of a period --from … --to … --out pack.zip
   backup   copy the SQLite database while serving [--out FILE]
   restore  put a backup back, lethe stopped: restore [flags] FILE
+  connectors checksum [PATH…]  print the connectors: block with every plugin's sha256
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -62,6 +63,9 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"evidence": evidenceCmd,
 	"backup":   backupCmd,
 	"restore":  restoreCmd,
+	"connectors": func(ctx context.Context, args []string) error {
+		return connectorsCmd(ctx, args, os.Stdout)
+	},
 }
 
 func run(args []string) error {

@@ -169,6 +169,18 @@ func (s *Service) SearchFiltered(ctx context.Context, search string, filter Cust
 		return CustomerSearchPage{}, FieldErrorf("status", "unknown status %q", truncate(string(filter.Status), 40))
 	}
 	filter.Now = s.Now()
+	if filter.Overdue {
+		policies, err := s.store.Policies(ctx)
+		if err != nil {
+			return CustomerSearchPage{}, err
+		}
+		dp, err := s.store.DataPolicy(ctx)
+		if err != nil {
+			return CustomerSearchPage{}, err
+		}
+		cut := CutoffsAt(NewPolicySet(policies), dp, filter.Now)
+		filter.Due = &cut
+	}
 	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count, Filter: filter}
 	if err := validateText("search", search); err != nil {
 		return CustomerSearchPage{}, err

@@ -82,6 +82,10 @@ type RunOptions struct {
 	// HIDDEN purge run and nothing else: it plans no due customer and
 	// adopts no other open entry (an action does what it says).
 	PurgeRun string
+	// ResumeOnly makes this run finish the open journal entries earlier
+	// runs left (after a crash, or for connectors just reloaded) and plan
+	// nothing new.
+	ResumeOnly bool
 }
 
 // ErrSweepRunning is returned when another sweep holds the lease.
@@ -137,7 +141,7 @@ func (e *Engine) run(ctx context.Context, opts RunOptions, execute func(*runStat
 	if err != nil {
 		return Run{}, err
 	}
-	return execute(&runState{run: run, e: e, lease: lease, purgeOf: opts.PurgeRun})
+	return execute(&runState{run: run, e: e, lease: lease, purgeOf: opts.PurgeRun, resumeOnly: opts.ResumeOnly})
 }
 
 // begin takes the sweep lease, with a new epoch, and records the run.
@@ -252,8 +256,11 @@ type runState struct {
 	// purgeOf is the HIDDEN purge run whose entries this run executes
 	// (RunOptions.PurgeRun); "" for a sweep.
 	purgeOf string
-	mu      sync.Mutex
-	run     Run
+	// resumeOnly: adopt and dispatch open entries, plan nothing
+	// (RunOptions.ResumeOnly).
+	resumeOnly bool
+	mu         sync.Mutex
+	run        Run
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex
@@ -309,8 +316,17 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 // journalled, and the connectors work on one page while the next is
 // planned.
 func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
-	if r.purgeOf != "" {
-		return e.dispatchPurge(ctx, r)
+	switch {
+	case r.purgeOf != "":
+		return e.dispatchAdopting(ctx, r, func(after string) ([]JournalEntry, error) {
+			return e.store.RunEntries(ctx, r.purgeOf, e.nowUTC(), after, e.BatchSize)
+		})
+	case r.resumeOnly:
+		// Every open entry, its backoff waived: the connectors that failed
+		// it were just replaced.
+		return e.dispatchAdopting(ctx, r, func(after string) ([]JournalEntry, error) {
+			return e.store.RetryableEntries(ctx, latestTime, after, e.BatchSize)
+		})
 	}
 	var adopted, adoptedActions int
 	if err := e.fenced(ctx, r, func(tx Tx) error {

@@ -127,14 +127,16 @@ type SearchQuery struct {
 }
 
 // CustomerFilter narrows a list of customers for real work: by status,
-// to those overdue (their deletion time has passed and no hold protects
-// them: the next sweep relinquishes them) or to those under a legal hold,
-// all at Now.
+// to those overdue (due under the rules at Now, not under a hold: the next
+// sweep relinquishes them) or to those under a legal hold, all at Now.
 type CustomerFilter struct {
 	Status    Status
 	Overdue   bool
 	UnderHold bool
 	Now       time.Time
+	// Due is the rules at Now as cut-offs, set with Overdue: the store
+	// turns them into bounds on the anchors, as for a sweep.
+	Due *Cutoffs
 }
 
 // Empty reports whether the filter accepts every customer.

@@ -48,7 +48,7 @@ export async function render(main, ctx) {
 
   let lastPreview = null;
   async function previewOf(dp) {
-    const d = await gql(`query DataPolicyPreview($input: DataPolicyInput!) { dataPolicyPreview(input: $input) { customersPlanned forecast { ${FORECAST_FIELDS} } } }`, { input: dp }, 'DataPolicyPreview');
+    const d = await gql(`query DataPolicyPreview($input: DataPolicyInput!) { dataPolicyPreview(input: $input) { customersPlanned addedByChange forecast { ${FORECAST_FIELDS} } } }`, { input: dp }, 'DataPolicyPreview');
     return d.dataPolicyPreview;
   }
   const runPreview = debounce(async () => {
@@ -90,7 +90,8 @@ export async function render(main, ctx) {
       title: 'Save the data policy?',
       danger: true,
       confirm: 'Save data policy',
-      body: [h('p', { 'data-testid': 'confirm-count' }, `The next sweep will relinquish ${fmtNum(r.customersPlanned)} customer${r.customersPlanned === 1 ? '' : 's'} under this policy.`),
+      body: [h('p', { 'data-testid': 'confirm-count' }, `The next sweep will relinquish ${fmtNum(r.customersPlanned)} customer${r.customersPlanned === 1 ? '' : 's'} under this policy`,
+        r.addedByChange ? `, ${fmtNum(r.addedByChange)} of them because of this change.` : '.'),
         h('p', {}, h('strong', {}, 'Relinquished data cannot be restored.'))],
     });
     if (!ok) return;

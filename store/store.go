@@ -95,6 +95,8 @@ type Store struct {
 	// first served), when group commit is off.
 	writeSlot   chan struct{}
 	groupCommit bool
+	// bulkLoad: Import writes with COPY on PostgreSQL (importCopy).
+	bulkLoad bool
 	// bound holds the writer's prepared statements (bound.go; SQLite).
 	bound stmtCache
 	// chain signs the audit log's checkpoints (auditchain.go).
@@ -197,7 +199,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
 	}
 	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads,
-		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite}, nil
+		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite, bulkLoad: cfg.BulkLoad}, nil
 }
 
 // sqliteReaders sizes the SQLite read pool: readers beyond a few per core

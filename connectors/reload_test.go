@@ -61,36 +61,15 @@ func TestReloadWhileCalling(t *testing.T) {
 	if err := os.WriteFile(locator, []byte(second+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var calls int
-	var failures []error
-	for range 4 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_, err := export()
-				mu.Lock()
-				calls++
-				if err != nil {
-					failures = append(failures, err)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	results, err := m.Reload(ctx, cfg)
-	close(stop)
-	wg.Wait()
+	var results []connectors.ReloadResult
+	calls, failures := callsDuring(func() error { _, err := export(); return err }, func() {
+		results, err = m.Reload(ctx, cfg)
+	})
 	if err != nil || len(results) != 1 || results[0].Err != nil {
 		t.Fatalf("Reload: %+v %v", results, err)
 	}
 	if len(failures) > 0 || calls == 0 {
+		failures = append(failures, nil)
 		t.Fatalf("%d of %d calls failed during the reload: %v", len(failures), calls, failures[0])
 	}
 	if pid := m.PIDs()["newsletter"]; pid == oldPID || pid == 0 || results[0].OldPID != oldPID || results[0].PID != pid {
@@ -121,4 +100,36 @@ func TestReloadWhileCalling(t *testing.T) {
 	if _, err := m.Reload(ctx, more); err == nil || !strings.Contains(err.Error(), "restart Lethe") {
 		t.Errorf("Reload adding a connector: %v", err)
 	}
+}
+
+// callsDuring runs call from four goroutines over and over while during
+// runs, and returns how many calls were made and their errors.
+func callsDuring(call func() error, during func()) (int, []error) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var calls int
+	var failures []error
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				err := call()
+				mu.Lock()
+				calls++
+				if err != nil {
+					failures = append(failures, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	during()
+	close(stop)
+	wg.Wait()
+	return calls, failures
 }

@@ -30,8 +30,12 @@ run: build
 	@if [ ! -e $(DATA)/lethe.db ]; then $(BIN)/lethe demo --data-dir $(DATA) --customers 2000; fi
 	$(BIN)/lethe serve --data-dir $(DATA) --listen $(LISTEN) --playground=true --dev-admin-token
 
+# lethe and the plugins are built once for every package's tests (see
+# internal/testbin), with the version the tests expect.
+TEST_BIN := $(CURDIR)/.test-bin
 test:
-	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 30m ./...) || exit 1; done
+	$(MAKE) --no-print-directory build BIN=.test-bin VERSION=9.9.9-test
+	@export LETHE_TEST_BIN=$(TEST_BIN); for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 30m ./...) || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./retention
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePersonalData$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./retention
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalTime$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./graph/model
@@ -59,9 +63,11 @@ BENCH_CUSTOMERS ?= 20000
 BENCH_SECONDS   ?= 5
 # e.g. BENCH_ARGS='-bench.dir=/tmp/demo1m -bench.sweep=false' to measure on an existing demo
 BENCH_ARGS      ?=
+# The table, with the date, the machine and the command, replaces docs/figures.md.
+BENCH_OUT       ?= docs/figures.md
 bench:
-	$(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 180m . \
-		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS) $(BENCH_ARGS)
+	BENCH_ARGS="$(BENCH_ARGS)" $(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 180m . \
+		-args -bench.customers=$(BENCH_CUSTOMERS) -bench.seconds=$(BENCH_SECONDS) -bench.out=$(abspath $(BENCH_OUT)) $(BENCH_ARGS)
 
 # The figures of other issues, each its own benchmark: connector round trips
 # and exports, the widening data policy, the retention forecast over

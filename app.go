@@ -16,6 +16,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 
 	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/evidence"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/ledger"
@@ -50,6 +51,7 @@ type App struct {
 	// to (ledger_start.go); LedgerMetrics counts what its guards find.
 	Ledger        *ledger.Ledger
 	LedgerMetrics *metrics.Ledger
+	guards        *connectorGuards
 	// Engine runs sweeps; its runs, the service's own (HIDDEN purges,
 	// manual erasures) and the scheduler's are sized and fenced alike.
 	Engine *retention.Engine
@@ -173,13 +175,16 @@ func (a *App) StartScheduler() error {
 		return err
 	}
 	a.onClose(func() { sched.Stop() }) //nolint:errcheck
-	return a.scheduleResidueAudit(sched)
+	return errors.Join(a.scheduleResidueAudit(sched), a.scheduleCanary(sched))
 }
 
 // Handler is the HTTP API over the app's parts: GraphQL, the console,
 // /export, /metrics and /readyz, with the configured limits.
 func (a *App) Handler() http.Handler {
-	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log, AuditChain: a.Store}
+	resolver := &graph.Resolver{Service: a.Service, Registry: a.Connectors, Engine: a.Engine, Log: a.Log, Guards: a.guards, AuditChain: a.Store}
+	if a.Connectors != nil {
+		resolver.ReloadConnectors = a.graphReload
+	}
 	cfg := a.Config
 	opts := httpapi.Options{
 		Playground: cfg.Playground,
@@ -188,6 +193,7 @@ func (a *App) Handler() http.Handler {
 		Ready:       a.readiness,
 		CORSOrigins: cfg.CORSOrigins,
 		Documents:   a.Connectors,
+		Evidence:    a.EvidenceSources(),
 	}
 	if a.Metrics != nil {
 		opts.Observer, opts.Metrics = a.Metrics, a.Metrics.Handler()
@@ -266,4 +272,17 @@ func executableDir() string {
 		return filepath.Dir(exe)
 	}
 	return ""
+}
+
+// EvidenceSources are the parts an evidence pack is read from
+// (cmd_evidence.go, /evidence).
+func (a *App) EvidenceSources() *evidence.Sources {
+	src := &evidence.Sources{Service: a.Service, Chain: a.Store}
+	if a.Engine != nil {
+		src.Engine = a.Engine
+	}
+	if a.Registry != nil {
+		src.Connectors = a.Registry
+	}
+	return src
 }

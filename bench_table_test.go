@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ var (
 		"`lethe demo` (a million customers take minutes to write); it is changed: customers are added")
 	benchPprof = flag.String("bench.pprof", "", "serve Go profiles of the measured `lethe serve` at this address (its --pprof)")
 	benchSweep = flag.Bool("bench.sweep", true, "also time `lethe sweep` of every due customer against the hand-written program")
+	benchOut   = flag.String("bench.out", "", "also write the table, with the date, the machine and the command, to this Markdown file (make bench: docs/figures.md)")
 )
 
 type benchRow struct {
@@ -49,23 +51,68 @@ type benchRow struct {
 // LETHE_TEST_POSTGRES_DSN is set.
 func BenchmarkTable(b *testing.B) {
 	for i := 0; i < b.N; i++ {
+		start, loadStart := time.Now().UTC(), loadAverage()
 		rows := benchTable(b, "")
 		if os.Getenv(storetest.PostgresEnv) != "" {
 			rows = append(rows, benchTable(b, storetest.PostgresDatabase(b))...)
 		}
-		printBenchTable(rows)
+		table := benchMarkdown(rows)
+		fmt.Printf("\n%d customers; load average at the end: %s\n%s\n", *benchCustomers, loadAverage(), table)
+		if *benchOut != "" {
+			if err := os.WriteFile(*benchOut, []byte(figuresPage(start, loadStart, table)), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
 
-func printBenchTable(rows []benchRow) {
+func loadAverage() string {
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\n%d customers; load average at the end: %s\n", *benchCustomers, strings.TrimSpace(string(load)))
-	fmt.Println("| figure | goal | measured | baseline (same run) | ratio |")
-	fmt.Println("| --- | --- | --- | --- | --- |")
+	return strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " ")
+}
+
+func benchMarkdown(rows []benchRow) string {
+	var sb strings.Builder
+	sb.WriteString("| figure | goal | measured | baseline (same run) | ratio |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
-		fmt.Printf("| %s | %s | %s | %s | %s |\n", r.figure, r.goal, r.measured, r.baseline, r.ratio)
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s |\n", r.figure, r.goal, r.measured, r.baseline, r.ratio)
 	}
-	fmt.Println()
+	return sb.String()
+}
+
+// figuresPage is docs/figures.md: the one current table, with what it
+// was measured on. Earlier tables are in the file's git history.
+func figuresPage(start time.Time, loadStart, table string) string {
+	cpu := "unknown CPU"
+	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.+)$`).FindSubmatch(info); m != nil {
+			cpu = string(m[1])
+		}
+	}
+	command := fmt.Sprintf("make bench BENCH_CUSTOMERS=%d BENCH_SECONDS=%d", *benchCustomers, *benchSeconds)
+	if extra := os.Getenv("BENCH_ARGS"); extra != "" {
+		command += " BENCH_ARGS='" + extra + "'"
+	}
+	databases := "SQLite"
+	if os.Getenv(storetest.PostgresEnv) != "" {
+		databases = "SQLite and PostgreSQL (" + storetest.PostgresEnv + " set)"
+	}
+	return fmt.Sprintf(`# Figures
+
+Written by `+"`make bench`"+` (BenchmarkTable in bench_table_test.go): it runs `+"`lethe demo`"+`,
+`+"`lethe serve`"+` and `+"`lethe sweep`"+` as a user would and measures each figure against its
+goal and, where there is one, a baseline measured in the same run (a bare `+"`net/http`"+`
+handler running the store's search on the same file; a hand-written sweep program on a copy
+of the same data). The goals are for 1,000,000 customers (`+"`make bench BENCH_CUSTOMERS=1000000 BENCH_SECONDS=60`"+`).
+Earlier tables, with what changed between them, are in this file's git history.
+
+- date: %s
+- machine: %s, %d CPUs (`+"`nproc`"+`), %s/%s
+- command: `+"`%s`"+`
+- databases: %s
+- load average (1, 5, 15 min) at the start: %s; at the end: %s
+
+%s`, start.Format(time.RFC3339), cpu, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, command, databases, loadStart, loadAverage(), table)
 }
 
 func benchTable(b *testing.B, database string) []benchRow {
@@ -149,6 +196,9 @@ func benchTable(b *testing.B, database string) []benchRow {
 	e, l := percentile(early, 50), percentile(late, 50)
 	add(benchRow{db + ": export p50, exports 381-400 of one customer", "≤ 1.25× the first 20", benchMS(l), benchMS(e) + " (first 20)",
 		fmt.Sprintf("%.2f×", l.Seconds()/e.Seconds())})
+
+	// Issue 18: changes, previews and the forecast as range counts.
+	add(rulesRows(b, srv, db)...)
 
 	// A change of the default policy at this size, while 8 clients write:
 	// the mutation answers once every schedule is recomputed (in chunks),

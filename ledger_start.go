@@ -36,7 +36,7 @@ func (a *App) openLedger() error {
 	if err != nil {
 		return err
 	}
-	a.Ledger, a.LedgerMetrics = l, metrics.NewLedger(a.Metrics)
+	a.Ledger, a.LedgerMetrics, a.guards = l, metrics.NewLedger(a.Metrics), newConnectorGuards()
 	a.onClose(func() { l.Close() })
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/lethe-privacy/lethe/internal/testbin"
 )
 
 // binDir holds lethe and the built-in plugins, built once for the tests of
@@ -16,31 +18,14 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lethe-bin-")
+	dir, cleanup, err := testbin.Dir(".")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binDir = dir
-	// The plugins are a module of their own: each is built in its
-	// directory, as the Makefile does.
-	builds := map[string]string{"lethe": ".", "lethe-cdrstore": "plugins/cdrstore",
-		"lethe-invoicestore": "plugins/invoicestore", "lethe-statdb": "plugins/statdb",
-		// The SDK test kit's plugin that breaks the contract on purpose.
-		"misbehave": "connectors/sdk/sdktest/testdata/misbehave",
-		// The SDK example, a third-party connector keyed by e-mail.
-		"connector-newsletter": "examples/connector-newsletter"}
-	for name, pkg := range builds {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), ".")
-		cmd.Dir = pkg
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build", name, err)
-			os.Exit(1)
-		}
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

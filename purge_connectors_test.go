@@ -107,9 +107,14 @@ func TestHiddenPurgeReachesEmailOnlyStore(t *testing.T) {
 		subscription{Email: "stranger@elsewhere.test", Name: "Not a customer"})
 	list := filepath.Join(w.dir, "connectors", "newsletter", "subscribers.json")
 	writeNewsletter(t, list, subs)
-	due, err := w.store.DueCustomers(ctx, time.Now(), nil, 100)
-	if err != nil || len(due) < len(customers) {
-		t.Fatalf("the customers must be overdue for the test to mean anything: %d due (%v)", len(due), err)
+	// A preview of the data policy in force counts them and stores nothing.
+	dp, err := w.svc.DataPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due, err := w.engine.PreviewDataPolicy(ctx, dp, nil, "test", retention.WithoutForecast())
+	if err != nil || due.CustomersPlanned < len(customers) {
+		t.Fatalf("the customers must be overdue for the test to mean anything: %d due (%v)", due.CustomersPlanned, err)
 	}
 	w.manager.Close()
 

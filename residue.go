@@ -66,6 +66,7 @@ func (ra *residueAuditor) tick(ctx context.Context) {
 	ra.queue = ra.queue[n:]
 	for connector, ids := range res.Found {
 		ra.app.LedgerMetrics.Resurrected(connector, len(ids))
+		ra.app.guards.addResurrected(connector, len(ids))
 		log.Warn("erased customers found again in a connector (its store restored from a backup?): erased again", "connector", connector,
 			"customers", len(ids), "run", res.Run.ID, "status", res.Run.Status)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,10 @@ func TestResidueAuditReerasesRestoredConnectorStore(t *testing.T) {
 			t.Fatalf("no %s within a minute:\n%s", metric, grepLines(srv.get(t, "/metrics"), "resurrected"))
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+	res := srv.post(`query Guards { connectors { name resurrected } }`, nil)
+	if !strings.Contains(fmt.Sprint(res), "map[name:cdrstore resurrected:70]") {
+		t.Fatalf("the API does not show the 70 resurrected on cdrstore: %v", res)
 	}
 	stopServe(t, srv)
 

@@ -41,6 +41,8 @@ func serve(ctx context.Context, args []string) error {
 	if err := app.CatchUpLedger(ctx); err != nil {
 		return err
 	}
+	// kill -HUP reloads the connector plugins from the configuration file.
+	app.reloadOnSIGHUP(ctx)
 	if cfg.Sweep {
 		if err := app.StartScheduler(); err != nil {
 			return err

@@ -43,8 +43,10 @@ commands:
   demo     write deterministic demo data into a data directory
   token    create, list and revoke API tokens
   audit    verify the audit log's hash chain, print its public key, sign a checkpoint
+  evidence write the evidence pack of a period --from … --to … --out pack.zip
   backup   copy the SQLite database while serving [--out FILE]
   restore  put a backup back, lethe stopped: restore [flags] FILE
+  connectors checksum [PATH…]  print the connectors: block with every plugin's sha256
   version  print the version
 
 Run 'lethe <command> -h' for the flags of a command.`
@@ -52,14 +54,18 @@ Run 'lethe <command> -h' for the flags of a command.`
 // commands maps each command to its function, each in a file of its own
 // (serve.go, sweep.go, …): a new command is a new file and one line here.
 var commands = map[string]func(ctx context.Context, args []string) error{
-	"serve":   serve,
-	"migrate": migrateCmd,
-	"demo":    demoCmd,
-	"sweep":   sweepCmd,
-	"token":   func(ctx context.Context, args []string) error { return tokenCmd(ctx, args, os.Stdout) },
-	"audit":   func(ctx context.Context, args []string) error { return auditCmd(ctx, args, os.Stdout) },
-	"backup":  backupCmd,
-	"restore": restoreCmd,
+	"serve":    serve,
+	"migrate":  migrateCmd,
+	"demo":     demoCmd,
+	"sweep":    sweepCmd,
+	"token":    func(ctx context.Context, args []string) error { return tokenCmd(ctx, args, os.Stdout) },
+	"audit":    func(ctx context.Context, args []string) error { return auditCmd(ctx, args, os.Stdout) },
+	"evidence": evidenceCmd,
+	"backup":   backupCmd,
+	"restore":  restoreCmd,
+	"connectors": func(ctx context.Context, args []string) error {
+		return connectorsCmd(ctx, args, os.Stdout)
+	},
 }
 
 func run(args []string) error {

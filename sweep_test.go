@@ -104,20 +104,28 @@ func (w *world) exports(t *testing.T, subject retention.Subject) map[string]stri
 	return out
 }
 
-// planKinds maps each customer of a run's plan to "erase" or "anonymise".
+// planKinds maps each customer of a run's plan to "erase" or "anonymise",
+// reading every page through the engine (a preview's plan is never stored:
+// its pages are walked).
 func (w *world) planKinds(t *testing.T, runID string) map[string]string {
 	t.Helper()
-	actions, err := w.store.RunActions(context.Background(), runID, retention.MaxPlanRows)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, a := range actions {
-		if a.Connector == retention.CoreConnector {
-			out[a.CustomerID] = a.Action
+	var after *string
+	for n := retention.MaxRunActions; ; {
+		p, err := w.engine.RunActionsPage(context.Background(), runID, &n, after)
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, a := range p.Items {
+			if a.Connector == retention.CoreConnector {
+				out[a.CustomerID] = a.Action
+			}
+		}
+		if !p.HasNextPage {
+			return out
+		}
+		after = &p.Items[len(p.Items)-1].Cursor
 	}
-	return out
 }
 
 // holdsData reports whether a connector's export still holds records.
@@ -183,8 +191,8 @@ func (w *world) checkRelinquished(t *testing.T, before map[string]snapshot, plan
 				t.Fatalf("%s planned for anonymisation: %+v", id, c)
 			}
 			ps, _ := w.store.Policies(ctx)
-			if want := retention.ComputeSchedule(c, retention.NewPolicySet(ps), dp); !sameTime(c.DeletionTime, want.DeletionTime) || c.AnonymiseAt != nil {
-				t.Fatalf("%s: stored deletion time %v after anonymisation, the rules say %v", id, c.DeletionTime, want.DeletionTime)
+			if s := retention.ComputeSchedule(c, retention.NewPolicySet(ps), dp); !sameTime(w.svc.DeletionTime(c), s.EraseAt) || s.AnonymiseAt != nil {
+				t.Fatalf("%s: deletion time %v after anonymisation, the rules say erase at %v (anonymise %v)", id, w.svc.DeletionTime(c), s.EraseAt, s.AnonymiseAt)
 			}
 			if dp.RemoveCDRs && holdsData(after["cdrstore"]) {
 				t.Fatalf("%s: call records kept: %s", id, after["cdrstore"])

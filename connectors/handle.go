@@ -35,7 +35,7 @@ func (h *handle) do(ctx context.Context, call func(context.Context, sdk.Client) 
 // sweep per its backoff, with the same action ids).
 func (h *handle) call(ctx context.Context, timeout time.Duration, call func(context.Context, sdk.Client) error) error {
 	for attempt := 0; ; attempt++ {
-		client, rpc, err := h.m.current(ctx)
+		client, rpc, release, err := h.m.acquire(ctx)
 		if err != nil {
 			return err
 		}
@@ -44,6 +44,7 @@ func (h *handle) call(ctx context.Context, timeout time.Duration, call func(cont
 			callCtx, cancel = context.WithTimeout(ctx, timeout)
 		}
 		err = call(callCtx, rpc)
+		release()
 		timedOut := err != nil && ctx.Err() == nil && callCtx.Err() != nil
 		cancel()
 		if err == nil {

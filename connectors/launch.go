@@ -42,6 +42,9 @@ type managed struct {
 	failures    int
 	nextAttempt time.Time
 	closed      bool
+	// calls counts the calls the current process serves (acquire); a
+	// reload waits for them before ending the process it replaced.
+	calls *sync.WaitGroup
 }
 
 // current returns the live plugin, launching it when there is none or it

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/internal/testbin"
 )
 
 // binDir holds the plugin binaries TestMain builds: the three built-ins
@@ -20,11 +20,9 @@ var binDir string
 // builds maps each binary to the directory it is built in, relative to
 // this package: the example is a module of its own, so it is built from
 // its own directory as an integrator would.
+// The built-in plugins come from testbin (built once per `make test`).
 var builds = map[string]string{
-	"lethe-cdrstore":     "../plugins/cdrstore",
-	"lethe-invoicestore": "../plugins/invoicestore",
-	"lethe-statdb":       "../plugins/statdb",
-	"newsletter":         "../examples/connector-newsletter",
+	"newsletter": "../examples/connector-newsletter",
 	// A plugin as the first SDK built them: protocol 1 only.
 	"v1connector": "sdk/internal/v1connector",
 	// A plugin that breaks the contract as its "mode" setting says.
@@ -32,39 +30,37 @@ var builds = map[string]string{
 }
 
 // testVersion is stamped into every plugin built here, as the Makefile does.
-const testVersion = "9.9.9-test"
+const testVersion = testbin.Version
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "lethe-plugins-")
+	dir, cleanup, err := testbin.Dir("..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	binDir = dir
-	// Build concurrently: the four binaries share most of their packages
-	// and the build cache, and this is most of the test's start-up time.
-	errs := make(chan error, len(builds))
-	for name, pkg := range builds {
-		go func() {
-			cmd := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", filepath.Join(dir, name), ".")
-			cmd.Dir = pkg
-			cmd.Stderr = os.Stderr
-			if err := cmd.Run(); err != nil {
-				err = fmt.Errorf("build %s: %w", pkg, err)
-			}
-			errs <- err
-		}()
+	defer cleanup()
+	// These test plugins go beside the built-ins, in a directory of this
+	// package's own.
+	own, err := os.MkdirTemp("", "lethe-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	for range builds {
-		if err := <-errs; err != nil {
+	defer os.RemoveAll(own)
+	for name := range testbin.Builds {
+		if err := os.Symlink(filepath.Join(dir, name), filepath.Join(own, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+	}
+	binDir = own
+	if err := testbin.Build(own, ".", builds); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	return m.Run()
 }

@@ -23,6 +23,9 @@ type Manager struct {
 	order   []string
 	plugins map[string]*managed
 
+	// reloading lets one Reload run at a time.
+	reloading sync.Mutex
+
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once

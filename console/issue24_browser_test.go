@@ -582,6 +582,21 @@ func TestConsolePolicies(t *testing.T) {
 		}
 	})
 
+	t.Run("a data policy that is on but does nothing is refused", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/data-policy")
+		tb.waitText("h1", "Data policy")
+		tb.do(chromedp.Click(chromedp.CSS(`input[name=relinquishDeletedData]`)))
+		tb.waitFor("the configuration revealed", `!document.querySelector('fieldset.config').hidden`)
+		tb.do(chromedp.Click(chromedp.CSS(`input[name=anonymiseCustomerData]`)))
+		tb.waitText(`[data-testid=nothing-to-do]`, "would do nothing")
+		if !eval[bool](tb, `[...document.querySelectorAll('button')].find(b => b.textContent === 'Save').disabled`) {
+			t.Fatal("Save is enabled for a data policy that relinquishes nothing")
+		}
+		tb.do(chromedp.Click(chromedp.CSS(`input[name=removeCDRs]`)))
+		tb.waitFor("the note gone", `document.querySelector('[data-testid=nothing-to-do]').textContent === ''`)
+	})
+
 	t.Run("the playground link carries the token", func(t *testing.T) {
 		tb := tb.with(t)
 		opened := chromedp.WaitNewTarget(tb.ctx, func(info *target.Info) bool { return info.Type == "page" })

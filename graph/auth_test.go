@@ -46,6 +46,7 @@ var fieldRoles = map[string]retention.Role{
 	"Query.retentionPolicyUpdatePreview":    retention.RoleAdmin, // what-ifs of admin changes
 	"Query.dataPolicyPreview":               retention.RoleAdmin,
 	"Mutation.runRetention":                 retention.RoleOperator, // real runs narrowed to admin in the resolver
+	"Mutation.reloadConnectors":             retention.RoleAdmin,    // replaces plugin processes
 	"Query.customers":                       retention.RoleOperator,
 	"Query.customer":                        retention.RoleOperator,
 	"Query.visit":                           retention.RoleOperator,

@@ -9,7 +9,32 @@ import (
 	"context"
 
 	"github.com/lethe-privacy/lethe/graph/model"
+	"github.com/lethe-privacy/lethe/retention"
 )
+
+// ReloadConnectors is the resolver for the reloadConnectors field.
+func (r *mutationResolver) ReloadConnectors(ctx context.Context) (*model.ConnectorsReload, error) {
+	if r.Resolver.ReloadConnectors == nil {
+		return nil, retention.Errorf(retention.CodeBadUserInput, "this server cannot reload connectors")
+	}
+	results, run, err := r.Resolver.ReloadConnectors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ConnectorsReload{Connectors: make([]model.ConnectorReload, len(results))}
+	for i, res := range results {
+		c := model.ConnectorReload{Name: res.Name, Reloaded: res.Err == nil, PreviousVersion: res.PreviousVersion, Version: res.Version}
+		if res.Err != nil {
+			msg := res.Err.Error()
+			c.Error = &msg
+		}
+		out.Connectors[i] = c
+	}
+	if run != nil {
+		out.ResumeRun = runModel(*run)
+	}
+	return out, nil
+}
 
 // Connectors is the resolver for the connectors field.
 func (r *queryResolver) Connectors(ctx context.Context) ([]model.Connector, error) {
@@ -22,7 +47,15 @@ func (r *queryResolver) Connectors(ctx context.Context) ([]model.Connector, erro
 		if cats == nil {
 			cats = []string{}
 		}
-		out = append(out, model.Connector{ID: connectorIDPrefix + c.Info.Name, Name: c.Info.Name, Version: c.Info.Version, Categories: cats, Healthy: c.Healthy})
+		conn := model.Connector{ID: connectorIDPrefix + c.Info.Name, Name: c.Info.Name, Version: c.Info.Version, Categories: cats, Healthy: c.Healthy}
+		if r.Guards != nil {
+			var warning string
+			conn.Resurrected, warning = r.Guards.ConnectorGuard(c.Info.Name)
+			if warning != "" {
+				conn.CanaryWarning = &warning
+			}
+		}
+		out = append(out, conn)
 	}
 	return out, nil
 }

@@ -39,6 +39,11 @@ func TestConsoleAPI(t *testing.T) {
 		if get(p, "retentionPolicyUpdatePreview", "customersPlanned") != float64(3) || get(p, "retentionPolicyUpdatePreview", "forecast", "overdue", "erase") != float64(3) {
 			t.Fatalf("preview forecast: %v", p)
 		}
+		// A preview stores nothing; a stored run (a dry run) has no forecast.
+		if r := c.ok(`{ retentionRuns(first: 1) { id } }`, nil); len(get(r, "retentionRuns").([]any)) != 0 {
+			t.Fatalf("a preview stored a run: %v", r)
+		}
+		c.ok(`mutation { runRetention(dryRun: true) { id } }`, nil)
 		if r := c.ok(`{ retentionRuns(first: 1) { trigger forecast { from } } }`, nil); get(r, "retentionRuns").([]any)[0].(map[string]any)["forecast"] != nil {
 			t.Fatalf("a stored run has a forecast: %v", r)
 		}

@@ -86,11 +86,22 @@ func (r *Resolver) customerByID(ctx context.Context, id string) (*model.Customer
 // progressInterval is how often a progress subscription looks at its run.
 const progressInterval = 250 * time.Millisecond
 
+// previewOptions leaves a preview's forecast out when the request does not
+// select it: most of a preview's cost, for an answer nobody reads.
+func previewOptions(ctx context.Context) []retention.PreviewOption {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "forecast" {
+			return nil
+		}
+	}
+	return []retention.PreviewOption{retention.WithoutForecast()}
+}
+
 func runModel(r retention.Run) *model.RetentionRun {
 	m := &model.RetentionRun{ID: r.ID, DryRun: r.DryRun, Status: model.RunStatus(r.Status), StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, AsOf: r.AsOf, Trigger: r.Trigger, Actor: r.Actor, CustomersPlanned: r.CustomersPlanned,
 		CustomersDone: r.CustomersDone, CustomersFailed: r.CustomersFailed, CustomersSkipped: r.CustomersSkipped,
-		ActionsPlanned: r.ActionsPlanned}
+		ActionsPlanned: r.ActionsPlanned, AddedByChange: r.AddedByChange, RemovedByChange: r.RemovedByChange}
 	if r.Error != "" {
 		m.Error = &r.Error
 	}

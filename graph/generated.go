@@ -98,11 +98,26 @@ type ComplexityRoot struct {
 	}
 
 	Connector struct {
-		Categories func(childComplexity int) int
-		Healthy    func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Version    func(childComplexity int) int
+		CanaryWarning func(childComplexity int) int
+		Categories    func(childComplexity int) int
+		Healthy       func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Resurrected   func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	ConnectorReload struct {
+		Error           func(childComplexity int) int
+		Name            func(childComplexity int) int
+		PreviousVersion func(childComplexity int) int
+		Reloaded        func(childComplexity int) int
+		Version         func(childComplexity int) int
+	}
+
+	ConnectorsReload struct {
+		Connectors func(childComplexity int) int
+		ResumeRun  func(childComplexity int) int
 	}
 
 	CustomFieldStorage struct {
@@ -216,6 +231,7 @@ type ComplexityRoot struct {
 		ExportCustomer               func(childComplexity int, id string) int
 		PlaceLegalHold               func(childComplexity int, customerID string, reason string, until *time.Time) int
 		ReleaseLegalHold             func(childComplexity int, id string) int
+		ReloadConnectors             func(childComplexity int) int
 		RevertRetentionPolicy        func(childComplexity int, name string) int
 		RunRetention                 func(childComplexity int, dryRun bool, asOf *time.Time) int
 		SetCustomerRetentionPolicy   func(childComplexity int, id string, policy string) int
@@ -344,6 +360,7 @@ type ComplexityRoot struct {
 		ActionsNotFound    func(childComplexity int) int
 		ActionsPlanned     func(childComplexity int) int
 		Actor              func(childComplexity int) int
+		AddedByChange      func(childComplexity int) int
 		AsOf               func(childComplexity int) int
 		CustomersDone      func(childComplexity int) int
 		CustomersFailed    func(childComplexity int) int
@@ -356,6 +373,7 @@ type ComplexityRoot struct {
 		FinishedAt         func(childComplexity int) int
 		Forecast           func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		RemovedByChange    func(childComplexity int) int
 		StartedAt          func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Trigger            func(childComplexity int) int
@@ -415,6 +433,7 @@ type CustomerResolver interface {
 	Visits(ctx context.Context, obj *model.Customer) ([]model.Visit, error)
 }
 type MutationResolver interface {
+	ReloadConnectors(ctx context.Context) (*model.ConnectorsReload, error)
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.Customer, error)
 	UpdateCustomer(ctx context.Context, id string, input model.UpdateCustomerInput) (*model.Customer, error)
 	SetCustomerStatus(ctx context.Context, id string, status model.CustomerStatus, at *time.Time) (*model.Customer, error)
@@ -693,6 +712,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditVerification.VerifiedUpTo(childComplexity), true
 
+	case "Connector.canaryWarning":
+		if e.ComplexityRoot.Connector.CanaryWarning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.CanaryWarning(childComplexity), true
 	case "Connector.categories":
 		if e.ComplexityRoot.Connector.Categories == nil {
 			break
@@ -717,12 +742,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Connector.Name(childComplexity), true
+	case "Connector.resurrected":
+		if e.ComplexityRoot.Connector.Resurrected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Connector.Resurrected(childComplexity), true
 	case "Connector.version":
 		if e.ComplexityRoot.Connector.Version == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Connector.Version(childComplexity), true
+
+	case "ConnectorReload.error":
+		if e.ComplexityRoot.ConnectorReload.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorReload.Error(childComplexity), true
+	case "ConnectorReload.name":
+		if e.ComplexityRoot.ConnectorReload.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorReload.Name(childComplexity), true
+	case "ConnectorReload.previousVersion":
+		if e.ComplexityRoot.ConnectorReload.PreviousVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorReload.PreviousVersion(childComplexity), true
+	case "ConnectorReload.reloaded":
+		if e.ComplexityRoot.ConnectorReload.Reloaded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorReload.Reloaded(childComplexity), true
+	case "ConnectorReload.version":
+		if e.ComplexityRoot.ConnectorReload.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorReload.Version(childComplexity), true
+
+	case "ConnectorsReload.connectors":
+		if e.ComplexityRoot.ConnectorsReload.Connectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorsReload.Connectors(childComplexity), true
+	case "ConnectorsReload.resumeRun":
+		if e.ComplexityRoot.ConnectorsReload.ResumeRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectorsReload.ResumeRun(childComplexity), true
 
 	case "CustomFieldStorage.field":
 		if e.ComplexityRoot.CustomFieldStorage.Field == nil {
@@ -1191,6 +1266,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReleaseLegalHold(childComplexity, args["id"].(string)), true
+	case "Mutation.reloadConnectors":
+		if e.ComplexityRoot.Mutation.ReloadConnectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ReloadConnectors(childComplexity), true
 	case "Mutation.revertRetentionPolicy":
 		if e.ComplexityRoot.Mutation.RevertRetentionPolicy == nil {
 			break
@@ -1862,6 +1943,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.Actor(childComplexity), true
+	case "RetentionRun.addedByChange":
+		if e.ComplexityRoot.RetentionRun.AddedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.AddedByChange(childComplexity), true
 	case "RetentionRun.asOf":
 		if e.ComplexityRoot.RetentionRun.AsOf == nil {
 			break
@@ -1944,6 +2031,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.ID(childComplexity), true
+	case "RetentionRun.removedByChange":
+		if e.ComplexityRoot.RetentionRun.RemovedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.RemovedByChange(childComplexity), true
 	case "RetentionRun.startedAt":
 		if e.ComplexityRoot.RetentionRun.StartedAt == nil {
 			break
@@ -2335,8 +2428,38 @@ func (ec *executionContext) childFields_Connector(ctx context.Context, field gra
 		return ec.fieldContext_Connector_categories(ctx, field)
 	case "healthy":
 		return ec.fieldContext_Connector_healthy(ctx, field)
+	case "resurrected":
+		return ec.fieldContext_Connector_resurrected(ctx, field)
+	case "canaryWarning":
+		return ec.fieldContext_Connector_canaryWarning(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Connector", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectorReload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ConnectorReload_name(ctx, field)
+	case "reloaded":
+		return ec.fieldContext_ConnectorReload_reloaded(ctx, field)
+	case "previousVersion":
+		return ec.fieldContext_ConnectorReload_previousVersion(ctx, field)
+	case "version":
+		return ec.fieldContext_ConnectorReload_version(ctx, field)
+	case "error":
+		return ec.fieldContext_ConnectorReload_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectorReload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectorsReload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "connectors":
+		return ec.fieldContext_ConnectorsReload_connectors(ctx, field)
+	case "resumeRun":
+		return ec.fieldContext_ConnectorsReload_resumeRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectorsReload", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomFieldStorage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2743,6 +2866,10 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_failures(ctx, field)
 	case "forecast":
 		return ec.fieldContext_RetentionRun_forecast(ctx, field)
+	case "addedByChange":
+		return ec.fieldContext_RetentionRun_addedByChange(ctx, field)
+	case "removedByChange":
+		return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
 	case "actionsNotFound":
 		return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
 	case "actionsConnection":
@@ -4802,6 +4929,231 @@ func (ec *executionContext) fieldContext_Connector_healthy(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Connector", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Connector_resurrected(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_resurrected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resurrected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_resurrected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Connector_canaryWarning(ctx context.Context, field graphql.CollectedField, obj *model.Connector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Connector_canaryWarning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanaryWarning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Connector_canaryWarning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Connector", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectorReload_name(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorReload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorReload_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorReload_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorReload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConnectorReload_reloaded(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorReload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorReload_reloaded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reloaded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorReload_reloaded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorReload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConnectorReload_previousVersion(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorReload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorReload_previousVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorReload_previousVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorReload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectorReload_version(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorReload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorReload_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorReload_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorReload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectorReload_error(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorReload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorReload_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorReload_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectorReload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectorsReload_connectors(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorsReload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorsReload_connectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connectors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ConnectorReload) graphql.Marshaler {
+			return ec.marshalNConnectorReload2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐConnectorReloadᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorsReload_connectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorsReload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorReload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectorsReload_resumeRun(ctx context.Context, field graphql.CollectedField, obj *model.ConnectorsReload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectorsReload_resumeRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResumeRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionRun) graphql.Marshaler {
+			return ec.marshalORetentionRun2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectorsReload_resumeRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectorsReload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomFieldStorage_field(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldStorage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6247,6 +6599,56 @@ func (ec *executionContext) _LegalHold_active(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_LegalHold_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LegalHold", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_reloadConnectors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reloadConnectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ReloadConnectors(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ConnectorsReload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ConnectorsReload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectorsReload) graphql.Marshaler {
+			return ec.marshalNConnectorsReload2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐConnectorsReload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reloadConnectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectorsReload(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -10499,6 +10901,52 @@ func (ec *executionContext) fieldContext_RetentionRun_forecast(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _RetentionRun_addedByChange(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_addedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddedByChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_addedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_removedByChange(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedByChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_removedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RetentionRun_actionsNotFound(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13148,6 +13596,107 @@ func (ec *executionContext) _Connector(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "resurrected":
+			out.Values[i] = ec._Connector_resurrected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canaryWarning":
+			out.Values[i] = ec._Connector_canaryWarning(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectorReloadImplementors = []string{"ConnectorReload"}
+
+func (ec *executionContext) _ConnectorReload(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectorReload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectorReloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectorReload")
+		case "name":
+			out.Values[i] = ec._ConnectorReload_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reloaded":
+			out.Values[i] = ec._ConnectorReload_reloaded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousVersion":
+			out.Values[i] = ec._ConnectorReload_previousVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._ConnectorReload_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ConnectorReload_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectorsReloadImplementors = []string{"ConnectorsReload"}
+
+func (ec *executionContext) _ConnectorsReload(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectorsReload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectorsReloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectorsReload")
+		case "connectors":
+			out.Values[i] = ec._ConnectorsReload_connectors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeRun":
+			out.Values[i] = ec._ConnectorsReload_resumeRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13877,6 +14426,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "reloadConnectors":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reloadConnectors(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCustomer(ctx, field)
@@ -14891,6 +15447,16 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "addedByChange":
+			out.Values[i] = ec._RetentionRun_addedByChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "removedByChange":
+			out.Values[i] = ec._RetentionRun_removedByChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "actionsNotFound":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -15683,6 +16249,34 @@ func (ec *executionContext) marshalNConnector2ᚕgithubᚗcomᚋletheᚑprivacy�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNConnectorReload2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐConnectorReload(ctx context.Context, sel ast.SelectionSet, v model.ConnectorReload) graphql.Marshaler {
+	return ec._ConnectorReload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConnectorReload2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐConnectorReloadᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ConnectorReload) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnectorReload2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐConnectorReload(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConnectorsReload2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐConnectorsReload(ctx context.Context, sel ast.SelectionSet, v *model.ConnectorsReload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectorsReload!")
+		return graphql.Null
+	}
+	return ec._ConnectorsReload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateCustomerInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -12,32 +13,43 @@ import (
 	"github.com/lethe-privacy/lethe/graph"
 )
 
-// TestReadmeExamples: every GraphQL block of the README is valid against the
-// schema and names each of its operations, so that a whole block pasted into
-// the playground runs (a block with two anonymous operations cannot).
+// TestReadmeExamples: every GraphQL block of the README and of docs/*.md
+// is valid against the schema and names each of its operations, so that a
+// whole block pasted into the playground runs (a block with two anonymous
+// operations cannot).
 func TestReadmeExamples(t *testing.T) {
-	raw, err := os.ReadFile("../README.md")
+	docs, err := filepath.Glob("../docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	schema := graph.NewSchema(&graph.Resolver{}).Schema()
-	blocks := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(string(raw), -1)
-	if len(blocks) < 5 {
-		t.Fatalf("found %d graphql blocks in the README", len(blocks))
-	}
-	for i, b := range blocks {
-		doc, perr := parser.ParseQuery(&ast.Source{Name: "README block", Input: b[1]})
-		if perr != nil {
-			t.Errorf("block %d does not parse: %v\n%s", i+1, perr, b[1])
-			continue
+	total := 0
+	for _, path := range append([]string{"../README.md"}, docs...) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if errs := validator.Validate(schema, doc); len(errs) > 0 {
-			t.Errorf("block %d is not valid: %v\n%s", i+1, errs, b[1])
+		blocks := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(string(raw), -1)
+		if path == "../README.md" && len(blocks) < 5 {
+			t.Fatalf("found %d graphql blocks in the README", len(blocks))
 		}
-		for _, op := range doc.Operations {
-			if op.Name == "" {
-				t.Errorf("block %d has an anonymous %s operation:\n%s", i+1, op.Operation, b[1])
+		total += len(blocks)
+		name := filepath.Base(path)
+		for i, b := range blocks {
+			doc, perr := parser.ParseQuery(&ast.Source{Name: name, Input: b[1]})
+			if perr != nil {
+				t.Errorf("%s block %d does not parse: %v\n%s", name, i+1, perr, b[1])
+				continue
+			}
+			if errs := validator.Validate(schema, doc); len(errs) > 0 {
+				t.Errorf("%s block %d is not valid: %v\n%s", name, i+1, errs, b[1])
+			}
+			for _, op := range doc.Operations {
+				if op.Name == "" {
+					t.Errorf("%s block %d has an anonymous %s operation:\n%s", name, i+1, op.Operation, b[1])
+				}
 			}
 		}
 	}
+	t.Logf("%d GraphQL blocks in README.md and %d files of docs/", total, len(docs))
 }

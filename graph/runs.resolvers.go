@@ -55,7 +55,7 @@ func (r *queryResolver) RetentionRun(ctx context.Context, id string) (*model.Ret
 
 // RetentionPolicyUpdatePreview is the resolver for the retentionPolicyUpdatePreview field.
 func (r *queryResolver) RetentionPolicyUpdatePreview(ctx context.Context, input model.UpdateRetentionPolicyInput, asOf *time.Time) (*model.RetentionRun, error) {
-	run, err := r.Engine.PreviewPolicyUpdate(ctx, input.Name, input.RetentionDays, input.Description, asOf, actorName(ctx))
+	run, err := r.Engine.PreviewPolicyUpdate(ctx, input.Name, input.RetentionDays, input.Description, asOf, actorName(ctx), previewOptions(ctx)...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (r *queryResolver) RetentionPolicyUpdatePreview(ctx context.Context, input 
 func (r *queryResolver) DataPolicyPreview(ctx context.Context, input model.DataPolicyInput, asOf *time.Time) (*model.RetentionRun, error) {
 	run, err := r.Engine.PreviewDataPolicy(ctx, retention.DataPolicy{RelinquishDeletedData: input.RelinquishDeletedData,
 		RelinquishAfterDays: input.RelinquishAfterDays, AnonymiseCustomerData: input.AnonymiseCustomerData, RemoveCDRs: input.RemoveCDRs},
-		asOf, actorName(ctx))
+		asOf, actorName(ctx), previewOptions(ctx)...)
 	if err != nil {
 		return nil, err
 	}

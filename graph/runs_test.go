@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -41,8 +42,9 @@ func TestRuns(t *testing.T) {
 		}
 		c.fails("BAD_USER_INPUT", `mutation($at: Time) { runRetention(dryRun: false, asOf: $at) { id } }`, map[string]any{"at": week})
 		c.fails("BAD_USER_INPUT", `mutation { runRetention(dryRun: true, asOf: "next week") { id } }`, nil)
-		preview := c.ok(`{ retentionPolicyUpdatePreview(input: {name: "default", retentionDays: 365}) { dryRun trigger customersPlanned } }`, nil)
-		if get(preview, "retentionPolicyUpdatePreview", "customersPlanned") != float64(0) {
+		preview := c.ok(`{ retentionPolicyUpdatePreview(input: {name: "default", retentionDays: 365}) { dryRun trigger customersPlanned addedByChange removedByChange } }`, nil)
+		if get(preview, "retentionPolicyUpdatePreview", "customersPlanned") != float64(0) ||
+			get(preview, "retentionPolicyUpdatePreview", "removedByChange") != float64(30) || get(preview, "retentionPolicyUpdatePreview", "addedByChange") != float64(0) {
 			t.Fatalf("preview of a longer policy: %v", preview)
 		}
 		if d := c.ok(`{ retentionPolicy(name: "default") { retentionDays } }`, nil); get(d, "retentionPolicy", "retentionDays") != float64(30) {
@@ -74,7 +76,9 @@ func TestRuns(t *testing.T) {
 		if get(got, "retentionRun", "customersDone") != float64(30) || len(get(got, "retentionRun", "actions").([]any)) != 0 {
 			t.Fatalf("run: %v", got)
 		}
-		if n := len(get(got, "retentionRuns").([]any)); n < 5 {
+		// Two dry runs, the operator's and the real run; previews are
+		// never stored.
+		if n := len(get(got, "retentionRuns").([]any)); n != 4 {
 			t.Fatalf("runs listed: %d", n)
 		}
 		if d := c.ok(`query($id: ID!) { customer(id: $id) { id } }`, map[string]any{"id": keep}); get(d, "customer", "id") != keep {
@@ -146,4 +150,57 @@ func subscribeProgress(t *testing.T, c *client, id string) map[string]any {
 			t.Fatalf("subscription error: %s", msg.Payload)
 		}
 	}
+}
+
+// TestPreviewsStoreNothing sends 300 aliased dataPolicyPreview (three
+// requests of 100, the edge's alias limit): each is range counts under the proposed rules, and nothing is
+// written (no run, no plan line, no audit event), while each answers what
+// a saved change would do and what the change itself adds.
+func TestPreviewsStoreNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := newClient(t, s)
+		past := time.Now().Add(-100 * 24 * time.Hour).UTC().Format(time.RFC3339)
+		for i := 0; i < 20; i++ {
+			id := get(c.ok(`mutation($at: Time) { createCustomer(input: {lastInteractionAt: $at}) { id } }`, map[string]any{"at": past}), "createCustomer", "id")
+			if i%2 == 0 {
+				c.ok(`mutation($id: ID!, $at: Time) { setCustomerStatus(id: $id, status: CANCELLED, at: $at) { id } }`, map[string]any{"id": id, "at": past})
+			}
+		}
+		// Overdue under the default 30 days anyway; the data policy adds none.
+		c.ok(`mutation { updateRetentionPolicy(input: {name: "default", retentionDays: 3650}) { name } }`, nil)
+		count := func() (n [3]int) {
+			for i, table := range []string{"run_plans", "retention_runs", "audit_log"} {
+				if err := s.DB().QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return n
+		}
+		before := count()
+		// The edge allows 100 aliased fields a request: 300 previews go
+		// in three requests of 100.
+		for batch := range 3 {
+			var q strings.Builder
+			q.WriteString("{")
+			for i := batch * 100; i < (batch+1)*100; i++ {
+				fmt.Fprintf(&q, ` p%d: dataPolicyPreview(input: {relinquishDeletedData: true, relinquishAfterDays: %d, anonymiseCustomerData: true, removeCDRs: %t}) { customersPlanned addedByChange }`, i, i%150, i%2 == 0)
+			}
+			q.WriteString(" }")
+			d := c.ok(q.String(), nil)
+			for i := batch * 100; i < (batch+1)*100; i++ {
+				p := d[fmt.Sprintf("p%d", i)].(map[string]any)
+				// The cancellations are 100 days old: due after up to 100 days.
+				want := float64(10)
+				if i%150 > 100 {
+					want = 0
+				}
+				if p["customersPlanned"] != want || p["addedByChange"] != want {
+					t.Fatalf("preview %d (after %d days): %v, want %v planned, all added by the change", i, i%150, p, want)
+				}
+			}
+		}
+		if after := count(); after != before {
+			t.Fatalf("300 previews wrote: run_plans, runs, audit before %v, after %v", before, after)
+		}
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/lethe-privacy/lethe/console"
+	"github.com/lethe-privacy/lethe/evidence"
 	"github.com/lethe-privacy/lethe/exportzip"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/retention"
@@ -55,6 +56,9 @@ type Options struct {
 	// Documents streams connectors' documents into zip exports
 	// (/export/{id}?format=zip); nil answers that format with 400.
 	Documents exportzip.DocumentReader
+	// Evidence builds evidence packs for /evidence (admins); nil answers
+	// that route with 404.
+	Evidence *evidence.Sources
 }
 
 // server holds what the routes need.
@@ -89,6 +93,7 @@ func NewHandler(r *graph.Resolver, opts Options) http.Handler {
 func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("/graphql", limitRequest(s.limits, writeGraphQLError, requireToken(s.auth, writeGraphQLError, s.graphql)))
 	mux.Handle("/export/{id}", limitRequest(s.limits, WriteError, requireToken(s.auth, WriteError, onlyGet(s.serveExport))))
+	mux.Handle("/evidence", limitRequest(s.limits, WriteError, requireToken(s.auth, WriteError, onlyGet(s.serveEvidence))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`)) //nolint:errcheck

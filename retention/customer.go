@@ -117,10 +117,6 @@ type Customer struct {
 	// AnonymisedAt is when contact data was anonymised, nothing else.
 	AnonymisedAt *time.Time
 	ErasedAt     *time.Time
-	// Schedule as stored; see ComputeSchedule.
-	EraseAt      *time.Time
-	AnonymiseAt  *time.Time
-	DeletionTime *time.Time
 	// HeldUntil is set while a legal hold may be active: the latest end of
 	// the active holds, or HoldForever for a hold without end.
 	HeldUntil *time.Time

@@ -70,9 +70,6 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		if err := prefs.CheckCustomerInput(data); err != nil {
 			return err
 		}
-		if err := s.schedule(ctx, tx, c); err != nil {
-			return err
-		}
 		if err := tx.InsertCustomer(ctx, c); err != nil {
 			return err
 		}
@@ -89,20 +86,6 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		return nil, err
 	}
 	return s.masked(ctx, c)
-}
-
-// schedule recomputes c's schedule with the policies in force in tx.
-func (s *Service) schedule(ctx context.Context, r Reader, c *Customer) error {
-	policies, err := r.Policies(ctx)
-	if err != nil {
-		return err
-	}
-	dp, err := r.DataPolicy(ctx)
-	if err != nil {
-		return err
-	}
-	ComputeSchedule(c, NewPolicySet(policies), dp).Apply(c)
-	return nil
 }
 
 // masked applies the collection preferences to what a reader sees.
@@ -186,6 +169,18 @@ func (s *Service) SearchFiltered(ctx context.Context, search string, filter Cust
 		return CustomerSearchPage{}, FieldErrorf("status", "unknown status %q", truncate(string(filter.Status), 40))
 	}
 	filter.Now = s.Now()
+	if filter.Overdue {
+		policies, err := s.store.Policies(ctx)
+		if err != nil {
+			return CustomerSearchPage{}, err
+		}
+		dp, err := s.store.DataPolicy(ctx)
+		if err != nil {
+			return CustomerSearchPage{}, err
+		}
+		cut := CutoffsAt(NewPolicySet(policies), dp, filter.Now)
+		filter.Due = &cut
+	}
 	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count, Filter: filter}
 	if err := validateText("search", search); err != nil {
 		return CustomerSearchPage{}, err
@@ -238,9 +233,6 @@ func (s *Service) updateCustomer(ctx context.Context, id, action string, change 
 		}
 		details, err := change(tx, c)
 		if err != nil {
-			return err
-		}
-		if err := s.schedule(ctx, tx, c); err != nil {
 			return err
 		}
 		out = c
@@ -406,11 +398,19 @@ func (s *Service) LastInteractionOf(c *Customer, events func() (CustomerEvents, 
 }
 
 // DeletionTime is when Lethe will next act on c: nil under a legal hold.
+// It is derived from c's anchors and the rules in force (ReadRules: a
+// change made through this Service applies at once, one made by another
+// replica within DefaultCacheTTL); nothing stores it.
 func (s *Service) DeletionTime(c *Customer) *time.Time {
 	if c.Held(s.Now()) {
 		return nil
 	}
-	return c.DeletionTime
+	policies, dp, err := s.ReadRules(context.Background())
+	if err != nil {
+		s.log.Error("deletion time: rules unreadable", "customer", c.ID, "err", err)
+		return nil
+	}
+	return ComputeSchedule(c, NewPolicySet(policies), dp).DeletionTime
 }
 
 // DeletionReason explains c's deletion time.

@@ -82,6 +82,10 @@ type RunOptions struct {
 	// HIDDEN purge run and nothing else: it plans no due customer and
 	// adopts no other open entry (an action does what it says).
 	PurgeRun string
+	// ResumeOnly makes this run finish the open journal entries earlier
+	// runs left (after a crash, or for connectors just reloaded) and plan
+	// nothing new.
+	ResumeOnly bool
 }
 
 // ErrSweepRunning is returned when another sweep holds the lease.
@@ -137,7 +141,7 @@ func (e *Engine) run(ctx context.Context, opts RunOptions, execute func(*runStat
 	if err != nil {
 		return Run{}, err
 	}
-	return execute(&runState{run: run, e: e, lease: lease, purgeOf: opts.PurgeRun})
+	return execute(&runState{run: run, e: e, lease: lease, purgeOf: opts.PurgeRun, resumeOnly: opts.ResumeOnly})
 }
 
 // begin takes the sweep lease, with a new epoch, and records the run.
@@ -252,8 +256,11 @@ type runState struct {
 	// purgeOf is the HIDDEN purge run whose entries this run executes
 	// (RunOptions.PurgeRun); "" for a sweep.
 	purgeOf string
-	mu      sync.Mutex
-	run     Run
+	// resumeOnly: adopt and dispatch open entries, plan nothing
+	// (RunOptions.ResumeOnly).
+	resumeOnly bool
+	mu         sync.Mutex
+	run        Run
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex
@@ -309,13 +316,17 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 // journalled, and the connectors work on one page while the next is
 // planned.
 func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
-	if r.purgeOf != "" {
-		return e.dispatchPurge(ctx, r)
-	}
-	// Schedules still being recomputed after a change of the rules are
-	// finished first, so that no customer due under the new rules is missed.
-	if err := e.store.FinishRecomputes(ctx); err != nil {
-		return err
+	switch {
+	case r.purgeOf != "":
+		return e.dispatchAdopting(ctx, r, func(after string) ([]JournalEntry, error) {
+			return e.store.RunEntries(ctx, r.purgeOf, e.nowUTC(), after, e.BatchSize)
+		})
+	case r.resumeOnly:
+		// Every open entry, its backoff waived: the connectors that failed
+		// it were just replaced.
+		return e.dispatchAdopting(ctx, r, func(after string) ([]JournalEntry, error) {
+			return e.store.RetryableEntries(ctx, latestTime, after, e.BatchSize)
+		})
 	}
 	var adopted, adoptedActions int
 	if err := e.fenced(ctx, r, func(tx Tx) error {
@@ -355,55 +366,60 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	// goroutines: planning reads a copy taken under the lock (it needs
 	// only the run's ID and as-of time, which never change).
 	run := r.snapshot()
-	var cursor *DueCursor
+	cut := CutoffsAt(policies, dp, run.AsOf)
+	// The run knows how many it plans when it starts: range counts under
+	// the same cut-offs the pages below are read by.
+	tally, err := tallyChange(ctx, e.store, cut, cut)
+	if err != nil {
+		return errors.Join(err, d.wait())
+	}
+	expected, expectedActions := tally.DueAfter(), tallyActions(tally, dp, conns)
+	r.add(func(run *Run) { run.CustomersPlanned += expected; run.ActionsPlanned += expectedActions })
+	planned, plannedActions, err := e.planPages(ctx, r, d, cut, conns, run)
+	// Customers that changed between the count and their page (a new
+	// event, a hold) make the count right at the end.
+	r.add(func(run *Run) {
+		run.CustomersPlanned += planned - expected
+		run.ActionsPlanned += plannedActions - expectedActions
+	})
+	return errors.Join(err, d.wait())
+}
+
+// planPages journals the due customers page by page, by the rules' ranges,
+// and dispatches each page once journalled.
+func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut Cutoffs, conns []connInfo, run Run) (planned, plannedActions int, err error) {
+	walk := newDueWalker(e.store, cut, DuePosition{})
 	for {
-		page, err := e.store.DueCustomers(ctx, run.AsOf, cursor, e.BatchSize)
-		if err != nil {
-			return errors.Join(err, d.wait())
+		page, err := walk.next(ctx, e.BatchSize)
+		if err != nil || len(page) == 0 {
+			return planned, plannedActions, err
 		}
-		if len(page) == 0 {
-			break
-		}
-		last := page[len(page)-1]
-		cursor = &DueCursor{DeletionTime: *last.DeletionTime, ID: last.ID}
 		var entries []JournalEntry
 		var actions []JournalAction
-		var stale []*Customer
+		var stale []string
 		for _, c := range page {
-			entry, acts, ok := planCustomer(c, policies, dp, conns, run, e.nowUTC())
+			// The ranges and ComputeSchedule agree (the property test holds
+			// them together); the guard stays: nothing is acted on that
+			// the single-customer rule does not confirm.
+			entry, acts, ok := planCustomer(c, cut.Policies, cut.Data, conns, run, e.nowUTC())
 			if !ok {
-				stale = append(stale, c)
+				stale = append(stale, c.ID)
 				continue
 			}
 			entries = append(entries, entry)
 			actions = append(actions, acts...)
 		}
 		if err := e.fenced(ctx, r, func(tx Tx) error {
-			// A stored deletion time the rules do not confirm is never
-			// acted on; it is corrected, and said, rather than read again
-			// by every sweep.
-			ids := make([]string, len(stale))
-			for i, c := range stale {
-				ids[i] = c.ID
-			}
-			current, err := tx.CustomersByID(ctx, ids)
-			if err != nil {
+			if err := e.rewriteAnchors(ctx, tx, stale); err != nil {
 				return err
-			}
-			for _, c := range current {
-				e.log.Warn("stored deletion time disagreed with the rules; recomputed", "customer", c.ID, "stored", c.DeletionTime)
-				ComputeSchedule(c, policies, dp).Apply(c)
-				if err := tx.SaveCustomer(ctx, c); err != nil {
-					return err
-				}
 			}
 			return tx.InsertEntries(ctx, entries, actions)
 		}); err != nil {
-			return errors.Join(err, d.wait())
+			return planned, plannedActions, err
 		}
-		r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += len(actions) })
+		planned, plannedActions = planned+len(entries), plannedActions+len(actions)
 		if err := e.checkpoint(ctx, r); err != nil {
-			return errors.Join(err, d.wait())
+			return planned, plannedActions, err
 		}
 		if len(entries) == 0 {
 			continue
@@ -413,10 +429,29 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			byEntry[a.EntryID] = append(byEntry[a.EntryID], a)
 		}
 		if !d.dispatch(entries, byEntry) {
-			break
+			return planned, plannedActions, nil
 		}
 	}
-	return d.wait()
+}
+
+// rewriteAnchors saves again the customers a range listed that the rules
+// do not make due: their stored anchors disagreed with their record (only a
+// hand-edited database does that), and saving derives them afresh.
+func (e *Engine) rewriteAnchors(ctx context.Context, tx Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	current, err := tx.CustomersByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range current {
+		e.log.Warn("a range listed a customer the rules do not make due: anchors rewritten, nothing done", "customer", c.ID)
+		if err := tx.SaveCustomer(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dispatcher runs batches of journalled entries, a bounded number at once

@@ -329,11 +329,6 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		if err != nil {
 			return err
 		}
-		// The settings in force now decide the schedule written below.
-		policies, dp, err := e.settings(ctx, tx)
-		if err != nil {
-			return err
-		}
 		now := e.nowUTC()
 		var erased, relinquished []*Customer
 		var clearContact []string
@@ -380,9 +375,6 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 					if anonymisesContact(en.Categories) {
 						clearContact = append(clearContact, c.ID)
 					}
-					// The rules decide what remains due: the erase time, or
-					// the categories a data policy change added since.
-					ComputeSchedule(c, policies, dp).Apply(c)
 					relinquished = append(relinquished, c)
 				}
 				audits = append(audits, e.auditEntry(r, en, actions[en.ID], now))

@@ -2,8 +2,6 @@ package retention
 
 import (
 	"context"
-	"errors"
-	"time"
 )
 
 // MaxPlanRows bounds the plan lines kept for a dry run; its counts are
@@ -85,18 +83,16 @@ func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []Pl
 			}
 		}
 	}
-	// Customers that have become due.
-	var cursor *DueCursor
+	// Customers that have become due, by the rules' ranges.
+	walk := newDueWalker(r, CutoffsAt(policies, dp, run.AsOf), DuePosition{})
 	for {
-		page, err := r.DueCustomers(ctx, run.AsOf, cursor, e.BatchSize)
+		page, err := walk.next(ctx, e.BatchSize)
 		if err != nil {
 			return Run{}, nil, err
 		}
 		if len(page) == 0 {
 			break
 		}
-		last := page[len(page)-1]
-		cursor = &DueCursor{DeletionTime: *last.DeletionTime, ID: last.ID}
 		for _, c := range page {
 			entry, actions, ok := planCustomer(c, policies, dp, conns, run, now)
 			if !ok {
@@ -113,71 +109,4 @@ func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []Pl
 	finished := e.nowUTC()
 	run.FinishedAt, run.HeartbeatAt = &finished, finished
 	return run, plan, nil
-}
-
-var errPreviewRollback = errors.New("preview: roll back the proposed settings")
-
-// preview applies change in a transaction, plans with the proposed settings
-// and rolls the change back: the plan is the one a run would follow if the
-// change were saved.
-func (e *Engine) preview(ctx context.Context, asOf *time.Time, actor string, change func(tx Tx) error) (Run, error) {
-	opts := RunOptions{DryRun: true, AsOf: asOf, Trigger: "preview", Actor: actor}
-	if err := e.Validate(opts); err != nil {
-		return Run{}, err
-	}
-	var run Run
-	var plan []PlannedAction
-	err := e.store.Update(ctx, func(tx Tx) error {
-		if err := change(tx); err != nil {
-			return err
-		}
-		if err := tx.ApplyQueuedRecomputes(ctx); err != nil {
-			return err
-		}
-		var err error
-		run, plan, err = e.plan(ctx, tx, opts)
-		if err != nil {
-			return err
-		}
-		forecast, err := tx.Forecast(ctx, e.nowUTC(), DefaultForecastWeeks)
-		if err != nil {
-			return err
-		}
-		run.Forecast = &forecast
-		return errPreviewRollback
-	})
-	if !errors.Is(err, errPreviewRollback) {
-		return Run{}, err
-	}
-	return run, e.saveDryRun(ctx, run, plan)
-}
-
-// PreviewPolicyUpdate shows what a run would do if the policy were changed
-// so, without changing it. Errors: BAD_USER_INPUT, NOT_FOUND.
-func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int, description *string, asOf *time.Time, actor string) (Run, error) {
-	if days != nil {
-		if err := ValidateRetentionDays("retentionDays", *days); err != nil {
-			return Run{}, err
-		}
-	}
-	return e.preview(ctx, asOf, actor, func(tx Tx) error {
-		p, err := tx.Policy(ctx, name)
-		if err != nil {
-			return err
-		}
-		if days != nil {
-			p.RetentionDays = *days
-		}
-		p.Version++
-		return savePolicy(ctx, tx, p)
-	})
-}
-
-// PreviewDataPolicy shows what a run would do under the proposed data
-// policy, without saving it. Errors: BAD_USER_INPUT.
-func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *time.Time, actor string) (Run, error) {
-	if err := dp.Validate(); err != nil {
-		return Run{}, err
-	}
-	return e.preview(ctx, asOf, actor, func(tx Tx) error { return saveDataPolicy(ctx, tx, dp) })
 }

@@ -29,8 +29,13 @@ func (e *Engine) Runs(ctx context.Context, first *int) ([]Run, error) {
 
 // RunByID returns one run. Errors: NOT_FOUND.
 func (e *Engine) RunByID(ctx context.Context, id string) (*Run, error) {
-	if len(id) > 200 {
+	if len(id) > 2000 {
 		return nil, Errorf(CodeNotFound, "no retention run with that id")
+	}
+	if p, ok := parseProposal(id); ok {
+		// A preview is computed again: it was never stored.
+		run, err := e.previewRun(ctx, p, e.nowUTC())
+		return &run, err
 	}
 	return e.store.Run(ctx, id)
 }
@@ -40,6 +45,9 @@ func (e *Engine) RunActions(ctx context.Context, runID string, first *int) ([]Pl
 	n, err := pageSize("first", first, 100, MaxRunActions)
 	if err != nil || n == 0 {
 		return []PlannedAction{}, err
+	}
+	if p, ok := parseProposal(runID); ok {
+		return e.previewPlanPage(ctx, p, n, "")
 	}
 	return e.store.RunActions(ctx, runID, n)
 }
@@ -154,6 +162,9 @@ func (e *Engine) RunActionsPage(ctx context.Context, runID string, first *int, a
 		return Page[PlannedAction]{}, err
 	}
 	return page(n, func(n int) ([]PlannedAction, error) {
+		if p, ok := parseProposal(runID); ok {
+			return e.previewPlanPage(ctx, p, n, afterValue(after))
+		}
 		return e.store.RunActionsAfter(ctx, runID, afterValue(after), n)
 	})
 }

@@ -47,7 +47,7 @@ func Erase(c *Customer, at time.Time, categories []string) {
 	c.PersonalData = PersonalData{}
 	c.ErasedAt = &at
 	c.Relinquished = c.Relinquished.With(categories, at)
-	c.EraseAt, c.AnonymiseAt, c.DeletionTime, c.HeldUntil = nil, nil, nil, nil
+	c.HeldUntil = nil
 }
 
 // Relinquish records that categories of c were relinquished at at; when

@@ -96,9 +96,6 @@ func (s *Service) StartVisit(ctx context.Context, in VisitInput) (*Visit, error)
 			c.Timeline.Visits++
 			c.Timeline.OpenVisits++
 			c.Timeline.Observe(EventVisit, v.StartedAt)
-			if err := s.schedule(ctx, tx, c); err != nil {
-				return err
-			}
 			if err := tx.SaveCustomer(ctx, c); err != nil {
 				return err
 			}
@@ -156,9 +153,6 @@ func (s *Service) EndVisit(ctx context.Context, id string) (*Visit, error) {
 					c.Timeline.OpenVisits--
 				}
 				c.Timeline.Observe(EventVisit, now)
-				if err := s.schedule(ctx, tx, c); err != nil {
-					return err
-				}
 				if err := tx.SaveCustomer(ctx, c); err != nil {
 					return err
 				}

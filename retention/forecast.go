@@ -44,15 +44,6 @@ type ForecastWeek struct {
 	ForecastCount
 }
 
-// ForecastReader counts stored deletion times; Store and Tx implement it,
-// so a preview can forecast with proposed settings inside its transaction.
-type ForecastReader interface {
-	// Forecast counts, per week from from and per rule, the customers whose
-	// deletion time (or, under a hold, the hold's end if later) falls in
-	// each of weeks weeks, and those already overdue.
-	Forecast(ctx context.Context, from time.Time, weeks int) (Forecast, error)
-}
-
 // ValidateForecastWeeks checks the horizon asked for. Errors: BAD_USER_INPUT.
 func ValidateForecastWeeks(weeks int) error {
 	if weeks < 1 || weeks > MaxForecastWeeks {
@@ -72,5 +63,154 @@ func (s *Service) Forecast(ctx context.Context, weeks *int) (Forecast, error) {
 	if err := ValidateForecastWeeks(n); err != nil {
 		return Forecast{}, err
 	}
-	return s.store.Forecast(ctx, s.Now(), n)
+	policies, dp, err := s.ReadRules(ctx)
+	if err != nil {
+		return Forecast{}, err
+	}
+	return ForecastUnder(ctx, s.store, NewPolicySet(policies), dp, s.Now(), n)
+}
+
+// forecastPage is how many anchors one read of the data policy's
+// candidates returns.
+const forecastPage = 5000
+
+// ForecastUnder counts, per week from from and per rule, the customers the
+// rules make due in each of weeks weeks, and those already overdue: range
+// counts of the latest event end per policy group (end + days falls in the
+// week), corrected for the customers the data policy anonymises first (read
+// as anchors from an index: only CANCELLED or DELETED customers still
+// missing a category and due within the horizon) and for legal holds that
+// outlast the deletion time (moved to the hold's end; never, for a hold
+// without end).
+func ForecastUnder(ctx context.Context, r RangeReader, policies PolicySet, dp DataPolicy, from time.Time, weeks int) (Forecast, error) {
+	f := Forecast{From: from.UTC(), Weeks: make([]ForecastWeek, weeks)}
+	for i := range f.Weeks {
+		f.Weeks[i].Start = f.From.Add(time.Duration(i) * Week)
+	}
+	end := f.From.Add(time.Duration(weeks) * Week)
+	bucket := func(t time.Time) *ForecastCount {
+		switch {
+		case t.Before(f.From):
+			return &f.Overdue
+		case t.Before(end):
+			return &f.Weeks[int(t.Sub(f.From)/Week)].ForecastCount
+		}
+		return nil
+	}
+	cut := CutoffsAt(policies, dp, f.From)
+	if err := forecastErasures(ctx, r, cut, &f); err != nil {
+		return Forecast{}, err
+	}
+	if err := forecastAnonymiseFirst(ctx, r, cut, end, bucket); err != nil {
+		return Forecast{}, err
+	}
+	held, err := r.DueExceptions(ctx, f.From)
+	if err != nil {
+		return Forecast{}, err
+	}
+	for _, c := range held {
+		moveHeld(c, policies, dp, bucket)
+	}
+	return f, nil
+}
+
+// moveHeld moves a customer whose legal hold outlasts its deletion time
+// from the week of its deletion time to that of the hold's end.
+func moveHeld(c *Customer, policies PolicySet, dp DataPolicy, bucket func(time.Time) *ForecastCount) {
+	if c.HeldUntil == nil {
+		return
+	}
+	s := ComputeSchedule(c, policies, dp)
+	if s.DeletionTime == nil || !c.HeldUntil.After(*s.DeletionTime) {
+		return
+	}
+	for sign, t := range map[int]time.Time{-1: *s.DeletionTime, 1: *c.HeldUntil} {
+		b := bucket(t)
+		switch {
+		case b == nil:
+		case s.Action == ActionAnonymise:
+			b.Anonymise += sign
+		default:
+			b.Erase += sign
+		}
+	}
+}
+
+// forecastErasures counts, per group, the latest event ends whose erase
+// time (end + days) falls before From (a range count) and in each week (a
+// histogram of the ends from From − days on, by week).
+func forecastErasures(ctx context.Context, r RangeReader, cut Cutoffs, f *Forecast) error {
+	weeks := len(f.Weeks)
+	var overdue []AnchorRange
+	var hs []Histogram
+	for _, g := range cut.Groups {
+		origin := f.From.Add(-time.Duration(g.Policy.RetentionDays) * Day)
+		before, last := justBefore(origin), justBefore(origin.Add(time.Duration(weeks)*Week))
+		overdue = append(overdue, AnchorRange{Group: g.Group, EndedBy: &before})
+		hs = append(hs, Histogram{Range: AnchorRange{Group: g.Group, EndedAfter: &before, EndedBy: &last}, Origin: origin, Width: Week})
+	}
+	counts, err := r.CountRanges(ctx, overdue)
+	if err != nil {
+		return err
+	}
+	for _, c := range counts {
+		f.Overdue.Erase += c.Total()
+	}
+	buckets, err := r.HistogramRanges(ctx, hs)
+	if err != nil {
+		return err
+	}
+	for _, b := range buckets {
+		for k, n := range b {
+			if k >= 0 && k < weeks {
+				f.Weeks[k].Erase += n
+			}
+		}
+	}
+	return nil
+}
+
+// forecastAnonymiseFirst moves the customers the data policy anonymises
+// before their retention policy erases them (ComputeSchedule: anonymise
+// only when strictly earlier) from their erase week to their anonymise
+// week.
+func forecastAnonymiseFirst(ctx context.Context, r RangeReader, cut Cutoffs, end time.Time, bucket func(time.Time) *ForecastCount) error {
+	d := cut.Anonymise
+	if d == nil {
+		return nil
+	}
+	after := time.Duration(cut.Data.RelinquishAfterDays) * Day
+	endedBy, changedBy := justBefore(end), justBefore(end.Add(-after))
+	for _, g := range cut.Groups {
+		q := AnchorRange{Group: g.Group, EndedBy: &endedBy, Statuses: d.Statuses, ChangedBy: &changedBy, Missing: d.Required}
+		var cursor *AnchorCursor
+		for {
+			page, err := r.AnchorsInRange(ctx, q, cursor, forecastPage)
+			if err != nil {
+				return err
+			}
+			for _, a := range page {
+				erase := a.LatestEnd.Add(time.Duration(g.Policy.RetentionDays) * Day)
+				anon := a.StatusChangedAt.Add(after)
+				if anon.Before(a.LatestEnd) {
+					anon = a.LatestEnd
+				}
+				if !anon.Before(erase) {
+					continue
+				}
+				if b := bucket(erase); b != nil {
+					b.Erase--
+				}
+				if b := bucket(anon); b != nil {
+					b.Anonymise++
+				}
+			}
+			if len(page) < forecastPage {
+				break
+			}
+			last := page[len(page)-1]
+			cursor = &AnchorCursor{LatestEnd: last.LatestEnd, ID: last.ID}
+		}
+	}
+	return nil
 }

@@ -36,6 +36,11 @@ type Run struct {
 	CustomersSkipped int
 	ActionsPlanned   int
 	Error            string
+	// AddedByChange and RemovedByChange are set on previews only (never
+	// stored): how many customers the change itself makes due, or no
+	// longer due, compared with the rules in force at AsOf.
+	AddedByChange   *int
+	RemovedByChange *int
 	// Forecast is set on previews only (never stored): the weekly forecast
 	// under the proposed settings, so a change can be judged before saving.
 	Forecast *Forecast
@@ -184,18 +189,8 @@ type RunFailure struct {
 	Cursor string
 }
 
-// DueCursor pages through due customers in (deletion time, id) order.
-type DueCursor struct {
-	DeletionTime time.Time
-	ID           string
-}
-
 // JournalReader reads the journal.
 type JournalReader interface {
-	// DueCustomers lists customers whose deletion time is at or before
-	// asOf, not erased, not under a hold at asOf and without an open journal
-	// entry, from the indexed deletion time column, after the cursor.
-	DueCustomers(ctx context.Context, asOf time.Time, after *DueCursor, limit int) ([]*Customer, error)
 	// CustomersByID returns the customers with these ids (tombstones
 	// included), by id; unknown ids are absent.
 	CustomersByID(ctx context.Context, ids []string) (map[string]*Customer, error)

@@ -223,20 +223,22 @@ func confirmationRequired(counts []PurgeCount) error {
 			"this cannot be undone: repeat with confirm: true to do it", total, strings.Join(parts, ", "))}
 }
 
-// dispatchPurge executes the open entries of the purge run r.purgeOf under
-// the run r: each page is adopted (moved to r, fenced) and dispatched. It
-// plans nothing and adopts nothing else, so a purge never erases or
-// anonymises anyone, whatever is due.
-func (e *Engine) dispatchPurge(ctx context.Context, r *runState) error {
+// dispatchAdopting executes, under the run r, the open entries next pages
+// through (a purge run's, or every open one): each page is adopted (moved
+// to r, its next attempt now; fenced) and dispatched. It plans nothing, so
+// a purge never erases or anonymises anyone, whatever is due.
+func (e *Engine) dispatchAdopting(ctx context.Context, r *runState, next func(afterID string) ([]JournalEntry, error)) error {
 	d := newDispatcher(ctx, e, r)
+	after := ""
 	for {
-		entries, err := e.store.RunEntries(ctx, r.purgeOf, e.nowUTC(), "", e.BatchSize)
+		entries, err := next(after)
 		if err != nil {
 			return errors.Join(err, d.wait())
 		}
 		if len(entries) == 0 {
 			break
 		}
+		after = entries[len(entries)-1].ID
 		now := e.nowUTC()
 		if err := e.fenced(ctx, r, func(tx Tx) error {
 			for _, en := range entries {
@@ -309,4 +311,14 @@ func (s *Service) executePurge(ctx context.Context, purgeRun string) {
 			}
 		}
 	}()
+}
+
+// ResumeOpenEntries starts, in the background, a run that sends every open
+// journal entry again now, backoff waived, and plans nothing new: after
+// connectors were reloaded, what their old processes failed goes to the
+// new ones at once rather than at the next sweep (which a server started
+// with --sweep=false may never run). Errors: CONFLICT while another run
+// holds the sweep lease (that run or the next resumes the entries).
+func (s *Service) ResumeOpenEntries(ctx context.Context, trigger string) (Run, error) {
+	return s.newEngine(s.connectors).Start(ctx, RunOptions{Trigger: trigger, Actor: actorName(ctx), ResumeOnly: true})
 }

@@ -49,9 +49,6 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, in PersonalData
 		now := s.Now()
 		c.TouchedAt = now
 		c.Timeline.Observe(EventEdited, now)
-		if err := s.schedule(ctx, tx, c); err != nil {
-			return err
-		}
 		if err := tx.SaveCustomer(ctx, c); err != nil {
 			return err
 		}

@@ -45,20 +45,7 @@ func EffectivePolicy(c *Customer, policies PolicySet) Policy {
 	return policies.AutomaticPolicy(c.Timeline.Visits > 0, c.Timeline.Appointments > 0)
 }
 
-// PolicyGroup is a set of customers one retention policy governs, as the
-// store selects them in one statement: those assigned the policy, or those
-// on the automatic policy with (or without) visits and appointments.
-type PolicyGroup struct {
-	// Assigned names the explicitly assigned policy; empty selects the
-	// customers on the automatic policy with the given links.
-	Assigned     string
-	Visits       bool
-	Appointments bool
-	// Days is the governing policy's retention period.
-	Days int
-}
-
-// AnonymiseRule is the data policy's rule, as the store applies it in bulk:
+// AnonymiseRule is the data policy's rule (CutoffsAt turns it into bounds):
 // customers in one of Statuses, with a status change, no open visit, and at
 // least one of Categories not yet relinquished, are anonymised AfterDays
 // after the status change, never before the end of the latest event.
@@ -78,57 +65,6 @@ func AnonymiseRuleOf(dp DataPolicy) AnonymiseRule {
 		return AnonymiseRule{}
 	}
 	return AnonymiseRule{Statuses: []Status{StatusCancelled, StatusDeleted}, AfterDays: dp.RelinquishAfterDays, Categories: cats}
-}
-
-// ScheduleRequest asks the store to rewrite stored schedules in bulk,
-// exactly as ComputeSchedule would: the store only turns it into SQL.
-type ScheduleRequest struct {
-	// Groups whose erase time is rewritten, one statement each.
-	Groups []PolicyGroup
-	// Anonymise, when set, rewrites the anonymise time of every customer
-	// not erased (one statement).
-	Anonymise *AnonymiseRule
-}
-
-// automaticGroups are the four sets of customers on the automatic policy.
-func automaticGroups(policies PolicySet) []PolicyGroup {
-	var out []PolicyGroup
-	for _, v := range []bool{false, true} {
-		for _, a := range []bool{false, true} {
-			out = append(out, PolicyGroup{Visits: v, Appointments: a, Days: policies.AutomaticPolicy(v, a).RetentionDays})
-		}
-	}
-	return out
-}
-
-// PolicyChangeRequest is the bulk recomputation after a change of the named
-// policy: the customers assigned it and, for the automatic policies, every
-// automatic group (which policy governs customers with both visits and
-// appointments depends on the days of two of them).
-func PolicyChangeRequest(name string, policies PolicySet) ScheduleRequest {
-	req := ScheduleRequest{Groups: []PolicyGroup{{Assigned: name, Days: policies[name].RetentionDays}}}
-	switch name {
-	case PolicyDefault, PolicyVisit, PolicyAppointment:
-		req.Groups = append(req.Groups, automaticGroups(policies)...)
-	}
-	return req
-}
-
-// DataPolicyChangeRequest is the bulk recomputation after a data policy
-// change.
-func DataPolicyChangeRequest(dp DataPolicy) ScheduleRequest {
-	rule := AnonymiseRuleOf(dp)
-	return ScheduleRequest{Anonymise: &rule}
-}
-
-// FullRequest recomputes every live customer (after a migration).
-func FullRequest(policies PolicySet, dp DataPolicy) ScheduleRequest {
-	req := DataPolicyChangeRequest(dp)
-	for _, p := range policies.Sorted() {
-		req.Groups = append(req.Groups, PolicyGroup{Assigned: p.Name, Days: p.RetentionDays})
-	}
-	req.Groups = append(req.Groups, automaticGroups(policies)...)
-	return req
 }
 
 // At is when the rule anonymises c, or nil.
@@ -154,8 +90,8 @@ func hasStatus(list []Status, s Status) bool {
 }
 
 // ComputeSchedule applies DESIGN.md's rules to a customer. It is the single
-// definition of the rules: the store's bulk recomputation applies the same
-// PolicyGroup days and AnonymiseRule, and is tested against it.
+// definition of the rules: nothing stores its result, and the cut-offs the
+// store's ranges use (CutoffsAt) are tested against it.
 func ComputeSchedule(c *Customer, policies PolicySet, dp DataPolicy) Schedule {
 	s := Schedule{Policy: EffectivePolicy(c, policies)}
 	if c.ErasedAt != nil || c.Timeline.OpenVisits > 0 {
@@ -169,11 +105,6 @@ func ComputeSchedule(c *Customer, policies PolicySet, dp DataPolicy) Schedule {
 		s.DeletionTime, s.Action = s.AnonymiseAt, ActionAnonymise
 	}
 	return s
-}
-
-// Apply stores the schedule's times on the customer.
-func (s Schedule) Apply(c *Customer) {
-	c.EraseAt, c.AnonymiseAt, c.DeletionTime = s.EraseAt, s.AnonymiseAt, s.DeletionTime
 }
 
 // DeletionReason explains a customer's deletion time: which rule, from which

@@ -200,7 +200,7 @@ func (s *Service) RevertPolicy(ctx context.Context, name string) (Policy, error)
 func (s *Service) changePolicy(ctx context.Context, name, action string, change func(*Policy)) (Policy, error) {
 	var out Policy
 	defer s.rules.change()()
-	err := s.store.UpdateRules(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		p, err := tx.Policy(ctx, name)
 		if err != nil {
 			return err
@@ -229,19 +229,7 @@ func (s *Service) changePolicy(ctx context.Context, name, action string, change 
 	if err != nil {
 		return Policy{}, err
 	}
-	return out, s.finishRecomputes(ctx)
-}
-
-// finishRecomputes brings every stored schedule up to the rules just
-// committed, in chunks. It goes on when the caller leaves: the change is
-// committed, and the sooner the schedules agree with it the better. Should it
-// fail, the change stands and the next sweep finishes the work before it
-// plans; the engine never acts on a stored time the rules do not confirm.
-func (s *Service) finishRecomputes(ctx context.Context) error {
-	if err := s.store.FinishRecomputes(context.WithoutCancel(ctx)); err != nil {
-		s.log.Error("schedules not yet recomputed after a change of the rules; the next sweep finishes it", "err", err)
-	}
-	return nil
+	return out, nil
 }
 
 // oldNew is how the audit log records a changed setting.
@@ -273,7 +261,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 		return DataPolicy{}, err
 	}
 	defer s.rules.change()()
-	err := s.store.UpdateRules(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		old, err := tx.DataPolicy(ctx)
 		if err != nil {
 			return err
@@ -287,7 +275,7 @@ func (s *Service) saveDataPolicy(ctx context.Context, dp DataPolicy, useDefault 
 	if err != nil {
 		return DataPolicy{}, err
 	}
-	return dp, s.finishRecomputes(ctx)
+	return dp, nil
 }
 
 // FieldPreferences returns the collection preferences.
@@ -431,14 +419,13 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 	return out, err
 }
 
-// savePolicy stores a changed policy; the store queues the recomputation
-// of every schedule it governs (retention.PolicyChangeRequest says which).
+// savePolicy stores a changed policy: one row, whatever the number of
+// customers it governs (their deletion times are derived at read time).
 func savePolicy(ctx context.Context, tx Tx, p Policy) error {
 	return tx.SavePolicy(ctx, p)
 }
 
-// saveDataPolicy stores the data policy; the store queues the
-// recomputation of every schedule (retention.DataPolicyChangeRequest).
+// saveDataPolicy stores the data policy: one row.
 func saveDataPolicy(ctx context.Context, tx Tx, dp DataPolicy) error {
 	return tx.SaveDataPolicy(ctx, dp)
 }

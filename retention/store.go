@@ -10,7 +10,7 @@ import (
 type Reader interface {
 	JournalReader
 	TokenStore
-	ForecastReader
+	RangeReader
 	Policies(ctx context.Context) ([]Policy, error)
 	// Policy returns NOT_FOUND for an unknown name.
 	Policy(ctx context.Context, name string) (Policy, error)
@@ -53,16 +53,11 @@ type Tx interface {
 	DryRunWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.
 	InsertPolicy(ctx context.Context, p Policy) error
-	// SavePolicy updates a policy and queues the recomputation of the
-	// schedule of every customer it governs (Store.FinishRecomputes), as
-	// PolicyChangeRequest describes it.
+	// SavePolicy updates a policy: one row. No customer row changes, since
+	// none stores when Lethe acts (rules as queries, cutoffs.go).
 	SavePolicy(ctx context.Context, p Policy) error
-	// SaveDataPolicy stores the data policy and queues the recomputation of
-	// every customer's schedule (DataPolicyChangeRequest).
+	// SaveDataPolicy stores the data policy: one row.
 	SaveDataPolicy(ctx context.Context, dp DataPolicy) error
-	// ApplyQueuedRecomputes applies the queued recomputations within this
-	// transaction, to every customer at once: previews, which roll back.
-	ApplyQueuedRecomputes(ctx context.Context) error
 	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error
 	// PurgeFields removes the values of fields from customers neither
 	// erased nor under a legal hold at now (search keys included) and from
@@ -72,7 +67,8 @@ type Tx interface {
 	SaveCustomFieldStorage(ctx context.Context, s CustomFieldStorage) error
 
 	InsertCustomer(ctx context.Context, c *Customer) error
-	// SaveCustomer writes every mutable column of c, schedule included.
+	// SaveCustomer writes every mutable column of c, its anchors included
+	// (policy group and relinquished mask are derived from c).
 	SaveCustomer(ctx context.Context, c *Customer) error
 	InsertAppointment(ctx context.Context, a Appointment) error
 	InsertVisit(ctx context.Context, v Visit) error
@@ -103,15 +99,14 @@ type Store interface {
 	// as the database allows; called when a sweep or a manual erasure has
 	// relinquished something.
 	Scrub(ctx context.Context) error
-	// UpdateRules is Update for a change of the rules (policies, the data
-	// policy, preferences, custom-field storage): it waits for the write
-	// transactions in flight and new ones wait for it, so that every
-	// customer written concurrently is scheduled under the rules in force
-	// after both committed.
+	// UpdateRules is Update for a change of the collection preferences or
+	// the custom-field storage: it waits for the write transactions in
+	// flight and new ones wait for it, because every write checks its input
+	// against those settings read in its own transaction (a value written
+	// under a field's old mode must not survive the purge that making it
+	// HIDDEN runs). Retention policies and the data policy do not need it:
+	// no write derives anything stored from them.
 	UpdateRules(ctx context.Context, fn func(tx Tx) error) error
-	// FinishRecomputes applies the queued recomputations of schedules in
-	// chunks, each its own transaction, until none is left.
-	FinishRecomputes(ctx context.Context) error
 	Close() error
 }
 
@@ -132,14 +127,16 @@ type SearchQuery struct {
 }
 
 // CustomerFilter narrows a list of customers for real work: by status,
-// to those overdue (their deletion time has passed and no hold protects
-// them: the next sweep relinquishes them) or to those under a legal hold,
-// all at Now.
+// to those overdue (due under the rules at Now, not under a hold: the next
+// sweep relinquishes them) or to those under a legal hold, all at Now.
 type CustomerFilter struct {
 	Status    Status
 	Overdue   bool
 	UnderHold bool
 	Now       time.Time
+	// Due is the rules at Now as cut-offs, set with Overdue: the store
+	// turns them into bounds on the anchors, as for a sweep.
+	Due *Cutoffs
 }
 
 // Empty reports whether the filter accepts every customer.

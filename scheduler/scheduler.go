@@ -46,6 +46,10 @@ type Config struct {
 	// first (default 168h): the batch is sized to fit.
 	ResidueAuditEvery time.Duration `yaml:"residue_audit_every"`
 	ResidueAuditCycle time.Duration `yaml:"residue_audit_cycle"`
+	// CanaryEvery, when set, plants a synthetic customer in every
+	// connector that often, deletes it and checks it is gone (off by
+	// default: it writes made-up data into the real stores).
+	CanaryEvery time.Duration `yaml:"canary_every"`
 	// DryRunRetention is how long dry runs and previews are kept, with
 	// their plans (default 168h, retention.DefaultDryRunRetention; a
 	// negative value keeps them for ever). The clean-up runs hourly.

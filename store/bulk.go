@@ -81,7 +81,7 @@ func (q *queries) EraseCustomers(ctx context.Context, erased []*retention.Custom
 	rows := make([][]any, len(erased))
 	for i, c := range erased {
 		ids[i] = c.ID
-		rows[i] = []any{c.ID, toMicrosPtr(c.ErasedAt), relinquishedJSON(c.Relinquished)}
+		rows[i] = []any{c.ID, toMicrosPtr(c.ErasedAt), relinquishedJSON(c.Relinquished), retention.CategoryMask(c.Relinquished)}
 	}
 	for start := 0; start < len(ids); start += bulkRows {
 		if err := q.dropTermsOf(ctx, ids[start:min(start+bulkRows, len(ids))]); err != nil {
@@ -102,8 +102,8 @@ func (q *queries) EraseCustomers(ctx context.Context, erased []*retention.Custom
 	}
 	// The personal data goes in the statement that records the erasure:
 	// each row is rewritten once.
-	return q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"erased_at", "BIGINT"}, {"relinquished", "TEXT"}}, rows,
-		personalColumns+", erase_at = NULL, anonymise_at = NULL, deletion_time = NULL, held_until = NULL")
+	return q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"erased_at", "BIGINT"}, {"relinquished", "TEXT"}, {"relinquished_mask", "INTEGER"}}, rows,
+		personalColumns+", held_until = NULL")
 }
 
 // clearVisitFields removes what a visit holds on a person: the walk-in
@@ -113,11 +113,10 @@ const clearVisitFields = "visitor_first_name = NULL, visitor_last_name = NULL, v
 func (q *queries) RecordRelinquished(ctx context.Context, customers []*retention.Customer, clearContact []string) error {
 	rows := make([][]any, len(customers))
 	for i, c := range customers {
-		rows[i] = []any{c.ID, relinquishedJSON(c.Relinquished), toMicrosPtr(c.AnonymisedAt), toMicrosPtr(c.EraseAt),
-			toMicrosPtr(c.AnonymiseAt), toMicrosPtr(c.DeletionTime)}
+		rows[i] = []any{c.ID, relinquishedJSON(c.Relinquished), toMicrosPtr(c.AnonymisedAt), retention.CategoryMask(c.Relinquished)}
 	}
 	err := q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"relinquished", "TEXT"}, {"anonymised_at", "BIGINT"},
-		{"erase_at", "BIGINT"}, {"anonymise_at", "BIGINT"}, {"deletion_time", "BIGINT"}}, rows)
+		{"relinquished_mask", "INTEGER"}}, rows)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,8 @@ import (
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
 
-// TestEngineNeverActsOnAStaleDeletionTime corrupts a stored deletion time:
+// TestEngineNeverActsOnAStaleDeletionTime corrupts a stored anchor (the
+// policy group), so that a range lists a customer the rules do not make due:
 // the sweep must not erase the customer (the rules say it is not due), and
 // puts the right time back.
 func TestEngineNeverActsOnAStaleDeletionTime(t *testing.T) {
@@ -23,7 +24,9 @@ func TestEngineNeverActsOnAStaleDeletionTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB().ExecContext(ctx, "UPDATE customers SET deletion_time = 1, erase_at = 1 WHERE id = ?", c.ID); err != nil {
+		// The direct policy's range (0 days) lists it; its record says the
+		// automatic default policy (30 days) governs it.
+		if _, err := s.DB().ExecContext(ctx, "UPDATE customers SET policy_group = 'direct' WHERE id = ?", c.ID); err != nil {
 			t.Fatal(err)
 		}
 		engine := retention.NewEngine(s, nil, retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -32,8 +35,11 @@ func TestEngineNeverActsOnAStaleDeletionTime(t *testing.T) {
 			t.Fatalf("run: %+v %v", run, err)
 		}
 		got, _ := s.Customer(ctx, c.ID)
-		if got.ErasedAt != nil || got.FirstName == nil || !got.DeletionTime.Equal(*c.DeletionTime) {
-			t.Fatalf("customer after the sweep: erased %v, deletion time %v (want %v)", got.ErasedAt, got.DeletionTime, c.DeletionTime)
+		if got.ErasedAt != nil || got.FirstName == nil || !svc.DeletionTime(got).Equal(*svc.DeletionTime(c)) {
+			t.Fatalf("customer after the sweep: erased %v, deletion time %v (want %v)", got.ErasedAt, svc.DeletionTime(got), svc.DeletionTime(c))
+		}
+		if stale := staleCustomers(t, s); len(stale) != 0 {
+			t.Fatalf("the sweep did not rewrite the anchors: %v", stale)
 		}
 	})
 }

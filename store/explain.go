@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lethe-privacy/lethe/retention"
 )
@@ -45,4 +46,30 @@ func (s *Store) explain(ctx context.Context, query string, args ...any) (string,
 		lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
 	}
 	return strings.Join(lines, "\n"), rows.Err()
+}
+
+// ExplainRanges returns the database's plans for the statements the rules'
+// ranges run (an erase range count, a data-policy range count, a sweep's
+// page), to show that they read the anchor indexes.
+func (s *Store) ExplainRanges(ctx context.Context) (string, error) {
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	erase := retention.AnchorRange{Group: "@none", EndedBy: &t}
+	data := retention.AnchorRange{Group: "@none", EndedAfter: &t, EndedBy: &t, ChangedBy: &t,
+		Statuses: []retention.Status{retention.StatusCancelled, retention.StatusDeleted}}
+	var out []string
+	for _, r := range []retention.AnchorRange{erase, data} {
+		where, args := rangeWhere(r)
+		query := "SELECT count(*) FROM customers WHERE " + where
+		if len(r.Statuses) > 0 {
+			query = "SELECT relinquished_mask, count(*) FROM customers WHERE " + where + " GROUP BY relinquished_mask"
+		}
+		plan, err := s.explain(ctx, query, args...)
+		if err != nil {
+			return "", err
+		}
+		out = append(out, plan)
+	}
+	where, args := rangeWhere(erase)
+	plan, err := s.explain(ctx, "SELECT id FROM customers WHERE "+where+" ORDER BY latest_event_end, id LIMIT 500", args...)
+	return strings.Join(append(out, plan), "\n"), err
 }

@@ -90,6 +90,14 @@ func TestCustomerFilters(t *testing.T) {
 				}
 			}
 		}
+		// The data policy's rule counts too: relinquishing cancelled
+		// customers at once makes "cancelled" overdue (anonymise first).
+		if _, err := svc.UpdateDataPolicy(ctx, retention.DataPolicy{RelinquishDeletedData: true, AnonymiseCustomerData: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := list("", retention.CustomerFilter{Overdue: true}); !slices.Equal(got, []string{"cancelled", "old"}) {
+			t.Errorf("overdue under the data policy: %v, want [cancelled old]", got)
+		}
 		_, err := svc.SearchFiltered(ctx, "", retention.CustomerFilter{Status: "ARCHIVED"}, nil, nil, false)
 		mustCode(t, err, retention.CodeBadUserInput)
 	})

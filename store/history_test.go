@@ -102,8 +102,8 @@ func TestOlderImportOfTheCurrentStatus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Status != status || !got.StatusChangedAt.Equal(*at(since)) || !got.DeletionTime.Equal(*at(deletion)) {
-				t.Fatalf("%s since %v, deletion %v; want %s since %s, deletion %s", got.Status, got.StatusChangedAt, got.DeletionTime, status, since, deletion)
+			if got.Status != status || !got.StatusChangedAt.Equal(*at(since)) || !svc.DeletionTime(got).Equal(*at(deletion)) {
+				t.Fatalf("%s since %v, deletion %v; want %s since %s, deletion %s", got.Status, got.StatusChangedAt, svc.DeletionTime(got), status, since, deletion)
 			}
 		}
 		if _, err := svc.SetCustomerStatus(ctx, c.ID, retention.StatusCancelled, at("2023-06-01T00:00:00Z")); err != nil {

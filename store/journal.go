@@ -178,28 +178,6 @@ type leaseRow struct {
 	Epoch     int64  `bun:"epoch"`
 }
 
-func (q *queries) DueCustomers(ctx context.Context, asOf time.Time, after *retention.DueCursor, limit int) ([]*retention.Customer, error) {
-	at := toMicros(asOf)
-	sel := q.idb.NewSelect().Model((*customerRow)(nil)).
-		Where("deletion_time IS NOT NULL AND deletion_time <= ?", at).
-		Where("erased_at IS NULL").
-		Where("(held_until IS NULL OR held_until <= ?)", at).
-		Where("NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.customer_id = customer_row.id AND e.status = ?)", retention.EntryOpen)
-	if after != nil {
-		t := toMicros(after.DeletionTime)
-		sel = sel.Where("(deletion_time > ? OR (deletion_time = ? AND id > ?))", t, t, after.ID)
-	}
-	var rows []customerRow
-	if err := sel.Model(&rows).OrderExpr("deletion_time, id").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, internal("due customers", err)
-	}
-	out := make([]*retention.Customer, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
-}
-
 func (q *queries) scanEntries(ctx context.Context, sel *bun.SelectQuery, afterID string, limit int) ([]retention.JournalEntry, error) {
 	if afterID != "" {
 		sel = sel.Where("id > ?", afterID)

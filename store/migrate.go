@@ -72,10 +72,8 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	var applied []string
-	recompute := false
 	for _, mig := range group.Migrations {
 		applied = append(applied, mig.Name+"_"+mig.Comment)
-		recompute = recompute || mig.Name == categoriesMigration
 	}
 	if _, err := s.backfillSearchTerms(ctx); err != nil {
 		return applied, err
@@ -83,30 +81,8 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err := s.ensureBuiltIns(ctx); err != nil {
 		return applied, err
 	}
-	if err := s.chainAfterMigrate(ctx); err != nil {
-		return applied, err
-	}
-	if recompute {
-		// The per-category state changes who is due for the data policy:
-		// every stored schedule is rewritten by today's rules.
-		err = s.Update(ctx, func(tx retention.Tx) error {
-			policies, err := tx.Policies(ctx)
-			if err != nil {
-				return err
-			}
-			dp, err := tx.DataPolicy(ctx)
-			if err != nil {
-				return err
-			}
-			return tx.(*queries).recomputeSchedules(ctx, retention.FullRequest(retention.NewPolicySet(policies), dp), idRange{})
-		})
-	}
-	return applied, err
+	return applied, s.chainAfterMigrate(ctx)
 }
-
-// categoriesMigration derives the per-category state of customers from the
-// journal; schedules are recomputed after it.
-const categoriesMigration = "20261126008001"
 
 // Pending lists migrations not applied yet.
 func (s *Store) Pending(ctx context.Context) ([]string, error) {

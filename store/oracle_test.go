@@ -664,7 +664,7 @@ func (w *oracleWorld) planUnder(o *oracle, at time.Time) map[string]string {
 }
 
 func (w *oracleWorld) lethePlan(runID string) map[string]string {
-	actions, err := w.s.RunActions(w.ctx, runID, retention.MaxPlanRows)
+	actions, err := w.planOf(runID)
 	w.must(err, "runActions")
 	out := map[string]string{}
 	for _, a := range actions {
@@ -673,6 +673,24 @@ func (w *oracleWorld) lethePlan(runID string) map[string]string {
 		}
 	}
 	return out
+}
+
+// planOf reads a run's whole plan through the engine, page by page: a
+// stored dry run's, or a preview's (never stored; its pages are walked).
+func (w *oracleWorld) planOf(runID string) ([]retention.PlannedAction, error) {
+	var out []retention.PlannedAction
+	var after *string
+	for n := retention.MaxRunActions; ; {
+		p, err := w.eng.RunActionsPage(w.ctx, runID, &n, after)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if !p.HasNextPage {
+			return out, nil
+		}
+		after = &p.Items[len(p.Items)-1].Cursor
+	}
 }
 
 func (w *oracleWorld) comparePlans(when string, want, got map[string]string) {

@@ -96,10 +96,11 @@ type customerRow struct {
 	Relinquished     string  `bun:"relinquished"`
 	AnonymisedAt     *int64  `bun:"anonymised_at"`
 	ErasedAt         *int64  `bun:"erased_at"`
-	EraseAt          *int64  `bun:"erase_at"`
-	AnonymiseAt      *int64  `bun:"anonymise_at"`
-	DeletionTime     *int64  `bun:"deletion_time"`
 	HeldUntil        *int64  `bun:"held_until"`
+	// The anchors the rules' ranges read besides the columns above
+	// (retention/cutoffs.go), derived from the customer on every write.
+	PolicyGroup      string `bun:"policy_group"`
+	RelinquishedMask int    `bun:"relinquished_mask"`
 }
 
 // customerFromDomain leaves SearchWords unset: queries.customerRow adds it.
@@ -111,9 +112,8 @@ func customerFromDomain(c *retention.Customer) *customerRow {
 		LatestEventEnd: toMicros(c.Timeline.LatestEnd), LatestEventKind: string(c.Timeline.LatestKind),
 		OpenVisits: c.Timeline.OpenVisits, VisitCount: c.Timeline.Visits, AppointmentCount: c.Timeline.Appointments,
 		Relinquished: relinquishedJSON(c.Relinquished),
-		AnonymisedAt: toMicrosPtr(c.AnonymisedAt), ErasedAt: toMicrosPtr(c.ErasedAt),
-		EraseAt: toMicrosPtr(c.EraseAt), AnonymiseAt: toMicrosPtr(c.AnonymiseAt),
-		DeletionTime: toMicrosPtr(c.DeletionTime), HeldUntil: toMicrosPtr(c.HeldUntil),
+		AnonymisedAt: toMicrosPtr(c.AnonymisedAt), ErasedAt: toMicrosPtr(c.ErasedAt), HeldUntil: toMicrosPtr(c.HeldUntil),
+		PolicyGroup: retention.PolicyGroupOf(c), RelinquishedMask: retention.CategoryMask(c.Relinquished),
 	}
 	return r
 }
@@ -127,15 +127,13 @@ func (r *customerRow) domain() *retention.Customer {
 		Timeline: retention.Timeline{LatestEnd: fromMicros(r.LatestEventEnd), LatestKind: retention.EventKind(r.LatestEventKind),
 			OpenVisits: r.OpenVisits, Visits: r.VisitCount, Appointments: r.AppointmentCount},
 		Relinquished: parseRelinquished(r.Relinquished),
-		AnonymisedAt: fromMicrosPtr(r.AnonymisedAt), ErasedAt: fromMicrosPtr(r.ErasedAt),
-		EraseAt: fromMicrosPtr(r.EraseAt), AnonymiseAt: fromMicrosPtr(r.AnonymiseAt),
-		DeletionTime: fromMicrosPtr(r.DeletionTime), HeldUntil: fromMicrosPtr(r.HeldUntil),
+		AnonymisedAt: fromMicrosPtr(r.AnonymisedAt), ErasedAt: fromMicrosPtr(r.ErasedAt), HeldUntil: fromMicrosPtr(r.HeldUntil),
 	}
 }
 
 // relinquishedJSON stores the relinquished categories as a JSON object of
-// category to microseconds: keys are the only quoted strings in it, so the
-// bulk recomputation can test a category with a plain substring search.
+// category to microseconds: keys are the only quoted strings in it, so a
+// migration can test a category with a plain substring search.
 func relinquishedJSON(r retention.Relinquished) string {
 	m := make(map[string]int64, len(r))
 	for c, at := range r {

@@ -299,17 +299,42 @@ func (p searchPlan) withCandidates(alts []string) searchPlan {
 	return p
 }
 
+// dueNow is the condition of the customers due at the cut-offs' instant and
+// not under a hold then: each group's erase range, or the data policy's
+// range, on the anchors the sweep's ranges read (ranges.go), no rule.
+func dueNow(c retention.Cutoffs) (string, []any) {
+	var ors []string
+	var args []any
+	for _, g := range c.Groups {
+		ors = append(ors, "(policy_group = ? AND latest_event_end <= ?)")
+		args = append(args, g.Group, toMicros(g.EndedBy))
+	}
+	if d := c.Anonymise; d != nil && len(d.Statuses) > 0 {
+		ors = append(ors, "(status IN ("+placeholders(len(d.Statuses))+") AND status_changed_at <= ? AND latest_event_end <= ? AND (relinquished_mask & ?) <> ?)")
+		for _, st := range d.Statuses {
+			args = append(args, string(st))
+		}
+		args = append(args, toMicros(d.ChangedBy), toMicros(d.EndedBy), d.Required, d.Required)
+	}
+	if len(ors) == 0 {
+		return "1 = 0", nil
+	}
+	args = append(args, toMicros(c.At))
+	return "(" + strings.Join(ors, " OR ") + ") AND " + reachable + " AND (held_until IS NULL OR held_until <= ?)", args
+}
+
 // withFilter adds the customer filter's conditions to the plan: bounds on
-// the stored status, deletion time and hold end (micros, as stored).
+// the stored status, anchors and hold end (micros, as stored).
 func (p searchPlan) withFilter(f retention.CustomerFilter) searchPlan {
 	now := toMicros(f.Now)
 	if f.Status != "" {
 		p.filter += " AND status = ?"
 		p.filterArgs = append(p.filterArgs, string(f.Status))
 	}
-	if f.Overdue {
-		p.filter += " AND deletion_time <= ? AND (held_until IS NULL OR held_until <= ?)"
-		p.filterArgs = append(p.filterArgs, now, now)
+	if f.Overdue && f.Due != nil {
+		cond, args := dueNow(*f.Due)
+		p.filter += " AND " + cond
+		p.filterArgs = append(p.filterArgs, args...)
 	}
 	if f.UnderHold {
 		p.filter += " AND held_until > ?"

@@ -25,8 +25,8 @@ func (q *queries) Policies(ctx context.Context) ([]retention.Policy, error) {
 
 func (q *queries) Policy(ctx context.Context, name string) (retention.Policy, error) {
 	var row policyRow
-	// No row lock: customer writes read policies, and the rules lock
-	// (Store.UpdateRules) orders policy changes against them.
+	// No row lock: nothing a customer write stores derives from a policy
+	// (rules as queries), so policy changes need no ordering against them.
 	err := q.idb.NewSelect().Model(&row).Where("name = ?", name).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return retention.Policy{}, retention.Errorf(retention.CodeNotFound, "no retention policy named %q", name)
@@ -50,10 +50,8 @@ func (q *queries) InsertPolicy(ctx context.Context, p retention.Policy) error {
 
 func (q *queries) SavePolicy(ctx context.Context, p retention.Policy) error {
 	row := policyFromDomain(p, toMicros(time.Now()))
-	if _, err := q.idb.NewUpdate().Model(row).Column("description", "retention_days", "version", "updated_at").WherePK().Exec(ctx); err != nil {
-		return internal("save policy", err)
-	}
-	return q.queueRecompute(ctx, recomputePolicy, p.Name)
+	_, err := q.idb.NewUpdate().Model(row).Column("description", "retention_days", "version", "updated_at").WherePK().Exec(ctx)
+	return internal("save policy", err)
 }
 
 // Settings are JSON documents under a key; a missing key means the default.
@@ -105,10 +103,7 @@ func (q *queries) DataPolicy(ctx context.Context) (retention.DataPolicy, error) 
 }
 
 func (q *queries) SaveDataPolicy(ctx context.Context, dp retention.DataPolicy) error {
-	if err := q.saveSetting(ctx, keyDataPolicy, dataPolicyJSON(dp)); err != nil {
-		return err
-	}
-	return q.queueRecompute(ctx, recomputeDataPolicy, "")
+	return q.saveSetting(ctx, keyDataPolicy, dataPolicyJSON(dp))
 }
 
 type fieldPrefsJSON struct {

@@ -101,6 +101,8 @@ type Store struct {
 	// first served), when group commit is off.
 	writeSlot   chan struct{}
 	groupCommit bool
+	// bulkLoad: Import writes with COPY on PostgreSQL (importCopy).
+	bulkLoad bool
 	// bound holds the writer's prepared statements (bound.go; SQLite).
 	bound stmtCache
 	// chain signs the audit log's checkpoints (auditchain.go).
@@ -205,7 +207,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
 	}
 	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads,
-		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite, sqlitePath: sqlitePath}, nil
+		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite, bulkLoad: cfg.BulkLoad, sqlitePath: sqlitePath}, nil
 }
 
 // sqliteReaders sizes the SQLite read pool: readers beyond a few per core
@@ -269,12 +271,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx retention.Tx) error) erro
 	return s.update(ctx, false, fn)
 }
 
-// UpdateRules runs fn in a write transaction that changes the rules
-// (policies, the data policy, preferences): on PostgreSQL it takes the rules
+// UpdateRules runs fn in a write transaction that changes the collection
+// preferences or the custom-field storage: on PostgreSQL it takes the rules
 // lock exclusively, so it waits for the write transactions in flight and new
-// ones wait for it to commit; none computes a schedule from rules about to
-// change. It holds no customer row: the recomputation it queues runs after
-// it, in chunks (FinishRecomputes).
+// ones wait for it to commit; none writes a value under a field mode about to
+// change (a HIDDEN field's purge must not miss it). Policy and data-policy
+// changes do not take it: nothing stored derives from them.
 func (s *Store) UpdateRules(ctx context.Context, fn func(tx retention.Tx) error) error {
 	return s.update(ctx, true, fn)
 }
@@ -293,9 +295,8 @@ const maxTxAttempts = 8
 //  1. the rules lock (PostgreSQL advisory lock): shared by every write
 //     transaction, taken first; exclusive for a change of the rules;
 //  2. the lease row (sweeps: the fencing check);
-//  3. a recomputation job's row;
-//  4. customer rows, in id order when there are several;
-//  5. their visits, appointments and holds; then the journal and the audit
+//  3. customer rows, in id order when there are several;
+//  4. their visits, appointments and holds; then the journal and the audit
 //     log, which only grow.
 //
 // Settings and policies are read without row locks: the rules lock orders

@@ -40,3 +40,19 @@ func TestConformance(t *testing.T) {
 	seed := func(_ context.Context, subjects []sdk.Subject) error { return add(subjects) }
 	sdktest.Run(t, c, sdktest.Fixtures{Seed: seed, SeedUnlinked: seed})
 }
+
+// TestVersionFlag: the binary built as the README says answers --version
+// with its name and the stamped version, so an operator can tell which
+// build a checksum belongs to.
+func TestVersionFlag(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "connector-newsletter")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=1.2.3", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || string(out) != "newsletter 1.2.3\n" {
+		t.Fatalf("--version: %q %v", out, err)
+	}
+}

@@ -110,12 +110,38 @@ type Connector struct {
 	Categories []string `json:"categories"`
 	// Whether the plugin answered its last health check.
 	Healthy bool `json:"healthy"`
+	// Erased customers the residue audit found this connector holding again since this process started (its store restored from a backup?); each was erased again, see their receipts.
+	Resurrected int `json:"resurrected"`
+	// Set when the last canary found this connector still exporting a synthetic customer whose deletion it had acknowledged; null when it passed or no canary ran.
+	CanaryWarning *string `json:"canaryWarning,omitempty"`
 }
 
 func (Connector) IsNode() {}
 
 // Globally unique and stable; opaque.
 func (this Connector) GetID() string { return this.ID }
+
+// What reloadConnectors did to one connector.
+type ConnectorReload struct {
+	// The name the connector is configured under.
+	Name string `json:"name"`
+	// True: a new process, launched from the configuration as it reads now (path, sha256, settings), serves the connector. False: its old process goes on serving it; error says why.
+	Reloaded bool `json:"reloaded"`
+	// The version the replaced process described.
+	PreviousVersion string `json:"previousVersion"`
+	// The version the serving process describes.
+	Version string `json:"version"`
+	// Why it was not reloaded (a binary whose checksum does not match, settings its Configure refused); null when reloaded.
+	Error *string `json:"error,omitempty"`
+}
+
+// The result of reloadConnectors.
+type ConnectorsReload struct {
+	// Every configured connector, in configuration order.
+	Connectors []ConnectorReload `json:"connectors"`
+	// The run that sends the open journal entries to the new processes at once; null while another run holds the sweep lease (that run resumes them).
+	ResumeRun *RetentionRun `json:"resumeRun,omitempty"`
+}
 
 // A new customer.
 type CreateCustomerInput struct {

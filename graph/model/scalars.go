@@ -141,6 +141,9 @@ type RetentionRun struct {
 	Error            *string
 	// Forecast is set on previews only.
 	Forecast *RetentionForecast
+	// AddedByChange and RemovedByChange are set on previews only.
+	AddedByChange   *int
+	RemovedByChange *int
 }
 
 // Node: the hand-written models that implement the schema's Node interface.

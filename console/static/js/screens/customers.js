@@ -190,11 +190,14 @@ async function renderCustomer(main, ctx, id) {
   await load();
 }
 
+// overdue: the deletion time has passed; the next sweep relinquishes them.
+const overdue = (c) => !!c.deletionTime && Date.parse(c.deletionTime) <= Date.now();
+
 function facts(c, visible) {
   const rows = [];
   for (const k of ['firstName', 'lastName', 'email', 'phone']) if (visible.has(k)) rows.push([FIELD_LABELS[k], h('span', { 'data-testid': `fact-${k}` }, c[k] || '—')]);
   rows.push(['Status', statusTag(c.status)], ['Status changed', fmtTime(c.statusChangedAt)], ['Last interaction', fmtTime(c.lastInteractionAt)],
-    ['Customer since', fmtTime(c.createdAt)], ['Deletion time', h('strong', { 'data-testid': 'deletion-time' }, fmtTime(c.deletionTime))],
+    ['Customer since', fmtTime(c.createdAt)], ['Deletion time', h('strong', { 'data-testid': 'deletion-time', class: overdue(c) ? 'overdue' : null }, overdue(c) ? 'Overdue · ' : null, fmtTime(c.deletionTime))],
     ['Why', h('span', { 'data-testid': 'deletion-reason' }, localize(c.deletionReason) || '—')],
     ['Retention policy', h('span', { 'data-testid': 'policy' }, `${c.retentionPolicy.name} (${fmtNum(c.retentionPolicy.retentionDays)} days${c.retentionPolicyAssigned ? ', assigned' : ', automatic'})`)]);
   if (c.anonymisedAt) rows.push(['Anonymised', fmtTime(c.anonymisedAt)]);

@@ -27,6 +27,7 @@ export async function render(main, ctx) {
   const fdays = field('Relinquish data after (days)', days, 'Counted from the day the customer was cancelled or deleted; never before their last event has ended.');
   const preview = h('div', { class: 'preview', 'data-testid': 'data-policy-preview' });
   const status = h('div');
+  const nothingNote = h('p', { class: 'field-error', 'data-testid': 'nothing-to-do', role: 'alert' });
   const config = h('fieldset', { class: 'config' },
     h('legend', {}, 'Configuration'),
     fdays.el,
@@ -39,7 +40,6 @@ export async function render(main, ctx) {
   // On with neither action chosen would relinquish nothing: refused here
   // rather than saved as a policy that only looks active.
   const useless = () => on.checked && !anon.checked && !cdrs.checked;
-  const nothingNote = h('p', { class: 'field-error', 'data-testid': 'nothing-to-do', role: 'alert' });
   const sync = () => {
     config.hidden = !on.checked;
     nothingNote.textContent = useless() ? 'Choose Anonymise customer data, Remove CDRs or both: relinquishing with neither would do nothing.' : '';
@@ -48,7 +48,7 @@ export async function render(main, ctx) {
 
   let lastPreview = null;
   async function previewOf(dp) {
-    const d = await gql(`query DataPolicyPreview($input: DataPolicyInput!) { dataPolicyPreview(input: $input) { customersPlanned forecast { ${FORECAST_FIELDS} } } }`, { input: dp }, 'DataPolicyPreview');
+    const d = await gql(`query DataPolicyPreview($input: DataPolicyInput!) { dataPolicyPreview(input: $input) { customersPlanned addedByChange forecast { ${FORECAST_FIELDS} } } }`, { input: dp }, 'DataPolicyPreview');
     return d.dataPolicyPreview;
   }
   const runPreview = debounce(async () => {
@@ -90,7 +90,8 @@ export async function render(main, ctx) {
       title: 'Save the data policy?',
       danger: true,
       confirm: 'Save data policy',
-      body: [h('p', { 'data-testid': 'confirm-count' }, `The next sweep will relinquish ${fmtNum(r.customersPlanned)} customer${r.customersPlanned === 1 ? '' : 's'} under this policy.`),
+      body: [h('p', { 'data-testid': 'confirm-count' }, `The next sweep will relinquish ${fmtNum(r.customersPlanned)} customer${r.customersPlanned === 1 ? '' : 's'} under this policy`,
+        r.addedByChange ? `, ${fmtNum(r.addedByChange)} of them because of this change.` : '.'),
         h('p', {}, h('strong', {}, 'Relinquished data cannot be restored.'))],
     });
     if (!ok) return;

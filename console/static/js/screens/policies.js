@@ -48,14 +48,15 @@ export async function render(main, ctx) {
       replace(preview, loading('Previewing…'));
       try {
         const [d, now] = await Promise.all([
-          gql(`query PolicyPreview($input: UpdateRetentionPolicyInput!) { retentionPolicyUpdatePreview(input: $input) { customersPlanned forecast { ${FORECAST_FIELDS} } } }`,
+          gql(`query PolicyPreview($input: UpdateRetentionPolicyInput!) { retentionPolicyUpdatePreview(input: $input) { customersPlanned addedByChange forecast { ${FORECAST_FIELDS} } } }`,
             { input: { name: p.name, retentionDays: n } }, 'PolicyPreview'),
           current || gql(`query Forecast { retentionForecast { ${FORECAST_FIELDS} } }`, {}, 'Forecast'),
         ]);
         current = now;
         const r = d.retentionPolicyUpdatePreview;
         replace(preview,
-          banner(r.customersPlanned > 0 ? 'warning' : 'info', h('strong', { 'data-testid': 'preview-count' }, `This would relinquish ${fmtNum(r.customersPlanned)} customer${r.customersPlanned === 1 ? '' : 's'} now.`)),
+          banner(r.customersPlanned > 0 ? 'warning' : 'info', h('strong', { 'data-testid': 'preview-count' }, `This would relinquish ${fmtNum(r.customersPlanned)} customer${r.customersPlanned === 1 ? '' : 's'} now`,
+            r.addedByChange ? `, ${fmtNum(r.addedByChange)} of them because of this change.` : '.')),
           r.forecast ? forecastChart(r.forecast, { title: `With ${n} days`, compare: now.retentionForecast }) : null);
       } catch (err) {
         if (err.field === 'retentionDays' || err.code === 'BAD_USER_INPUT') { fd.setError(err.explain()); replace(preview); } else replace(preview, errorBanner(err));
@@ -145,14 +146,12 @@ export async function render(main, ctx) {
 // anyone at the next sweep, asks; when it adds customers to those already
 // due, the policy's name must be typed. Resolves true to save.
 async function confirmSave(p, days) {
-  const [pv, due] = await Promise.all([
-    gql('query PolicyPreviewCount($input: UpdateRetentionPolicyInput!) { retentionPolicyUpdatePreview(input: $input) { customersPlanned } }',
-      { input: { name: p.name, retentionDays: days } }, 'PolicyPreviewCount'),
-    gql('query DueNow { retentionForecast(weeks: 1) { overdue { erase anonymise } } }', {}, 'DueNow'),
-  ]);
+  const pv = await gql('query PolicyPreviewCount($input: UpdateRetentionPolicyInput!) { retentionPolicyUpdatePreview(input: $input) { customersPlanned addedByChange } }',
+    { input: { name: p.name, retentionDays: days } }, 'PolicyPreviewCount');
   const planned = pv.retentionPolicyUpdatePreview.customersPlanned;
-  // What the change adds: due under the new days, less what is due anyway.
-  const added = Math.max(0, planned - due.retentionForecast.overdue.erase - due.retentionForecast.overdue.anonymise);
+  // What the change adds: customers it makes due that the rules in force
+  // do not (the rest of the planned were due anyway).
+  const added = pv.retentionPolicyUpdatePreview.addedByChange || 0;
   if (planned === 0) return true;
   const people = (n) => `${fmtNum(n)} customer${n === 1 ? '' : 's'}`;
   return confirmDialog({

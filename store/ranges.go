@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/lethe-privacy/lethe/retention"
+)
+
+// The rules' ranges (retention/cutoffs.go): the SQL here holds bounds on a
+// customer's anchors, never a rule. Two indexes serve every range, both
+// partial on the customers a rule can reach (not erased, no open visit):
+//
+//   - customers_due (policy_group, latest_event_end, id): the erase ranges
+//     ("latest event ended at or before T − days") and the sweep's keyset;
+//   - customers_due_status (policy_group, status, latest_event_end,
+//     status_changed_at, relinquished_mask, id): the data policy's ranges,
+//     read from the index alone.
+const reachable = "erased_at IS NULL AND open_visits = 0"
+
+// maxCompound bounds the SELECTs one UNION ALL statement holds (SQLite's
+// limit is 500).
+const maxCompound = 400
+
+// rangeWhere is a range's conditions and their arguments.
+func rangeWhere(r retention.AnchorRange) (string, []any) {
+	conds := []string{"policy_group = ?"}
+	args := []any{r.Group}
+	if len(r.Statuses) > 0 {
+		conds = append(conds, "status IN ("+placeholders(len(r.Statuses))+")")
+		for _, s := range r.Statuses {
+			args = append(args, string(s))
+		}
+	}
+	if r.EndedAfter != nil {
+		conds, args = append(conds, "latest_event_end > ?"), append(args, toMicros(*r.EndedAfter))
+	}
+	if r.EndedBy != nil {
+		conds, args = append(conds, "latest_event_end <= ?"), append(args, toMicros(*r.EndedBy))
+	}
+	if r.ChangedBy != nil {
+		conds, args = append(conds, "status_changed_at <= ?"), append(args, toMicros(*r.ChangedBy))
+	}
+	if r.Missing != 0 {
+		conds, args = append(conds, "(relinquished_mask & ?) <> ?"), append(args, r.Missing, r.Missing)
+	}
+	conds = append(conds, reachable)
+	return strings.Join(conds, " AND "), args
+}
+
+// CountRanges counts each range in one statement (a few when there are
+// many). A range with statuses is split by relinquished mask (its index
+// holds the mask); one without is counted whole, under mask -1.
+func (q *queries) CountRanges(ctx context.Context, ranges []retention.AnchorRange) ([]retention.MaskCounts, error) {
+	out := make([]retention.MaskCounts, len(ranges))
+	for i := range out {
+		out[i] = retention.MaskCounts{}
+	}
+	for start := 0; start < len(ranges); start += maxCompound {
+		if err := q.countRanges(ctx, ranges[start:min(start+maxCompound, len(ranges))], out[start:]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (q *queries) countRanges(ctx context.Context, ranges []retention.AnchorRange, out []retention.MaskCounts) error {
+	var parts []string
+	var args []any
+	for i, r := range ranges {
+		where, a := rangeWhere(r)
+		if len(r.Statuses) > 0 {
+			parts = append(parts, fmt.Sprintf("SELECT %d, relinquished_mask, count(*) FROM customers WHERE %s GROUP BY relinquished_mask", i, where))
+		} else {
+			parts = append(parts, fmt.Sprintf("SELECT %d, -1, count(*) FROM customers WHERE %s", i, where))
+		}
+		args = append(args, a...)
+	}
+	rows, err := q.idb.QueryContext(ctx, strings.Join(parts, "\nUNION ALL\n"), args...)
+	if err != nil {
+		return internal("count ranges", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i, mask, n int64
+		if err := rows.Scan(&i, &mask, &n); err != nil {
+			return internal("count ranges", err)
+		}
+		if n > 0 {
+			out[i][int(mask)] += int(n)
+		}
+	}
+	return internal("count ranges", rows.Err())
+}
+
+// HistogramRanges counts each range by bucket of latest event end, all in
+// one statement (a few when there are many).
+func (q *queries) HistogramRanges(ctx context.Context, hs []retention.Histogram) ([]map[int]int, error) {
+	out := make([]map[int]int, len(hs))
+	for i := range out {
+		out[i] = map[int]int{}
+	}
+	for start := 0; start < len(hs); start += maxCompound {
+		if err := q.histograms(ctx, hs[start:min(start+maxCompound, len(hs))], out[start:]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (q *queries) histograms(ctx context.Context, hs []retention.Histogram, out []map[int]int) error {
+	var parts []string
+	var args []any
+	for i, h := range hs {
+		where, a := rangeWhere(h.Range)
+		// The range bounds the ends from below by the origin, so the
+		// offsets are not negative and integer division floors them.
+		parts = append(parts, fmt.Sprintf("SELECT %d, (latest_event_end - ?) / ?, count(*) FROM customers WHERE %s GROUP BY 2", i, where))
+		args = append(append(args, toMicros(h.Origin), int64(h.Width/time.Microsecond)), a...)
+	}
+	rows, err := q.idb.QueryContext(ctx, strings.Join(parts, "\nUNION ALL\n"), args...)
+	if err != nil {
+		return internal("histograms", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i, bucket, n int64
+		if err := rows.Scan(&i, &bucket, &n); err != nil {
+			return internal("histograms", err)
+		}
+		out[i][int(bucket)] += int(n)
+	}
+	return internal("histograms", rows.Err())
+}
+
+// keyset continues after a cursor in (latest event end, id) order.
+func keyset(sel *bun.SelectQuery, after *retention.AnchorCursor) *bun.SelectQuery {
+	if after == nil {
+		return sel
+	}
+	t := toMicros(after.LatestEnd)
+	return sel.Where("(latest_event_end > ? OR (latest_event_end = ? AND id > ?))", t, t, after.ID)
+}
+
+func (q *queries) CustomersInRange(ctx context.Context, r retention.AnchorRange, f retention.DueFilter, after *retention.AnchorCursor, limit int) ([]*retention.Customer, error) {
+	where, args := rangeWhere(r)
+	var rows []customerRow
+	sel := q.idb.NewSelect().Model(&rows).Where(where, args...)
+	if !f.NotHeldAt.IsZero() {
+		sel = sel.Where("(held_until IS NULL OR held_until <= ?)", toMicros(f.NotHeldAt))
+	}
+	if f.NoOpenEntry {
+		sel = sel.Where("NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.customer_id = customer_row.id AND e.status = ?)", retention.EntryOpen)
+	}
+	if err := keyset(sel, after).OrderExpr("latest_event_end, id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, internal("customers in range", err)
+	}
+	out := make([]*retention.Customer, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+type anchorRow struct {
+	bun.BaseModel `bun:"table:customers,alias:customer_row"`
+
+	ID               string `bun:"id"`
+	LatestEventEnd   int64  `bun:"latest_event_end"`
+	Status           string `bun:"status"`
+	StatusChangedAt  *int64 `bun:"status_changed_at"`
+	RelinquishedMask int    `bun:"relinquished_mask"`
+}
+
+func (q *queries) AnchorsInRange(ctx context.Context, r retention.AnchorRange, after *retention.AnchorCursor, limit int) ([]retention.Anchor, error) {
+	where, args := rangeWhere(r)
+	var rows []anchorRow
+	sel := q.idb.NewSelect().Model(&rows).Where(where, args...)
+	if err := keyset(sel, after).OrderExpr("latest_event_end, id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, internal("anchors in range", err)
+	}
+	out := make([]retention.Anchor, len(rows))
+	for i, a := range rows {
+		out[i] = retention.Anchor{ID: a.ID, LatestEnd: fromMicros(a.LatestEventEnd), Status: retention.Status(a.Status),
+			StatusChangedAt: fromMicrosPtr(a.StatusChangedAt), Mask: a.RelinquishedMask}
+	}
+	return out, nil
+}
+
+func (q *queries) DueExceptions(ctx context.Context, t time.Time) ([]*retention.Customer, error) {
+	var rows []customerRow
+	err := q.idb.NewSelect().Model(&rows).
+		Where("id IN (SELECT id FROM customers WHERE held_until IS NOT NULL AND held_until > ? UNION SELECT customer_id FROM journal_entries WHERE status = ?)",
+			toMicros(t), retention.EntryOpen).
+		Where(reachable).OrderExpr("id").Scan(ctx)
+	if err != nil {
+		return nil, internal("due exceptions", err)
+	}
+	out := make([]*retention.Customer, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}

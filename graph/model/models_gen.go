@@ -139,7 +139,7 @@ type ConnectorReload struct {
 type ConnectorsReload struct {
 	// Every configured connector, in configuration order.
 	Connectors []ConnectorReload `json:"connectors"`
-	// The run that sends the open journal entries to the new processes at once; null while another run holds the sweep lease (that run resumes them).
+	// The run that sends the open journal entries to the new processes at once; null when no entry is open, or while another run holds the sweep lease (that run resumes them).
 	ResumeRun *RetentionRun `json:"resumeRun,omitempty"`
 }
 
@@ -391,7 +391,7 @@ type ReceiptEntry struct {
 	Kind string `json:"kind"`
 	// When the entry completed.
 	At time.Time `json:"at"`
-	// rule (a deletion time came) or manual (deleteCustomer).
+	// rule (a deletion time came), manual (deleteCustomer), restore (re-applied from the erasure ledger after a database restore) or residue (erased again: a connector held the data again).
 	Trigger string `json:"trigger"`
 	// The rule that made the customer due, or the token name that asked.
 	By string `json:"by"`

@@ -19,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"golang.org/x/sync/singleflight"
 	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -99,8 +100,10 @@ type Store struct {
 	bulkLoad bool
 	// bound holds the writer's prepared statements (bound.go; SQLite).
 	bound stmtCache
-	// chain signs the audit log's checkpoints (auditchain.go).
-	chain auditChain
+	// chain signs the audit log's checkpoints (auditchain.go); verifying
+	// shares a verification among concurrent callers.
+	chain     auditChain
+	verifying singleflight.Group
 }
 
 var _ retention.Store = (*Store)(nil)

@@ -254,6 +254,9 @@ func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connect
 func connectorsConfig(cfg Config) connectors.Config {
 	cc := cfg.Connectors
 	cc.DataDir = cfg.DataDir
+	// The plugins' database sessions get the bound Lethe's own have
+	// (openStore): a frozen plugin must not hold a transaction's locks.
+	cc.IdleTxTimeout = max(cfg.Scheduler.Lease()/2, time.Second)
 	if store.IsPostgresURL(cfg.Database) {
 		// Every replica's plugins must see the same stores: the built-in
 		// ones live in Lethe's database (see ConnectorDSN), not in this

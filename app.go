@@ -225,7 +225,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // readiness: the database answers, and every configured connector answers
 // its health check.
 func (a *App) readiness(ctx context.Context) map[string]error {
-	checks := map[string]error{"database": a.Store.DB().PingContext(ctx)}
+	checks := map[string]error{"database": a.Store.DB().PingContext(ctx), "storage": a.Store.StorageFull(ctx)}
 	if a.Connectors == nil {
 		return checks
 	}

@@ -82,6 +82,7 @@ bench-more:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
 	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
 	$(GO) test -run '^$$' -bench BenchmarkWideningDataPolicy -benchtime 1x -timeout 60m .
+	$(GO) test -run '^$$' -bench BenchmarkLedgerCost -benchtime 1x -timeout 60m .
 	$(GO) test -run '^$$' -bench BenchmarkForecast -benchtime 10x -timeout 30m ./store
 	$(GO) test -run '^$$' -bench BenchmarkPolicyChangeUnderWrites -benchtime 1x -timeout 30m ./store
 	$(GO) test -run '^$$' -bench BenchmarkGroupCommit -benchtime 2000x ./store

@@ -197,6 +197,9 @@ func benchTable(b *testing.B, database string) []benchRow {
 	add(benchRow{db + ": export p50, exports 381-400 of one customer", "≤ 1.25× the first 20", benchMS(l), benchMS(e) + " (first 20)",
 		fmt.Sprintf("%.2f×", l.Seconds()/e.Seconds())})
 
+	// Issue 18: changes, previews and the forecast as range counts.
+	add(rulesRows(b, srv, db)...)
+
 	// A change of the default policy at this size, while 8 clients write:
 	// the mutation answers once every schedule is recomputed (in chunks),
 	// and no write may wait long behind it.

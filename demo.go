@@ -23,6 +23,9 @@ type demoOptions struct {
 	seed       uint64
 	now        time.Time
 	cpuProfile string
+	// lean writes Lethe's customers and events only, not the connectors'
+	// stores: a load for measuring Lethe at tens of millions of customers.
+	lean bool
 }
 
 func demoFlags(args []string) (Config, demoOptions, error) {
@@ -33,12 +36,13 @@ func demoFlags(args []string) (Config, demoOptions, error) {
 		fs.Uint64Var(&o.seed, "seed", 1, "random seed: the same seed and day give the same data")
 		fs.StringVar(&nowFlag, "now", "", "reference time (RFC 3339); default: today at 00:00 UTC")
 		fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+		fs.BoolVar(&o.lean, "lean", false, "write Lethe's customers and events only, not the connectors' demo data (a bench loader: up to 20,000,000 customers)")
 	})
 	if err != nil {
 		return cfg, o, err
 	}
-	if o.customers < 0 || o.customers > 5_000_000 {
-		return cfg, o, fmt.Errorf("--customers must be between 0 and 5000000")
+	if limit := demoMaxCustomers(o.lean); o.customers < 0 || o.customers > limit {
+		return cfg, o, fmt.Errorf("--customers must be between 0 and %d", limit)
 	}
 	o.now = time.Now().UTC().Truncate(24 * time.Hour)
 	if nowFlag != "" {
@@ -78,12 +82,16 @@ func demoCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer app.Close()
-	seeding, err := connectors.StartSeeding(ctx, connectorsConfig(cfg), app.Log.With("component", "connectors"))
-	if err != nil {
-		return err
+	var seeding *connectors.Seeding
+	if !o.lean {
+		if seeding, err = connectors.StartSeeding(ctx, connectorsConfig(cfg), app.Log.With("component", "connectors")); err != nil {
+			return err
+		}
 	}
 	n, importTime, err := writeDemo(ctx, app.Store, seeding, o)
-	err = errors.Join(err, seeding.Close())
+	if seeding != nil {
+		err = errors.Join(err, seeding.Close())
+	}
 	seedTime := time.Since(start)
 	if err != nil {
 		return err
@@ -99,6 +107,15 @@ func demoCmd(ctx context.Context, args []string) error {
 		n.customers, n.appointments, n.visits, where, time.Since(start).Round(time.Millisecond),
 		importTime.Round(time.Millisecond), seedTime.Round(time.Millisecond))
 	return nil
+}
+
+// demoMaxCustomers bounds --customers: the full demo also writes every
+// connector's store; a lean one only Lethe's database.
+func demoMaxCustomers(lean bool) int {
+	if lean {
+		return 20_000_000
+	}
+	return 5_000_000
 }
 
 type demoCounts struct{ customers, appointments, visits int }
@@ -130,9 +147,11 @@ func writeDemo(ctx context.Context, s *store.Store, seeding *connectors.Seeding,
 		if writeErr != nil {
 			continue // drain, so that the generator ends
 		}
-		batch := demoSeedBatch(d, o.seed)
-		batch.Now = o.now
-		writeErr = seeding.Send(batch)
+		if seeding != nil {
+			batch := demoSeedBatch(d, o.seed)
+			batch.Now = o.now
+			writeErr = seeding.Send(batch)
+		}
 		t0 := time.Now()
 		writeErr = errors.Join(writeErr, s.Import(ctx, d.rows))
 		importTime += time.Since(t0)

@@ -335,7 +335,7 @@ func TestConsoleBugs(t *testing.T) {
 		tb.waitFor("the purge row", `document.querySelector('tr[data-trigger=purge]') !== null`)
 		// Planned and Done of each purge row: a purge that planned customers
 		// never reads "done 0".
-		for _, row := range eval[[][]string](tb, `[...document.querySelectorAll('tr[data-trigger=purge]')].map(r => [r.cells[7].innerText, r.cells[8].innerText])`) {
+		for _, row := range eval[[][]string](tb, `[...document.querySelectorAll('tr[data-trigger=purge]')].map(r => [r.querySelector('[data-col=planned]').innerText, r.querySelector('[data-col=done]').innerText])`) {
 			if row[0] != "0" && row[1] == "0" {
 				t.Errorf("a purge row reads planned %s, done %s", row[0], row[1])
 			}

@@ -97,14 +97,14 @@ func Build(ctx context.Context, src Sources, from, to time.Time) (*Pack, error) 
 	if err := p.readRules(ctx, src.Service); err != nil {
 		return nil, err
 	}
-	erasures, err := p.readCustomerEvents(ctx, src.Service)
+	counted, err := p.readCustomerEvents(ctx, src.Service)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.readSweeps(ctx, src.Engine, erasures); err != nil {
+	if err := p.readSweeps(ctx, src.Engine, counted); err != nil {
 		return nil, err
 	}
-	p.readConnectors(ctx, src.Connectors, erasures)
+	p.readConnectors(ctx, src.Connectors, counted)
 	if src.Chain != nil {
 		if p.Chain, err = src.Chain.VerifyAudit(ctx); err != nil {
 			return nil, err
@@ -131,47 +131,82 @@ func change(e retention.AuditEvent) Change {
 
 func inPeriod(p *Pack, t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
 
-// readCustomerEvents reads the erasures, exports and holds of the period;
-// it returns every erase and anonymise event (sweeps' and manual ones).
-func (p *Pack) readCustomerEvents(ctx context.Context, svc *retention.Service) ([]retention.AuditEvent, error) {
-	var relinquished []retention.AuditEvent
+// tally counts the connector actions that erase and anonymise events
+// record, per run and per connector.
+type tally struct {
+	runs  map[string]*Sweep
+	conns map[string]*ConnectorRow
+}
+
+func (t *tally) add(e retention.AuditEvent) {
+	run := t.runs[str(e.Details["run"])]
+	if run == nil {
+		run = &Sweep{}
+		t.runs[str(e.Details["run"])] = run
+	}
+	for _, o := range outcomes(e) {
+		name := str(o["connector"])
+		conn := t.conns[name]
+		if conn == nil {
+			conn = &ConnectorRow{Name: name}
+			t.conns[name] = conn
+		}
+		failed := o["outcome"] == string(retention.OutcomeFailed)
+		run.Actions++
+		conn.Actions++
+		if failed {
+			conn.Failed++
+		}
+		switch {
+		case strings.HasPrefix(str(o["operation"]), retention.OpVerify):
+			run.ResidueChecks++
+			conn.ResidueChecked++
+			if failed {
+				run.ResidueFailed++
+			}
+		case failed:
+			run.ConnectorFailures++
+		}
+	}
+}
+
+// readCustomerEvents reads the erasures, exports and holds of the period,
+// a page at a time: a year of sweeps may have erased millions. Only the
+// manual erasures are kept one by one; the others are counted.
+func (p *Pack) readCustomerEvents(ctx context.Context, svc *retention.Service) (*tally, error) {
+	t := &tally{runs: map[string]*Sweep{}, conns: map[string]*ConnectorRow{}}
 	for _, action := range []string{retention.AuditCustomerErase, retention.AuditCustomerAnonymise, retention.AuditCustomerExport,
 		retention.AuditLegalHoldPlace, retention.AuditLegalHoldRelease} {
-		ev, err := events(ctx, svc, action, p.From, &p.To)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range ev {
+		err := svc.WalkAuditEvents(ctx, retention.AuditFilter{Action: action, From: &p.From, To: &p.To}, func(e retention.AuditEvent) error {
 			switch action {
 			case retention.AuditCustomerExport:
 				p.Exports = append(p.Exports, change(e))
 			case retention.AuditLegalHoldPlace, retention.AuditLegalHoldRelease:
 				p.Holds = append(p.Holds, change(e))
 			default:
-				relinquished = append(relinquished, e)
+				t.add(e)
 				if e.Details["trigger"] == "manual" {
 					p.ManualErasures = append(p.ManualErasures, change(e))
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	byTime := func(a, b Change) int { return a.At.Compare(b.At) }
+	slices.SortStableFunc(p.Exports, byTime)
 	slices.SortStableFunc(p.Holds, byTime)
 	slices.SortStableFunc(p.ManualErasures, byTime)
-	return relinquished, nil
+	return t, nil
 }
 
 // readSweeps lists the runs started in the period (previews aside), with
 // the residue checks their erasures recorded.
-func (p *Pack) readSweeps(ctx context.Context, engine *retention.Engine, relinquished []retention.AuditEvent) error {
+func (p *Pack) readSweeps(ctx context.Context, engine *retention.Engine, t *tally) error {
 	if engine == nil {
 		return nil
-	}
-	byRun := map[string][]retention.AuditEvent{}
-	for _, e := range relinquished {
-		if run, ok := e.Details["run"].(string); ok {
-			byRun[run] = append(byRun[run], e)
-		}
 	}
 	var after *string
 	first := retention.MaxPageSize
@@ -182,7 +217,7 @@ func (p *Pack) readSweeps(ctx context.Context, engine *retention.Engine, relinqu
 		}
 		for _, r := range page.Items {
 			if inPeriod(p, r.StartedAt) {
-				p.Sweeps = append(p.Sweeps, sweepRow(r, byRun[r.ID]))
+				p.Sweeps = append(p.Sweeps, sweepRow(r, t.runs[r.ID]))
 			}
 		}
 		n := len(page.Items)
@@ -196,22 +231,11 @@ func (p *Pack) readSweeps(ctx context.Context, engine *retention.Engine, relinqu
 	return nil
 }
 
-func sweepRow(r retention.Run, erasures []retention.AuditEvent) Sweep {
+func sweepRow(r retention.Run, counted *Sweep) Sweep {
 	s := Sweep{ID: r.ID, Trigger: r.Trigger, Actor: r.Actor, Status: string(r.Status), DryRun: r.DryRun, StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt,
 		Planned: r.CustomersPlanned, Done: r.CustomersDone, Failed: r.CustomersFailed, Skipped: r.CustomersSkipped}
-	for _, e := range erasures {
-		for _, o := range outcomes(e) {
-			s.Actions++
-			failed := o["outcome"] == string(retention.OutcomeFailed)
-			if strings.HasPrefix(str(o["operation"]), retention.OpVerify) {
-				s.ResidueChecks++
-				if failed {
-					s.ResidueFailed++
-				}
-			} else if failed {
-				s.ConnectorFailures++
-			}
-		}
+	if counted != nil {
+		s.Actions, s.ConnectorFailures, s.ResidueChecks, s.ResidueFailed = counted.Actions, counted.ConnectorFailures, counted.ResidueChecks, counted.ResidueFailed
 	}
 	return s
 }
@@ -233,9 +257,9 @@ func str(v any) string {
 	return s
 }
 
-// readConnectors lists the connectors configured now and counts what each
-// did over the period.
-func (p *Pack) readConnectors(ctx context.Context, reg retention.ConnectorRegistry, relinquished []retention.AuditEvent) {
+// readConnectors lists the connectors configured now with what each did
+// over the period; one no longer configured still shows what it did.
+func (p *Pack) readConnectors(ctx context.Context, reg retention.ConnectorRegistry, t *tally) {
 	rows := map[string]*ConnectorRow{}
 	if reg != nil {
 		for _, c := range reg.Connectors(ctx) {
@@ -243,23 +267,13 @@ func (p *Pack) readConnectors(ctx context.Context, reg retention.ConnectorRegist
 				Capabilities: c.Info.Capabilities, HealthyNow: c.Healthy}
 		}
 	}
-	for _, e := range relinquished {
-		for _, o := range outcomes(e) {
-			name := str(o["connector"])
-			row := rows[name]
-			if row == nil {
-				// A connector no longer configured still shows what it did.
-				row = &ConnectorRow{Name: name, Version: "(no longer configured)"}
-				rows[name] = row
-			}
-			row.Actions++
-			if o["outcome"] == string(retention.OutcomeFailed) {
-				row.Failed++
-			}
-			if strings.HasPrefix(str(o["operation"]), retention.OpVerify) {
-				row.ResidueChecked++
-			}
+	for name, counted := range t.conns {
+		row := rows[name]
+		if row == nil {
+			row = &ConnectorRow{Name: name, Version: "(no longer configured)"}
+			rows[name] = row
 		}
+		row.Actions, row.Failed, row.ResidueChecked = counted.Actions, counted.Failed, counted.ResidueChecked
 	}
 	for _, r := range rows {
 		p.Connectors = append(p.Connectors, *r)

@@ -222,6 +222,36 @@ func (s *Service) AuditEvents(ctx context.Context, filter AuditFilter) ([]AuditE
 	return events, nil
 }
 
+// auditWalkPage is how many events WalkAuditEvents reads at a time.
+const auditWalkPage = 5000
+
+// WalkAuditEvents calls fn for every event matching filter, newest first,
+// reading a page at a time, so that a report over millions of events (an
+// evidence pack over a year of sweeps) holds one page in memory. Errors:
+// BAD_USER_INPUT for a bad filter; what fn returns.
+func (s *Service) WalkAuditEvents(ctx context.Context, filter AuditFilter, fn func(AuditEvent) error) error {
+	q, err := filter.query()
+	if err != nil {
+		return err
+	}
+	q.First = auditWalkPage
+	for {
+		events, err := s.store.AuditLog(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(events) < q.First {
+			return nil
+		}
+		q.After = events[len(events)-1].ID
+	}
+}
+
 // AuditPage pages through the audit log newest first; after is the id of
 // the last event of the previous page. Errors: BAD_USER_INPUT.
 func (s *Service) AuditPage(ctx context.Context, first *int, after *string) (Page[AuditEvent], error) {

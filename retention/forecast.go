@@ -137,30 +137,34 @@ func moveHeld(c *Customer, policies PolicySet, dp DataPolicy, bucket func(time.T
 }
 
 // forecastErasures counts, per group, the latest event ends whose erase
-// time (end + days) falls before From and in each week: one range each.
+// time (end + days) falls before From (a range count) and in each week (a
+// histogram of the ends from From − days on, by week).
 func forecastErasures(ctx context.Context, r RangeReader, cut Cutoffs, f *Forecast) error {
 	weeks := len(f.Weeks)
-	var ranges []AnchorRange
+	var overdue []AnchorRange
+	var hs []Histogram
 	for _, g := range cut.Groups {
-		days := time.Duration(g.Policy.RetentionDays) * Day
-		bound := func(k int) *time.Time {
-			t := justBefore(f.From.Add(time.Duration(k)*Week - days))
-			return &t
-		}
-		ranges = append(ranges, AnchorRange{Group: g.Group, EndedBy: bound(0)})
-		for k := 0; k < weeks; k++ {
-			ranges = append(ranges, AnchorRange{Group: g.Group, EndedAfter: bound(k), EndedBy: bound(k + 1)})
-		}
+		origin := f.From.Add(-time.Duration(g.Policy.RetentionDays) * Day)
+		before, last := justBefore(origin), justBefore(origin.Add(time.Duration(weeks)*Week))
+		overdue = append(overdue, AnchorRange{Group: g.Group, EndedBy: &before})
+		hs = append(hs, Histogram{Range: AnchorRange{Group: g.Group, EndedAfter: &before, EndedBy: &last}, Origin: origin, Width: Week})
 	}
-	counts, err := r.CountRanges(ctx, ranges)
+	counts, err := r.CountRanges(ctx, overdue)
 	if err != nil {
 		return err
 	}
-	for i, c := range counts {
-		if k := i%(weeks+1) - 1; k < 0 {
-			f.Overdue.Erase += c.Total()
-		} else {
-			f.Weeks[k].Erase += c.Total()
+	for _, c := range counts {
+		f.Overdue.Erase += c.Total()
+	}
+	buckets, err := r.HistogramRanges(ctx, hs)
+	if err != nil {
+		return err
+	}
+	for _, b := range buckets {
+		for k, n := range b {
+			if k >= 0 && k < weeks {
+				f.Weeks[k].Erase += n
+			}
 		}
 	}
 	return nil

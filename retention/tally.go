@@ -11,6 +11,11 @@ type RangeReader interface {
 	// CountRanges counts the customers of each range by relinquished mask,
 	// all in one statement.
 	CountRanges(ctx context.Context, ranges []AnchorRange) ([]MaskCounts, error)
+	// HistogramRanges counts the customers of each range by bucket of
+	// their latest event end: bucket k holds ends in [Origin + k·Width,
+	// Origin + (k+1)·Width); a range must bound the ends from below by
+	// Origin. All in one statement.
+	HistogramRanges(ctx context.Context, hs []Histogram) ([]map[int]int, error)
 	// CustomersInRange pages through a range in (latest event end, id)
 	// order, narrowed by f.
 	CustomersInRange(ctx context.Context, r AnchorRange, f DueFilter, after *AnchorCursor, limit int) ([]*Customer, error)
@@ -22,6 +27,13 @@ type RangeReader interface {
 	// under a legal hold after t (held_until > t) and those with an open
 	// journal entry. They are few: holds, and entries waiting for a retry.
 	DueExceptions(ctx context.Context, t time.Time) ([]*Customer, error)
+}
+
+// Histogram is a range counted by bucket of latest event end.
+type Histogram struct {
+	Range  AnchorRange
+	Origin time.Time
+	Width  time.Duration
 }
 
 // ChangeTally compares who is due at one instant under the rules in force

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -259,7 +260,20 @@ func (s *Store) VerifyAudit(ctx context.Context, keys ...ed25519.PublicKey) (*au
 	if len(keys) == 0 && s.chain.signer != nil {
 		keys = []ed25519.PublicKey{s.chain.signer.Public()}
 	}
-	return auditchain.Verify(ctx, s.AuditSource(), keys)
+	// Callers asking at the same time with the same keys share one walk:
+	// a walk of a large log takes seconds, and the API offers it to every
+	// role.
+	var id strings.Builder
+	for _, k := range keys {
+		id.WriteString(auditchain.KeyID(k))
+	}
+	res, err, _ := s.verifying.Do(id.String(), func() (any, error) {
+		return auditchain.Verify(context.WithoutCancel(ctx), s.AuditSource(), keys)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*auditchain.Result), nil
 }
 
 // WalkAudit reads every row in seq order (auditchain.Source).

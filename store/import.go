@@ -75,6 +75,9 @@ func (s *Store) PrepareImport(customers []*retention.Customer, appointments []re
 // computed before (PrepareImport), so that the write transaction holds the
 // writer for the inserts alone.
 func (s *Store) Import(ctx context.Context, b *ImportBatch) error {
+	if s.dialect == Postgres && s.bulkLoad {
+		return s.importCopy(ctx, b)
+	}
 	return s.Update(ctx, func(tx retention.Tx) error {
 		q := tx.(*queries)
 		btx, ok := q.idb.(bun.Tx)

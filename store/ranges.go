@@ -97,6 +97,46 @@ func (q *queries) countRanges(ctx context.Context, ranges []retention.AnchorRang
 	return internal("count ranges", rows.Err())
 }
 
+// HistogramRanges counts each range by bucket of latest event end, all in
+// one statement (a few when there are many).
+func (q *queries) HistogramRanges(ctx context.Context, hs []retention.Histogram) ([]map[int]int, error) {
+	out := make([]map[int]int, len(hs))
+	for i := range out {
+		out[i] = map[int]int{}
+	}
+	for start := 0; start < len(hs); start += maxCompound {
+		if err := q.histograms(ctx, hs[start:min(start+maxCompound, len(hs))], out[start:]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (q *queries) histograms(ctx context.Context, hs []retention.Histogram, out []map[int]int) error {
+	var parts []string
+	var args []any
+	for i, h := range hs {
+		where, a := rangeWhere(h.Range)
+		// The range bounds the ends from below by the origin, so the
+		// offsets are not negative and integer division floors them.
+		parts = append(parts, fmt.Sprintf("SELECT %d, (latest_event_end - ?) / ?, count(*) FROM customers WHERE %s GROUP BY 2", i, where))
+		args = append(append(args, toMicros(h.Origin), int64(h.Width/time.Microsecond)), a...)
+	}
+	rows, err := q.idb.QueryContext(ctx, strings.Join(parts, "\nUNION ALL\n"), args...)
+	if err != nil {
+		return internal("histograms", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i, bucket, n int64
+		if err := rows.Scan(&i, &bucket, &n); err != nil {
+			return internal("histograms", err)
+		}
+		out[i][int(bucket)] += int(n)
+	}
+	return internal("histograms", rows.Err())
+}
+
 // keyset continues after a cursor in (latest event end, id) order.
 func keyset(sel *bun.SelectQuery, after *retention.AnchorCursor) *bun.SelectQuery {
 	if after == nil {

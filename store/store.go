@@ -19,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"golang.org/x/sync/singleflight"
 	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -95,10 +96,14 @@ type Store struct {
 	// first served), when group commit is off.
 	writeSlot   chan struct{}
 	groupCommit bool
+	// bulkLoad: Import writes with COPY on PostgreSQL (importCopy).
+	bulkLoad bool
 	// bound holds the writer's prepared statements (bound.go; SQLite).
 	bound stmtCache
-	// chain signs the audit log's checkpoints (auditchain.go).
-	chain auditChain
+	// chain signs the audit log's checkpoints (auditchain.go); verifying
+	// shares a verification among concurrent callers.
+	chain     auditChain
+	verifying singleflight.Group
 }
 
 var _ retention.Store = (*Store)(nil)
@@ -197,7 +202,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
 	}
 	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads,
-		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite}, nil
+		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite, bulkLoad: cfg.BulkLoad}, nil
 }
 
 // sqliteReaders sizes the SQLite read pool: readers beyond a few per core

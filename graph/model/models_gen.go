@@ -391,7 +391,7 @@ type ReceiptEntry struct {
 	Kind string `json:"kind"`
 	// When the entry completed.
 	At time.Time `json:"at"`
-	// rule (a deletion time came) or manual (deleteCustomer).
+	// rule (a deletion time came), manual (deleteCustomer), restore (re-applied from the erasure ledger after a database restore) or residue (erased again: a connector held the data again).
 	Trigger string `json:"trigger"`
 	// The rule that made the customer due, or the token name that asked.
 	By string `json:"by"`

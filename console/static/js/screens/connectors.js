@@ -8,10 +8,13 @@ export async function render(main) {
     h('button', { type: 'button', class: 'btn', onclick: () => load() }, 'Refresh')), body);
   async function load() {
     try {
-      const { connectors } = await gql('query Connectors { connectors { name version categories healthy } }', {}, 'Connectors');
+      const { connectors } = await gql('query Connectors { connectors { name version categories healthy resurrected canaryWarning } }', {}, 'Connectors');
       replace(body, table(['Connector', 'Version', 'Data categories', 'Health'], connectors.map((c) => [
         h('span', { class: 'mono' }, c.name), c.version, c.categories.map((x) => h('span', { class: 'tag' }, x)),
-        h('span', { class: c.healthy ? 'health health-ok' : 'health health-bad' }, c.healthy ? 'healthy' : 'unavailable')]), { empty: 'No connector is configured.' }));
+        [h('span', { class: c.healthy ? 'health health-ok' : 'health health-bad' }, c.healthy ? 'healthy' : 'unavailable'),
+          // The erasure ledger's guards (docs/operations-backup.md): one line each, only when they found something.
+          c.canaryWarning && h('div', { class: 'health health-bad' }, 'Canary: ' + c.canaryWarning),
+          c.resurrected > 0 && h('div', {}, `${c.resurrected} erased customers found again and erased again`)]]), { empty: 'No connector is configured.' }));
     } catch (err) { replace(body, errorBanner(err)); }
   }
   await load();

@@ -7,7 +7,7 @@
 // Direct instead" offered).
 import { gql, token } from '../api.js';
 import {
-  h, replace, field, errorBanner, banner, table, pageHeader, debounce, fmtTime, fmtNum, confirmDialog, loading,
+  h, replace, field, errorBanner, banner, table, pageHeader, debounce, fmtTime, fmtDay, fmtNum, confirmDialog, loading,
   localize, dayEnd, busy, setDirty,
 } from '../ui.js';
 
@@ -130,9 +130,13 @@ function customerTable(nodes) {
       h('th', { scope: 'row' }, h('a', { href: `#/customers/${encodeURIComponent(n.id)}` }, name(n))),
       h('td', {}, n.email || '—'), h('td', { class: 'when' }, n.phone || '—'),
       h('td', {}, statusTag(n.status), held ? h('span', { class: 'tag' }, 'hold') : null),
-      h('td', { class: 'when' }, fmtTime(n.lastInteractionAt)),
-      h('td', { class: overdue ? 'when overdue' : 'when', 'data-testid': overdue ? 'overdue' : null, title: overdue ? 'Past its deletion time: the next sweep relinquishes it' : null },
-        overdue ? 'Overdue · ' : null, held ? 'on hold' : fmtTime(n.deletionTime)),
+      // Days in the list (the exact time, in the zone the top bar names,
+      // is the cell's title and on the customer's page): the table fits
+      // 1280 px without wrapping a date.
+      h('td', { class: 'when', title: fmtTime(n.lastInteractionAt) }, fmtDay(n.lastInteractionAt)),
+      h('td', { class: overdue ? 'when overdue' : 'when', 'data-testid': overdue ? 'overdue' : null,
+        title: overdue ? `Past its deletion time (${fmtTime(n.deletionTime)}): the next sweep relinquishes them` : fmtTime(n.deletionTime) },
+      overdue ? 'Overdue · ' : null, held ? 'on hold' : fmtDay(n.deletionTime)),
       h('td', { class: 'mono' }, n.retentionPolicy.name));
   }), { empty: 'No customer matches.' });
 }

@@ -87,8 +87,9 @@ export async function render(main, ctx) {
             return;
           }
           await gql('mutation UpdatePolicy($input: UpdateRetentionPolicyInput!) { updateRetentionPolicy(input: $input) { name retentionDays } }', { input }, 'UpdatePolicy');
+          // The table first: an Edit right after must open the saved row.
+          await load();
           replace(editor, banner('success', `Saved ${p.name}.`));
-          load();
         } catch (err) {
           if (err.field === 'retentionDays') fd.setError(err.explain());
           else if (err.field === 'description') fdesc.setError(err.explain());
@@ -101,8 +102,8 @@ export async function render(main, ctx) {
       if (!ok) return;
       try {
         await gql('mutation RevertPolicy($name: ID!) { revertRetentionPolicy(name: $name) { retentionDays } }', { name: p.name }, 'RevertPolicy');
+        await load();
         replace(editor, banner('success', `${p.name} is back to ${p.defaultDays} days.`));
-        load();
       } catch (err) { replace(status, errorBanner(err)); }
     }
     replace(editor, form);
@@ -128,8 +129,9 @@ export async function render(main, ctx) {
       try {
         await gql('mutation CreatePolicy($input: CreateRetentionPolicyInput!) { createRetentionPolicy(input: $input) { name } }',
           { input: { name: name.value.trim(), retentionDays: Number(days.value), description: desc.value } }, 'CreatePolicy');
-        replace(editor, banner('success', `Created ${name.value.trim()}.`));
-        load();
+        const created = name.value.trim();
+        await load();
+        replace(editor, banner('success', `Created ${created}.`));
       } catch (err) {
         const f = { name: fn, retentionDays: fd, description: fdesc }[err.field];
         if (f) f.setError(err.explain()); else replace(status, errorBanner(err));

@@ -114,7 +114,7 @@ function duration(r) {
 // carries out, so its "done" is not a count of customers.
 function done(r) {
   if (r.dryRun) return h('span', { class: 'hint' }, 'nothing (plan only)');
-  if (r.trigger === 'purge' && r.customersDone === 0 && r.finishedAt === r.startedAt) return h('span', { class: 'hint' }, 'values removed in Lethe; connectors by the next run');
+  if (r.trigger === 'purge' && r.customersDone === 0 && r.finishedAt === r.startedAt) return h('span', { class: 'hint', title: 'The values were removed in Lethe at once; the connectors\' part is the next run' }, 'in Lethe; connectors next');
   return fmtNum(r.customersDone);
 }
 
@@ -131,11 +131,15 @@ function historyList(section) {
     after = c.pageInfo.endCursor;
     more.hidden = !c.pageInfo.hasNextPage;
     replace(section, h('h2', { id: 'hist-title' }, 'History'),
-      table(['Started', 'Kind', 'Status', 'Trigger', 'By', 'As of', 'Duration', 'Planned', 'Done', 'Failed', ''], rows.map((r) => h('tr', { dataset: { run: r.id, trigger: r.trigger } },
-        h('td', { class: 'when' }, fmtTime(r.startedAt)), h('td', {}, kind(r)),
+      table(['Started', 'Run', 'Status', 'As of', 'Duration', 'Planned', 'Done', 'Failed', ''], rows.map((r) => h('tr', { dataset: { run: r.id, trigger: r.trigger } },
+        h('td', { class: 'when' }, fmtTime(r.startedAt)),
+        h('td', {}, h('strong', {}, kind(r)), h('br'), h('span', { class: 'hint' }, `${r.trigger} · ${r.actor}`)),
         h('td', {}, h('span', { class: `status status-${r.status.toLowerCase()}` }, r.status.toLowerCase())),
-        h('td', {}, r.trigger), h('td', {}, r.actor), h('td', { class: 'when' }, fmtTime(r.asOf)), h('td', { class: 'num' }, duration(r)),
-        h('td', { class: 'num' }, fmtNum(r.customersPlanned)), h('td', { class: 'num' }, done(r)), h('td', { class: 'num' }, fmtNum(r.customersFailed)),
+        // As of matters when it is not the start (a dry run a day ahead).
+        h('td', { class: 'when' }, Math.abs(Date.parse(r.asOf) - Date.parse(r.startedAt)) < 60000 ? 'its start' : fmtTime(r.asOf)),
+        h('td', { class: 'num' }, duration(r)),
+        h('td', { class: 'num', dataset: { col: 'planned' } }, fmtNum(r.customersPlanned)), h('td', { class: 'num', dataset: { col: 'done' } }, done(r)),
+        h('td', { class: 'num' }, fmtNum(r.customersFailed)),
         h('td', {}, h('a', { href: `#/runs/${encodeURIComponent(r.id)}` }, 'Details')))), { empty: 'No run yet.', caption: `${rows.length} run${rows.length === 1 ? '' : 's'} shown; previews of policy changes are not runs and are not listed` }),
       h('div', { class: 'actions' }, more));
   }

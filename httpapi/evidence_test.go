@@ -52,7 +52,9 @@ func TestEvidenceRoute(t *testing.T) {
 	for query, field := range map[string]string{"from=yesterday&to=2027-01-01T00:00:00Z": "from", "from=2026-01-01T00:00:00Z": "to",
 		"from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z": "to"} {
 		res, body := get(admin, query)
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		json.Unmarshal(body, &e) //nolint:errcheck
 		if res.StatusCode != http.StatusBadRequest || e.Error.Code != "BAD_USER_INPUT" || !strings.Contains(e.Error.Message, field) {
 			t.Errorf("%s: %d %s", query, res.StatusCode, body)

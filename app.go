@@ -225,7 +225,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // readiness: the database answers, and every configured connector answers
 // its health check.
 func (a *App) readiness(ctx context.Context) map[string]error {
-	checks := map[string]error{"database": a.Store.DB().PingContext(ctx)}
+	checks := map[string]error{"database": a.Store.DB().PingContext(ctx), "storage": a.Store.StorageFull(ctx)}
 	if a.Connectors == nil {
 		return checks
 	}
@@ -254,6 +254,9 @@ func loadConnectors(ctx context.Context, cfg Config, log *slog.Logger) (*connect
 func connectorsConfig(cfg Config) connectors.Config {
 	cc := cfg.Connectors
 	cc.DataDir = cfg.DataDir
+	// The plugins' database sessions get the bound Lethe's own have
+	// (openStore): a frozen plugin must not hold a transaction's locks.
+	cc.IdleTxTimeout = max(cfg.Scheduler.Lease()/2, time.Second)
 	if store.IsPostgresURL(cfg.Database) {
 		// Every replica's plugins must see the same stores: the built-in
 		// ones live in Lethe's database (see ConnectorDSN), not in this

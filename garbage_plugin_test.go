@@ -18,6 +18,9 @@ func withMisbehaving(t *testing.T, mode string) func(*Config) {
 	return func(cfg *Config) {
 		for _, name := range []string{"lethe-cdrstore", "lethe-invoicestore", "lethe-statdb", "misbehave"} {
 			path := filepath.Join(binDir, name)
+			if name == "misbehave" {
+				path = filepath.Join(testPlugins, name)
+			}
 			sum, err := connectors.FileSHA256(path)
 			if err != nil {
 				t.Fatal(err)
@@ -34,13 +37,16 @@ func withMisbehaving(t *testing.T, mode string) func(*Config) {
 // TestGarbagePluginFailsItsBatch sweeps with a plugin answering garbage
 // (results for other subjects, one result too few, outcomes the contract
 // does not know, oversized reasons): each batch fails with an error naming
-// the plugin and what it broke, no customer is erased or anonymised on
-// the strength of its answers, the journal records the other connectors'
+// the plugin and what it broke, no customer is done on the strength of
+// its answers, the journal records the other connectors'
 // confirmations and nothing done without every confirmation.
 func TestGarbagePluginFailsItsBatch(t *testing.T) {
+	// Modes whose exports (the residue checks) are garbage too; in the
+	// others the plugin's empty exports are true answers.
+	badExports := map[string]bool{"other-subject": true, "huge": true}
 	for mode, says := range map[string]string{
 		"other-subject":   "names customer",
-		"wrong-count":     "twice",
+		"wrong-count":     "twice|answered 0 of the 1 actions",
 		"unknown-outcome": "has no outcome the contract knows",
 		"huge":            "bytes long",
 	} {
@@ -54,7 +60,9 @@ func TestGarbagePluginFailsItsBatch(t *testing.T) {
 			if err != nil && run.ID == "" {
 				t.Fatal(err)
 			}
-			if run.CustomersPlanned == 0 || run.CustomersDone != 0 || run.CustomersFailed != run.CustomersPlanned || run.Status != retention.RunFailed {
+			// Customers with nothing for the garbage plugin to do (CDRs
+			// only) may be done; every other one fails.
+			if run.CustomersFailed == 0 || run.CustomersDone+run.CustomersFailed != run.CustomersPlanned || run.Status != retention.RunFailed {
 				t.Fatalf("run: %+v", run)
 			}
 			failures, err := w.engine.RunFailures(ctx, run.ID, nil)
@@ -62,18 +70,20 @@ func TestGarbagePluginFailsItsBatch(t *testing.T) {
 				t.Fatalf("failures: %d %v", len(failures), err)
 			}
 			for _, f := range failures {
-				if !strings.Contains(f.Error, `connector "misbehave" broke the contract`) || !strings.Contains(f.Error, says) {
+				if !strings.Contains(f.Error, `connector "misbehave" broke the contract`) || !containsAny(f.Error, strings.Split(says, "|")) {
 					t.Fatalf("failure does not say what the plugin broke: %+v", f)
 				}
 			}
 			w.checkNothingWrong(t)
-			var changed, othersConfirmed, misbehaveConfirmed int
+			var doneWithGarbage, othersConfirmed, misbehaveConfirmed int
 			db := w.store.DB()
-			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE erased_at IS NOT NULL OR anonymised_at IS NOT NULL`).Scan(&changed); err != nil || changed != 0 {
-				t.Fatalf("%d customers changed on a garbage answer (%v)", changed, err)
+			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM journal_entries e WHERE e.status = 'done'
+				AND EXISTS (SELECT 1 FROM journal_actions a WHERE a.entry_id = e.id AND a.connector = 'misbehave' AND a.operation <> 'verify')`).Scan(&doneWithGarbage); err != nil || doneWithGarbage != 0 {
+				t.Fatalf("%d customers done on a garbage answer (%v)", doneWithGarbage, err)
 			}
 			if err := db.QueryRowContext(ctx, `SELECT count(CASE WHEN connector <> 'misbehave' AND status = 'confirmed' THEN 1 END),
-				count(CASE WHEN connector = 'misbehave' AND status = 'confirmed' THEN 1 END) FROM journal_actions`).Scan(&othersConfirmed, &misbehaveConfirmed); err != nil {
+				count(CASE WHEN connector = 'misbehave' AND status = 'confirmed' AND (operation <> 'verify' OR ?) THEN 1 END) FROM journal_actions`,
+				badExports[mode]).Scan(&othersConfirmed, &misbehaveConfirmed); err != nil {
 				t.Fatal(err)
 			}
 			if othersConfirmed == 0 || misbehaveConfirmed != 0 {
@@ -102,4 +112,13 @@ func TestEndlessDocumentStream(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "read 11 bytes") || !strings.Contains(err.Error(), "declared 10 bytes") {
 		t.Fatalf("endless document: %v", err)
 	}
+}
+
+func containsAny(s string, parts []string) bool {
+	for _, p := range parts {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
 }

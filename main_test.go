@@ -21,6 +21,9 @@ import (
 // this package: the tests run the real binaries as a user would.
 var binDir string
 
+// testPlugins holds the test-only plugins TestMain builds (misbehave).
+var testPlugins string
+
 func TestMain(m *testing.M) {
 	dir, cleanup, err := testbin.Dir(".")
 	if err != nil {
@@ -28,8 +31,20 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	// The SDK test kit's plugin that breaks the contract on purpose, built
+	// into a directory of this package's own.
+	testPlugins, err = os.MkdirTemp("", "lethe-test-plugins-")
+	if err == nil {
+		err = testbin.Build(testPlugins, ".", map[string]string{"misbehave": "connectors/sdk/sdktest/testdata/misbehave"})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		cleanup()
+		os.Exit(1)
+	}
 	code := m.Run()
 	cleanup()
+	os.RemoveAll(testPlugins)
 	os.Exit(code)
 }
 

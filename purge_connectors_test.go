@@ -118,7 +118,9 @@ func TestHiddenPurgeReachesEmailOnlyStore(t *testing.T) {
 	}
 	w.manager.Close()
 
-	cfg := writeConnectorsConfig(t, filepath.Join(binDir, "connector-newsletter"))
+	newsletterBin := filepath.Join(t.TempDir(), "connector-newsletter")
+	buildNewsletter(t, "1.0.0", newsletterBin)
+	cfg := writeConnectorsConfig(t, newsletterBin)
 	srv := startServeIn(t, t.TempDir(), w.dir, "--config", cfg)
 	resp := srv.post(`mutation { updateFieldPreferences(fields: [{field: EMAIL, mode: HIDDEN}], confirm: true) { fields { field mode } } }`, nil)
 	if resp == nil || resp["errors"] != nil {

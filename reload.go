@@ -20,7 +20,7 @@ import (
 // connector plugins from it, one at a time, without stopping Lethe (see
 // connectors.Manager.Reload); then it starts a run that sends the open
 // journal entries to the new processes at once. Run is that run; nil when
-// another run holds the sweep lease (it resumes them) or none was needed.
+// another run holds the sweep lease (it resumes them) or no entry is open.
 // Errors: BAD_USER_INPUT when the file cannot be read or changes the set
 // of connectors.
 func (a *App) ReloadConnectors(ctx context.Context) ([]connectors.ReloadResult, *retention.Run, error) {
@@ -43,7 +43,7 @@ func (a *App) ReloadConnectors(ctx context.Context) ([]connectors.ReloadResult, 
 	if errors.Is(err, retention.ErrSweepRunning) {
 		return results, nil, nil
 	}
-	if err != nil {
+	if err != nil || run.ID == "" {
 		return results, nil, err
 	}
 	return results, &run, nil

@@ -113,15 +113,7 @@ func TestConnectorReloadWhileServing(t *testing.T) {
 	writeReloadConfig(t, cfgFile, buildNewsletter(t, "1.0.0", bin))
 	t.Setenv("LETHE_TEST_NEWSLETTER_LIST", list) // the server inherits it
 	srv := startServeIn(t, t.TempDir(), w.dir, "--config", cfgFile)
-	version := func() string {
-		resp := srv.post(`{ connectors { name version healthy } }`, nil)
-		for _, c := range resp["data"].(map[string]any)["connectors"].([]any) {
-			if c := c.(map[string]any); c["name"] == "newsletter" {
-				return c["version"].(string)
-			}
-		}
-		return ""
-	}
+	version := func() string { return newsletterVersion(srv) }
 	if v := version(); v != "1.0.0" {
 		t.Fatalf("newsletter version %q before the reload", v)
 	}
@@ -155,19 +147,7 @@ func TestConnectorReloadWhileServing(t *testing.T) {
 	if h.failed.Load() != 0 || h.sent.Load() < 2 {
 		t.Fatalf("%d of %d exports failed during the reload (first: %v)", h.failed.Load(), h.sent.Load(), h.firstFailure)
 	}
-	reload := resp["data"].(map[string]any)["reloadConnectors"].(map[string]any)
-	for _, c := range reload["connectors"].([]any) {
-		c := c.(map[string]any)
-		if c["reloaded"] != true {
-			t.Errorf("connector %v not reloaded: %v", c["name"], c["error"])
-		}
-		if c["name"] == "newsletter" && (c["previousVersion"] != "1.0.0" || c["version"] != "2.0.0") {
-			t.Errorf("newsletter reload: %v", c)
-		}
-	}
-	if reload["resumeRun"] == nil {
-		t.Fatalf("no run resumed the open entries: %v", reload)
-	}
+	checkReloaded(t, resp, "1.0.0", "2.0.0")
 	if alive(oldPID) {
 		t.Errorf("the replaced newsletter process %d still runs", oldPID)
 	}
@@ -251,5 +231,38 @@ func TestConnectorsChecksumBlock(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "path: ./bin/connector-newsletter") || !strings.Contains(string(out), "# newsletter 1.0.1") {
 		t.Errorf("the block names the plugin otherwise:\n%s", out)
+	}
+}
+
+// newsletterVersion is the version the newsletter connector describes.
+func newsletterVersion(srv *served) string {
+	resp := srv.post(`query Connectors { connectors { name version healthy } }`, nil)
+	data, _ := resp["data"].(map[string]any)
+	list, _ := data["connectors"].([]any)
+	for _, c := range list {
+		if c := c.(map[string]any); c["name"] == "newsletter" {
+			return c["version"].(string)
+		}
+	}
+	return ""
+}
+
+// checkReloaded asserts a reloadConnectors answer: every connector
+// reloaded, the newsletter from before to after, a run resuming the open
+// journal entries.
+func checkReloaded(t *testing.T, resp map[string]any, before, after string) {
+	t.Helper()
+	reload := resp["data"].(map[string]any)["reloadConnectors"].(map[string]any)
+	for _, c := range reload["connectors"].([]any) {
+		c := c.(map[string]any)
+		if c["reloaded"] != true {
+			t.Errorf("connector %v not reloaded: %v", c["name"], c["error"])
+		}
+		if c["name"] == "newsletter" && (c["previousVersion"] != before || c["version"] != after) {
+			t.Errorf("newsletter reload: %v", c)
+		}
+	}
+	if reload["resumeRun"] == nil {
+		t.Fatalf("no run resumed the open entries: %v", reload)
 	}
 }

@@ -1,6 +1,7 @@
 package auditchain_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -55,5 +56,38 @@ func TestEncodingTellsFieldsApart(t *testing.T) {
 			t.Errorf("variants %d and %d hash alike", j, i)
 		}
 		seen[k] = i
+	}
+}
+
+// rows is a Source over rows in memory, for the verifier's own edge cases
+// (the database-backed tests are in store/auditchain_test.go).
+type rows []auditchain.Row
+
+func (r rows) WalkAudit(_ context.Context, fn func(*auditchain.Row) bool) error {
+	for i := range r {
+		if !fn(&r[i]) {
+			break
+		}
+	}
+	return nil
+}
+func (rows) AuditCheckpoints(context.Context) ([]auditchain.Checkpoint, error) { return nil, nil }
+func (r rows) LocateAudit(_ context.Context, pos int64) (int64, bool, error) {
+	for _, x := range r {
+		if x.Event.Pos == pos {
+			return x.Seq, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// TestVerifyFirstRowClaimsPositionZero: a row claiming position 0 before
+// any event is named as event 1's problem, never as event 0.
+func TestVerifyFirstRowClaimsPositionZero(t *testing.T) {
+	e := auditchain.Event{Pos: 0, ID: "aud_x", Actor: "m", Action: "a"}
+	var h auditchain.Hasher
+	res, err := auditchain.Verify(context.Background(), rows{{Seq: 1, Event: e, Hash: h.Sum(&e)}}, nil)
+	if err != nil || res.OK() || res.Break.Position != 1 || res.Verified != 0 {
+		t.Fatalf("%s %v", res.Summary(), err)
 	}
 }

@@ -172,7 +172,7 @@ func (v *verifier) step(r *Row) bool {
 		return v.accept(r)
 	case e.Pos == exp:
 		return v.fail(exp, Changed, r, "event %d (seq %d) does not link to event %d: one of them was rewritten", exp, r.Seq, exp-1)
-	case e.Pos == exp-1 && e.Prev == v.lastPrev:
+	case exp > 1 && e.Pos == exp-1 && e.Prev == v.lastPrev:
 		// Two rows claim the same place: one was inserted (with a hash
 		// computed for it, so only the duplicate place shows).
 		v.res.Verified--

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 )
 
 // BuiltinPlugins are the connectors shipped with Lethe, discovered beside the
@@ -31,6 +33,11 @@ type Config struct {
 	// Connectors is empty; normally the directory of the lethe binary, so a
 	// release unpacked anywhere finds its own plugins.
 	PluginDir string `yaml:"plugin_dir"`
+
+	// IdleTxTimeout is passed to every plugin as sdk.SettingIdleTxTimeout:
+	// how long a session of its database may stay idle inside a
+	// transaction (Lethe sets half its lease term, as for its own).
+	IdleTxTimeout time.Duration `yaml:"-"`
 
 	// Connectors lists the plugins to launch. When empty, the built-ins in
 	// PluginDir are used and their checksums taken at load (they ship with
@@ -215,6 +222,9 @@ func (c Config) settings(p PluginConfig) (map[string]string, error) {
 		return nil, err
 	}
 	settings["data_dir"] = dataDir
+	if _, set := settings[sdk.SettingIdleTxTimeout]; !set && c.IdleTxTimeout > 0 {
+		settings[sdk.SettingIdleTxTimeout] = c.IdleTxTimeout.String()
+	}
 	return settings, nil
 }
 

@@ -58,13 +58,18 @@ func (s *Setting) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML writes the setting back in the form it was read in.
+// MarshalYAML writes the setting back in the form it was read in
+// ({env: NAME} and {file: PATH} on one line).
 func (s Setting) MarshalYAML() (any, error) {
+	ref := func(key, value string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: key}, {Kind: yaml.ScalarNode, Value: value}}}
+	}
 	switch {
 	case s.Env != "":
-		return map[string]string{"env": s.Env}, nil
+		return ref("env", s.Env), nil
 	case s.File != "":
-		return map[string]string{"file": s.File}, nil
+		return ref("file", s.File), nil
 	}
 	return s.Value, nil
 }

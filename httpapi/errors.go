@@ -51,6 +51,7 @@ var statusOf = map[retention.Code]int{
 	retention.CodeUnauthenticated:      http.StatusUnauthorized,
 	retention.CodeForbidden:            http.StatusForbidden,
 	retention.CodeConnectorUnavailable: http.StatusServiceUnavailable,
+	retention.CodeUnavailable:          http.StatusServiceUnavailable,
 }
 
 // writeDomainError answers a use case's error with its code; anything

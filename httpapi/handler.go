@@ -170,6 +170,9 @@ func readyz(ready func(ctx context.Context) map[string]error, log *slog.Logger) 
 			for name, err := range ready(ctx) {
 				if err != nil {
 					checks[name] = "unavailable"
+					if retention.ErrorCode(err) == retention.CodeUnavailable {
+						checks[name] = retention.ErrorMessage(err) // "storage is full: …"
+					}
 					status = http.StatusServiceUnavailable
 					log.WarnContext(req.Context(), "not ready", "check", name, "err", err)
 				} else {

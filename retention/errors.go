@@ -22,6 +22,10 @@ const (
 	// values; Details says how many, and repeating it with confirm does it.
 	CodeConfirmationRequired Code = "CONFIRMATION_REQUIRED"
 	CodeInternal             Code = "INTERNAL"
+	// CodeUnavailable: Lethe cannot do it now for a cause outside the
+	// request (its storage is full); nothing was changed, and the same
+	// request succeeds once the cause is fixed.
+	CodeUnavailable Code = "UNAVAILABLE"
 )
 
 // Error is a failure a person can act on: Message is safe to show to a client

@@ -70,10 +70,6 @@ func (s *Service) Forecast(ctx context.Context, weeks *int) (Forecast, error) {
 	return ForecastUnder(ctx, s.store, NewPolicySet(policies), dp, s.Now(), n)
 }
 
-// forecastPage is how many anchors one read of the data policy's
-// candidates returns.
-const forecastPage = 5000
-
 // ForecastUnder counts, per week from from and per rule, the customers the
 // rules make due in each of weeks weeks, and those already overdue: range
 // counts of the latest event end per policy group (end + days falls in the
@@ -183,33 +179,25 @@ func forecastAnonymiseFirst(ctx context.Context, r RangeReader, cut Cutoffs, end
 	endedBy, changedBy := justBefore(end), justBefore(end.Add(-after))
 	for _, g := range cut.Groups {
 		q := AnchorRange{Group: g.Group, EndedBy: &endedBy, Statuses: d.Statuses, ChangedBy: &changedBy, Missing: d.Required}
-		var cursor *AnchorCursor
-		for {
-			page, err := r.AnchorsInRange(ctx, q, cursor, forecastPage)
-			if err != nil {
-				return err
+		days := time.Duration(g.Policy.RetentionDays) * Day
+		err := r.EachAnchor(ctx, q, func(a Anchor) {
+			erase := a.LatestEnd.Add(days)
+			anon := a.StatusChangedAt.Add(after)
+			if anon.Before(a.LatestEnd) {
+				anon = a.LatestEnd
 			}
-			for _, a := range page {
-				erase := a.LatestEnd.Add(time.Duration(g.Policy.RetentionDays) * Day)
-				anon := a.StatusChangedAt.Add(after)
-				if anon.Before(a.LatestEnd) {
-					anon = a.LatestEnd
-				}
-				if !anon.Before(erase) {
-					continue
-				}
-				if b := bucket(erase); b != nil {
-					b.Erase--
-				}
-				if b := bucket(anon); b != nil {
-					b.Anonymise++
-				}
+			if !anon.Before(erase) {
+				return
 			}
-			if len(page) < forecastPage {
-				break
+			if b := bucket(erase); b != nil {
+				b.Erase--
 			}
-			last := page[len(page)-1]
-			cursor = &AnchorCursor{LatestEnd: last.LatestEnd, ID: last.ID}
+			if b := bucket(anon); b != nil {
+				b.Anonymise++
+			}
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

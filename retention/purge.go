@@ -319,6 +319,10 @@ func (s *Service) executePurge(ctx context.Context, purgeRun string) {
 // new ones at once rather than at the next sweep (which a server started
 // with --sweep=false may never run). Errors: CONFLICT while another run
 // holds the sweep lease (that run or the next resumes the entries).
+// A zero Run and no error: no entry was open, no run was started.
 func (s *Service) ResumeOpenEntries(ctx context.Context, trigger string) (Run, error) {
+	if open, err := s.store.RetryableEntries(ctx, latestTime, "", 1); err != nil || len(open) == 0 {
+		return Run{}, err
+	}
 	return s.newEngine(s.connectors).Start(ctx, RunOptions{Trigger: trigger, Actor: actorName(ctx), ResumeOnly: true})
 }

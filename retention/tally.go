@@ -19,9 +19,10 @@ type RangeReader interface {
 	// CustomersInRange pages through a range in (latest event end, id)
 	// order, narrowed by f.
 	CustomersInRange(ctx context.Context, r AnchorRange, f DueFilter, after *AnchorCursor, limit int) ([]*Customer, error)
-	// AnchorsInRange is CustomersInRange reading only the anchors, from an
-	// index.
-	AnchorsInRange(ctx context.Context, r AnchorRange, after *AnchorCursor, limit int) ([]Anchor, error)
+	// EachAnchor calls fn with the anchors of every customer of a range, in
+	// the order of the index it reads them from (no sort), without reading
+	// a table row.
+	EachAnchor(ctx context.Context, r AnchorRange, fn func(Anchor)) error
 	// DueExceptions lists the customers neither erased nor with an open
 	// visit that a range counts but a sweep would not plan from it: those
 	// under a legal hold after t (held_until > t) and those with an open

@@ -37,6 +37,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	if err := m.Init(ctx); err != nil {
+		if diskFull(err) {
+			err = storageFull()
+		}
 		return nil, fmt.Errorf("migrate init: %w", err)
 	}
 	// Replicas starting together queue for the migration lock instead of
@@ -45,6 +48,11 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		err := m.Lock(ctx)
 		if err == nil {
 			break
+		}
+		if diskFull(err) {
+			// Taking the lock is a write: on a full disk it fails at once,
+			// and no lock row is to blame.
+			return nil, fmt.Errorf("migrate: %w", storageFull())
 		}
 		if attempt == 120 {
 			return nil, fmt.Errorf("%w (if no other lethe is migrating, a crashed migration left the lock: delete the row of bun_migration_locks)", err)
@@ -58,6 +66,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	defer m.Unlock(context.WithoutCancel(ctx)) //nolint:errcheck // best effort; a stale lock is reported on the next run
 	group, err := m.Migrate(ctx)
 	if err != nil {
+		if diskFull(err) {
+			err = storageFull()
+		}
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	var applied []string

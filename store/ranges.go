@@ -167,28 +167,29 @@ func (q *queries) CustomersInRange(ctx context.Context, r retention.AnchorRange,
 }
 
 type anchorRow struct {
-	bun.BaseModel `bun:"table:customers,alias:customer_row"`
-
-	ID               string `bun:"id"`
-	LatestEventEnd   int64  `bun:"latest_event_end"`
-	Status           string `bun:"status"`
-	StatusChangedAt  *int64 `bun:"status_changed_at"`
-	RelinquishedMask int    `bun:"relinquished_mask"`
+	ID               string
+	LatestEventEnd   int64
+	Status           string
+	StatusChangedAt  *int64
+	RelinquishedMask int
 }
 
-func (q *queries) AnchorsInRange(ctx context.Context, r retention.AnchorRange, after *retention.AnchorCursor, limit int) ([]retention.Anchor, error) {
+func (q *queries) EachAnchor(ctx context.Context, r retention.AnchorRange, fn func(retention.Anchor)) error {
 	where, args := rangeWhere(r)
-	var rows []anchorRow
-	sel := q.idb.NewSelect().Model(&rows).Where(where, args...)
-	if err := keyset(sel, after).OrderExpr("latest_event_end, id").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, internal("anchors in range", err)
+	rows, err := q.idb.QueryContext(ctx, "SELECT id, latest_event_end, status, status_changed_at, relinquished_mask FROM customers WHERE "+where, args...)
+	if err != nil {
+		return internal("anchors in range", err)
 	}
-	out := make([]retention.Anchor, len(rows))
-	for i, a := range rows {
-		out[i] = retention.Anchor{ID: a.ID, LatestEnd: fromMicros(a.LatestEventEnd), Status: retention.Status(a.Status),
-			StatusChangedAt: fromMicrosPtr(a.StatusChangedAt), Mask: a.RelinquishedMask}
+	defer rows.Close()
+	for rows.Next() {
+		var a anchorRow
+		if err := rows.Scan(&a.ID, &a.LatestEventEnd, &a.Status, &a.StatusChangedAt, &a.RelinquishedMask); err != nil {
+			return internal("anchors in range", err)
+		}
+		fn(retention.Anchor{ID: a.ID, LatestEnd: fromMicros(a.LatestEventEnd), Status: retention.Status(a.Status),
+			StatusChangedAt: fromMicrosPtr(a.StatusChangedAt), Mask: a.RelinquishedMask})
 	}
-	return out, nil
+	return internal("anchors in range", rows.Err())
 }
 
 func (q *queries) DueExceptions(ctx context.Context, t time.Time) ([]*retention.Customer, error) {

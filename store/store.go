@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -91,6 +92,11 @@ type Store struct {
 	// them in the order they asked, and a caller gives up waiting when its
 	// context ends, unless its transaction has begun.
 	writes writeQueue
+	// fullAt is when a write last failed for want of space (Unix
+	// nanoseconds), 0 once one has succeeded since (StorageFull).
+	fullAt atomic.Int64
+	// sqlitePath is the SQLite database file ("" on PostgreSQL).
+	sqlitePath string
 	// writeSlot queues the write transactions one commit each, in the
 	// order they asked (a channel's blocked senders are served first come,
 	// first served), when group commit is off.
@@ -128,6 +134,7 @@ func ConnectorDSN(url, connector string) string {
 // Migrate (serve does, `lethe migrate` does).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	var db, reads *bun.DB
+	var sqlitePath string
 	var dialect Dialect
 	switch {
 	case IsPostgresURL(cfg.Database):
@@ -168,6 +175,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			}
 			path = filepath.Join(cfg.DataDir, "lethe.db")
 		}
+		sqlitePath = path
 		sqldb, err := sql.Open("sqlite", sqliteDSN(path, cfg.BulkLoad))
 		if err != nil {
 			return nil, err
@@ -202,7 +210,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("phone region %q is not a region the phone-number library knows (use an ISO 3166 code such as GB, DE, US)", cfg.PhoneRegion)
 	}
 	return &Store{queries: queries{idb: reads, dialect: dialect, keys: keys}, db: db, reads: reads,
-		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite, bulkLoad: cfg.BulkLoad}, nil
+		writeSlot: make(chan struct{}, 1), groupCommit: !cfg.OneCommitPerWrite, bulkLoad: cfg.BulkLoad, sqlitePath: sqlitePath}, nil
 }
 
 // sqliteReaders sizes the SQLite read pool: readers beyond a few per core
@@ -302,7 +310,7 @@ const maxTxAttempts = 8
 func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention.Tx) error) error {
 	fn = s.withAuditFlush(fn)
 	if s.dialect == SQLite && s.groupCommit {
-		return s.groupUpdate(ctx, fn)
+		return s.noteWrite(s.groupUpdate(ctx, fn))
 	}
 	if s.dialect == SQLite {
 		select {
@@ -312,7 +320,7 @@ func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention
 		}
 		defer func() { <-s.writeSlot }()
 	}
-	return s.runTx(ctx, exclusive, fn)
+	return s.noteWrite(s.runTx(ctx, exclusive, fn))
 }
 
 // runTx runs fn in a transaction of its own, retried as update says; on
@@ -408,6 +416,9 @@ func internal(op string, err error) error {
 	}
 	if _, ok := err.(*retention.Error); ok {
 		return err
+	}
+	if diskFull(err) {
+		return storageFull()
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }

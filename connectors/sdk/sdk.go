@@ -23,6 +23,10 @@
 //     not an error. Return an error only when the whole call failed.
 //   - After a Delete, Export of the subject returns nothing: Lethe checks
 //     that, and reports anything returned as residue.
+//   - Keep a key: before dropping the identifier a record without a
+//     customer id was matched by (Anonymise, AnonymiseFields), write the
+//     subject's CustomerID onto it; Lethe's later actions come without the
+//     identifier it no longer holds.
 package sdk
 
 import (

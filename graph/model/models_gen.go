@@ -139,7 +139,7 @@ type ConnectorReload struct {
 type ConnectorsReload struct {
 	// Every configured connector, in configuration order.
 	Connectors []ConnectorReload `json:"connectors"`
-	// The run that sends the open journal entries to the new processes at once; null while another run holds the sweep lease (that run resumes them).
+	// The run that sends the open journal entries to the new processes at once; null when no entry is open, or while another run holds the sweep lease (that run resumes them).
 	ResumeRun *RetentionRun `json:"resumeRun,omitempty"`
 }
 

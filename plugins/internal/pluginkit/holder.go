@@ -37,7 +37,9 @@ type Holder[S Store] struct {
 // Configure opens the store from Lethe's settings (data_dir, dsn). Lethe
 // configures again after a relaunch; the previous store is closed.
 func (h *Holder[S]) Configure(ctx context.Context, settings map[string]string) error {
-	st, err := h.Open(ctx, settings["data_dir"], settings["dsn"])
+	// A session idle inside a transaction for longer than Lethe's bound is
+	// ended by the server: a plugin frozen with its host keeps no locks.
+	st, err := h.Open(ctx, settings["data_dir"], sdk.BoundIdleTransactions(settings["dsn"], settings))
 	if err != nil {
 		return err
 	}

@@ -128,15 +128,15 @@ function customerTable(nodes) {
     const overdue = n.deletionTime && Date.parse(n.deletionTime) <= now;
     return h('tr', { dataset: { customer: n.id } },
       h('th', { scope: 'row' }, h('a', { href: `#/customers/${encodeURIComponent(n.id)}` }, name(n))),
-      h('td', {}, n.email || '—'), h('td', { class: 'when' }, n.phone || '—'),
+      h('td', { class: 'email' }, n.email || '—'), h('td', { class: 'when' }, n.phone || '—'),
       h('td', {}, statusTag(n.status), held ? h('span', { class: 'tag' }, 'hold') : null),
       // Days in the list (the exact time, in the zone the top bar names,
       // is the cell's title and on the customer's page): the table fits
       // 1280 px without wrapping a date.
       h('td', { class: 'when', title: fmtTime(n.lastInteractionAt) }, fmtDay(n.lastInteractionAt)),
-      h('td', { class: overdue ? 'when overdue' : 'when', 'data-testid': overdue ? 'overdue' : null,
+      h('td', { class: overdue ? 'overdue' : null, 'data-testid': overdue ? 'overdue' : null,
         title: overdue ? `Past its deletion time (${fmtTime(n.deletionTime)}): the next sweep relinquishes them` : fmtTime(n.deletionTime) },
-      overdue ? 'Overdue · ' : null, held ? 'on hold' : fmtDay(n.deletionTime)),
+      overdue ? [h('span', { class: 'tag tag-overdue' }, 'overdue'), ' '] : null, h('span', { class: 'when' }, held ? 'on hold' : fmtDay(n.deletionTime))),
       h('td', { class: 'mono' }, n.retentionPolicy.name));
   }), { empty: 'No customer matches.' });
 }

@@ -4,7 +4,7 @@
 // never has an action counted as done:
 //
 //	wrong-count      answers one result fewer than the actions sent, and
-//	                 repeats the first
+//	                 repeats the first (none for a single action)
 //	unknown-outcome  answers an outcome the contract does not know
 //	other-subject    answers each action with the next action's customer,
 //	                 and exports a customer it was not asked about
@@ -84,6 +84,9 @@ func (m *misbehave) AnonymiseFields(_ context.Context, actions []sdk.FieldAction
 func (m *misbehave) results(rs []sdk.ActionResult) []sdk.ActionResult {
 	switch m.mode {
 	case "wrong-count":
+		if len(rs) == 1 {
+			return nil
+		}
 		if len(rs) > 0 {
 			rs = append(rs[:len(rs)-1], rs[0])
 		}

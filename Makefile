@@ -41,6 +41,8 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalTime$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./graph/model
 	$(GO) test -run '^$$' -fuzz '^FuzzBearer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzGraphQL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./httpapi
+	@# Documents up to 1 MB each: 5,000 of them take about 20 s.
+	$(GO) test -run '^$$' -fuzz '^FuzzGraphQLDocumentCost$$' -fuzztime 5000x -fuzzminimizetime 100x ./httpapi
 
 generate:
 	$(GO) generate ./...

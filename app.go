@@ -99,6 +99,7 @@ func OpenApp(ctx context.Context, cfg Config, opt AppOptions) (_ *App, err error
 	// The service's own runs (HIDDEN purges, manual erasures) are sized and
 	// fenced like the scheduled sweeps.
 	opts := []retention.Option{retention.WithLogger(a.Log), retention.WithBatchSize(cfg.Scheduler.SweepBatchSize),
+		retention.WithSweepMaxRate(cfg.Scheduler.SweepMaxRate),
 		retention.WithLeaseTTL(cfg.Scheduler.Lease())}
 	if cfg.Metrics {
 		a.Metrics = metrics.New()

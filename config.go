@@ -107,6 +107,7 @@ func (cfg *Config) settings() []setting {
 		{"sweep-schedule", "LETHE_SWEEP_SCHEDULE", "cron expression of scheduled sweeps (5 fields, or 6 with seconds); default hourly", setString(&cfg.Scheduler.SweepSchedule)},
 		{"lease-ttl", "LETHE_LEASE_TTL", "term of the sweep and leader leases, e.g. 30s (default 30s)", parseDuration("lease-ttl", &cfg.Scheduler.LeaseTTL)},
 		{"sweep-batch-size", "LETHE_SWEEP_BATCH_SIZE", "customers per connector call of a sweep (default 500)", parsePositive("sweep-batch-size", &cfg.Scheduler.SweepBatchSize)},
+		{"sweep-max-rate", "LETHE_SWEEP_MAX_RATE", "most customers per second a sweep relinquishes (default: no cap)", parsePositive("sweep-max-rate", &cfg.Scheduler.SweepMaxRate)},
 		{"database-max-conns", "LETHE_DATABASE_MAX_CONNS", "most PostgreSQL connections of this process (default 20)", parsePositive("database-max-conns", &cfg.DatabaseMaxConns)},
 		{"sweep", "LETHE_SWEEP", "run scheduled sweeps in this process: true|false (default true)", parseBool("sweep", &cfg.Sweep)},
 		{"playground", "LETHE_PLAYGROUND", "serve the GraphQL playground and allow introspection: true|false (default false)", parseBool("playground", &cfg.Playground)},

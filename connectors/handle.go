@@ -137,6 +137,11 @@ func (h *handle) ReadDocument(ctx context.Context, customerID, documentID string
 	var out io.ReadCloser
 	err := h.call(ctx, 0, func(ctx context.Context, r sdk.Client) (err error) {
 		out, err = r.ReadDocument(ctx, customerID, documentID)
+		if err == nil {
+			// The stream is read after the call returns: a reload waits
+			// for its Close before ending the process.
+			out = heldStream{ReadCloser: out, release: h.m.hold(r)}
+		}
 		return err
 	})
 	return out, err

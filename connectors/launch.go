@@ -45,6 +45,9 @@ type managed struct {
 	// calls counts the calls the current process serves (acquire); a
 	// reload waits for them before ending the process it replaced.
 	calls *sync.WaitGroup
+	// callsOf maps each process's client to its calls, for streams that
+	// outlive a call (hold) until a reload drained it.
+	callsOf map[sdk.Client]*sync.WaitGroup
 }
 
 // current returns the live plugin, launching it when there is none or it

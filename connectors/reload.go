@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -113,14 +114,54 @@ func (m *managed) reload(ctx context.Context, p PluginConfig, cfg Config, callTi
 		drain(ctx, oldCalls)
 		oldClient.Kill()
 	}
+	m.mu.Lock()
+	for rpc, wg := range m.callsOf {
+		if wg == oldCalls {
+			delete(m.callsOf, rpc)
+		}
+	}
+	m.mu.Unlock()
 	return res
 }
 
-// drain waits for the calls a replaced process serves, or for ctx.
+// hold counts one more use of the process serving rpc, from inside a call
+// on it, until the returned release: a document stream outlives the call
+// that opened it, and a reload must not end the process under it.
+func (m *managed) hold(rpc sdk.Client) (release func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	wg := m.callsOf[rpc]
+	if wg == nil {
+		return func() {}
+	}
+	wg.Add(1) // the call's own count is held: never from zero
+	var once sync.Once
+	return func() { once.Do(wg.Done) }
+}
+
+// heldStream releases its hold on the process when closed.
+type heldStream struct {
+	io.ReadCloser
+	release func()
+}
+
+func (s heldStream) Close() error {
+	defer s.release()
+	return s.ReadCloser.Close()
+}
+
+// drainLimit bounds the wait for a replaced process's calls and document
+// streams: a stream its reader never closes must not hold a reload.
+const drainLimit = 2 * time.Minute
+
+// drain waits for the calls a replaced process serves, for drainLimit at
+// most, or for ctx.
 func drain(ctx context.Context, calls *sync.WaitGroup) {
 	if calls == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, drainLimit)
+	defer cancel()
 	done := make(chan struct{})
 	go func() { calls.Wait(); close(done) }()
 	select {
@@ -145,6 +186,10 @@ func (m *managed) acquire(ctx context.Context) (*plugin.Client, sdk.Client, func
 		}
 		if m.calls == nil {
 			m.calls = &sync.WaitGroup{}
+			if m.callsOf == nil {
+				m.callsOf = map[sdk.Client]*sync.WaitGroup{}
+			}
+			m.callsOf[rpc] = m.calls
 		}
 		calls := m.calls
 		calls.Add(1)

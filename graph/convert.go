@@ -101,7 +101,8 @@ func runModel(r retention.Run) *model.RetentionRun {
 	m := &model.RetentionRun{ID: r.ID, DryRun: r.DryRun, Status: model.RunStatus(r.Status), StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, AsOf: r.AsOf, Trigger: r.Trigger, Actor: r.Actor, CustomersPlanned: r.CustomersPlanned,
 		CustomersDone: r.CustomersDone, CustomersFailed: r.CustomersFailed, CustomersSkipped: r.CustomersSkipped,
-		ActionsPlanned: r.ActionsPlanned, AddedByChange: r.AddedByChange, RemovedByChange: r.RemovedByChange}
+		ActionsPlanned: r.ActionsPlanned, AddedByChange: r.AddedByChange, RemovedByChange: r.RemovedByChange,
+		ThrottledSeconds: r.ThrottledSeconds}
 	if r.Error != "" {
 		m.Error = &r.Error
 	}

@@ -376,6 +376,7 @@ type ComplexityRoot struct {
 		RemovedByChange    func(childComplexity int) int
 		StartedAt          func(childComplexity int) int
 		Status             func(childComplexity int) int
+		ThrottledSeconds   func(childComplexity int) int
 		Trigger            func(childComplexity int) int
 	}
 
@@ -2049,6 +2050,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.Status(childComplexity), true
+	case "RetentionRun.throttledSeconds":
+		if e.ComplexityRoot.RetentionRun.ThrottledSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.ThrottledSeconds(childComplexity), true
 	case "RetentionRun.trigger":
 		if e.ComplexityRoot.RetentionRun.Trigger == nil {
 			break
@@ -2858,6 +2865,8 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_customersSkipped(ctx, field)
 	case "actionsPlanned":
 		return ec.fieldContext_RetentionRun_actionsPlanned(ctx, field)
+	case "throttledSeconds":
+		return ec.fieldContext_RetentionRun_throttledSeconds(ctx, field)
 	case "error":
 		return ec.fieldContext_RetentionRun_error(ctx, field)
 	case "actions":
@@ -10758,6 +10767,29 @@ func (ec *executionContext) fieldContext_RetentionRun_actionsPlanned(_ context.C
 	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Int")
 }
 
+func (ec *executionContext) _RetentionRun_throttledSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_throttledSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThrottledSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_throttledSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetentionRun", field, false, false, "Float")
+}
+
 func (ec *executionContext) _RetentionRun_error(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15425,6 +15457,11 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "throttledSeconds":
+			out.Values[i] = ec._RetentionRun_throttledSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "error":
 			out.Values[i] = ec._RetentionRun_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -16513,6 +16550,20 @@ func (ec *executionContext) marshalNFieldPurgeCount2ᚕgithubᚗcomᚋletheᚑpr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNForecastCount2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐForecastCount(ctx context.Context, sel ast.SelectionSet, v *model.ForecastCount) graphql.Marshaler {

@@ -33,6 +33,7 @@ type Metrics struct {
 	sweepDuration  *prometheus.HistogramVec
 	sweepCustomers *prometheus.CounterVec
 	sweepActions   *prometheus.CounterVec
+	sweepThrottled prometheus.Counter
 	connCalls      *prometheus.CounterVec
 	connDuration   *prometheus.HistogramVec
 
@@ -70,6 +71,9 @@ func New() *Metrics {
 	m.sweepActions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lethe_sweep_actions_total", Help: "Connector actions of real runs by connector, operation and status (confirmed, failed).",
 	}, []string{"connector", "operation", "status"})
+	m.sweepThrottled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "lethe_sweep_throttled_seconds_total", Help: "Seconds sweeps waited to keep their pace (--sweep-max-rate).",
+	})
 	m.connCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lethe_connector_calls_total", Help: "Connector calls by connector, method and outcome (ok, error).",
 	}, []string{"connector", "method", "outcome"})
@@ -77,7 +81,7 @@ func New() *Metrics {
 		Name: "lethe_connector_call_duration_seconds", Help: "Connector call latency by connector and method.", Buckets: prometheus.DefBuckets,
 	}, []string{"connector", "method"})
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.sweepRuns, m.sweepDuration,
-		m.sweepCustomers, m.sweepActions, m.connCalls, m.connDuration,
+		m.sweepCustomers, m.sweepActions, m.sweepThrottled, m.connCalls, m.connDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -146,6 +150,9 @@ func (m *Metrics) SweepCustomers(kind retention.ActionKind, outcome string, n in
 func (m *Metrics) SweepActions(connector, operation string, status retention.ActionStatus, n int) {
 	m.sweepActions.WithLabelValues(connector, operation, string(status)).Add(float64(n))
 }
+
+// SweepThrottled implements retention.ThrottleMetrics.
+func (m *Metrics) SweepThrottled(d time.Duration) { m.sweepThrottled.Add(d.Seconds()) }
 
 // observeCall counts one connector call.
 func (m *Metrics) observeCall(connector, method string, err error, took time.Duration) {

@@ -34,6 +34,9 @@ type Engine struct {
 	MaxAttempts int
 	// Backoff is the wait before the next attempt after n failed ones.
 	Backoff func(n int) time.Duration
+	// MaxRate caps the customers per second a run plans and dispatches
+	// (0: no cap); see WithSweepMaxRate.
+	MaxRate int
 	// LeaseTTL is how long the sweep lease lasts without renewal; a
 	// crashed sweeper's lease expires after it.
 	LeaseTTL time.Duration
@@ -62,7 +65,7 @@ func (s *Service) newEngine(connectors ConnectorRegistry) *Engine {
 	return &Engine{
 		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics, ledger: s.ledger,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
-		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: ttl,
+		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: ttl, MaxRate: s.sweepMaxRate,
 		Backoff: func(n int) time.Duration {
 			d := time.Minute << min(n, 6)
 			return min(d, time.Hour)
@@ -389,7 +392,11 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 // and dispatches each page once journalled.
 func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut Cutoffs, conns []connInfo, run Run) (planned, plannedActions int, err error) {
 	walk := newDueWalker(e.store, cut, DuePosition{})
+	started := time.Now()
 	for {
+		if err := e.pace(ctx, r, started, planned); err != nil {
+			return planned, plannedActions, err
+		}
 		page, err := walk.next(ctx, e.BatchSize)
 		if err != nil || len(page) == 0 {
 			return planned, plannedActions, err
@@ -432,6 +439,30 @@ func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut 
 			return planned, plannedActions, nil
 		}
 	}
+}
+
+// pace waits, when the run is ahead of MaxRate, until planning one more
+// page keeps it at the cap; the wait adds to the run's ThrottledSeconds.
+func (e *Engine) pace(ctx context.Context, r *runState, started time.Time, planned int) error {
+	if e.MaxRate <= 0 || planned == 0 {
+		return nil
+	}
+	wait := time.Until(started.Add(time.Duration(float64(planned) / float64(e.MaxRate) * float64(time.Second))))
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+	}
+	r.add(func(run *Run) { run.ThrottledSeconds += wait.Seconds() })
+	if m, ok := e.metrics.(ThrottleMetrics); ok {
+		m.SweepThrottled(wait)
+	}
+	return nil
 }
 
 // rewriteAnchors saves again the customers a range listed that the rules

@@ -35,6 +35,9 @@ type Run struct {
 	// (a new appointment, a hold, a policy change): nothing was done to them.
 	CustomersSkipped int
 	ActionsPlanned   int
+	// ThrottledSeconds is how long the run waited to keep its pace
+	// (Engine.MaxRate).
+	ThrottledSeconds float64
 	Error            string
 	// AddedByChange and RemovedByChange are set on previews only (never
 	// stored): how many customers the change itself makes due, or no

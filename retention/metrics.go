@@ -6,6 +6,12 @@ import "time"
 // engine calls it; the metrics package implements it with Prometheus
 // collectors. Implementations are safe for concurrent use and cheap, and
 // receive no personal data: kinds, outcomes, connector names, counts.
+// ThrottleMetrics is what a Metrics may also count: the time sweeps waited
+// for their pace (Engine.MaxRate).
+type ThrottleMetrics interface {
+	SweepThrottled(d time.Duration)
+}
+
 type Metrics interface {
 	// SweepRun counts a run that ended: status SUCCEEDED or FAILED, and how
 	// long it took.

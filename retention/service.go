@@ -21,6 +21,8 @@ type Service struct {
 	// batchSize, when set, is the customers per connector call of the
 	// engines the service starts itself (HIDDEN purges, manual erasures).
 	batchSize int
+	// sweepMaxRate caps a sweep's customers per second (WithSweepMaxRate).
+	sweepMaxRate int
 	// leaseTTL, when set, is the sweep lease term of those engines: a
 	// replica frozen during a manual erasure is fenced out after the same
 	// term as one frozen during a sweep.
@@ -66,6 +68,18 @@ func WithBatchSize(n int) Option {
 	return func(s *Service) {
 		if n > 0 {
 			s.batchSize = n
+		}
+	}
+}
+
+// WithSweepMaxRate caps how many customers per second a sweep plans and
+// dispatches (0: no cap): an operator's bound on how hard a backlog sweep
+// may press on the database and the connectors. The time a run waits for it
+// is its ThrottledSeconds.
+func WithSweepMaxRate(perSecond int) Option {
+	return func(s *Service) {
+		if perSecond > 0 {
+			s.sweepMaxRate = perSecond
 		}
 	}
 }

@@ -39,6 +39,8 @@ type Config struct {
 	// SweepBatchSize is the number of customers per connector call of a
 	// sweep; default 500. Smaller batches reach checkpoints more often.
 	SweepBatchSize int `yaml:"sweep_batch_size"`
+	// SweepMaxRate caps a sweep's customers per second; 0: no cap.
+	SweepMaxRate int `yaml:"sweep_max_rate"`
 	// ResidueAuditEvery is how often a batch of erased customers from the
 	// erasure ledger is checked in every connector (default 10m; 0 after
 	// defaults is impossible, a negative value turns the audit off), and

@@ -31,6 +31,7 @@ type runRow struct {
 	CustomersFailed  int     `bun:"customers_failed"`
 	CustomersSkipped int     `bun:"customers_skipped"`
 	ActionsPlanned   int     `bun:"actions_planned"`
+	ThrottledSeconds float64 `bun:"throttled_seconds"`
 	Error            *string `bun:"error"`
 }
 
@@ -39,7 +40,7 @@ func runFromDomain(r retention.Run) *runRow {
 		AsOf: toMicros(r.AsOf), StartedAt: toMicros(r.StartedAt), FinishedAt: toMicrosPtr(r.FinishedAt),
 		HeartbeatAt: toMicros(r.HeartbeatAt), CustomersPlanned: r.CustomersPlanned, CustomersDone: r.CustomersDone,
 		CustomersFailed: r.CustomersFailed, CustomersSkipped: r.CustomersSkipped, ActionsPlanned: r.ActionsPlanned,
-		Error: strPtr(r.Error)}
+		ThrottledSeconds: r.ThrottledSeconds, Error: strPtr(r.Error)}
 }
 
 func (r *runRow) domain() retention.Run {
@@ -47,7 +48,7 @@ func (r *runRow) domain() retention.Run {
 		AsOf: fromMicros(r.AsOf), StartedAt: fromMicros(r.StartedAt), FinishedAt: fromMicrosPtr(r.FinishedAt),
 		HeartbeatAt: fromMicros(r.HeartbeatAt), CustomersPlanned: r.CustomersPlanned, CustomersDone: r.CustomersDone,
 		CustomersFailed: r.CustomersFailed, CustomersSkipped: r.CustomersSkipped, ActionsPlanned: r.ActionsPlanned,
-		Error: strVal(r.Error)}
+		ThrottledSeconds: r.ThrottledSeconds, Error: strVal(r.Error)}
 }
 
 type entryRow struct {

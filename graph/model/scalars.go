@@ -140,7 +140,8 @@ type RetentionRun struct {
 	ActionsPlanned   int
 	Error            *string
 	// Forecast is set on previews only.
-	Forecast *RetentionForecast
+	Forecast         *RetentionForecast
+	ThrottledSeconds float64
 	// AddedByChange and RemovedByChange are set on previews only.
 	AddedByChange   *int
 	RemovedByChange *int

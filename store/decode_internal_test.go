@@ -20,9 +20,15 @@ func TestUnreadableRowsAreErrors(t *testing.T) {
 			_, err := (&entryRow{ID: "e3", Categories: `[]`, Subject: &bad}).domain()
 			return err
 		},
-		"action categories":   func() error { _, err := (&actionRow{ID: "a1", Categories: `{}`}).domain(); return err },
-		"visit custom fields": func() error { _, err := (&visitRow{ID: "v1", CustomFields: `nope`, FieldStorage: `{}`}).domain(); return err },
-		"visit field storage": func() error { _, err := (&visitRow{ID: "v2", CustomFields: `[]`, FieldStorage: `[`}).domain(); return err },
+		"action categories": func() error { _, err := (&actionRow{ID: "a1", Categories: `{}`}).domain(); return err },
+		"visit custom fields": func() error {
+			_, err := (&visitRow{ID: "v1", CustomFields: `nope`, FieldStorage: `{}`}).domain()
+			return err
+		},
+		"visit field storage": func() error {
+			_, err := (&visitRow{ID: "v2", CustomFields: `[]`, FieldStorage: `[`}).domain()
+			return err
+		},
 	} {
 		err := check()
 		if err == nil || !strings.Contains(err.Error(), "cannot be read") {

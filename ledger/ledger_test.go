@@ -168,3 +168,22 @@ func TestLedgerLastNewlineMissingKept(t *testing.T) {
 		t.Fatal("the newline was not restored")
 	}
 }
+
+// BenchmarkAppendBatch is one sweep batch's append (500 records, the
+// default batch size): encoding, hashing, one write and one fsync.
+//
+//	go test -run '^$' -bench BenchmarkAppendBatch ./ledger
+func BenchmarkAppendBatch(b *testing.B) {
+	l, err := ledger.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	recs := records(500, "cus_01a25193-613c-70b9-b23f-")
+	for b.Loop() {
+		if _, err := l.Append(context.Background(), recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/500, "µs/record")
+}

@@ -130,7 +130,7 @@ func writeDemo(ctx context.Context, s *store.Store, seeding *connectors.Seeding,
 	var genErr error
 	go func() {
 		defer close(chunks)
-		genErr = generateDemo(ctx, s, o.customers, o.seed, o.now, demoChunk, func(d demoData) error {
+		genErr = generateDemo(o.customers, o.seed, o.now, demoChunk, func(d demoData) error {
 			d.rows = s.PrepareImport(d.customers, d.appointments, d.visits)
 			select {
 			case chunks <- d:
@@ -200,24 +200,9 @@ var demoCustomValues = map[string][]string{
 // when Lethe acts: the rules in force derive it from the anchors. The data
 // goes to emit chunk customers at a time (with their events); the
 // same seed gives the same data whatever the chunk size.
-func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now time.Time, chunk int, emit func(demoData) error) error {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	day := retention.Day
-	between := func(from, to time.Duration) time.Time { // now+from … now+to
-		return now.Add(from + time.Duration(rng.Int64N(int64(to-from)))).Truncate(time.Minute)
-	}
-	pick := func(list []string) string { return list[rng.IntN(len(list))] }
-	customFields := func() []retention.CustomFieldValue {
-		var out []retention.CustomFieldValue
-		for _, f := range retention.CustomFields {
-			if v := pick(demoCustomValues[f]); v != "" {
-				out = append(out, retention.CustomFieldValue{Field: f, Value: &v})
-			}
-		}
-		return out
-	}
-	storage := retention.DefaultCustomFieldStorage()
-	tag := fmt.Sprintf("%x", seed)
+func generateDemo(n int, seed uint64, now time.Time, chunk int, emit func(demoData) error) error {
+	g := &demoGen{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: now, tag: fmt.Sprintf("%x", seed),
+		storage: retention.DefaultCustomFieldStorage()}
 	var d demoData
 	for i := 0; i < n; i++ {
 		if len(d.customers) == chunk {
@@ -226,87 +211,134 @@ func generateDemo(ctx context.Context, s *store.Store, n int, seed uint64, now t
 			}
 			d = demoData{first: i}
 		}
-		first, last := pick(demoFirstNames), pick(demoLastNames)
-		email := fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i)
-		phone := fmt.Sprintf("+44 7700 9%05d", rng.IntN(100000))
-		created := between(-3*365*day, -1*day)
-		c := &retention.Customer{
-			ID:           fmt.Sprintf("cus_demo%s_%07d", tag, i),
-			PersonalData: retention.PersonalData{FirstName: &first, LastName: &last, Email: &email, Phone: &phone},
-			Status:       retention.StatusActive, CreatedAt: created, TouchedAt: created,
-		}
-		if rng.IntN(10) == 0 { // some customers were imported without an email
-			c.Email = nil
-		}
-		c.Timeline.Observe(retention.EventImported, created)
-		switch r := rng.IntN(100); {
-		case r < 20:
-			at := between(-2*365*day, -day)
-			c.Status, c.StatusChangedAt = retention.StatusCancelled, &at
-		case r < 30:
-			at := between(-2*365*day, -day)
-			c.Status, c.StatusChangedAt = retention.StatusDeleted, &at
-		}
-		if c.StatusChangedAt != nil {
-			if c.StatusChangedAt.Before(created) {
-				c.CreatedAt, c.TouchedAt = *c.StatusChangedAt, *c.StatusChangedAt
-				c.Timeline = retention.Timeline{}
-				c.Timeline.Observe(retention.EventImported, c.TouchedAt)
-			}
-			c.Timeline.Observe(retention.EventStatusChange, *c.StatusChangedAt)
-		}
-		if rng.IntN(100) < 55 { // visits
-			for v := 0; v < 1+rng.IntN(3); v++ {
-				started := between(-2*365*day, -2*time.Hour)
-				ended := started.Add(time.Duration(10+rng.IntN(80)) * time.Minute)
-				d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_%07d_%d", tag, i, v), CustomerID: c.ID,
-					StartedAt: started, EndedAt: &ended, CustomFields: customFields(), Storage: storage})
-				c.Timeline.Visits++
-				c.Timeline.Observe(retention.EventVisit, ended)
-			}
-			if c.Status == retention.StatusActive && rng.IntN(200) == 0 { // an open visit right now
-				started := now.Add(-time.Duration(5+rng.IntN(50)) * time.Minute)
-				d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_%07d_open", tag, i), CustomerID: c.ID,
-					StartedAt: started, CustomFields: customFields(), Storage: storage})
-				c.Timeline.Visits++
-				c.Timeline.OpenVisits++
-				c.Timeline.Observe(retention.EventVisit, started)
-			}
-		}
-		if rng.IntN(100) < 40 { // appointments, one in eight ahead
-			for a := 0; a < 1+rng.IntN(2); a++ {
-				startsAt := between(-2*365*day, -day)
-				if c.Status == retention.StatusActive && rng.IntN(8) == 0 {
-					startsAt = between(day, 60*day)
-				}
-				endsAt := startsAt.Add(time.Duration(1+rng.IntN(4)) * 15 * time.Minute)
-				d.appointments = append(d.appointments, retention.Appointment{ID: fmt.Sprintf("apt_demo%s_%07d_%d", tag, i, a),
-					CustomerID: c.ID, StartsAt: startsAt, EndsAt: endsAt})
-				c.Timeline.Appointments++
-				c.Timeline.Observe(retention.EventAppointment, endsAt)
-			}
-		}
-		// Most customers were in touch recently (an imported last
-		// interaction), so only part of the base is due: the first sweep
-		// relinquishes what a real backlog would hold, not everything.
-		if rng.IntN(100) < 85 {
-			if t := between(-25*day, -time.Hour); t.After(c.TouchedAt) {
-				c.TouchedAt = t
-				c.Timeline.Observe(retention.EventImported, t)
-			}
-		}
-		if rng.IntN(50) == 0 {
-			c.PolicyName = retention.PolicyDirect
-		}
-		d.customers = append(d.customers, c)
+		d.customers = append(d.customers, g.customer(&d, i))
 	}
 	// A few walk-ins are in the building now: their data lives on the visit
 	// until it ends.
 	for i := 0; i < min(5, n/100+1); i++ {
-		first, phone := pick(demoFirstNames), fmt.Sprintf("07700 9%05d", rng.IntN(100000))
-		d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_walkin_%d", tag, i),
+		first, phone := g.pick(demoFirstNames), fmt.Sprintf("07700 9%05d", g.rng.IntN(100000))
+		d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_walkin_%d", g.tag, i),
 			Visitor:   &retention.PersonalData{FirstName: &first, Phone: &phone},
-			StartedAt: now.Add(-time.Duration(5+rng.IntN(30)) * time.Minute), CustomFields: customFields(), Storage: storage})
+			StartedAt: now.Add(-time.Duration(5+g.rng.IntN(30)) * time.Minute), CustomFields: g.customFields(), Storage: g.storage})
 	}
 	return emit(d)
+}
+
+// demoGen draws the demo from one random source, in a fixed order: the
+// same seed gives the same data.
+type demoGen struct {
+	rng     *rand.Rand
+	now     time.Time
+	tag     string
+	storage retention.CustomFieldStorage
+}
+
+// between is a minute between now+from and now+to.
+func (g *demoGen) between(from, to time.Duration) time.Time {
+	return g.now.Add(from + time.Duration(g.rng.Int64N(int64(to-from)))).Truncate(time.Minute)
+}
+
+func (g *demoGen) pick(list []string) string { return list[g.rng.IntN(len(list))] }
+
+func (g *demoGen) customFields() []retention.CustomFieldValue {
+	var out []retention.CustomFieldValue
+	for _, f := range retention.CustomFields {
+		if v := g.pick(demoCustomValues[f]); v != "" {
+			out = append(out, retention.CustomFieldValue{Field: f, Value: &v})
+		}
+	}
+	return out
+}
+
+// customer makes the i-th customer, adding its visits and appointments to d.
+func (g *demoGen) customer(d *demoData, i int) *retention.Customer {
+	day := retention.Day
+	first, last := g.pick(demoFirstNames), g.pick(demoLastNames)
+	email := fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), i)
+	phone := fmt.Sprintf("+44 7700 9%05d", g.rng.IntN(100000))
+	created := g.between(-3*365*day, -1*day)
+	c := &retention.Customer{
+		ID:           fmt.Sprintf("cus_demo%s_%07d", g.tag, i),
+		PersonalData: retention.PersonalData{FirstName: &first, LastName: &last, Email: &email, Phone: &phone},
+		Status:       retention.StatusActive, CreatedAt: created, TouchedAt: created,
+	}
+	if g.rng.IntN(10) == 0 { // some customers were imported without an email
+		c.Email = nil
+	}
+	c.Timeline.Observe(retention.EventImported, created)
+	switch r := g.rng.IntN(100); {
+	case r < 20:
+		at := g.between(-2*365*day, -day)
+		c.Status, c.StatusChangedAt = retention.StatusCancelled, &at
+	case r < 30:
+		at := g.between(-2*365*day, -day)
+		c.Status, c.StatusChangedAt = retention.StatusDeleted, &at
+	}
+	if c.StatusChangedAt != nil {
+		if c.StatusChangedAt.Before(created) {
+			c.CreatedAt, c.TouchedAt = *c.StatusChangedAt, *c.StatusChangedAt
+			c.Timeline = retention.Timeline{}
+			c.Timeline.Observe(retention.EventImported, c.TouchedAt)
+		}
+		c.Timeline.Observe(retention.EventStatusChange, *c.StatusChangedAt)
+	}
+	g.visits(d, c, i)
+	g.appointments(d, c, i)
+	// Most customers were in touch recently (an imported last
+	// interaction), so only part of the base is due: the first sweep
+	// relinquishes what a real backlog would hold, not everything.
+	if g.rng.IntN(100) < 85 {
+		if t := g.between(-25*day, -time.Hour); t.After(c.TouchedAt) {
+			c.TouchedAt = t
+			c.Timeline.Observe(retention.EventImported, t)
+		}
+	}
+	if g.rng.IntN(50) == 0 {
+		c.PolicyName = retention.PolicyDirect
+	}
+	return c
+}
+
+// visits gives about half the customers one to three past visits, and a
+// few active ones a visit open right now.
+func (g *demoGen) visits(d *demoData, c *retention.Customer, i int) {
+	if g.rng.IntN(100) >= 55 {
+		return
+	}
+	for v := 0; v < 1+g.rng.IntN(3); v++ {
+		started := g.between(-2*365*retention.Day, -2*time.Hour)
+		ended := started.Add(time.Duration(10+g.rng.IntN(80)) * time.Minute)
+		d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_%07d_%d", g.tag, i, v), CustomerID: c.ID,
+			StartedAt: started, EndedAt: &ended, CustomFields: g.customFields(), Storage: g.storage})
+		c.Timeline.Visits++
+		c.Timeline.Observe(retention.EventVisit, ended)
+	}
+	if c.Status == retention.StatusActive && g.rng.IntN(200) == 0 { // an open visit right now
+		started := g.now.Add(-time.Duration(5+g.rng.IntN(50)) * time.Minute)
+		d.visits = append(d.visits, retention.Visit{ID: fmt.Sprintf("vis_demo%s_%07d_open", g.tag, i), CustomerID: c.ID,
+			StartedAt: started, CustomFields: g.customFields(), Storage: g.storage})
+		c.Timeline.Visits++
+		c.Timeline.OpenVisits++
+		c.Timeline.Observe(retention.EventVisit, started)
+	}
+}
+
+// appointments gives two in five customers one or two appointments, one
+// in eight of an active customer's ahead.
+func (g *demoGen) appointments(d *demoData, c *retention.Customer, i int) {
+	if g.rng.IntN(100) >= 40 {
+		return
+	}
+	day := retention.Day
+	for a := 0; a < 1+g.rng.IntN(2); a++ {
+		startsAt := g.between(-2*365*day, -day)
+		if c.Status == retention.StatusActive && g.rng.IntN(8) == 0 {
+			startsAt = g.between(day, 60*day)
+		}
+		endsAt := startsAt.Add(time.Duration(1+g.rng.IntN(4)) * 15 * time.Minute)
+		d.appointments = append(d.appointments, retention.Appointment{ID: fmt.Sprintf("apt_demo%s_%07d_%d", g.tag, i, a),
+			CustomerID: c.ID, StartsAt: startsAt, EndsAt: endsAt})
+		c.Timeline.Appointments++
+		c.Timeline.Observe(retention.EventAppointment, endsAt)
+	}
 }

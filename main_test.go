@@ -3,14 +3,18 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/internal/testbin"
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // binDir holds lethe and the built-in plugins, built once for the tests of
@@ -59,6 +63,30 @@ func openApp(t testing.TB, dir, database string, withConnectors bool) *App {
 	}
 	t.Cleanup(app.Close)
 	return app
+}
+
+// seedStores writes call records and invoices for customers into the
+// built-in connectors' stores of the installation in dir (in database when
+// it is a PostgreSQL URL), through each plugin's seed command, as `lethe
+// demo` does: the tests reach the plugins' stores only through the plugins.
+func seedStores(t testing.TB, dir, database string, seed int64, customers ...connectors.SeedCustomer) {
+	t.Helper()
+	cfg := defaultConfig()
+	cfg.DataDir, cfg.Database = dir, database
+	cfg.Connectors.PluginDir = binDir
+	s, err := connectors.StartSeeding(context.Background(), connectorsConfig(cfg), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Send(connectors.SeedBatch{Seed: seed, Now: time.Now().UTC(), Customers: customers})
+	if err = errors.Join(err, s.Close()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// billing is a customer's call records and invoices for seedStores.
+func billing(c *retention.Customer, address string, callRecords, invoices int) connectors.SeedCustomer {
+	return connectors.SeedCustomer{Subject: c.Subject(), Address: address, CallRecords: callRecords, Invoices: invoices}
 }
 
 // lethe runs the lethe binary to completion.

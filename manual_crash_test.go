@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -97,16 +96,7 @@ func killManualDeleteAfterConfirmations(ctx context.Context, t *testing.T) (w *w
 		t.Fatal(err)
 	}
 	w.seedBilling(t, c, "Kilian Nine")
-	inv, err := invoicedb.Open(ctx, filepath.Join(w.dir, "connectors", "invoicestore"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = invoicedb.Seed(ctx, inv, []invoicedb.SeedCustomer{{ID: c.ID, Name: "Kilian Nine", Email: "kilian@nine.test", Address: "9 Lane", Invoices: 3000}},
-		invoicedb.SeedOptions{Seed: 2, Now: time.Now(), Fast: true})
-	inv.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedStores(t, w.dir, "", 2, billing(c, "9 Lane", 0, 3000))
 	w.manager.Close() // the server's plugin processes own the stores now
 
 	srv := startServe(t, w.dir)

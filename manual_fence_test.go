@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/retention"
-	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
 
@@ -70,16 +68,7 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := invoicedb.Open(ctx, "", store.ConnectorDSN(database, "invoicestore"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = invoicedb.Seed(ctx, inv, []invoicedb.SeedCustomer{{ID: c.ID, Name: "Frieda Frozen", Email: "frieda@frozen.test", Address: "0 Ice Road", Invoices: 4000}},
-		invoicedb.SeedOptions{Seed: 4, Now: time.Now(), Fast: true})
-	inv.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedStores(t, dirA, database, 4, billing(c, "0 Ice Road", 0, 4000))
 	db, err := sql.Open("pgx", database)
 	if err != nil {
 		t.Fatal(err)

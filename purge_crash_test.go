@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
+	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -22,7 +22,7 @@ func (w *world) purgeCustomers(t *testing.T, n, invoices int) ([]*retention.Cust
 	ctx := context.Background()
 	var out []*retention.Customer
 	var emails []string
-	var seed []invoicedb.SeedCustomer
+	var seed []connectors.SeedCustomer
 	for i := range n {
 		email := fmt.Sprintf("purge%03d@hidden.test", i)
 		c, err := w.svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{
@@ -31,17 +31,9 @@ func (w *world) purgeCustomers(t *testing.T, n, invoices int) ([]*retention.Cust
 			t.Fatal(err)
 		}
 		out, emails = append(out, c), append(emails, email)
-		seed = append(seed, invoicedb.SeedCustomer{ID: c.ID, Name: "Pia Purge", Email: email, Address: "3 Hidden Row", Invoices: invoices})
+		seed = append(seed, billing(c, "3 Hidden Row", 0, invoices))
 	}
-	inv, err := invoicedb.Open(ctx, filepath.Join(w.dir, "connectors", "invoicestore"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = invoicedb.Seed(ctx, inv, seed, invoicedb.SeedOptions{Seed: 3, Now: time.Now(), Fast: true})
-	inv.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedStores(t, w.dir, w.database, 3, seed...)
 	return out, emails
 }
 

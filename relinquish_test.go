@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -32,29 +30,11 @@ func eachDialect(t *testing.T, fn func(t *testing.T, database string)) {
 	}
 }
 
-// seedBilling writes call records and an invoice for a customer straight
-// into the built-in connectors' stores, as a billing system would.
+// seedBilling writes call records and an invoice for a customer into the
+// built-in connectors' stores, as a billing system would.
 func (w *world) seedBilling(t *testing.T, c *retention.Customer, name string) {
 	t.Helper()
-	ctx := context.Background()
-	cdrs, err := cdrdb.Open(ctx, filepath.Join(w.dir, "connectors", "cdrstore"), w.connectorDSN("cdrstore"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cdrs.Close()
-	if err := cdrdb.Seed(ctx, cdrs, []cdrdb.SeedCustomer{{ID: c.ID, Phone: *c.Phone, Count: 4}}, 1, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := invoicedb.Open(ctx, filepath.Join(w.dir, "connectors", "invoicestore"), w.connectorDSN("invoicestore"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inv.Close()
-	err = invoicedb.Seed(ctx, inv, []invoicedb.SeedCustomer{{ID: c.ID, Name: name, Email: *c.Email, Address: "1 Test Lane", Invoices: 1}},
-		invoicedb.SeedOptions{Seed: 1, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedStores(t, w.dir, w.database, 1, billing(c, "1 Test Lane", 4, 1))
 }
 
 // connectorDSN is where a built-in connector keeps its store: in Lethe's

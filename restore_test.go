@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/connectors"
-	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 )
@@ -101,8 +99,7 @@ func (w restoreWorld) setUp(t *testing.T) restoreCast {
 		t.Fatal(err)
 	}
 	var cast restoreCast
-	var cdrs []cdrdb.SeedCustomer
-	var invoices []invoicedb.SeedCustomer
+	var seed []connectors.SeedCustomer
 	for i := range 200 {
 		c, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp(fmt.Sprintf("Rhea%03d", i)),
 			LastName: sp("Restore"), Email: sp(fmt.Sprintf("rhea%03d@restore.test", i)), Phone: sp(fmt.Sprintf("+49 30 555%04d", i))}})
@@ -125,25 +122,9 @@ func (w restoreWorld) setUp(t *testing.T) restoreCast {
 		default:
 			cast.untouched = append(cast.untouched, c)
 		}
-		cdrs = append(cdrs, cdrdb.SeedCustomer{ID: c.ID, Phone: *c.Phone, Count: 2})
-		invoices = append(invoices, invoicedb.SeedCustomer{ID: c.ID, Name: *c.FirstName + " Restore", Email: *c.Email, Address: "1 Backup Lane", Invoices: 1})
+		seed = append(seed, billing(c, "1 Backup Lane", 2, 1))
 	}
-	cd, err := cdrdb.Open(ctx, filepath.Join(w.dir, "connectors", "cdrstore"), w.connectorDSN("cdrstore"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cd.Close()
-	if err := cdrdb.Seed(ctx, cd, cdrs, 1, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := invoicedb.Open(ctx, filepath.Join(w.dir, "connectors", "invoicestore"), w.connectorDSN("invoicestore"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inv.Close()
-	if err := invoicedb.Seed(ctx, inv, invoices, invoicedb.SeedOptions{Seed: 1, Now: time.Now(), Fast: true}); err != nil {
-		t.Fatal(err)
-	}
+	seedStores(t, w.dir, w.database, 1, seed...)
 	return cast
 }
 

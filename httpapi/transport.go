@@ -70,47 +70,8 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	}
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	start := graphql.Now()
-	var req request
-	switch r.Method {
-	case http.MethodGet:
-		q := r.URL.Query()
-		req.Query = param(q, "query", false)
-		req.OperationName = param(q, "operationName", false)
-		req.Variables = param(q, "variables", true)
-		req.Extensions = param(q, "extensions", true)
-		for _, name := range []string{"query", "operationName", "variables", "extensions"} {
-			if msg := textError([]byte(q.Get(name))); msg != "" {
-				writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput), name+": "+msg)
-				return
-			}
-		}
-	case http.MethodPost:
-		ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || ct != mediaJSON || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
-			writeGraphQLError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
-				"send the request as Content-Type: application/json (UTF-8)")
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if msg := textError(body); err == nil && msg != "" {
-			writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput), msg)
-			return
-		}
-		if err == nil {
-			err = decodeStrict(body, &req)
-		}
-		if err != nil {
-			writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput),
-				`the body is not a JSON object; send {"query": "...", "variables": {...}}`)
-			return
-		}
-	case http.MethodOptions:
-		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		w.WriteHeader(http.StatusNoContent)
-		return
-	default:
-		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		writeGraphQLError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "send GraphQL with GET or POST")
+	req, ok := readRequest(w, r)
+	if !ok {
 		return
 	}
 	params, msg := req.params()
@@ -147,6 +108,56 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	writeJSON(w, http.StatusOK, responses(ctx))
+}
+
+// readRequest reads the GraphQL request of a GET's parameters or a POST's
+// JSON body; false when it has answered the request itself (an OPTIONS, or
+// a refusal).
+func readRequest(w http.ResponseWriter, r *http.Request) (request, bool) {
+	var req request
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		req.Query = param(q, "query", false)
+		req.OperationName = param(q, "operationName", false)
+		req.Variables = param(q, "variables", true)
+		req.Extensions = param(q, "extensions", true)
+		for _, name := range []string{"query", "operationName", "variables", "extensions"} {
+			if msg := textError([]byte(q.Get(name))); msg != "" {
+				writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput), name+": "+msg)
+				return req, false
+			}
+		}
+	case http.MethodPost:
+		ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || ct != mediaJSON || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+			writeGraphQLError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+				"send the request as Content-Type: application/json (UTF-8)")
+			return req, false
+		}
+		body, err := io.ReadAll(r.Body)
+		if msg := textError(body); err == nil && msg != "" {
+			writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput), msg)
+			return req, false
+		}
+		if err == nil {
+			err = decodeStrict(body, &req)
+		}
+		if err != nil {
+			writeGraphQLError(w, http.StatusBadRequest, string(retention.CodeBadUserInput),
+				`the body is not a JSON object; send {"query": "...", "variables": {...}}`)
+			return req, false
+		}
+	case http.MethodOptions:
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+		return req, false
+	default:
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		writeGraphQLError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "send GraphQL with GET or POST")
+		return req, false
+	}
+	return req, true
 }
 
 // param is a GET parameter as JSON: a string for query and operationName,

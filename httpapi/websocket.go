@@ -355,35 +355,40 @@ func (c *wsConn) subscribe(connCtx context.Context, m wsMessage) bool {
 	c.mu.Lock()
 	c.active[m.ID] = op
 	c.mu.Unlock()
-	go func() {
-		defer stop()
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				err := rc.Recover(opCtx, p)
-				c.sendErrors(m.ID, gqlerror.List{{Message: retention.ErrorMessage(err), Extensions: map[string]any{"code": string(retention.CodeInternal)}}})
-				c.forget(m.ID, op)
-			}
-		}()
-		responses, ctx := c.exec.DispatchOperation(graphql.WithOperationContext(opCtx, rc), rc)
-		for {
-			resp := responses(ctx)
-			if resp == nil || opCtx.Err() != nil {
-				break
-			}
-			b, err := json.Marshal(resp)
-			if err != nil {
-				c.t.log.ErrorContext(ctx, "websocket response", "err", err)
-				break
-			}
-			c.send(wsMessage{Type: "next", ID: m.ID, Payload: b})
-		}
-		// A client's complete has removed the id already: nothing to say.
-		if c.forget(m.ID, op) && connCtx.Err() == nil {
-			c.send(wsMessage{Type: "complete", ID: m.ID})
+	go c.serveOperation(connCtx, opCtx, m.ID, op, rc, stop, cancel)
+	return true
+}
+
+// serveOperation sends an operation's responses until it ends, is
+// completed by the client or the connection closes, then says complete.
+func (c *wsConn) serveOperation(connCtx, opCtx context.Context, id string, op *operation, rc *graphql.OperationContext,
+	stop func() bool, cancel context.CancelFunc) {
+	defer stop()
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err := rc.Recover(opCtx, p)
+			c.sendErrors(id, gqlerror.List{{Message: retention.ErrorMessage(err), Extensions: map[string]any{"code": string(retention.CodeInternal)}}})
+			c.forget(id, op)
 		}
 	}()
-	return true
+	responses, ctx := c.exec.DispatchOperation(graphql.WithOperationContext(opCtx, rc), rc)
+	for {
+		resp := responses(ctx)
+		if resp == nil || opCtx.Err() != nil {
+			break
+		}
+		b, err := json.Marshal(resp)
+		if err != nil {
+			c.t.log.ErrorContext(ctx, "websocket response", "err", err)
+			break
+		}
+		c.send(wsMessage{Type: "next", ID: id, Payload: b})
+	}
+	// A client's complete has removed the id already: nothing to say.
+	if c.forget(id, op) && connCtx.Err() == nil {
+		c.send(wsMessage{Type: "complete", ID: id})
+	}
 }
 
 // forget removes a running operation; false when it was gone already

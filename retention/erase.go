@@ -23,11 +23,6 @@ func checkErasable(c *Customer, appointments []Appointment, now time.Time) error
 	return nil
 }
 
-// EraseActionID is the stable id of the action that erases a customer
-// everywhere: repeating it is harmless, so a delete that failed half way can
-// simply be repeated.
-func EraseActionID(customerID string) string { return "erase:" + customerID }
-
 // DeleteCustomer erases a customer now, through the engine's journal (see
 // Engine.EraseCustomer): every connector deletes its data and is checked for
 // residue, then Lethe keeps only a tombstone. Repeating it after a partial
@@ -61,49 +56,6 @@ func Relinquish(c *Customer, at time.Time, categories []string) {
 			c.AnonymisedAt = &at
 		}
 	}
-}
-
-func (s *Service) connectorCategories(ctx context.Context) [][]string {
-	if s.connectors == nil {
-		return nil
-	}
-	var out [][]string
-	for _, st := range s.connectors.Connectors(ctx) {
-		out = append(out, st.Info.Categories)
-	}
-	return out
-}
-
-func (s *Service) connectorCount(ctx context.Context) int {
-	if s.connectors == nil {
-		return 0
-	}
-	return len(s.connectors.Connectors(ctx))
-}
-
-func (s *Service) deleteInConnectors(ctx context.Context, c *Customer) error {
-	if s.connectors == nil {
-		return nil
-	}
-	action := Action{ID: EraseActionID(c.ID), Subject: c.Subject()}
-	for _, st := range s.connectors.Connectors(ctx) {
-		conn, err := s.connectors.Connector(ctx, st.Info.Name)
-		if err != nil {
-			return err
-		}
-		results, err := conn.Delete(ctx, []Action{action})
-		if err != nil {
-			return Errorf(CodeConnectorUnavailable, "connector %s could not delete customer %s: %v; nothing was erased in Lethe, repeat the delete", st.Info.Name, c.ID, ErrorMessage(err))
-		}
-		if len(results) != 1 || !results[0].Outcome.Confirmed() {
-			reason := "no result"
-			if len(results) == 1 {
-				reason = results[0].Reason
-			}
-			return Errorf(CodeConnectorUnavailable, "connector %s failed to delete customer %s: %s; nothing was erased in Lethe, repeat the delete", st.Info.Name, c.ID, reason)
-		}
-	}
-	return nil
 }
 
 // Export is everything held on one customer, as one JSON document, and the
@@ -225,7 +177,6 @@ type exportHold struct {
 // exportDocument holds everything held on c, not only what the collection
 // preferences display: a subject access request covers all of it.
 func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, error) {
-	ids := []string{c.ID}
 	policy, err := s.EffectivePolicy(ctx, c)
 	if err != nil {
 		return exportDoc{}, err
@@ -258,9 +209,24 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 		Appointments: []exportAppointment{}, Visits: []exportVisit{}, LegalHolds: []exportHold{}, AuditLog: []exportAudit{},
 		Connectors: map[string]json.RawMessage{},
 	}
+	if err := s.exportHistory(ctx, c, &doc); err != nil {
+		return exportDoc{}, err
+	}
+	if err := s.exportEvents(ctx, c, &doc); err != nil {
+		return exportDoc{}, err
+	}
+	if err := s.exportConnectors(ctx, c, &doc); err != nil {
+		return exportDoc{}, err
+	}
+	return doc, nil
+}
+
+// exportHistory adds the newest maxExportAudit audit events on c, and
+// where to read the older ones.
+func (s *Service) exportHistory(ctx context.Context, c *Customer, doc *exportDoc) error {
 	events, err := s.store.AuditLog(ctx, AuditQuery{Subject: c.ID, First: maxExportAudit + 1})
 	if err != nil {
-		return exportDoc{}, err
+		return err
 	}
 	doc.AuditLogComplete = len(events) <= maxExportAudit
 	if !doc.AuditLogComplete {
@@ -270,16 +236,23 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 	for _, e := range events {
 		doc.AuditLog = append(doc.AuditLog, exportAudit{e.At, e.Actor, e.Action, e.Details})
 	}
+	return nil
+}
+
+// exportEvents adds c's appointments, visits (with their custom fields)
+// and legal holds.
+func (s *Service) exportEvents(ctx context.Context, c *Customer, doc *exportDoc) error {
+	ids := []string{c.ID}
 	appts, err := s.store.Appointments(ctx, ids)
 	if err != nil {
-		return exportDoc{}, err
+		return err
 	}
 	for _, a := range appts[c.ID] {
 		doc.Appointments = append(doc.Appointments, exportAppointment{a.ID, a.StartsAt, a.EndsAt})
 	}
 	visits, err := s.store.Visits(ctx, ids)
 	if err != nil {
-		return exportDoc{}, err
+		return err
 	}
 	for _, v := range visits[c.ID] {
 		fields := map[string]string{}
@@ -292,24 +265,30 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 	}
 	holds, err := s.store.LegalHolds(ctx, ids)
 	if err != nil {
-		return exportDoc{}, err
+		return err
 	}
 	for _, h := range holds[c.ID] {
 		doc.LegalHolds = append(doc.LegalHolds, exportHold{h.ID, h.Reason, h.PlacedAt, h.Until, h.ReleasedAt})
 	}
+	return nil
+}
+
+// exportConnectors adds what every connector holds on c, and the documents
+// they declare. Complete or an error: no partial export is given.
+func (s *Service) exportConnectors(ctx context.Context, c *Customer, doc *exportDoc) error {
 	if s.connectors == nil {
-		return doc, nil
+		return nil
 	}
 	subject := c.Subject()
 	paths := map[string]bool{}
 	for _, st := range s.connectors.Connectors(ctx) {
 		conn, err := s.connectors.Connector(ctx, st.Info.Name)
 		if err != nil {
-			return exportDoc{}, err
+			return err
 		}
 		out, err := conn.Export(ctx, []Subject{subject})
 		if err != nil {
-			return exportDoc{}, Errorf(CodeConnectorUnavailable, "connector %s did not answer the export: %s; no partial export is given", st.Info.Name, ErrorMessage(err))
+			return Errorf(CodeConnectorUnavailable, "connector %s did not answer the export: %s; no partial export is given", st.Info.Name, ErrorMessage(err))
 		}
 		data := json.RawMessage("null")
 		for _, e := range out {
@@ -326,7 +305,7 @@ func (s *Service) exportDocument(ctx context.Context, c *Customer) (exportDoc, e
 		}
 		doc.Connectors[st.Info.Name] = data
 	}
-	return doc, nil
+	return nil
 }
 
 // documentPath is a document's place in a zip export. Connector names and

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 
+	"github.com/uptrace/bun"
+
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -52,7 +54,7 @@ func (q *queries) CustomersByID(ctx context.Context, ids []string) (map[string]*
 	var rows []customerRow
 	// In id order: a transaction that locks several customers locks them in
 	// the one order every such transaction follows (see Store.update).
-	sel := q.idb.NewSelect().Model(&rows).Where("id IN ("+placeholders(len(ids))+")", anySlice(ids)...).OrderExpr("id")
+	sel := q.idb.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).OrderExpr("id")
 	if err := q.forUpdate(sel).Scan(ctx); err != nil {
 		return nil, internal("customers by id", err)
 	}

@@ -5,24 +5,14 @@ import (
 	"database/sql"
 	"errors"
 
+	"github.com/uptrace/bun"
+
 	"github.com/lethe-privacy/lethe/retention"
 )
 
 func (q *queries) Appointments(ctx context.Context, customerIDs []string) (map[string][]retention.Appointment, error) {
-	out := map[string][]retention.Appointment{}
-	if len(customerIDs) == 0 {
-		return out, nil
-	}
-	var rows []appointmentRow
-	err := q.idb.NewSelect().Model(&rows).Where("customer_id IN ("+placeholders(len(customerIDs))+")", anySlice(customerIDs)...).
-		OrderExpr("customer_id, starts_at, id").Scan(ctx)
-	if err != nil {
-		return nil, internal("appointments", err)
-	}
-	for i := range rows {
-		out[rows[i].CustomerID] = append(out[rows[i].CustomerID], rows[i].domain())
-	}
-	return out, nil
+	return groupedBy(ctx, q, "appointments", "customer_id", "customer_id, starts_at, id", customerIDs,
+		func(r *appointmentRow) string { return r.CustomerID }, infallible((*appointmentRow).domain))
 }
 
 func (q *queries) InsertAppointment(ctx context.Context, a retention.Appointment) error {
@@ -31,21 +21,8 @@ func (q *queries) InsertAppointment(ctx context.Context, a retention.Appointment
 }
 
 func (q *queries) Visits(ctx context.Context, customerIDs []string) (map[string][]retention.Visit, error) {
-	out := map[string][]retention.Visit{}
-	if len(customerIDs) == 0 {
-		return out, nil
-	}
-	var rows []visitRow
-	err := q.idb.NewSelect().Model(&rows).Where("customer_id IN ("+placeholders(len(customerIDs))+")", anySlice(customerIDs)...).
-		OrderExpr("customer_id, started_at, id").Scan(ctx)
-	if err != nil {
-		return nil, internal("visits", err)
-	}
-	for i := range rows {
-		v := rows[i].domain()
-		out[v.CustomerID] = append(out[v.CustomerID], v)
-	}
-	return out, nil
+	return groupedBy(ctx, q, "visits", "customer_id", "customer_id, started_at, id", customerIDs,
+		func(r *visitRow) string { return strVal(r.CustomerID) }, (*visitRow).domain)
 }
 
 func (q *queries) Visit(ctx context.Context, id string) (*retention.Visit, error) {
@@ -57,7 +34,10 @@ func (q *queries) Visit(ctx context.Context, id string) (*retention.Visit, error
 	if err != nil {
 		return nil, internal("visit", err)
 	}
-	v := row.domain()
+	v, err := row.domain()
+	if err != nil {
+		return nil, internal("visit", err)
+	}
 	return &v, nil
 }
 
@@ -83,20 +63,8 @@ func (q *queries) DeleteCustomerEvents(ctx context.Context, customerID string) e
 }
 
 func (q *queries) LegalHolds(ctx context.Context, customerIDs []string) (map[string][]retention.LegalHold, error) {
-	out := map[string][]retention.LegalHold{}
-	if len(customerIDs) == 0 {
-		return out, nil
-	}
-	var rows []holdRow
-	err := q.idb.NewSelect().Model(&rows).Where("customer_id IN ("+placeholders(len(customerIDs))+")", anySlice(customerIDs)...).
-		OrderExpr("customer_id, placed_at, id").Scan(ctx)
-	if err != nil {
-		return nil, internal("legal holds", err)
-	}
-	for i := range rows {
-		out[rows[i].CustomerID] = append(out[rows[i].CustomerID], rows[i].domain())
-	}
-	return out, nil
+	return groupedBy(ctx, q, "legal holds", "customer_id", "customer_id, placed_at, id", customerIDs,
+		func(r *holdRow) string { return r.CustomerID }, infallible((*holdRow).domain))
 }
 
 func (q *queries) LegalHold(ctx context.Context, id string) (*retention.LegalHold, error) {
@@ -139,17 +107,14 @@ func (q *queries) PendingVisitRecords(ctx context.Context, afterID string, limit
 	if err := sel.OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, internal("pending visit records", err)
 	}
-	out := make([]retention.Visit, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	out, err := domains(rows, (*visitRow).domain)
+	return out, internal("pending visit records", err)
 }
 
 func (q *queries) VisitRecordsDelivered(ctx context.Context, ids []string) error {
 	for start := 0; start < len(ids); start += bulkRows {
-		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
-		if _, err := q.idb.NewRaw("UPDATE visits SET stats_pending = 0, "+clearVisitFields+" WHERE ended_at IS NOT NULL AND id IN ("+placeholders(len(chunk))+")", chunk...).Exec(ctx); err != nil {
+		chunk := ids[start:min(start+bulkRows, len(ids))]
+		if _, err := q.idb.NewRaw("UPDATE visits SET stats_pending = 0, "+clearVisitFields+" WHERE ended_at IS NOT NULL AND id IN (?)", bun.In(chunk)).Exec(ctx); err != nil {
 			return internal("visit records delivered", err)
 		}
 	}

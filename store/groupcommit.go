@@ -214,22 +214,15 @@ func (s *Store) runBatch() {
 				return
 			}
 			ok = append(ok, r)
-		} else if _, err := tx.ExecContext(bg, "SAVEPOINT lethe_write"); err != nil {
-			redo, broken = append(redo, r), true
-		} else if err := r.call(q); err == nil {
-			if _, err := tx.ExecContext(bg, "RELEASE lethe_write"); err != nil {
-				redo, broken = append(redo, r), true
-			} else {
-				ok = append(ok, r)
-			}
-		} else if rollbackTo(bg, tx) != nil {
-			// The failure took the whole transaction with it (an
-			// interrupted statement, a full disk): run again, alone.
-			redo, broken = append(redo, r), true
-		} else if retryable(err) && r.panicked == nil {
-			redo = append(redo, r)
 		} else {
-			finish(r, err)
+			switch runSaved(bg, tx, q, r) {
+			case savedOK:
+				ok = append(ok, r)
+			case savedRedo:
+				redo = append(redo, r)
+			case savedBroken:
+				redo, broken = append(redo, r), true
+			}
 		}
 		if !isDone(r) {
 			ran = append(ran, r)
@@ -239,6 +232,12 @@ func (s *Store) runBatch() {
 		}
 		r = s.writes.take()
 	}
+	s.endBatch(tx, ok, ran, redo, broken)
+}
+
+// endBatch commits the shared transaction and answers its callers, or,
+// when it broke or its commit failed, runs them again alone.
+func (s *Store) endBatch(tx bun.Tx, ok, ran, redo []*writeReq, broken bool) {
 	if broken {
 		_ = tx.Rollback()
 		redo = ran
@@ -258,6 +257,38 @@ func (s *Store) runBatch() {
 	for _, r := range redo {
 		s.runAlone(r)
 	}
+}
+
+// What became of a transaction run in a savepoint of a shared one.
+const (
+	savedOK       = iota // ran: answered at the commit
+	savedRedo            // failed in a way worth retrying: run again alone after the batch
+	savedBroken          // the shared transaction is lost: everything runs again alone
+	savedFinished        // answered with its own error
+)
+
+// runSaved runs r in a savepoint of the shared transaction tx.
+func runSaved(ctx context.Context, tx bun.Tx, q *queries, r *writeReq) int {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT lethe_write"); err != nil {
+		return savedBroken
+	}
+	err := r.call(q)
+	if err == nil {
+		if _, err := tx.ExecContext(ctx, "RELEASE lethe_write"); err != nil {
+			return savedBroken
+		}
+		return savedOK
+	}
+	if rollbackTo(ctx, tx) != nil {
+		// The failure took the whole transaction with it (an
+		// interrupted statement, a full disk): run again, alone.
+		return savedBroken
+	}
+	if retryable(err) && r.panicked == nil {
+		return savedRedo
+	}
+	finish(r, err)
+	return savedFinished
 }
 
 func isDone(r *writeReq) bool {

@@ -92,15 +92,15 @@ func encodeSubject(s *retention.Subject) *string {
 	return &out
 }
 
-func decodeSubject(customerID string, raw *string) *retention.Subject {
+func decodeSubject(customerID string, raw *string) (*retention.Subject, error) {
 	if raw == nil {
-		return nil
+		return nil, nil
 	}
 	var j subjectJSON
-	if json.Unmarshal([]byte(*raw), &j) != nil {
-		return nil
+	if err := json.Unmarshal([]byte(*raw), &j); err != nil {
+		return nil, err
 	}
-	return &retention.Subject{CustomerID: customerID, FirstName: j.FirstName, LastName: j.LastName, Email: j.Email, Phone: j.Phone}
+	return &retention.Subject{CustomerID: customerID, FirstName: j.FirstName, LastName: j.LastName, Email: j.Email, Phone: j.Phone}, nil
 }
 
 func entryFromDomain(e retention.JournalEntry) *entryRow {
@@ -114,14 +114,23 @@ func entryFromDomain(e retention.JournalEntry) *entryRow {
 		ClosedAt: toMicrosPtr(e.ClosedAt), Subject: encodeSubject(e.Subject)}
 }
 
-func (r *entryRow) domain() retention.JournalEntry {
+// domain is the entry, or an error when its categories or subject cannot
+// be read: an entry with no categories means "every category", so a failed
+// read must never pass for one.
+func (r *entryRow) domain() (retention.JournalEntry, error) {
 	var cats []string
-	_ = json.Unmarshal([]byte(r.Categories), &cats)
+	if err := json.Unmarshal([]byte(r.Categories), &cats); err != nil {
+		return retention.JournalEntry{}, decodeError("journal entry", r.ID, "categories", err)
+	}
+	subject, err := decodeSubject(r.CustomerID, r.Subject)
+	if err != nil {
+		return retention.JournalEntry{}, decodeError("journal entry", r.ID, "subject", err)
+	}
 	return retention.JournalEntry{Categories: cats, RequestedBy: strVal(r.RequestedBy), ID: r.ID, RunID: r.RunID, CustomerID: r.CustomerID, Kind: retention.ActionKind(r.Kind),
 		PolicyName: r.PolicyName, PolicyVersion: r.PolicyVersion, Rule: r.Rule, DueAt: fromMicros(r.DueAt),
 		PlannedAt: fromMicros(r.PlannedAt), Status: retention.EntryStatus(r.Status), Attempts: r.Attempts,
 		NextAttemptAt: fromMicros(r.NextAttemptAt), LastError: strVal(r.LastError), ClosedAt: fromMicrosPtr(r.ClosedAt),
-		Subject: decodeSubject(r.CustomerID, r.Subject)}
+		Subject: subject}, nil
 }
 
 type actionRow struct {
@@ -152,12 +161,14 @@ func actionFromDomain(a retention.JournalAction, now int64) *actionRow {
 		Records: a.Records, Reason: strPtr(a.Reason), Attempts: a.Attempts, UpdatedAt: now}
 }
 
-func (r *actionRow) domain() retention.JournalAction {
+func (r *actionRow) domain() (retention.JournalAction, error) {
 	a := retention.JournalAction{ID: r.ID, EntryID: r.EntryID, RunID: r.RunID, CustomerID: r.CustomerID, Connector: r.Connector,
 		Operation: r.Operation, Status: retention.ActionStatus(r.Status), Outcome: retention.Outcome(strVal(r.Outcome)),
 		Records: r.Records, Reason: strVal(r.Reason), Attempts: r.Attempts}
-	_ = json.Unmarshal([]byte(r.Categories), &a.Categories)
-	return a
+	if err := json.Unmarshal([]byte(r.Categories), &a.Categories); err != nil {
+		return retention.JournalAction{}, decodeError("journal action", r.ID, "categories", err)
+	}
+	return a, nil
 }
 
 type planRow struct {
@@ -187,11 +198,8 @@ func (q *queries) scanEntries(ctx context.Context, sel *bun.SelectQuery, afterID
 	if err := sel.Model(&rows).OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, internal("journal entries", err)
 	}
-	out := make([]retention.JournalEntry, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	out, err := domains(rows, (*entryRow).domain)
+	return out, internal("journal entries", err)
 }
 
 func (q *queries) RetryableEntries(ctx context.Context, asOf time.Time, afterID string, limit int) ([]retention.JournalEntry, error) {
@@ -206,20 +214,8 @@ func (q *queries) RunEntries(ctx context.Context, runID string, asOf time.Time, 
 }
 
 func (q *queries) EntryActions(ctx context.Context, entryIDs []string) (map[string][]retention.JournalAction, error) {
-	out := map[string][]retention.JournalAction{}
-	if len(entryIDs) == 0 {
-		return out, nil
-	}
-	var rows []actionRow
-	err := q.idb.NewSelect().Model(&rows).Where("entry_id IN ("+placeholders(len(entryIDs))+")", anySlice(entryIDs)...).
-		OrderExpr("entry_id, id").Scan(ctx)
-	if err != nil {
-		return nil, internal("journal actions", err)
-	}
-	for i := range rows {
-		out[rows[i].EntryID] = append(out[rows[i].EntryID], rows[i].domain())
-	}
-	return out, nil
+	return groupedBy(ctx, q, "journal actions", "entry_id", "entry_id, id", entryIDs,
+		func(r *actionRow) string { return r.EntryID }, (*actionRow).domain)
 }
 
 func (q *queries) Run(ctx context.Context, id string) (*retention.Run, error) {
@@ -311,7 +307,10 @@ func (q *queries) RunActionsAfter(ctx context.Context, runID, after string, firs
 		return nil, internal("run actions", err)
 	}
 	for i := range rows {
-		a := rows[i].domain()
+		a, err := rows[i].domain()
+		if err != nil {
+			return nil, internal("run actions", err)
+		}
 		out = append(out, retention.PlannedAction{CustomerID: a.CustomerID, Connector: a.Connector,
 			Action: retention.DescribeOperation(a.Operation, a.Categories), Outcome: a.Outcome, Records: a.Records, Cursor: "a:" + rows[i].ID})
 	}
@@ -364,11 +363,8 @@ func (q *queries) OpenVisitsStartedBefore(ctx context.Context, t time.Time, limi
 	if err != nil {
 		return nil, internal("open visits", err)
 	}
-	out := make([]retention.Visit, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	out, err := domains(rows, (*visitRow).domain)
+	return out, internal("open visits", err)
 }
 
 func (q *queries) InsertRun(ctx context.Context, r retention.Run) error {
@@ -531,7 +527,7 @@ func (q *queries) CustomersWithOpenEntries(ctx context.Context, ids []string) (m
 		chunk := ids[start:min(start+bulkRows, len(ids))]
 		var found []string
 		err := q.idb.NewSelect().Model((*entryRow)(nil)).Column("customer_id").
-			Where("status = ? AND customer_id IN ("+placeholders(len(chunk))+")", append([]any{retention.EntryOpen}, anySlice(chunk)...)...).
+			Where("status = ? AND customer_id IN (?)", retention.EntryOpen, bun.In(chunk)).
 			Scan(ctx, &found)
 		if err != nil {
 			return nil, internal("open entries", err)
@@ -552,7 +548,10 @@ func (q *queries) OpenEntryOf(ctx context.Context, customerID string) (*retentio
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	e := rows[0].domain()
+	e, err := rows[0].domain()
+	if err != nil {
+		return nil, internal("open entry", err)
+	}
 	return &e, nil
 }
 
@@ -573,9 +572,6 @@ func (q *queries) DoneEntriesOf(ctx context.Context, customerID string) ([]reten
 	if err != nil {
 		return nil, internal("done entries", err)
 	}
-	out := make([]retention.JournalEntry, len(rows))
-	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
+	out, err := domains(rows, (*entryRow).domain)
+	return out, internal("done entries", err)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/searchkey"
 )
@@ -96,10 +98,10 @@ func (q *queries) PurgeFields(ctx context.Context, fields []retention.Field, now
 // values leave customer_terms and search_words, the others stay.
 func (q *queries) rebuildTermsWithout(ctx context.Context, ids []string, cleared map[retention.Field]bool) error {
 	for start := 0; start < len(ids); start += bulkRows {
-		chunk := anySlice(ids[start:min(start+bulkRows, len(ids))])
+		chunk := ids[start:min(start+bulkRows, len(ids))]
 		var rows []customerRow
 		if err := q.idb.NewSelect().Model(&rows).Column("id", "first_name", "last_name", "email", "phone", "search_words").
-			Where("id IN ("+placeholders(len(chunk))+")", chunk...).Scan(ctx); err != nil {
+			Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
 			return internal("purge search terms", err)
 		}
 		var gone, added []termPair

@@ -216,7 +216,9 @@ func visitFromDomain(v retention.Visit) *visitRow {
 	return r
 }
 
-func (r *visitRow) domain() retention.Visit {
+// domain is the visit, or an error when its custom fields or their storage
+// settings cannot be read (a field read as absent would never be erased).
+func (r *visitRow) domain() (retention.Visit, error) {
 	v := retention.Visit{ID: r.ID, CustomerID: strVal(r.CustomerID), StartedAt: fromMicros(r.StartedAt), EndedAt: fromMicrosPtr(r.EndedAt),
 		StatsPending: r.StatsPending == 1}
 	visitor := retention.PersonalData{FirstName: r.VisitorFirstName, LastName: r.VisitorLastName, Email: r.VisitorEmail, Phone: r.VisitorPhone}
@@ -224,13 +226,17 @@ func (r *visitRow) domain() retention.Visit {
 		v.Visitor = &visitor
 	}
 	var fields []customFieldJSON
-	_ = json.Unmarshal([]byte(r.CustomFields), &fields)
+	if err := json.Unmarshal([]byte(r.CustomFields), &fields); err != nil {
+		return retention.Visit{}, decodeError("visit", r.ID, "custom fields", err)
+	}
 	for _, f := range fields {
 		v.CustomFields = append(v.CustomFields, retention.CustomFieldValue{Field: f.Field, Value: f.Value})
 	}
 	v.Storage = retention.CustomFieldStorage{}
-	_ = json.Unmarshal([]byte(r.FieldStorage), &v.Storage)
-	return v
+	if err := json.Unmarshal([]byte(r.FieldStorage), &v.Storage); err != nil {
+		return retention.Visit{}, decodeError("visit", r.ID, "field storage", err)
+	}
+	return v, nil
 }
 
 type holdRow struct {

@@ -38,14 +38,30 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	var contacts, docs [][]any
-	type job struct {
-		inv                  Invoice
-		name, email, address string
+	plan := planSeed(customers, opt)
+	if s.db.Postgres {
+		return seedPostgres(ctx, s, plan, opt.Fast)
 	}
-	var jobs []job
+	return seedEmbedded(ctx, s, plan, opt.Fast)
+}
+
+// seedJob is one invoice PDF to render, with what is printed on it.
+type seedJob struct {
+	inv                  Invoice
+	name, email, address string
+}
+
+// seedPlan is what Seed writes: contact rows, invoice index rows and the
+// PDFs behind them.
+type seedPlan struct {
+	contacts, docs [][]any
+	jobs           []seedJob
+}
+
+func planSeed(customers []SeedCustomer, opt SeedOptions) seedPlan {
+	var p seedPlan
 	for _, c := range customers {
-		contacts = append(contacts, []any{c.ID, c.Name, c.Email, c.Address, 0})
+		p.contacts = append(p.contacts, []any{c.ID, c.Name, c.Email, c.Address, 0})
 		rng := rng(opt.Seed, c.ID)
 		for i := range c.Invoices {
 			inv := Invoice{
@@ -58,56 +74,59 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 				Pages:       1 + rng.IntN(2),
 			}
 			inv.File = FileName(inv.ID)
-			docs = append(docs, []any{inv.ID, inv.CustomerID, inv.Number, unixMilli(inv.IssuedAt), inv.AmountCents,
+			p.docs = append(p.docs, []any{inv.ID, inv.CustomerID, inv.Number, unixMilli(inv.IssuedAt), inv.AmountCents,
 				inv.Currency, inv.Pages, c.Name, inv.File, 0})
-			jobs = append(jobs, job{inv, c.Name, c.Email, c.Address})
+			p.jobs = append(p.jobs, seedJob{inv, c.Name, c.Email, c.Address})
 		}
 	}
+	return p
+}
 
-	if s.db.Postgres {
-		// PDFs and index rows in one transaction, PDFs with multi-row
-		// inserts: one statement (and commit) per PDF made the demo's
-		// PostgreSQL run wait on the server's fsync for every invoice.
-		tx, err := s.db.BeginTx(ctx, nil)
+// seedPostgres writes PDFs and index rows in one transaction, PDFs with
+// multi-row inserts: one statement (and commit) per PDF made the demo's
+// PostgreSQL run wait on the server's fsync for every invoice.
+func seedPostgres(ctx context.Context, s *Store, p seedPlan, fast bool) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	const perStatement = 500
+	pdfs := make([][]any, 0, perStatement)
+	for i, j := range p.jobs {
+		pdf, err := seedPDF(j.inv, j.name, j.email, j.address, fast)
 		if err != nil {
-			return err
+			return fmt.Errorf("render invoice pdf: %w", err)
 		}
-		defer tx.Rollback()
-		const perStatement = 500
-		pdfs := make([][]any, 0, perStatement)
-		for i, j := range jobs {
-			pdf, err := seedPDF(j.inv, j.name, j.email, j.address, opt.Fast)
-			if err != nil {
-				return fmt.Errorf("render invoice pdf: %w", err)
+		pdfs = append(pdfs, []any{j.inv.File, pdf})
+		if len(pdfs) == perStatement || i == len(p.jobs)-1 {
+			if err := s.db.InsertMany(ctx, tx, `INSERT INTO invoice_pdfs (file, data)`,
+				`ON CONFLICT (file) DO UPDATE SET data = EXCLUDED.data`, pdfs); err != nil {
+				return fmt.Errorf("write invoice pdf: %w", err)
 			}
-			pdfs = append(pdfs, []any{j.inv.File, pdf})
-			if len(pdfs) == perStatement || i == len(jobs)-1 {
-				if err := s.db.InsertMany(ctx, tx, `INSERT INTO invoice_pdfs (file, data)`,
-					`ON CONFLICT (file) DO UPDATE SET data = EXCLUDED.data`, pdfs); err != nil {
-					return fmt.Errorf("write invoice pdf: %w", err)
-				}
-				pdfs = pdfs[:0]
-			}
+			pdfs = pdfs[:0]
 		}
-		if err := insertIndex(ctx, s, tx, contacts, docs); err != nil {
-			return err
-		}
-		return tx.Commit()
 	}
+	if err := insertIndex(ctx, s, tx, p.contacts, p.docs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
-	// Embedded: PDFs first, in parallel; the index only points at PDFs that
-	// exist. The 256 directories are made once here rather than checked
-	// for every file.
+// seedEmbedded writes the PDFs first, in parallel, then the index, so
+// that it only points at PDFs that exist. The 256 directories are made once
+// here rather than checked for every file.
+func seedEmbedded(ctx context.Context, s *Store, p seedPlan, fast bool) error {
 	if err := makePDFDirs(s.dir); err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, runtime.NumCPU())
-	next := make(chan job)
+	next := make(chan seedJob)
 	for range runtime.NumCPU() {
 		wg.Go(func() {
 			for j := range next {
-				pdf, err := seedPDF(j.inv, j.name, j.email, j.address, opt.Fast)
+				pdf, err := seedPDF(j.inv, j.name, j.email, j.address, fast)
 				if err == nil {
 					err = seedFile(s.Path(j.inv.File), pdf)
 				}
@@ -120,7 +139,7 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 			}
 		})
 	}
-	for _, j := range jobs {
+	for _, j := range p.jobs {
 		if len(errs) > 0 || ctx.Err() != nil {
 			break
 		}
@@ -136,13 +155,12 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := insertIndex(ctx, s, tx, contacts, docs); err != nil {
+	if err := insertIndex(ctx, s, tx, p.contacts, p.docs); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -314,13 +314,11 @@ func verify(ctx context.Context, conn Connector, calls []Action) ([]ActionResult
 // checked are action results not recorded yet (the residue checks), written
 // in the same transaction.
 func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, checked []JournalAction) error {
-	var done, failed, skipped int
-	var outcomes []JournalEntry
+	var cl *closing
 	// Fenced: the lease epoch is proven in the transaction that changes the
 	// core records and closes the entries, so a process that lost the lease
 	// while its connectors were working changes nothing.
 	err := e.fenced(ctx, r, func(tx Tx) error {
-		done, failed, skipped = 0, 0, 0
 		ids := make([]string, len(entries))
 		for i, en := range entries {
 			ids[i] = en.CustomerID
@@ -329,87 +327,17 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		if err != nil {
 			return err
 		}
-		now := e.nowUTC()
-		var erased, relinquished []*Customer
-		var clearContact []string
-		var audits []AuditEvent
-		closed := make([]JournalEntry, 0, len(entries))
+		// A fresh accumulator each attempt: the transaction may be run again.
+		cl = &closing{now: e.nowUTC(), closed: make([]JournalEntry, 0, len(entries))}
 		for _, en := range entries {
-			var failures []string
-			for _, a := range actions[en.ID] {
-				if a.Status != ActionConfirmed {
-					failures = append(failures, fmt.Sprintf("%s: %s", a.Connector, a.Reason))
-				}
-			}
-			c := customers[en.CustomerID]
-			switch {
-			case len(failures) > 0:
-				en.Attempts++
-				en.LastError = strings.Join(failures, "; ")
-				if en.Attempts >= e.MaxAttempts {
-					en.Status, en.ClosedAt = EntryFailed, &now
-					en.closeSubject()
-				} else {
-					en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
-				}
-				failed++
-			case c == nil || ((c.ErasedAt != nil || c.Held(now)) && !en.Reapplied()):
-				// Every connector has acted, but the customer was erased
-				// meanwhile or a hold arrived: a hold always wins over what
-				// remains to be done, so the core record stays as it is.
-				en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
-				en.closeSubject()
-				skipped++
-			default:
-				switch en.Kind {
-				case ActionPurge:
-					// Nothing left to change in Lethe: the values went
-					// with the preference change.
-				case ActionErase:
-					if c.ErasedAt == nil { // a residue re-erasure leaves the tombstone as it is
-						Erase(c, now, en.Categories)
-						erased = append(erased, c)
-					}
-				default:
-					Relinquish(c, now, en.Categories)
-					if anonymisesContact(en.Categories) {
-						clearContact = append(clearContact, c.ID)
-					}
-					relinquished = append(relinquished, c)
-				}
-				audits = append(audits, e.auditEntry(r, en, actions[en.ID], now))
-				en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
-				en.closeSubject()
-				done++
-			}
-			closed = append(closed, en)
+			e.closeEntry(r, cl, en, customers[en.CustomerID], actions[en.ID])
 		}
-		outcomes = closed
-		// The ledger has the records (on disk) before this transaction can
-		// commit them: whatever the database says is erased, the ledger knows.
-		if err := e.appendToLedger(ctx, tx, r, closed); err != nil {
-			return err
-		}
-		// The core records change, the journal entries close and the audit
-		// log records it, all in this one transaction.
-		if err := tx.EraseCustomers(ctx, erased); err != nil {
-			return err
-		}
-		if err := tx.RecordRelinquished(ctx, relinquished, clearContact); err != nil {
-			return err
-		}
-		if err := tx.AppendAudits(ctx, audits); err != nil {
-			return err
-		}
-		if err := tx.SaveActions(ctx, checked); err != nil {
-			return err
-		}
-		return tx.SaveEntries(ctx, closed)
+		return e.writeClosing(ctx, tx, r, cl, checked)
 	})
 	if err != nil {
 		return err
 	}
-	for _, en := range outcomes {
+	for _, en := range cl.closed {
 		outcome := map[EntryStatus]string{EntryDone: "done", EntryCancelled: "skipped"}[en.Status]
 		if outcome == "" {
 			outcome = "failed"
@@ -417,11 +345,98 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		e.metrics.SweepCustomers(en.Kind, outcome, 1)
 	}
 	r.add(func(run *Run) {
-		run.CustomersDone += done
-		run.CustomersFailed += failed
-		run.CustomersSkipped += skipped
+		run.CustomersDone += cl.done
+		run.CustomersFailed += cl.failed
+		run.CustomersSkipped += cl.skipped
 	})
 	return e.checkpoint(ctx, r)
+}
+
+// closing gathers what one finalize transaction writes.
+type closing struct {
+	now                   time.Time
+	erased, relinquished  []*Customer
+	clearContact          []string
+	audits                []AuditEvent
+	closed                []JournalEntry
+	done, failed, skipped int
+}
+
+// closeEntry decides how one journal entry ends, given its actions and the
+// customer as the transaction reads it, and records that in cl.
+func (e *Engine) closeEntry(r *runState, cl *closing, en JournalEntry, c *Customer, actions []JournalAction) {
+	now := cl.now
+	var failures []string
+	for _, a := range actions {
+		if a.Status != ActionConfirmed {
+			failures = append(failures, fmt.Sprintf("%s: %s", a.Connector, a.Reason))
+		}
+	}
+	switch {
+	case len(failures) > 0:
+		en.Attempts++
+		en.LastError = strings.Join(failures, "; ")
+		if en.Attempts >= e.MaxAttempts {
+			en.Status, en.ClosedAt = EntryFailed, &now
+			en.closeSubject()
+		} else {
+			en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
+		}
+		cl.failed++
+	case c == nil || ((c.ErasedAt != nil || c.Held(now)) && !en.Reapplied()):
+		// Every connector has acted, but the customer was erased
+		// meanwhile or a hold arrived: a hold always wins over what
+		// remains to be done, so the core record stays as it is.
+		en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
+		en.closeSubject()
+		cl.skipped++
+	default:
+		switch en.Kind {
+		case ActionPurge:
+			// Nothing left to change in Lethe: the values went
+			// with the preference change.
+		case ActionErase:
+			if c.ErasedAt == nil { // a residue re-erasure leaves the tombstone as it is
+				Erase(c, now, en.Categories)
+				cl.erased = append(cl.erased, c)
+			}
+		default:
+			Relinquish(c, now, en.Categories)
+			if anonymisesContact(en.Categories) {
+				cl.clearContact = append(cl.clearContact, c.ID)
+			}
+			cl.relinquished = append(cl.relinquished, c)
+		}
+		cl.audits = append(cl.audits, e.auditEntry(r, en, actions, now))
+		en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
+		en.closeSubject()
+		cl.done++
+	}
+	cl.closed = append(cl.closed, en)
+}
+
+// writeClosing writes what closeEntry decided, in the finalize transaction.
+func (e *Engine) writeClosing(ctx context.Context, tx Tx, r *runState, cl *closing, checked []JournalAction) error {
+	// The ledger has the records (on disk) before this transaction can
+	// commit them: whatever the database says is erased, the ledger knows.
+	if err := e.appendToLedger(ctx, tx, r, cl.closed); err != nil {
+		return err
+	}
+	// The core records change, the journal entries close and the audit
+	// log records it, all in this one transaction.
+	if err := tx.EraseCustomers(ctx, cl.erased); err != nil {
+		return err
+	}
+	if err := tx.RecordRelinquished(ctx, cl.relinquished, cl.clearContact); err != nil {
+		return err
+	}
+	if err := tx.AppendAudits(ctx, cl.audits); err != nil {
+		return err
+	}
+	if err := tx.SaveActions(ctx, checked); err != nil {
+		return err
+	}
+	return tx.SaveEntries(ctx, cl.closed)
 }
 
 // auditEntry records what the engine did to one customer, as evidence

@@ -51,6 +51,7 @@ generate:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+	$(GO) run ./internal/funclen/cmd .
 
 # No function over 80 lines outside generated code (internal/funclen).
 funclen:

@@ -54,3 +54,21 @@ func TestGeneratedCodeAndFixturesSkipped(t *testing.T) {
 		t.Fatalf("scanned: %+v", funcs)
 	}
 }
+
+// TestNoFunctionOver80Lines is the check of `make lint`, run by `make test`
+// too: no function of the repository (every module, generated code and
+// tests excepted) is over 80 lines.
+func TestNoFunctionOver80Lines(t *testing.T) {
+	funcs, err := funclen.Scan("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(funcs) < 500 {
+		t.Fatalf("found only %d functions: the scan missed the repository", len(funcs))
+	}
+	for _, f := range funclen.Over(funcs, 80) {
+		if !strings.HasSuffix(f.File, "_test.go") {
+			t.Errorf("%s:%d: %s is %d lines, over 80", f.File, f.Line, f.Name, f.Lines)
+		}
+	}
+}

@@ -179,8 +179,13 @@ func (j Journal) record(ctx context.Context, tx *sql.Tx, kind string, results []
 }
 
 // q rewrites ? placeholders to $n for PostgreSQL.
-func (j Journal) q(query string) string {
-	if !j.postgres {
+func (j Journal) q(query string) string { return Rebind(query, j.postgres) }
+
+// Rebind rewrites '?' placeholders to PostgreSQL's $1, $2, … when postgres
+// is true (database/sql passes placeholders through to the driver, and
+// pgx knows only $n). The query must hold no literal '?'.
+func Rebind(query string, postgres bool) string {
+	if !postgres {
 		return query
 	}
 	var b strings.Builder

@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for the dsn setting
-	_ "modernc.org/sqlite"             // "sqlite" driver, pure Go: plugins stay static binaries
+	"github.com/lethe-privacy/lethe/connectors/sdk/actionjournal"
+	_ "modernc.org/sqlite" // "sqlite" driver, pure Go: plugins stay static binaries
 )
 
 // DB is a store's database; queries are written with '?' placeholders and
@@ -76,25 +76,9 @@ func Open(ctx context.Context, dataDir, dsn, file string, schema []string) (*DB,
 	return db, nil
 }
 
-// Q rewrites '?' placeholders to PostgreSQL's $n. Queries here never hold
-// a literal '?', so a plain scan is enough.
-func (db *DB) Q(query string) string {
-	if !db.Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// Q rewrites '?' placeholders to PostgreSQL's $n, with the SDK's rewriter
+// (the one its action journal uses). Queries here never hold a literal '?'.
+func (db *DB) Q(query string) string { return actionjournal.Rebind(query, db.Postgres) }
 
 // In returns "(?,?,...)" with n placeholders, for IN lists.
 func In(n int) string {

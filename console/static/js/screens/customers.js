@@ -35,6 +35,9 @@ function listState(query) {
 
 const cursorKey = (sig) => `lethe.customers.cursors:${sig}`;
 
+// showsList says whether the address is still the customer list's.
+const showsList = () => /^#\/customers(\?|$)/.test(location.hash);
+
 async function renderList(main, ctx) {
   const st = listState(ctx.query);
   main.append(pageHeader('Handle customers', 'Search by name, email or phone; open a customer to see their data, correct it, change their policy, export or delete them.'));
@@ -84,7 +87,10 @@ async function renderList(main, ctx) {
         customers(search: $search, first: $first, after: $after, status: $status, overdue: $overdue, underHold: $underHold) { totalCount totalCountCapped pageInfo { hasNextPage endCursor }
           edges { node { id firstName lastName email phone status lastInteractionAt deletionTime retentionPolicy { name } legalHolds { active } } } } }`,
       { search: text || null, first: n, after: cursors[p], status: status.value || null, overdue: overdue.checked || null, underHold: held.checked || null }, 'SearchCustomers');
-      if (mine !== seq || !ctx.isCurrent()) return;
+      // An answer that arrives after the address moved on (a customer was
+      // opened; its hashchange is still queued) must not write the list's
+      // address back over it.
+      if (mine !== seq || !ctx.isCurrent() || !showsList()) return;
       const c = d.customers;
       cursors[p + 1] = c.pageInfo.endCursor;
       sessionStorage.setItem(cursorKey(signature()), JSON.stringify(cursors));

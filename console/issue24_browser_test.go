@@ -417,6 +417,62 @@ func TestConsoleOperator(t *testing.T) {
 		tb.do(chromedp.Click(chromedp.CSS(`#f-held`)))
 	})
 
+	t.Run("sorting by a column, kept in the address and by Back", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/customers?q=")
+		tb.waitText(`[data-testid=total]`, "customer")
+		rowIDs := `[...document.querySelectorAll('tr[data-customer]')].map(r => r.dataset.customer).join(',')`
+		apiIDs := func(field, dir, after string) (string, string) {
+			vars := map[string]any{"o": map[string]any{"field": field, "direction": dir}}
+			if after != "" {
+				vars["after"] = after
+			}
+			c := srv.gql(t, "operator", `query($o: CustomerOrder, $after: String) { customers(first: 20, orderBy: $o, after: $after) { edges { node { id } } pageInfo { endCursor } } }`, vars)["customers"].(map[string]any)
+			var ids []string
+			for _, e := range c["edges"].([]any) {
+				ids = append(ids, e.(map[string]any)["node"].(map[string]any)["id"].(string))
+			}
+			return strings.Join(ids, ","), c["pageInfo"].(map[string]any)["endCursor"].(string)
+		}
+		sortedBy := func(column, dir string) {
+			t.Helper()
+			tb.waitFor(column+" "+dir, fmt.Sprintf(`(() => { const th = [...document.querySelectorAll('thead th')].find(th => th.textContent.startsWith(%q)); return th && th.getAttribute('aria-sort') === %q && document.querySelectorAll('thead th[aria-sort]').length === 1 })()`, column, dir))
+		}
+		tb.click("thead th button", "Deletion time")
+		sortedBy("Deletion time", "ascending")
+		want, _ := apiIDs("DELETION_TIME", "ASC", "")
+		tb.waitFor("the first page by deletion time", rowIDs+` === `+strconv.Quote(want))
+		tb.click("thead th button", "Deletion time")
+		sortedBy("Deletion time", "descending")
+		want, cursor := apiIDs("DELETION_TIME", "DESC", "")
+		tb.waitFor("the first page by deletion time, latest first", rowIDs+` === `+strconv.Quote(want))
+		if loc := eval[string](tb, `location.hash`); !strings.Contains(loc, "sort=deletion") || !strings.Contains(loc, "dir=desc") {
+			t.Fatalf("the order is not in the address: %s", loc)
+		}
+		tb.click("nav.pager button", "Next")
+		want2, _ := apiIDs("DELETION_TIME", "DESC", cursor)
+		tb.waitFor("the second page by deletion time, latest first", rowIDs+` === `+strconv.Quote(want2))
+		tb.screenshot("customers-sorted")
+		tb.do(chromedp.Click(chromedp.CSS(`tr[data-customer] a`)))
+		tb.waitText("a.back", "All customers")
+		tb.do(chromedp.NavigateBack())
+		sortedBy("Deletion time", "descending")
+		tb.waitFor("Back returns to the same sorted page", rowIDs+` === `+strconv.Quote(want2))
+		if loc := eval[string](tb, `location.hash`); !strings.Contains(loc, "page=2") || !strings.Contains(loc, "sort=deletion") {
+			t.Fatalf("after Back the address is %s", loc)
+		}
+		tb.click("thead th button", "Name")
+		sortedBy("Name", "ascending")
+		want, _ = apiIDs("NAME", "ASC", "")
+		tb.waitFor("the first page by name", rowIDs+` === `+strconv.Quote(want))
+		tb.click("thead th button", "Last interaction")
+		sortedBy("Last interaction", "ascending")
+		want, _ = apiIDs("LAST_INTERACTION", "ASC", "")
+		tb.waitFor("the first page by last interaction", rowIDs+` === `+strconv.Quote(want))
+		tb.open("/console/#/customers?q=")
+		tb.waitText(`[data-testid=total]`, "customer")
+	})
+
 	t.Run("edit corrects the customer", func(t *testing.T) {
 		tb := tb.with(t)
 		id := none["id"].(string)

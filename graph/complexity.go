@@ -35,7 +35,7 @@ const connectorCallWeight = 50
 // every connector; every other field costs one plus what it selects.
 func complexity() ComplexityRoot {
 	var c ComplexityRoot
-	c.Query.Customers = func(child int, _ *string, first *int, _ *string, _ *model.CustomerStatus, _, _ *bool) int {
+	c.Query.Customers = func(child int, _ *string, first *int, _ *string, _ *model.CustomerStatus, _, _ *bool, _ *model.CustomerOrder) int {
 		return 1 + child*pageWeight(first, 20)
 	}
 	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _ *string, _, _ *time.Time, _ *string) int {

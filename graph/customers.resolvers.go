@@ -208,7 +208,7 @@ func (r *mutationResolver) ReleaseLegalHold(ctx context.Context, id string) (str
 }
 
 // Customers is the resolver for the customers field.
-func (r *queryResolver) Customers(ctx context.Context, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool) (*model.CustomerConnection, error) {
+func (r *queryResolver) Customers(ctx context.Context, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
 	text := ""
 	if search != nil {
 		text = *search
@@ -217,7 +217,12 @@ func (r *queryResolver) Customers(ctx context.Context, search *string, first *in
 	if status != nil {
 		filter.Status = retention.Status(*status)
 	}
-	page, err := r.Service.SearchFiltered(ctx, text, filter, first, after, selects(ctx, "totalCount", "totalCountCapped"))
+	var order retention.CustomerOrder
+	if orderBy != nil {
+		order.Key = retention.SortKey(orderBy.Field)
+		order.Desc = orderBy.Direction != nil && *orderBy.Direction == model.SortDirectionDesc
+	}
+	page, err := r.Service.SearchSorted(ctx, text, filter, order, first, after, selects(ctx, "totalCount", "totalCountCapped"))
 	if err != nil {
 		return nil, err
 	}

@@ -260,7 +260,7 @@ type ComplexityRoot struct {
 		Connectors                   func(childComplexity int) int
 		CustomFieldStorage           func(childComplexity int) int
 		Customer                     func(childComplexity int, id string) int
-		Customers                    func(childComplexity int, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool) int
+		Customers                    func(childComplexity int, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool, orderBy *model.CustomerOrder) int
 		DataPolicy                   func(childComplexity int) int
 		DataPolicyPreview            func(childComplexity int, input model.DataPolicyInput, asOf *time.Time) int
 		ErasureReceipt               func(childComplexity int, customerID string) int
@@ -460,7 +460,7 @@ type QueryResolver interface {
 	AuditVerification(ctx context.Context) (*model.AuditVerification, error)
 	AuditLogCSV(ctx context.Context, action *string, actor *string, subject *string, from *time.Time, to *time.Time, text *string) (string, error)
 	Connectors(ctx context.Context) ([]model.Connector, error)
-	Customers(ctx context.Context, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool) (*model.CustomerConnection, error)
+	Customers(ctx context.Context, search *string, first *int, after *string, status *model.CustomerStatus, overdue *bool, underHold *bool, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	Customer(ctx context.Context, id string) (*model.Customer, error)
 	Visit(ctx context.Context, id string) (*model.Visit, error)
 	RetentionForecast(ctx context.Context, weeks *int) (*model.RetentionForecast, error)
@@ -1487,7 +1487,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string), args["status"].(*model.CustomerStatus), args["overdue"].(*bool), args["underHold"].(*bool)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string), args["status"].(*model.CustomerStatus), args["overdue"].(*bool), args["underHold"].(*bool), args["orderBy"].(*model.CustomerOrder)), true
 	case "Query.dataPolicy":
 		if e.ComplexityRoot.Query.DataPolicy == nil {
 			break
@@ -2189,6 +2189,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateRetentionPolicyInput", ec.unmarshalInputCreateRetentionPolicyInput),
 			graphql.NewInputUnmarshaler("CustomFieldInput", ec.unmarshalInputCustomFieldInput),
 			graphql.NewInputUnmarshaler("CustomFieldStorageInput", ec.unmarshalInputCustomFieldStorageInput),
+			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DataPolicyInput", ec.unmarshalInputDataPolicyInput),
 			graphql.NewInputUnmarshaler("FieldPreferenceInput", ec.unmarshalInputFieldPreferenceInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
@@ -3684,6 +3685,14 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["underHold"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.CustomerOrder, error) {
+			return ec.unmarshalOCustomerOrder2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg6
 	return args, nil
 }
 
@@ -8152,7 +8161,7 @@ func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Customers(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*model.CustomerStatus), fc.Args["overdue"].(*bool), fc.Args["underHold"].(*bool))
+			return ec.Resolvers.Query().Customers(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*model.CustomerStatus), fc.Args["overdue"].(*bool), fc.Args["underHold"].(*bool), fc.Args["orderBy"].(*model.CustomerOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -12871,6 +12880,59 @@ func UnmarshalCustomFieldStorageInput(ctx context.Context, raw any) (model.Custo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCustomerOrder(ctx context.Context, obj any) (model.CustomerOrder, error) {
+	var it model.CustomerOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCustomerSortField2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerSortField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOSortDirection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerOrder unmarshals raw into the CustomerOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerOrder(ctx context.Context, raw any) (model.CustomerOrder, error) {
+	var out model.CustomerOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDataPolicyInput(ctx context.Context, obj any) (model.DataPolicyInput, error) {
 	var it model.DataPolicyInput
 	if obj == nil {
@@ -16444,6 +16506,16 @@ func (ec *executionContext) marshalNCustomerField2githubᚗcomᚋletheᚑprivacy
 	return v
 }
 
+func (ec *executionContext) unmarshalNCustomerSortField2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerSortField(ctx context.Context, v any) (model.CustomerSortField, error) {
+	var res model.CustomerSortField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerSortField2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerSortField(ctx context.Context, sel ast.SelectionSet, v model.CustomerSortField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCustomerStatus2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerStatus(ctx context.Context, v any) (model.CustomerStatus, error) {
 	var res model.CustomerStatus
 	err := res.UnmarshalGQL(v)
@@ -17266,6 +17338,14 @@ func (ec *executionContext) marshalOCustomer2ᚖgithubᚗcomᚋletheᚑprivacy�
 	return ec._Customer(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOCustomerOrder2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerOrder(ctx context.Context, v any) (*model.CustomerOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCustomerOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOCustomerStatus2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomerStatus(ctx context.Context, v any) (*model.CustomerStatus, error) {
 	if v == nil {
 		return nil, nil
@@ -17379,6 +17459,22 @@ func (ec *executionContext) marshalORetentionRun2ᚖgithubᚗcomᚋletheᚑpriva
 		return graphql.Null
 	}
 	return ec._RetentionRun(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSortDirection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSortDirection(ctx context.Context, v any) (*model.SortDirection, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SortDirection)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSortDirection2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐSortDirection(ctx context.Context, sel ast.SelectionSet, v *model.SortDirection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -165,11 +165,22 @@ func (s *Service) Search(ctx context.Context, search string, first *int, after *
 // Now is set here). Errors: as Search, and BAD_USER_INPUT for an unknown
 // status.
 func (s *Service) SearchFiltered(ctx context.Context, search string, filter CustomerFilter, first *int, after *string, count bool) (CustomerSearchPage, error) {
+	return s.SearchSorted(ctx, search, filter, CustomerOrder{}, first, after, count)
+}
+
+// SearchSorted is SearchFiltered in order (a cursor carries its order's
+// value). Errors: as SearchFiltered, and BAD_USER_INPUT for a cursor of
+// another order.
+func (s *Service) SearchSorted(ctx context.Context, search string, filter CustomerFilter, order CustomerOrder, first *int, after *string, count bool) (CustomerSearchPage, error) {
+	if !order.Valid() {
+		return CustomerSearchPage{}, FieldErrorf("orderBy", "unknown order %q", truncate(string(order.Key), 40))
+	}
 	if filter.Status != "" && !filter.Status.Valid() {
 		return CustomerSearchPage{}, FieldErrorf("status", "unknown status %q", truncate(string(filter.Status), 40))
 	}
 	filter.Now = s.Now()
-	if filter.Overdue {
+	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count, Filter: filter, Order: order}
+	if filter.Overdue || order.Key == SortByDeletionTime {
 		policies, err := s.store.Policies(ctx)
 		if err != nil {
 			return CustomerSearchPage{}, err
@@ -179,9 +190,11 @@ func (s *Service) SearchFiltered(ctx context.Context, search string, filter Cust
 			return CustomerSearchPage{}, err
 		}
 		cut := CutoffsAt(NewPolicySet(policies), dp, filter.Now)
-		filter.Due = &cut
+		q.Rules = &cut
+		if filter.Overdue {
+			q.Filter.Due = &cut
+		}
 	}
-	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count, Filter: filter}
 	if err := validateText("search", search); err != nil {
 		return CustomerSearchPage{}, err
 	}
@@ -192,11 +205,11 @@ func (s *Service) SearchFiltered(ctx context.Context, search string, filter Cust
 		q.First = *first
 	}
 	if after != nil {
-		id, err := decodeCursor(*after)
+		id, v, err := decodeSortCursor(order, *after)
 		if err != nil {
 			return CustomerSearchPage{}, err
 		}
-		q.After = id
+		q.After, q.AfterValue = id, v
 	}
 	prefs, err := s.readPreferences(ctx)
 	if err != nil {
@@ -212,11 +225,15 @@ func (s *Service) SearchFiltered(ctx context.Context, search string, filter Cust
 		return CustomerSearchPage{}, err
 	}
 	out := CustomerSearchPage{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount, TotalCapped: page.TotalCapped}
-	for _, c := range page.Customers {
+	for i, c := range page.Customers {
 		m := *c
 		m.PersonalData = prefs.Mask(c.PersonalData)
 		out.Customers = append(out.Customers, &m)
-		out.Cursors = append(out.Cursors, EncodeCursor(c.ID))
+		var v SortValue
+		if i < len(page.Values) {
+			v = page.Values[i]
+		}
+		out.Cursors = append(out.Cursors, EncodeSortCursor(order, c.ID, v))
 	}
 	return out, nil
 }

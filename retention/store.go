@@ -124,6 +124,14 @@ type SearchQuery struct {
 	Count bool
 	// Filter keeps only the customers it accepts (the zero value: all).
 	Filter CustomerFilter
+	// Order is the page's order (the zero value: by id); AfterValue is
+	// the sort's value of the customer After names.
+	Order      CustomerOrder
+	AfterValue SortValue
+	// Rules are the rules at Filter.Now as cut-offs, set for the
+	// deletion-time order: the store orders each policy group by the
+	// anchor its deletion times grow with.
+	Rules *Cutoffs
 }
 
 // CustomerFilter narrows a list of customers for real work: by status,
@@ -148,7 +156,9 @@ const MaxSearchCount = 1000
 
 // CustomerPage is one page of a search.
 type CustomerPage struct {
-	Customers   []*Customer
+	Customers []*Customer
+	// Values are the customers' values of a sorted order, for cursors.
+	Values      []SortValue
 	HasNextPage bool
 	// TotalCount is exact up to MaxSearchCount; above, it is
 	// MaxSearchCount and TotalCapped is true. Zero unless Count was asked.

@@ -74,7 +74,7 @@ func (q *queries) SaveActions(ctx context.Context, actions []retention.JournalAc
 
 // personalColumns are cleared by erasure and anonymisation, with their
 // search terms (dropTermsOf deletes the rows of customer_terms first).
-const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, search_words = ''"
+const personalColumns = "first_name = NULL, last_name = NULL, email = NULL, phone = NULL, search_words = '', name_key = '2'"
 
 func (q *queries) EraseCustomers(ctx context.Context, erased []*retention.Customer) error {
 	ids := make([]any, len(erased))

@@ -78,6 +78,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if _, err := s.backfillSearchTerms(ctx); err != nil {
 		return applied, err
 	}
+	if err := s.backfillNameKeys(ctx); err != nil {
+		return applied, err
+	}
 	if err := s.ensureBuiltIns(ctx); err != nil {
 		return applied, err
 	}

@@ -117,7 +117,8 @@ func (q *queries) rebuildTermsWithout(ctx context.Context, ids []string, cleared
 				keep(retention.FieldEmail, r.Email), keep(retention.FieldPhone, r.Phone))
 			g, a := termChanges(r.SearchWords, terms)
 			gone, added = append(gone, pairsOf(r.ID, g)...), append(added, pairsOf(r.ID, a)...)
-			updates = append(updates, []any{r.ID, searchkey.Words(terms)})
+			updates = append(updates, []any{r.ID, searchkey.Words(terms),
+				nameKey(keep(retention.FieldFirstName, r.FirstName), keep(retention.FieldLastName, r.LastName))})
 		}
 		if err := q.deleteTerms(ctx, gone); err != nil {
 			return err
@@ -125,7 +126,7 @@ func (q *queries) rebuildTermsWithout(ctx context.Context, ids []string, cleared
 		if err := q.insertTerms(ctx, added); err != nil {
 			return err
 		}
-		if err := q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"search_words", "TEXT"}}, updates); err != nil {
+		if err := q.bulkUpdate(ctx, "customers", "id", []bulkColumn{{"search_words", "TEXT"}, {"name_key", "TEXT"}}, updates); err != nil {
 			return err
 		}
 	}

@@ -83,6 +83,7 @@ type customerRow struct {
 	Email            *string `bun:"email"`
 	Phone            *string `bun:"phone"`
 	SearchWords      *string `bun:"search_words"`
+	NameKey          *string `bun:"name_key"`
 	Status           string  `bun:"status"`
 	StatusChangedAt  *int64  `bun:"status_changed_at"`
 	CreatedAt        int64   `bun:"created_at"`

@@ -42,8 +42,8 @@ const (
 func (q *queries) withSearchWords(c *retention.Customer) (*customerRow, []string) {
 	r := customerFromDomain(c)
 	terms := q.keys.Terms(c.FirstName, c.LastName, c.Email, c.Phone)
-	w := searchkey.Words(terms)
-	r.SearchWords = &w
+	w, k := searchkey.Words(terms), nameKey(c.FirstName, c.LastName)
+	r.SearchWords, r.NameKey = &w, &k
 	return r, terms
 }
 
@@ -415,6 +415,9 @@ func (q *queries) SearchCustomers(ctx context.Context, sq retention.SearchQuery)
 	query := q.keys.Query(sq.Text, searchKinds(sq.Fields))
 	if query.None() {
 		return page, nil // nothing searchable is visible: nothing can match
+	}
+	if sq.Order.Key != retention.SortByID {
+		return q.searchSorted(ctx, query, sq)
 	}
 	filtered := !sq.Filter.Empty()
 	if len(query.Words) == 1 && q.dialect == SQLite && !filtered {

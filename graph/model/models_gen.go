@@ -228,6 +228,14 @@ type CustomerExport struct {
 	Data JSON `json:"data"`
 }
 
+// An order of a list of customers.
+type CustomerOrder struct {
+	// What to order by.
+	Field CustomerSortField `json:"field"`
+	// Which way; ASC when absent.
+	Direction *SortDirection `json:"direction,omitempty"`
+}
+
 // What happens to CANCELLED and DELETED customers (relinquish deleted data). Irreversible once applied.
 type DataPolicy struct {
 	// There is one data policy: always data_policy.
@@ -716,6 +724,67 @@ func (e CustomerField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a list of customers can be ordered by.
+type CustomerSortField string
+
+const (
+	// Last name, then first name, ignoring case and accents (ß as ss, ø as o…); customers without a name come after the named ones.
+	CustomerSortFieldName CustomerSortField = "NAME"
+	// deletionTime under the rules in force; customers without one (a visit open, a legal hold) come last in both directions.
+	CustomerSortFieldDeletionTime CustomerSortField = "DELETION_TIME"
+	// The end of the latest event: the last interaction of a customer with nothing ahead; an appointment booked or a visit open counts as the most recent.
+	CustomerSortFieldLastInteraction CustomerSortField = "LAST_INTERACTION"
+)
+
+var AllCustomerSortField = []CustomerSortField{
+	CustomerSortFieldName,
+	CustomerSortFieldDeletionTime,
+	CustomerSortFieldLastInteraction,
+}
+
+func (e CustomerSortField) IsValid() bool {
+	switch e {
+	case CustomerSortFieldName, CustomerSortFieldDeletionTime, CustomerSortFieldLastInteraction:
+		return true
+	}
+	return false
+}
+
+func (e CustomerSortField) String() string {
+	return string(e)
+}
+
+func (e *CustomerSortField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CustomerSortField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CustomerSortField", str)
+	}
+	return nil
+}
+
+func (e CustomerSortField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CustomerSortField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CustomerSortField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // A customer's lifecycle status; its latest change in time is the current one.
 type CustomerStatus string
 
@@ -958,6 +1027,64 @@ func (e *RunStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e RunStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A direction of an order.
+type SortDirection string
+
+const (
+	// Smallest first (A to Z, earliest first).
+	SortDirectionAsc SortDirection = "ASC"
+	// Largest first (Z to A, latest first).
+	SortDirectionDesc SortDirection = "DESC"
+)
+
+var AllSortDirection = []SortDirection{
+	SortDirectionAsc,
+	SortDirectionDesc,
+}
+
+func (e SortDirection) IsValid() bool {
+	switch e {
+	case SortDirectionAsc, SortDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e SortDirection) String() string {
+	return string(e)
+}
+
+func (e *SortDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SortDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SortDirection", str)
+	}
+	return nil
+}
+
+func (e SortDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SortDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SortDirection) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

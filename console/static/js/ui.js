@@ -85,16 +85,28 @@ const RFC3339 = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2
 export const localize = (text) => (text ? String(text).replace(RFC3339, (t) => fmtTime(t)) : text);
 export const fmtNum = (n) => new Intl.NumberFormat().format(n);
 
+// A header is a column's name, or { label, sort, onSort } for a column the
+// list can be ordered by: sort is 'ascending' or 'descending' for the
+// column the list is ordered by now (its aria-sort), else null; onSort is
+// called when its button is pressed.
 export function table(headers, rows, { caption, empty = 'Nothing to show.' } = {}) {
   if (!rows.length) return h('p', { class: 'empty' }, empty);
+  const label = (t) => (typeof t === 'string' ? t : t && t.label);
   const body = h('tbody', {}, rows.map((r) => (r instanceof Node ? r : h('tr', {}, r.map((c) => h('td', {}, c))))));
   // Each cell carries its column's name: on a phone, rows become cards
   // that label their cells (see app.css).
-  for (const tr of body.rows) [...tr.cells].forEach((cell, i) => { if (headers[i]) cell.dataset.label = headers[i]; });
+  for (const tr of body.rows) [...tr.cells].forEach((cell, i) => { if (headers[i]) cell.dataset.label = label(headers[i]); });
+  const th = (t) => {
+    if (typeof t === 'string') return h('th', { scope: 'col' }, t);
+    const arrow = t.sort === 'ascending' ? ' ▲' : t.sort === 'descending' ? ' ▼' : '';
+    return h('th', { scope: 'col', 'aria-sort': t.sort || null },
+      h('button', { type: 'button', class: 'sort', onclick: t.onSort,
+        title: `Sort by ${t.label.toLowerCase()}${t.sort === 'ascending' ? ', descending' : ''}` }, t.label, h('span', { 'aria-hidden': 'true' }, arrow)));
+  };
   return h('div', { class: 'table-wrap' },
     h('table', { class: 'cards' },
       caption ? h('caption', {}, caption) : null,
-      h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, headers.map(th))),
       body));
 }
 

@@ -30,8 +30,20 @@ function listState(query) {
   const size = SIZES.includes(Number(query.get('size'))) ? Number(query.get('size')) : SIZES[0];
   const q = query.has('q') ? query.get('q') : (sessionStorage.getItem('lethe.search') || '');
   const status = ['ACTIVE', 'CANCELLED', 'DELETED'].includes(query.get('status')) ? query.get('status') : '';
-  return { q, size, status, overdue: query.get('overdue') === '1', held: query.get('held') === '1', page: Math.max(0, Number(query.get('page') || 1) - 1) || 0 };
+  const sort = SORTS[query.get('sort')] ? query.get('sort') : '';
+  return {
+    q, size, status, sort, desc: sort !== '' && query.get('dir') === 'desc',
+    overdue: query.get('overdue') === '1', held: query.get('held') === '1', page: Math.max(0, Number(query.get('page') || 1) - 1) || 0,
+  };
 }
+
+// The orders the list offers: the address's sort= value, the API's field
+// and the column it sorts.
+const SORTS = {
+  name: { field: 'NAME', column: 'Name' },
+  last: { field: 'LAST_INTERACTION', column: 'Last interaction' },
+  deletion: { field: 'DELETION_TIME', column: 'Deletion time' },
+};
 
 const cursorKey = (sig) => `lethe.customers.cursors:${sig}`;
 
@@ -65,10 +77,20 @@ async function renderList(main, ctx) {
     if (overdue.checked) out.set('overdue', '1');
     if (held.checked) out.set('held', '1');
     if (Number(size.value) !== SIZES[0]) out.set('size', size.value);
+    if (order.sort) out.set('sort', order.sort);
+    if (order.sort && order.desc) out.set('dir', 'desc');
     if (p > 0) out.set('page', String(p + 1));
     return out;
   };
   const signature = () => { const x = params(0); return x.toString(); };
+  // The order: a column's header button sorts by it, ascending, and again
+  // descending.
+  const order = { sort: st.sort, desc: st.desc };
+  const sortBy = (key) => {
+    order.desc = order.sort === key ? !order.desc : false;
+    order.sort = key;
+    go(0);
+  };
   let cursors = [null];
   try { cursors = JSON.parse(sessionStorage.getItem(cursorKey(signature()))) || [null]; } catch (e) { cursors = [null]; }
   let seq = 0;
@@ -83,10 +105,13 @@ async function renderList(main, ctx) {
     results.setAttribute('aria-busy', 'true');
     replace(searching, h('span', { class: 'busy' }, 'Searching…'));
     try {
-      const d = await gql(`query SearchCustomers($search: String, $first: Int, $after: String, $status: CustomerStatus, $overdue: Boolean, $underHold: Boolean) {
-        customers(search: $search, first: $first, after: $after, status: $status, overdue: $overdue, underHold: $underHold) { totalCount totalCountCapped pageInfo { hasNextPage endCursor }
+      const d = await gql(`query SearchCustomers($search: String, $first: Int, $after: String, $status: CustomerStatus, $overdue: Boolean, $underHold: Boolean, $orderBy: CustomerOrder) {
+        customers(search: $search, first: $first, after: $after, status: $status, overdue: $overdue, underHold: $underHold, orderBy: $orderBy) { totalCount totalCountCapped pageInfo { hasNextPage endCursor }
           edges { node { id firstName lastName email phone status lastInteractionAt deletionTime retentionPolicy { name } legalHolds { active } } } } }`,
-      { search: text || null, first: n, after: cursors[p], status: status.value || null, overdue: overdue.checked || null, underHold: held.checked || null }, 'SearchCustomers');
+      {
+        search: text || null, first: n, after: cursors[p], status: status.value || null, overdue: overdue.checked || null, underHold: held.checked || null,
+        orderBy: order.sort ? { field: SORTS[order.sort].field, direction: order.desc ? 'DESC' : 'ASC' } : null,
+      }, 'SearchCustomers');
       // An answer that arrives after the address moved on (a customer was
       // opened; its hashchange is still queued) must not write the list's
       // address back over it.
@@ -112,7 +137,7 @@ async function renderList(main, ctx) {
       // The server counts exactly up to a cap; above it, it says so.
       h('p', { class: 'count', 'data-testid': 'total' }, c.totalCountCapped
         ? `More than ${fmtNum(c.totalCount)} customers` : `${fmtNum(c.totalCount)} customer${c.totalCount === 1 ? '' : 's'}`),
-      customerTable(c.edges.map((e) => e.node)),
+      customerTable(c.edges.map((e) => e.node), order, sortBy),
       !c.edges.length && text ? h('p', { class: 'hint', 'data-testid': 'search-hint' }, SEARCH_HINT) : null);
     replace(pager,
       h('button', { type: 'button', class: 'btn', disabled: p === 0, onclick: () => go(p - 1) }, '← Previous'),
@@ -126,10 +151,14 @@ async function renderList(main, ctx) {
   await go(st.page);
 }
 
-function customerTable(nodes) {
+function customerTable(nodes, order, sortBy) {
   const now = Date.now();
   const name = (n) => [n.firstName, n.lastName].filter(Boolean).join(' ') || h('em', {}, 'no name');
-  return table(['Name', 'Email', 'Phone', 'Status', 'Last interaction', 'Deletion time', 'Policy'], nodes.map((n) => {
+  const sortable = (key) => ({
+    label: SORTS[key].column, onSort: () => sortBy(key),
+    sort: order.sort === key ? (order.desc ? 'descending' : 'ascending') : null,
+  });
+  return table([sortable('name'), 'Email', 'Phone', 'Status', sortable('last'), sortable('deletion'), 'Policy'], nodes.map((n) => {
     const held = n.legalHolds.some((lh) => lh.active);
     const overdue = n.deletionTime && Date.parse(n.deletionTime) <= now;
     return h('tr', { dataset: { customer: n.id } },

@@ -317,8 +317,8 @@ func TestConsoleAdmin(t *testing.T) {
 		tb.click("dialog[open] button", "Confirm")
 		tb.waitText(".banner-success", "Collection preferences saved")
 		tb.do(chromedp.SetValue(chromedp.CSS(`select[name=custom3]`), "no"))
-		tb.click("button", "Save storage")
-		tb.waitText(".banner-success", "Custom-field storage saved")
+		tb.click("button", "Save custom fields")
+		tb.waitText(".banner-success", "Custom fields saved")
 		d := srv.gql(t, "admin", `{ fieldPreferences { fields { field mode } } customFieldStorage { field storeInStatDatabase } }`, nil)
 		for _, f := range d["fieldPreferences"].(map[string]any)["fields"].([]any) {
 			if f := f.(map[string]any); f["field"] == "PHONE" && f["mode"] != "HIDDEN" {

@@ -638,6 +638,57 @@ func TestConsolePolicies(t *testing.T) {
 		}
 	})
 
+	t.Run("delete a custom policy no customer uses", func(t *testing.T) {
+		tb := tb.with(t)
+		_, none := srv.customers(t)
+		id := none["id"].(string)
+		srv.gql(t, "admin", `mutation($id: ID!) { setCustomerRetentionPolicy(id: $id, policy: "tax_records") { id } }`, map[string]any{"id": id})
+		tb.open("/console/#/policies")
+		tb.click(`tr[data-policy=tax_records] button`, "Delete")
+		tb.click("dialog[open] button", "Cancel")
+		tb.waitText(`.editor .banner-info`, "Not deleted")
+		tb.click(`tr[data-policy=tax_records] button`, "Delete")
+		tb.click("dialog[open] button", "Delete policy")
+		// In use: refused, saying how many customers and what to do.
+		tb.waitText(`.editor .banner-error`, "1 customer is assigned tax_records")
+		if n := eval[int](tb, `document.querySelectorAll('tr[data-policy=tax_records]').length`); n != 1 {
+			t.Fatal("a policy in use left the table")
+		}
+		if n := eval[int](tb, `document.querySelectorAll('tr[data-policy=default] button.btn-danger').length`); n != 0 {
+			t.Fatal("a built-in policy offers Delete")
+		}
+		srv.gql(t, "admin", `mutation($id: ID!) { clearCustomerRetentionPolicy(id: $id) { id } }`, map[string]any{"id": id})
+		tb.click(`tr[data-policy=tax_records] button`, "Delete")
+		tb.waitText(`dialog[open]`, "no customer is assigned")
+		tb.screenshot("policy-delete")
+		tb.click("dialog[open] button", "Delete policy")
+		tb.waitText(`.editor .banner-success`, "Deleted tax_records")
+		tb.waitFor("the row gone", `document.querySelectorAll('tr[data-policy=tax_records]').length === 0`)
+		if d := srv.gql(t, "admin", `{ retentionPolicy(name: "tax_records") { name } }`, nil); d["retentionPolicy"] != nil {
+			t.Fatalf("not deleted: %v", d)
+		}
+	})
+
+	t.Run("custom-field labels show on the customer page", func(t *testing.T) {
+		tb := tb.with(t)
+		tb.open("/console/#/settings")
+		tb.setInput(`input[name=label-custom1]`, "Notes")
+		tb.click("button", "Save custom fields")
+		tb.waitText(".banner-success", "Custom fields saved")
+		d := srv.gql(t, "admin", `{ customFieldStorage { field label } }`, nil)
+		if l := d["customFieldStorage"].([]any)[0].(map[string]any); l["field"] != "custom1" || l["label"] != "Notes" {
+			t.Fatalf("custom1's label after Save: %v", l)
+		}
+		tb.waitFor("the label kept in the form", `document.querySelector('input[name=label-custom1]').value === 'Notes'`)
+		tb.screenshot("settings-labels")
+		_, none := srv.customers(t)
+		id := none["id"].(string)
+		srv.gql(t, "admin", `mutation($id: ID!) { startVisit(customerId: $id, customFields: [{field: "custom1", value: "prefers mornings"}, {field: "custom2", value: "4242"}]) { id } }`, map[string]any{"id": id})
+		tb.open("/console/#/customers/" + id)
+		tb.waitText(`[data-field=custom1]`, "Notes: prefers mornings")
+		tb.waitText(`[data-field=custom2]`, "custom2: 4242")
+	})
+
 	t.Run("a data policy that is on but does nothing is refused", func(t *testing.T) {
 		tb := tb.with(t)
 		tb.open("/console/#/data-policy")

@@ -24,7 +24,7 @@ func (p *Pack) readRules(ctx context.Context, svc *retention.Service) error {
 		return err
 	}
 	var changes []retention.AuditEvent
-	for _, action := range []string{retention.AuditPolicyCreate, retention.AuditPolicyUpdate, retention.AuditPolicyRevert} {
+	for _, action := range []string{retention.AuditPolicyCreate, retention.AuditPolicyUpdate, retention.AuditPolicyRevert, retention.AuditPolicyDelete} {
 		ev, err := events(ctx, svc, action, p.From, nil)
 		if err != nil {
 			return err
@@ -63,6 +63,13 @@ func policiesAt(now []retention.Policy, changes []retention.AuditEvent, t time.T
 		e := changes[i]
 		if e.At.Before(t) {
 			break
+		}
+		if e.Action == retention.AuditPolicyDelete {
+			// Undone: the policy as it was deleted (its details say how).
+			days, _ := e.Details["retentionDays"].(float64)
+			desc, _ := e.Details["description"].(string)
+			rows[e.Subject] = &PolicyRow{Name: e.Subject, Days: int(days), Description: desc}
+			continue
 		}
 		row := rows[e.Subject]
 		if row == nil {

@@ -70,6 +70,8 @@ var fieldRoles = map[string]retention.Role{
 	"Mutation.updateRetentionPolicy":        retention.RoleAdmin,
 	"Mutation.createRetentionPolicy":        retention.RoleAdmin,
 	"Mutation.revertRetentionPolicy":        retention.RoleAdmin,
+	"Mutation.deleteRetentionPolicy":        retention.RoleAdmin,
+	"Mutation.updateCustomFieldLabels":      retention.RoleAdmin,
 	"Mutation.updateDataPolicy":             retention.RoleAdmin,
 	"Mutation.useDefaultDataPolicy":         retention.RoleAdmin,
 	"Mutation.updateFieldPreferences":       retention.RoleAdmin,

@@ -59,12 +59,25 @@ func fieldPreferencesModel(p retention.FieldPreferences) *model.FieldPreferences
 	return out
 }
 
-func customFieldStorageModel(s retention.CustomFieldStorage) []model.CustomFieldStorage {
+func customFieldStorageModel(s retention.CustomFieldStorage, labels map[string]string) []model.CustomFieldStorage {
 	out := make([]model.CustomFieldStorage, 0, len(retention.CustomFields))
 	for _, f := range retention.CustomFields {
-		out = append(out, model.CustomFieldStorage{Field: f, StoreInStatDatabase: s[f]})
+		m := model.CustomFieldStorage{Field: f, StoreInStatDatabase: s[f]}
+		if l, ok := labels[f]; ok {
+			m.Label = &l
+		}
+		out = append(out, m)
 	}
 	return out
+}
+
+// customFields is every custom field's storage setting and label.
+func (r *Resolver) customFields(ctx context.Context, s retention.CustomFieldStorage) ([]model.CustomFieldStorage, error) {
+	labels, err := r.Service.CustomFieldLabels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return customFieldStorageModel(s, labels), nil
 }
 
 func personalData(first, last, email, phone *string) retention.PersonalData {

@@ -122,6 +122,7 @@ type ComplexityRoot struct {
 
 	CustomFieldStorage struct {
 		Field               func(childComplexity int) int
+		Label               func(childComplexity int) int
 		StoreInStatDatabase func(childComplexity int) int
 	}
 
@@ -227,6 +228,7 @@ type ComplexityRoot struct {
 		CreateCustomer               func(childComplexity int, input model.CreateCustomerInput) int
 		CreateRetentionPolicy        func(childComplexity int, input model.CreateRetentionPolicyInput) int
 		DeleteCustomer               func(childComplexity int, id string) int
+		DeleteRetentionPolicy        func(childComplexity int, name string) int
 		EndVisit                     func(childComplexity int, id string) int
 		ExportCustomer               func(childComplexity int, id string) int
 		PlaceLegalHold               func(childComplexity int, customerID string, reason string, until *time.Time) int
@@ -237,6 +239,7 @@ type ComplexityRoot struct {
 		SetCustomerRetentionPolicy   func(childComplexity int, id string, policy string) int
 		SetCustomerStatus            func(childComplexity int, id string, status model.CustomerStatus, at *time.Time) int
 		StartVisit                   func(childComplexity int, customerID *string, visitor *model.VisitorInput, customFields []model.CustomFieldInput) int
+		UpdateCustomFieldLabels      func(childComplexity int, input []model.CustomFieldLabelInput) int
 		UpdateCustomFieldStorage     func(childComplexity int, input []model.CustomFieldStorageInput) int
 		UpdateCustomer               func(childComplexity int, id string, input model.UpdateCustomerInput) int
 		UpdateDataPolicy             func(childComplexity int, input model.DataPolicyInput) int
@@ -449,11 +452,13 @@ type MutationResolver interface {
 	ReleaseLegalHold(ctx context.Context, id string) (string, error)
 	UpdateRetentionPolicy(ctx context.Context, input model.UpdateRetentionPolicyInput) (*model.RetentionPolicy, error)
 	CreateRetentionPolicy(ctx context.Context, input model.CreateRetentionPolicyInput) (*model.RetentionPolicy, error)
+	DeleteRetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	RevertRetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error)
 	UpdateDataPolicy(ctx context.Context, input model.DataPolicyInput) (*model.DataPolicy, error)
 	UseDefaultDataPolicy(ctx context.Context) (*model.DataPolicy, error)
 	UpdateFieldPreferences(ctx context.Context, collectionEnabled *bool, fields []model.FieldPreferenceInput, confirm *bool) (*model.FieldPreferences, error)
 	UpdateCustomFieldStorage(ctx context.Context, input []model.CustomFieldStorageInput) ([]model.CustomFieldStorage, error)
+	UpdateCustomFieldLabels(ctx context.Context, input []model.CustomFieldLabelInput) ([]model.CustomFieldStorage, error)
 	RunRetention(ctx context.Context, dryRun bool, asOf *time.Time) (*model.RetentionRun, error)
 }
 type QueryResolver interface {
@@ -806,6 +811,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomFieldStorage.Field(childComplexity), true
+	case "CustomFieldStorage.label":
+		if e.ComplexityRoot.CustomFieldStorage.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomFieldStorage.Label(childComplexity), true
 	case "CustomFieldStorage.storeInStatDatabase":
 		if e.ComplexityRoot.CustomFieldStorage.StoreInStatDatabase == nil {
 			break
@@ -1223,6 +1234,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCustomer(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteRetentionPolicy":
+		if e.ComplexityRoot.Mutation.DeleteRetentionPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRetentionPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRetentionPolicy(childComplexity, args["name"].(string)), true
 	case "Mutation.endVisit":
 		if e.ComplexityRoot.Mutation.EndVisit == nil {
 			break
@@ -1328,6 +1350,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartVisit(childComplexity, args["customerId"].(*string), args["visitor"].(*model.VisitorInput), args["customFields"].([]model.CustomFieldInput)), true
+	case "Mutation.updateCustomFieldLabels":
+		if e.ComplexityRoot.Mutation.UpdateCustomFieldLabels == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomFieldLabels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomFieldLabels(childComplexity, args["input"].([]model.CustomFieldLabelInput)), true
 	case "Mutation.updateCustomFieldStorage":
 		if e.ComplexityRoot.Mutation.UpdateCustomFieldStorage == nil {
 			break
@@ -2188,6 +2221,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateRetentionPolicyInput", ec.unmarshalInputCreateRetentionPolicyInput),
 			graphql.NewInputUnmarshaler("CustomFieldInput", ec.unmarshalInputCustomFieldInput),
+			graphql.NewInputUnmarshaler("CustomFieldLabelInput", ec.unmarshalInputCustomFieldLabelInput),
 			graphql.NewInputUnmarshaler("CustomFieldStorageInput", ec.unmarshalInputCustomFieldStorageInput),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DataPolicyInput", ec.unmarshalInputDataPolicyInput),
@@ -2476,6 +2510,8 @@ func (ec *executionContext) childFields_CustomFieldStorage(ctx context.Context, 
 		return ec.fieldContext_CustomFieldStorage_field(ctx, field)
 	case "storeInStatDatabase":
 		return ec.fieldContext_CustomFieldStorage_storeInStatDatabase(ctx, field)
+	case "label":
+		return ec.fieldContext_CustomFieldStorage_label(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomFieldStorage", field.Name)
 }
@@ -3168,6 +3204,20 @@ func (ec *executionContext) field_Mutation_deleteCustomer_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteRetentionPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_endVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3355,6 +3405,20 @@ func (ec *executionContext) field_Mutation_startVisit_args(ctx context.Context, 
 		return nil, err
 	}
 	args["customFields"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCustomFieldLabels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]model.CustomFieldLabelInput, error) {
+			return ec.unmarshalNCustomFieldLabelInput2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomFieldLabelInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5216,6 +5280,29 @@ func (ec *executionContext) _CustomFieldStorage_storeInStatDatabase(ctx context.
 }
 func (ec *executionContext) fieldContext_CustomFieldStorage_storeInStatDatabase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldStorage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomFieldStorage_label(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldStorage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomFieldStorage_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomFieldStorage_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomFieldStorage", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomFieldValue_field(ctx context.Context, field graphql.CollectedField, obj *model.CustomFieldValue) (ret graphql.Marshaler) {
@@ -7537,6 +7624,68 @@ func (ec *executionContext) fieldContext_Mutation_createRetentionPolicy(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_deleteRetentionPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteRetentionPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteRetentionPolicy(ctx, fc.Args["name"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RetentionPolicy
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RetentionPolicy
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetentionPolicy) graphql.Marshaler {
+			return ec.marshalNRetentionPolicy2ᚖgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRetentionPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteRetentionPolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionPolicy(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteRetentionPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_revertRetentionPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7829,6 +7978,68 @@ func (ec *executionContext) fieldContext_Mutation_updateCustomFieldStorage(ctx c
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateCustomFieldStorage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCustomFieldLabels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCustomFieldLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCustomFieldLabels(ctx, fc.Args["input"].([]model.CustomFieldLabelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []model.CustomFieldStorage
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []model.CustomFieldStorage
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CustomFieldStorage) graphql.Marshaler {
+			return ec.marshalNCustomFieldStorage2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomFieldStorageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCustomFieldLabels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomFieldStorage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCustomFieldLabels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12831,6 +13042,55 @@ func UnmarshalCustomFieldInput(ctx context.Context, raw any) (model.CustomFieldI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCustomFieldLabelInput(ctx context.Context, obj any) (model.CustomFieldLabelInput, error) {
+	var it model.CustomFieldLabelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "label"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomFieldLabelInput unmarshals raw into the CustomFieldLabelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomFieldLabelInput(ctx context.Context, raw any) (model.CustomFieldLabelInput, error) {
+	var out model.CustomFieldLabelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomFieldLabelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomFieldStorageInput(ctx context.Context, obj any) (model.CustomFieldStorageInput, error) {
 	var it model.CustomFieldStorageInput
 	if obj == nil {
@@ -13829,6 +14089,11 @@ func (ec *executionContext) _CustomFieldStorage(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "label":
+			out.Values[i] = ec._CustomFieldStorage_label(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14625,6 +14890,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "deleteRetentionPolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteRetentionPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "revertRetentionPolicy":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revertRetentionPolicy(ctx, field)
@@ -14656,6 +14928,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateCustomFieldStorage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateCustomFieldStorage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCustomFieldLabels":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCustomFieldLabels(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -16391,6 +16670,25 @@ func (ec *executionContext) unmarshalNCreateRetentionPolicyInput2githubᚗcomᚋ
 func (ec *executionContext) unmarshalNCustomFieldInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomFieldInput(ctx context.Context, v any) (model.CustomFieldInput, error) {
 	res, err := ec.unmarshalInputCustomFieldInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCustomFieldLabelInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomFieldLabelInput(ctx context.Context, v any) (model.CustomFieldLabelInput, error) {
+	res, err := ec.unmarshalInputCustomFieldLabelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCustomFieldLabelInput2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomFieldLabelInputᚄ(ctx context.Context, v any) ([]model.CustomFieldLabelInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.CustomFieldLabelInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCustomFieldLabelInput2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomFieldLabelInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalNCustomFieldStorage2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐCustomFieldStorage(ctx context.Context, sel ast.SelectionSet, v model.CustomFieldStorage) graphql.Marshaler {

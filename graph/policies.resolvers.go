@@ -30,6 +30,15 @@ func (r *mutationResolver) CreateRetentionPolicy(ctx context.Context, input mode
 	return policyModel(p), nil
 }
 
+// DeleteRetentionPolicy is the resolver for the deleteRetentionPolicy field.
+func (r *mutationResolver) DeleteRetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error) {
+	p, err := r.Service.DeletePolicy(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return policyModel(p), nil
+}
+
 // RevertRetentionPolicy is the resolver for the revertRetentionPolicy field.
 func (r *mutationResolver) RevertRetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error) {
 	p, err := r.Service.RevertPolicy(ctx, name)

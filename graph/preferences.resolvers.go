@@ -39,7 +39,26 @@ func (r *mutationResolver) UpdateCustomFieldStorage(ctx context.Context, input [
 	if err != nil {
 		return nil, err
 	}
-	return customFieldStorageModel(s), nil
+	return r.customFields(ctx, s)
+}
+
+// UpdateCustomFieldLabels is the resolver for the updateCustomFieldLabels field.
+func (r *mutationResolver) UpdateCustomFieldLabels(ctx context.Context, input []model.CustomFieldLabelInput) ([]model.CustomFieldStorage, error) {
+	changes := map[string]string{}
+	for i, in := range input {
+		if prev, seen := changes[in.Field]; seen && prev != in.Label {
+			return nil, retention.FieldErrorf(fmt.Sprintf("input[%d]", i), "custom field %s is given twice with different labels; give each field once", in.Field)
+		}
+		changes[in.Field] = in.Label
+	}
+	if _, err := r.Service.UpdateCustomFieldLabels(ctx, changes); err != nil {
+		return nil, err
+	}
+	s, err := r.Service.CustomFieldStorage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.customFields(ctx, s)
 }
 
 // FieldPreferences is the resolver for the fieldPreferences field.
@@ -74,5 +93,5 @@ func (r *queryResolver) CustomFieldStorage(ctx context.Context) ([]model.CustomF
 	if err != nil {
 		return nil, err
 	}
-	return customFieldStorageModel(s), nil
+	return r.customFields(ctx, s)
 }

@@ -99,6 +99,7 @@ const (
 	AuditPolicyCreate             = "policy.create"
 	AuditPolicyUpdate             = "policy.update"
 	AuditPolicyRevert             = "policy.revert"
+	AuditPolicyDelete             = "policy.delete"
 	AuditDataPolicyUpdate         = "dataPolicy.update"
 	AuditFieldPreferencesUpdate   = "fieldPreferences.update"
 	AuditCustomFieldStorageUpdate = "customFieldStorage.update"

@@ -11,6 +11,7 @@ var auditHeads = map[string]string{
 	AuditPolicyCreate:             "policy %s created",
 	AuditPolicyUpdate:             "%s",
 	AuditPolicyRevert:             "%s reverted to its default",
+	AuditPolicyDelete:             "policy %s deleted",
 	AuditDataPolicyUpdate:         "data policy",
 	AuditFieldPreferencesUpdate:   "field preferences",
 	AuditCustomFieldStorageUpdate: "custom field storage",

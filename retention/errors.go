@@ -21,7 +21,10 @@ const (
 	// CodeConfirmationRequired: the change would irreversibly purge stored
 	// values; Details says how many, and repeating it with confirm does it.
 	CodeConfirmationRequired Code = "CONFIRMATION_REQUIRED"
-	CodeInternal             Code = "INTERNAL"
+	// CodePolicyInUse: a custom policy customers are assigned cannot be
+	// deleted; Details says how many customers.
+	CodePolicyInUse Code = "POLICY_IN_USE"
+	CodeInternal    Code = "INTERNAL"
 	// CodeUnavailable: Lethe cannot do it now for a cause outside the
 	// request (its storage is full); nothing was changed, and the same
 	// request succeeds once the cause is fixed.

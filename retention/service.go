@@ -3,6 +3,7 @@ package retention
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -204,6 +205,38 @@ func (s *Service) UpdatePolicy(ctx context.Context, name string, days *int, desc
 			p.Description = *description
 		}
 	})
+}
+
+// DeletePolicy removes a custom policy that no customer is assigned.
+// Errors: NOT_FOUND; BAD_USER_INPUT for a built-in policy; POLICY_IN_USE
+// (Details: customers) while customers are assigned it.
+func (s *Service) DeletePolicy(ctx context.Context, name string) (Policy, error) {
+	var out Policy
+	defer s.rules.change()()
+	err := s.store.Update(ctx, func(tx Tx) error {
+		p, err := tx.Policy(ctx, name)
+		if err != nil {
+			return err
+		}
+		if p.BuiltIn {
+			return FieldErrorf("name", "%s is a built-in policy: it can be reverted to its default days, never deleted", name)
+		}
+		n, err := tx.PolicyCustomers(ctx, name)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			e := Errorf(CodePolicyInUse, "%d customer%s assigned %s: assign them another policy first", n, map[bool]string{true: " is", false: "s are"}[n == 1], name)
+			e.Details = map[string]any{"customers": n}
+			return e
+		}
+		if err := tx.DeletePolicy(ctx, name); err != nil {
+			return err
+		}
+		out = p
+		return s.audit(ctx, tx, AuditPolicyDelete, name, map[string]any{"retentionDays": p.RetentionDays, "description": p.Description})
+	})
+	return out, err
 }
 
 // RevertPolicy restores a policy's default days. Errors: NOT_FOUND.
@@ -426,6 +459,57 @@ func (s *Service) UpdateCustomFieldStorage(ctx context.Context, changes map[stri
 		}
 		out = st
 		if err := tx.SaveCustomFieldStorage(ctx, st); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditCustomFieldStorageUpdate, "customFieldStorage", details)
+	})
+	return out, err
+}
+
+// MaxCustomFieldLabel bounds a custom field's label, in characters.
+const MaxCustomFieldLabel = 40
+
+// CustomFieldLabels returns the labels administrators gave custom fields
+// (custom1 "Notes"); a field without one is absent.
+func (s *Service) CustomFieldLabels(ctx context.Context) (map[string]string, error) {
+	return s.store.CustomFieldLabels(ctx)
+}
+
+// UpdateCustomFieldLabels names custom fields; an empty label removes the
+// field's. Labels are not personal data: they name a field for people.
+// Errors: BAD_USER_INPUT.
+func (s *Service) UpdateCustomFieldLabels(ctx context.Context, changes map[string]string) (map[string]string, error) {
+	for f, l := range changes {
+		if err := ValidateCustomField("input.field", f); err != nil {
+			return nil, err
+		}
+		if err := validateText("input.label", l); err != nil {
+			return nil, err
+		}
+		if n := len([]rune(strings.TrimSpace(l))); n > MaxCustomFieldLabel {
+			return nil, FieldErrorf("input.label", "a label has at most %d characters, got %d", MaxCustomFieldLabel, n)
+		}
+	}
+	var out map[string]string
+	err := s.store.Update(ctx, func(tx Tx) error {
+		labels, err := tx.CustomFieldLabels(ctx)
+		if err != nil {
+			return err
+		}
+		details := map[string]any{}
+		for f, l := range changes {
+			l = strings.TrimSpace(l)
+			if labels[f] != l {
+				details[f+" label"] = oldNew(labels[f], l)
+			}
+			if l == "" {
+				delete(labels, f)
+			} else {
+				labels[f] = l
+			}
+		}
+		out = labels
+		if err := tx.SaveCustomFieldLabels(ctx, labels); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, AuditCustomFieldStorageUpdate, "customFieldStorage", details)

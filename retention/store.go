@@ -12,6 +12,12 @@ type Reader interface {
 	TokenStore
 	RangeReader
 	Policies(ctx context.Context) ([]Policy, error)
+	// PolicyCustomers counts the customers not erased that are assigned
+	// the policy.
+	PolicyCustomers(ctx context.Context, name string) (int, error)
+	// CustomFieldLabels are the names administrators gave custom fields
+	// (custom1 "Notes").
+	CustomFieldLabels(ctx context.Context) (map[string]string, error)
 	// Policy returns NOT_FOUND for an unknown name.
 	Policy(ctx context.Context, name string) (Policy, error)
 	DataPolicy(ctx context.Context) (DataPolicy, error)
@@ -56,6 +62,10 @@ type Tx interface {
 	// SavePolicy updates a policy: one row. No customer row changes, since
 	// none stores when Lethe acts (rules as queries, cutoffs.go).
 	SavePolicy(ctx context.Context, p Policy) error
+	// DeletePolicy removes a policy's row.
+	DeletePolicy(ctx context.Context, name string) error
+	// SaveCustomFieldLabels stores the custom fields' labels: one row.
+	SaveCustomFieldLabels(ctx context.Context, labels map[string]string) error
 	// SaveDataPolicy stores the data policy: one row.
 	SaveDataPolicy(ctx context.Context, dp DataPolicy) error
 	SaveFieldPreferences(ctx context.Context, p FieldPreferences) error

@@ -59,6 +59,7 @@ const (
 	keyDataPolicy         = "data_policy"
 	keyFieldPreferences   = "field_preferences"
 	keyCustomFieldStorage = "custom_field_storage"
+	keyCustomFieldLabels  = "custom_field_labels"
 )
 
 func (q *queries) loadSetting(ctx context.Context, key string, into any) (bool, error) {
@@ -150,6 +151,44 @@ func (q *queries) CustomFieldStorage(ctx context.Context) (retention.CustomField
 
 func (q *queries) SaveCustomFieldStorage(ctx context.Context, s retention.CustomFieldStorage) error {
 	return q.saveSetting(ctx, keyCustomFieldStorage, s)
+}
+
+func (q *queries) CustomFieldLabels(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	var v map[string]string
+	ok, err := q.loadSetting(ctx, keyCustomFieldLabels, &v)
+	if err != nil || !ok {
+		return out, err
+	}
+	for f, l := range v {
+		if retention.ValidateCustomField("field", f) == nil && l != "" {
+			out[f] = l
+		}
+	}
+	return out, nil
+}
+
+func (q *queries) SaveCustomFieldLabels(ctx context.Context, labels map[string]string) error {
+	return q.saveSetting(ctx, keyCustomFieldLabels, labels)
+}
+
+func (q *queries) DeletePolicy(ctx context.Context, name string) error {
+	_, err := q.idb.NewDelete().TableExpr("retention_policies").Where("name = ?", name).Exec(ctx)
+	return internal("delete policy", err)
+}
+
+// PolicyCustomers counts through the indexes on policy_group (an assigned
+// policy is the customer's group): customers_due for those without an open
+// visit, customers_undated for those with one.
+func (q *queries) PolicyCustomers(ctx context.Context, name string) (int, error) {
+	var a, b int
+	err := q.idb.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM customers WHERE policy_group = ? AND "+reachable+
+		"), (SELECT count(*) FROM customers WHERE erased_at IS NULL AND (open_visits > 0 OR held_until IS NOT NULL) AND open_visits > 0 AND policy_group = ?)",
+		name, name).Scan(&a, &b)
+	if err != nil {
+		return 0, internal("policy customers", err)
+	}
+	return a + b, nil
 }
 
 // placeholders returns "?, ?, …" for n values.

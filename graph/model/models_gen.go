@@ -175,12 +175,22 @@ type CustomFieldInput struct {
 	Value *string `json:"value,omitempty"`
 }
 
+// A label for one custom field.
+type CustomFieldLabelInput struct {
+	// custom1 to custom5.
+	Field string `json:"field"`
+	// Up to 40 characters; empty removes the field's label.
+	Label string `json:"label"`
+}
+
 // Whether a custom field of visits is kept in the statistics database when a visit ends.
 type CustomFieldStorage struct {
 	// The custom field: custom1 to custom5.
 	Field string `json:"field"`
 	// True: the value goes to the connectors that record visits; false: it is erased with the visit.
 	StoreInStatDatabase bool `json:"storeInStatDatabase"`
+	// What administrators call the field (custom1 "Notes"); null while it has no label.
+	Label *string `json:"label,omitempty"`
 }
 
 // A new storage setting for one custom field.

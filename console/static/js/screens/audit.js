@@ -11,7 +11,7 @@ import { h, replace, field, errorBanner, table, pageHeader, fmtTime, debounce, l
 // complete); others seen in the log are added to the list as they appear.
 const ACTIONS = ['customer.anonymise', 'customer.create', 'customer.erase', 'customer.export', 'customer.purgeFields', 'customer.setPolicy',
   'customer.setStatus', 'customer.update', 'customer.resurrected', 'ledger.reapply', 'appointment.book', 'visit.start', 'visit.end', 'visit.customFields.purge', 'legalHold.place', 'legalHold.release',
-  'policy.create', 'policy.update', 'policy.revert', 'dataPolicy.update', 'fieldPreferences.update', 'customFieldStorage.update',
+  'policy.create', 'policy.update', 'policy.revert', 'policy.delete', 'dataPolicy.update', 'fieldPreferences.update', 'customFieldStorage.update',
   'retentionRun.start', 'token.create', 'token.revoke'];
 const PAGE = 50;
 

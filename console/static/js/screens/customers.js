@@ -185,7 +185,8 @@ const CUSTOMER = `query Customer($id: ID!) {
     appointments { id startsAt endsAt }
     visits { id startedAt endedAt customFields { field value } } }
   retentionPolicies { name retentionDays }
-  fieldPreferences { collectionEnabled fields { field mode } } }`;
+  fieldPreferences { collectionEnabled fields { field mode } }
+  customFieldStorage { field label } }`;
 
 async function renderCustomer(main, ctx, id) {
   const back = h('a', { href: sessionStorage.getItem('lethe.customers.list') || '#/customers', class: 'back' }, '← All customers');
@@ -221,12 +222,23 @@ async function renderCustomer(main, ctx, id) {
         table(['Starts', 'Ends'], c.appointments.map((a) => [fmtTime(a.startsAt), fmtTime(a.endsAt)]), { empty: 'No appointments.' })),
       h('section', { class: 'card', 'aria-labelledby': 'sec-visits' }, h('h2', { id: 'sec-visits' }, 'Visits'),
         table(['Started', 'Ended', 'Custom fields'], c.visits.map((v) => [fmtTime(v.startedAt), v.endedAt ? fmtTime(v.endedAt) : 'open',
-          v.customFields.filter((cf) => cf.value).map((cf) => `${cf.field}: ${cf.value}`).join(', ') || '—']), { empty: 'No visits.' })));
+          customFieldList(v.customFields, d.customFieldStorage)]), { empty: 'No visits.' })));
     say(message ? banner('success', message) : null);
     document.title = `${name} · Lethe`;
   }
   page.load = load;
   await load();
+}
+
+// customFieldList shows a visit's custom fields by the labels an
+// administrator gave them in Settings (custom1 "Notes"), the field's own
+// name as the label's tooltip.
+function customFieldList(values, storage) {
+  const labels = Object.fromEntries(storage.filter((s) => s.label).map((s) => [s.field, s.label]));
+  const shown = values.filter((cf) => cf.value);
+  if (!shown.length) return '—';
+  return shown.map((cf, i) => [i ? ', ' : '', h('span', { class: 'custom-field', 'data-field': cf.field, title: labels[cf.field] ? cf.field : null },
+    `${labels[cf.field] || cf.field}: ${cf.value}`)]);
 }
 
 // overdue: the deletion time has passed; the next sweep relinquishes them.

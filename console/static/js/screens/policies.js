@@ -1,6 +1,6 @@
 // Retention policies: the built-ins and custom ones; admins edit (with a
 // preview of what the change relinquishes now and over the year), revert
-// and create.
+// create, and delete a custom policy no customer is assigned.
 import { gql } from '../api.js';
 import { h, replace, field, errorBanner, banner, table, pageHeader, readOnlyNote, debounce, fmtNum, confirmDialog, loading, busy } from '../ui.js';
 import { forecastChart, FORECAST_FIELDS } from '../chart.js';
@@ -25,7 +25,10 @@ export async function render(main, ctx) {
         h('td', {}, p.description),
         h('td', { class: 'num', 'data-testid': 'days' }, fmtNum(p.retentionDays)),
         h('td', { class: 'num' }, p.builtIn ? fmtNum(p.defaultDays) : '—'),
-        h('td', { class: 'row-actions' }, admin ? h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Edit ${p.name}`, onclick: () => openEdit(p) }, 'Edit') : null)))));
+        h('td', { class: 'row-actions' }, admin ? [
+          h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Edit ${p.name}`, onclick: () => openEdit(p) }, 'Edit'),
+          p.builtIn ? null : [' ', h('button', { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': `Delete ${p.name}`, onclick: (ev) => remove(p, ev.currentTarget) }, 'Delete')],
+        ] : null)))));
     } catch (err) {
       replace(body, errorBanner(err));
     }
@@ -108,6 +111,25 @@ export async function render(main, ctx) {
     }
     replace(editor, form);
     days.focus();
+  }
+
+  // remove deletes a custom policy after a confirmation; the API refuses
+  // (POLICY_IN_USE, with how many) while customers are assigned it.
+  async function remove(p, button) {
+    const ok = await confirmDialog({
+      title: `Delete ${p.name}?`, danger: true, confirm: 'Delete policy',
+      body: h('p', {}, 'A custom policy can be deleted only when no customer is assigned it. This cannot be undone; the audit log keeps that it existed.'),
+    });
+    if (!ok) { replace(editor, banner('info', `Not deleted: ${p.name} is unchanged.`)); return; }
+    await busy(button, async () => {
+      try {
+        await gql('mutation DeletePolicy($name: ID!) { deleteRetentionPolicy(name: $name) { name } }', { name: p.name }, 'DeletePolicy');
+        await load();
+        replace(editor, banner('success', `Deleted ${p.name}.`));
+      } catch (err) {
+        replace(editor, errorBanner(err));
+      }
+    });
   }
 
   function openCreate() {

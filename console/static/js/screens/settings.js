@@ -18,7 +18,7 @@ export async function render(main, ctx) {
   main.append(prefsBox, storageBox);
   let d;
   try {
-    d = await gql('query Settings { fieldPreferences { collectionEnabled fields { field mode } } customFieldStorage { field storeInStatDatabase } }', {}, 'Settings');
+    d = await gql('query Settings { fieldPreferences { collectionEnabled fields { field mode } } customFieldStorage { field storeInStatDatabase label } }', {}, 'Settings');
   } catch (err) { replace(prefsBox, errorBanner(err)); replace(storageBox); return; }
   renderPrefs(d.fieldPreferences);
   renderStorage(d.customFieldStorage);
@@ -92,20 +92,28 @@ export async function render(main, ctx) {
     const rows = list.map((s) => {
       const id = `store-${s.field}`;
       return h('tr', {}, h('th', { scope: 'row' }, h('label', { for: id, class: 'mono' }, s.field)),
+        h('td', {}, h('input', {
+          type: 'text', id: `label-${s.field}`, name: `label-${s.field}`, value: s.label || '', maxlength: 40, autocomplete: 'off',
+          placeholder: 'No label', disabled: !admin, 'aria-label': `Label of ${s.field}`,
+        })),
         h('td', {}, h('select', { id, name: s.field, disabled: !admin }, h('option', { value: 'yes', selected: s.storeInStatDatabase }, 'Yes'), h('option', { value: 'no', selected: !s.storeInStatDatabase }, 'No'))));
     });
     const form = h('form', { 'aria-label': 'Custom-field storage' },
-      h('p', { class: 'hint' }, 'Whether each custom visit field is stored in the statistics database when the visit ends. Visits already started keep the settings in force when they started.'),
-      h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Store in statistics database'))), h('tbody', {}, rows))),
+      h('p', { class: 'hint' }, 'A label names a custom visit field for people (custom1 "Notes"); customer pages show it. Whether each field is stored in the statistics database when the visit ends: visits already started keep the settings in force when they started.'),
+      h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Label'), h('th', { scope: 'col' }, 'Store in statistics database'))), h('tbody', {}, rows))),
       status,
-      admin ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save storage')) : null);
+      admin ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save custom fields')) : null);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const input = list.map((s) => ({ field: s.field, storeInStatDatabase: form.querySelector(`#store-${s.field}`).value === 'yes' }));
+      const labels = list.map((s) => ({ field: s.field, label: form.querySelector(`#label-${s.field}`).value.trim() }));
       try {
-        const r = await gql('mutation UpdateCustomFieldStorage($input: [CustomFieldStorageInput!]!) { updateCustomFieldStorage(input: $input) { field storeInStatDatabase } }', { input }, 'UpdateCustomFieldStorage');
-        renderStorage(r.updateCustomFieldStorage);
-        storageBox.append(banner('success', 'Custom-field storage saved.'));
+        // One request: the storage, then the labels (mutations run in order).
+        const r = await gql(`mutation UpdateCustomFields($input: [CustomFieldStorageInput!]!, $labels: [CustomFieldLabelInput!]!) {
+          updateCustomFieldStorage(input: $input) { field }
+          updateCustomFieldLabels(input: $labels) { field storeInStatDatabase label } }`, { input, labels }, 'UpdateCustomFields');
+        renderStorage(r.updateCustomFieldLabels);
+        storageBox.append(banner('success', 'Custom fields saved.'));
       } catch (err) { replace(status, errorBanner(err)); }
     });
     replace(storageBox, h('h2', { id: 'storage-title' }, 'Custom-field storage'), form);

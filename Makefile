@@ -80,7 +80,7 @@ bench:
 # verify` of 1,000,000 audit events against a plain read of them
 # (PostgreSQL parts when LETHE_TEST_POSTGRES_DSN is set).
 bench-more:
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./connectors
+	cd plugins && $(GO) test -run '^$$' -bench . -benchtime 200x .
 	$(GO) test -run '^$$' -bench BenchmarkSweepVsDirect -benchtime 1x -timeout 60m .
 	$(GO) test -run '^$$' -bench BenchmarkWideningDataPolicy -benchtime 1x -timeout 60m .
 	$(GO) test -run '^$$' -bench BenchmarkLedgerCost -benchtime 1x -timeout 60m .

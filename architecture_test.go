@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,8 +16,9 @@ import (
 //   - the SDK depends on no plugin either.
 
 const (
-	mainModule = "github.com/lethe-privacy/lethe"
-	sdkModule  = "github.com/lethe-privacy/lethe/connectors/sdk"
+	mainModule    = "github.com/lethe-privacy/lethe"
+	sdkModule     = "github.com/lethe-privacy/lethe/connectors/sdk"
+	pluginsModule = "github.com/lethe-privacy/lethe/plugins"
 )
 
 // deps lists "importpath module" for every package pkgs depend on,
@@ -70,20 +72,17 @@ func TestConnectorsDependOnTheSDKAlone(t *testing.T) {
 }
 
 // TestLetheLinksNoPlugin: the lethe binary and every package of the main
-// module build without the built-in plugins' code and its PDF library: the
-// demo fills the plugins' stores through each plugin's seed command
-// (sdk.Seeder), so the host reaches a store only through the contract.
+// module, tests included, build without the built-in plugins' code and its
+// PDF library, and go.mod does not require the plugins module: the demo
+// and the tests fill the plugins' stores through each plugin's seed
+// command (sdk.Seeder) and read them through the contract, so the host
+// reaches a store only as an integrator's would.
 func TestLetheLinksNoPlugin(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./...")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	pkgs := strings.Fields(string(out))
 	sawRetention := false
-	for _, path := range pkgs {
+	for path := range deps(t, ".", "./...") {
+		path = strings.Fields(path)[0]
 		switch {
-		case strings.HasPrefix(path, mainModule+"/plugins"):
+		case strings.HasPrefix(path, pluginsModule):
 			t.Errorf("the main module depends on the plugin package %s", path)
 		case strings.Contains(path, "fpdf") || strings.Contains(path, "/pdf"):
 			t.Errorf("the main module depends on the PDF library %s", path)
@@ -92,6 +91,30 @@ func TestLetheLinksNoPlugin(t *testing.T) {
 		}
 	}
 	if !sawRetention {
-		t.Fatalf("go list found not even retention among %d packages: the check saw nothing", len(pkgs))
+		t.Fatal("go list found not even retention: the check saw nothing")
+	}
+	out, err := exec.Command("go", "mod", "edit", "-json").Output()
+	if err != nil {
+		t.Fatalf("go mod edit -json: %v", err)
+	}
+	var mod struct {
+		Require []struct{ Path string }
+		Replace []struct{ Old struct{ Path string } }
+	}
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	if len(mod.Require) == 0 {
+		t.Fatal("go.mod requires nothing: the check saw nothing")
+	}
+	for _, r := range mod.Require {
+		if strings.HasPrefix(r.Path, pluginsModule) {
+			t.Errorf("go.mod requires %s", r.Path)
+		}
+	}
+	for _, r := range mod.Replace {
+		if strings.HasPrefix(r.Old.Path, pluginsModule) {
+			t.Errorf("go.mod replaces %s", r.Old.Path)
+		}
 	}
 }

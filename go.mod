@@ -33,7 +33,6 @@ require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/fatih/color v1.13.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	github.com/go-pdf/fpdf v0.9.0 // indirect
 	github.com/go-viper/mapstructure/v2 v2.5.0 // indirect
 	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
@@ -80,9 +79,3 @@ require (
 require github.com/lethe-privacy/lethe/connectors/sdk v0.0.0
 
 replace github.com/lethe-privacy/lethe/connectors/sdk => ./connectors/sdk
-
-// The built-in plugins are a module of their own too (they depend on the
-// SDK, never on Lethe); the demo seeding and tests use their stores.
-require github.com/lethe-privacy/lethe/plugins v0.0.0
-
-replace github.com/lethe-privacy/lethe/plugins => ./plugins

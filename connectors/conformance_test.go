@@ -1,15 +1,12 @@
 package connectors_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/connectors/sdk/sdktest"
-	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
-	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
 )
 
 // TestConformance runs the SDK's conformance suite, neighbour cases
@@ -34,14 +31,20 @@ func TestConformance(t *testing.T) {
 			}
 			for _, tc := range plugins {
 				t.Run(tc.name, func(t *testing.T) {
-					dir := t.TempDir()
 					var settings map[string]string
 					if dsn != "" {
 						settings = map[string]string{"dsn": dsn}
 					}
-					c := sdktest.LaunchIn(t, dir, filepath.Join(binDir, tc.bin), settings)
-					st := openStore(t, tc.name, dir, dsn)
-					fx := sdktest.Fixtures{Seed: st.seeders()[tc.name]}
+					// The plugin's data_dir is where Lethe would put it,
+					// so that its seed command finds the same store.
+					p := pluginConfig(t, tc.name, tc.bin, settings)
+					cfg := connectors.Config{DataDir: t.TempDir(), Connectors: []connectors.PluginConfig{p}}
+					dir := filepath.Join(cfg.DataDir, "connectors", tc.name)
+					if err := os.MkdirAll(dir, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					c := sdktest.LaunchIn(t, dir, p.Path, settings)
+					fx := sdktest.Fixtures{Seed: seeders(cfg)[tc.name]}
 					if tc.name == "newsletter" {
 						// Its website sign-ups carry no customer id.
 						fx.SeedUnlinked = fx.Seed
@@ -51,36 +54,4 @@ func TestConformance(t *testing.T) {
 			}
 		})
 	}
-}
-
-// openStore opens the named connector's store beside its plugin, for
-// seeding.
-func openStore(t *testing.T, name, dir, dsn string) stores {
-	t.Helper()
-	ctx := context.Background()
-	var st stores
-	var err error
-	switch name {
-	case "cdrstore":
-		st.cdr, err = cdrdb.Open(ctx, dir, dsn)
-		if err == nil {
-			t.Cleanup(func() { st.cdr.Close() })
-		}
-	case "invoicestore":
-		st.inv, err = invoicedb.Open(ctx, dir, dsn)
-		if err == nil {
-			t.Cleanup(func() { st.inv.Close() })
-		}
-	case "statdb":
-		st.stats, err = statsdb.Open(ctx, dir, dsn)
-		if err == nil {
-			t.Cleanup(func() { st.stats.Close() })
-		}
-	case "newsletter":
-		st.newsletterDir = dir
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }

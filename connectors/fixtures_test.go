@@ -10,20 +10,16 @@ import (
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/connectors/sdk"
-	"github.com/lethe-privacy/lethe/plugins/cdrstore/cdrdb"
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
-	"github.com/lethe-privacy/lethe/plugins/statdb/statsdb"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
-// world is a Manager running all four connectors over one data directory,
-// with direct handles on their stores for seeding and checking.
+// world is a Manager running all four connectors over one data directory.
+// Tests seed the stores through each plugin's own seed command and read
+// them back through the contract (Export, ReadDocument), as Lethe does: the
+// main module knows nothing of how a built-in store is laid out.
 type world struct {
-	m       *connectors.Manager
-	dataDir string
-	cdr     *cdrdb.Store
-	inv     *invoicedb.Store
-	stats   *statsdb.Store
+	m   *connectors.Manager
+	cfg connectors.Config
 }
 
 func allPlugins(t testing.TB) []connectors.PluginConfig {
@@ -43,23 +39,8 @@ func newWorld(t testing.TB, cfg connectors.Config) *world {
 	if cfg.Connectors == nil {
 		cfg.Connectors = allPlugins(t)
 	}
-	w := &world{m: mustLoad(t, cfg), dataDir: cfg.DataDir}
-	ctx := context.Background()
-	var err error
-	if w.cdr, err = cdrdb.Open(ctx, w.dir("cdrstore"), ""); err != nil {
-		t.Fatal(err)
-	}
-	if w.inv, err = invoicedb.Open(ctx, w.dir("invoicestore"), ""); err != nil {
-		t.Fatal(err)
-	}
-	if w.stats, err = statsdb.Open(ctx, w.dir("statdb"), ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.cdr.Close(); w.inv.Close(); w.stats.Close() })
-	return w
+	return &world{m: mustLoad(t, cfg), cfg: cfg}
 }
-
-func (w *world) dir(name string) string { return filepath.Join(w.dataDir, "connectors", name) }
 
 func (w *world) connector(t testing.TB, name string) retention.Connector {
 	t.Helper()
@@ -70,46 +51,73 @@ func (w *world) connector(t testing.TB, name string) retention.Connector {
 	return c
 }
 
-// seeders put data for subjects into each store the way its own system
-// would (not through the connector).
+// seeders put data for subjects into each store of the world.
 func (w *world) seeders() map[string]func(context.Context, []sdk.Subject) error {
-	return stores{cdr: w.cdr, inv: w.inv, stats: w.stats, newsletterDir: w.dir("newsletter")}.seeders()
+	return seeders(w.cfg)
 }
 
-// stores are the built-in stores (and the example's directory) a test
-// seeds; nil ones are not seeded.
-type stores struct {
-	cdr           *cdrdb.Store
-	inv           *invoicedb.Store
-	stats         *statsdb.Store
-	newsletterDir string
-}
-
-func (w stores) seeders() map[string]func(context.Context, []sdk.Subject) error {
-	return map[string]func(context.Context, []sdk.Subject) error{
-		"cdrstore": func(ctx context.Context, subs []sdk.Subject) error {
-			return cdrdb.Seed(ctx, w.cdr, seedCustomers(subs, 3), 1, time.Now())
-		},
-		"invoicestore": func(ctx context.Context, subs []sdk.Subject) error {
-			cs := make([]invoicedb.SeedCustomer, len(subs))
-			for i, s := range subs {
-				cs[i] = invoicedb.SeedCustomer{ID: s.CustomerID, Name: s.FirstName + " " + s.LastName, Email: s.Email, Invoices: 2}
-			}
-			return invoicedb.Seed(ctx, w.inv, cs, invoicedb.SeedOptions{Seed: 1, Fast: true})
-		},
-		"statdb": func(ctx context.Context, subs []sdk.Subject) error {
-			vs := make([]statsdb.Visit, len(subs))
-			for i, s := range subs {
-				vs[i] = statsdb.Visit{VisitID: "visit-" + s.CustomerID, CustomerID: s.CustomerID, Branch: "Main", Service: "Desk",
-					StartedAt: time.Now().Add(-time.Hour), EndedAt: time.Now(),
-					Custom: map[string]string{"custom1": s.Phone}, VisitorName: s.FirstName + " " + s.LastName}
-			}
-			return statsdb.Seed(ctx, w.stats, vs)
-		},
-		"newsletter": func(_ context.Context, subs []sdk.Subject) error {
-			return seedNewsletter(filepath.Join(w.newsletterDir, "subscribers.json"), subs)
-		},
+// exported exports sub from the named connector and decodes what it holds
+// into v; false when it holds nothing of sub.
+func (w *world) exported(t *testing.T, name string, sub retention.Subject, v any) bool {
+	t.Helper()
+	exports, err := w.connector(t, name).Export(context.Background(), []retention.Subject{sub})
+	if err != nil {
+		t.Fatalf("%s export: %v", name, err)
 	}
+	if len(exports) == 0 {
+		return false
+	}
+	if err := json.Unmarshal(exports[0].Data, v); err != nil {
+		t.Fatalf("%s export: %v", name, err)
+	}
+	return true
+}
+
+// seeders put data for subjects into the store of each connector of cfg
+// the way `lethe demo` does, through the plugin's seed command: three call
+// records and two invoices a subject, and one ended visit carrying the
+// subject's phone number in custom1. The example newsletter connector has
+// no seed command: its list file is written in the format its README
+// documents.
+func seeders(cfg connectors.Config) map[string]func(context.Context, []sdk.Subject) error {
+	out := map[string]func(context.Context, []sdk.Subject) error{}
+	for _, p := range cfg.Connectors {
+		one := cfg
+		one.Connectors = []connectors.PluginConfig{p}
+		out[p.Name] = func(ctx context.Context, subs []sdk.Subject) error {
+			if p.Name == "newsletter" {
+				return seedNewsletter(filepath.Join(cfg.DataDir, "connectors", p.Name, "subscribers.json"), subs)
+			}
+			return seed(ctx, one, seedBatch(subs, 3, 2))
+		}
+	}
+	return out
+}
+
+// seed sends one batch to the seed command of every connector of cfg.
+func seed(ctx context.Context, cfg connectors.Config, b connectors.SeedBatch) error {
+	s, err := connectors.StartSeeding(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.Send(b); err != nil {
+		s.Close() //nolint:errcheck // the send error says more
+		return err
+	}
+	return s.Close()
+}
+
+// seedBatch gives each subject callRecords call records, invoices invoices
+// and one visit that ended now.
+func seedBatch(subs []sdk.Subject, callRecords, invoices int) connectors.SeedBatch {
+	now := time.Now()
+	b := connectors.SeedBatch{Seed: 1, Now: now}
+	for _, s := range subs {
+		b.Customers = append(b.Customers, connectors.SeedCustomer{Subject: retention.Subject(s), CallRecords: callRecords, Invoices: invoices})
+		b.Visits = append(b.Visits, retention.VisitRecord{VisitID: "visit-" + s.CustomerID, CustomerID: s.CustomerID, Branch: "Main",
+			Service: "Desk", StartedAt: now.Add(-time.Hour), EndedAt: now, CustomFields: map[string]string{"custom1": s.Phone}})
+	}
+	return b
 }
 
 // seedNewsletter appends to the example connector's list file, in the
@@ -136,14 +144,6 @@ func seedNewsletter(path string, subs []sdk.Subject) error {
 	return os.WriteFile(path, raw, 0o600)
 }
 
-func seedCustomers(subjects []sdk.Subject, n int) []cdrdb.SeedCustomer {
-	out := make([]cdrdb.SeedCustomer, len(subjects))
-	for i, s := range subjects {
-		out[i] = cdrdb.SeedCustomer{ID: s.CustomerID, Phone: s.Phone, Count: n}
-	}
-	return out
-}
-
 func subject(id string) retention.Subject {
 	return retention.Subject{CustomerID: id, FirstName: "Ada", LastName: "Lovelace-" + id,
 		Email: id + "@example.org", Phone: "+4930555" + id}
@@ -154,7 +154,7 @@ func subject(id string) retention.Subject {
 func toSDK(subs ...retention.Subject) []sdk.Subject {
 	out := make([]sdk.Subject, len(subs))
 	for i, s := range subs {
-		out[i] = sdk.Subject{CustomerID: s.CustomerID, FirstName: s.FirstName, LastName: s.LastName, Email: s.Email, Phone: s.Phone}
+		out[i] = sdk.Subject(s)
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/connectors"
-	"github.com/lethe-privacy/lethe/plugins/invoicestore/invoicedb"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -76,24 +75,28 @@ func TestAnonymiseFieldsThroughThePlugins(t *testing.T) {
 	}
 
 	// The fields are gone where they were held ...
-	cdrs, _ := w.cdr.ByCustomers(ctx, []string{subs[0].CustomerID})
-	for _, r := range cdrs[subs[0].CustomerID] {
+	var cdrs struct {
+		CallRecords []struct{ Caller string } `json:"callRecords"`
+	}
+	if !w.exported(t, "cdrstore", subs[0], &cdrs) || len(cdrs.CallRecords) == 0 {
+		t.Error("cdrstore holds no call record of the customer any more")
+	}
+	for _, r := range cdrs.CallRecords {
 		if strings.Contains(r.Caller, subs[0].Phone[4:]) {
 			t.Errorf("call record still shows the phone number: %+v", r)
 		}
 	}
-	held, _ := w.inv.ByCustomers(ctx, []string{subs[0].CustomerID})
-	if h := held[subs[0].CustomerID]; h == nil || h.Contact == nil || h.Contact.Email != "" || h.Contact.Name == "" {
-		t.Errorf("invoice contact after dropping email: %+v (the name must stay)", h)
-	} else {
-		for _, inv := range h.Invoices {
-			if text := pdfText(t, w.inv, inv); strings.Contains(text, subs[0].Email) || strings.Contains(text, subs[0].LastName) {
-				t.Errorf("invoice %s still prints the customer", inv.ID)
-			}
-		}
+	checkInvoicesForget(t, w, subs[0])
+	var visits struct {
+		Visits []struct {
+			Custom      map[string]string `json:"customFields"`
+			VisitorName string            `json:"visitorName"`
+		} `json:"visits"`
 	}
-	visits, _ := w.stats.ByCustomers(ctx, []string{subs[0].CustomerID})
-	for _, v := range visits[subs[0].CustomerID] {
+	if !w.exported(t, "statdb", subs[0], &visits) || len(visits.Visits) == 0 {
+		t.Error("statdb holds no visit of the customer any more")
+	}
+	for _, v := range visits.Visits {
 		if v.Custom["custom1"] != "" || v.VisitorName == "" {
 			t.Errorf("visit after dropping custom1: %+v (the visitor name must stay)", v)
 		}
@@ -107,9 +110,35 @@ func TestAnonymiseFieldsThroughThePlugins(t *testing.T) {
 	}
 }
 
-func pdfText(t *testing.T, st *invoicedb.Store, inv invoicedb.Invoice) string {
+// checkInvoicesForget: after dropping sub's email, the invoice contact
+// keeps the name but not the address, and no invoice PDF prints the
+// customer any more.
+func checkInvoicesForget(t *testing.T, w *world, sub retention.Subject) {
 	t.Helper()
-	r, err := st.OpenDocument(context.Background(), inv.CustomerID, inv.ID)
+	var held struct {
+		Contact *struct {
+			Name, Email string
+		} `json:"contact"`
+		Invoices []struct{ ID string } `json:"invoices"`
+	}
+	if !w.exported(t, "invoicestore", sub, &held) || held.Contact == nil || held.Contact.Email != "" || held.Contact.Name == "" {
+		t.Errorf("invoice contact after dropping email: %+v (the name must stay)", held.Contact)
+		return
+	}
+	exports, err := w.connector(t, "invoicestore").Export(context.Background(), []retention.Subject{sub})
+	if err != nil || len(exports) != 1 || len(exports[0].Documents) != len(held.Invoices) {
+		t.Fatalf("invoicestore declares %+v for %d invoices (%v)", exports, len(held.Invoices), err)
+	}
+	for _, d := range exports[0].Documents {
+		if text := pdfText(t, w, sub.CustomerID, d.ID); strings.Contains(text, sub.Email) || strings.Contains(text, sub.LastName) {
+			t.Errorf("invoice %s still prints the customer", d.ID)
+		}
+	}
+}
+
+func pdfText(t *testing.T, w *world, customerID, documentID string) string {
+	t.Helper()
+	r, err := w.m.ReadDocument(context.Background(), "invoicestore", customerID, documentID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,20 +21,21 @@ type DuePosition struct {
 	After  *AnchorCursor
 }
 
-// dueWalker pages through the customers due at cut.At that a sweep would
+// DueWalker pages through the customers due at cut.At that a sweep would
 // plan: not under a hold at T, without an open journal entry.
-type dueWalker struct {
+type DueWalker struct {
 	r   RangeReader
 	cut Cutoffs
-	pos DuePosition
+	Pos DuePosition
 }
 
-func newDueWalker(r RangeReader, cut Cutoffs, pos DuePosition) *dueWalker {
-	return &dueWalker{r: r, cut: cut, pos: pos}
+// NewDueWalker starts a walk at pos.
+func NewDueWalker(r RangeReader, cut Cutoffs, pos DuePosition) *DueWalker {
+	return &DueWalker{r: r, cut: cut, Pos: pos}
 }
 
 // rangeOf is a region of a group as a range, or false when it is empty.
-func (w *dueWalker) rangeOf(group, region int) (AnchorRange, bool) {
+func (w *DueWalker) rangeOf(group, region int) (AnchorRange, bool) {
 	g := w.cut.Groups[group]
 	if region == 0 {
 		return AnchorRange{Group: g.Group, EndedBy: &g.EndedBy}, true
@@ -47,27 +48,27 @@ func (w *dueWalker) rangeOf(group, region int) (AnchorRange, bool) {
 		ChangedBy: &d.ChangedBy, Missing: d.Required}, true
 }
 
-// next returns the next page of at most limit due customers, and the
+// Next returns the next page of at most limit due customers, and the
 // position after it; an empty page means the walk is over.
-func (w *dueWalker) next(ctx context.Context, limit int) ([]*Customer, error) {
-	for w.pos.Group < len(w.cut.Groups) {
-		q, ok := w.rangeOf(w.pos.Group, w.pos.Region)
+func (w *DueWalker) Next(ctx context.Context, limit int) ([]*Customer, error) {
+	for w.Pos.Group < len(w.cut.Groups) {
+		q, ok := w.rangeOf(w.Pos.Group, w.Pos.Region)
 		if ok {
-			page, err := w.r.CustomersInRange(ctx, q, DueFilter{NotHeldAt: w.cut.At, NoOpenEntry: true}, w.pos.After, limit)
+			page, err := w.r.CustomersInRange(ctx, q, DueFilter{NotHeldAt: w.cut.At, NoOpenEntry: true}, w.Pos.After, limit)
 			if err != nil {
 				return nil, err
 			}
 			if len(page) > 0 {
 				last := page[len(page)-1]
-				w.pos.After = &AnchorCursor{LatestEnd: last.Timeline.LatestEnd, ID: last.ID}
+				w.Pos.After = &AnchorCursor{LatestEnd: last.Timeline.LatestEnd, ID: last.ID}
 				return page, nil
 			}
 		}
-		w.pos.After = nil
-		if w.pos.Region == 0 {
-			w.pos.Region = 1
+		w.Pos.After = nil
+		if w.Pos.Region == 0 {
+			w.Pos.Region = 1
 		} else {
-			w.pos.Group, w.pos.Region = w.pos.Group+1, 0
+			w.Pos.Group, w.Pos.Region = w.Pos.Group+1, 0
 		}
 	}
 	return nil, nil

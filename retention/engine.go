@@ -48,51 +48,34 @@ type Engine struct {
 }
 
 // NewEngine returns an engine over the store and connectors.
+// The options are the Service's (NewService): tests and tools that need an
+// engine alone.
 func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engine {
-	return NewService(store, opts...).newEngine(connectors)
+	return New(NewService(store, opts...).EngineSettings(), connectors)
 }
 
-// newEngine is an engine sharing the service's clock, logger and metrics.
-func (s *Service) newEngine(connectors ConnectorRegistry) *Engine {
+// New returns an engine with the settings of a service (its store, clock,
+// logger, metrics, ledger, batch size, pace and lease term) over the
+// connectors.
+func New(s EngineSettings, connectors ConnectorRegistry) *Engine {
 	host, _ := os.Hostname()
 	batch, ttl := 500, 30*time.Second
-	if s.batchSize > 0 {
-		batch = s.batchSize
+	if s.BatchSize > 0 {
+		batch = s.BatchSize
 	}
-	if s.leaseTTL > 0 {
-		ttl = s.leaseTTL
+	if s.LeaseTTL > 0 {
+		ttl = s.LeaseTTL
 	}
 	return &Engine{
-		store: s.store, connectors: connectors, now: s.now, log: s.log, metrics: s.metrics, ledger: s.ledger,
+		store: s.Store, connectors: connectors, now: s.Clock, log: s.Log, metrics: s.Metrics, ledger: s.Ledger,
 		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
-		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: ttl, MaxRate: s.sweepMaxRate,
+		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: ttl, MaxRate: s.SweepMaxRate,
 		Backoff: func(n int) time.Duration {
 			d := time.Minute << min(n, 6)
 			return min(d, time.Hour)
 		},
 	}
 }
-
-// RunOptions starts a run.
-type RunOptions struct {
-	DryRun bool
-	// AsOf is the time the run acts as of; default now. A dry run may look
-	// into the future; a real run may not.
-	AsOf    *time.Time
-	Trigger string
-	Actor   string
-	// PurgeRun, when set, makes this run execute the open entries of that
-	// HIDDEN purge run and nothing else: it plans no due customer and
-	// adopts no other open entry (an action does what it says).
-	PurgeRun string
-	// ResumeOnly makes this run finish the open journal entries earlier
-	// runs left (after a crash, or for connectors just reloaded) and plan
-	// nothing new.
-	ResumeOnly bool
-}
-
-// ErrSweepRunning is returned when another sweep holds the lease.
-var ErrSweepRunning = Errorf(CodeConflict, "another retention sweep is running; try again when it has finished")
 
 func (e *Engine) nowUTC() time.Time { return e.now().UTC().Truncate(time.Microsecond) }
 
@@ -391,13 +374,13 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 // planPages journals the due customers page by page, by the rules' ranges,
 // and dispatches each page once journalled.
 func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut Cutoffs, conns []connInfo, run Run) (planned, plannedActions int, err error) {
-	walk := newDueWalker(e.store, cut, DuePosition{})
+	walk := NewDueWalker(e.store, cut, DuePosition{})
 	started := time.Now()
 	for {
 		if err := e.pace(ctx, r, started, planned); err != nil {
 			return planned, plannedActions, err
 		}
-		page, err := walk.next(ctx, e.BatchSize)
+		page, err := walk.Next(ctx, e.BatchSize)
 		if err != nil || len(page) == 0 {
 			return planned, plannedActions, err
 		}

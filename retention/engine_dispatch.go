@@ -467,18 +467,3 @@ func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalActio
 			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "categories": en.Categories, "connectors": outcomes, "trigger": entryTrigger(en)}}
 }
 
-// entryTrigger says what started an entry: "manual" for an erasure asked
-// for by hand, "rule" for a due deletion time, "restore" for a ledger
-// record re-applied after a restore.
-func entryTrigger(en JournalEntry) string {
-	if strings.HasPrefix(en.Rule, residueRule) {
-		return "residue"
-	}
-	if en.Reapplied() {
-		return "restore"
-	}
-	if en.RequestedBy != "" {
-		return "manual"
-	}
-	return "rule"
-}

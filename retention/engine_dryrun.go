@@ -84,9 +84,9 @@ func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []Pl
 		}
 	}
 	// Customers that have become due, by the rules' ranges.
-	walk := newDueWalker(r, CutoffsAt(policies, dp, run.AsOf), DuePosition{})
+	walk := NewDueWalker(r, CutoffsAt(policies, dp, run.AsOf), DuePosition{})
 	for {
-		page, err := walk.next(ctx, e.BatchSize)
+		page, err := walk.Next(ctx, e.BatchSize)
 		if err != nil {
 			return Run{}, nil, err
 		}

@@ -8,17 +8,6 @@ import (
 	"time"
 )
 
-// Reapplied is what re-applying ledger records did.
-type Reapplied struct {
-	Run Run
-	// Customers is how many distinct customers the records named;
-	// Journaled how many needed work (the rest were relinquished in the
-	// database already); Unknown how many the database does not know (it
-	// was restored from before they were created: no core record to erase,
-	// the residue audit asks the connectors about them by id).
-	Customers, Journaled, Unknown int
-}
-
 // Reapply relinquishes again, through the journal, every customer the
 // ledger records after the database's position: the database was restored
 // from a backup older than those erasures. The same per-connector actions,

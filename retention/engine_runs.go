@@ -8,16 +8,6 @@ import (
 // MaxRunActions caps `first` on a run's actions and failures.
 const MaxRunActions = 1000
 
-func pageSize(field string, first *int, def, max int) (int, error) {
-	if first == nil {
-		return def, nil
-	}
-	if *first < 0 || *first > max {
-		return 0, FieldErrorf(field, "%s must be between 0 and %d, got %d", field, max, *first)
-	}
-	return *first, nil
-}
-
 // Runs lists runs, newest first. Errors: BAD_USER_INPUT.
 func (e *Engine) Runs(ctx context.Context, first *int) ([]Run, error) {
 	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
@@ -110,35 +100,6 @@ func (e *Engine) Follow(ctx context.Context, id string, every time.Duration) (<-
 func changed(a, b Run) bool {
 	return a.Status != b.Status || a.CustomersPlanned != b.CustomersPlanned || a.CustomersDone != b.CustomersDone ||
 		a.CustomersFailed != b.CustomersFailed || a.CustomersSkipped != b.CustomersSkipped || a.ActionsPlanned != b.ActionsPlanned
-}
-
-// Page is one page of a list, and whether another follows it.
-type Page[T any] struct {
-	Items       []T
-	HasNextPage bool
-}
-
-// page reads one more item than asked to learn whether another page
-// follows, and trims it.
-func page[T any](n int, fetch func(n int) ([]T, error)) (Page[T], error) {
-	if n == 0 {
-		return Page[T]{Items: []T{}}, nil
-	}
-	items, err := fetch(n + 1)
-	if err != nil {
-		return Page[T]{}, err
-	}
-	if len(items) > n {
-		return Page[T]{Items: items[:n], HasNextPage: true}, nil
-	}
-	return Page[T]{Items: items}, nil
-}
-
-func afterValue(after *string) string {
-	if after == nil {
-		return ""
-	}
-	return *after
 }
 
 // RunsPage pages through runs newest first; after is the id of the last

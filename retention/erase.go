@@ -30,7 +30,11 @@ func checkErasable(c *Customer, appointments []Appointment, now time.Time) error
 // LEGAL_HOLD, CONFLICT, CONNECTOR_UNAVAILABLE (nothing erased in Lethe then;
 // the journal entry stays open and the next sweep finishes it).
 func (s *Service) DeleteCustomer(ctx context.Context, id string) (string, error) {
-	if err := s.newEngine(s.connectors).EraseCustomer(ctx, id, actorName(ctx)); err != nil {
+	engine, err := s.relinquisher()
+	if err != nil {
+		return "", err
+	}
+	if err := engine.EraseCustomer(ctx, id, actorName(ctx)); err != nil {
 		return "", err
 	}
 	return id, nil

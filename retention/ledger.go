@@ -76,3 +76,14 @@ func (en JournalEntry) Reapplied() bool {
 	return strings.HasPrefix(en.Rule, reappliedRule) || strings.HasPrefix(en.Rule, residueRule)
 }
 
+// Reapplied is what re-applying ledger records did.
+type Reapplied struct {
+	Run Run
+	// Customers is how many distinct customers the records named;
+	// Journaled how many needed work (the rest were relinquished in the
+	// database already); Unknown how many the database does not know (it
+	// was restored from before they were created: no core record to erase,
+	// the residue audit asks the connectors about them by id).
+	Customers, Journaled, Unknown int
+}
+

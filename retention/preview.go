@@ -248,14 +248,14 @@ func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after s
 			return out, nil
 		}
 	}
-	walk := newDueWalker(e.store, CutoffsAt(policies, dp, p.AsOf), pos)
+	walk := NewDueWalker(e.store, CutoffsAt(policies, dp, p.AsOf), pos)
 	for len(out) < n {
-		page, err := walk.next(ctx, min(e.BatchSize, n+1))
+		page, err := walk.Next(ctx, min(e.BatchSize, n+1))
 		if err != nil || len(page) == 0 {
 			return out, err
 		}
 		for _, c := range page {
-			at := walk.pos
+			at := walk.Pos
 			at.After = &AnchorCursor{LatestEnd: c.Timeline.LatestEnd, ID: c.ID}
 			if !emit(at, plan(c), 0) {
 				break

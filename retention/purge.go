@@ -233,9 +233,13 @@ var purgeRetryWait = 2 * time.Second
 // started with --sweep=false may never sweep, and a purge must not wait
 // for one.
 func (s *Service) executePurge(ctx context.Context, purgeRun string) {
-	e := s.newEngine(s.connectors)
+	e, err := s.relinquisher()
+	if err != nil {
+		s.log.ErrorContext(ctx, "purge journaled but not sent; the next run sends it", "run", purgeRun, "err", err)
+		return
+	}
 	opts := RunOptions{Trigger: "purge", Actor: actorName(ctx), PurgeRun: purgeRun}
-	_, err := e.Start(ctx, opts)
+	_, err = e.Start(ctx, opts)
 	if !errors.Is(err, ErrSweepRunning) {
 		if err != nil {
 			s.log.WarnContext(ctx, "purge journaled but not sent; the next run sends it", "run", purgeRun, "err", err)
@@ -267,5 +271,9 @@ func (s *Service) ResumeOpenEntries(ctx context.Context, trigger string) (Run, e
 	if open, err := s.store.RetryableEntries(ctx, latestTime, "", 1); err != nil || len(open) == 0 {
 		return Run{}, err
 	}
-	return s.newEngine(s.connectors).Start(ctx, RunOptions{Trigger: trigger, Actor: actorName(ctx), ResumeOnly: true})
+	e, err := s.relinquisher()
+	if err != nil {
+		return Run{}, err
+	}
+	return e.Start(ctx, RunOptions{Trigger: trigger, Actor: actorName(ctx), ResumeOnly: true})
 }

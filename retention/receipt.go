@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -106,4 +107,20 @@ func (s *Service) ErasureReceipt(ctx context.Context, id string) (*Receipt, erro
 		rec.Entries = append(rec.Entries, re)
 	}
 	return rec, nil
+}
+
+// entryTrigger says what started an entry: "manual" for an erasure asked
+// for by hand, "rule" for a due deletion time, "restore" for a ledger
+// record re-applied after a restore.
+func entryTrigger(en JournalEntry) string {
+	if strings.HasPrefix(en.Rule, residueRule) {
+		return "residue"
+	}
+	if en.Reapplied() {
+		return "restore"
+	}
+	if en.RequestedBy != "" {
+		return "manual"
+	}
+	return "rule"
 }

@@ -28,6 +28,9 @@ type Service struct {
 	// replica frozen during a manual erasure is fenced out after the same
 	// term as one frozen during a sweep.
 	leaseTTL time.Duration
+	// engine carries out the runs the service starts itself
+	// (SetRelinquisher).
+	engine Relinquisher
 	// tokens caches live API tokens, prefs the collection preferences,
 	// for a short time (see DefaultCacheTTL).
 	tokens *shortCache[TokenHash, APIToken]

@@ -21,6 +21,7 @@ import (
 	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/ledger"
 	"github.com/lethe-privacy/lethe/metrics"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/scheduler"
 	"github.com/lethe-privacy/lethe/store"
@@ -54,7 +55,7 @@ type App struct {
 	guards        *connectorGuards
 	// Engine runs sweeps; its runs, the service's own (HIDDEN purges,
 	// manual erasures) and the scheduler's are sized and fenced alike.
-	Engine *retention.Engine
+	Engine *relinquish.Engine
 
 	closers []func()
 }
@@ -118,8 +119,13 @@ func OpenApp(ctx context.Context, cfg Config, opt AppOptions) (_ *App, err error
 	}
 	opts = append(opts, retention.WithLedger(a.Ledger))
 	a.Service = retention.NewService(a.Store, opts...)
+	// The service hands the runs it starts itself to an engine of its own
+	// settings; the scheduler's and the API's runs go to a.Engine.
+	relinquish.Connect(a.Service)
 	if a.Registry != nil {
-		a.Engine = retention.NewEngine(a.Store, a.Registry, append(opts, retention.WithLogger(a.Log.With("component", "engine")))...)
+		settings := a.Service.EngineSettings()
+		settings.Log = a.Log.With("component", "engine")
+		a.Engine = relinquish.New(settings, a.Registry)
 	}
 	return a, nil
 }

@@ -10,6 +10,8 @@ import (
 // The dependency rules of DESIGN.md, checked with `go list -deps` so a new
 // import that breaks one fails `make test`:
 //   - retention/ imports no other package of the project;
+//   - relinquish/ (the engine) imports retention and nothing else of the
+//     project: the domain is what it depends on, never the reverse;
 //   - the connector SDK, the built-in plugins and the example connector
 //     depend on nothing of the main module (Lethe itself): an integrator's
 //     plugin must build with the SDK alone;
@@ -45,6 +47,33 @@ func TestRetentionImportsNothingOfTheProject(t *testing.T) {
 		path = strings.TrimSuffix(strings.Fields(path)[0], ".test")
 		if strings.HasPrefix(path, mainModule+"/") && !strings.HasPrefix(path, mainModule+"/retention") {
 			t.Errorf("retention depends on %s", path)
+		}
+	}
+}
+
+// TestRelinquishDependsOnTheDomainAlone: the engine's code (its tests may
+// use a real store) reaches only the domain, and the domain, checked
+// above, never reaches the engine.
+func TestRelinquishDependsOnTheDomainAlone(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./relinquish").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	sawRetention := false
+	for _, path := range strings.Fields(string(out)) {
+		switch {
+		case path == mainModule+"/retention":
+			sawRetention = true
+		case strings.HasPrefix(path, mainModule+"/") && path != mainModule+"/relinquish":
+			t.Errorf("relinquish depends on %s", path)
+		}
+	}
+	if !sawRetention {
+		t.Errorf("go list found no dependency of relinquish on retention: the check saw nothing")
+	}
+	for path := range deps(t, ".", "./retention/...") {
+		if strings.HasPrefix(path, mainModule+"/relinquish") {
+			t.Errorf("retention depends on the engine (%s)", path)
 		}
 	}
 }

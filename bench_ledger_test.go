@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -119,7 +120,7 @@ func sweepInProcess(b *testing.B, dir string, withLedger bool) (time.Duration, i
 	if withLedger {
 		opts = append(opts, retention.WithLedger(timed))
 	}
-	engine := retention.NewEngine(app.Store, app.Registry, opts...)
+	engine := relinquish.NewEngine(app.Store, app.Registry, opts...)
 	start := time.Now()
 	run, err := engine.Run(ctx, retention.RunOptions{Trigger: "cli", Actor: "bench"})
 	took := time.Since(start)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lethe-privacy/lethe/ledger"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -41,7 +42,7 @@ func TestLedgerRecordWithoutCommitIsFinished(t *testing.T) {
 	if err != nil || len(page.Customers) == 0 {
 		t.Fatal(err)
 	}
-	failing := retention.NewEngine(w.store, w.manager, retention.WithLedger(appendThenFail{l}))
+	failing := relinquish.NewEngine(w.store, w.manager, retention.WithLedger(appendThenFail{l}))
 	var id string
 	for _, c := range page.Customers {
 		// The first customer a manual erasure may touch (no appointment
@@ -67,7 +68,7 @@ func TestLedgerRecordWithoutCommitIsFinished(t *testing.T) {
 	if len(confirmed) != 3 {
 		t.Fatalf("confirmed before the failed commit: %v", confirmed)
 	}
-	engine := retention.NewEngine(w.store, w.manager, retention.WithLedger(l))
+	engine := relinquish.NewEngine(w.store, w.manager, retention.WithLedger(l))
 	if err := catchUpLedger(ctx, w.store, l, engine, slog.New(slog.NewTextHandler(io.Discard, nil)), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/ledger"
 	"github.com/lethe-privacy/lethe/metrics"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 )
@@ -53,7 +54,7 @@ func (a *App) CatchUpLedger(ctx context.Context) error {
 // journal, then the position is recorded. It refuses a ledger that is
 // behind the database or disagrees with it (lines removed from its end, or
 // another ledger). lm may be nil.
-func catchUpLedger(ctx context.Context, s *store.Store, l *ledger.Ledger, engine *retention.Engine, log *slog.Logger, lm *metrics.Ledger) error {
+func catchUpLedger(ctx context.Context, s *store.Store, l *ledger.Ledger, engine *relinquish.Engine, log *slog.Logger, lm *metrics.Ledger) error {
 	dbPos, err := s.LedgerPosition(ctx)
 	if err != nil {
 		return err
@@ -146,7 +147,7 @@ func (a *App) catchUpOnMigrate(ctx context.Context) error {
 		return err
 	}
 	defer manager.Close()
-	engine := retention.NewEngine(a.Store, manager, retention.WithLogger(a.Log), retention.WithLedger(a.Ledger),
+	engine := relinquish.NewEngine(a.Store, manager, retention.WithLogger(a.Log), retention.WithLedger(a.Ledger),
 		retention.WithBatchSize(a.Config.Scheduler.SweepBatchSize), retention.WithLeaseTTL(a.Config.Scheduler.Lease()))
 	if err := catchUpLedger(ctx, a.Store, a.Ledger, engine, a.Log, a.LedgerMetrics); err != nil {
 		return err

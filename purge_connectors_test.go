@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/connectors"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -112,7 +113,7 @@ func TestHiddenPurgeReachesEmailOnlyStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	due, err := w.engine.PreviewDataPolicy(ctx, dp, nil, "test", retention.WithoutForecast())
+	due, err := w.engine.PreviewDataPolicy(ctx, dp, nil, "test", relinquish.WithoutForecast())
 	if err != nil || due.CustomersPlanned < len(customers) {
 		t.Fatalf("the customers must be overdue for the test to mean anything: %d due (%v)", due.CustomersPlanned, err)
 	}

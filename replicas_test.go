@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -219,7 +220,7 @@ func dueNow(t *testing.T, database string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := retention.NewEngine(s, nil).PreviewDataPolicy(context.Background(), dp, nil, "test", retention.WithoutForecast())
+	run, err := relinquish.NewEngine(s, nil).PreviewDataPolicy(context.Background(), dp, nil, "test", relinquish.WithoutForecast())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/metrics"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -26,7 +27,7 @@ type world struct {
 	store         *store.Store
 	manager       *connectors.Manager
 	svc           *retention.Service
-	engine        *retention.Engine
+	engine        *relinquish.Engine
 	metrics       *metrics.Metrics
 }
 
@@ -111,7 +112,7 @@ func (w *world) planKinds(t *testing.T, runID string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	var after *string
-	for n := retention.MaxRunActions; ; {
+	for n := relinquish.MaxRunActions; ; {
 		p, err := w.engine.RunActionsPage(context.Background(), runID, &n, after)
 		if err != nil {
 			t.Fatal(err)

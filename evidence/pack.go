@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lethe-privacy/lethe/auditchain"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -28,7 +29,7 @@ type Sources struct {
 	Service *retention.Service
 	// Engine lists the sweeps; Connectors the connectors; either may be
 	// nil (the pack then says there are none).
-	Engine     *retention.Engine
+	Engine     *relinquish.Engine
 	Connectors retention.ConnectorRegistry
 	Chain      Verifier
 }
@@ -204,7 +205,7 @@ func (p *Pack) readCustomerEvents(ctx context.Context, svc *retention.Service) (
 
 // readSweeps lists the runs started in the period (previews aside), with
 // the residue checks their erasures recorded.
-func (p *Pack) readSweeps(ctx context.Context, engine *retention.Engine, t *tally) error {
+func (p *Pack) readSweeps(ctx context.Context, engine *relinquish.Engine, t *tally) error {
 	if engine == nil {
 		return nil
 	}

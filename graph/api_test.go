@@ -12,6 +12,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -35,7 +36,8 @@ type client struct {
 
 func newClient(t *testing.T, s *store.Store) *client {
 	svc := retention.NewService(s)
-	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil), AuditChain: s}, httpapi.Options{Playground: true}))
+	relinquish.Connect(svc)
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: relinquish.NewEngine(s, nil), AuditChain: s}, httpapi.Options{Playground: true}))
 	t.Cleanup(srv.Close)
 	return &client{t: t, url: srv.URL, token: mustToken(t, svc, "test-admin", retention.RoleAdmin)}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/lethe-privacy/lethe/graph/model"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -101,13 +102,13 @@ const progressInterval = 250 * time.Millisecond
 
 // previewOptions leaves a preview's forecast out when the request does not
 // select it: most of a preview's cost, for an answer nobody reads.
-func previewOptions(ctx context.Context) []retention.PreviewOption {
+func previewOptions(ctx context.Context) []relinquish.PreviewOption {
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
 		if f.Name == "forecast" {
 			return nil
 		}
 	}
-	return []retention.PreviewOption{retention.WithoutForecast()}
+	return []relinquish.PreviewOption{relinquish.WithoutForecast()}
 }
 
 func runModel(r retention.Run) *model.RetentionRun {

@@ -17,6 +17,7 @@ import (
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
 	"github.com/lethe-privacy/lethe/metrics"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
@@ -116,6 +117,7 @@ func TestNoPersonalDataInLogsOrMetrics(t *testing.T) {
 	conns := &memRegistry{records: map[string]int{}}
 	reg := m.InstrumentConnectors(conns)
 	svc := retention.NewService(s, retention.WithConnectors(reg), retention.WithLogger(log), retention.WithMetrics(m))
+	relinquish.Connect(svc)
 	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Registry: reg, Log: log},
 		httpapi.Options{Observer: m, Metrics: m.Handler()}))
 	t.Cleanup(srv.Close)
@@ -185,7 +187,7 @@ func TestNoPersonalDataInLogsOrMetrics(t *testing.T) {
 		t.Fatal(r.Errors)
 	}
 	call(op, `mutation { setCustomerRetentionPolicy(id: "`+ids[0]+`", policy: "direct") { deletionTime } }`, nil)
-	engine := retention.NewEngine(s, reg, retention.WithLogger(log), retention.WithMetrics(m),
+	engine := relinquish.NewEngine(s, reg, retention.WithLogger(log), retention.WithMetrics(m),
 		retention.WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
 	run, err := engine.Run(retention.WithActor(context.Background(), retention.Actor{Name: retention.ActorScheduler}),
 		retention.RunOptions{Trigger: "scheduler", Actor: retention.ActorScheduler})

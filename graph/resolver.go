@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/lethe-privacy/lethe/auditchain"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -15,7 +16,7 @@ type Resolver struct {
 	Service  *retention.Service
 	Registry retention.ConnectorRegistry
 	// Engine runs and lists retention sweeps.
-	Engine *retention.Engine
+	Engine *relinquish.Engine
 	Log    *slog.Logger
 	// AuditChain verifies the audit log's hash chain (the store); nil
 	// answers auditVerification with INTERNAL.

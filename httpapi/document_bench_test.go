@@ -14,6 +14,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
@@ -25,7 +26,7 @@ var unbounded = httpapi.Limits{MaxTokens: 1 << 30, MaxFields: 1 << 30, MaxAliase
 func benchHandler(b *testing.B, limits httpapi.Limits) (http.Handler, string) {
 	s := storetest.MustOpenSQLite(b)
 	svc := retention.NewService(s)
-	h := httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil), Log: quiet}, httpapi.Options{Limits: limits})
+	h := httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: relinquish.NewEngine(s, nil), Log: quiet}, httpapi.Options{Limits: limits})
 	return h, mustToken(b, svc, "bench-viewer", retention.RoleViewer)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
@@ -60,7 +61,7 @@ func costlyDocument(shape uint8, n uint32, depth, fan uint8, name string) string
 func FuzzGraphQLDocumentCost(f *testing.F) {
 	s := storetest.MustOpenSQLite(f)
 	svc := retention.NewService(s)
-	h := httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil), Log: quiet}, httpapi.Options{})
+	h := httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: relinquish.NewEngine(s, nil), Log: quiet}, httpapi.Options{})
 	token := mustToken(f, svc, "fuzz-viewer", retention.RoleViewer)
 	f.Add(uint8(0), uint32(95_000), uint8(0), uint8(0), "__typename")
 	f.Add(uint8(0), uint32(999), uint8(0), uint8(0), "__typename")

@@ -13,6 +13,7 @@ import (
 	"github.com/lethe-privacy/lethe/evidence"
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
@@ -24,7 +25,7 @@ func TestEvidenceRoute(t *testing.T) {
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
 	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet},
-		httpapi.Options{Evidence: &evidence.Sources{Service: svc, Engine: retention.NewEngine(s, nil), Chain: s}}))
+		httpapi.Options{Evidence: &evidence.Sources{Service: svc, Engine: relinquish.NewEngine(s, nil), Chain: s}}))
 	t.Cleanup(srv.Close)
 	admin, operator := mustToken(t, svc, "admin", retention.RoleAdmin), mustToken(t, svc, "ops", retention.RoleOperator)
 	get := func(token, query string) (*http.Response, []byte) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
@@ -21,7 +22,7 @@ import (
 func FuzzGraphQL(f *testing.F) {
 	s := storetest.MustOpenSQLite(f)
 	svc := retention.NewService(s)
-	h := httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil), Log: quiet}, httpapi.Options{})
+	h := httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: relinquish.NewEngine(s, nil), Log: quiet}, httpapi.Options{})
 	token := mustToken(f, svc, "fuzz", retention.RoleAdmin)
 	ctx := adminCtx()
 	c, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: ptr("Fuzz"), Email: ptr("fuzz@example.com")}})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lethe-privacy/lethe/graph"
 	"github.com/lethe-privacy/lethe/httpapi"
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -30,7 +31,7 @@ func mustServe(t *testing.T, opts httpapi.Options, svcOpts ...retention.Option) 
 	t.Helper()
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s, svcOpts...)
-	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: retention.NewEngine(s, nil), Log: quiet}, opts))
+	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Engine: relinquish.NewEngine(s, nil), Log: quiet}, opts))
 	t.Cleanup(srv.Close)
 	return &testServer{url: srv.URL, svc: svc, store: s,
 		admin: mustToken(t, svc, "admin", retention.RoleAdmin), viewer: mustToken(t, svc, "viewer", retention.RoleViewer)}

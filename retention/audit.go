@@ -153,7 +153,7 @@ type AuditFilter struct {
 
 // NewAuditEvent is an event by the actor of ctx, now.
 func NewAuditEvent(ctx context.Context, at time.Time, action, subject string, details map[string]any) AuditEvent {
-	return AuditEvent{ID: newID("aud_"), At: at.UTC(), Actor: actorName(ctx), Action: action, Subject: subject, Details: details}
+	return AuditEvent{ID: NewID("aud_"), At: at.UTC(), Actor: actorName(ctx), Action: action, Subject: subject, Details: details}
 }
 
 // audit appends an event in tx, so that it commits with the change.
@@ -196,7 +196,7 @@ func (f AuditFilter) query() (AuditQuery, error) {
 		}
 	}
 	if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
-		return q, FieldErrorf("to", "to (%s) must be after from (%s)", formatTime(*f.To), formatTime(*f.From))
+		return q, FieldErrorf("to", "to (%s) must be after from (%s)", FormatTime(*f.To), FormatTime(*f.From))
 	}
 	return q, nil
 }
@@ -256,15 +256,15 @@ func (s *Service) WalkAuditEvents(ctx context.Context, filter AuditFilter, fn fu
 // AuditPage pages through the audit log newest first; after is the id of
 // the last event of the previous page. Errors: BAD_USER_INPUT.
 func (s *Service) AuditPage(ctx context.Context, first *int, after *string) (Page[AuditEvent], error) {
-	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
+	n, err := PageSize("first", first, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return Page[AuditEvent]{}, err
 	}
-	q := AuditQuery{After: afterValue(after)}
+	q := AuditQuery{After: AfterValue(after)}
 	if len(q.After) > 200 {
 		return Page[AuditEvent]{}, FieldErrorf("after", "cursor is not valid: pass the endCursor of the previous page")
 	}
-	return page(n, func(n int) ([]AuditEvent, error) {
+	return FetchPage(n, func(n int) ([]AuditEvent, error) {
 		q.First = n
 		return s.store.AuditLog(ctx, q)
 	})

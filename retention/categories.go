@@ -59,7 +59,7 @@ func (r Relinquished) Categories() []string {
 // anonymiseCategories are what anonymising relinquishes: names, phones and
 // emails (contact), invoice PDFs (replaced by blank ones) and the custom
 // fields of visits (dropped everywhere).
-var anonymiseCategories = []string{CategoryContact, CategoryCustomFields, CategoryInvoice}
+var AnonymiseCategories = []string{CategoryContact, CategoryCustomFields, CategoryInvoice}
 
 // coreCategories are every category Lethe itself knows of; an erasure
 // relinquishes them and every category a connector declares.
@@ -76,7 +76,7 @@ func (d DataPolicy) Categories() []string {
 	}
 	var out []string
 	if d.AnonymiseCustomerData {
-		out = append(out, anonymiseCategories...)
+		out = append(out, AnonymiseCategories...)
 	}
 	if d.RemoveCDRs {
 		out = append(out, CategoryCDR)
@@ -107,4 +107,4 @@ func EraseCategories(connectorCategories ...[]string) []string {
 
 // anonymisesContact reports whether relinquishing these categories
 // anonymises contact data (and so sets anonymisedAt).
-func anonymisesContact(categories []string) bool { return hasString(categories, CategoryContact) }
+func AnonymisesContact(categories []string) bool { return HasString(categories, CategoryContact) }

@@ -18,21 +18,21 @@ const DefaultPageSize = 20
 var earliestTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // latestTime bounds future times (appointments, holds).
-var latestTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+var LatestTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (s *Service) checkPast(field string, t time.Time) error {
 	if t.Before(earliestTime) {
-		return FieldErrorf(field, "%s %s is before 1900", field, formatTime(t))
+		return FieldErrorf(field, "%s %s is before 1900", field, FormatTime(t))
 	}
 	if t.After(s.Now()) {
-		return FieldErrorf(field, "%s %s lies in the future; only past times are allowed here", field, formatTime(t))
+		return FieldErrorf(field, "%s %s lies in the future; only past times are allowed here", field, FormatTime(t))
 	}
 	return nil
 }
 
-func checkRange(field string, t time.Time) error {
-	if t.Before(earliestTime) || !t.Before(latestTime) {
-		return FieldErrorf(field, "%s %s is out of range (1900-2199)", field, formatTime(t))
+func CheckRange(field string, t time.Time) error {
+	if t.Before(earliestTime) || !t.Before(LatestTime) {
+		return FieldErrorf(field, "%s %s is out of range (1900-2199)", field, FormatTime(t))
 	}
 	return nil
 }
@@ -60,7 +60,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		}
 		touched, kind = in.LastInteractionAt.UTC(), EventImported
 	}
-	c := &Customer{ID: newID("cus_"), PersonalData: data, Status: StatusActive, CreatedAt: now, TouchedAt: touched}
+	c := &Customer{ID: NewID("cus_"), PersonalData: data, Status: StatusActive, CreatedAt: now, TouchedAt: touched}
 	c.Timeline.Observe(kind, touched)
 	err = s.store.Update(ctx, func(tx Tx) error {
 		prefs, err := tx.FieldPreferences(ctx)
@@ -111,14 +111,14 @@ func (s *Service) Customer(ctx context.Context, id string) (*Customer, error) {
 
 func (s *Service) liveCustomer(ctx context.Context, r Reader, id string) (*Customer, error) {
 	if len(id) > 200 {
-		return nil, Errorf(CodeNotFound, "no customer with id %q", truncate(id, 40))
+		return nil, Errorf(CodeNotFound, "no customer with id %q", Truncate(id, 40))
 	}
 	c, err := r.Customer(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if c.ErasedAt != nil {
-		return nil, Errorf(CodeNotFound, "customer %s was erased at %s", id, formatTime(*c.ErasedAt))
+		return nil, Errorf(CodeNotFound, "customer %s was erased at %s", id, FormatTime(*c.ErasedAt))
 	}
 	return c, nil
 }
@@ -143,7 +143,7 @@ func EncodeCursor(id string) string {
 func decodeCursor(cursor string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) || len(raw) == len(cursorPrefix) || len(raw) > 200 {
-		return "", FieldErrorf("after", "cursor %q is not valid: pass an endCursor or edge cursor from a previous page", truncate(cursor, 40))
+		return "", FieldErrorf("after", "cursor %q is not valid: pass an endCursor or edge cursor from a previous page", Truncate(cursor, 40))
 	}
 	return strings.TrimPrefix(string(raw), cursorPrefix), nil
 }
@@ -176,7 +176,7 @@ func (s *Service) SearchSorted(ctx context.Context, search string, filter Custom
 		return CustomerSearchPage{}, FieldErrorf("orderBy", "unknown order %q", truncate(string(order.Key), 40))
 	}
 	if filter.Status != "" && !filter.Status.Valid() {
-		return CustomerSearchPage{}, FieldErrorf("status", "unknown status %q", truncate(string(filter.Status), 40))
+		return CustomerSearchPage{}, FieldErrorf("status", "unknown status %q", Truncate(string(filter.Status), 40))
 	}
 	filter.Now = s.Now()
 	q := SearchQuery{Text: strings.TrimSpace(search), First: DefaultPageSize, Count: count, Filter: filter, Order: order}
@@ -292,7 +292,7 @@ func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Statu
 		if current && c.Status == status {
 			return details, nil // no change
 		}
-		details["at"] = formatTime(when)
+		details["at"] = FormatTime(when)
 		details["current"] = current
 		// An older change imported after a later one joins the history
 		// (this audit event) and the clock, but does not become current;
@@ -306,7 +306,7 @@ func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Statu
 			details["status"] = oldNew(string(c.Status), string(c.Status))
 			details["imported"] = string(status)
 			if c.StatusChangedAt != nil && !since.Equal(*c.StatusChangedAt) {
-				details["statusSince"] = oldNew(formatTime(*c.StatusChangedAt), formatTime(since))
+				details["statusSince"] = oldNew(FormatTime(*c.StatusChangedAt), FormatTime(since))
 			}
 		}
 		c.Status, c.StatusChangedAt = cur, &since
@@ -323,7 +323,7 @@ func (s *Service) SetCustomerPolicy(ctx context.Context, id, policy string) (*Cu
 		if policy != "" {
 			if _, err := tx.Policy(ctx, policy); err != nil {
 				if ErrorCode(err) == CodeNotFound {
-					return nil, FieldErrorf("policy", "unknown retention policy %q", truncate(policy, 70))
+					return nil, FieldErrorf("policy", "unknown retention policy %q", Truncate(policy, 70))
 				}
 				return nil, err
 			}

@@ -53,7 +53,7 @@ func CategoryMask(r Relinquished) int {
 func maskOf(categories []string) int {
 	m := 0
 	for i, c := range maskCategories {
-		if hasString(categories, c) {
+		if HasString(categories, c) {
 			m |= 1 << i
 		}
 	}
@@ -61,7 +61,7 @@ func maskOf(categories []string) int {
 }
 
 // missingOf lists the categories of want that mask does not record.
-func missingOf(mask int, want []string) []string {
+func MissingOf(mask int, want []string) []string {
 	var out []string
 	for _, c := range want {
 		if mask&maskOf([]string{c}) == 0 {

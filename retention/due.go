@@ -76,7 +76,7 @@ func (w *DueWalker) Next(ctx context.Context, limit int) ([]*Customer, error) {
 
 // encodePlanCursor makes an opaque page cursor of a position and a number of
 // actions of the customer at After already returned.
-func encodePlanCursor(pos DuePosition, skip int) string {
+func EncodePlanCursor(pos DuePosition, skip int) string {
 	s := fmt.Sprintf("%d|%d|%d", pos.Group, pos.Region, skip)
 	if pos.After != nil {
 		s += fmt.Sprintf("|%d|%s", pos.After.LatestEnd.UnixMicro(), pos.After.ID)
@@ -84,7 +84,7 @@ func encodePlanCursor(pos DuePosition, skip int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
 
-func decodePlanCursor(c string) (DuePosition, int, error) {
+func DecodePlanCursor(c string) (DuePosition, int, error) {
 	bad := FieldErrorf("after", "after is not a cursor of this plan")
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {

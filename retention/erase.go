@@ -10,14 +10,14 @@ import (
 )
 
 // checkErasable refuses to erase a customer that must be kept.
-func checkErasable(c *Customer, appointments []Appointment, now time.Time) error {
+func CheckErasable(c *Customer, appointments []Appointment, now time.Time) error {
 	if c.Held(now) {
 		return Errorf(CodeLegalHold, "customer %s is under a legal hold: nothing of theirs can be erased until it is released", c.ID)
 	}
 	for _, a := range appointments {
 		if a.EndsAt.After(now) {
 			return Errorf(CodeFutureAppointment, "customer %s has an appointment ahead (%s): set the retention policy %q to erase them when it has passed",
-				c.ID, formatTime(a.StartsAt), PolicyDirect)
+				c.ID, FormatTime(a.StartsAt), PolicyDirect)
 		}
 	}
 	return nil
@@ -54,7 +54,7 @@ func Erase(c *Customer, at time.Time, categories []string) {
 // AnonymisedAt is set. The rest stays until the customer is erased.
 func Relinquish(c *Customer, at time.Time, categories []string) {
 	c.Relinquished = c.Relinquished.With(categories, at)
-	if anonymisesContact(categories) {
+	if AnonymisesContact(categories) {
 		c.PersonalData = PersonalData{}
 		if c.AnonymisedAt == nil {
 			c.AnonymisedAt = &at

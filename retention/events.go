@@ -8,10 +8,10 @@ import (
 // BookAppointment books an appointment, past (imports) or future; its end
 // moves the customer's clock. Errors: BAD_USER_INPUT, NOT_FOUND.
 func (s *Service) BookAppointment(ctx context.Context, customerID string, startsAt, endsAt time.Time) (Appointment, error) {
-	if err := checkRange("startsAt", startsAt); err != nil {
+	if err := CheckRange("startsAt", startsAt); err != nil {
 		return Appointment{}, err
 	}
-	if err := checkRange("endsAt", endsAt); err != nil {
+	if err := CheckRange("endsAt", endsAt); err != nil {
 		return Appointment{}, err
 	}
 	if !endsAt.After(startsAt) {
@@ -20,11 +20,11 @@ func (s *Service) BookAppointment(ctx context.Context, customerID string, starts
 	if endsAt.Sub(startsAt) > 31*Day {
 		return Appointment{}, FieldErrorf("endsAt", "an appointment may last at most 31 days")
 	}
-	a := Appointment{ID: newID("apt_"), CustomerID: customerID, StartsAt: startsAt.UTC(), EndsAt: endsAt.UTC()}
+	a := Appointment{ID: NewID("apt_"), CustomerID: customerID, StartsAt: startsAt.UTC(), EndsAt: endsAt.UTC()}
 	_, err := s.updateCustomer(ctx, customerID, AuditAppointmentBook, func(tx Tx, c *Customer) (map[string]any, error) {
 		c.Timeline.Appointments++
 		c.Timeline.Observe(EventAppointment, a.EndsAt)
-		details := map[string]any{"appointmentId": a.ID, "startsAt": formatTime(a.StartsAt), "endsAt": formatTime(a.EndsAt)}
+		details := map[string]any{"appointmentId": a.ID, "startsAt": FormatTime(a.StartsAt), "endsAt": FormatTime(a.EndsAt)}
 		return details, tx.InsertAppointment(ctx, a)
 	})
 	return a, err
@@ -62,7 +62,7 @@ func (s *Service) StartVisit(ctx context.Context, in VisitInput) (*Visit, error)
 	if err := ValidateCustomFieldValues(in.CustomFields); err != nil {
 		return nil, err
 	}
-	v := &Visit{ID: newID("vis_"), StartedAt: s.Now(), CustomFields: in.CustomFields}
+	v := &Visit{ID: NewID("vis_"), StartedAt: s.Now(), CustomFields: in.CustomFields}
 	if in.Visitor != nil {
 		data, err := NormalizePersonalData("visitor.", *in.Visitor)
 		if err != nil {
@@ -139,7 +139,7 @@ func (s *Service) EndVisit(ctx context.Context, id string) (*Visit, error) {
 			return err
 		}
 		if v.EndedAt != nil {
-			return FieldErrorf("id", "visit %s already ended at %s", id, formatTime(*v.EndedAt))
+			return FieldErrorf("id", "visit %s already ended at %s", id, FormatTime(*v.EndedAt))
 		}
 		now := s.Now()
 		v.EndedAt, v.Visitor, v.StatsPending = &now, nil, true
@@ -222,7 +222,7 @@ func (s *Service) deliverVisits(ctx context.Context, visits []Visit) (int, error
 	}
 	if s.connectors != nil {
 		for _, st := range s.connectors.Connectors(ctx) {
-			if !hasString(st.Info.Capabilities, CapabilityRecordVisits) {
+			if !HasString(st.Info.Capabilities, CapabilityRecordVisits) {
 				continue
 			}
 			conn, err := s.connectors.Connector(ctx, st.Info.Name)
@@ -263,7 +263,7 @@ func customFieldNames(values []CustomFieldValue) []string {
 	return out
 }
 
-func hasString(list []string, s string) bool {
+func HasString(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
 			return true

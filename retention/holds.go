@@ -18,16 +18,16 @@ func (s *Service) PlaceLegalHold(ctx context.Context, customerID, reason string,
 	}
 	now := s.Now()
 	if until != nil {
-		if err := checkRange("until", *until); err != nil {
+		if err := CheckRange("until", *until); err != nil {
 			return LegalHold{}, err
 		}
 		if !until.After(now) {
-			return LegalHold{}, FieldErrorf("until", "until %s has already passed", formatTime(*until))
+			return LegalHold{}, FieldErrorf("until", "until %s has already passed", FormatTime(*until))
 		}
 		u := until.UTC()
 		until = &u
 	}
-	h := LegalHold{ID: newID("hold_"), CustomerID: customerID, Reason: reason, PlacedAt: now, Until: until}
+	h := LegalHold{ID: NewID("hold_"), CustomerID: customerID, Reason: reason, PlacedAt: now, Until: until}
 	_, err := s.updateCustomer(ctx, customerID, AuditLegalHoldPlace, func(tx Tx, c *Customer) (map[string]any, error) {
 		if err := tx.InsertLegalHold(ctx, h); err != nil {
 			return nil, err
@@ -36,7 +36,7 @@ func (s *Service) PlaceLegalHold(ctx context.Context, customerID, reason string,
 		// the audit log does not.
 		details := map[string]any{"holdId": h.ID}
 		if h.Until != nil {
-			details["until"] = formatTime(*h.Until)
+			details["until"] = FormatTime(*h.Until)
 		}
 		return details, s.refreshHold(ctx, tx, c)
 	})

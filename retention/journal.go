@@ -98,7 +98,7 @@ type JournalEntry struct {
 }
 
 // closeSubject scrubs the recorded identifiers of an entry being closed.
-func (en *JournalEntry) closeSubject() { en.Subject = nil }
+func (en *JournalEntry) CloseSubject() { en.Subject = nil }
 
 // SubjectFor is the subject connectors are sent for c under this entry:
 // the record's identifiers, and the recorded ones where the record has none.

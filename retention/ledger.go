@@ -56,7 +56,7 @@ const AuditLedgerReapply = "ledger.reapply"
 
 // LedgerReapplyEvent is that event: the run, the positions, the counts.
 func LedgerReapplyEvent(done Reapplied, from, to int64, records int) AuditEvent {
-	return AuditEvent{ID: newID("aud_"), At: time.Now().UTC(), Actor: "ledger", Action: AuditLedgerReapply, Subject: done.Run.ID,
+	return AuditEvent{ID: NewID("aud_"), At: time.Now().UTC(), Actor: "ledger", Action: AuditLedgerReapply, Subject: done.Run.ID,
 		Details: map[string]any{"fromPosition": from, "toPosition": to, "records": records, "customers": done.Customers,
 			"relinquishedAgain": done.Run.CustomersDone, "alreadyReflected": done.Customers - done.Journaled - done.Unknown, "unknown": done.Unknown}}
 }
@@ -64,16 +64,16 @@ func LedgerReapplyEvent(done Reapplied, from, to int64, records int) AuditEvent 
 // reappliedRule starts the rule of a journal entry that re-applies a ledger
 // record after a restore; such an entry is never appended to the ledger
 // again, and no rule, hold or appointment stops it: the erasure happened.
-const reappliedRule = "re-applied after a restore: "
+const ReappliedRule = "re-applied after a restore: "
 
 // residueRule starts the rule of a journal entry that erases again, in the
 // connectors, a customer the residue audit found held again.
-const residueRule = "re-erased by the residue audit: "
+const ResidueRule = "re-erased by the residue audit: "
 
 // Reapplied reports whether an entry re-applies a ledger record (after a
 // restore of the database, or of a connector's store).
 func (en JournalEntry) Reapplied() bool {
-	return strings.HasPrefix(en.Rule, reappliedRule) || strings.HasPrefix(en.Rule, residueRule)
+	return strings.HasPrefix(en.Rule, ReappliedRule) || strings.HasPrefix(en.Rule, ResidueRule)
 }
 
 // Reapplied is what re-applying ledger records did.

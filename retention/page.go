@@ -1,6 +1,6 @@
 package retention
 
-func pageSize(field string, first *int, def, max int) (int, error) {
+func PageSize(field string, first *int, def, max int) (int, error) {
 	if first == nil {
 		return def, nil
 	}
@@ -16,9 +16,9 @@ type Page[T any] struct {
 	HasNextPage bool
 }
 
-// page reads one more item than asked to learn whether another page
+// FetchPage reads one more item than asked to learn whether another page
 // follows, and trims it.
-func page[T any](n int, fetch func(n int) ([]T, error)) (Page[T], error) {
+func FetchPage[T any](n int, fetch func(n int) ([]T, error)) (Page[T], error) {
 	if n == 0 {
 		return Page[T]{Items: []T{}}, nil
 	}
@@ -32,7 +32,7 @@ func page[T any](n int, fetch func(n int) ([]T, error)) (Page[T], error) {
 	return Page[T]{Items: items}, nil
 }
 
-func afterValue(after *string) string {
+func AfterValue(after *string) string {
 	if after == nil {
 		return ""
 	}

@@ -50,7 +50,7 @@ var policyNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 // ValidatePolicyName checks the name of a new custom policy.
 func ValidatePolicyName(name string) error {
 	if !policyNamePattern.MatchString(name) {
-		return FieldErrorf("name", "policy name %q is invalid: use 1-63 lower-case letters, digits or underscores, starting with a letter", truncate(name, 70))
+		return FieldErrorf("name", "policy name %q is invalid: use 1-63 lower-case letters, digits or underscores, starting with a letter", Truncate(name, 70))
 	}
 	return nil
 }

@@ -174,7 +174,7 @@ func checkEmail(field, s string) error {
 	addr, err := mail.ParseAddress(s)
 	at := strings.LastIndexByte(s, '@')
 	if err != nil || addr.Address != s || at < 1 || !strings.Contains(s[at+1:], ".") || strings.ContainsAny(s, " <>") {
-		return FieldErrorf(field, "%s %q is not a valid email address (expected name@example.com)", field, truncate(s, 60))
+		return FieldErrorf(field, "%s %q is not a valid email address (expected name@example.com)", field, Truncate(s, 60))
 	}
 	return nil
 }
@@ -187,16 +187,16 @@ func checkPhone(field, s string) error {
 			digits++
 		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')', r == '.', r == '/':
 		default:
-			return FieldErrorf(field, "%s %q is not a valid phone number: use digits, spaces, + ( ) - . /", field, truncate(s, 60))
+			return FieldErrorf(field, "%s %q is not a valid phone number: use digits, spaces, + ( ) - . /", field, Truncate(s, 60))
 		}
 	}
 	if digits < 3 || digits > 20 {
-		return FieldErrorf(field, "%s %q must have between 3 and 20 digits", field, truncate(s, 60))
+		return FieldErrorf(field, "%s %q must have between 3 and 20 digits", field, Truncate(s, 60))
 	}
 	return nil
 }
 
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -229,7 +229,7 @@ func ValidateCustomField(param, name string) error {
 			return nil
 		}
 	}
-	return FieldErrorf(param, "unknown custom field %q: use one of %s", truncate(name, 40), strings.Join(CustomFields, ", "))
+	return FieldErrorf(param, "unknown custom field %q: use one of %s", Truncate(name, 40), strings.Join(CustomFields, ", "))
 }
 
 // Copy returns an independent copy.

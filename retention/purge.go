@@ -61,7 +61,7 @@ func hiddenFields(modes map[Field]FieldMode) []Field {
 func validateModes(modes map[Field]FieldMode) error {
 	for f, m := range modes {
 		if !hasField(f) {
-			return FieldErrorf("fields", "unknown field %q: use one of FIRST_NAME, LAST_NAME, EMAIL, PHONE", truncate(string(f), 40))
+			return FieldErrorf("fields", "unknown field %q: use one of FIRST_NAME, LAST_NAME, EMAIL, PHONE", Truncate(string(f), 40))
 		}
 		if !m.Valid() {
 			return FieldErrorf("fields", "unknown mode %q for %s", m, f)
@@ -144,7 +144,7 @@ func (s *Service) purge(ctx context.Context, tx Tx, fields []Field, run Run) (in
 			continue
 		}
 		before := sub
-		en := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: sub.CustomerID, Kind: ActionPurge, Categories: names,
+		en := JournalEntry{ID: NewID("jrn_"), RunID: run.ID, CustomerID: sub.CustomerID, Kind: ActionPurge, Categories: names,
 			RequestedBy: actorName(ctx), PolicyName: "", Rule: "fields made HIDDEN: " + strings.Join(names, ", "),
 			DueAt: now, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now, Subject: &before}
 		entries = append(entries, en)
@@ -169,7 +169,7 @@ func (s *Service) contactConnectors(ctx context.Context) []ConnectorInfo {
 	var conns []ConnectorInfo
 	if s.connectors != nil {
 		for _, st := range s.connectors.Connectors(ctx) {
-			if hasString(st.Info.Categories, CategoryContact) {
+			if HasString(st.Info.Categories, CategoryContact) {
 				conns = append(conns, st.Info)
 			}
 		}
@@ -268,7 +268,7 @@ func (s *Service) executePurge(ctx context.Context, purgeRun string) {
 // holds the sweep lease (that run or the next resumes the entries).
 // A zero Run and no error: no entry was open, no run was started.
 func (s *Service) ResumeOpenEntries(ctx context.Context, trigger string) (Run, error) {
-	if open, err := s.store.RetryableEntries(ctx, latestTime, "", 1); err != nil || len(open) == 0 {
+	if open, err := s.store.RetryableEntries(ctx, LatestTime, "", 1); err != nil || len(open) == 0 {
 		return Run{}, err
 	}
 	e, err := s.relinquisher()

@@ -75,7 +75,7 @@ func (s *Service) ErasureReceipt(ctx context.Context, id string) (*Receipt, erro
 		return nil, err
 	}
 	for _, en := range entries {
-		re := ReceiptEntry{Kind: en.Kind, Trigger: entryTrigger(en), By: en.Rule, Policy: en.PolicyName, PolicyVersion: en.PolicyVersion,
+		re := ReceiptEntry{Kind: en.Kind, Trigger: EntryTrigger(en), By: en.Rule, Policy: en.PolicyName, PolicyVersion: en.PolicyVersion,
 			Categories: append([]string{}, en.Categories...), Connectors: []ReceiptConnector{}}
 		if en.ClosedAt != nil {
 			re.At = *en.ClosedAt
@@ -112,8 +112,8 @@ func (s *Service) ErasureReceipt(ctx context.Context, id string) (*Receipt, erro
 // entryTrigger says what started an entry: "manual" for an erasure asked
 // for by hand, "rule" for a due deletion time, "restore" for a ledger
 // record re-applied after a restore.
-func entryTrigger(en JournalEntry) string {
-	if strings.HasPrefix(en.Rule, residueRule) {
+func EntryTrigger(en JournalEntry) string {
+	if strings.HasPrefix(en.Rule, ResidueRule) {
 		return "residue"
 	}
 	if en.Reapplied() {

@@ -32,7 +32,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, in PersonalData
 		}
 		if c.AnonymisedAt != nil {
 			// Nothing relinquished is ever restored.
-			return FieldErrorf("id", "customer %s was anonymised at %s: its contact data cannot be set again", id, formatTime(*c.AnonymisedAt))
+			return FieldErrorf("id", "customer %s was anonymised at %s: its contact data cannot be set again", id, FormatTime(*c.AnonymisedAt))
 		}
 		prefs, err := tx.FieldPreferences(ctx)
 		if err != nil {

@@ -112,14 +112,14 @@ func ComputeSchedule(c *Customer, policies PolicySet, dp DataPolicy) Schedule {
 // still lie ahead.
 func DeletionReason(c *Customer, policies PolicySet, dp DataPolicy, now time.Time) string {
 	if c.ErasedAt != nil {
-		return "erased at " + formatTime(*c.ErasedAt)
+		return "erased at " + FormatTime(*c.ErasedAt)
 	}
 	s := ComputeSchedule(c, policies, dp)
 	if c.Held(now) {
 		if c.HeldUntil.Equal(HoldForever) {
 			return "no deletion time: under a legal hold without end date"
 		}
-		return "no deletion time: under a legal hold until " + formatTime(*c.HeldUntil)
+		return "no deletion time: under a legal hold until " + FormatTime(*c.HeldUntil)
 	}
 	if c.Timeline.OpenVisits > 0 {
 		return "no deletion time yet: a visit is open; the clock starts when it ends"
@@ -130,7 +130,7 @@ func DeletionReason(c *Customer, policies PolicySet, dp DataPolicy, now time.Tim
 	event := describeEvent(c, now)
 	if s.Action == ActionAnonymise {
 		r := fmt.Sprintf("data policy: anonymise %d days after the status changed to %s at %s (relinquishes %s)",
-			dp.RelinquishAfterDays, c.Status, formatTime(*c.StatusChangedAt), strings.Join(c.Relinquished.Missing(dp.Categories()), ", "))
+			dp.RelinquishAfterDays, c.Status, FormatTime(*c.StatusChangedAt), strings.Join(c.Relinquished.Missing(dp.Categories()), ", "))
 		if c.StatusChangedAt.Add(time.Duration(dp.RelinquishAfterDays) * Day).Before(c.Timeline.LatestEnd) {
 			r += ", pushed out to the end of the latest event (" + event + ")"
 		}
@@ -148,13 +148,13 @@ func describeEvent(c *Customer, now time.Time) string {
 	at := c.Timeline.LatestEnd
 	switch {
 	case c.Timeline.LatestKind == EventAppointment && at.After(now):
-		return "a future appointment ending " + formatTime(at)
+		return "a future appointment ending " + FormatTime(at)
 	case c.Timeline.LatestKind == EventAppointment:
-		return "an appointment ending " + formatTime(at)
+		return "an appointment ending " + FormatTime(at)
 	case c.Timeline.LatestKind == EventVisit:
-		return "a visit ending " + formatTime(at)
+		return "a visit ending " + FormatTime(at)
 	}
-	return fmt.Sprintf("%s at %s", c.Timeline.LatestKind, formatTime(at))
+	return fmt.Sprintf("%s at %s", c.Timeline.LatestKind, FormatTime(at))
 }
 
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

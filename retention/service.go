@@ -119,7 +119,7 @@ func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microseco
 // Store returns the store (for the engine and tools built on the service).
 func (s *Service) Store() Store { return s.store }
 
-func newID(prefix string) string {
+func NewID(prefix string) string {
 	id, err := uuid.NewV7()
 	if err != nil {
 		id = uuid.New()
@@ -414,7 +414,7 @@ func (s *Service) UpdateFieldPreferences(ctx context.Context, enabled *bool, mod
 		}
 		if len(hidden) > 0 {
 			now := s.Now()
-			run := Run{ID: newID("run_"), Status: RunSucceeded, Trigger: "purge", Actor: actorName(ctx), AsOf: now, StartedAt: now,
+			run := Run{ID: NewID("run_"), Status: RunSucceeded, Trigger: "purge", Actor: actorName(ctx), AsOf: now, StartedAt: now,
 				FinishedAt: &now, HeartbeatAt: now}
 			entries, _, err := s.purge(ctx, tx, hidden, run)
 			if err != nil {

@@ -61,7 +61,7 @@ func (t ChangeTally) DueAfter() int { return t.Both + t.OnlyAfter }
 // both up to T (only the data policies can make them due). The few
 // customers a range counts but a sweep would not plan (holds, open journal
 // entries) are taken out one by one, by ComputeSchedule.
-func tallyChange(ctx context.Context, r RangeReader, before, after Cutoffs) (ChangeTally, error) {
+func TallyChange(ctx context.Context, r RangeReader, before, after Cutoffs) (ChangeTally, error) {
 	t := ChangeTally{AfterAnonymise: MaskCounts{}}
 	var ranges []AnchorRange
 	type apply func(counts []MaskCounts)

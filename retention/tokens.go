@@ -73,7 +73,7 @@ var tokenNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // actor, so it is short and plain: letters, digits, . _ @ -, at most 64.
 func ValidateTokenName(name string) error {
 	if !tokenNamePattern.MatchString(name) {
-		return FieldErrorf("name", "token name %q: use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", truncate(name, 70))
+		return FieldErrorf("name", "token name %q: use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", Truncate(name, 70))
 	}
 	return nil
 }
@@ -105,13 +105,13 @@ func (s *Service) CreateToken(ctx context.Context, name string, role Role) (stri
 		return "", APIToken{}, err
 	}
 	if !role.Valid() {
-		return "", APIToken{}, FieldErrorf("role", "unknown role %q: use viewer, operator or admin", truncate(string(role), 40))
+		return "", APIToken{}, FieldErrorf("role", "unknown role %q: use viewer, operator or admin", Truncate(string(role), 40))
 	}
 	secret, hash, err := NewTokenSecret()
 	if err != nil {
 		return "", APIToken{}, err
 	}
-	t := APIToken{ID: newID("tok_"), Name: name, Role: role, CreatedAt: s.Now(), CreatedBy: actorName(ctx)}
+	t := APIToken{ID: NewID("tok_"), Name: name, Role: role, CreatedAt: s.Now(), CreatedBy: actorName(ctx)}
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.InsertToken(ctx, t, hash); err != nil {
 			return err
@@ -173,7 +173,7 @@ func (s *Service) storedToken(ctx context.Context, hash TokenHash) (*APIToken, e
 		return nil, err
 	}
 	if stored.RevokedAt != nil {
-		return nil, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", stored.Name, formatTime(*stored.RevokedAt))
+		return nil, Errorf(CodeUnauthenticated, "API token %q was revoked at %s", stored.Name, FormatTime(*stored.RevokedAt))
 	}
 	return stored, nil
 }

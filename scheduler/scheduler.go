@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 )
 
@@ -119,7 +120,7 @@ type Scheduler struct {
 // every run, whether this process is the leader; nil means it always is (one
 // process on SQLite). The first sweep runs at once, so that a restarted
 // process finishes the journal entries a crash left open.
-func Start(cfg Config, engine *retention.Engine, svc *retention.Service, elector gocron.Elector, log *slog.Logger) (*Scheduler, error) {
+func Start(cfg Config, engine *relinquish.Engine, svc *retention.Service, elector gocron.Elector, log *slog.Logger) (*Scheduler, error) {
 	cfg = cfg.withDefaults()
 	opts := []gocron.SchedulerOption{gocron.WithLocation(time.UTC)}
 	if elector != nil {

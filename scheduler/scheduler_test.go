@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/scheduler"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -27,7 +28,7 @@ func TestScheduledSweeps(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc = retention.NewService(s)
-	engine := retention.NewEngine(s, nil, retention.WithLogger(log))
+	engine := relinquish.NewEngine(s, nil, retention.WithLogger(log))
 	sched, err := scheduler.Start(scheduler.Config{SweepSchedule: "* * * * * *", VisitCleanupSchedule: "* * * * * *", VisitMaxOpen: time.Hour},
 		engine, svc, nil, log)
 	if err != nil {

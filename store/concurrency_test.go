@@ -10,47 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
 )
-
-// staleCustomers lists the customers whose stored anchors (policy group,
-// relinquished mask) differ from those their own record gives: nothing
-// else the rules read is stored apart from the facts themselves.
-func staleCustomers(t *testing.T, s *store.Store) []string {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := s.DB().QueryContext(ctx, "SELECT id, policy_group, relinquished_mask FROM customers ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type anchors struct {
-		group string
-		mask  int
-	}
-	stored := map[string]anchors{}
-	for rows.Next() {
-		var id string
-		var a anchors
-		if err := rows.Scan(&id, &a.group, &a.mask); err != nil {
-			t.Fatal(err)
-		}
-		stored[id] = a
-	}
-	rows.Close()
-	var stale []string
-	for id, a := range stored {
-		c, err := s.Customer(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := (anchors{retention.PolicyGroupOf(c), retention.CategoryMask(c.Relinquished)}); a != want {
-			stale = append(stale, fmt.Sprintf("%s stored %+v, record %+v", id, a, want))
-		}
-	}
-	return stale
-}
 
 // TestWritesDuringRuleChanges runs customer writes (creations, bookings,
 // status changes) from 16 clients while retention policies and the data
@@ -134,7 +98,7 @@ func TestWritesDuringRuleChanges(t *testing.T) {
 		if changes.Load() < 5 || writes.Load() < 100 {
 			t.Fatalf("too little happened to prove anything: %d writes, %d rule changes", writes.Load(), changes.Load())
 		}
-		if stale := staleCustomers(t, s); len(stale) > 0 {
+		if stale := storetest.StaleCustomers(t, s); len(stale) > 0 {
 			t.Fatalf("%d customers keep stale anchors after %d writes and %d rule changes, e.g. %s", len(stale), writes.Load(), changes.Load(), stale[0])
 		}
 		t.Logf("%d writes, %d rule changes: no failure, no stale anchor", writes.Load(), changes.Load())
@@ -163,7 +127,7 @@ func TestRuleChangeAppliesAtOnce(t *testing.T) {
 		if _, err := svc.UpdatePolicy(ctx, retention.PolicyDefault, &days, nil); err != nil {
 			t.Fatal(err)
 		}
-		run, err := retention.NewEngine(s, nil, quiet).Run(ctx, retention.RunOptions{})
+		run, err := relinquish.NewEngine(s, nil, quiet).Run(ctx, retention.RunOptions{})
 		if err != nil || run.CustomersPlanned != 0 || run.CustomersDone != 0 {
 			t.Fatalf("sweep after lengthening: %+v %v", run, err)
 		}
@@ -177,11 +141,11 @@ func TestRuleChangeAppliesAtOnce(t *testing.T) {
 		if _, err := svc.UpdatePolicy(ctx, retention.PolicyDefault, &days, nil); err != nil {
 			t.Fatal(err)
 		}
-		run, err = retention.NewEngine(s, nil, quiet).Run(ctx, retention.RunOptions{})
+		run, err = relinquish.NewEngine(s, nil, quiet).Run(ctx, retention.RunOptions{})
 		if err != nil || run.CustomersPlanned != len(ids) || run.CustomersDone != len(ids) {
 			t.Fatalf("sweep after shortening: %+v %v", run, err)
 		}
-		if stale := staleCustomers(t, s); len(stale) != 0 {
+		if stale := storetest.StaleCustomers(t, s); len(stale) != 0 {
 			t.Fatalf("stale anchors: %v", stale)
 		}
 	})

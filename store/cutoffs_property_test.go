@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -43,7 +44,7 @@ func TestRangesMatchComputeSchedule(t *testing.T) {
 		for round := range 24 {
 			policies, dp := randomRules(t, s, rng, ps)
 			at := randomInstant(rng, base, customers, policies, dp)
-			eng := retention.NewEngine(s, nil, retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+			eng := relinquish.NewEngine(s, nil, retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 				retention.WithClock(func() time.Time { return at }))
 			when := fmt.Sprintf("round %d at %s (%v, %+v)", round, at.Format(time.RFC3339Nano), daysOf(policies), dp)
 
@@ -53,7 +54,7 @@ func TestRangesMatchComputeSchedule(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := map[string]string{}
-			actions, err := eng.RunActions(ctx, run.ID, ptr(retention.MaxRunActions))
+			actions, err := eng.RunActions(ctx, run.ID, ptr(relinquish.MaxRunActions))
 			if err != nil {
 				t.Fatal(err)
 			}

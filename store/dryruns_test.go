@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -21,7 +22,7 @@ func TestOldDryRunsAreDeleted(t *testing.T) {
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 		svc := retention.NewService(s, retention.WithClock(clock))
-		engine := retention.NewEngine(s, nil, retention.WithClock(clock))
+		engine := relinquish.NewEngine(s, nil, retention.WithClock(clock))
 		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "test", Role: retention.RoleAdmin})
 		for i := range 5 {
 			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: ptr(fmt.Sprintf("Plan%d", i))}}); err != nil {

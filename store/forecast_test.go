@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -78,7 +79,7 @@ func TestForecast(t *testing.T) {
 		// fresh and held (its hold ends first) move to day 200, overdue to
 		// day 160.
 		days := 200
-		run, err := retention.NewEngine(s, nil, retention.WithClock(func() time.Time { return now })).
+		run, err := relinquish.NewEngine(s, nil, retention.WithClock(func() time.Time { return now })).
 			PreviewPolicyUpdate(ctx, "default", &days, nil, nil, "test")
 		if err != nil {
 			t.Fatal(err)

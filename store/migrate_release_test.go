@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -122,7 +123,7 @@ func checkMigratedRelease(t *testing.T, cfg store.Config, stored map[string]*int
 	if _, err := s.DB().ExecContext(ctx, "SELECT deletion_time FROM customers"); err == nil {
 		t.Fatal("deletion_time is still stored")
 	}
-	if stale := staleCustomers(t, s); len(stale) > 0 {
+	if stale := storetest.StaleCustomers(t, s); len(stale) > 0 {
 		t.Fatalf("%d customers with anchors their record does not give, e.g. %s", len(stale), stale[0])
 	}
 	ps, err := s.Policies(ctx)
@@ -151,13 +152,13 @@ func checkMigratedRelease(t *testing.T, cfg store.Config, stored map[string]*int
 		}
 		customers = append(customers, c)
 	}
-	eng := retention.NewEngine(s, nil)
+	eng := relinquish.NewEngine(s, nil)
 	for _, at := range []time.Time{time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)} {
 		run, err := eng.DryRun(ctx, retention.RunOptions{AsOf: &at, Trigger: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		actions, err := eng.RunActions(ctx, run.ID, ptr(retention.MaxRunActions))
+		actions, err := eng.RunActions(ctx, run.ID, ptr(relinquish.MaxRunActions))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -296,7 +297,7 @@ type oracleWorld struct {
 	ctx       context.Context
 	s         *store.Store
 	svc       *retention.Service
-	eng       *retention.Engine
+	eng       *relinquish.Engine
 	rng       *rand.Rand
 	seed      uint64
 	now       time.Time
@@ -680,7 +681,7 @@ func (w *oracleWorld) lethePlan(runID string) map[string]string {
 func (w *oracleWorld) planOf(runID string) ([]retention.PlannedAction, error) {
 	var out []retention.PlannedAction
 	var after *string
-	for n := retention.MaxRunActions; ; {
+	for n := relinquish.MaxRunActions; ; {
 		p, err := w.eng.RunActionsPage(w.ctx, runID, &n, after)
 		if err != nil {
 			return nil, err
@@ -794,7 +795,7 @@ func TestRulesAgreeWithOracle(t *testing.T) {
 			now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), o: oracle{policies: map[string]int{}}}
 		clock := func() time.Time { return w.now }
 		w.svc = retention.NewService(s, retention.WithClock(clock))
-		w.eng = retention.NewEngine(s, nil, retention.WithClock(clock))
+		w.eng = relinquish.NewEngine(s, nil, retention.WithClock(clock))
 		for name, d := range oracleDefaults {
 			w.o.policies[name] = d
 		}

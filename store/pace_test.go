@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -29,7 +30,7 @@ func TestSweepMaxRate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		eng := retention.NewEngine(s, nil, quiet, retention.WithBatchSize(10), retention.WithSweepMaxRate(40))
+		eng := relinquish.NewEngine(s, nil, quiet, retention.WithBatchSize(10), retention.WithSweepMaxRate(40))
 		start := time.Now()
 		run, err := eng.Run(ctx, retention.RunOptions{})
 		took := time.Since(start)
@@ -48,7 +49,7 @@ func TestSweepMaxRate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		free, err := retention.NewEngine(s, nil, quiet, retention.WithBatchSize(5)).Run(ctx, retention.RunOptions{})
+		free, err := relinquish.NewEngine(s, nil, quiet, retention.WithBatchSize(5)).Run(ctx, retention.RunOptions{})
 		if err != nil || free.CustomersDone != 10 || free.ThrottledSeconds != 0 {
 			t.Fatalf("an uncapped run: %+v %v", free, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -14,7 +15,9 @@ import (
 var now = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
 func newService(s *store.Store) *retention.Service {
-	return retention.NewService(s, retention.WithClock(func() time.Time { return now }))
+	svc := retention.NewService(s, retention.WithClock(func() time.Time { return now }))
+	relinquish.Connect(svc)
+	return svc
 }
 
 func sp(s string) *string { return &s }

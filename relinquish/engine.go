@@ -1,4 +1,4 @@
-package retention
+package relinquish
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Engine relinquishes what has expired: it plans from the indexed deletion
@@ -17,12 +19,12 @@ import (
 // connectors in parallel, and changes the core record only when every
 // connector confirmed, in the transaction that closes the journal entry.
 type Engine struct {
-	store      Store
-	connectors ConnectorRegistry
-	now        Clock
+	store      retention.Store
+	connectors retention.ConnectorRegistry
+	now        retention.Clock
 	log        *slog.Logger
-	metrics    Metrics
-	ledger     ErasureLedger
+	metrics    retention.Metrics
+	ledger     retention.ErasureLedger
 	holder     string
 
 	// BatchSize is the number of customers per connector call.
@@ -41,7 +43,7 @@ type Engine struct {
 	// crashed sweeper's lease expires after it.
 	LeaseTTL time.Duration
 	// Progress, when set, is called after every batch with the run so far.
-	Progress func(Run)
+	Progress func(retention.Run)
 	// beforeFinalize is a test hook between the connectors' confirmation
 	// and the core transaction (crash-safety tests kill the process there).
 	beforeFinalize func()
@@ -50,14 +52,14 @@ type Engine struct {
 // NewEngine returns an engine over the store and connectors.
 // The options are the Service's (NewService): tests and tools that need an
 // engine alone.
-func NewEngine(store Store, connectors ConnectorRegistry, opts ...Option) *Engine {
-	return New(NewService(store, opts...).EngineSettings(), connectors)
+func NewEngine(store retention.Store, connectors retention.ConnectorRegistry, opts ...retention.Option) *Engine {
+	return New(retention.NewService(store, opts...).EngineSettings(), connectors)
 }
 
 // New returns an engine with the settings of a service (its store, clock,
 // logger, metrics, ledger, batch size, pace and lease term) over the
 // connectors.
-func New(s EngineSettings, connectors ConnectorRegistry) *Engine {
+func New(s retention.EngineSettings, connectors retention.ConnectorRegistry) *Engine {
 	host, _ := os.Hostname()
 	batch, ttl := 500, 30*time.Second
 	if s.BatchSize > 0 {
@@ -68,7 +70,7 @@ func New(s EngineSettings, connectors ConnectorRegistry) *Engine {
 	}
 	return &Engine{
 		store: s.Store, connectors: connectors, now: s.Clock, log: s.Log, metrics: s.Metrics, ledger: s.Ledger,
-		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")),
+		holder:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), retention.NewID("")),
 		BatchSize: batch, InFlight: 2, MaxAttempts: 5, LeaseTTL: ttl, MaxRate: s.SweepMaxRate,
 		Backoff: func(n int) time.Duration {
 			d := time.Minute << min(n, 6)
@@ -77,18 +79,28 @@ func New(s EngineSettings, connectors ConnectorRegistry) *Engine {
 	}
 }
 
+// Connect builds the engine for the runs svc starts itself (manual
+// erasures, HIDDEN purges, resumes after a reload), with svc's settings and
+// connectors, and connects it to svc. It returns that engine.
+func Connect(svc *retention.Service) *Engine {
+	settings := svc.EngineSettings()
+	e := New(settings, settings.Connectors)
+	svc.SetRelinquisher(e)
+	return e
+}
+
 func (e *Engine) nowUTC() time.Time { return e.now().UTC().Truncate(time.Microsecond) }
 
 // Validate checks run options. Errors: BAD_USER_INPUT.
-func (e *Engine) Validate(opts RunOptions) error {
+func (e *Engine) Validate(opts retention.RunOptions) error {
 	if opts.AsOf == nil {
 		return nil
 	}
-	if err := checkRange("asOf", *opts.AsOf); err != nil {
+	if err := retention.CheckRange("asOf", *opts.AsOf); err != nil {
 		return err
 	}
 	if !opts.DryRun && opts.AsOf.After(e.nowUTC()) {
-		return FieldErrorf("asOf", "a real run cannot act as of a future time (%s); use a dry run to see what it would do", formatTime(*opts.AsOf))
+		return retention.FieldErrorf("asOf", "a real run cannot act as of a future time (%s); use a dry run to see what it would do", retention.FormatTime(*opts.AsOf))
 	}
 	return nil
 }
@@ -96,8 +108,8 @@ func (e *Engine) Validate(opts RunOptions) error {
 // Start begins a real run and executes it in the background; the returned
 // run is RUNNING. A dry run completes before Start returns.
 // Errors: BAD_USER_INPUT, CONFLICT.
-func (e *Engine) Start(ctx context.Context, opts RunOptions) (Run, error) {
-	return e.run(ctx, opts, func(r *runState) (Run, error) {
+func (e *Engine) Start(ctx context.Context, opts retention.RunOptions) (retention.Run, error) {
+	return e.run(ctx, opts, func(r *runState) (retention.Run, error) {
 		run := r.run
 		go func() {
 			if _, err := e.execute(context.WithoutCancel(ctx), r); err != nil {
@@ -110,46 +122,46 @@ func (e *Engine) Start(ctx context.Context, opts RunOptions) (Run, error) {
 
 // Run executes a run to its end (the CLI, the scheduler, tests).
 // Errors: BAD_USER_INPUT, CONFLICT.
-func (e *Engine) Run(ctx context.Context, opts RunOptions) (Run, error) {
-	return e.run(ctx, opts, func(r *runState) (Run, error) { return e.execute(ctx, r) })
+func (e *Engine) Run(ctx context.Context, opts retention.RunOptions) (retention.Run, error) {
+	return e.run(ctx, opts, func(r *runState) (retention.Run, error) { return e.execute(ctx, r) })
 }
 
 // run validates, answers dry runs at once, and hands a begun real run to
 // execute.
-func (e *Engine) run(ctx context.Context, opts RunOptions, execute func(*runState) (Run, error)) (Run, error) {
+func (e *Engine) run(ctx context.Context, opts retention.RunOptions, execute func(*runState) (retention.Run, error)) (retention.Run, error) {
 	if err := e.Validate(opts); err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	if opts.DryRun {
 		return e.DryRun(ctx, opts)
 	}
 	run, lease, err := e.begin(ctx, opts)
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	return execute(&runState{run: run, e: e, lease: lease, purgeOf: opts.PurgeRun, resumeOnly: opts.ResumeOnly})
 }
 
 // begin takes the sweep lease, with a new epoch, and records the run.
-func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, Lease, error) {
+func (e *Engine) begin(ctx context.Context, opts retention.RunOptions) (retention.Run, retention.Lease, error) {
 	now := e.nowUTC()
-	run := Run{ID: newID("run_"), Status: RunRunning, Trigger: opts.Trigger, Actor: opts.Actor, AsOf: now,
+	run := retention.Run{ID: retention.NewID("run_"), Status: retention.RunRunning, Trigger: opts.Trigger, Actor: opts.Actor, AsOf: now,
 		StartedAt: now, HeartbeatAt: now}
 	if opts.AsOf != nil {
 		run.AsOf = opts.AsOf.UTC()
 	}
 	takeOver, err := e.deadHolder(ctx)
 	if err != nil {
-		return Run{}, Lease{}, err
+		return retention.Run{}, retention.Lease{}, err
 	}
-	var lease Lease
-	err = e.store.Update(ctx, func(tx Tx) error {
+	var lease retention.Lease
+	err = e.store.Update(ctx, func(tx retention.Tx) error {
 		l, ok, err := tx.AcquireSweepLease(ctx, e.holder, now, now.Add(e.LeaseTTL), takeOver)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return ErrSweepRunning
+			return retention.ErrSweepRunning
 		}
 		lease = l
 		if err := tx.InterruptStaleRuns(ctx, "interrupted: the process running it stopped or lost the sweep lease; a later run resumed its open journal entries"); err != nil {
@@ -164,13 +176,13 @@ func (e *Engine) begin(ctx context.Context, opts RunOptions) (Run, Lease, error)
 }
 
 // runStartEvent records who started a run, how, and whether it was dry.
-func runStartEvent(run Run) AuditEvent {
-	return AuditEvent{ID: newID("aud_"), At: run.StartedAt, Actor: actorOrScheduler(run.Actor), Action: AuditRunStart, Subject: run.ID,
-		Details: map[string]any{"trigger": run.Trigger, "dryRun": run.DryRun, "asOf": formatTime(run.AsOf)}}
+func runStartEvent(run retention.Run) retention.AuditEvent {
+	return retention.AuditEvent{ID: retention.NewID("aud_"), At: run.StartedAt, Actor: actorOrScheduler(run.Actor), Action: retention.AuditRunStart, Subject: run.ID,
+		Details: map[string]any{"trigger": run.Trigger, "dryRun": run.DryRun, "asOf": retention.FormatTime(run.AsOf)}}
 }
 
 // execute plans and dispatches a real run, then closes it.
-func (e *Engine) execute(ctx context.Context, r *runState) (Run, error) {
+func (e *Engine) execute(ctx context.Context, r *runState) (retention.Run, error) {
 	return e.executeWith(ctx, r, func(ctx context.Context) error { return e.planAndDispatch(ctx, r) })
 }
 
@@ -179,21 +191,21 @@ func (e *Engine) execute(ctx context.Context, r *runState) (Run, error) {
 // stops at once when its lease is lost; it then changes nothing more, not
 // even its own run record (the process that took the lease marked it
 // interrupted).
-func (e *Engine) executeWith(ctx context.Context, r *runState, work func(context.Context) error) (Run, error) {
+func (e *Engine) executeWith(ctx context.Context, r *runState, work func(context.Context) error) (retention.Run, error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	stopHeartbeat := e.heartbeat(ctx, r, stop)
 	defer stopHeartbeat()
 	defer func() {
 		release := context.WithoutCancel(ctx)
-		if err := e.store.Update(release, func(tx Tx) error { return tx.ReleaseSweepLease(release, r.lease) }); err != nil {
+		if err := e.store.Update(release, func(tx retention.Tx) error { return tx.ReleaseSweepLease(release, r.lease) }); err != nil {
 			e.log.Warn("sweep lease not released; it expires by itself", "err", err)
 		}
 	}()
 	err := work(ctx)
-	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
-		err = ErrLeaseLost
-	} else if errors.Is(err, ErrLeaseLost) {
+	if cause := context.Cause(ctx); errors.Is(cause, retention.ErrLeaseLost) {
+		err = retention.ErrLeaseLost
+	} else if errors.Is(err, retention.ErrLeaseLost) {
 		// A fenced write found the lease taken before the heartbeat did
 		// (it says so itself): the operator learns it here.
 		e.log.Error("sweep lease lost to another process; stopping this run", "run", r.run.ID, "epoch", r.lease.Epoch)
@@ -201,26 +213,26 @@ func (e *Engine) executeWith(ctx context.Context, r *runState, work func(context
 	now := e.nowUTC()
 	r.mu.Lock()
 	r.run.FinishedAt, r.run.HeartbeatAt = &now, now
-	r.run.Status = RunSucceeded
+	r.run.Status = retention.RunSucceeded
 	switch {
 	case err != nil:
-		r.run.Status, r.run.Error = RunFailed, ErrorMessage(err)
-		if ErrorCode(err) == CodeInternal {
+		r.run.Status, r.run.Error = retention.RunFailed, retention.ErrorMessage(err)
+		if retention.ErrorCode(err) == retention.CodeInternal {
 			r.run.Error = "internal error: " + err.Error()
 		}
 	case r.run.CustomersFailed > 0:
-		r.run.Status = RunFailed
+		r.run.Status = retention.RunFailed
 		r.run.Error = fmt.Sprintf("%d customers could not be relinquished; see failures (they are retried by later sweeps with backoff)", r.run.CustomersFailed)
 	}
 	final := r.run
 	r.mu.Unlock()
 	closing := context.WithoutCancel(ctx)
-	saveErr := e.fenced(closing, r, func(tx Tx) error { return tx.SaveRun(closing, final) })
-	if errors.Is(saveErr, ErrLeaseLost) {
-		final.Status, final.Error = RunFailed, ErrLeaseLost.Message
+	saveErr := e.fenced(closing, r, func(tx retention.Tx) error { return tx.SaveRun(closing, final) })
+	if errors.Is(saveErr, retention.ErrLeaseLost) {
+		final.Status, final.Error = retention.RunFailed, retention.ErrLeaseLost.Message
 		saveErr = nil
 		if err == nil {
-			err = ErrLeaseLost
+			err = retention.ErrLeaseLost
 		}
 	}
 	if final.CustomersDone > 0 {
@@ -238,7 +250,7 @@ type runState struct {
 	e *Engine
 	// lease is the run's title to the sweep lease; its epoch fences every
 	// transaction of the run.
-	lease Lease
+	lease retention.Lease
 	// purgeOf is the HIDDEN purge run whose entries this run executes
 	// (RunOptions.PurgeRun); "" for a sweep.
 	purgeOf string
@@ -246,7 +258,7 @@ type runState struct {
 	// (RunOptions.ResumeOnly).
 	resumeOnly bool
 	mu         sync.Mutex
-	run        Run
+	run        retention.Run
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex
@@ -255,20 +267,20 @@ type runState struct {
 }
 
 // snapshot is a copy of the run, safe to read while batches update it.
-func (r *runState) snapshot() Run {
+func (r *runState) snapshot() retention.Run {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.run
 }
 
-func (r *runState) add(f func(*Run)) Run {
+func (r *runState) add(f func(*retention.Run)) retention.Run {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f(&r.run)
 	return r.run
 }
 
-func (e *Engine) report(run Run) {
+func (e *Engine) report(run retention.Run) {
 	if e.Progress != nil {
 		e.Progress(run)
 	}
@@ -286,10 +298,10 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 	r.saving.Lock()
 	defer r.saving.Unlock()
 	now := e.nowUTC()
-	run := r.add(func(run *Run) { run.HeartbeatAt = now })
+	run := r.add(func(run *retention.Run) { run.HeartbeatAt = now })
 	var err error
 	if time.Since(r.savedAt) >= checkpointEvery {
-		err = e.fenced(ctx, r, func(tx Tx) error { return tx.SaveRun(ctx, run) })
+		err = e.fenced(ctx, r, func(tx retention.Tx) error { return tx.SaveRun(ctx, run) })
 		r.savedAt = time.Now()
 	}
 	e.report(run)
@@ -304,18 +316,18 @@ func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
 func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	switch {
 	case r.purgeOf != "":
-		return e.dispatchAdopting(ctx, r, func(after string) ([]JournalEntry, error) {
+		return e.dispatchAdopting(ctx, r, func(after string) ([]retention.JournalEntry, error) {
 			return e.store.RunEntries(ctx, r.purgeOf, e.nowUTC(), after, e.BatchSize)
 		})
 	case r.resumeOnly:
 		// Every open entry, its backoff waived: the connectors that failed
 		// it were just replaced.
-		return e.dispatchAdopting(ctx, r, func(after string) ([]JournalEntry, error) {
-			return e.store.RetryableEntries(ctx, latestTime, after, e.BatchSize)
+		return e.dispatchAdopting(ctx, r, func(after string) ([]retention.JournalEntry, error) {
+			return e.store.RetryableEntries(ctx, retention.LatestTime, after, e.BatchSize)
 		})
 	}
 	var adopted, adoptedActions int
-	if err := e.fenced(ctx, r, func(tx Tx) error {
+	if err := e.fenced(ctx, r, func(tx retention.Tx) error {
 		var err error
 		adopted, adoptedActions, err = tx.AdoptOpenEntries(ctx, r.run.ID, r.run.AsOf)
 		return err
@@ -329,7 +341,7 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	}
 	d := newDispatcher(ctx, e, r)
 	if adopted > 0 {
-		r.add(func(run *Run) { run.CustomersPlanned += adopted; run.ActionsPlanned += adoptedActions })
+		r.add(func(run *retention.Run) { run.CustomersPlanned += adopted; run.ActionsPlanned += adoptedActions })
 		e.log.Info("resuming open journal entries", "run", r.run.ID, "entries", adopted)
 		// The run holds only the adopted entries until planning starts
 		// below, so these pages never meet an entry planned by this run.
@@ -352,19 +364,19 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	// goroutines: planning reads a copy taken under the lock (it needs
 	// only the run's ID and as-of time, which never change).
 	run := r.snapshot()
-	cut := CutoffsAt(policies, dp, run.AsOf)
+	cut := retention.CutoffsAt(policies, dp, run.AsOf)
 	// The run knows how many it plans when it starts: range counts under
 	// the same cut-offs the pages below are read by.
-	tally, err := tallyChange(ctx, e.store, cut, cut)
+	tally, err := retention.TallyChange(ctx, e.store, cut, cut)
 	if err != nil {
 		return errors.Join(err, d.wait())
 	}
 	expected, expectedActions := tally.DueAfter(), tallyActions(tally, dp, conns)
-	r.add(func(run *Run) { run.CustomersPlanned += expected; run.ActionsPlanned += expectedActions })
+	r.add(func(run *retention.Run) { run.CustomersPlanned += expected; run.ActionsPlanned += expectedActions })
 	planned, plannedActions, err := e.planPages(ctx, r, d, cut, conns, run)
 	// Customers that changed between the count and their page (a new
 	// event, a hold) make the count right at the end.
-	r.add(func(run *Run) {
+	r.add(func(run *retention.Run) {
 		run.CustomersPlanned += planned - expected
 		run.ActionsPlanned += plannedActions - expectedActions
 	})
@@ -373,8 +385,8 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 
 // planPages journals the due customers page by page, by the rules' ranges,
 // and dispatches each page once journalled.
-func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut Cutoffs, conns []connInfo, run Run) (planned, plannedActions int, err error) {
-	walk := NewDueWalker(e.store, cut, DuePosition{})
+func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut retention.Cutoffs, conns []connInfo, run retention.Run) (planned, plannedActions int, err error) {
+	walk := retention.NewDueWalker(e.store, cut, retention.DuePosition{})
 	started := time.Now()
 	for {
 		if err := e.pace(ctx, r, started, planned); err != nil {
@@ -384,8 +396,8 @@ func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut 
 		if err != nil || len(page) == 0 {
 			return planned, plannedActions, err
 		}
-		var entries []JournalEntry
-		var actions []JournalAction
+		var entries []retention.JournalEntry
+		var actions []retention.JournalAction
 		var stale []string
 		for _, c := range page {
 			// The ranges and ComputeSchedule agree (the property test holds
@@ -399,7 +411,7 @@ func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut 
 			entries = append(entries, entry)
 			actions = append(actions, acts...)
 		}
-		if err := e.fenced(ctx, r, func(tx Tx) error {
+		if err := e.fenced(ctx, r, func(tx retention.Tx) error {
 			if err := e.rewriteAnchors(ctx, tx, stale); err != nil {
 				return err
 			}
@@ -414,7 +426,7 @@ func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut 
 		if len(entries) == 0 {
 			continue
 		}
-		byEntry := make(map[string][]JournalAction, len(entries))
+		byEntry := make(map[string][]retention.JournalAction, len(entries))
 		for _, a := range actions {
 			byEntry[a.EntryID] = append(byEntry[a.EntryID], a)
 		}
@@ -441,8 +453,8 @@ func (e *Engine) pace(ctx context.Context, r *runState, started time.Time, plann
 		return context.Cause(ctx)
 	case <-t.C:
 	}
-	r.add(func(run *Run) { run.ThrottledSeconds += wait.Seconds() })
-	if m, ok := e.metrics.(ThrottleMetrics); ok {
+	r.add(func(run *retention.Run) { run.ThrottledSeconds += wait.Seconds() })
+	if m, ok := e.metrics.(retention.ThrottleMetrics); ok {
 		m.SweepThrottled(wait)
 	}
 	return nil
@@ -451,7 +463,7 @@ func (e *Engine) pace(ctx context.Context, r *runState, started time.Time, plann
 // rewriteAnchors saves again the customers a range listed that the rules
 // do not make due: their stored anchors disagreed with their record (only a
 // hand-edited database does that), and saving derives them afresh.
-func (e *Engine) rewriteAnchors(ctx context.Context, tx Tx, ids []string) error {
+func (e *Engine) rewriteAnchors(ctx context.Context, tx retention.Tx, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -486,7 +498,7 @@ func newDispatcher(ctx context.Context, e *Engine, r *runState) *dispatcher {
 
 // dispatch starts a batch once a slot is free; it reports false, starting
 // nothing, when an earlier batch has failed.
-func (d *dispatcher) dispatch(entries []JournalEntry, actions map[string][]JournalAction) bool {
+func (d *dispatcher) dispatch(entries []retention.JournalEntry, actions map[string][]retention.JournalAction) bool {
 	d.sem <- struct{}{}
 	if d.failed() {
 		<-d.sem
@@ -516,7 +528,7 @@ func (d *dispatcher) wait() error {
 }
 
 type connInfo struct {
-	Info    ConnectorInfo
+	Info    retention.ConnectorInfo
 	Healthy bool
 }
 
@@ -532,27 +544,27 @@ func (e *Engine) connectorInfos(ctx context.Context) []connInfo {
 	return out
 }
 
-func (e *Engine) settings(ctx context.Context, r Reader) (PolicySet, DataPolicy, error) {
+func (e *Engine) settings(ctx context.Context, r retention.Reader) (retention.PolicySet, retention.DataPolicy, error) {
 	ps, err := r.Policies(ctx)
 	if err != nil {
-		return nil, DataPolicy{}, err
+		return nil, retention.DataPolicy{}, err
 	}
 	dp, err := r.DataPolicy(ctx)
-	return NewPolicySet(ps), dp, err
+	return retention.NewPolicySet(ps), dp, err
 }
 
 // dueKind says what is due for c at asOf: erase wins when both are due,
 // because it removes everything anonymising would.
-func dueKind(c *Customer, policies PolicySet, dp DataPolicy, asOf time.Time) (Schedule, ActionKind, bool) {
+func dueKind(c *retention.Customer, policies retention.PolicySet, dp retention.DataPolicy, asOf time.Time) (retention.Schedule, retention.ActionKind, bool) {
 	if c.ErasedAt != nil || c.Held(asOf) {
-		return Schedule{}, "", false
+		return retention.Schedule{}, "", false
 	}
-	s := ComputeSchedule(c, policies, dp)
+	s := retention.ComputeSchedule(c, policies, dp)
 	switch {
 	case s.EraseAt != nil && !s.EraseAt.After(asOf):
-		return s, ActionErase, true
+		return s, retention.ActionErase, true
 	case s.AnonymiseAt != nil && !s.AnonymiseAt.After(asOf):
-		return s, ActionAnonymise, true
+		return s, retention.ActionAnonymise, true
 	}
 	return s, "", false
 }
@@ -568,17 +580,17 @@ type connectorOp struct {
 // call records delete them when cdr is among the categories, and every
 // connector anonymises when an anonymise category (contact, custom fields,
 // invoices) is.
-func connectorOps(kind ActionKind, categories []string, info ConnectorInfo) []connectorOp {
-	if kind == ActionErase {
-		return []connectorOp{{OpDelete, nil}, {OpVerify, nil}}
+func connectorOps(kind retention.ActionKind, categories []string, info retention.ConnectorInfo) []connectorOp {
+	if kind == retention.ActionErase {
+		return []connectorOp{{retention.OpDelete, nil}, {retention.OpVerify, nil}}
 	}
 	var ops []connectorOp
-	if hasString(categories, CategoryCDR) && hasString(info.Categories, CategoryCDR) {
-		ops = append(ops, connectorOp{OpDelete, []string{CategoryCDR}})
+	if retention.HasString(categories, retention.CategoryCDR) && retention.HasString(info.Categories, retention.CategoryCDR) {
+		ops = append(ops, connectorOp{retention.OpDelete, []string{retention.CategoryCDR}})
 	}
-	for _, c := range anonymiseCategories {
-		if hasString(categories, c) {
-			ops = append(ops, connectorOp{OpAnonymise, nil})
+	for _, c := range retention.AnonymiseCategories {
+		if retention.HasString(categories, c) {
+			ops = append(ops, connectorOp{retention.OpAnonymise, nil})
 			break
 		}
 	}
@@ -588,13 +600,13 @@ func connectorOps(kind ActionKind, categories []string, info ConnectorInfo) []co
 // entryCategories is what relinquishing c now relinquishes: for an
 // anonymisation only the data policy's categories c still misses, so that a
 // customer relinquished in part gets the rest and nothing twice.
-func entryCategories(kind ActionKind, c *Customer, dp DataPolicy, conns []connInfo) []string {
-	if kind == ActionErase {
+func entryCategories(kind retention.ActionKind, c *retention.Customer, dp retention.DataPolicy, conns []connInfo) []string {
+	if kind == retention.ActionErase {
 		cats := make([][]string, len(conns))
 		for i, ci := range conns {
 			cats[i] = ci.Info.Categories
 		}
-		return EraseCategories(cats...)
+		return retention.EraseCategories(cats...)
 	}
 	return c.Relinquished.Missing(dp.Categories())
 }
@@ -602,27 +614,27 @@ func entryCategories(kind ActionKind, c *Customer, dp DataPolicy, conns []connIn
 // planCustomer makes the journal entry and connector actions for a due
 // customer; ok is false when it is not due after all (the stored deletion
 // time and the rules disagree, which the rules win).
-func planCustomer(c *Customer, policies PolicySet, dp DataPolicy, conns []connInfo, run Run, now time.Time) (JournalEntry, []JournalAction, bool) {
+func planCustomer(c *retention.Customer, policies retention.PolicySet, dp retention.DataPolicy, conns []connInfo, run retention.Run, now time.Time) (retention.JournalEntry, []retention.JournalAction, bool) {
 	s, kind, ok := dueKind(c, policies, dp, run.AsOf)
 	if !ok {
-		return JournalEntry{}, nil, false
+		return retention.JournalEntry{}, nil, false
 	}
 	cats := entryCategories(kind, c, dp, conns)
 	due := *s.EraseAt
 	rule := fmt.Sprintf("retention policy %s (%d days)", s.Policy.Name, s.Policy.RetentionDays)
-	if kind == ActionAnonymise {
+	if kind == retention.ActionAnonymise {
 		due = *s.AnonymiseAt
 		rule = fmt.Sprintf("data policy: relinquish %d days after %s (anonymise=%t, removeCDRs=%t): %s",
 			dp.RelinquishAfterDays, c.Status, dp.AnonymiseCustomerData, dp.RemoveCDRs, strings.Join(cats, ", "))
 	}
-	entry := JournalEntry{ID: newID("jrn_"), RunID: run.ID, CustomerID: c.ID, Kind: kind, Categories: cats, PolicyName: s.Policy.Name,
-		PolicyVersion: s.Policy.Version, Rule: rule, DueAt: due, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
-	var actions []JournalAction
+	entry := retention.JournalEntry{ID: retention.NewID("jrn_"), RunID: run.ID, CustomerID: c.ID, Kind: kind, Categories: cats, PolicyName: s.Policy.Name,
+		PolicyVersion: s.Policy.Version, Rule: rule, DueAt: due, PlannedAt: now, Status: retention.EntryOpen, NextAttemptAt: now}
+	var actions []retention.JournalAction
 	for _, ci := range conns {
 		for _, op := range connectorOps(kind, cats, ci.Info) {
-			id := entry.ID + "/" + ci.Info.Name + "/" + DescribeOperation(op.op, op.cats)
-			actions = append(actions, JournalAction{ID: id, EntryID: entry.ID, RunID: run.ID, CustomerID: c.ID,
-				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: ActionPending})
+			id := entry.ID + "/" + ci.Info.Name + "/" + retention.DescribeOperation(op.op, op.cats)
+			actions = append(actions, retention.JournalAction{ID: id, EntryID: entry.ID, RunID: run.ID, CustomerID: c.ID,
+				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: retention.ActionPending})
 		}
 	}
 	return entry, actions, true

@@ -1,10 +1,12 @@
-package retention
+package relinquish
 
 import (
 	"context"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // AuditResidue asks every connector to export the erased customers ids
@@ -13,13 +15,13 @@ import (
 // from a backup taken before the erasure. Customers that are not erased in
 // Lethe are left alone (the caller passes ledger erasures).
 // Errors: CONNECTOR_UNAVAILABLE naming the connector.
-func (e *Engine) AuditResidue(ctx context.Context, ids []string) (Residue, error) {
-	out := Residue{Found: map[string][]string{}}
+func (e *Engine) AuditResidue(ctx context.Context, ids []string) (retention.Residue, error) {
+	out := retention.Residue{Found: map[string][]string{}}
 	customers, err := e.store.CustomersByID(ctx, ids)
 	if err != nil {
 		return out, err
 	}
-	subjects := make([]Subject, 0, len(ids))
+	subjects := make([]retention.Subject, 0, len(ids))
 	for _, id := range ids {
 		if c := customers[id]; c != nil && c.ErasedAt != nil {
 			subjects = append(subjects, c.Subject())
@@ -37,7 +39,7 @@ func (e *Engine) AuditResidue(ctx context.Context, ids []string) (Residue, error
 		}
 		exports, err := conn.Export(ctx, subjects)
 		if err != nil {
-			return out, Errorf(CodeConnectorUnavailable, "residue audit: connector %s could not export: %v", ci.Info.Name, ErrorMessage(err))
+			return out, retention.Errorf(retention.CodeConnectorUnavailable, "residue audit: connector %s could not export: %v", ci.Info.Name, retention.ErrorMessage(err))
 		}
 		for _, ex := range exports {
 			if d := strings.TrimSpace(string(ex.Data)); d != "" && d != "null" && d != "{}" && d != "[]" {
@@ -55,40 +57,40 @@ func (e *Engine) AuditResidue(ctx context.Context, ids []string) (Residue, error
 
 // reerase erases the held customers again in every connector, through the
 // journal (the tombstones stay as they are), and audits what was found.
-func (e *Engine) reerase(ctx context.Context, held map[string][]string) (Run, error) {
+func (e *Engine) reerase(ctx context.Context, held map[string][]string) (retention.Run, error) {
 	ids := make([]string, 0, len(held))
 	for id := range held {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	run, lease, err := e.beginWaiting(ctx, RunOptions{Trigger: "residue", Actor: "residue audit"})
+	run, lease, err := e.beginWaiting(ctx, retention.RunOptions{Trigger: "residue", Actor: "residue audit"})
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	r := &runState{run: run, e: e, lease: lease}
 	conns := e.connectorInfos(ctx)
 	final, err := e.executeWith(ctx, r, func(ctx context.Context) error {
-		var entries []JournalEntry
-		actions := map[string][]JournalAction{}
-		err := e.fenced(ctx, r, func(tx Tx) error {
+		var entries []retention.JournalEntry
+		actions := map[string][]retention.JournalAction{}
+		err := e.fenced(ctx, r, func(tx retention.Tx) error {
 			customers, err := tx.CustomersByID(ctx, ids)
 			if err != nil {
 				return err
 			}
 			now := e.nowUTC()
-			entries, actions = nil, map[string][]JournalAction{}
-			var all []JournalAction
-			var audits []AuditEvent
+			entries, actions = nil, map[string][]retention.JournalAction{}
+			var all []retention.JournalAction
+			var audits []retention.AuditEvent
 			for _, id := range ids {
 				c := customers[id]
-				rec := LedgerRecord{CustomerID: id, Kind: ActionErase, At: *c.ErasedAt}
+				rec := retention.LedgerRecord{CustomerID: id, Kind: retention.ActionErase, At: *c.ErasedAt}
 				en, acts := reapplyEntry(c, rec, conns, r.run.ID, now)
-				en.Rule = fmt.Sprintf("%s%s held data again on a customer erased at %s", residueRule, strings.Join(held[id], ", "), formatTime(*c.ErasedAt))
+				en.Rule = fmt.Sprintf("%s%s held data again on a customer erased at %s", retention.ResidueRule, strings.Join(held[id], ", "), retention.FormatTime(*c.ErasedAt))
 				entries = append(entries, en)
 				actions[en.ID] = acts
 				all = append(all, acts...)
-				audits = append(audits, AuditEvent{ID: newID("aud_"), At: now, Actor: "residue audit", Action: AuditCustomerResurrected, Subject: id,
-					Details: map[string]any{"connectors": held[id], "run": r.run.ID, "erasedAt": formatTime(*c.ErasedAt)}})
+				audits = append(audits, retention.AuditEvent{ID: retention.NewID("aud_"), At: now, Actor: "residue audit", Action: retention.AuditCustomerResurrected, Subject: id,
+					Details: map[string]any{"connectors": held[id], "run": r.run.ID, "erasedAt": retention.FormatTime(*c.ErasedAt)}})
 			}
 			if err := tx.AppendAudits(ctx, audits); err != nil {
 				return err
@@ -98,7 +100,7 @@ func (e *Engine) reerase(ctx context.Context, held map[string][]string) (Run, er
 		if err != nil {
 			return err
 		}
-		r.add(func(run *Run) { run.CustomersPlanned += len(entries) })
+		r.add(func(run *retention.Run) { run.CustomersPlanned += len(entries) })
 		return e.dispatchBatch(ctx, r, entries, actions)
 	})
 	return final, err

@@ -1,9 +1,11 @@
-package retention
+package relinquish
 
 import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // ManualLeaseWait is how long a manual erasure waits for a running sweep
@@ -32,18 +34,18 @@ func (e *Engine) EraseCustomer(ctx context.Context, id, actor string) error {
 	// The plan and the dispatch run under the lease like a sweep's: every
 	// write is fenced by its epoch, and losing the lease stops the erasure.
 	r := &runState{run: run, e: e, lease: lease}
-	var entry JournalEntry
+	var entry retention.JournalEntry
 	var workErr error
 	final, err := e.executeWith(ctx, r, func(ctx context.Context) error {
 		entry, workErr = e.planManual(ctx, r, id, actor)
 		if workErr == nil {
-			workErr = e.dispatchBatch(ctx, r, []JournalEntry{entry}, nil)
+			workErr = e.dispatchBatch(ctx, r, []retention.JournalEntry{entry}, nil)
 		}
 		return workErr
 	})
 	switch {
-	case errors.Is(err, ErrLeaseLost):
-		return ErrLeaseLost
+	case errors.Is(err, retention.ErrLeaseLost):
+		return retention.ErrLeaseLost
 	case workErr != nil:
 		return workErr
 	case err != nil && final.CustomersFailed == 0:
@@ -68,24 +70,24 @@ func (e *Engine) checkManual(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return checkErasable(c, appts[id], e.nowUTC())
+	return retention.CheckErasable(c, appts[id], e.nowUTC())
 }
 
 // beginManual takes the sweep lease for a run of one customer, waiting a
 // little for a sweep to finish: one process relinquishes at a time.
-func (e *Engine) beginManual(ctx context.Context, actor string) (Run, Lease, error) {
+func (e *Engine) beginManual(ctx context.Context, actor string) (retention.Run, retention.Lease, error) {
 	deadline := time.Now().Add(ManualLeaseWait)
 	for {
-		run, lease, err := e.begin(ctx, RunOptions{Trigger: "manual", Actor: actor})
-		if !errors.Is(err, ErrSweepRunning) || time.Now().After(deadline) {
-			if errors.Is(err, ErrSweepRunning) {
-				return Run{}, Lease{}, Errorf(CodeConflict, "a retention sweep is running; the customer was not erased, try again when it has finished")
+		run, lease, err := e.begin(ctx, retention.RunOptions{Trigger: "manual", Actor: actor})
+		if !errors.Is(err, retention.ErrSweepRunning) || time.Now().After(deadline) {
+			if errors.Is(err, retention.ErrSweepRunning) {
+				return retention.Run{}, retention.Lease{}, retention.Errorf(retention.CodeConflict, "a retention sweep is running; the customer was not erased, try again when it has finished")
 			}
 			return run, lease, err
 		}
 		select {
 		case <-ctx.Done():
-			return Run{}, Lease{}, ctx.Err()
+			return retention.Run{}, retention.Lease{}, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -94,11 +96,11 @@ func (e *Engine) beginManual(ctx context.Context, actor string) (Run, Lease, err
 // planManual journals the erasure: an open erase entry (a manual delete
 // that failed, or a sweep's) is resumed; an open anonymisation is
 // superseded by the erasure, which removes everything it would.
-func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) (JournalEntry, error) {
+func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) (retention.JournalEntry, error) {
 	conns := e.connectorInfos(ctx)
-	var entry JournalEntry
+	var entry retention.JournalEntry
 	var actions int
-	err := e.fenced(ctx, r, func(tx Tx) error {
+	err := e.fenced(ctx, r, func(tx retention.Tx) error {
 		c, err := tx.Customer(ctx, id)
 		if err != nil {
 			return err
@@ -108,14 +110,14 @@ func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) 
 		if err != nil {
 			return err
 		}
-		if err := checkErasable(c, appts[id], now); err != nil {
+		if err := retention.CheckErasable(c, appts[id], now); err != nil {
 			return err
 		}
 		open, err := tx.OpenEntryOf(ctx, id)
 		if err != nil {
 			return err
 		}
-		if open != nil && open.Kind == ActionErase {
+		if open != nil && open.Kind == retention.ActionErase {
 			entry = *open
 			entry.RunID, entry.NextAttemptAt = r.run.ID, now
 			acts, err := tx.EntryActions(ctx, []string{open.ID})
@@ -125,14 +127,14 @@ func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) 
 			actions = len(acts[open.ID])
 			return tx.AdoptEntry(ctx, open.ID, r.run.ID, now)
 		}
-		var recorded *Subject
+		var recorded *retention.Subject
 		if open != nil {
 			// The erasure inherits the identifiers the superseded entry kept
 			// (a purge's): connectors still match by them.
 			recorded = open.Subject
-			open.Status, open.ClosedAt, open.LastError = EntryCancelled, &now, "superseded by a manual erasure by "+actorOrScheduler(actor)
-			open.closeSubject()
-			if err := tx.SaveEntries(ctx, []JournalEntry{*open}); err != nil {
+			open.Status, open.ClosedAt, open.LastError = retention.EntryCancelled, &now, "superseded by a manual erasure by "+actorOrScheduler(actor)
+			open.CloseSubject()
+			if err := tx.SaveEntries(ctx, []retention.JournalEntry{*open}); err != nil {
 				return err
 			}
 		}
@@ -140,30 +142,30 @@ func (e *Engine) planManual(ctx context.Context, r *runState, id, actor string) 
 		if err != nil {
 			return err
 		}
-		p := EffectivePolicy(c, NewPolicySet(policies))
-		entry = JournalEntry{ID: newID("jrn_"), RunID: r.run.ID, CustomerID: id, Kind: ActionErase, Categories: entryCategories(ActionErase, c, DataPolicy{}, conns),
+		p := retention.EffectivePolicy(c, retention.NewPolicySet(policies))
+		entry = retention.JournalEntry{ID: retention.NewID("jrn_"), RunID: r.run.ID, CustomerID: id, Kind: retention.ActionErase, Categories: entryCategories(retention.ActionErase, c, retention.DataPolicy{}, conns),
 			RequestedBy: actorOrScheduler(actor), PolicyName: p.Name, PolicyVersion: p.Version, Rule: "manual erasure by " + actorOrScheduler(actor),
-			DueAt: now, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now, Subject: recorded}
-		var acts []JournalAction
+			DueAt: now, PlannedAt: now, Status: retention.EntryOpen, NextAttemptAt: now, Subject: recorded}
+		var acts []retention.JournalAction
 		for _, ci := range conns {
-			for _, op := range connectorOps(ActionErase, entry.Categories, ci.Info) {
-				aid := entry.ID + "/" + ci.Info.Name + "/" + DescribeOperation(op.op, op.cats)
-				acts = append(acts, JournalAction{ID: aid, EntryID: entry.ID, RunID: r.run.ID, CustomerID: id,
-					Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: ActionPending})
+			for _, op := range connectorOps(retention.ActionErase, entry.Categories, ci.Info) {
+				aid := entry.ID + "/" + ci.Info.Name + "/" + retention.DescribeOperation(op.op, op.cats)
+				acts = append(acts, retention.JournalAction{ID: aid, EntryID: entry.ID, RunID: r.run.ID, CustomerID: id,
+					Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: retention.ActionPending})
 			}
 		}
 		actions = len(acts)
-		return tx.InsertEntries(ctx, []JournalEntry{entry}, acts)
+		return tx.InsertEntries(ctx, []retention.JournalEntry{entry}, acts)
 	})
 	if err != nil {
-		return JournalEntry{}, err
+		return retention.JournalEntry{}, err
 	}
-	r.add(func(run *Run) { run.CustomersPlanned++; run.ActionsPlanned += actions })
+	r.add(func(run *retention.Run) { run.CustomersPlanned++; run.ActionsPlanned += actions })
 	return entry, nil
 }
 
 // manualOutcome turns the journal's state after dispatch into the answer.
-func (e *Engine) manualOutcome(ctx context.Context, id string, entry JournalEntry) error {
+func (e *Engine) manualOutcome(ctx context.Context, id string, entry retention.JournalEntry) error {
 	c, err := e.store.Customer(ctx, id)
 	if err != nil {
 		return err
@@ -176,19 +178,19 @@ func (e *Engine) manualOutcome(ctx context.Context, id string, entry JournalEntr
 		return err
 	}
 	if open != nil {
-		return Errorf(CodeConnectorUnavailable, "customer %s is not erased yet: %s; the erasure is journaled and the next sweep finishes it (or repeat the delete)",
+		return retention.Errorf(retention.CodeConnectorUnavailable, "customer %s is not erased yet: %s; the erasure is journaled and the next sweep finishes it (or repeat the delete)",
 			id, open.LastError)
 	}
 	// Cancelled at dispatch: a hold or an appointment arrived meanwhile.
 	if err := e.checkManual(ctx, id); err != nil {
 		return err
 	}
-	return Errorf(CodeConflict, "customer %s was not erased: the journal entry %s was cancelled; repeat the delete", id, entry.ID)
+	return retention.Errorf(retention.CodeConflict, "customer %s was not erased: the journal entry %s was cancelled; repeat the delete", id, entry.ID)
 }
 
 func actorOrScheduler(actor string) string {
 	if actor == "" {
-		return ActorScheduler
+		return retention.ActorScheduler
 	}
 	return actor
 }

@@ -1,4 +1,4 @@
-package store_test
+package relinquish_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-privacy/lethe/relinquish"
 	"github.com/lethe-privacy/lethe/retention"
 	"github.com/lethe-privacy/lethe/store"
 	"github.com/lethe-privacy/lethe/store/storetest"
@@ -29,7 +30,7 @@ func TestEngineNeverActsOnAStaleDeletionTime(t *testing.T) {
 		if _, err := s.DB().ExecContext(ctx, "UPDATE customers SET policy_group = 'direct' WHERE id = ?", c.ID); err != nil {
 			t.Fatal(err)
 		}
-		engine := retention.NewEngine(s, nil, retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		engine := relinquish.NewEngine(s, nil, retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		run, err := engine.Run(ctx, retention.RunOptions{})
 		if err != nil || run.CustomersPlanned != 0 {
 			t.Fatalf("run: %+v %v", run, err)
@@ -38,7 +39,7 @@ func TestEngineNeverActsOnAStaleDeletionTime(t *testing.T) {
 		if got.ErasedAt != nil || got.FirstName == nil || !svc.DeletionTime(got).Equal(*svc.DeletionTime(c)) {
 			t.Fatalf("customer after the sweep: erased %v, deletion time %v (want %v)", got.ErasedAt, svc.DeletionTime(got), svc.DeletionTime(c))
 		}
-		if stale := staleCustomers(t, s); len(stale) != 0 {
+		if stale := storetest.StaleCustomers(t, s); len(stale) != 0 {
 			t.Fatalf("the sweep did not rewrite the anchors: %v", stale)
 		}
 	})
@@ -84,3 +85,5 @@ func TestVisitsOfACustomerBeingRelinquishedWait(t *testing.T) {
 		}
 	})
 }
+
+func sp(s string) *string { return &s }

@@ -1,26 +1,28 @@
-package retention
+package relinquish
 
 import (
 	"context"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // MaxRunActions caps `first` on a run's actions and failures.
 const MaxRunActions = 1000
 
 // Runs lists runs, newest first. Errors: BAD_USER_INPUT.
-func (e *Engine) Runs(ctx context.Context, first *int) ([]Run, error) {
-	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
+func (e *Engine) Runs(ctx context.Context, first *int) ([]retention.Run, error) {
+	n, err := retention.PageSize("first", first, retention.DefaultPageSize, retention.MaxPageSize)
 	if err != nil || n == 0 {
-		return []Run{}, err
+		return []retention.Run{}, err
 	}
 	return e.store.Runs(ctx, n)
 }
 
 // RunByID returns one run. Errors: NOT_FOUND.
-func (e *Engine) RunByID(ctx context.Context, id string) (*Run, error) {
+func (e *Engine) RunByID(ctx context.Context, id string) (*retention.Run, error) {
 	if len(id) > 2000 {
-		return nil, Errorf(CodeNotFound, "no retention run with that id")
+		return nil, retention.Errorf(retention.CodeNotFound, "no retention run with that id")
 	}
 	if p, ok := parseProposal(id); ok {
 		// A preview is computed again: it was never stored.
@@ -31,10 +33,10 @@ func (e *Engine) RunByID(ctx context.Context, id string) (*Run, error) {
 }
 
 // RunActions lists a run's plan or journal actions. Errors: BAD_USER_INPUT.
-func (e *Engine) RunActions(ctx context.Context, runID string, first *int) ([]PlannedAction, error) {
-	n, err := pageSize("first", first, 100, MaxRunActions)
+func (e *Engine) RunActions(ctx context.Context, runID string, first *int) ([]retention.PlannedAction, error) {
+	n, err := retention.PageSize("first", first, 100, MaxRunActions)
 	if err != nil || n == 0 {
-		return []PlannedAction{}, err
+		return []retention.PlannedAction{}, err
 	}
 	if p, ok := parseProposal(runID); ok {
 		return e.previewPlanPage(ctx, p, n, "")
@@ -50,10 +52,10 @@ func (e *Engine) RunActionsNotFound(ctx context.Context, runID string) (int, err
 
 // RunFailures lists the customers a run could not relinquish.
 // Errors: BAD_USER_INPUT.
-func (e *Engine) RunFailures(ctx context.Context, runID string, first *int) ([]RunFailure, error) {
-	n, err := pageSize("first", first, 100, MaxRunActions)
+func (e *Engine) RunFailures(ctx context.Context, runID string, first *int) ([]retention.RunFailure, error) {
+	n, err := retention.PageSize("first", first, 100, MaxRunActions)
 	if err != nil || n == 0 {
-		return []RunFailure{}, err
+		return []retention.RunFailure{}, err
 	}
 	return e.store.RunFailures(ctx, runID, n)
 }
@@ -61,12 +63,12 @@ func (e *Engine) RunFailures(ctx context.Context, runID string, first *int) ([]R
 // Follow sends the run each time its counts or status change, until it
 // finishes or ctx ends. It reads the stored run, so it follows a run that
 // another replica executes too. Errors: NOT_FOUND.
-func (e *Engine) Follow(ctx context.Context, id string, every time.Duration) (<-chan Run, error) {
+func (e *Engine) Follow(ctx context.Context, id string, every time.Duration) (<-chan retention.Run, error) {
 	run, err := e.RunByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan Run, 1)
+	out := make(chan retention.Run, 1)
 	go func() {
 		defer close(out)
 		last := *run
@@ -97,7 +99,7 @@ func (e *Engine) Follow(ctx context.Context, id string, every time.Duration) (<-
 	return out, nil
 }
 
-func changed(a, b Run) bool {
+func changed(a, b retention.Run) bool {
 	return a.Status != b.Status || a.CustomersPlanned != b.CustomersPlanned || a.CustomersDone != b.CustomersDone ||
 		a.CustomersFailed != b.CustomersFailed || a.CustomersSkipped != b.CustomersSkipped || a.ActionsPlanned != b.ActionsPlanned
 }
@@ -106,38 +108,40 @@ func changed(a, b Run) bool {
 // run of the previous page. withPreviews false leaves out the dry runs that
 // previews of a policy or data policy change record (trigger "preview"):
 // they are what-ifs, not runs. Errors: BAD_USER_INPUT.
-func (e *Engine) RunsPage(ctx context.Context, first *int, after *string, withPreviews bool) (Page[Run], error) {
-	n, err := pageSize("first", first, DefaultPageSize, MaxPageSize)
+func (e *Engine) RunsPage(ctx context.Context, first *int, after *string, withPreviews bool) (retention.Page[retention.Run], error) {
+	n, err := retention.PageSize("first", first, retention.DefaultPageSize, retention.MaxPageSize)
 	if err != nil {
-		return Page[Run]{}, err
+		return retention.Page[retention.Run]{}, err
 	}
-	return page(n, func(n int) ([]Run, error) { return e.store.RunsAfter(ctx, afterValue(after), n, withPreviews) })
+	return retention.FetchPage(n, func(n int) ([]retention.Run, error) {
+		return e.store.RunsAfter(ctx, retention.AfterValue(after), n, withPreviews)
+	})
 }
 
 // RunActionsPage pages through a run's plan or journal actions, each
 // with its cursor: every action of a run is reachable, however many.
 // Errors: BAD_USER_INPUT.
-func (e *Engine) RunActionsPage(ctx context.Context, runID string, first *int, after *string) (Page[PlannedAction], error) {
-	n, err := pageSize("first", first, 100, MaxRunActions)
+func (e *Engine) RunActionsPage(ctx context.Context, runID string, first *int, after *string) (retention.Page[retention.PlannedAction], error) {
+	n, err := retention.PageSize("first", first, 100, MaxRunActions)
 	if err != nil {
-		return Page[PlannedAction]{}, err
+		return retention.Page[retention.PlannedAction]{}, err
 	}
-	return page(n, func(n int) ([]PlannedAction, error) {
+	return retention.FetchPage(n, func(n int) ([]retention.PlannedAction, error) {
 		if p, ok := parseProposal(runID); ok {
-			return e.previewPlanPage(ctx, p, n, afterValue(after))
+			return e.previewPlanPage(ctx, p, n, retention.AfterValue(after))
 		}
-		return e.store.RunActionsAfter(ctx, runID, afterValue(after), n)
+		return e.store.RunActionsAfter(ctx, runID, retention.AfterValue(after), n)
 	})
 }
 
 // RunFailuresPage pages through the customers a run could not
 // relinquish. Errors: BAD_USER_INPUT.
-func (e *Engine) RunFailuresPage(ctx context.Context, runID string, first *int, after *string) (Page[RunFailure], error) {
-	n, err := pageSize("first", first, 100, MaxRunActions)
+func (e *Engine) RunFailuresPage(ctx context.Context, runID string, first *int, after *string) (retention.Page[retention.RunFailure], error) {
+	n, err := retention.PageSize("first", first, 100, MaxRunActions)
 	if err != nil {
-		return Page[RunFailure]{}, err
+		return retention.Page[retention.RunFailure]{}, err
 	}
-	return page(n, func(n int) ([]RunFailure, error) {
-		return e.store.RunFailuresAfter(ctx, runID, afterValue(after), n)
+	return retention.FetchPage(n, func(n int) ([]retention.RunFailure, error) {
+		return e.store.RunFailuresAfter(ctx, runID, retention.AfterValue(after), n)
 	})
 }

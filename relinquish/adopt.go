@@ -1,15 +1,17 @@
-package retention
+package relinquish
 
 import (
 	"context"
 	"errors"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // dispatchAdopting executes, under the run r, the open entries next pages
 // through (a purge run's, or every open one): each page is adopted (moved
 // to r, its next attempt now; fenced) and dispatched. It plans nothing, so
 // a purge never erases or anonymises anyone, whatever is due.
-func (e *Engine) dispatchAdopting(ctx context.Context, r *runState, next func(afterID string) ([]JournalEntry, error)) error {
+func (e *Engine) dispatchAdopting(ctx context.Context, r *runState, next func(afterID string) ([]retention.JournalEntry, error)) error {
 	d := newDispatcher(ctx, e, r)
 	after := ""
 	for {
@@ -22,7 +24,7 @@ func (e *Engine) dispatchAdopting(ctx context.Context, r *runState, next func(af
 		}
 		after = entries[len(entries)-1].ID
 		now := e.nowUTC()
-		if err := e.fenced(ctx, r, func(tx Tx) error {
+		if err := e.fenced(ctx, r, func(tx retention.Tx) error {
 			for _, en := range entries {
 				if err := tx.AdoptEntry(ctx, en.ID, r.run.ID, now); err != nil {
 					return err
@@ -46,7 +48,7 @@ func (e *Engine) dispatchAdopting(ctx context.Context, r *runState, next func(af
 		for _, a := range acts {
 			n += len(a)
 		}
-		r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += n })
+		r.add(func(run *retention.Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += n })
 		if !d.dispatch(entries, acts) {
 			break
 		}
@@ -54,11 +56,10 @@ func (e *Engine) dispatchAdopting(ctx context.Context, r *runState, next func(af
 	return d.wait()
 }
 
-func entryIDs(entries []JournalEntry) []string {
+func entryIDs(entries []retention.JournalEntry) []string {
 	out := make([]string, len(entries))
 	for i, en := range entries {
 		out[i] = en.ID
 	}
 	return out
 }
-

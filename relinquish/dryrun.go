@@ -1,7 +1,9 @@
-package retention
+package relinquish
 
 import (
 	"context"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // MaxPlanRows bounds the plan lines kept for a dry run; its counts are
@@ -10,21 +12,21 @@ const MaxPlanRows = 10000
 
 // DryRun computes what a real run as of opts.AsOf would do and changes
 // nothing but the record of the dry run itself. Errors: BAD_USER_INPUT.
-func (e *Engine) DryRun(ctx context.Context, opts RunOptions) (Run, error) {
+func (e *Engine) DryRun(ctx context.Context, opts retention.RunOptions) (retention.Run, error) {
 	opts.DryRun = true
 	if err := e.Validate(opts); err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	run, plan, err := e.plan(ctx, e.store, opts)
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	e.metrics.SweepRun(run.Status, true, run.FinishedAt.Sub(run.StartedAt))
 	return run, e.saveDryRun(ctx, run, plan)
 }
 
-func (e *Engine) saveDryRun(ctx context.Context, run Run, plan []PlannedAction) error {
-	return e.store.Update(ctx, func(tx Tx) error {
+func (e *Engine) saveDryRun(ctx context.Context, run retention.Run, plan []retention.PlannedAction) error {
+	return e.store.Update(ctx, func(tx retention.Tx) error {
 		if err := tx.InsertRun(ctx, run); err != nil {
 			return err
 		}
@@ -37,9 +39,9 @@ func (e *Engine) saveDryRun(ctx context.Context, run Run, plan []PlannedAction) 
 
 // plan lists what a run would do, reading through r (the store, or a
 // transaction holding proposed settings).
-func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []PlannedAction, error) {
+func (e *Engine) plan(ctx context.Context, r retention.Reader, opts retention.RunOptions) (retention.Run, []retention.PlannedAction, error) {
 	now := e.nowUTC()
-	run := Run{ID: newID("run_"), DryRun: true, Status: RunSucceeded, Trigger: opts.Trigger, Actor: opts.Actor,
+	run := retention.Run{ID: retention.NewID("run_"), DryRun: true, Status: retention.RunSucceeded, Trigger: opts.Trigger, Actor: opts.Actor,
 		AsOf: now, StartedAt: now, HeartbeatAt: now}
 	if opts.AsOf != nil {
 		run.AsOf = opts.AsOf.UTC()
@@ -47,10 +49,10 @@ func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []Pl
 	conns := e.connectorInfos(ctx)
 	policies, dp, err := e.settings(ctx, r)
 	if err != nil {
-		return Run{}, nil, err
+		return retention.Run{}, nil, err
 	}
-	var plan []PlannedAction
-	addPlan := func(p PlannedAction) {
+	var plan []retention.PlannedAction
+	addPlan := func(p retention.PlannedAction) {
 		if len(plan) < MaxPlanRows {
 			plan = append(plan, p)
 		}
@@ -60,7 +62,7 @@ func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []Pl
 	for {
 		entries, err := r.RetryableEntries(ctx, run.AsOf, afterID, e.BatchSize)
 		if err != nil {
-			return Run{}, nil, err
+			return retention.Run{}, nil, err
 		}
 		if len(entries) == 0 {
 			break
@@ -72,23 +74,23 @@ func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []Pl
 		}
 		actions, err := r.EntryActions(ctx, ids)
 		if err != nil {
-			return Run{}, nil, err
+			return retention.Run{}, nil, err
 		}
 		for _, en := range entries {
 			run.CustomersPlanned++
-			addPlan(PlannedAction{CustomerID: en.CustomerID, Connector: CoreConnector, Action: string(en.Kind)})
+			addPlan(retention.PlannedAction{CustomerID: en.CustomerID, Connector: retention.CoreConnector, Action: string(en.Kind)})
 			for _, a := range actions[en.ID] {
 				run.ActionsPlanned++
-				addPlan(PlannedAction{CustomerID: en.CustomerID, Connector: a.Connector, Action: DescribeOperation(a.Operation, a.Categories)})
+				addPlan(retention.PlannedAction{CustomerID: en.CustomerID, Connector: a.Connector, Action: retention.DescribeOperation(a.Operation, a.Categories)})
 			}
 		}
 	}
 	// Customers that have become due, by the rules' ranges.
-	walk := NewDueWalker(r, CutoffsAt(policies, dp, run.AsOf), DuePosition{})
+	walk := retention.NewDueWalker(r, retention.CutoffsAt(policies, dp, run.AsOf), retention.DuePosition{})
 	for {
 		page, err := walk.Next(ctx, e.BatchSize)
 		if err != nil {
-			return Run{}, nil, err
+			return retention.Run{}, nil, err
 		}
 		if len(page) == 0 {
 			break
@@ -99,10 +101,10 @@ func (e *Engine) plan(ctx context.Context, r Reader, opts RunOptions) (Run, []Pl
 				continue
 			}
 			run.CustomersPlanned++
-			addPlan(PlannedAction{CustomerID: c.ID, Connector: CoreConnector, Action: string(entry.Kind)})
+			addPlan(retention.PlannedAction{CustomerID: c.ID, Connector: retention.CoreConnector, Action: string(entry.Kind)})
 			for _, a := range actions {
 				run.ActionsPlanned++
-				addPlan(PlannedAction{CustomerID: c.ID, Connector: a.Connector, Action: DescribeOperation(a.Operation, a.Categories)})
+				addPlan(retention.PlannedAction{CustomerID: c.ID, Connector: a.Connector, Action: retention.DescribeOperation(a.Operation, a.Categories)})
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package retention
+package relinquish
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // Reapply relinquishes again, through the journal, every customer the
@@ -16,11 +18,11 @@ import (
 // ledger again. Records the database already reflects are skipped. The run
 // fails when a customer could not be relinquished: the caller must then not
 // record the ledger position (a later start tries again).
-func (e *Engine) Reapply(ctx context.Context, records []LedgerRecord) (Reapplied, error) {
-	var out Reapplied
+func (e *Engine) Reapply(ctx context.Context, records []retention.LedgerRecord) (retention.Reapplied, error) {
+	var out retention.Reapplied
 	merged, order := mergeLedgerRecords(records)
 	out.Customers = len(order)
-	run, lease, err := e.beginWaiting(ctx, RunOptions{Trigger: "restore", Actor: "ledger"})
+	run, lease, err := e.beginWaiting(ctx, retention.RunOptions{Trigger: "restore", Actor: "ledger"})
 	if err != nil {
 		return out, err
 	}
@@ -52,15 +54,15 @@ func (e *Engine) Reapply(ctx context.Context, records []LedgerRecord) (Reapplied
 
 // beginWaiting takes the sweep lease for a run, waiting for a running sweep
 // (another replica's) to finish.
-func (e *Engine) beginWaiting(ctx context.Context, opts RunOptions) (Run, Lease, error) {
+func (e *Engine) beginWaiting(ctx context.Context, opts retention.RunOptions) (retention.Run, retention.Lease, error) {
 	for {
 		run, lease, err := e.begin(ctx, opts)
-		if !errors.Is(err, ErrSweepRunning) {
+		if !errors.Is(err, retention.ErrSweepRunning) {
 			return run, lease, err
 		}
 		select {
 		case <-ctx.Done():
-			return Run{}, Lease{}, ctx.Err()
+			return retention.Run{}, retention.Lease{}, ctx.Err()
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -69,8 +71,8 @@ func (e *Engine) beginWaiting(ctx context.Context, opts RunOptions) (Run, Lease,
 // mergeLedgerRecords folds the records of each customer into one: an erase
 // if any record erased it, else an anonymisation of every category
 // recorded. order is the customers in the order of their first record.
-func mergeLedgerRecords(records []LedgerRecord) (map[string]LedgerRecord, []string) {
-	merged := map[string]LedgerRecord{}
+func mergeLedgerRecords(records []retention.LedgerRecord) (map[string]retention.LedgerRecord, []string) {
+	merged := map[string]retention.LedgerRecord{}
 	var order []string
 	for _, rec := range records {
 		m, seen := merged[rec.CustomerID]
@@ -79,8 +81,8 @@ func mergeLedgerRecords(records []LedgerRecord) (map[string]LedgerRecord, []stri
 			m = rec
 			m.Categories = nil
 		}
-		if rec.Kind == ActionErase {
-			m.Kind = ActionErase
+		if rec.Kind == retention.ActionErase {
+			m.Kind = retention.ActionErase
 		}
 		for _, c := range rec.Categories {
 			if !slices.Contains(m.Categories, c) {
@@ -98,27 +100,27 @@ func mergeLedgerRecords(records []LedgerRecord) (map[string]LedgerRecord, []stri
 // of the same kind (a crash after the ledger append, before the commit) is
 // adopted and finished, its confirmed actions never sent again; another
 // open entry is superseded.
-func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, merged map[string]LedgerRecord) ([]JournalEntry, map[string][]JournalAction, int, error) {
+func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, merged map[string]retention.LedgerRecord) ([]retention.JournalEntry, map[string][]retention.JournalAction, int, error) {
 	conns := e.connectorInfos(ctx)
-	var entries []JournalEntry
-	var actions map[string][]JournalAction
+	var entries []retention.JournalEntry
+	var actions map[string][]retention.JournalAction
 	var unknown int
-	err := e.fenced(ctx, r, func(tx Tx) error {
-		entries, actions, unknown = nil, map[string][]JournalAction{}, 0
+	err := e.fenced(ctx, r, func(tx retention.Tx) error {
+		entries, actions, unknown = nil, map[string][]retention.JournalAction{}, 0
 		customers, err := tx.CustomersByID(ctx, ids)
 		if err != nil {
 			return err
 		}
 		now := e.nowUTC()
-		var fresh []JournalEntry
-		var all []JournalAction
+		var fresh []retention.JournalEntry
+		var all []retention.JournalAction
 		for _, id := range ids {
 			c, rec := customers[id], merged[id]
 			if c == nil {
 				unknown++
 				continue
 			}
-			if c.ErasedAt != nil || (rec.Kind == ActionAnonymise && len(c.Relinquished.Missing(rec.Categories)) == 0) {
+			if c.ErasedAt != nil || (rec.Kind == retention.ActionAnonymise && len(c.Relinquished.Missing(rec.Categories)) == 0) {
 				continue // the database reflects it already
 			}
 			en, acts, adopted, err := reapplyOrAdopt(ctx, tx, c, rec, conns, r.run.ID, now)
@@ -144,7 +146,7 @@ func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, mer
 	for _, acts := range actions {
 		planned += len(acts)
 	}
-	r.add(func(run *Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += planned })
+	r.add(func(run *retention.Run) { run.CustomersPlanned += len(entries); run.ActionsPlanned += planned })
 	return entries, actions, unknown, nil
 }
 
@@ -153,27 +155,27 @@ func (e *Engine) planReapply(ctx context.Context, r *runState, ids []string, mer
 // that no guard stops it and it is not appended to the ledger twice; the
 // journal keeps its own rule), or a new one, superseding any other open
 // entry.
-func reapplyOrAdopt(ctx context.Context, tx Tx, c *Customer, rec LedgerRecord, conns []connInfo, runID string, now time.Time) (JournalEntry, []JournalAction, bool, error) {
+func reapplyOrAdopt(ctx context.Context, tx retention.Tx, c *retention.Customer, rec retention.LedgerRecord, conns []connInfo, runID string, now time.Time) (retention.JournalEntry, []retention.JournalAction, bool, error) {
 	open, err := tx.OpenEntryOf(ctx, c.ID)
 	if err != nil {
-		return JournalEntry{}, nil, false, err
+		return retention.JournalEntry{}, nil, false, err
 	}
 	if open != nil && open.Kind == rec.Kind {
 		if err := tx.AdoptEntry(ctx, open.ID, runID, now); err != nil {
-			return JournalEntry{}, nil, false, err
+			return retention.JournalEntry{}, nil, false, err
 		}
 		acts, err := tx.EntryActions(ctx, []string{open.ID})
 		if err != nil {
-			return JournalEntry{}, nil, false, err
+			return retention.JournalEntry{}, nil, false, err
 		}
 		en := *open
-		en.RunID, en.NextAttemptAt, en.Rule = runID, now, reappliedRule+"finishing: "+en.Rule
+		en.RunID, en.NextAttemptAt, en.Rule = runID, now, retention.ReappliedRule+"finishing: "+en.Rule
 		return en, acts[open.ID], true, nil
 	}
 	if open != nil {
-		open.Status, open.ClosedAt, open.LastError = EntryCancelled, &now, "superseded by the re-application of the erasure ledger after a restore"
-		if err := tx.SaveEntries(ctx, []JournalEntry{*open}); err != nil {
-			return JournalEntry{}, nil, false, err
+		open.Status, open.ClosedAt, open.LastError = retention.EntryCancelled, &now, "superseded by the re-application of the erasure ledger after a restore"
+		if err := tx.SaveEntries(ctx, []retention.JournalEntry{*open}); err != nil {
+			return retention.JournalEntry{}, nil, false, err
 		}
 	}
 	en, acts := reapplyEntry(c, rec, conns, runID, now)
@@ -182,20 +184,20 @@ func reapplyOrAdopt(ctx context.Context, tx Tx, c *Customer, rec LedgerRecord, c
 
 // reapplyEntry is the journal entry and connector actions that relinquish
 // c again as rec says.
-func reapplyEntry(c *Customer, rec LedgerRecord, conns []connInfo, runID string, now time.Time) (JournalEntry, []JournalAction) {
+func reapplyEntry(c *retention.Customer, rec retention.LedgerRecord, conns []connInfo, runID string, now time.Time) (retention.JournalEntry, []retention.JournalAction) {
 	cats := rec.Categories
-	if rec.Kind == ActionErase {
-		cats = entryCategories(ActionErase, c, DataPolicy{}, conns)
+	if rec.Kind == retention.ActionErase {
+		cats = entryCategories(retention.ActionErase, c, retention.DataPolicy{}, conns)
 	}
-	rule := fmt.Sprintf("%s%s of %s by %s (run %s)", reappliedRule, rec.Kind, rec.At.UTC().Format(time.RFC3339), rec.By, rec.Run)
-	en := JournalEntry{ID: newID("jrn_"), RunID: runID, CustomerID: c.ID, Kind: rec.Kind, Categories: cats, PolicyName: c.PolicyName,
-		Rule: rule, DueAt: rec.At, PlannedAt: now, Status: EntryOpen, NextAttemptAt: now}
-	var acts []JournalAction
+	rule := fmt.Sprintf("%s%s of %s by %s (run %s)", retention.ReappliedRule, rec.Kind, rec.At.UTC().Format(time.RFC3339), rec.By, rec.Run)
+	en := retention.JournalEntry{ID: retention.NewID("jrn_"), RunID: runID, CustomerID: c.ID, Kind: rec.Kind, Categories: cats, PolicyName: c.PolicyName,
+		Rule: rule, DueAt: rec.At, PlannedAt: now, Status: retention.EntryOpen, NextAttemptAt: now}
+	var acts []retention.JournalAction
 	for _, ci := range conns {
 		for _, op := range connectorOps(rec.Kind, cats, ci.Info) {
-			aid := en.ID + "/" + ci.Info.Name + "/" + DescribeOperation(op.op, op.cats)
-			acts = append(acts, JournalAction{ID: aid, EntryID: en.ID, RunID: runID, CustomerID: c.ID,
-				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: ActionPending})
+			aid := en.ID + "/" + ci.Info.Name + "/" + retention.DescribeOperation(op.op, op.cats)
+			acts = append(acts, retention.JournalAction{ID: aid, EntryID: en.ID, RunID: runID, CustomerID: c.ID,
+				Connector: ci.Info.Name, Operation: op.op, Categories: op.cats, Status: retention.ActionPending})
 		}
 	}
 	return en, acts

@@ -1,4 +1,4 @@
-package retention
+package relinquish
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // dispatchBatch executes one batch of open entries: re-check that each
@@ -15,7 +17,7 @@ import (
 // with the change of the core record. actions are the entries' journalled
 // actions when the caller has them (it has just written them), nil to read
 // them from the journal.
-func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction) error {
+func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []retention.JournalEntry, actions map[string][]retention.JournalAction) error {
 	ids := make([]string, len(entries))
 	entryIDs := make([]string, len(entries))
 	for i, en := range entries {
@@ -38,23 +40,23 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 
 	// Guard: a customer that is no longer due (a new appointment, a hold,
 	// a policy change since planning) is not touched at all.
-	var live []JournalEntry
-	var cancelled []JournalEntry
+	var live []retention.JournalEntry
+	var cancelled []retention.JournalEntry
 	for _, en := range entries {
 		c := customers[en.CustomerID]
 		if reason := notDueReason(c, en, policies, dp, now); reason != "" {
-			en.Status, en.LastError, en.ClosedAt = EntryCancelled, reason, &now
-			en.closeSubject()
+			en.Status, en.LastError, en.ClosedAt = retention.EntryCancelled, reason, &now
+			en.CloseSubject()
 			cancelled = append(cancelled, en)
 			continue
 		}
 		live = append(live, en)
 	}
 	if len(cancelled) > 0 {
-		if err := e.fenced(ctx, r, func(tx Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
+		if err := e.fenced(ctx, r, func(tx retention.Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
 			return err
 		}
-		r.add(func(run *Run) { run.CustomersSkipped += len(cancelled) })
+		r.add(func(run *retention.Run) { run.CustomersSkipped += len(cancelled) })
 		for _, en := range cancelled {
 			e.metrics.SweepCustomers(en.Kind, "skipped", 1)
 		}
@@ -75,14 +77,14 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 	// checks of the entries whose deletes were all confirmed. The checks
 	// only read, so their results are recorded with the entries they close
 	// (finalize): a crash before that sends them again, which is harmless.
-	sent := e.dispatchActions(ctx, live, actions, customers, func(a JournalAction) bool { return a.Operation != OpVerify })
+	sent := e.dispatchActions(ctx, live, actions, customers, func(a retention.JournalAction) bool { return a.Operation != retention.OpVerify })
 	if len(sent) > 0 {
-		if err := e.fenced(ctx, r, func(tx Tx) error { return tx.SaveActions(ctx, sent) }); err != nil {
+		if err := e.fenced(ctx, r, func(tx retention.Tx) error { return tx.SaveActions(ctx, sent) }); err != nil {
 			return err
 		}
 	}
-	checked := e.dispatchActions(ctx, live, actions, customers, func(a JournalAction) bool {
-		return a.Operation == OpVerify && othersConfirmed(actions[a.EntryID])
+	checked := e.dispatchActions(ctx, live, actions, customers, func(a retention.JournalAction) bool {
+		return a.Operation == retention.OpVerify && othersConfirmed(actions[a.EntryID])
 	})
 	checked = append(checked, residueFailsDelete(actions)...)
 
@@ -95,20 +97,20 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []Journ
 // dispatchActions sends the pending actions of the entries that pick
 // selects, one call per connector operation, the calls in parallel, merges
 // the results into actions and returns them, for the caller to record.
-func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actions map[string][]JournalAction,
-	customers map[string]*Customer, pick func(JournalAction) bool) []JournalAction {
+func (e *Engine) dispatchActions(ctx context.Context, live []retention.JournalEntry, actions map[string][]retention.JournalAction,
+	customers map[string]*retention.Customer, pick func(retention.JournalAction) bool) []retention.JournalAction {
 	type group struct {
 		connector, op string
 		cats          []string
-		actions       []JournalAction
+		actions       []retention.JournalAction
 	}
 	groups := map[string]*group{}
 	var order []string
-	subjects := make(map[string]Subject, len(live))
+	subjects := make(map[string]retention.Subject, len(live))
 	for _, en := range live {
 		subjects[en.CustomerID] = en.SubjectFor(customers[en.CustomerID])
 		for _, a := range actions[en.ID] {
-			if a.Status == ActionConfirmed || !pick(a) {
+			if a.Status == retention.ActionConfirmed || !pick(a) {
 				continue // confirmed before a restart: never sent twice
 			}
 			key := a.Connector + "\x00" + a.Operation + "\x00" + strings.Join(a.Categories, ",")
@@ -123,26 +125,26 @@ func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actio
 	}
 	sort.Strings(order)
 	var wg sync.WaitGroup
-	outcomes := make([][]JournalAction, len(order))
+	outcomes := make([][]retention.JournalAction, len(order))
 	for i, key := range order {
 		g := groups[key]
 		wg.Go(func() {
 			results := e.send(ctx, g.connector, g.op, g.actions, subjects)
 			confirmed := 0
 			for _, res := range results {
-				if res.Status == ActionConfirmed {
+				if res.Status == retention.ActionConfirmed {
 					confirmed++
 				}
 			}
-			e.metrics.SweepActions(g.connector, g.op, ActionConfirmed, confirmed)
-			e.metrics.SweepActions(g.connector, g.op, ActionFailed, len(results)-confirmed)
+			e.metrics.SweepActions(g.connector, g.op, retention.ActionConfirmed, confirmed)
+			e.metrics.SweepActions(g.connector, g.op, retention.ActionFailed, len(results)-confirmed)
 			outcomes[i] = results
 		})
 	}
 	wg.Wait()
 	// Merged here, after every call returned: the calls ran concurrently
 	// and an entry's actions span several connectors.
-	var all []JournalAction
+	var all []retention.JournalAction
 	for _, results := range outcomes {
 		for _, res := range results {
 			for j := range actions[res.EntryID] {
@@ -158,9 +160,9 @@ func (e *Engine) dispatchActions(ctx context.Context, live []JournalEntry, actio
 
 // othersConfirmed reports whether every action of an entry but the residue
 // checks was confirmed.
-func othersConfirmed(actions []JournalAction) bool {
+func othersConfirmed(actions []retention.JournalAction) bool {
 	for _, a := range actions {
-		if a.Operation != OpVerify && a.Status != ActionConfirmed {
+		if a.Operation != retention.OpVerify && a.Status != retention.ActionConfirmed {
 			return false
 		}
 	}
@@ -171,16 +173,16 @@ func othersConfirmed(actions []JournalAction) bool {
 // failure when its residue check found data, and returns the deletes it
 // changed: the next attempt sends the delete again (same action id), then
 // checks again.
-func residueFailsDelete(actions map[string][]JournalAction) []JournalAction {
-	var changed []JournalAction
+func residueFailsDelete(actions map[string][]retention.JournalAction) []retention.JournalAction {
+	var changed []retention.JournalAction
 	for entryID, acts := range actions {
 		for _, v := range acts {
-			if v.Operation != OpVerify || v.Status != ActionFailed || !strings.HasPrefix(v.Reason, residuePrefix) {
+			if v.Operation != retention.OpVerify || v.Status != retention.ActionFailed || !strings.HasPrefix(v.Reason, residuePrefix) {
 				continue
 			}
 			for j, a := range acts {
-				if a.Operation == OpDelete && a.Connector == v.Connector && a.Status == ActionConfirmed {
-					a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, v.Reason
+				if a.Operation == retention.OpDelete && a.Connector == v.Connector && a.Status == retention.ActionConfirmed {
+					a.Status, a.Outcome, a.Reason = retention.ActionFailed, retention.OutcomeFailed, v.Reason
 					actions[entryID][j] = a
 					changed = append(changed, a)
 				}
@@ -194,7 +196,7 @@ func residueFailsDelete(actions map[string][]JournalAction) []JournalAction {
 const residuePrefix = "residue: "
 
 // notDueReason says why an entry must not be executed now, or "".
-func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolicy, now time.Time) string {
+func notDueReason(c *retention.Customer, en retention.JournalEntry, policies retention.PolicySet, dp retention.DataPolicy, now time.Time) string {
 	switch {
 	case c == nil:
 		return "customer no longer exists"
@@ -204,14 +206,14 @@ func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolic
 		return "customer was already erased"
 	case c.Held(now):
 		return "customer is under a legal hold"
-	case en.Kind == ActionPurge:
+	case en.Kind == retention.ActionPurge:
 		// Lethe's copy went with the preference change; the connectors'
 		// copies go whatever the policies say.
 		return ""
 	case en.RequestedBy != "":
 		// A manual erasure needs no rule; it is refused exactly as when
 		// it was asked for: while an appointment lies ahead.
-		if c.Timeline.LatestKind == EventAppointment && c.Timeline.LatestEnd.After(now) {
+		if c.Timeline.LatestKind == retention.EventAppointment && c.Timeline.LatestEnd.After(now) {
 			return "an appointment lies ahead: a manual erasure waits for none"
 		}
 		return ""
@@ -230,46 +232,46 @@ func notDueReason(c *Customer, en JournalEntry, policies PolicySet, dp DataPolic
 // actions with their outcome recorded. A connector that cannot be reached
 // fails every action of the call. subjects are what each customer is sent
 // as (JournalEntry.SubjectFor).
-func (e *Engine) send(ctx context.Context, connector, op string, actions []JournalAction, subjects map[string]Subject) []JournalAction {
-	calls := make([]Action, len(actions))
+func (e *Engine) send(ctx context.Context, connector, op string, actions []retention.JournalAction, subjects map[string]retention.Subject) []retention.JournalAction {
+	calls := make([]retention.Action, len(actions))
 	for i, a := range actions {
-		calls[i] = Action{ID: a.ID, Subject: subjects[a.CustomerID], Categories: a.Categories}
+		calls[i] = retention.Action{ID: a.ID, Subject: subjects[a.CustomerID], Categories: a.Categories}
 	}
-	var results []ActionResult
+	var results []retention.ActionResult
 	conn, err := e.connectors.Connector(ctx, connector)
 	if err == nil {
 		switch op {
-		case OpDelete:
+		case retention.OpDelete:
 			results, err = conn.Delete(ctx, calls)
-		case OpVerify:
+		case retention.OpVerify:
 			results, err = verify(ctx, conn, calls)
-		case OpAnonymiseFields:
-			fa := make([]FieldAction, len(calls))
+		case retention.OpAnonymiseFields:
+			fa := make([]retention.FieldAction, len(calls))
 			for i, a := range actions {
-				fa[i] = FieldAction{ID: a.ID, Subject: calls[i].Subject, Fields: a.Categories}
+				fa[i] = retention.FieldAction{ID: a.ID, Subject: calls[i].Subject, Fields: a.Categories}
 			}
 			results, err = conn.AnonymiseFields(ctx, fa)
 		default:
 			results, err = conn.Anonymise(ctx, calls)
 		}
 	}
-	byID := make(map[string]ActionResult, len(results))
+	byID := make(map[string]retention.ActionResult, len(results))
 	for _, res := range results {
 		byID[res.ActionID] = res
 	}
-	out := make([]JournalAction, len(actions))
+	out := make([]retention.JournalAction, len(actions))
 	for i, a := range actions {
 		a.Attempts++
 		res, ok := byID[a.ID]
 		switch {
 		case err != nil:
-			a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, ErrorMessage(err)
+			a.Status, a.Outcome, a.Reason = retention.ActionFailed, retention.OutcomeFailed, retention.ErrorMessage(err)
 		case !ok:
-			a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, "the connector returned no result for this action"
+			a.Status, a.Outcome, a.Reason = retention.ActionFailed, retention.OutcomeFailed, "the connector returned no result for this action"
 		case res.Outcome.Confirmed():
-			a.Status, a.Outcome, a.Records, a.Reason = ActionConfirmed, res.Outcome, res.Records, ""
+			a.Status, a.Outcome, a.Records, a.Reason = retention.ActionConfirmed, res.Outcome, res.Records, ""
 		default:
-			a.Status, a.Outcome, a.Reason = ActionFailed, OutcomeFailed, res.Reason
+			a.Status, a.Outcome, a.Reason = retention.ActionFailed, retention.OutcomeFailed, res.Reason
 		}
 		out[i] = a
 	}
@@ -282,8 +284,8 @@ func (e *Engine) send(ctx context.Context, connector, op string, actions []Journ
 // verify asks a connector to export the subjects of erase actions again:
 // a subject it returns data for is residue, a failure; one it returns
 // nothing for was found clean (NOT_FOUND).
-func verify(ctx context.Context, conn Connector, calls []Action) ([]ActionResult, error) {
-	subjects := make([]Subject, len(calls))
+func verify(ctx context.Context, conn retention.Connector, calls []retention.Action) ([]retention.ActionResult, error) {
+	subjects := make([]retention.Subject, len(calls))
 	for i, a := range calls {
 		subjects[i] = a.Subject
 	}
@@ -297,11 +299,11 @@ func verify(ctx context.Context, conn Connector, calls []Action) ([]ActionResult
 			held[ex.CustomerID] += len(ex.Data)
 		}
 	}
-	out := make([]ActionResult, len(calls))
+	out := make([]retention.ActionResult, len(calls))
 	for i, a := range calls {
-		out[i] = ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: OutcomeNotFound}
+		out[i] = retention.ActionResult{ActionID: a.ID, CustomerID: a.Subject.CustomerID, Outcome: retention.OutcomeNotFound}
 		if n := held[a.Subject.CustomerID]; n > 0 {
-			out[i].Outcome = OutcomeFailed
+			out[i].Outcome = retention.OutcomeFailed
 			out[i].Reason = fmt.Sprintf("%sthe connector still exports %d bytes for the subject after deleting it", residuePrefix, n)
 		}
 	}
@@ -313,12 +315,12 @@ func verify(ctx context.Context, conn Connector, calls []Action) ([]ActionResult
 // others are scheduled for another attempt, or given up on and reported.
 // checked are action results not recorded yet (the residue checks), written
 // in the same transaction.
-func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEntry, actions map[string][]JournalAction, checked []JournalAction) error {
+func (e *Engine) finalize(ctx context.Context, r *runState, entries []retention.JournalEntry, actions map[string][]retention.JournalAction, checked []retention.JournalAction) error {
 	var cl *closing
 	// Fenced: the lease epoch is proven in the transaction that changes the
 	// core records and closes the entries, so a process that lost the lease
 	// while its connectors were working changes nothing.
-	err := e.fenced(ctx, r, func(tx Tx) error {
+	err := e.fenced(ctx, r, func(tx retention.Tx) error {
 		ids := make([]string, len(entries))
 		for i, en := range entries {
 			ids[i] = en.CustomerID
@@ -328,7 +330,7 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 			return err
 		}
 		// A fresh accumulator each attempt: the transaction may be run again.
-		cl = &closing{now: e.nowUTC(), closed: make([]JournalEntry, 0, len(entries))}
+		cl = &closing{now: e.nowUTC(), closed: make([]retention.JournalEntry, 0, len(entries))}
 		for _, en := range entries {
 			e.closeEntry(r, cl, en, customers[en.CustomerID], actions[en.ID])
 		}
@@ -338,13 +340,13 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 		return err
 	}
 	for _, en := range cl.closed {
-		outcome := map[EntryStatus]string{EntryDone: "done", EntryCancelled: "skipped"}[en.Status]
+		outcome := map[retention.EntryStatus]string{retention.EntryDone: "done", retention.EntryCancelled: "skipped"}[en.Status]
 		if outcome == "" {
 			outcome = "failed"
 		}
 		e.metrics.SweepCustomers(en.Kind, outcome, 1)
 	}
-	r.add(func(run *Run) {
+	r.add(func(run *retention.Run) {
 		run.CustomersDone += cl.done
 		run.CustomersFailed += cl.failed
 		run.CustomersSkipped += cl.skipped
@@ -355,20 +357,20 @@ func (e *Engine) finalize(ctx context.Context, r *runState, entries []JournalEnt
 // closing gathers what one finalize transaction writes.
 type closing struct {
 	now                   time.Time
-	erased, relinquished  []*Customer
+	erased, relinquished  []*retention.Customer
 	clearContact          []string
-	audits                []AuditEvent
-	closed                []JournalEntry
+	audits                []retention.AuditEvent
+	closed                []retention.JournalEntry
 	done, failed, skipped int
 }
 
 // closeEntry decides how one journal entry ends, given its actions and the
 // customer as the transaction reads it, and records that in cl.
-func (e *Engine) closeEntry(r *runState, cl *closing, en JournalEntry, c *Customer, actions []JournalAction) {
+func (e *Engine) closeEntry(r *runState, cl *closing, en retention.JournalEntry, c *retention.Customer, actions []retention.JournalAction) {
 	now := cl.now
 	var failures []string
 	for _, a := range actions {
-		if a.Status != ActionConfirmed {
+		if a.Status != retention.ActionConfirmed {
 			failures = append(failures, fmt.Sprintf("%s: %s", a.Connector, a.Reason))
 		}
 	}
@@ -377,8 +379,8 @@ func (e *Engine) closeEntry(r *runState, cl *closing, en JournalEntry, c *Custom
 		en.Attempts++
 		en.LastError = strings.Join(failures, "; ")
 		if en.Attempts >= e.MaxAttempts {
-			en.Status, en.ClosedAt = EntryFailed, &now
-			en.closeSubject()
+			en.Status, en.ClosedAt = retention.EntryFailed, &now
+			en.CloseSubject()
 		} else {
 			en.NextAttemptAt = now.Add(e.Backoff(en.Attempts))
 		}
@@ -387,36 +389,36 @@ func (e *Engine) closeEntry(r *runState, cl *closing, en JournalEntry, c *Custom
 		// Every connector has acted, but the customer was erased
 		// meanwhile or a hold arrived: a hold always wins over what
 		// remains to be done, so the core record stays as it is.
-		en.Status, en.ClosedAt, en.LastError = EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
-		en.closeSubject()
+		en.Status, en.ClosedAt, en.LastError = retention.EntryCancelled, &now, "core record left as it is: erased or held since the connectors acted"
+		en.CloseSubject()
 		cl.skipped++
 	default:
 		switch en.Kind {
-		case ActionPurge:
+		case retention.ActionPurge:
 			// Nothing left to change in Lethe: the values went
 			// with the preference change.
-		case ActionErase:
+		case retention.ActionErase:
 			if c.ErasedAt == nil { // a residue re-erasure leaves the tombstone as it is
-				Erase(c, now, en.Categories)
+				retention.Erase(c, now, en.Categories)
 				cl.erased = append(cl.erased, c)
 			}
 		default:
-			Relinquish(c, now, en.Categories)
-			if anonymisesContact(en.Categories) {
+			retention.Relinquish(c, now, en.Categories)
+			if retention.AnonymisesContact(en.Categories) {
 				cl.clearContact = append(cl.clearContact, c.ID)
 			}
 			cl.relinquished = append(cl.relinquished, c)
 		}
 		cl.audits = append(cl.audits, e.auditEntry(r, en, actions, now))
-		en.Status, en.ClosedAt, en.Attempts, en.LastError = EntryDone, &now, en.Attempts+1, ""
-		en.closeSubject()
+		en.Status, en.ClosedAt, en.Attempts, en.LastError = retention.EntryDone, &now, en.Attempts+1, ""
+		en.CloseSubject()
 		cl.done++
 	}
 	cl.closed = append(cl.closed, en)
 }
 
 // writeClosing writes what closeEntry decided, in the finalize transaction.
-func (e *Engine) writeClosing(ctx context.Context, tx Tx, r *runState, cl *closing, checked []JournalAction) error {
+func (e *Engine) writeClosing(ctx context.Context, tx retention.Tx, r *runState, cl *closing, checked []retention.JournalAction) error {
 	// The ledger has the records (on disk) before this transaction can
 	// commit them: whatever the database says is erased, the ledger knows.
 	if err := e.appendToLedger(ctx, tx, r, cl.closed); err != nil {
@@ -442,17 +444,17 @@ func (e *Engine) writeClosing(ctx context.Context, tx Tx, r *runState, cl *closi
 // auditEntry records what the engine did to one customer, as evidence
 // without personal data: the rule and policy version, and each connector's
 // outcome and record count.
-func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalAction, now time.Time) AuditEvent {
-	action := AuditCustomerErase
+func (e *Engine) auditEntry(r *runState, en retention.JournalEntry, actions []retention.JournalAction, now time.Time) retention.AuditEvent {
+	action := retention.AuditCustomerErase
 	switch en.Kind {
-	case ActionAnonymise:
-		action = AuditCustomerAnonymise
-	case ActionPurge:
-		action = AuditCustomerPurge
+	case retention.ActionAnonymise:
+		action = retention.AuditCustomerAnonymise
+	case retention.ActionPurge:
+		action = retention.AuditCustomerPurge
 	}
 	outcomes := make([]map[string]any, 0, len(actions))
 	for _, a := range actions {
-		outcomes = append(outcomes, map[string]any{"connector": a.Connector, "operation": DescribeOperation(a.Operation, a.Categories),
+		outcomes = append(outcomes, map[string]any{"connector": a.Connector, "operation": retention.DescribeOperation(a.Operation, a.Categories),
 			"outcome": string(a.Outcome), "records": a.Records})
 	}
 	actor := r.run.Actor
@@ -460,10 +462,9 @@ func (e *Engine) auditEntry(r *runState, en JournalEntry, actions []JournalActio
 		actor = en.RequestedBy
 	}
 	if actor == "" {
-		actor = ActorScheduler
+		actor = retention.ActorScheduler
 	}
-	return AuditEvent{ID: newID("aud_"), At: now, Actor: actor, Action: action, Subject: en.CustomerID,
+	return retention.AuditEvent{ID: retention.NewID("aud_"), At: now, Actor: actor, Action: action, Subject: en.CustomerID,
 		Details: map[string]any{"run": en.RunID, "journalEntry": en.ID, "policy": en.PolicyName, "policyVersion": en.PolicyVersion,
-			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "categories": en.Categories, "connectors": outcomes, "trigger": entryTrigger(en)}}
+			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "categories": en.Categories, "connectors": outcomes, "trigger": retention.EntryTrigger(en)}}
 }
-

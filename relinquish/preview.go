@@ -1,4 +1,4 @@
-package retention
+package relinquish
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // A preview is range counts under the proposed rules: it stores nothing.
@@ -18,11 +20,11 @@ const previewPrefix = "prv_"
 
 // proposal is what a preview proposes, as its id carries it.
 type proposal struct {
-	Policy *string     `json:"p,omitempty"`
-	Days   *int        `json:"d,omitempty"`
-	Data   *DataPolicy `json:"dp,omitempty"`
-	AsOf   time.Time   `json:"t"`
-	Actor  string      `json:"a,omitempty"`
+	Policy *string               `json:"p,omitempty"`
+	Days   *int                  `json:"d,omitempty"`
+	Data   *retention.DataPolicy `json:"dp,omitempty"`
+	AsOf   time.Time             `json:"t"`
+	Actor  string                `json:"a,omitempty"`
 	// NoForecast skips the forecast (a client that does not ask for it).
 	NoForecast bool `json:"-"`
 }
@@ -53,7 +55,7 @@ func parseProposal(id string) (proposal, bool) {
 
 // apply returns the rules with the proposal applied. Errors: NOT_FOUND for
 // an unknown policy.
-func (p proposal) apply(policies PolicySet, dp DataPolicy) (PolicySet, DataPolicy, error) {
+func (p proposal) apply(policies retention.PolicySet, dp retention.DataPolicy) (retention.PolicySet, retention.DataPolicy, error) {
 	if p.Data != nil {
 		dp = *p.Data
 	}
@@ -62,9 +64,9 @@ func (p proposal) apply(policies PolicySet, dp DataPolicy) (PolicySet, DataPolic
 	}
 	pol, ok := policies[*p.Policy]
 	if !ok {
-		return nil, DataPolicy{}, Errorf(CodeNotFound, "no retention policy named %q", truncate(*p.Policy, 70))
+		return nil, retention.DataPolicy{}, retention.Errorf(retention.CodeNotFound, "no retention policy named %q", retention.Truncate(*p.Policy, 70))
 	}
-	out := make(PolicySet, len(policies))
+	out := make(retention.PolicySet, len(policies))
 	for k, v := range policies {
 		out[k] = v
 	}
@@ -79,10 +81,10 @@ func (p proposal) apply(policies PolicySet, dp DataPolicy) (PolicySet, DataPolic
 // PreviewPolicyUpdate shows what a run would do if the policy were changed
 // so, without changing it or storing anything. Errors: BAD_USER_INPUT,
 // NOT_FOUND.
-func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int, description *string, asOf *time.Time, actor string, opts ...PreviewOption) (Run, error) {
+func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int, description *string, asOf *time.Time, actor string, opts ...PreviewOption) (retention.Run, error) {
 	if days != nil {
-		if err := ValidateRetentionDays("retentionDays", *days); err != nil {
-			return Run{}, err
+		if err := retention.ValidateRetentionDays("retentionDays", *days); err != nil {
+			return retention.Run{}, err
 		}
 	}
 	return e.preview(ctx, proposal{Policy: &name, Days: days, Actor: actor}, asOf, opts)
@@ -90,16 +92,16 @@ func (e *Engine) PreviewPolicyUpdate(ctx context.Context, name string, days *int
 
 // PreviewDataPolicy shows what a run would do under the proposed data
 // policy, without saving it or storing anything. Errors: BAD_USER_INPUT.
-func (e *Engine) PreviewDataPolicy(ctx context.Context, dp DataPolicy, asOf *time.Time, actor string, opts ...PreviewOption) (Run, error) {
+func (e *Engine) PreviewDataPolicy(ctx context.Context, dp retention.DataPolicy, asOf *time.Time, actor string, opts ...PreviewOption) (retention.Run, error) {
 	if err := dp.Validate(); err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	return e.preview(ctx, proposal{Data: &dp, Actor: actor}, asOf, opts)
 }
 
-func (e *Engine) preview(ctx context.Context, p proposal, asOf *time.Time, opts []PreviewOption) (Run, error) {
-	if err := e.Validate(RunOptions{DryRun: true, AsOf: asOf}); err != nil {
-		return Run{}, err
+func (e *Engine) preview(ctx context.Context, p proposal, asOf *time.Time, opts []PreviewOption) (retention.Run, error) {
+	if err := e.Validate(retention.RunOptions{DryRun: true, AsOf: asOf}); err != nil {
+		return retention.Run{}, err
 	}
 	for _, o := range opts {
 		o(&p)
@@ -115,14 +117,14 @@ func (e *Engine) preview(ctx context.Context, p proposal, asOf *time.Time, opts 
 	}
 	policies, dp, err := e.settings(ctx, e.store)
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	if policies, dp, err = p.apply(policies, dp); err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
-	forecast, err := ForecastUnder(ctx, e.store, policies, dp, now, DefaultForecastWeeks)
+	forecast, err := retention.ForecastUnder(ctx, e.store, policies, dp, now, retention.DefaultForecastWeeks)
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	run.Forecast = &forecast
 	return run, nil
@@ -130,25 +132,25 @@ func (e *Engine) preview(ctx context.Context, p proposal, asOf *time.Time, opts 
 
 // previewRun counts what a run as of p.AsOf would do under the proposal,
 // and what the change adds and removes compared with the rules in force.
-func (e *Engine) previewRun(ctx context.Context, p proposal, now time.Time) (Run, error) {
+func (e *Engine) previewRun(ctx context.Context, p proposal, now time.Time) (retention.Run, error) {
 	policies, dp, err := e.settings(ctx, e.store)
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	proposed, pdp, err := p.apply(policies, dp)
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
-	tally, err := tallyChange(ctx, e.store, CutoffsAt(policies, dp, p.AsOf), CutoffsAt(proposed, pdp, p.AsOf))
+	tally, err := retention.TallyChange(ctx, e.store, retention.CutoffsAt(policies, dp, p.AsOf), retention.CutoffsAt(proposed, pdp, p.AsOf))
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	entries, actions, err := e.retryableCounts(ctx, p.AsOf)
 	if err != nil {
-		return Run{}, err
+		return retention.Run{}, err
 	}
 	added, removed := tally.OnlyAfter, tally.OnlyBefore
-	run := Run{ID: p.id(), DryRun: true, Status: RunSucceeded, Trigger: "preview", Actor: p.Actor, AsOf: p.AsOf,
+	run := retention.Run{ID: p.id(), DryRun: true, Status: retention.RunSucceeded, Trigger: "preview", Actor: p.Actor, AsOf: p.AsOf,
 		StartedAt: now, FinishedAt: &now, HeartbeatAt: now, CustomersPlanned: entries + tally.DueAfter(),
 		ActionsPlanned: actions + tallyActions(tally, pdp, e.connectorInfos(ctx)), AddedByChange: &added, RemovedByChange: &removed}
 	return run, nil
@@ -181,12 +183,12 @@ func (e *Engine) retryableCounts(ctx context.Context, asOf time.Time) (entries, 
 
 // tallyActions is how many connector actions the due customers of a tally
 // need: what planCustomer would journal for each.
-func tallyActions(t ChangeTally, dp DataPolicy, conns []connInfo) int {
+func tallyActions(t retention.ChangeTally, dp retention.DataPolicy, conns []connInfo) int {
 	n := 0
 	for _, ci := range conns {
-		n += t.AfterErase * len(connectorOps(ActionErase, nil, ci.Info))
+		n += t.AfterErase * len(connectorOps(retention.ActionErase, nil, ci.Info))
 		for mask, v := range t.AfterAnonymise {
-			n += v * len(connectorOps(ActionAnonymise, missingOf(mask, dp.Categories()), ci.Info))
+			n += v * len(connectorOps(retention.ActionAnonymise, retention.MissingOf(mask, dp.Categories()), ci.Info))
 		}
 	}
 	return n
@@ -196,7 +198,7 @@ func tallyActions(t ChangeTally, dp DataPolicy, conns []connInfo) int {
 // would resume, then the due customers by the proposal's ranges. The cursor
 // says where the walk stands and how many actions of the customer there
 // were listed already.
-func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after string) ([]PlannedAction, error) {
+func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after string) ([]retention.PlannedAction, error) {
 	policies, dp, err := e.settings(ctx, e.store)
 	if err != nil {
 		return nil, err
@@ -204,19 +206,19 @@ func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after s
 	if policies, dp, err = p.apply(policies, dp); err != nil {
 		return nil, err
 	}
-	pos, skip := DuePosition{Group: -1}, 0
+	pos, skip := retention.DuePosition{Group: -1}, 0
 	if after != "" {
-		if pos, skip, err = decodePlanCursor(after); err != nil {
+		if pos, skip, err = retention.DecodePlanCursor(after); err != nil {
 			return nil, err
 		}
 	}
 	conns := e.connectorInfos(ctx)
-	run := Run{ID: p.id(), AsOf: p.AsOf}
+	run := retention.Run{ID: p.id(), AsOf: p.AsOf}
 	now := e.nowUTC()
-	var out []PlannedAction
-	emit := func(at DuePosition, lines []PlannedAction, from int) bool {
+	var out []retention.PlannedAction
+	emit := func(at retention.DuePosition, lines []retention.PlannedAction, from int) bool {
 		for i := from; i < len(lines) && len(out) < n; i++ {
-			lines[i].Cursor = encodePlanCursor(at, i+1)
+			lines[i].Cursor = retention.EncodePlanCursor(at, i+1)
 			out = append(out, lines[i])
 		}
 		return len(out) < n
@@ -225,16 +227,16 @@ func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after s
 		if !e.previewEntries(ctx, p.AsOf, &pos, skip, emit) {
 			return out, nil
 		}
-		pos, skip = DuePosition{}, 0
+		pos, skip = retention.DuePosition{}, 0
 	}
-	plan := func(c *Customer) []PlannedAction {
+	plan := func(c *retention.Customer) []retention.PlannedAction {
 		entry, actions, ok := planCustomer(c, policies, dp, conns, run, now)
 		if !ok {
 			return nil
 		}
-		lines := []PlannedAction{{CustomerID: c.ID, Connector: CoreConnector, Action: string(entry.Kind)}}
+		lines := []retention.PlannedAction{{CustomerID: c.ID, Connector: retention.CoreConnector, Action: string(entry.Kind)}}
 		for _, a := range actions {
-			lines = append(lines, PlannedAction{CustomerID: c.ID, Connector: a.Connector, Action: DescribeOperation(a.Operation, a.Categories)})
+			lines = append(lines, retention.PlannedAction{CustomerID: c.ID, Connector: a.Connector, Action: retention.DescribeOperation(a.Operation, a.Categories)})
 		}
 		return lines
 	}
@@ -248,7 +250,7 @@ func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after s
 			return out, nil
 		}
 	}
-	walk := NewDueWalker(e.store, CutoffsAt(policies, dp, p.AsOf), pos)
+	walk := retention.NewDueWalker(e.store, retention.CutoffsAt(policies, dp, p.AsOf), pos)
 	for len(out) < n {
 		page, err := walk.Next(ctx, min(e.BatchSize, n+1))
 		if err != nil || len(page) == 0 {
@@ -256,7 +258,7 @@ func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after s
 		}
 		for _, c := range page {
 			at := walk.Pos
-			at.After = &AnchorCursor{LatestEnd: c.Timeline.LatestEnd, ID: c.ID}
+			at.After = &retention.AnchorCursor{LatestEnd: c.Timeline.LatestEnd, ID: c.ID}
 			if !emit(at, plan(c), 0) {
 				break
 			}
@@ -268,7 +270,7 @@ func (e *Engine) previewPlanPage(ctx context.Context, p proposal, n int, after s
 // previewEntries lists the open entries a run would resume, from the one
 // after pos.After (skipping skip lines of it); it reports false when the
 // page filled up or the journal could not be read.
-func (e *Engine) previewEntries(ctx context.Context, asOf time.Time, pos *DuePosition, skip int, emit func(DuePosition, []PlannedAction, int) bool) bool {
+func (e *Engine) previewEntries(ctx context.Context, asOf time.Time, pos *retention.DuePosition, skip int, emit func(retention.DuePosition, []retention.PlannedAction, int) bool) bool {
 	prev := ""
 	if pos.After != nil {
 		prev = pos.After.ID
@@ -287,12 +289,12 @@ func (e *Engine) previewEntries(ctx context.Context, asOf time.Time, pos *DuePos
 			return false
 		}
 		for _, en := range page {
-			lines := []PlannedAction{{CustomerID: en.CustomerID, Connector: CoreConnector, Action: string(en.Kind)}}
+			lines := []retention.PlannedAction{{CustomerID: en.CustomerID, Connector: retention.CoreConnector, Action: string(en.Kind)}}
 			for _, a := range acts[en.ID] {
-				lines = append(lines, PlannedAction{CustomerID: en.CustomerID, Connector: a.Connector, Action: DescribeOperation(a.Operation, a.Categories)})
+				lines = append(lines, retention.PlannedAction{CustomerID: en.CustomerID, Connector: a.Connector, Action: retention.DescribeOperation(a.Operation, a.Categories)})
 			}
 			// A cursor inside this entry resumes after the one before it.
-			if !emit(DuePosition{Group: -1, After: &AnchorCursor{ID: prev}}, lines, skip) {
+			if !emit(retention.DuePosition{Group: -1, After: &retention.AnchorCursor{ID: prev}}, lines, skip) {
 				return false
 			}
 			prev, skip = en.ID, 0

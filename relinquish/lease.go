@@ -1,4 +1,4 @@
-package retention
+package relinquish
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lethe-privacy/lethe/retention"
 )
 
 // deadHolder returns the current sweep lease holder when it is a process on
@@ -38,8 +40,8 @@ func (e *Engine) deadHolder(ctx context.Context) (string, error) {
 // holds the sweep lease with its epoch (and renews it). Every change a sweep
 // makes goes through here: a run whose lease another process took rolls
 // back with ErrLeaseLost instead of changing anything.
-func (e *Engine) fenced(ctx context.Context, r *runState, fn func(tx Tx) error) error {
-	return e.store.Update(ctx, func(tx Tx) error {
+func (e *Engine) fenced(ctx context.Context, r *runState, fn func(tx retention.Tx) error) error {
+	return e.store.Update(ctx, func(tx retention.Tx) error {
 		if err := tx.RenewSweepLease(ctx, r.lease, e.nowUTC().Add(e.LeaseTTL)); err != nil {
 			return err
 		}
@@ -61,7 +63,7 @@ func (e *Engine) proveLease(ctx context.Context, r *runState) error {
 	if err != nil || held {
 		return err
 	}
-	return e.fenced(ctx, r, func(Tx) error { return nil })
+	return e.fenced(ctx, r, func(retention.Tx) error { return nil })
 }
 
 // heartbeat renews the sweep lease while a run goes, also while a slow
@@ -82,19 +84,19 @@ func (e *Engine) heartbeat(ctx context.Context, r *runState, stop context.Cancel
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				err := e.store.Update(ctx, func(tx Tx) error {
+				err := e.store.Update(ctx, func(tx retention.Tx) error {
 					return tx.RenewSweepLease(ctx, r.lease, e.nowUTC().Add(e.LeaseTTL))
 				})
 				switch {
 				case err == nil:
 					renewed = time.Now()
-				case errors.Is(err, ErrLeaseLost):
+				case errors.Is(err, retention.ErrLeaseLost):
 					e.log.Error("sweep lease lost to another process; stopping this run", "run", r.run.ID, "epoch", r.lease.Epoch)
-					stop(ErrLeaseLost)
+					stop(retention.ErrLeaseLost)
 					return
 				case time.Since(renewed) >= e.LeaseTTL:
 					e.log.Error("sweep lease not renewed for its whole term; stopping this run", "run", r.run.ID, "err", err)
-					stop(ErrLeaseLost)
+					stop(retention.ErrLeaseLost)
 					return
 				default:
 					e.log.Warn("sweep lease not renewed; trying again", "run", r.run.ID, "err", err)

@@ -173,7 +173,7 @@ func (s *Service) SearchFiltered(ctx context.Context, search string, filter Cust
 // another order.
 func (s *Service) SearchSorted(ctx context.Context, search string, filter CustomerFilter, order CustomerOrder, first *int, after *string, count bool) (CustomerSearchPage, error) {
 	if !order.Valid() {
-		return CustomerSearchPage{}, FieldErrorf("orderBy", "unknown order %q", truncate(string(order.Key), 40))
+		return CustomerSearchPage{}, FieldErrorf("orderBy", "unknown order %q", Truncate(string(order.Key), 40))
 	}
 	if filter.Status != "" && !filter.Status.Valid() {
 		return CustomerSearchPage{}, FieldErrorf("status", "unknown status %q", Truncate(string(filter.Status), 40))

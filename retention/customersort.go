@@ -86,7 +86,7 @@ func decodeSortCursor(o CustomerOrder, cursor string) (string, SortValue, error)
 		id, err := decodeCursor(cursor)
 		return id, SortValue{}, err
 	}
-	bad := FieldErrorf("after", "cursor %q is not valid for this order: pass an endCursor or edge cursor from a previous page sorted the same way", truncate(cursor, 40))
+	bad := FieldErrorf("after", "cursor %q is not valid for this order: pass an endCursor or edge cursor from a previous page sorted the same way", Truncate(cursor, 40))
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || len(raw) > 1000 || !strings.HasPrefix(string(raw), sortCursorPrefix) {
 		return "", SortValue{}, bad

@@ -86,4 +86,3 @@ type Reapplied struct {
 	// the residue audit asks the connectors about them by id).
 	Customers, Journaled, Unknown int
 }
-

@@ -38,4 +38,3 @@ func AfterValue(after *string) string {
 	}
 	return *after
 }
-

@@ -73,4 +73,3 @@ type RunOptions struct {
 
 // ErrSweepRunning is returned when another sweep holds the lease.
 var ErrSweepRunning = Errorf(CodeConflict, "another retention sweep is running; try again when it has finished")
-

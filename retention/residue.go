@@ -12,4 +12,3 @@ type Residue struct {
 	Found   map[string][]string
 	Run     Run
 }
-

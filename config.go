@@ -117,6 +117,7 @@ func (cfg *Config) settings() []setting {
 		{"max-body-bytes", "LETHE_MAX_BODY_BYTES", "largest request body in bytes (default 1048576)", parsePositive("max-body-bytes", &cfg.Limits.MaxBodyBytes)},
 		{"cors-origins", "LETHE_CORS_ORIGINS", "comma-separated origins of browser apps allowed to call the API, e.g. https://console.example.com (default none)",
 			func(v string) error { cfg.CORSOrigins = strings.Split(v, ","); return nil }},
+		{"dry-run-retention", "LETHE_DRY_RUN_RETENTION", "how long dry runs and their plans are kept, e.g. 72h, or forever (default 168h)", parseKeep("dry-run-retention", &cfg.Scheduler.DryRunRetention)},
 		{"request-timeout", "LETHE_REQUEST_TIMEOUT", "longest a request may work, e.g. 30s (default 30s)", parseDuration("request-timeout", &cfg.Limits.RequestTimeout)},
 	}
 }
@@ -133,6 +134,18 @@ func parseDuration(name string, dst *time.Duration) func(string) error {
 		}
 		*dst = d
 		return nil
+	}
+}
+
+// parseKeep reads a retention period: a positive duration, or "forever"
+// (stored as the negative value the scheduler reads as "never delete").
+func parseKeep(name string, dst *time.Duration) func(string) error {
+	return func(v string) error {
+		if v == "forever" {
+			*dst = -1
+			return nil
+		}
+		return parseDuration(name, dst)(v)
 	}
 }
 

@@ -33,7 +33,13 @@ func TestSecurityConfig(t *testing.T) {
 		t.Fatalf("cors origins: %v %v", cfg.CORSOrigins, err)
 	}
 	t.Setenv("LETHE_CORS_ORIGINS", "")
-	for env, bad := range map[string]string{"LETHE_CORS_ORIGINS": "*", "LETHE_MAX_DEPTH": "-1", "LETHE_MAX_BODY_BYTES": "lots", "LETHE_REQUEST_TIMEOUT": "soon", "LETHE_METRICS": "maybe"} {
+	if cfg, err := loadConfig("serve", []string{"--dry-run-retention", "72h"}); err != nil || cfg.Scheduler.DryRunRetention != 72*time.Hour {
+		t.Fatalf("dry-run-retention 72h: %v %v", cfg.Scheduler.DryRunRetention, err)
+	}
+	if cfg, err := loadConfig("serve", []string{"--dry-run-retention", "forever"}); err != nil || cfg.Scheduler.DryRunRetention >= 0 {
+		t.Fatalf("dry-run-retention forever: %v %v", cfg.Scheduler.DryRunRetention, err)
+	}
+	for env, bad := range map[string]string{"LETHE_DRY_RUN_RETENTION": "0s", "LETHE_CORS_ORIGINS": "*", "LETHE_MAX_DEPTH": "-1", "LETHE_MAX_BODY_BYTES": "lots", "LETHE_REQUEST_TIMEOUT": "soon", "LETHE_METRICS": "maybe"} {
 		t.Run(env, func(t *testing.T) {
 			t.Setenv(env, bad)
 			if _, err := loadConfig("serve", nil); err == nil {

@@ -20,7 +20,7 @@ MODULES := . connectors/sdk plugins examples/connector-newsletter
 # reason.
 FUZZTIME ?= 50000x
 
-.PHONY: build run test generate lint funclen bench bench-more screenshots clean
+.PHONY: build run test generate lint funclen bench bench-more screenshots graphiql clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/lethe .
@@ -93,6 +93,13 @@ bench-more:
 # The README's console screenshots, taken by the browser tests (needs chromium).
 screenshots:
 	LETHE_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run 'TestConsole' ./console
+
+# GraphiQL, the playground, rebuilt from console/graphiql/package-lock.json
+# into console/static/graphiql. The bundle is committed: make run, make test
+# and go build never need npm or the internet. Run it after changing
+# console/graphiql (a new GraphiQL: npm install there first).
+graphiql:
+	cd console/graphiql && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(BIN)

@@ -479,15 +479,12 @@ func TestConsoleOffline(t *testing.T) {
 
 	// The playground: its page, script and style, and a query it runs.
 	tb.open("/")
-	tb.do(chromedp.WaitVisible(chromedp.CSS(`#pg-query`)))
-	tb.do(chromedp.SetValue(chromedp.CSS(`#pg-query`), "query Policies { retentionPolicies { name } }\nquery Runs { retentionRuns(first: 1) { id } }"))
-	eval[bool](tb, `document.querySelector('#pg-query').dispatchEvent(new Event('input')) || true`)
-	tb.do(chromedp.SetValue(chromedp.CSS(`#pg-op`), "Policies"))
-	tb.do(chromedp.Click(chromedp.CSS(`#pg-run`)))
-	tb.waitText("#pg-out", `"visit_days"`)
-	tb.do(chromedp.Click(chromedp.CSS(`#pg-schema`)))
-	tb.waitText("#pg-out", "retentionForecast(weeks: Int): RetentionForecast!")
-	tb.screenshot("playground")
+	tb.waitFor("GraphiQL", `document.querySelector('.graphiql-container .graphiql-query-editor .CodeMirror') !== null`)
+	graphiqlQuery(tb, "query Policies { retentionPolicies { name } }", "")
+	tb.do(chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
+	tb.waitText(".graphiql-response", `"visit_days"`)
+	// Its fonts and icons are Lethe's files too.
+	tb.waitFor("GraphiQL's fonts", `document.fonts.status === 'loaded'`)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -1,7 +1,9 @@
 // Package console serves Lethe's admin console and GraphQL playground: static
 // files embedded into the binary, so that nothing is fetched from the
 // internet at run time. Both are plain frontends of /graphql: no endpoint
-// of their own, no build step (ES modules and CSS as written).
+// of their own. The console has no build step (ES modules and CSS as
+// written); the playground is GraphiQL, bundled from npm into
+// static/graphiql by `make graphiql` and committed.
 package console
 
 import (

@@ -19,6 +19,7 @@ func TestConsolePlaygroundGraphiQL(t *testing.T) {
 	needBrowser(t)
 	srv := startServer(t, 20)
 	tb := newTab(t, srv, 1280, 900)
+	tb.timeZone("Asia/Tokyo")
 	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
 	}); err != nil {

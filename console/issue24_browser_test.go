@@ -97,11 +97,13 @@ func TestConsoleTimeZones(t *testing.T) {
 			if txt := eval[string](tb, `document.querySelector('[data-testid=plan-as-of]').textContent`); !endOfDay(txt, "Jan", "1") {
 				t.Fatalf("the plan reads %q, want the end of 1 Jan 2027 in the browser's zone", txt)
 			}
-			runs := srv.gql(t, "admin", `{ retentionRuns(first: 1) { asOf dryRun } }`, nil)["retentionRuns"].([]any)
-			asOf, _ := time.Parse(time.RFC3339, runs[0].(map[string]any)["asOf"].(string))
+			runs := srv.gql(t, "admin", `{ retentionRuns(first: 1) { id startedAt asOf dryRun } }`, nil)["retentionRuns"].([]any)
+			run := runs[0].(map[string]any)
+			asOf, _ := time.Parse(time.RFC3339, run["asOf"].(string))
 			if want := time.Date(2027, 1, 1, 23, 59, 59, 0, loc); !asOf.Equal(want) {
 				t.Fatalf("as of 1 Jan 2027 in %s planned as of %s, want %s", zone, asOf.UTC().Format(time.RFC3339), want.UTC().Format(time.RFC3339))
 			}
+			runTimesInZone(t, tb, run, loc)
 
 			id := ahead["id"].(string)
 			tb.open("/console/#/customers/" + id)
@@ -139,7 +141,58 @@ func TestConsoleTimeZones(t *testing.T) {
 			if active := holdActive(t, srv, id, reason); active {
 				t.Fatal("the hold is still active after Release")
 			}
+			auditTimesInZone(t, tb, srv, id, loc)
 		})
+	}
+}
+
+// shownAt reports whether text shows at to the minute in loc, in en-GB or
+// en-US form ("7 Dec 2026, 18:05" or "Dec 7, 2026, 06:05 PM").
+func shownAt(text string, at time.Time, loc *time.Location) bool {
+	l := at.In(loc)
+	re := regexp.MustCompile(fmt.Sprintf(`(%d %s %d|%s %d, %d), (%s|0?%s[\s\x{202f}\x{a0}]%s)`,
+		l.Day(), l.Format("Jan"), l.Year(), l.Format("Jan"), l.Day(), l.Year(), l.Format("15:04"), l.Format("3:04"), l.Format("PM")))
+	return re.MatchString(text)
+}
+
+// runTimesInZone checks that the runs history and the run's page show the
+// dry run's start and "as of" in the browser's zone.
+func runTimesInZone(t *testing.T, tb *tab, run map[string]any, loc *time.Location) {
+	t.Helper()
+	started, _ := time.Parse(time.RFC3339, run["startedAt"].(string))
+	row := fmt.Sprintf(`tr[data-run=%q]`, run["id"])
+	tb.waitFor("the dry run in the history", fmt.Sprintf(`document.querySelector(%q) !== null`, row))
+	text := eval[string](tb, fmt.Sprintf(`document.querySelector(%q).innerText`, row))
+	if !shownAt(text, started, loc) || !endOfDay(text, "Jan", "1") {
+		t.Fatalf("the history row reads %q, want its start %s and as of the end of 1 Jan 2027 in %s", text, started.In(loc).Format(time.RFC3339), loc)
+	}
+	tb.open("/console/#/runs/" + run["id"].(string))
+	tb.waitText("main", "Customers")
+	text = eval[string](tb, `document.querySelector('main').innerText`)
+	if !shownAt(text, started, loc) || rfc3339InText.MatchString(text) {
+		t.Fatalf("the run's page reads %q, want its start %s in %s and no raw timestamp", text, started.In(loc).Format(time.RFC3339), loc)
+	}
+}
+
+// auditTimesInZone checks that the audit log shows the hold's placement at
+// its time in the browser's zone.
+func auditTimesInZone(t *testing.T, tb *tab, srv *server, id string, loc *time.Location) {
+	t.Helper()
+	var at time.Time
+	for _, e := range srv.gql(t, "admin", `{ auditLog(first: 100) { at action subject } }`, nil)["auditLog"].([]any) {
+		if e := e.(map[string]any); e["action"] == "legalHold.place" && e["subject"] == id {
+			at, _ = time.Parse(time.RFC3339, e["at"].(string))
+			break // newest first
+		}
+	}
+	if at.IsZero() {
+		t.Fatal("the hold's placement is not in the audit log")
+	}
+	tb.open("/console/#/audit")
+	tb.waitText("table", "legalHold.place")
+	text := eval[string](tb, fmt.Sprintf(`[...document.querySelectorAll('tbody tr')].map(r => r.innerText).find(r => r.includes('legalHold.place') && r.includes(%q)) || ''`, id))
+	if !shownAt(text, at, loc) {
+		t.Fatalf("the audit log reads %q, want the placement at %s in %s", text, at.In(loc).Format(time.RFC3339), loc)
 	}
 }
 
@@ -198,6 +251,9 @@ func TestConsoleBugs(t *testing.T) {
 	})
 
 	tb := newTab(t, srv, 1280, 900)
+	// Not UTC: the flows hold in other zones too (TestConsoleTimeZones runs the
+	// date-sensitive ones in all three).
+	tb.timeZone("Asia/Tokyo")
 	tb.signIn("admin")
 
 	t.Run("7 Back from a customer returns to the same page", func(t *testing.T) {
@@ -380,6 +436,9 @@ func TestConsoleOperator(t *testing.T) {
 	srv := startServer(t, 60)
 	_, none := srv.customers(t)
 	tb := newTab(t, srv, 1280, 900)
+	// Not UTC: the flows hold in other zones too (TestConsoleTimeZones runs the
+	// date-sensitive ones in all three).
+	tb.timeZone("America/New_York")
 	tb.signIn("operator")
 	tb.waitText("h1", "Handle customers")
 
@@ -592,6 +651,9 @@ func TestConsolePolicies(t *testing.T) {
 	needBrowser(t)
 	srv := startServer(t, 60)
 	tb := newTab(t, srv, 1280, 900)
+	// Not UTC: the flows hold in other zones too (TestConsoleTimeZones runs the
+	// date-sensitive ones in all three).
+	tb.timeZone("America/New_York")
 	tb.signIn("admin")
 
 	t.Run("create", func(t *testing.T) {

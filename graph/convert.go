@@ -228,3 +228,27 @@ func actionModel(a retention.PlannedAction) *model.RetentionAction {
 	}
 	return m
 }
+
+// models converts a list read with err for the API.
+func models[A, B any](in []A, err error, model func(A) *B) ([]B, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]B, len(in))
+	for i, a := range in {
+		out[i] = *model(a)
+	}
+	return out, nil
+}
+
+// orNull converts one thing read with err for the API; a thing that does
+// not exist is null, not an error.
+func orNull[A, B any](v A, err error, model func(A) *B) (*B, error) {
+	if retention.ErrorCode(err) == retention.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return model(v), nil
+}

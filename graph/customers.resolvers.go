@@ -258,13 +258,7 @@ func (r *queryResolver) Customer(ctx context.Context, id string) (*model.Custome
 // Visit is the resolver for the visit field.
 func (r *queryResolver) Visit(ctx context.Context, id string) (*model.Visit, error) {
 	v, err := r.Service.Visit(ctx, id)
-	if retention.ErrorCode(err) == retention.CodeNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return visitModel(v), nil
+	return orNull(v, err, visitModel)
 }
 
 // Customer is the resolver for the customer field.

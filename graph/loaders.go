@@ -77,45 +77,53 @@ func loadersFrom(ctx context.Context) *loaders {
 	return l
 }
 
-// missing turns a mapped loader's "no value for this key" into an empty
-// list: a customer without appointments is not an error.
-func missing[T any](v []T, err error) ([]T, error) {
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil
+// listLoader batches one list every customer has (appointments, visits,
+// holds, status changes) over the customers of an operation.
+type listLoader[T any] = dataloadgen.Loader[string, []T]
+
+// listOf reads customer id's list: through the operation's loader (pick
+// names it) when there is one, else with read directly. A customer without
+// entries has an empty list, not an error.
+func listOf[T any](ctx context.Context, id string, pick func(*loaders) *listLoader[T],
+	read func(context.Context, []string) (map[string][]T, error)) ([]T, error) {
+	if l := loadersFrom(ctx); l != nil {
+		v, err := pick(l).Load(ctx, id)
+		if errors.Is(err, dataloadgen.ErrNotFound) {
+			return nil, nil
+		}
+		return v, err
 	}
-	return v, err
+	m, err := read(ctx, []string{id})
+	return m[id], err
+}
+
+// primed fills loader with what read returns for customers ids.
+func primed[T any](ctx context.Context, ids []string, loader *listLoader[T],
+	read func(context.Context, []string) (map[string][]T, error)) error {
+	m, err := read(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		loader.Prime(id, m[id])
+	}
+	return nil
 }
 
 func (r *Resolver) appointmentsOf(ctx context.Context, id string) ([]retention.Appointment, error) {
-	if l := loadersFrom(ctx); l != nil {
-		return missing(l.appointments.Load(ctx, id))
-	}
-	m, err := r.Service.Appointments(ctx, []string{id})
-	return m[id], err
+	return listOf(ctx, id, func(l *loaders) *listLoader[retention.Appointment] { return l.appointments }, r.Service.Appointments)
 }
 
 func (r *Resolver) visitsOf(ctx context.Context, id string) ([]retention.Visit, error) {
-	if l := loadersFrom(ctx); l != nil {
-		return missing(l.visits.Load(ctx, id))
-	}
-	m, err := r.Service.Visits(ctx, []string{id})
-	return m[id], err
+	return listOf(ctx, id, func(l *loaders) *listLoader[retention.Visit] { return l.visits }, r.Service.Visits)
 }
 
 func (r *Resolver) holdsOf(ctx context.Context, id string) ([]retention.LegalHold, error) {
-	if l := loadersFrom(ctx); l != nil {
-		return missing(l.holds.Load(ctx, id))
-	}
-	m, err := r.Service.LegalHolds(ctx, []string{id})
-	return m[id], err
+	return listOf(ctx, id, func(l *loaders) *listLoader[retention.LegalHold] { return l.holds }, r.Service.LegalHolds)
 }
 
 func (r *Resolver) statusChangesOf(ctx context.Context, id string) ([]time.Time, error) {
-	if l := loadersFrom(ctx); l != nil {
-		return missing(l.statusChanges.Load(ctx, id))
-	}
-	m, err := r.Service.StatusChangeTimes(ctx, []string{id})
-	return m[id], err
+	return listOf(ctx, id, func(l *loaders) *listLoader[time.Time] { return l.statusChanges }, r.Service.StatusChangeTimes)
 }
 
 func (r *Resolver) settingsFor(ctx context.Context) (customerSettings, error) {
@@ -142,43 +150,20 @@ func (r *Resolver) prime(ctx context.Context, ids []string, fields map[string]bo
 	if l == nil || len(ids) == 0 {
 		return nil
 	}
+	var err error
 	if fields["appointments"] || fields["lastInteractionAt"] {
-		m, err := r.Service.Appointments(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			l.appointments.Prime(id, m[id])
-		}
+		err = primed(ctx, ids, l.appointments, r.Service.Appointments)
 	}
-	if fields["visits"] || fields["lastInteractionAt"] {
-		m, err := r.Service.Visits(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			l.visits.Prime(id, m[id])
-		}
+	if err == nil && (fields["visits"] || fields["lastInteractionAt"]) {
+		err = primed(ctx, ids, l.visits, r.Service.Visits)
 	}
-	if fields["lastInteractionAt"] {
-		m, err := r.Service.StatusChangeTimes(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			l.statusChanges.Prime(id, m[id])
-		}
+	if err == nil && fields["lastInteractionAt"] {
+		err = primed(ctx, ids, l.statusChanges, r.Service.StatusChangeTimes)
 	}
-	if fields["legalHolds"] {
-		m, err := r.Service.LegalHolds(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			l.holds.Prime(id, m[id])
-		}
+	if err == nil && fields["legalHolds"] {
+		err = primed(ctx, ids, l.holds, r.Service.LegalHolds)
 	}
-	return nil
+	return err
 }
 
 // customerFields names the fields selected on the customer being resolved.

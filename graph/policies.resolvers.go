@@ -70,26 +70,13 @@ func (r *mutationResolver) UseDefaultDataPolicy(ctx context.Context) (*model.Dat
 // RetentionPolicies is the resolver for the retentionPolicies field.
 func (r *queryResolver) RetentionPolicies(ctx context.Context) ([]model.RetentionPolicy, error) {
 	ps, err := r.Service.Policies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.RetentionPolicy, len(ps))
-	for i, p := range ps {
-		out[i] = *policyModel(p)
-	}
-	return out, nil
+	return models(ps, err, policyModel)
 }
 
 // RetentionPolicy is the resolver for the retentionPolicy field.
 func (r *queryResolver) RetentionPolicy(ctx context.Context, name string) (*model.RetentionPolicy, error) {
 	p, err := r.Service.Policy(ctx, name)
-	if retention.ErrorCode(err) == retention.CodeNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return policyModel(p), nil
+	return orNull(p, err, policyModel)
 }
 
 // DataPolicy is the resolver for the dataPolicy field.

@@ -31,26 +31,13 @@ func (r *mutationResolver) RunRetention(ctx context.Context, dryRun bool, asOf *
 // RetentionRuns is the resolver for the retentionRuns field.
 func (r *queryResolver) RetentionRuns(ctx context.Context, first *int) ([]model.RetentionRun, error) {
 	runs, err := r.Engine.Runs(ctx, first)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.RetentionRun, len(runs))
-	for i, run := range runs {
-		out[i] = *runModel(run)
-	}
-	return out, nil
+	return models(runs, err, runModel)
 }
 
 // RetentionRun is the resolver for the retentionRun field.
 func (r *queryResolver) RetentionRun(ctx context.Context, id string) (*model.RetentionRun, error) {
 	run, err := r.Engine.RunByID(ctx, id)
-	if retention.ErrorCode(err) == retention.CodeNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return runModel(*run), nil
+	return orNull(run, err, func(run *retention.Run) *model.RetentionRun { return runModel(*run) })
 }
 
 // RetentionPolicyUpdatePreview is the resolver for the retentionPolicyUpdatePreview field.
@@ -90,14 +77,7 @@ func (r *queryResolver) RetentionRunsConnection(ctx context.Context, first *int,
 // Actions is the resolver for the actions field.
 func (r *retentionRunResolver) Actions(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionAction, error) {
 	actions, err := r.Engine.RunActions(ctx, obj.ID, first)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.RetentionAction, len(actions))
-	for i, a := range actions {
-		out[i] = *actionModel(a)
-	}
-	return out, nil
+	return models(actions, err, actionModel)
 }
 
 // Failures is the resolver for the failures field.

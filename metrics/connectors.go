@@ -51,56 +51,46 @@ type connector struct {
 	m     *Metrics
 }
 
-func (c *connector) observe(method string, start time.Time, err error) {
+// timed runs one call of the connector and observes it as method.
+func timed[T any](c *connector, method string, call func() (T, error)) (T, error) {
+	start := time.Now()
+	out, err := call()
 	c.m.observeCall(c.name, method, err, time.Since(start))
+	return out, err
+}
+
+// none adapts a call that returns only an error to timed.
+func none(call func() error) func() (struct{}, error) {
+	return func() (struct{}, error) { return struct{}{}, call() }
 }
 
 func (c *connector) Describe(ctx context.Context) (retention.ConnectorInfo, error) {
-	start := time.Now()
-	info, err := c.inner.Describe(ctx)
-	c.observe("describe", start, err)
-	return info, err
+	return timed(c, "describe", func() (retention.ConnectorInfo, error) { return c.inner.Describe(ctx) })
 }
 
 func (c *connector) Export(ctx context.Context, subjects []retention.Subject) ([]retention.SubjectExport, error) {
-	start := time.Now()
-	out, err := c.inner.Export(ctx, subjects)
-	c.observe("export", start, err)
-	return out, err
+	return timed(c, "export", func() ([]retention.SubjectExport, error) { return c.inner.Export(ctx, subjects) })
 }
 
 func (c *connector) Anonymise(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	start := time.Now()
-	out, err := c.inner.Anonymise(ctx, actions)
-	c.observe("anonymise", start, err)
-	return out, err
+	return timed(c, "anonymise", func() ([]retention.ActionResult, error) { return c.inner.Anonymise(ctx, actions) })
 }
 
 func (c *connector) Delete(ctx context.Context, actions []retention.Action) ([]retention.ActionResult, error) {
-	start := time.Now()
-	out, err := c.inner.Delete(ctx, actions)
-	c.observe("delete", start, err)
-	return out, err
+	return timed(c, "delete", func() ([]retention.ActionResult, error) { return c.inner.Delete(ctx, actions) })
 }
 
 func (c *connector) AnonymiseFields(ctx context.Context, actions []retention.FieldAction) ([]retention.ActionResult, error) {
-	start := time.Now()
-	out, err := c.inner.AnonymiseFields(ctx, actions)
-	c.observe("anonymise_fields", start, err)
-	return out, err
+	return timed(c, "anonymise_fields", func() ([]retention.ActionResult, error) { return c.inner.AnonymiseFields(ctx, actions) })
 }
 
 func (c *connector) RecordVisits(ctx context.Context, visits []retention.VisitRecord) error {
-	start := time.Now()
-	err := c.inner.RecordVisits(ctx, visits)
-	c.observe("record_visits", start, err)
+	_, err := timed(c, "record_visits", none(func() error { return c.inner.RecordVisits(ctx, visits) }))
 	return err
 }
 
 func (c *connector) Health(ctx context.Context) error {
-	start := time.Now()
-	err := c.inner.Health(ctx)
-	c.observe("health", start, err)
+	_, err := timed(c, "health", none(func() error { return c.inner.Health(ctx) }))
 	return err
 }
 

@@ -22,52 +22,42 @@ func subjectFromPB(s *pbv2.Subject) Subject {
 		Email: s.GetEmail(), Phone: s.GetPhone()}
 }
 
-func subjectsToPB(ss []Subject) []*pbv2.Subject {
-	out := make([]*pbv2.Subject, len(ss))
-	for i, s := range ss {
-		out[i] = subjectToPB(s)
+// mapped converts each element of in with f: one conversion a message
+// type, and every list of them through here.
+func mapped[A, B any](in []A, f func(A) B) []B {
+	out := make([]B, len(in))
+	for i, a := range in {
+		out[i] = f(a)
 	}
 	return out
 }
 
-func subjectsFromPB(ss []*pbv2.Subject) []Subject {
-	out := make([]Subject, len(ss))
-	for i, s := range ss {
-		out[i] = subjectFromPB(s)
-	}
-	return out
-}
+func subjectsToPB(ss []Subject) []*pbv2.Subject { return mapped(ss, subjectToPB) }
+
+func subjectsFromPB(ss []*pbv2.Subject) []Subject { return mapped(ss, subjectFromPB) }
 
 func actionsToPB(as []Action) []*pbv2.Action {
-	out := make([]*pbv2.Action, len(as))
-	for i, a := range as {
-		out[i] = &pbv2.Action{Id: a.ID, Subject: subjectToPB(a.Subject), Categories: a.Categories}
-	}
-	return out
+	return mapped(as, func(a Action) *pbv2.Action {
+		return &pbv2.Action{Id: a.ID, Subject: subjectToPB(a.Subject), Categories: a.Categories}
+	})
 }
 
 func actionsFromPB(as []*pbv2.Action) []Action {
-	out := make([]Action, len(as))
-	for i, a := range as {
-		out[i] = Action{ID: a.GetId(), Subject: subjectFromPB(a.GetSubject()), Categories: a.GetCategories()}
-	}
-	return out
+	return mapped(as, func(a *pbv2.Action) Action {
+		return Action{ID: a.GetId(), Subject: subjectFromPB(a.GetSubject()), Categories: a.GetCategories()}
+	})
 }
 
 func fieldActionsToPB(as []FieldAction) []*pbv2.FieldAction {
-	out := make([]*pbv2.FieldAction, len(as))
-	for i, a := range as {
-		out[i] = &pbv2.FieldAction{Id: a.ID, Subject: subjectToPB(a.Subject), Fields: a.Fields}
-	}
-	return out
+	return mapped(as, func(a FieldAction) *pbv2.FieldAction {
+		return &pbv2.FieldAction{Id: a.ID, Subject: subjectToPB(a.Subject), Fields: a.Fields}
+	})
 }
 
 func fieldActionsFromPB(as []*pbv2.FieldAction) []FieldAction {
-	out := make([]FieldAction, len(as))
-	for i, a := range as {
-		out[i] = FieldAction{ID: a.GetId(), Subject: subjectFromPB(a.GetSubject()), Fields: a.GetFields()}
-	}
-	return out
+	return mapped(as, func(a *pbv2.FieldAction) FieldAction {
+		return FieldAction{ID: a.GetId(), Subject: subjectFromPB(a.GetSubject()), Fields: a.GetFields()}
+	})
 }
 
 var outcomeNumbers = map[Outcome]int32{
@@ -87,25 +77,21 @@ func outcomeFromNumber(n int32) Outcome {
 }
 
 func resultsToPB(rs []ActionResult) []*pbv2.ActionResult {
-	out := make([]*pbv2.ActionResult, len(rs))
-	for i, r := range rs {
-		out[i] = &pbv2.ActionResult{
+	return mapped(rs, func(r ActionResult) *pbv2.ActionResult {
+		return &pbv2.ActionResult{
 			ActionId:   r.ActionID,
 			CustomerId: r.CustomerID,
 			Outcome:    pbv2.Outcome(outcomeNumbers[r.Outcome]), // unknown outcomes travel as UNSPECIFIED and are refused by the host
 			Reason:     r.Reason,
 			Records:    int64(r.Records),
 		}
-	}
-	return out
+	})
 }
 
 func resultsFromPB(rs []*pbv2.ActionResult) []ActionResult {
-	out := make([]ActionResult, len(rs))
-	for i, r := range rs {
-		out[i] = result(r.GetActionId(), r.GetCustomerId(), outcomeFromNumber(int32(r.GetOutcome())), r.GetReason(), r.GetRecords())
-	}
-	return out
+	return mapped(rs, func(r *pbv2.ActionResult) ActionResult {
+		return result(r.GetActionId(), r.GetCustomerId(), outcomeFromNumber(int32(r.GetOutcome())), r.GetReason(), r.GetRecords())
+	})
 }
 
 // result builds a received result. An outcome the plugin left unset (or
@@ -119,19 +105,11 @@ func result(actionID, customerID string, o Outcome, reason string, records int64
 type actionKey struct{ id, customerID string }
 
 func actionKeys(as []Action) []actionKey {
-	out := make([]actionKey, len(as))
-	for i, a := range as {
-		out[i] = actionKey{a.ID, a.Subject.CustomerID}
-	}
-	return out
+	return mapped(as, func(a Action) actionKey { return actionKey{a.ID, a.Subject.CustomerID} })
 }
 
 func fieldActionKeys(as []FieldAction) []actionKey {
-	out := make([]actionKey, len(as))
-	for i, a := range as {
-		out[i] = actionKey{a.ID, a.Subject.CustomerID}
-	}
-	return out
+	return mapped(as, func(a FieldAction) actionKey { return actionKey{a.ID, a.Subject.CustomerID} })
 }
 
 // ContractError is what the host's client returns when a plugin's answer
@@ -199,30 +177,24 @@ func documentsToPB(ds []Document) []*pbv2.Document {
 	if len(ds) == 0 {
 		return nil
 	}
-	out := make([]*pbv2.Document, len(ds))
-	for i, d := range ds {
-		out[i] = &pbv2.Document{Id: d.ID, Name: d.Name, MediaType: d.MediaType, Size: d.Size, Sha256: d.SHA256}
-	}
-	return out
+	return mapped(ds, func(d Document) *pbv2.Document {
+		return &pbv2.Document{Id: d.ID, Name: d.Name, MediaType: d.MediaType, Size: d.Size, Sha256: d.SHA256}
+	})
 }
 
 func documentsFromPB(ds []*pbv2.Document) []Document {
 	if len(ds) == 0 {
 		return nil
 	}
-	out := make([]Document, len(ds))
-	for i, d := range ds {
-		out[i] = Document{ID: d.GetId(), Name: d.GetName(), MediaType: d.GetMediaType(), Size: d.GetSize(), SHA256: d.GetSha256()}
-	}
-	return out
+	return mapped(ds, func(d *pbv2.Document) Document {
+		return Document{ID: d.GetId(), Name: d.GetName(), MediaType: d.GetMediaType(), Size: d.GetSize(), SHA256: d.GetSha256()}
+	})
 }
 
 func exportsToPB(es []SubjectExport) []*pbv2.SubjectExport {
-	out := make([]*pbv2.SubjectExport, len(es))
-	for i, e := range es {
-		out[i] = &pbv2.SubjectExport{CustomerId: e.CustomerID, DataJson: e.Data, Documents: documentsToPB(e.Documents)}
-	}
-	return out
+	return mapped(es, func(e SubjectExport) *pbv2.SubjectExport {
+		return &pbv2.SubjectExport{CustomerId: e.CustomerID, DataJson: e.Data, Documents: documentsToPB(e.Documents)}
+	})
 }
 
 func exportFromPB(e *pbv2.SubjectExport) SubjectExport {
@@ -234,19 +206,25 @@ func visitToPB(v VisitRecord) *pbv2.Visit {
 		StartedAt: timestamppb.New(v.StartedAt), EndedAt: timestamppb.New(v.EndedAt), CustomFields: v.CustomFields}
 }
 
-func visitsToPB(vs []VisitRecord) []*pbv2.Visit {
-	out := make([]*pbv2.Visit, len(vs))
-	for i, v := range vs {
-		out[i] = visitToPB(v)
-	}
-	return out
-}
+func visitsToPB(vs []VisitRecord) []*pbv2.Visit { return mapped(vs, visitToPB) }
 
 func visitsFromPB(vs []*pbv2.Visit) []VisitRecord {
-	out := make([]VisitRecord, len(vs))
-	for i, v := range vs {
-		out[i] = VisitRecord{VisitID: v.GetVisitId(), CustomerID: v.GetCustomerId(), Branch: v.GetBranch(), Service: v.GetService(),
+	return mapped(vs, func(v *pbv2.Visit) VisitRecord {
+		return VisitRecord{VisitID: v.GetVisitId(), CustomerID: v.GetCustomerId(), Branch: v.GetBranch(), Service: v.GetService(),
 			StartedAt: v.GetStartedAt().AsTime(), EndedAt: v.GetEndedAt().AsTime(), CustomFields: v.GetCustomFields()}
+	})
+}
+
+// inBatches calls call on consecutive batches of at most size items, so
+// that no single message grows without bound, and joins what it returns.
+func inBatches[T, R any](items []T, size int, call func(batch []T) ([]R, error)) ([]R, error) {
+	var out []R
+	for start := 0; start < len(items); start += size {
+		got, err := call(items[start:min(start+size, len(items))])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
 	}
-	return out
+	return out, nil
 }

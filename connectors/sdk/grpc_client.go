@@ -46,18 +46,10 @@ func (c *grpcClient) Describe(ctx context.Context) (Info, error) {
 }
 
 func (c *grpcClient) Export(ctx context.Context, subjects []Subject) ([]SubjectExport, error) {
-	var out []SubjectExport
-	for start := 0; start < len(subjects); start += exportBatch {
-		end := min(start+exportBatch, len(subjects))
-		resp, err := c.client.Export(ctx, &pbv2.ExportRequest{Subjects: subjectsToPB(subjects[start:end])})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range resp.GetExports() {
-			out = append(out, exportFromPB(e))
-		}
-	}
-	return out, nil
+	return inBatches(subjects, exportBatch, func(batch []Subject) ([]SubjectExport, error) {
+		resp, err := c.client.Export(ctx, &pbv2.ExportRequest{Subjects: subjectsToPB(batch)})
+		return mapped(resp.GetExports(), exportFromPB), err
+	})
 }
 
 func (c *grpcClient) Anonymise(ctx context.Context, actions []Action) ([]ActionResult, error) {
@@ -71,47 +63,31 @@ func (c *grpcClient) Delete(ctx context.Context, actions []Action) ([]ActionResu
 type actionRPC func(context.Context, *pbv2.ActionRequest, ...grpc.CallOption) (*pbv2.ActionResponse, error)
 
 func (c *grpcClient) act(ctx context.Context, actions []Action, rpc actionRPC) ([]ActionResult, error) {
-	out := make([]ActionResult, 0, len(actions))
-	for start := 0; start < len(actions); start += actionBatch {
-		batch := actions[start:min(start+actionBatch, len(actions))]
+	return inBatches(actions, actionBatch, func(batch []Action) ([]ActionResult, error) {
 		resp, err := rpc(ctx, &pbv2.ActionRequest{Actions: actionsToPB(batch)})
 		if err != nil {
 			return nil, err
 		}
-		results, err := alignResults(actionKeys(batch), resultsFromPB(resp.GetResults()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, results...)
-	}
-	return out, nil
+		return alignResults(actionKeys(batch), resultsFromPB(resp.GetResults()))
+	})
 }
 
 func (c *grpcClient) AnonymiseFields(ctx context.Context, actions []FieldAction) ([]ActionResult, error) {
-	out := make([]ActionResult, 0, len(actions))
-	for start := 0; start < len(actions); start += actionBatch {
-		batch := actions[start:min(start+actionBatch, len(actions))]
+	return inBatches(actions, actionBatch, func(batch []FieldAction) ([]ActionResult, error) {
 		resp, err := c.client.AnonymiseFields(ctx, &pbv2.FieldActionRequest{Actions: fieldActionsToPB(batch)})
 		if err != nil {
 			return nil, err
 		}
-		results, err := alignResults(fieldActionKeys(batch), resultsFromPB(resp.GetResults()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, results...)
-	}
-	return out, nil
+		return alignResults(fieldActionKeys(batch), resultsFromPB(resp.GetResults()))
+	})
 }
 
 func (c *grpcClient) RecordVisits(ctx context.Context, visits []VisitRecord) error {
-	for start := 0; start < len(visits); start += visitBatch {
-		end := min(start+visitBatch, len(visits))
-		if _, err := c.client.RecordVisits(ctx, &pbv2.RecordVisitsRequest{Visits: visitsToPB(visits[start:end])}); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := inBatches(visits, visitBatch, func(batch []VisitRecord) ([]struct{}, error) {
+		_, err := c.client.RecordVisits(ctx, &pbv2.RecordVisitsRequest{Visits: visitsToPB(batch)})
+		return nil, err
+	})
+	return err
 }
 
 // ReadDocument opens the document's stream. The first chunk is awaited

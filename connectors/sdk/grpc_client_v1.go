@@ -37,18 +37,12 @@ func (c *grpcClientV1) Describe(ctx context.Context) (Info, error) {
 }
 
 func (c *grpcClientV1) Export(ctx context.Context, subjects []Subject) ([]SubjectExport, error) {
-	var out []SubjectExport
-	for start := 0; start < len(subjects); start += exportBatch {
-		end := min(start+exportBatch, len(subjects))
-		resp, err := c.client.Export(ctx, &pbv1.ExportRequest{Subjects: subjectsToV1(subjects[start:end])})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range resp.GetExports() {
-			out = append(out, SubjectExport{CustomerID: e.GetCustomerId(), Data: e.GetDataJson()})
-		}
-	}
-	return out, nil
+	return inBatches(subjects, exportBatch, func(batch []Subject) ([]SubjectExport, error) {
+		resp, err := c.client.Export(ctx, &pbv1.ExportRequest{Subjects: mapped(batch, subjectToV1)})
+		return mapped(resp.GetExports(), func(e *pbv1.SubjectExport) SubjectExport {
+			return SubjectExport{CustomerID: e.GetCustomerId(), Data: e.GetDataJson()}
+		}), err
+	})
 }
 
 func (c *grpcClientV1) Anonymise(ctx context.Context, actions []Action) ([]ActionResult, error) {
@@ -62,28 +56,17 @@ func (c *grpcClientV1) Delete(ctx context.Context, actions []Action) ([]ActionRe
 type actionRPCV1 func(context.Context, *pbv1.ActionRequest, ...grpc.CallOption) (*pbv1.ActionResponse, error)
 
 func (c *grpcClientV1) act(ctx context.Context, actions []Action, rpc actionRPCV1) ([]ActionResult, error) {
-	out := make([]ActionResult, 0, len(actions))
-	for start := 0; start < len(actions); start += actionBatch {
-		batch := actions[start:min(start+actionBatch, len(actions))]
-		pb := make([]*pbv1.Action, len(batch))
-		for i, a := range batch {
-			pb[i] = &pbv1.Action{Id: a.ID, Subject: subjectToV1(a.Subject), Categories: a.Categories}
-		}
-		resp, err := rpc(ctx, &pbv1.ActionRequest{Actions: pb})
+	return inBatches(actions, actionBatch, func(batch []Action) ([]ActionResult, error) {
+		resp, err := rpc(ctx, &pbv1.ActionRequest{Actions: mapped(batch, func(a Action) *pbv1.Action {
+			return &pbv1.Action{Id: a.ID, Subject: subjectToV1(a.Subject), Categories: a.Categories}
+		})})
 		if err != nil {
 			return nil, err
 		}
-		got := make([]ActionResult, len(resp.GetResults()))
-		for i, r := range resp.GetResults() {
-			got[i] = result(r.GetActionId(), r.GetCustomerId(), outcomeFromNumber(int32(r.GetOutcome())), r.GetReason(), r.GetRecords())
-		}
-		results, err := alignResults(actionKeys(batch), got)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, results...)
-	}
-	return out, nil
+		return alignResults(actionKeys(batch), mapped(resp.GetResults(), func(r *pbv1.ActionResult) ActionResult {
+			return result(r.GetActionId(), r.GetCustomerId(), outcomeFromNumber(int32(r.GetOutcome())), r.GetReason(), r.GetRecords())
+		}))
+	})
 }
 
 func (c *grpcClientV1) AnonymiseFields(context.Context, []FieldAction) ([]ActionResult, error) {
@@ -95,19 +78,15 @@ func (c *grpcClientV1) ReadDocument(context.Context, string, string) (io.ReadClo
 }
 
 func (c *grpcClientV1) RecordVisits(ctx context.Context, visits []VisitRecord) error {
-	for start := 0; start < len(visits); start += visitBatch {
-		batch := visits[start:min(start+visitBatch, len(visits))]
-		pb := make([]*pbv1.Visit, len(batch))
-		for i, v := range batch {
+	_, err := inBatches(visits, visitBatch, func(batch []VisitRecord) ([]struct{}, error) {
+		_, err := c.client.RecordVisits(ctx, &pbv1.RecordVisitsRequest{Visits: mapped(batch, func(v VisitRecord) *pbv1.Visit {
 			w := visitToPB(v)
-			pb[i] = &pbv1.Visit{VisitId: w.VisitId, CustomerId: w.CustomerId, Branch: w.Branch, Service: w.Service,
+			return &pbv1.Visit{VisitId: w.VisitId, CustomerId: w.CustomerId, Branch: w.Branch, Service: w.Service,
 				StartedAt: w.StartedAt, EndedAt: w.EndedAt, CustomFields: w.CustomFields}
-		}
-		if _, err := c.client.RecordVisits(ctx, &pbv1.RecordVisitsRequest{Visits: pb}); err != nil {
-			return err
-		}
-	}
-	return nil
+		})})
+		return nil, err
+	})
+	return err
 }
 
 func (c *grpcClientV1) Health(ctx context.Context) error {
@@ -118,12 +97,4 @@ func (c *grpcClientV1) Health(ctx context.Context) error {
 func subjectToV1(s Subject) *pbv1.Subject {
 	return &pbv1.Subject{CustomerId: s.CustomerID, FirstName: s.FirstName, LastName: s.LastName,
 		Email: s.Email, Phone: s.Phone}
-}
-
-func subjectsToV1(ss []Subject) []*pbv1.Subject {
-	out := make([]*pbv1.Subject, len(ss))
-	for i, s := range ss {
-		out[i] = subjectToV1(s)
-	}
-	return out
 }

@@ -17,22 +17,17 @@ type connector struct {
 	pluginkit.Holder[*cdrdb.Store]
 }
 
-var (
-	_ sdk.Connector       = (*connector)(nil)
-	_ sdk.FieldAnonymiser = (*connector)(nil)
-)
+var _ interface {
+	sdk.FieldAnonymiser
+	sdk.Seeder
+} = (*connector)(nil)
 
 func main() {
-	sdk.Serve(&connector{Holder: pluginkit.Holder[*cdrdb.Store]{Open: cdrdb.Open, Label: "cdr store"}})
-}
-
-func (c *connector) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{
-		Name:         "cdrstore",
-		Version:      sdk.Version(version),
-		Categories:   []string{sdk.CategoryCDR},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityAnonymiseFields},
-	}, nil
+	sdk.Serve(&connector{Holder: pluginkit.Holder[*cdrdb.Store]{
+		Info: sdk.Info{Name: "cdrstore", Version: sdk.Version(version), Categories: []string{sdk.CategoryCDR},
+			Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityAnonymiseFields}},
+		Open: cdrdb.Open, SeedStore: cdrdb.SeedBatch, Label: "cdr store",
+	}})
 }
 
 func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.SubjectExport, error) {

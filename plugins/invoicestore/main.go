@@ -19,24 +19,19 @@ type connector struct {
 	pluginkit.Holder[*invoicedb.Store]
 }
 
-var (
-	_ sdk.Connector       = (*connector)(nil)
-	_ sdk.FieldAnonymiser = (*connector)(nil)
-	_ sdk.DocumentReader  = (*connector)(nil)
-)
+var _ interface {
+	sdk.FieldAnonymiser
+	sdk.DocumentReader
+	sdk.Seeder
+} = (*connector)(nil)
 
 func main() {
-	sdk.Serve(&connector{Holder: pluginkit.Holder[*invoicedb.Store]{Open: invoicedb.Open, Label: "invoice archive"}})
-}
-
-func (c *connector) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{
-		Name:       "invoicestore",
-		Version:    sdk.Version(version),
-		Categories: []string{sdk.CategoryInvoice, sdk.CategoryContact},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete,
-			sdk.CapabilityAnonymiseFields, sdk.CapabilityDocuments},
-	}, nil
+	sdk.Serve(&connector{Holder: pluginkit.Holder[*invoicedb.Store]{
+		Info: sdk.Info{Name: "invoicestore", Version: sdk.Version(version), Categories: []string{sdk.CategoryInvoice, sdk.CategoryContact},
+			Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete,
+				sdk.CapabilityAnonymiseFields, sdk.CapabilityDocuments}},
+		Open: invoicedb.Open, SeedStore: invoicedb.SeedBatch, Label: "invoice archive",
+	}})
 }
 
 // Export answers each customer's billing contact and invoice index as

@@ -17,24 +17,19 @@ type connector struct {
 	pluginkit.Holder[*statsdb.Store]
 }
 
-var (
-	_ sdk.Connector       = (*connector)(nil)
-	_ sdk.VisitRecorder   = (*connector)(nil)
-	_ sdk.FieldAnonymiser = (*connector)(nil)
-)
+var _ interface {
+	sdk.FieldAnonymiser
+	sdk.VisitRecorder
+	sdk.Seeder
+} = (*connector)(nil)
 
 func main() {
-	sdk.Serve(&connector{Holder: pluginkit.Holder[*statsdb.Store]{Open: statsdb.Open, Label: "statistics database"}})
-}
-
-func (c *connector) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{
-		Name:       "statdb",
-		Version:    sdk.Version(version),
-		Categories: []string{sdk.CategoryVisitStats},
-		Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityRecordVisits,
-			sdk.CapabilityAnonymiseFields},
-	}, nil
+	sdk.Serve(&connector{Holder: pluginkit.Holder[*statsdb.Store]{
+		Info: sdk.Info{Name: "statdb", Version: sdk.Version(version), Categories: []string{sdk.CategoryVisitStats},
+			Capabilities: []string{sdk.CapabilityExport, sdk.CapabilityAnonymise, sdk.CapabilityDelete, sdk.CapabilityRecordVisits,
+				sdk.CapabilityAnonymiseFields}},
+		Open: statsdb.Open, SeedStore: statsdb.SeedBatch, Label: "statistics database",
+	}})
 }
 
 func (c *connector) Export(ctx context.Context, subjects []sdk.Subject) ([]sdk.SubjectExport, error) {

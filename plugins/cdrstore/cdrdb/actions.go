@@ -12,15 +12,15 @@ import (
 // Delete removes every record of each action's customer. Actions limited
 // to categories other than cdr find nothing here.
 func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.DB.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		ids := customerIDs(todo)
-		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+		counts, err := s.DB.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
 		if err != nil {
 			return nil, err
 		}
 		for start := 0; start < len(ids); start += 500 {
 			chunk := ids[start:min(start+500, len(ids))]
-			if _, err := tx.ExecContext(ctx, s.db.Q(`DELETE FROM cdr_records WHERE customer_id IN `+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+			if _, err := tx.ExecContext(ctx, s.DB.Q(`DELETE FROM cdr_records WHERE customer_id IN `+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
 				return nil, err
 			}
 		}
@@ -31,9 +31,9 @@ func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionR
 // Anonymise masks the phone numbers of each action's customer's records;
 // dates, durations and costs stay for billing statistics.
 func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.DB.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		ids := customerIDs(todo)
-		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+		counts, err := s.DB.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +50,7 @@ func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.Acti
 func (s *Store) mask(ctx context.Context, tx *sql.Tx, ids []string) error {
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		if _, err := tx.ExecContext(ctx, s.db.Q(`UPDATE cdr_records SET
+		if _, err := tx.ExecContext(ctx, s.DB.Q(`UPDATE cdr_records SET
 			caller = substr(caller, 1, 3) || '********',
 			callee = substr(callee, 1, 3) || '********',
 			anonymised = 1
@@ -97,14 +97,14 @@ func Mask(number string) string {
 // the phone field goes, as Anonymise does; the store holds no other field,
 // so any other field is not applicable (NOT_FOUND).
 func (s *Store) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error) {
-	return s.db.ApplyFields(ctx, journal, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error) {
+	return s.DB.ApplyFields(ctx, journal, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error) {
 		var ids []string
 		for _, a := range todo {
 			if sqlstore.HasField(a, sdk.FieldPhone) && a.Subject.CustomerID != "" {
 				ids = append(ids, a.Subject.CustomerID)
 			}
 		}
-		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE anonymised = 0 AND customer_id IN `, ` GROUP BY customer_id`, ids)
+		counts, err := s.DB.Counts(ctx, tx, `SELECT customer_id, count(*) FROM cdr_records WHERE anonymised = 0 AND customer_id IN `, ` GROUP BY customer_id`, ids)
 		if err != nil {
 			return nil, err
 		}

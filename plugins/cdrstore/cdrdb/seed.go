@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"time"
+
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 )
 
 // SeedCustomer asks Seed for Count records of a customer calling from Phone.
@@ -19,7 +21,7 @@ type SeedCustomer struct {
 // give the same rows (ids are derived from the customer id), and seeding
 // again adds nothing.
 func Seed(ctx context.Context, s *Store, customers []SeedCustomer, seed int64, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -57,4 +59,15 @@ func Rand(seed int64, key string) *rand.Rand {
 	h := fnv.New64a()
 	h.Write([]byte(key))
 	return rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
+}
+
+// SeedBatch writes the batch customers' demo call records, for `lethe demo`.
+func SeedBatch(ctx context.Context, s *Store, b sdk.SeedBatch) error {
+	var cdrs []SeedCustomer
+	for _, cu := range b.Customers {
+		if cu.CallRecords > 0 {
+			cdrs = append(cdrs, SeedCustomer{ID: cu.CustomerID, Phone: cu.Phone, Count: cu.CallRecords})
+		}
+	}
+	return Seed(ctx, s, cdrs, b.Seed, b.Now)
 }

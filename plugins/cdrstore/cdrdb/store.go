@@ -41,7 +41,7 @@ type CDR struct {
 
 // Store is an open CDR database.
 type Store struct {
-	db *sqlstore.DB
+	sqlstore.Base
 }
 
 // Open opens the store in dataDir (SQLite, cdr.db) or at dsn (PostgreSQL).
@@ -50,30 +50,13 @@ func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{sqlstore.Base{DB: db}}, nil
 }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Checkpoint clears the WAL after deletes (see sqlstore.DB.Checkpoint).
-func (s *Store) Checkpoint(ctx context.Context) error { return s.db.Checkpoint(ctx) }
-
-// Ping checks the database is reachable.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Insert adds records; records whose id exists are left as they are, so
 // seeding twice changes nothing.
 func (s *Store) Insert(ctx context.Context, cdrs []CDR) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := s.insert(ctx, tx, cdrs); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.DB.InTx(ctx, func(tx *sql.Tx) error { return s.insert(ctx, tx, cdrs) })
 }
 
 func (s *Store) insert(ctx context.Context, ex sqlstore.Execer, cdrs []CDR) error {
@@ -81,7 +64,7 @@ func (s *Store) insert(ctx context.Context, ex sqlstore.Execer, cdrs []CDR) erro
 	for i, c := range cdrs {
 		rows[i] = []any{c.ID, c.CustomerID, c.Caller, c.Callee, c.StartedAt.UnixMilli(), c.DurationSec, c.CostCents, boolInt(c.Anonymised)}
 	}
-	return s.db.InsertMany(ctx, ex,
+	return s.DB.InsertMany(ctx, ex,
 		`INSERT INTO cdr_records (id, customer_id, caller, callee, started_at, duration_s, cost_cents, anonymised)`,
 		`ON CONFLICT (id) DO NOTHING`, rows)
 }
@@ -98,7 +81,7 @@ func (s *Store) ByCustomers(ctx context.Context, customerIDs []string) (map[stri
 	out := map[string][]CDR{}
 	for start := 0; start < len(customerIDs); start += 500 {
 		chunk := customerIDs[start:min(start+500, len(customerIDs))]
-		rows, err := s.db.QueryContext(ctx, s.db.Q(`SELECT id, customer_id, caller, callee, started_at, duration_s, cost_cents, anonymised
+		rows, err := s.DB.QueryContext(ctx, s.DB.Q(`SELECT id, customer_id, caller, callee, started_at, duration_s, cost_cents, anonymised
 			FROM cdr_records WHERE customer_id IN `+sqlstore.In(len(chunk))+` ORDER BY customer_id, started_at, id`), sqlstore.Strings(chunk)...)
 		if err != nil {
 			return nil, err

@@ -21,11 +21,15 @@ type Store interface {
 }
 
 // Holder keeps the store a connector was configured with. Embedded in a
-// connector it provides Configure, Anonymise, AnonymiseFields, Delete and
-// Health; the connector adds Describe and Export.
+// connector it provides Describe, Configure, Anonymise, AnonymiseFields,
+// Delete, Health and Seed; the connector adds Export.
 type Holder[S Store] struct {
+	// Info is what Describe answers.
+	Info sdk.Info
 	// Open opens the store in dataDir, or on PostgreSQL when dsn is set.
 	Open func(ctx context.Context, dataDir, dsn string) (S, error)
+	// SeedStore writes a demo batch into the store, for `<plugin> seed`.
+	SeedStore func(ctx context.Context, st S, b sdk.SeedBatch) error
 	// Label names the store in the log.
 	Label string
 
@@ -109,4 +113,16 @@ func (h *Holder[S]) Health(ctx context.Context) error {
 		return err
 	}
 	return st.Ping(ctx)
+}
+
+// Describe answers Info.
+func (h *Holder[S]) Describe(context.Context) (sdk.Info, error) { return h.Info, nil }
+
+// Seed hands a demo batch to the store (sdk.Seeder).
+func (h *Holder[S]) Seed(ctx context.Context, b sdk.SeedBatch) error {
+	st, err := h.Store()
+	if err != nil {
+		return err
+	}
+	return h.SeedStore(ctx, st, b)
 }

@@ -143,3 +143,31 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	_, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	return err
 }
+
+// InTx runs fn in a transaction, committed when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Base is what every built-in store is on top of its database: embedded in
+// a store it gives it Close, Checkpoint and Ping, which pluginkit calls.
+type Base struct {
+	DB *DB
+}
+
+// Close closes the database.
+func (b Base) Close() error { return b.DB.Close() }
+
+// Checkpoint clears the WAL after deletes (see DB.Checkpoint).
+func (b Base) Checkpoint(ctx context.Context) error { return b.DB.Checkpoint(ctx) }
+
+// Ping checks the database is reachable.
+func (b Base) Ping(ctx context.Context) error { return b.DB.PingContext(ctx) }

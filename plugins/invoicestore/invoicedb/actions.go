@@ -17,7 +17,7 @@ import (
 // Delete removes the invoices (PDF and index row) and the billing contact
 // of each action's customer, as far as the action's categories reach.
 func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.DB.Apply(ctx, journal, "delete", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		counts := map[string]int{}
 		invIDs, contactIDs := split(todo)
 		if len(invIDs) > 0 {
@@ -52,7 +52,7 @@ func (s *Store) Delete(ctx context.Context, actions []sdk.Action) ([]sdk.ActionR
 // Numbers, dates and amounts stay: they identify no one and bookkeeping
 // needs them.
 func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.ActionResult, error) {
-	return s.db.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.DB.Apply(ctx, journal, "anonymise", actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		counts := map[string]int{}
 		invIDs, contactIDs := split(todo)
 		if err := s.blankInvoices(ctx, tx, invIDs, counts); err != nil {
@@ -110,7 +110,7 @@ func (s *Store) blankInvoices(ctx context.Context, tx *sql.Tx, customerIDs []str
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, ids []string) error {
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		if _, err := tx.ExecContext(ctx, s.db.Q(query+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.DB.Q(query+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
 			return err
 		}
 	}
@@ -118,7 +118,7 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, ids []string
 }
 
 func (s *Store) countContacts(ctx context.Context, tx *sql.Tx, ids []string, counts map[string]int) error {
-	n, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM invoice_contacts WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+	n, err := s.DB.Counts(ctx, tx, `SELECT customer_id, count(*) FROM invoice_contacts WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 func (s *Store) Documents(ctx context.Context, invs []Invoice) ([]sdk.Document, error) {
 	out := make([]sdk.Document, 0, len(invs))
 	for _, inv := range invs {
-		f, err := s.openPDF(ctx, s.db, inv.File)
+		f, err := s.openPDF(ctx, s.DB, inv.File)
 		if err != nil {
 			return nil, fmt.Errorf("invoice %s: %w", inv.ID, err)
 		}
@@ -54,7 +54,7 @@ func documentName(inv Invoice) string {
 // customerID: a customer can never read another's invoice by guessing an
 // id. sdk.ErrDocumentNotFound otherwise.
 func (s *Store) OpenDocument(ctx context.Context, customerID, documentID string) (io.ReadCloser, error) {
-	invs, err := s.invoices(ctx, s.db, []string{customerID})
+	invs, err := s.invoices(ctx, s.DB, []string{customerID})
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *Store) OpenDocument(ctx context.Context, customerID, documentID string)
 		if inv.ID != documentID {
 			continue
 		}
-		f, err := s.openPDF(ctx, s.db, inv.File)
+		f, err := s.openPDF(ctx, s.DB, inv.File)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, sdk.ErrDocumentNotFound
 		}

@@ -14,7 +14,7 @@ import (
 // index and the billing contact lose the field. Phones and custom fields
 // are not held here: not applicable (NOT_FOUND).
 func (s *Store) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error) {
-	return s.db.ApplyFields(ctx, journal, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error) {
+	return s.DB.ApplyFields(ctx, journal, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error) {
 		counts := map[string]int{}
 		var pdfs, names, emails []string
 		for _, a := range todo {

@@ -26,7 +26,7 @@ func (s *Store) ByCustomers(ctx context.Context, customerIDs []string) (map[stri
 	for start := 0; start < len(customerIDs); start += 500 {
 		chunk := customerIDs[start:min(start+500, len(customerIDs))]
 		args := sqlstore.Strings(chunk)
-		rows, err := s.db.QueryContext(ctx, s.db.Q(`SELECT customer_id, name, email, address, anonymised
+		rows, err := s.DB.QueryContext(ctx, s.DB.Q(`SELECT customer_id, name, email, address, anonymised
 			FROM invoice_contacts WHERE customer_id IN `+sqlstore.In(len(chunk))), args...)
 		if err != nil {
 			return nil, err
@@ -45,7 +45,7 @@ func (s *Store) ByCustomers(ctx context.Context, customerIDs []string) (map[stri
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		invs, err := s.invoices(ctx, s.db, chunk)
+		invs, err := s.invoices(ctx, s.DB, chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ type sqlQuerier interface {
 }
 
 func (s *Store) invoices(ctx context.Context, q sqlQuerier, customerIDs []string) ([]Invoice, error) {
-	rows, err := q.QueryContext(ctx, s.db.Q(`SELECT id, customer_id, number, issued_at, amount_cents, currency, pages, customer_name, file, anonymised
+	rows, err := q.QueryContext(ctx, s.DB.Q(`SELECT id, customer_id, number, issued_at, amount_cents, currency, pages, customer_name, file, anonymised
 		FROM invoice_documents WHERE customer_id IN `+sqlstore.In(len(customerIDs))+` ORDER BY customer_id, issued_at, id`),
 		sqlstore.Strings(customerIDs)...)
 	if err != nil {

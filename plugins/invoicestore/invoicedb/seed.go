@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/lethe-privacy/lethe/connectors/sdk"
 )
 
 // SeedCustomer asks Seed for a billing contact and Invoices invoices.
@@ -39,7 +41,7 @@ func Seed(ctx context.Context, s *Store, customers []SeedCustomer, opt SeedOptio
 		opt.Now = time.Now()
 	}
 	plan := planSeed(customers, opt)
-	if s.db.Postgres {
+	if s.DB.Postgres {
 		return seedPostgres(ctx, s, plan, opt.Fast)
 	}
 	return seedEmbedded(ctx, s, plan, opt.Fast)
@@ -86,7 +88,7 @@ func planSeed(customers []SeedCustomer, opt SeedOptions) seedPlan {
 // multi-row inserts: one statement (and commit) per PDF made the demo's
 // PostgreSQL run wait on the server's fsync for every invoice.
 func seedPostgres(ctx context.Context, s *Store, p seedPlan, fast bool) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -100,7 +102,7 @@ func seedPostgres(ctx context.Context, s *Store, p seedPlan, fast bool) error {
 		}
 		pdfs = append(pdfs, []any{j.inv.File, pdf})
 		if len(pdfs) == perStatement || i == len(p.jobs)-1 {
-			if err := s.db.InsertMany(ctx, tx, `INSERT INTO invoice_pdfs (file, data)`,
+			if err := s.DB.InsertMany(ctx, tx, `INSERT INTO invoice_pdfs (file, data)`,
 				`ON CONFLICT (file) DO UPDATE SET data = EXCLUDED.data`, pdfs); err != nil {
 				return fmt.Errorf("write invoice pdf: %w", err)
 			}
@@ -155,24 +157,16 @@ func seedEmbedded(ctx context.Context, s *Store, p seedPlan, fast bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := insertIndex(ctx, s, tx, p.contacts, p.docs); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.DB.InTx(ctx, func(tx *sql.Tx) error { return insertIndex(ctx, s, tx, p.contacts, p.docs) })
 }
 
 // insertIndex writes the contacts and the invoices' index rows.
 func insertIndex(ctx context.Context, s *Store, tx *sql.Tx, contacts, docs [][]any) error {
-	if err := s.db.InsertMany(ctx, tx, `INSERT INTO invoice_contacts (customer_id, name, email, address, anonymised)`,
+	if err := s.DB.InsertMany(ctx, tx, `INSERT INTO invoice_contacts (customer_id, name, email, address, anonymised)`,
 		`ON CONFLICT (customer_id) DO NOTHING`, contacts); err != nil {
 		return err
 	}
-	if err := s.db.InsertMany(ctx, tx, `INSERT INTO invoice_documents (id, customer_id, number, issued_at, amount_cents, currency, pages, customer_name, file, anonymised)`,
+	if err := s.DB.InsertMany(ctx, tx, `INSERT INTO invoice_documents (id, customer_id, number, issued_at, amount_cents, currency, pages, customer_name, file, anonymised)`,
 		`ON CONFLICT (id) DO NOTHING`, docs); err != nil {
 		return err
 	}
@@ -226,4 +220,19 @@ func rng(seed int64, key string) *rand.Rand {
 	h := fnv.New64a()
 	h.Write([]byte(key))
 	return rand.New(rand.NewPCG(uint64(seed)^0x1f2e3d4c, h.Sum64()))
+}
+
+// SeedBatch writes the batch customers' demo invoices, for `lethe demo`.
+// The PDFs are filled from pre-rendered templates (SeedOptions.Fast):
+// rendering a hundred thousand one by one would dominate the demo's
+// start-up.
+func SeedBatch(ctx context.Context, s *Store, b sdk.SeedBatch) error {
+	var invoices []SeedCustomer
+	for _, cu := range b.Customers {
+		if cu.Invoices > 0 {
+			invoices = append(invoices, SeedCustomer{ID: cu.CustomerID, Name: cu.FullName(), Email: cu.Email,
+				Address: cu.Address, Invoices: cu.Invoices})
+		}
+	}
+	return Seed(ctx, s, invoices, SeedOptions{Seed: b.Seed, Now: b.Now, Fast: true})
 }

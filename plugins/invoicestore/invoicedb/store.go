@@ -63,7 +63,7 @@ const pdfSchema = `CREATE TABLE IF NOT EXISTS invoice_pdfs (
 
 // Store is an open invoice archive.
 type Store struct {
-	db  *sqlstore.DB
+	sqlstore.Base
 	dir string // embedded: PDF files live under dir/pdf
 }
 
@@ -82,30 +82,24 @@ func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, dir: dataDir}, nil
+	return &Store{Base: sqlstore.Base{DB: db}, dir: dataDir}, nil
 }
-
-// Close closes the index.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Checkpoint clears the index's WAL after deletes (see sqlstore.DB.Checkpoint).
-func (s *Store) Checkpoint(ctx context.Context) error { return s.db.Checkpoint(ctx) }
 
 // Ping checks the index is reachable and, embedded, the PDF directory
 // exists.
 func (s *Store) Ping(ctx context.Context) error {
-	if !s.db.Postgres {
+	if !s.DB.Postgres {
 		if _, err := os.Stat(s.dir); err != nil {
 			return err
 		}
 	}
-	return s.db.PingContext(ctx)
+	return s.DB.PingContext(ctx)
 }
 
 // ReadPDF returns an invoice's PDF; an error wrapping fs.ErrNotExist when
 // there is none.
 func (s *Store) ReadPDF(ctx context.Context, file string) ([]byte, error) {
-	return s.readPDF(ctx, s.db.DB, file)
+	return s.readPDF(ctx, s.DB.DB, file)
 }
 
 // querier is a *sql.DB or *sql.Tx.
@@ -114,11 +108,11 @@ type querier interface {
 }
 
 func (s *Store) readPDF(ctx context.Context, q querier, file string) ([]byte, error) {
-	if !s.db.Postgres {
+	if !s.DB.Postgres {
 		return os.ReadFile(s.Path(file))
 	}
 	var data []byte
-	err := q.QueryRowContext(ctx, s.db.Q("SELECT data FROM invoice_pdfs WHERE file = ?"), file).Scan(&data)
+	err := q.QueryRowContext(ctx, s.DB.Q("SELECT data FROM invoice_pdfs WHERE file = ?"), file).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("invoice pdf %s: %w", file, fs.ErrNotExist)
 	}
@@ -128,7 +122,7 @@ func (s *Store) readPDF(ctx context.Context, q querier, file string) ([]byte, er
 // openPDF opens a PDF to be streamed: a file embedded; on PostgreSQL the
 // stored bytes (an invoice is a few kilobytes).
 func (s *Store) openPDF(ctx context.Context, q querier, file string) (io.ReadCloser, error) {
-	if !s.db.Postgres {
+	if !s.DB.Postgres {
 		return os.Open(s.Path(file))
 	}
 	data, err := s.readPDF(ctx, q, file)
@@ -142,22 +136,22 @@ func (s *Store) openPDF(ctx context.Context, q querier, file string) (io.ReadClo
 // PDF and its index row change together; embedded, by replacing the file
 // atomically.
 func (s *Store) writePDF(ctx context.Context, ex sqlstore.Execer, file string, data []byte) error {
-	if !s.db.Postgres {
+	if !s.DB.Postgres {
 		return writeFile(s.Path(file), data)
 	}
-	_, err := ex.ExecContext(ctx, s.db.Q("INSERT INTO invoice_pdfs (file, data) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET data = EXCLUDED.data"), file, data)
+	_, err := ex.ExecContext(ctx, s.DB.Q("INSERT INTO invoice_pdfs (file, data) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET data = EXCLUDED.data"), file, data)
 	return err
 }
 
 // removePDF deletes a PDF; one already gone is no error.
 func (s *Store) removePDF(ctx context.Context, ex sqlstore.Execer, file string) error {
-	if !s.db.Postgres {
+	if !s.DB.Postgres {
 		if err := os.Remove(s.Path(file)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		return nil
 	}
-	_, err := ex.ExecContext(ctx, s.db.Q("DELETE FROM invoice_pdfs WHERE file = ?"), file)
+	_, err := ex.ExecContext(ctx, s.DB.Q("DELETE FROM invoice_pdfs WHERE file = ?"), file)
 	return err
 }
 

@@ -62,7 +62,7 @@ const VisitorNameKey = "visitor_name"
 
 // Store is an open statistics database.
 type Store struct {
-	db *sqlstore.DB
+	sqlstore.Base
 }
 
 // Open opens the store in dataDir (stats.db) or at dsn (PostgreSQL).
@@ -71,31 +71,14 @@ func Open(ctx context.Context, dataDir, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{sqlstore.Base{DB: db}}, nil
 }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
-
-// Checkpoint clears the WAL after deletes (see sqlstore.DB.Checkpoint).
-func (s *Store) Checkpoint(ctx context.Context) error { return s.db.Checkpoint(ctx) }
-
-// Ping checks the database is reachable.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Record stores visits. A visit id already stored is left as it is, so a
 // retried RecordVisits (or one after the visit was anonymised) cannot bring
 // back data.
 func (s *Store) Record(ctx context.Context, visits []Visit) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := s.record(ctx, tx, visits); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.DB.InTx(ctx, func(tx *sql.Tx) error { return s.record(ctx, tx, visits) })
 }
 
 func (s *Store) record(ctx context.Context, ex sqlstore.Execer, visits []Visit) error {
@@ -107,7 +90,7 @@ func (s *Store) record(ctx context.Context, ex sqlstore.Execer, visits []Visit) 
 		}
 		rows[i] = append(row, v.VisitorName, 0)
 	}
-	return s.db.InsertMany(ctx, ex, `INSERT INTO stat_visits (visit_id, customer_id, branch, service, started_at, ended_at,
+	return s.DB.InsertMany(ctx, ex, `INSERT INTO stat_visits (visit_id, customer_id, branch, service, started_at, ended_at,
 		custom1, custom2, custom3, custom4, custom5, visitor_name, anonymised)`, `ON CONFLICT (visit_id) DO NOTHING`, rows)
 }
 
@@ -129,7 +112,7 @@ func (s *Store) ByCustomers(ctx context.Context, customerIDs []string) (map[stri
 	out := map[string][]Visit{}
 	for start := 0; start < len(customerIDs); start += 500 {
 		chunk := customerIDs[start:min(start+500, len(customerIDs))]
-		rows, err := s.db.QueryContext(ctx, s.db.Q(`SELECT visit_id, customer_id, branch, service, started_at, ended_at,
+		rows, err := s.DB.QueryContext(ctx, s.DB.Q(`SELECT visit_id, customer_id, branch, service, started_at, ended_at,
 			custom1, custom2, custom3, custom4, custom5, visitor_name, anonymised
 			FROM stat_visits WHERE customer_id IN `+sqlstore.In(len(chunk))+` ORDER BY customer_id, started_at, visit_id`), sqlstore.Strings(chunk)...)
 		if err != nil {
@@ -181,20 +164,20 @@ func (s *Store) Anonymise(ctx context.Context, actions []sdk.Action) ([]sdk.Acti
 }
 
 func (s *Store) act(ctx context.Context, kind string, actions []sdk.Action, stmt string, done sdk.Outcome) ([]sdk.ActionResult, error) {
-	return s.db.Apply(ctx, journal, kind, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
+	return s.DB.Apply(ctx, journal, kind, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.Action) ([]sdk.ActionResult, error) {
 		var ids []string
 		for _, a := range todo {
 			if sqlstore.Wants(a.Categories, sdk.CategoryVisitStats) && a.Subject.CustomerID != "" {
 				ids = append(ids, a.Subject.CustomerID)
 			}
 		}
-		counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM stat_visits WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+		counts, err := s.DB.Counts(ctx, tx, `SELECT customer_id, count(*) FROM stat_visits WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
 		if err != nil {
 			return nil, err
 		}
 		for start := 0; start < len(ids); start += 500 {
 			chunk := ids[start:min(start+500, len(ids))]
-			if _, err := tx.ExecContext(ctx, s.db.Q(stmt+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+			if _, err := tx.ExecContext(ctx, s.DB.Q(stmt+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
 				return nil, err
 			}
 		}
@@ -213,7 +196,7 @@ func (s *Store) act(ctx context.Context, kind string, actions []sdk.Action, stmt
 // visitor name when a first or last name goes, and each named custom
 // field. E-mail and phone are not held here: not applicable (NOT_FOUND).
 func (s *Store) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) ([]sdk.ActionResult, error) {
-	return s.db.ApplyFields(ctx, journal, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error) {
+	return s.DB.ApplyFields(ctx, journal, actions, func(ctx context.Context, tx *sql.Tx, todo []sdk.FieldAction) ([]sdk.ActionResult, error) {
 		out := sdk.FieldResults(todo, sdk.OutcomeNotFound)
 		// Actions naming the same columns share one statement per chunk.
 		groups := map[string][]int{}
@@ -230,13 +213,13 @@ func (s *Store) AnonymiseFields(ctx context.Context, actions []sdk.FieldAction) 
 			for j, i := range idx {
 				ids[j] = todo[i].Subject.CustomerID
 			}
-			counts, err := s.db.Counts(ctx, tx, `SELECT customer_id, count(*) FROM stat_visits WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
+			counts, err := s.DB.Counts(ctx, tx, `SELECT customer_id, count(*) FROM stat_visits WHERE customer_id IN `, ` GROUP BY customer_id`, ids)
 			if err != nil {
 				return nil, err
 			}
 			for start := 0; start < len(ids); start += 500 {
 				chunk := ids[start:min(start+500, len(ids))]
-				if _, err := tx.ExecContext(ctx, s.db.Q(`UPDATE stat_visits SET `+set+` WHERE customer_id IN `+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
+				if _, err := tx.ExecContext(ctx, s.DB.Q(`UPDATE stat_visits SET `+set+` WHERE customer_id IN `+sqlstore.In(len(chunk))), sqlstore.Strings(chunk)...); err != nil {
 					return nil, err
 				}
 			}
@@ -268,3 +251,22 @@ func fieldColumns(a sdk.FieldAction) string {
 
 // Seed records visits in one transaction (demo data and tests).
 func Seed(ctx context.Context, s *Store, visits []Visit) error { return s.Record(ctx, visits) }
+
+// SeedBatch writes the batch's ended visits as the statistics rows this
+// store makes of a visit it receives, for `lethe demo`. Demo rows of a
+// customer's visits carry the customer's name, so that anonymising them
+// shows.
+func SeedBatch(ctx context.Context, s *Store, b sdk.SeedBatch) error {
+	names := make(map[string]string, len(b.Customers))
+	for _, cu := range b.Customers {
+		names[cu.CustomerID] = cu.FullName()
+	}
+	rows := make([]Visit, len(b.Visits))
+	for i, v := range b.Visits {
+		rows[i] = FromRecord(v)
+		if rows[i].VisitorName == "" {
+			rows[i].VisitorName = names[v.CustomerID]
+		}
+	}
+	return Seed(ctx, s, rows)
+}

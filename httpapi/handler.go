@@ -115,6 +115,7 @@ func (s *server) routes(mux *http.ServeMux) {
 // queries, input validation, error presentation.
 func (s *server) newGraphQL(r *graph.Resolver) http.Handler {
 	srv := handler.New(graph.NewSchema(r))
+	// Not gqlgen's transport.Websocket (v0.17.98): it closes an init timeout, a bad message, a subscribe before the ack and a second init with 1002 (not 4408/4400/4401/4429), has no 4409 for a reused id, serves the legacy subprotocol, and can end a revoked token's socket only with 1000 (graphql-ws retries that at once).
 	srv.AddTransport(graphqlWS{
 		auth:        s.auth,
 		origins:     s.opts.CORSOrigins,
@@ -123,6 +124,7 @@ func (s *server) newGraphQL(r *graph.Resolver) http.Handler {
 		authCheck:   cmp.Or(s.opts.WebsocketAuthCheck, retention.DefaultCacheTTL),
 		log:         s.log,
 	})
+	// Not gqlgen's transport.GET/POST (v0.17.98): they answer parse and validation errors 422 under application/json and with "data": null, refuse a wrong media type, method or Accept without a code, and store invalid UTF-8 as U+FFFD (TestStatusByMediaType, TestRefusalsHaveCodes, TestInvalidUnicodeRefused fail with them).
 	srv.AddTransport(overHTTP{})
 	validated := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(validated)

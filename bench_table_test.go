@@ -162,6 +162,9 @@ func benchTable(b *testing.B, database string) []benchRow {
 			benchMS(p), benchMS(bp) + " (bare handler)", fmt.Sprintf("%.2f× bare", bp.Seconds()/p.Seconds())})
 	}
 
+	// Sorted lists (issue 24): pages 1-10 in each order against id order.
+	add(sortRows(b, srv, db)...)
+
 	// 32 clients, rare terms: throughput against the bare handler.
 	rare := []string{"zoe.young1", "anna.abbott2", "chen.wong3", "07700 912", "maria.rossi4", "leo.kim5"}
 	phase := time.Duration(*benchSeconds) * time.Second

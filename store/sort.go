@@ -1,10 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lethe-privacy/lethe/retention"
@@ -272,9 +276,9 @@ func dueStreams(plan searchPlan, sq retention.SearchQuery) []*dueStream {
 	return out
 }
 
-// fetch reads the next rows of s: after its last row, or from where the
-// cursor's deletion time may be reached.
-func (q *queries) fetch(ctx context.Context, s *dueStream, sq retention.SearchQuery, n int) error {
+// streamQuery is the statement that reads the next n rows of s: after its
+// last row, or from where the cursor's deletion time may be reached.
+func (q *queries) streamQuery(s *dueStream, sq retention.SearchQuery, n int) (string, []any) {
 	where, args := s.where, append([]any(nil), s.args...)
 	cmp, dir := ">", ""
 	if sq.Order.Desc {
@@ -295,20 +299,72 @@ func (q *queries) fetch(ctx context.Context, s *dueStream, sq retention.SearchQu
 		// …and at most the end + days.
 		where, args = where+" AND latest_event_end >= ?", append(args, toMicros(sq.AfterValue.Time.Add(-s.days)))
 	}
-	var rows []customerRow
-	sel := q.idb.NewSelect().Model(&rows)
+	from := "customers"
 	if q.dialect == SQLite {
 		// Without statistics SQLite prefers customers_due, whose range
 		// holds every status: a rare status would be found row by row.
-		sel = sel.ModelTableExpr("customers AS customer_row INDEXED BY customers_due_status")
+		from = "customers INDEXED BY customers_due_status"
 	}
-	if err := sel.Where(where, args...).OrderExpr("latest_event_end" + dir + ", id" + dir).
-		Limit(int64(n)).Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return internal("sorted search", err)
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY latest_event_end%s, id%s LIMIT %d", q.customerColumns(), from, where, dir, dir, n), args
+}
+
+// customerColumns lists customerRow's columns, for statements bun does not
+// build from the model.
+func (q *queries) customerColumns() string {
+	t := q.idb.Dialect().Tables().Get(reflect.TypeOf(customerRow{}))
+	return strings.Join(columnsOf(t), ", ")
+}
+
+// streamRow is a row read for one of several streams at once.
+type streamRow struct {
+	customerRow `bun:",extend"`
+	Stream      int `bun:"stream_idx"`
+}
+
+// fill reads the next rows of every stream whose buffer is empty, in one
+// statement (a few when there are many): a page in deletion-time order
+// starts by reading every (group, status) stream.
+func (q *queries) fill(ctx context.Context, streams []*dueStream, sq retention.SearchQuery, n int) error {
+	var empty []*dueStream
+	for _, s := range streams {
+		if len(s.buf) == 0 && !s.done {
+			empty = append(empty, s)
+		}
 	}
-	s.buf, s.done = rows, len(rows) < n
-	if len(rows) > 0 {
-		s.last = &rows[len(rows)-1]
+	for start := 0; start < len(empty); start += maxCompound {
+		chunk := empty[start:min(start+maxCompound, len(empty))]
+		parts := make([]string, len(chunk))
+		var args []any
+		for i, s := range chunk {
+			query, a := q.streamQuery(s, sq, n)
+			parts[i] = fmt.Sprintf("SELECT s%d.*, %d AS stream_idx FROM (%s) AS s%d", i, i, query, i)
+			args = append(args, a...)
+		}
+		var rows []streamRow
+		if err := q.idb.NewRaw(strings.Join(parts, "\nUNION ALL\n"), args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return internal("sorted search", err)
+		}
+		for _, s := range chunk {
+			s.buf, s.done = nil, true
+		}
+		for _, r := range rows {
+			s := chunk[r.Stream]
+			s.buf = append(s.buf, r.customerRow)
+		}
+		for _, s := range chunk {
+			// UNION ALL promises no order across its parts' rows.
+			slices.SortFunc(s.buf, func(a, b customerRow) int {
+				c := cmp.Or(cmp.Compare(a.LatestEventEnd, b.LatestEventEnd), cmp.Compare(a.ID, b.ID))
+				if sq.Order.Desc {
+					return -c
+				}
+				return c
+			})
+			s.done = len(s.buf) < n
+			if len(s.buf) > 0 {
+				s.last = &s.buf[len(s.buf)-1]
+			}
+		}
 	}
 	return nil
 }
@@ -359,12 +415,10 @@ func (q *queries) mergeByDeletion(ctx context.Context, plan searchPlan, sq reten
 func (q *queries) nextStream(ctx context.Context, streams []*dueStream, sq retention.SearchQuery, n int) (*dueStream, time.Time, error) {
 	var best *dueStream
 	var bound time.Time
+	if err := q.fill(ctx, streams, sq, n); err != nil {
+		return nil, bound, err
+	}
 	for _, s := range streams {
-		if len(s.buf) == 0 && !s.done {
-			if err := q.fetch(ctx, s, sq, n); err != nil {
-				return nil, bound, err
-			}
-		}
 		if len(s.buf) == 0 {
 			continue
 		}

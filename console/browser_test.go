@@ -479,7 +479,7 @@ func TestConsoleOffline(t *testing.T) {
 
 	// The playground: its page, script and style, and a query it runs.
 	tb.open("/")
-	tb.waitFor("GraphiQL", `document.querySelector('.graphiql-container .graphiql-query-editor .CodeMirror') !== null`)
+	tb.do(chromedp.WaitVisible(chromedp.CSS(`.graphiql-container .graphiql-query-editor .CodeMirror`)))
 	graphiqlQuery(tb, "query Policies { retentionPolicies { name } }", "")
 	tb.do(chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
 	tb.waitText(".graphiql-response", `"visit_days"`)

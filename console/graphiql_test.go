@@ -27,7 +27,9 @@ func TestConsolePlaygroundGraphiQL(t *testing.T) {
 	}
 	tb.signIn("operator")
 	tb.open("/")
-	tb.waitFor("GraphiQL", `document.querySelector('.graphiql-container .graphiql-query-editor .CodeMirror') !== null`)
+	// WaitVisible outlasts the navigation (an evaluation may meet the sign-in
+	// page's context as it goes).
+	tb.do(chromedp.WaitVisible(chromedp.CSS(`.graphiql-container .graphiql-query-editor .CodeMirror`)))
 	if v := eval[string](tb, `document.querySelector('#pg-token').value`); v != srv.Tokens["operator"] {
 		t.Fatal("the playground does not hold the session's token")
 	}
@@ -59,6 +61,17 @@ func TestConsolePlaygroundGraphiQL(t *testing.T) {
 		tb.screenshot("playground")
 		tb.do(chromedp.Click(chromedp.CSS(`button[aria-label="Show History"]`)))
 		tb.waitText(".graphiql-history", "One")
+	})
+
+	t.Run("a subscription streams over the websocket", func(t *testing.T) {
+		tb := tb.with(t)
+		run := srv.gql(t, "operator", `mutation { runRetention(dryRun: true) { id } }`, nil)["runRetention"].(map[string]any)["id"].(string)
+		graphiqlQuery(tb, "subscription Progress($id: ID!) { retentionRunProgress(id: $id) { id status } }", fmt.Sprintf(`{"id": %q}`, run))
+		tb.do(chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
+		tb.waitText(".graphiql-response", `"SUCCEEDED"`)
+		if out := eval[string](tb, `document.querySelector('.graphiql-response').textContent`); !strings.Contains(out, run) {
+			t.Fatalf("the subscription answered another run: %s", out)
+		}
 	})
 
 	if csp := eval[[]string](tb, `window.__csp`); len(csp) > 0 {

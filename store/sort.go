@@ -34,6 +34,9 @@ import (
 // A search or filter narrows every range; a search whose rarest word has
 // few customers is sorted from those candidates.
 
+// maxStreamBatch bounds the rows one read of a stream asks for.
+const maxStreamBatch = 128
+
 // nameKeyNone is the name key of a customer without a name: after every
 // named one ("1…").
 const nameKeyNone = "2"
@@ -92,8 +95,12 @@ func (q *queries) searchSorted(ctx context.Context, query searchkey.Query, sq re
 		}
 	}
 	// The candidates of the rarest word, each checked against every word:
-	// the intersection of term rows (plan.matches) is an id-order shortcut.
-	plan = plan.withFilter(sq.Filter)
+	// the intersection of term rows (plan.matches) is an id-order shortcut
+	// the pages do not use. Without a filter the plan keeps what makes a
+	// one-word count cheap (its term rows).
+	if !sq.Filter.Empty() {
+		plan = plan.withFilter(sq.Filter)
+	}
 	if sq.Count {
 		var err error
 		if page.TotalCount, page.TotalCapped, err = q.countMatches(ctx, plan); err != nil {
@@ -239,6 +246,11 @@ type dueStream struct {
 	// when exact, else between the end and the end + days.
 	days  time.Duration
 	exact bool
+	// batch is how many rows the next read asks for: a page's worth
+	// unfiltered; with search words or a filter, 2 at first and twice as
+	// many each time, since a stream may have to be walked far for each
+	// matching row and most streams give few rows to a page.
+	batch int
 	buf   []customerRow
 	last  *customerRow
 	done  bool
@@ -263,11 +275,17 @@ func dueStreams(plan searchPlan, sq retention.SearchQuery) []*dueStream {
 	if sq.Filter.Status != "" {
 		statuses = []retention.Status{sq.Filter.Status}
 	}
+	// Unfiltered, a stream's rows are all the page may need; filtered, a
+	// row may cost a walk (see dueStream.batch).
+	batch := sq.First + 1
+	if len(plan.filterArgs) > 0 || plan.candidates != "" {
+		batch = 2
+	}
 	var out []*dueStream
 	for _, g := range cut.Groups {
 		days := g.EndedBy.Sub(cut.At) * -1
 		for _, st := range statuses {
-			s := &dueStream{days: days, exact: cut.Anonymise == nil || !slices.Contains(cut.Anonymise.Statuses, st)}
+			s := &dueStream{days: days, exact: cut.Anonymise == nil || !slices.Contains(cut.Anonymise.Statuses, st), batch: batch}
 			s.where = "policy_group = ? AND status = ? AND " + reachable + " AND (held_until IS NULL OR held_until <= ?) AND " + where
 			s.args = append([]any{g.Group, string(st), toMicros(cut.At)}, args...)
 			out = append(out, s)
@@ -324,7 +342,7 @@ type streamRow struct {
 // fill reads the next rows of every stream whose buffer is empty, in one
 // statement (a few when there are many): a page in deletion-time order
 // starts by reading every (group, status) stream.
-func (q *queries) fill(ctx context.Context, streams []*dueStream, sq retention.SearchQuery, n int) error {
+func (q *queries) fill(ctx context.Context, streams []*dueStream, sq retention.SearchQuery) error {
 	var empty []*dueStream
 	for _, s := range streams {
 		if len(s.buf) == 0 && !s.done {
@@ -336,7 +354,7 @@ func (q *queries) fill(ctx context.Context, streams []*dueStream, sq retention.S
 		parts := make([]string, len(chunk))
 		var args []any
 		for i, s := range chunk {
-			query, a := q.streamQuery(s, sq, n)
+			query, a := q.streamQuery(s, sq, s.batch)
 			parts[i] = fmt.Sprintf("SELECT s%d.*, %d AS stream_idx FROM (%s) AS s%d", i, i, query, i)
 			args = append(args, a...)
 		}
@@ -360,7 +378,8 @@ func (q *queries) fill(ctx context.Context, streams []*dueStream, sq retention.S
 				}
 				return c
 			})
-			s.done = len(s.buf) < n
+			s.done = len(s.buf) < s.batch
+			s.batch = min(2*s.batch, maxStreamBatch)
 			if len(s.buf) > 0 {
 				s.last = &s.buf[len(s.buf)-1]
 			}
@@ -377,7 +396,7 @@ func (q *queries) mergeByDeletion(ctx context.Context, plan searchPlan, sq reten
 	if sq.After == "" || sq.AfterValue.Time != nil {
 		streams := dueStreams(plan, sq)
 		for len(out) < n {
-			best, bound, err := q.nextStream(ctx, streams, sq, n)
+			best, bound, err := q.nextStream(ctx, streams, sq)
 			if err != nil {
 				return nil, err
 			}
@@ -412,10 +431,10 @@ func (q *queries) mergeByDeletion(ctx context.Context, plan searchPlan, sq reten
 
 // nextStream fills the streams' empty buffers and returns the stream whose
 // next row may come first, with that bound; nil when all are read.
-func (q *queries) nextStream(ctx context.Context, streams []*dueStream, sq retention.SearchQuery, n int) (*dueStream, time.Time, error) {
+func (q *queries) nextStream(ctx context.Context, streams []*dueStream, sq retention.SearchQuery) (*dueStream, time.Time, error) {
 	var best *dueStream
 	var bound time.Time
-	if err := q.fill(ctx, streams, sq, n); err != nil {
+	if err := q.fill(ctx, streams, sq); err != nil {
 		return nil, bound, err
 	}
 	for _, s := range streams {

@@ -163,6 +163,9 @@ func (a *App) Close() {
 	a.closers = nil
 }
 
+// joinEvery is how often a replica looks for a run with batches to share.
+const joinEvery = 500 * time.Millisecond
+
 // StartScheduler runs the sweep and visit clean-up jobs until Close; on
 // PostgreSQL only the replica holding the leader lease runs them.
 func (a *App) StartScheduler() error {
@@ -182,6 +185,11 @@ func (a *App) StartScheduler() error {
 		return err
 	}
 	a.onClose(func() { sched.Stop() }) //nolint:errcheck
+	if a.Store.Dialect() == store.Postgres {
+		// Every replica that sweeps shares the batches of a run the leader
+		// started (on SQLite the one process claims them all itself).
+		sched.JoinSweeps(a.Engine, joinEvery)
+	}
 	return errors.Join(a.scheduleResidueAudit(sched), a.scheduleCanary(sched))
 }
 

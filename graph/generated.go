@@ -305,6 +305,11 @@ type ComplexityRoot struct {
 		RelinquishedAt func(childComplexity int) int
 	}
 
+	ReplicaBatches struct {
+		Batches func(childComplexity int) int
+		Replica func(childComplexity int) int
+	}
+
 	RetentionAction struct {
 		Action     func(childComplexity int) int
 		Connector  func(childComplexity int) int
@@ -365,6 +370,7 @@ type ComplexityRoot struct {
 		Actor              func(childComplexity int) int
 		AddedByChange      func(childComplexity int) int
 		AsOf               func(childComplexity int) int
+		BatchesByReplica   func(childComplexity int) int
 		CustomersDone      func(childComplexity int) int
 		CustomersFailed    func(childComplexity int) int
 		CustomersPlanned   func(childComplexity int) int
@@ -491,6 +497,7 @@ type RetentionRunResolver interface {
 	Failures(ctx context.Context, obj *model.RetentionRun, first *int) ([]model.RetentionFailure, error)
 
 	ActionsNotFound(ctx context.Context, obj *model.RetentionRun) (int, error)
+	BatchesByReplica(ctx context.Context, obj *model.RetentionRun) ([]model.ReplicaBatches, error)
 	ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error)
 	FailuresConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionFailureConnection, error)
 }
@@ -1761,6 +1768,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RelinquishedCategory.RelinquishedAt(childComplexity), true
 
+	case "ReplicaBatches.batches":
+		if e.ComplexityRoot.ReplicaBatches.Batches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicaBatches.Batches(childComplexity), true
+	case "ReplicaBatches.replica":
+		if e.ComplexityRoot.ReplicaBatches.Replica == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplicaBatches.Replica(childComplexity), true
+
 	case "RetentionAction.action":
 		if e.ComplexityRoot.RetentionAction.Action == nil {
 			break
@@ -1989,6 +2009,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RetentionRun.AsOf(childComplexity), true
+	case "RetentionRun.batchesByReplica":
+		if e.ComplexityRoot.RetentionRun.BatchesByReplica == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetentionRun.BatchesByReplica(childComplexity), true
 	case "RetentionRun.customersDone":
 		if e.ComplexityRoot.RetentionRun.CustomersDone == nil {
 			break
@@ -2770,6 +2796,16 @@ func (ec *executionContext) childFields_RelinquishedCategory(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RelinquishedCategory", field.Name)
 }
 
+func (ec *executionContext) childFields_ReplicaBatches(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "replica":
+		return ec.fieldContext_ReplicaBatches_replica(ctx, field)
+	case "batches":
+		return ec.fieldContext_ReplicaBatches_batches(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplicaBatches", field.Name)
+}
+
 func (ec *executionContext) childFields_RetentionAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customerId":
@@ -2918,6 +2954,8 @@ func (ec *executionContext) childFields_RetentionRun(ctx context.Context, field 
 		return ec.fieldContext_RetentionRun_removedByChange(ctx, field)
 	case "actionsNotFound":
 		return ec.fieldContext_RetentionRun_actionsNotFound(ctx, field)
+	case "batchesByReplica":
+		return ec.fieldContext_RetentionRun_batchesByReplica(ctx, field)
 	case "actionsConnection":
 		return ec.fieldContext_RetentionRun_actionsConnection(ctx, field)
 	case "failuresConnection":
@@ -9972,6 +10010,52 @@ func (ec *executionContext) fieldContext_RelinquishedCategory_relinquishedAt(_ c
 	return graphql.NewScalarFieldContext("RelinquishedCategory", field, false, false, "Time")
 }
 
+func (ec *executionContext) _ReplicaBatches_replica(ctx context.Context, field graphql.CollectedField, obj *model.ReplicaBatches) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicaBatches_replica(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replica, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicaBatches_replica(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicaBatches", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplicaBatches_batches(ctx context.Context, field graphql.CollectedField, obj *model.ReplicaBatches) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplicaBatches_batches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplicaBatches_batches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplicaBatches", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RetentionAction_customerId(ctx context.Context, field graphql.CollectedField, obj *model.RetentionAction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11220,6 +11304,38 @@ func (ec *executionContext) _RetentionRun_actionsNotFound(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_RetentionRun_actionsNotFound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionRun", field, true, true, "Int")
+}
+
+func (ec *executionContext) _RetentionRun_batchesByReplica(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetentionRun_batchesByReplica(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RetentionRun().BatchesByReplica(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ReplicaBatches) graphql.Marshaler {
+			return ec.marshalNReplicaBatches2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReplicaBatchesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetentionRun_batchesByReplica(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RetentionRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplicaBatches(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RetentionRun_actionsConnection(ctx context.Context, field graphql.CollectedField, obj *model.RetentionRun) (ret graphql.Marshaler) {
@@ -15358,6 +15474,44 @@ func (ec *executionContext) _RelinquishedCategory(ctx context.Context, sel ast.S
 	return out
 }
 
+var replicaBatchesImplementors = []string{"ReplicaBatches"}
+
+func (ec *executionContext) _ReplicaBatches(ctx context.Context, sel ast.SelectionSet, obj *model.ReplicaBatches) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replicaBatchesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplicaBatches")
+		case "replica":
+			out.Values[i] = ec._ReplicaBatches_replica(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "batches":
+			out.Values[i] = ec._ReplicaBatches_batches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var retentionActionImplementors = []string{"RetentionAction"}
 
 func (ec *executionContext) _RetentionAction(ctx context.Context, sel ast.SelectionSet, obj *model.RetentionAction) graphql.Marshaler {
@@ -15840,6 +15994,12 @@ func (ec *executionContext) _RetentionRun(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RetentionRun_actionsNotFound(ctx, field, obj)
+				})
+		case "batchesByReplica":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RetentionRun_batchesByReplica(ctx, field, obj)
 				})
 		case "actionsConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -17095,6 +17255,26 @@ func (ec *executionContext) marshalNRelinquishedCategory2ᚕgithubᚗcomᚋlethe
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelinquishedCategory2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐRelinquishedCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReplicaBatches2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReplicaBatches(ctx context.Context, sel ast.SelectionSet, v model.ReplicaBatches) graphql.Marshaler {
+	return ec._ReplicaBatches(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReplicaBatches2ᚕgithubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReplicaBatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReplicaBatches) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReplicaBatches2githubᚗcomᚋletheᚑprivacyᚋletheᚋgraphᚋmodelᚐReplicaBatches(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

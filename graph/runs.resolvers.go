@@ -101,6 +101,22 @@ func (r *retentionRunResolver) ActionsNotFound(ctx context.Context, obj *model.R
 	return r.Engine.RunActionsNotFound(ctx, obj.ID)
 }
 
+// BatchesByReplica is the resolver for the batchesByReplica field.
+func (r *retentionRunResolver) BatchesByReplica(ctx context.Context, obj *model.RetentionRun) ([]model.ReplicaBatches, error) {
+	if obj.DryRun || r.Engine == nil {
+		return []model.ReplicaBatches{}, nil
+	}
+	counts, err := r.Engine.BatchesByReplica(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.ReplicaBatches, len(counts))
+	for i, c := range counts {
+		out[i] = model.ReplicaBatches{Replica: c.Replica, Batches: c.Batches}
+	}
+	return out, nil
+}
+
 // ActionsConnection is the resolver for the actionsConnection field.
 func (r *retentionRunResolver) ActionsConnection(ctx context.Context, obj *model.RetentionRun, first *int, after *string) (*model.RetentionActionConnection, error) {
 	p, err := r.Engine.RunActionsPage(ctx, obj.ID, first, after)

@@ -52,14 +52,8 @@ func (e *Engine) dispatchBatch(ctx context.Context, r *runState, entries []reten
 		}
 		live = append(live, en)
 	}
-	if len(cancelled) > 0 {
-		if err := e.fenced(ctx, r, func(tx retention.Tx) error { return tx.SaveEntries(ctx, cancelled) }); err != nil {
-			return err
-		}
-		r.add(func(run *retention.Run) { run.CustomersSkipped += len(cancelled) })
-		for _, en := range cancelled {
-			e.metrics.SweepCustomers(en.Kind, "skipped", 1)
-		}
+	if err := e.cancelEntries(ctx, r, cancelled); err != nil {
+		return err
 	}
 
 	// Nothing is sent by a run that cannot prove it still holds the lease
@@ -438,6 +432,14 @@ func (e *Engine) writeClosing(ctx context.Context, tx retention.Tx, r *runState,
 	if err := tx.SaveActions(ctx, checked); err != nil {
 		return err
 	}
+	if r.claim != nil {
+		if err := countBatch(ctx, tx, r, cl.done, cl.failed, cl.skipped); err != nil {
+			return err
+		}
+		if err := tx.FinishBatch(ctx, *r.claim); err != nil {
+			return err
+		}
+	}
 	return tx.SaveEntries(ctx, cl.closed)
 }
 
@@ -467,4 +469,25 @@ func (e *Engine) auditEntry(r *runState, en retention.JournalEntry, actions []re
 	return retention.AuditEvent{ID: retention.NewID("aud_"), At: now, Actor: actor, Action: action, Subject: en.CustomerID,
 		Details: map[string]any{"run": en.RunID, "journalEntry": en.ID, "policy": en.PolicyName, "policyVersion": en.PolicyVersion,
 			"rule": en.Rule, "dueAt": en.DueAt.Format(time.RFC3339), "categories": en.Categories, "connectors": outcomes, "trigger": retention.EntryTrigger(en)}}
+}
+
+// cancelEntries closes the entries found no longer due, before anything is
+// sent for them.
+func (e *Engine) cancelEntries(ctx context.Context, r *runState, cancelled []retention.JournalEntry) error {
+	if len(cancelled) == 0 {
+		return nil
+	}
+	if err := e.fenced(ctx, r, func(tx retention.Tx) error {
+		if err := countBatch(ctx, tx, r, 0, 0, len(cancelled)); err != nil {
+			return err
+		}
+		return tx.SaveEntries(ctx, cancelled)
+	}); err != nil {
+		return err
+	}
+	r.add(func(run *retention.Run) { run.CustomersSkipped += len(cancelled) })
+	for _, en := range cancelled {
+		e.metrics.SweepCustomers(en.Kind, "skipped", 1)
+	}
+	return nil
 }

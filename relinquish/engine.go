@@ -164,6 +164,12 @@ func (e *Engine) begin(ctx context.Context, opts retention.RunOptions) (retentio
 			return retention.ErrSweepRunning
 		}
 		lease = l
+		// The batches earlier runs left open are closed with a new epoch
+		// (no claim on them proves anymore): their entries are adopted
+		// below, by this run.
+		if err := tx.AbandonBatches(ctx, ""); err != nil {
+			return err
+		}
 		if err := tx.InterruptStaleRuns(ctx, "interrupted: the process running it stopped or lost the sweep lease; a later run resumed its open journal entries"); err != nil {
 			return err
 		}
@@ -210,6 +216,9 @@ func (e *Engine) executeWith(ctx context.Context, r *runState, work func(context
 		// (it says so itself): the operator learns it here.
 		e.log.Error("sweep lease lost to another process; stopping this run", "run", r.run.ID, "epoch", r.lease.Epoch)
 	}
+	if r.shared {
+		e.settleShared(context.WithoutCancel(ctx), r, err)
+	}
 	now := e.nowUTC()
 	r.mu.Lock()
 	r.run.FinishedAt, r.run.HeartbeatAt = &now, now
@@ -227,7 +236,7 @@ func (e *Engine) executeWith(ctx context.Context, r *runState, work func(context
 	final := r.run
 	r.mu.Unlock()
 	closing := context.WithoutCancel(ctx)
-	saveErr := e.fenced(closing, r, func(tx retention.Tx) error { return tx.SaveRun(closing, final) })
+	saveErr := e.fenced(closing, r, func(tx retention.Tx) error { return e.saveRun(closing, tx, r, final) })
 	if errors.Is(saveErr, retention.ErrLeaseLost) {
 		final.Status, final.Error = retention.RunFailed, retention.ErrLeaseLost.Message
 		saveErr = nil
@@ -257,8 +266,19 @@ type runState struct {
 	// resumeOnly: adopt and dispatch open entries, plan nothing
 	// (RunOptions.ResumeOnly).
 	resumeOnly bool
-	mu         sync.Mutex
-	run        retention.Run
+	// shared: the run's batches are planned as rows that every replica
+	// running sweeps claims (a sweep); its finished counters are added to
+	// by each batch, in the database.
+	shared bool
+	// claim is set on the state of one claimed batch: its writes are
+	// fenced by the claim, not by the lease (which this replica may not
+	// hold). parent is the run's own state when the run is this process's.
+	claim  *retention.Claim
+	parent *runState
+	// seq numbers the run's batches (under mu).
+	seq int
+	mu  sync.Mutex
+	run retention.Run
 	// saving orders checkpoints of concurrent batches, so that a stored
 	// run never goes back to older counts.
 	saving sync.Mutex
@@ -274,6 +294,9 @@ func (r *runState) snapshot() retention.Run {
 }
 
 func (r *runState) add(f func(*retention.Run)) retention.Run {
+	if r.parent != nil {
+		r.parent.add(f)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f(&r.run)
@@ -295,13 +318,21 @@ const checkpointEvery = time.Second
 // run's counters and renews the lease; losing the lease (another process
 // took it after ours expired) stops the run.
 func (e *Engine) checkpoint(ctx context.Context, r *runState) error {
+	if r.claim != nil {
+		// A batch's counters went to the database with it; the run's own
+		// state, when it is this process's, stores the rest.
+		if r.parent != nil {
+			return e.checkpoint(ctx, r.parent)
+		}
+		return nil
+	}
 	r.saving.Lock()
 	defer r.saving.Unlock()
 	now := e.nowUTC()
 	run := r.add(func(run *retention.Run) { run.HeartbeatAt = now })
 	var err error
 	if time.Since(r.savedAt) >= checkpointEvery {
-		err = e.fenced(ctx, r, func(tx retention.Tx) error { return tx.SaveRun(ctx, run) })
+		err = e.fenced(ctx, r, func(tx retention.Tx) error { return e.saveRun(ctx, tx, r, run) })
 		r.savedAt = time.Now()
 	}
 	e.report(run)
@@ -339,7 +370,8 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	if err != nil {
 		return err
 	}
-	d := newDispatcher(ctx, e, r)
+	r.shared = true
+	w := e.startWorkers(ctx, r)
 	if adopted > 0 {
 		r.add(func(run *retention.Run) { run.CustomersPlanned += adopted; run.ActionsPlanned += adoptedActions })
 		e.log.Info("resuming open journal entries", "run", r.run.ID, "entries", adopted)
@@ -349,15 +381,16 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 		for {
 			entries, err := e.store.RunEntries(ctx, r.run.ID, e.nowUTC(), afterID, e.BatchSize)
 			if err != nil {
-				return errors.Join(err, d.wait())
+				return errors.Join(err, w.abort())
 			}
 			if len(entries) == 0 {
 				break
 			}
 			afterID = entries[len(entries)-1].ID
-			if !d.dispatch(entries, nil) {
-				return d.wait()
+			if err := e.fenced(ctx, r, func(tx retention.Tx) error { return e.insertBatch(ctx, tx, r, entries) }); err != nil {
+				return errors.Join(err, w.abort())
 			}
+			w.wake()
 		}
 	}
 	// Batches already dispatched update the run's counters from their own
@@ -369,23 +402,27 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	// the same cut-offs the pages below are read by.
 	tally, err := retention.TallyChange(ctx, e.store, cut, cut)
 	if err != nil {
-		return errors.Join(err, d.wait())
+		return errors.Join(err, w.abort())
 	}
 	expected, expectedActions := tally.DueAfter(), tallyActions(tally, dp, conns)
 	r.add(func(run *retention.Run) { run.CustomersPlanned += expected; run.ActionsPlanned += expectedActions })
-	planned, plannedActions, err := e.planPages(ctx, r, d, cut, conns, run)
+	planned, plannedActions, err := e.planPages(ctx, r, w, cut, conns, run)
 	// Customers that changed between the count and their page (a new
 	// event, a hold) make the count right at the end.
 	r.add(func(run *retention.Run) {
 		run.CustomersPlanned += planned - expected
 		run.ActionsPlanned += plannedActions - expectedActions
 	})
-	return errors.Join(err, d.wait())
+	if err != nil {
+		return errors.Join(err, w.abort())
+	}
+	return w.finish()
 }
 
 // planPages journals the due customers page by page, by the rules' ranges,
-// and dispatches each page once journalled.
-func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut retention.Cutoffs, conns []connInfo, run retention.Run) (planned, plannedActions int, err error) {
+// each page with its batch, which the workers (this replica's and the
+// others') claim at once.
+func (e *Engine) planPages(ctx context.Context, r *runState, w *workers, cut retention.Cutoffs, conns []connInfo, run retention.Run) (planned, plannedActions int, err error) {
 	walk := retention.NewDueWalker(e.store, cut, retention.DuePosition{})
 	started := time.Now()
 	for {
@@ -415,7 +452,10 @@ func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut 
 			if err := e.rewriteAnchors(ctx, tx, stale); err != nil {
 				return err
 			}
-			return tx.InsertEntries(ctx, entries, actions)
+			if err := tx.InsertEntries(ctx, entries, actions); err != nil {
+				return err
+			}
+			return e.insertBatch(ctx, tx, r, entries)
 		}); err != nil {
 			return planned, plannedActions, err
 		}
@@ -423,14 +463,10 @@ func (e *Engine) planPages(ctx context.Context, r *runState, d *dispatcher, cut 
 		if err := e.checkpoint(ctx, r); err != nil {
 			return planned, plannedActions, err
 		}
-		if len(entries) == 0 {
-			continue
+		if len(entries) > 0 {
+			w.wake()
 		}
-		byEntry := make(map[string][]retention.JournalAction, len(entries))
-		for _, a := range actions {
-			byEntry[a.EntryID] = append(byEntry[a.EntryID], a)
-		}
-		if !d.dispatch(entries, byEntry) {
+		if w.failed() {
 			return planned, plannedActions, nil
 		}
 	}

@@ -310,3 +310,76 @@ func DescribeOperation(op string, categories []string) string {
 	}
 	return out
 }
+
+// Batch is one page of a run's journal entries, planned as a unit of work
+// that every replica running sweeps may claim (DESIGN.md "Scale-out").
+type Batch struct {
+	ID    string
+	RunID string
+	// Seq orders a run's batches: they are claimed in planning order.
+	Seq      int
+	EntryIDs []string
+}
+
+// Claim is a replica's title to one batch until its term ends. Epoch is its
+// fencing token: it grows with every claim of the batch, so a replica frozen
+// past its term, whose batch another replica claimed since, can no longer
+// prove its claim and changes nothing.
+type Claim struct {
+	Batch
+	Holder string
+	Epoch  int64
+}
+
+// ReplicaBatches is how many batches of a run one replica finished.
+type ReplicaBatches struct {
+	Replica string
+	Batches int
+}
+
+// ErrClaimLost stops the work on a batch whose claim another replica has
+// taken (this one was frozen or cut off past its term): the transaction that
+// found it out rolls back, and nothing more is changed for that batch.
+var ErrClaimLost = Errorf(CodeConflict, "the claim on a sweep batch was lost to another replica; its work stopped and changed nothing more")
+
+// BatchReader reads the batches of shared runs.
+type BatchReader interface {
+	// HoldsClaim reports whether c is still the batch's claim (its holder
+	// and epoch) and lasts beyond until.
+	HoldsClaim(ctx context.Context, c Claim, until time.Time) (bool, error)
+	// OpenBatches counts a run's batches not finished yet.
+	OpenBatches(ctx context.Context, runID string) (int, error)
+	// BatchesByReplica counts a run's finished batches per replica.
+	BatchesByReplica(ctx context.Context, runID string) ([]ReplicaBatches, error)
+	// OpenEntriesByID returns the entries with these ids that are still
+	// open, by id.
+	OpenEntriesByID(ctx context.Context, ids []string) ([]JournalEntry, error)
+}
+
+// BatchWriter plans, claims and closes batches, inside a Tx.
+type BatchWriter interface {
+	InsertBatch(ctx context.Context, b Batch) error
+	// ClaimBatch claims the first batch (of runID; of any run when "")
+	// that is unclaimed or whose claim expired at now, for holder until
+	// the given time, with a new epoch; false when there is none. Batches
+	// other replicas are claiming at this moment are skipped, not waited
+	// for (PostgreSQL: FOR UPDATE SKIP LOCKED).
+	ClaimBatch(ctx context.Context, runID, holder string, now, until time.Time) (Claim, bool, error)
+	// RenewClaim extends the claim until the given time if it is still
+	// c's, and keeps it from changing hands until the transaction ends:
+	// the fencing check of every change a batch makes. ErrClaimLost
+	// otherwise.
+	RenewClaim(ctx context.Context, c Claim, until time.Time) error
+	// FinishBatch marks the batch done by c's holder.
+	FinishBatch(ctx context.Context, c Claim) error
+	// AbandonBatches closes the open batches of runID (of every run when
+	// ""), with a new epoch, so that no claim on them proves anymore:
+	// their entries are adopted by a later run.
+	AbandonBatches(ctx context.Context, runID string) error
+	// AddRunCounts adds to a run's finished counters (every replica's
+	// batches add theirs).
+	AddRunCounts(ctx context.Context, runID string, done, failed, skipped int) error
+	// SaveRunShared saves a run like SaveRun, except the finished counters
+	// the batches add to.
+	SaveRunShared(ctx context.Context, r Run) error
+}

@@ -9,6 +9,7 @@ import (
 // ids and names; every other failure is INTERNAL.
 type Reader interface {
 	JournalReader
+	BatchReader
 	TokenStore
 	RangeReader
 	Policies(ctx context.Context) ([]Policy, error)
@@ -55,6 +56,7 @@ type Reader interface {
 type Tx interface {
 	Reader
 	JournalWriter
+	BatchWriter
 	TokenWriter
 	DryRunWriter
 	// InsertPolicy returns BAD_USER_INPUT when the name is taken.

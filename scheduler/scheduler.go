@@ -112,8 +112,41 @@ func (s *Scheduler) Every(name string, d time.Duration, task func(ctx context.Co
 
 // Scheduler runs the jobs until Stop.
 type Scheduler struct {
-	s   gocron.Scheduler
-	log *slog.Logger
+	s    gocron.Scheduler
+	log  *slog.Logger
+	quit chan struct{}
+	done chan struct{}
+}
+
+// JoinSweeps looks every `every` for a run with unclaimed batches, on every
+// replica (not the leader only: the leader starts and plans a run, the
+// others share its batches), and claims them until none is left. The look
+// is one indexed statement that claims nothing when there is nothing.
+func (s *Scheduler) JoinSweeps(engine *relinquish.Engine, every time.Duration) {
+	s.quit, s.done = make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-s.quit
+		cancel()
+	}()
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := engine.Join(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("sweep batches joined with errors", "batches", n, "err", err)
+			} else if n > 0 {
+				s.log.Info("sweep batches of a shared run finished", "batches", n)
+			}
+		}
+	}()
 }
 
 // Start schedules the sweep and the visit clean-up. elector decides, on
@@ -207,4 +240,10 @@ func cronJob(expr string) gocron.JobDefinition {
 }
 
 // Stop waits for running jobs and stops.
-func (s *Scheduler) Stop() error { return s.s.Shutdown() }
+func (s *Scheduler) Stop() error {
+	if s.quit != nil {
+		close(s.quit)
+		<-s.done
+	}
+	return s.s.Shutdown()
+}

@@ -431,6 +431,14 @@ type RelinquishedCategory struct {
 	RelinquishedAt time.Time `json:"relinquishedAt"`
 }
 
+// The batches of a run one replica finished.
+type ReplicaBatches struct {
+	// The replica: host/pid/instance of the process that claimed them.
+	Replica string `json:"replica"`
+	// How many batches it finished.
+	Batches int `json:"batches"`
+}
+
 // One line of a run's plan: what is done to a customer in one store ('lethe' is Lethe's own record).
 type RetentionAction struct {
 	// The customer acted on.

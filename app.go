@@ -164,7 +164,7 @@ func (a *App) Close() {
 }
 
 // joinEvery is how often a replica looks for a run with batches to share.
-const joinEvery = 500 * time.Millisecond
+const joinEvery = 250 * time.Millisecond
 
 // StartScheduler runs the sweep and visit clean-up jobs until Close; on
 // PostgreSQL only the replica holding the leader lease runs them.

@@ -17,8 +17,10 @@ import (
 // batch: one code path.
 
 // claimPoll is how long an idle worker waits before it looks for a
-// claimable batch again (a batch the planner adds wakes it at once).
-const claimPoll = 250 * time.Millisecond
+// claimable batch again. The starter's workers are not woken by the batches
+// it plans: they poll like the other replicas' (joinPoll), so that a new
+// batch goes to whichever replica looks first, not always to the starter.
+const claimPoll = joinPoll
 
 // insertBatch records entries, just journalled in tx, as the run's next
 // batch.
@@ -51,8 +53,12 @@ type workers struct {
 func (e *Engine) startWorkers(ctx context.Context, r *runState) *workers {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &workers{cancel: cancel, ready: make(chan struct{}, 1)}
+	e.starting.Add(1)
+	var running sync.WaitGroup
 	for range max(1, e.InFlight) {
+		running.Add(1)
 		w.wg.Go(func() {
+			defer running.Done()
 			if err := e.work(ctx, r, w); err != nil {
 				w.mu.Lock()
 				w.err = errors.Join(w.err, err)
@@ -61,10 +67,14 @@ func (e *Engine) startWorkers(ctx context.Context, r *runState) *workers {
 			}
 		})
 	}
+	go func() {
+		running.Wait()
+		e.starting.Add(-1)
+	}()
 	return w
 }
 
-// wake tells an idle worker that a batch was added.
+// wake tells an idle worker to look again (planning is over).
 func (w *workers) wake() {
 	select {
 	case w.ready <- struct{}{}:
@@ -173,7 +183,14 @@ func (e *Engine) runClaim(ctx context.Context, c retention.Claim, run retention.
 // Join claims and executes batches of any run that has claimable ones,
 // InFlight at a time, until none is left: how a replica that did not start
 // a run shares its work. It returns how many batches it finished.
+//
+// A replica that runs a run of its own does not join (its own workers
+// claim that run's batches, InFlight at a time), so that every replica
+// works the same number of batches at once.
 func (e *Engine) Join(ctx context.Context) (int, error) {
+	if e.starting.Load() > 0 {
+		return 0, nil
+	}
 	var mu sync.Mutex
 	var done int
 	var errs error
@@ -185,6 +202,12 @@ func (e *Engine) Join(ctx context.Context) (int, error) {
 				c, ok, err := e.claimNext(ctx, "")
 				if err == nil && ok {
 					err = e.joinClaim(ctx, c, &mu, runs)
+				}
+				if err == nil && !ok && e.joinedRunning(ctx, &mu, runs) {
+					// The run's starter may be planning the next batch:
+					// stay as ready for it as the starter's own workers.
+					sleepCtx(ctx, joinPoll)
+					continue
 				}
 				mu.Lock()
 				switch {
@@ -202,6 +225,36 @@ func (e *Engine) Join(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return done, errs
+}
+
+// joinPoll is how often a joiner with nothing to claim looks again while a
+// run it joined still runs.
+const joinPoll = 100 * time.Millisecond
+
+// joinedRunning reports whether a run Join took batches of is still
+// running.
+func (e *Engine) joinedRunning(ctx context.Context, mu *sync.Mutex, runs map[string]retention.Run) bool {
+	mu.Lock()
+	ids := make([]string, 0, len(runs))
+	for id := range runs {
+		ids = append(ids, id)
+	}
+	mu.Unlock()
+	for _, id := range ids {
+		if run, err := e.store.Run(ctx, id); err == nil && run.Status == retention.RunRunning {
+			return true
+		}
+	}
+	return false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // joinClaim executes a batch claimed by Join, reading its run once.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lethe-privacy/lethe/retention"
@@ -44,6 +45,9 @@ type Engine struct {
 	LeaseTTL time.Duration
 	// Progress, when set, is called after every batch with the run so far.
 	Progress func(retention.Run)
+	// starting counts the runs of this engine whose workers claim
+	// batches now (Join stands aside meanwhile).
+	starting atomic.Int64
 	// beforeFinalize is a test hook between the connectors' confirmation
 	// and the core transaction (crash-safety tests kill the process there).
 	beforeFinalize func()
@@ -390,7 +394,6 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			if err := e.fenced(ctx, r, func(tx retention.Tx) error { return e.insertBatch(ctx, tx, r, entries) }); err != nil {
 				return errors.Join(err, w.abort())
 			}
-			w.wake()
 		}
 	}
 	// Batches already dispatched update the run's counters from their own
@@ -462,9 +465,6 @@ func (e *Engine) planPages(ctx context.Context, r *runState, w *workers, cut ret
 		planned, plannedActions = planned+len(entries), plannedActions+len(actions)
 		if err := e.checkpoint(ctx, r); err != nil {
 			return planned, plannedActions, err
-		}
-		if len(entries) > 0 {
-			w.wake()
 		}
 		if w.failed() {
 			return planned, plannedActions, nil

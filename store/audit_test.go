@@ -17,6 +17,7 @@ import (
 // personal data, in the transaction of the change, and that the log pages
 // newest first and refuses to be rewritten.
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		svc := newService(s)
 		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "alice-console", Role: retention.RoleAdmin})
@@ -168,6 +169,7 @@ func jsonEqual(a, b any) bool {
 // export document stops growing: it embeds the newest events only and says
 // where the older ones are.
 func TestExportAuditBounded(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	ctx, svc := context.Background(), newService(s)
 	c, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ada")}})

@@ -127,6 +127,7 @@ func (m *mutation) exec(q string, args ...any) {
 // and checks that verification names the first bad event every time; the
 // untouched log verifies, before and after its seq values are spread.
 func TestAuditChainDetectsTampering(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		pub := buildAuditLog(t, s, chainEvents)
@@ -317,6 +318,7 @@ func reorderMutation(rng *rand.Rand, rows []chainRow) *mutation {
 // the store's own, checked against a key it does not hold) fails, naming
 // the event the checkpoint signs.
 func TestAuditCheckpointOtherKey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		pub := buildAuditLog(t, s, 120)
@@ -358,6 +360,7 @@ func TestAuditCheckpointOtherKey(t *testing.T) {
 // after the last chained event when migrations run, and the result
 // verifies and is signed.
 func TestAuditChainMigration(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		pub := buildAuditLog(t, s, 30)
@@ -383,6 +386,7 @@ func TestAuditChainMigration(t *testing.T) {
 // TestAuditChainReplicas: two stores on one PostgreSQL database (two
 // replicas) append at once; the log is one chain that verifies.
 func TestAuditChainReplicas(t *testing.T) {
+	t.Parallel()
 	url := storetest.PostgresDatabase(t)
 	ctx := context.Background()
 	var stores []*store.Store

@@ -50,6 +50,7 @@ func sleepPastTTL(since time.Time) { time.Sleep(cacheTTL - time.Since(since) + 5
 // one made by another replica (another Service on the same database) once
 // the TTL has passed.
 func TestPreferencesCache(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, here, elsewhere := cachingPair(s, "admin")
 		c, err := here.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ada")}})
@@ -117,6 +118,7 @@ func TestPreferencesCache(t *testing.T) {
 // (a policy created or changed, the data policy) applies to the next read,
 // one made by another replica once the TTL has passed.
 func TestRulesCache(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, here, elsewhere := cachingPair(s, "admin")
 		days := func(name string) int {

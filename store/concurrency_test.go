@@ -22,6 +22,7 @@ import (
 // deadlock, no serialization failure reaches the caller), and afterwards
 // every customer's stored anchors are the ones its record gives.
 func TestWritesDuringRuleChanges(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		svc := retention.NewService(s, retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -110,6 +111,7 @@ func TestWritesDuringRuleChanges(t *testing.T) {
 // sweeps at once: every customer now due is erased. A change is one row,
 // with no recomputation between its commit and the next sweep.
 func TestRuleChangeAppliesAtOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		quiet := retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))

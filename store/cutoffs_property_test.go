@@ -26,6 +26,7 @@ import (
 // counts of a preview (customersPlanned, addedByChange, removedByChange) and
 // the forecast equal what ComputeSchedule gives customer by customer.
 func TestRangesMatchComputeSchedule(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		rng := rand.New(rand.NewPCG(18, 22))

@@ -9,6 +9,7 @@ import (
 // entry with no categories (which means "every category"); likewise an
 // action's categories and a visit's custom fields.
 func TestUnreadableRowsAreErrors(t *testing.T) {
+	t.Parallel()
 	good := entryRow{ID: "e1", Categories: `["cdr"]`}
 	if e, err := good.domain(); err != nil || len(e.Categories) != 1 || e.Categories[0] != "cdr" {
 		t.Fatalf("a readable entry: %+v, %v", e, err)

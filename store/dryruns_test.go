@@ -16,6 +16,7 @@ import (
 // TestOldDryRunsAreDeleted: dry runs older than the retention are gone after the clean-up, with their plan lines; newer ones
 // and real runs stay.
 func TestOldDryRunsAreDeleted(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		var mu sync.Mutex
 		now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)

@@ -15,6 +15,7 @@ import (
 // and without search words, on both databases: pages and counts hold
 // exactly the customers the filter accepts.
 func TestCustomerFilters(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := now

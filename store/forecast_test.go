@@ -13,6 +13,7 @@ import (
 )
 
 func TestForecast(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		create := func(name string, last time.Time) *retention.Customer {

@@ -14,6 +14,7 @@ import (
 // changes imported out of time order leave the latest in time current, and
 // lastInteractionAt does not go backwards when a future event is booked.
 func TestStatusHistoryAndLastInteraction(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		at := func(v string) *time.Time {
@@ -80,6 +81,7 @@ func TestStatusHistoryAndLastInteraction(t *testing.T) {
 // the data policy allows); an ACTIVE change imported between them makes T1
 // the start again.
 func TestOlderImportOfTheCurrentStatus(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		at := func(v string) *time.Time {

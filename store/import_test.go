@@ -35,6 +35,7 @@ func importData(n int, tag string) ([]*retention.Customer, []retention.Appointme
 // (here an appointment of an unknown customer, a foreign key checked only
 // at commit on SQLite) leaves nothing behind.
 func TestImportCustomers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		cs, as, vs := importData(1203, "ok")

@@ -14,6 +14,7 @@ import (
 // TestLeaseEpochFences: a holder whose lease was taken over cannot renew
 // it, and the fencing check rolls back what its transaction changed.
 func TestLeaseEpochFences(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		now := time.Now()
@@ -74,6 +75,7 @@ func TestLeaseEpochFences(t *testing.T) {
 // idle session, so another process takes the expired lease anyway, and the
 // frozen transaction commits nothing.
 func TestFrozenTransactionDoesNotKeepTheLease(t *testing.T) {
+	t.Parallel()
 	database := storetest.PostgresDatabase(t)
 	ctx := context.Background()
 	open := func() *store.Store {

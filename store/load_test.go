@@ -20,6 +20,7 @@ import (
 // SQLITE_BUSY, "database is locked", or serialization failure may reach a
 // caller). The rounds are counted, not timed: speed belongs to make bench.
 func TestNoBusyUnderLoad(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		var ids []string

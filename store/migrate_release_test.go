@@ -45,6 +45,7 @@ func gunzip(t *testing.T, name string) []byte {
 // the rules now derive is the one the release had stored, and the ranges
 // find exactly the customers ComputeSchedule makes due.
 func TestMigrateReleaseDatabase(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "lethe.db"), gunzip(t, "lethe.db.gz"), 0o600); err != nil {

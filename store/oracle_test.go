@@ -784,6 +784,7 @@ func oracleSeed(t *testing.T) uint64 {
 // policy changes, and what its sweeps relinquished (per category) equal the
 // oracle's. Seeded; LETHE_ORACLE_SEED reproduces a failure.
 func TestRulesAgreeWithOracle(t *testing.T) {
+	t.Parallel()
 	seed := oracleSeed(t)
 	t.Logf("seed %d (LETHE_ORACLE_SEED=%d reproduces this run)", seed, seed)
 	customers, steps := 300, 50

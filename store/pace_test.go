@@ -20,6 +20,7 @@ import (
 // (stored, so every replica's view of the run shows it). Without a cap it
 // never waits.
 func TestSweepMaxRate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		quiet := retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))

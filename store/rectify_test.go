@@ -16,6 +16,7 @@ import (
 // given change, the edit moves the erase clock, the audit names fields and
 // never values, and search finds the new values, not the old ones.
 func TestUpdateCustomer(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := now

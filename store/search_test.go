@@ -65,6 +65,7 @@ var searchHardCases = []struct {
 }
 
 func TestSearchHardCasesSameOnBothDatabases(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	results := map[store.Dialect]map[string][]string{}
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -117,6 +118,7 @@ func TestSearchHardCasesSameOnBothDatabases(t *testing.T) {
 // customers in id order instead of joining candidates, and checks pages,
 // counts and the count cap against a brute-force match.
 func TestSearchPlansAgree(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		first := []string{"Mario", "Maria", "Marek", "Anna", "Ole"}
@@ -174,6 +176,7 @@ func TestSearchPlansAgree(t *testing.T) {
 // TestSearchBackfill: customers stored before the search_terms migration
 // have no terms; Migrate computes them, in batches, and search finds them.
 func TestSearchBackfill(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		for i := range 11 {
@@ -206,6 +209,7 @@ func TestSearchBackfill(t *testing.T) {
 // many terms of the same prefix fill that limit before the cap is reached,
 // and the count must still be exact.
 func TestSearchCountManyTermsPerCustomer(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		now := time.Now().UTC().Truncate(time.Microsecond)
@@ -229,6 +233,7 @@ func TestSearchCountManyTermsPerCustomer(t *testing.T) {
 // exactly as the customers say; on SQLite it costs two statements (probe
 // and count in one, then the page), however many customers match.
 func TestSearchOneWord(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		now := time.Now().UTC().Truncate(time.Microsecond)
@@ -356,6 +361,7 @@ var searchWrittenCases = []struct {
 // TestSearchAsWrittenSameOnBothDatabases checks searchWrittenCases on both
 // databases, and that they agree.
 func TestSearchAsWrittenSameOnBothDatabases(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	results := map[store.Dialect]map[string][]string{}
 	storetest.Each(t, func(t *testing.T, s *store.Store) {

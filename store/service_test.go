@@ -40,6 +40,7 @@ func schedule(t *testing.T, svc *retention.Service, c *retention.Customer) reten
 }
 
 func TestPolicies(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		ps, err := svc.Policies(ctx)
@@ -91,6 +92,7 @@ func TestPolicies(t *testing.T) {
 }
 
 func TestCustomersAndPreferences(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		_, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{Email: sp("nope")}})
@@ -182,6 +184,7 @@ func TestCustomersAndPreferences(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		people := [][4]string{
@@ -260,6 +263,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestAppointmentsVisitsAndDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		c, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Linus")}})
@@ -348,6 +352,7 @@ func TestAppointmentsVisitsAndDelete(t *testing.T) {
 }
 
 func TestStatusAndDataPolicy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		c, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Ken")}})
@@ -387,6 +392,7 @@ func TestStatusAndDataPolicy(t *testing.T) {
 }
 
 func TestLegalHold(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := context.Background(), newService(s)
 		c, _ := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp("Held")}})

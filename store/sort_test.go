@@ -21,6 +21,7 @@ import (
 // the API shows (deletion times as DeletionTime derives them under the
 // data policy and several policies; names folded as search folds them).
 func TestCustomerSort(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := now

@@ -14,6 +14,7 @@ import (
 // TestTokens: a token is shown once and stored as a hash; it authenticates
 // as its name and role until revoked; names are unique among live tokens.
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		svc := newService(s)
 		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "cli:root", Role: retention.RoleAdmin})
@@ -84,6 +85,7 @@ func TestTokens(t *testing.T) {
 // revoked by another process (another Service on the same database, as
 // `lethe token revoke` is) within the TTL; unknown tokens are never cached.
 func TestTokenCache(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, server, cli := cachingPair(s, "cli:root")
 		secret, _, err := cli.CreateToken(ctx, "console", retention.RoleOperator)

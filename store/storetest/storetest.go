@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -23,8 +24,12 @@ const PostgresEnv = "LETHE_TEST_POSTGRES_DSN"
 
 // Each runs fn once per dialect, as named subtests.
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, MustOpenSQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, MustOpenPostgres(t)) })
+	// The two run at once: each has a database of its own, and PostgreSQL
+	// mostly waits on its server while SQLite computes.
+	var wg sync.WaitGroup
+	wg.Go(func() { t.Run("sqlite", func(t *testing.T) { fn(t, MustOpenSQLite(t)) }) })
+	wg.Go(func() { t.Run("postgres", func(t *testing.T) { fn(t, MustOpenPostgres(t)) }) })
+	wg.Wait()
 }
 
 // MustOpenSQLite opens and migrates a store in a temporary directory.

@@ -275,19 +275,23 @@ func (q *queries) planSearch(ctx context.Context, query searchkey.Query) (search
 			best, bestCount = i, n
 		}
 	}
+	below := true
+	for _, n := range counts {
+		below = below && n < probe
+	}
+	if len(query.Words) > 1 && below {
+		// Every word's term rows are few enough to intersect: the exact
+		// matches, however rare together two common words are ("fischer
+		// anna" at a million customers: read in id order, its count
+		// scanned every customer).
+		plan.matches, plan.matchesArgs = intersectWords(query.Words, best, counts)
+		return plan.withCandidates(query.Words[best]), nil
+	}
 	if bestCount >= limit {
 		return plan, nil // common: read customers in id order
 	}
-	for _, n := range counts {
-		if n >= probe {
-			// One word is so common that intersecting its term rows
-			// costs more than reading the rarest word's candidates.
-			return plan.withCandidates(query.Words[best]), nil
-		}
-	}
-	if len(query.Words) > 1 {
-		plan.matches, plan.matchesArgs = intersectWords(query.Words, best, counts)
-	}
+	// One word (few terms), or one so common that intersecting its term
+	// rows costs more than reading the rarest word's candidates.
 	return plan.withCandidates(query.Words[best]), nil
 }
 

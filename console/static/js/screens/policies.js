@@ -116,6 +116,7 @@ export async function render(main, ctx) {
   // remove deletes a custom policy after a confirmation; the API refuses
   // (POLICY_IN_USE, with how many) while customers are assigned it.
   async function remove(p, button) {
+    replace(editor); // what an earlier action said does not stay beside this one
     const ok = await confirmDialog({
       title: `Delete ${p.name}?`, danger: true, confirm: 'Delete policy',
       body: h('p', {}, 'A custom policy can be deleted only when no customer is assigned it. This cannot be undone; the audit log keeps that it existed.'),

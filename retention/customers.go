@@ -321,6 +321,11 @@ func (s *Service) SetCustomerStatus(ctx context.Context, id string, status Statu
 func (s *Service) SetCustomerPolicy(ctx context.Context, id, policy string) (*Customer, error) {
 	return s.updateCustomer(ctx, id, AuditCustomerPolicy, func(tx Tx, c *Customer) (map[string]any, error) {
 		if policy != "" {
+			// Held until commit: a deletion of the policy waits for this
+			// assignment and then sees it (DeletePolicy).
+			if err := tx.LockPolicy(ctx, policy, false); err != nil {
+				return nil, err
+			}
 			if _, err := tx.Policy(ctx, policy); err != nil {
 				if ErrorCode(err) == CodeNotFound {
 					return nil, FieldErrorf("policy", "unknown retention policy %q", Truncate(policy, 70))

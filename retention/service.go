@@ -217,6 +217,9 @@ func (s *Service) DeletePolicy(ctx context.Context, name string) (Policy, error)
 	var out Policy
 	defer s.rules.change()()
 	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.LockPolicy(ctx, name, true); err != nil {
+			return err
+		}
 		p, err := tx.Policy(ctx, name)
 		if err != nil {
 			return err

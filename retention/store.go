@@ -66,6 +66,11 @@ type Tx interface {
 	SavePolicy(ctx context.Context, p Policy) error
 	// DeletePolicy removes a policy's row.
 	DeletePolicy(ctx context.Context, name string) error
+	// LockPolicy locks a policy's row until the transaction ends: shared
+	// by those assigning it to a customer, exclusive by its deletion, so
+	// that a deletion never misses an assignment made meanwhile (where
+	// transactions run one at a time, as on SQLite, it does nothing).
+	LockPolicy(ctx context.Context, name string, exclusive bool) error
 	// SaveCustomFieldLabels stores the custom fields' labels: one row.
 	SaveCustomFieldLabels(ctx context.Context, labels map[string]string) error
 	// SaveDataPolicy stores the data policy: one row.

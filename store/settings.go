@@ -172,6 +172,19 @@ func (q *queries) SaveCustomFieldLabels(ctx context.Context, labels map[string]s
 	return q.saveSetting(ctx, keyCustomFieldLabels, labels)
 }
 
+func (q *queries) LockPolicy(ctx context.Context, name string, exclusive bool) error {
+	if !q.inTx || q.dialect != Postgres {
+		return nil
+	}
+	mode := "SHARE"
+	if exclusive {
+		mode = "UPDATE"
+	}
+	var names []string
+	err := q.idb.NewSelect().Table("retention_policies").Column("name").Where("name = ?", name).For(mode).Scan(ctx, &names)
+	return internal("lock policy", err)
+}
+
 func (q *queries) DeletePolicy(ctx context.Context, name string) error {
 	_, err := q.idb.NewDelete().TableExpr("retention_policies").Where("name = ?", name).Exec(ctx)
 	return internal("delete policy", err)

@@ -528,6 +528,14 @@ func TestConsoleOperator(t *testing.T) {
 		sortedBy("Last interaction", "ascending")
 		want, _ = apiIDs("LAST_INTERACTION", "ASC", "")
 		tb.waitFor("the first page by last interaction", rowIDs+` === `+strconv.Quote(want))
+		if v := eval[string](tb, `document.querySelector('select[name=sort]').value`); v != "last" {
+			t.Fatalf("the Sort by list reads %q after the header sorted by last interaction", v)
+		}
+		// The Sort by list (a phone hides the table's headers) sorts too.
+		tb.setInput(`select[name=sort]`, "name:desc")
+		sortedBy("Name", "descending")
+		want, _ = apiIDs("NAME", "DESC", "")
+		tb.waitFor("the first page by name, Z to A", rowIDs+` === `+strconv.Quote(want))
 		tb.open("/console/#/customers?q=")
 		tb.waitText(`[data-testid=total]`, "customer")
 	})

@@ -39,6 +39,9 @@ function listState(query) {
 
 // The orders the list offers: the address's sort= value, the API's field
 // and the column it sorts.
+const ORDER_OPTIONS = [['', 'Id (no order)'], ['name', 'Name, A to Z'], ['name:desc', 'Name, Z to A'],
+  ['last', 'Last interaction, oldest first'], ['last:desc', 'Last interaction, newest first'],
+  ['deletion', 'Deletion time, soonest first'], ['deletion:desc', 'Deletion time, latest first']];
 const SORTS = {
   name: { field: 'NAME', column: 'Name' },
   last: { field: 'LAST_INTERACTION', column: 'Last interaction' },
@@ -57,6 +60,13 @@ async function renderList(main, ctx) {
   const f = field('Search customers', q);
   const size = h('select', { name: 'pageSize' }, SIZES.map((n) => h('option', { value: n, selected: n === st.size }, `${n} a page`)));
   const fsize = field('Page size', size);
+  // The order: a column's header button sorts by it, ascending, and again
+  // descending; the Sort by list offers the same (on a phone the table's
+  // headers are hidden).
+  const order = { sort: st.sort, desc: st.desc };
+  const orderValue = () => (order.sort ? `${order.sort}${order.desc ? ':desc' : ''}` : '');
+  const sortSel = h('select', { name: 'sort' }, ORDER_OPTIONS.map(([v, l]) => h('option', { value: v, selected: v === orderValue() }, l)));
+  const fsort = field('Sort by', sortSel);
   const status = h('select', { name: 'status' }, [['', 'Any status'], ['ACTIVE', 'Active'], ['CANCELLED', 'Cancelled'], ['DELETED', 'Deleted']]
     .map(([v, l]) => h('option', { value: v, selected: v === st.status }, l)));
   const fstatus = field('Status', status);
@@ -68,7 +78,7 @@ async function renderList(main, ctx) {
   const searching = h('p', { class: 'hint', role: 'status', 'data-testid': 'searching' });
   const results = h('div', { 'aria-live': 'polite', 'data-testid': 'results' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-  main.append(h('form', { class: 'inline-form filters', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(0); } }, f.el, fstatus.el, checks, fsize.el), searching, results, pager);
+  main.append(h('form', { class: 'inline-form filters', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(0); } }, f.el, fstatus.el, checks, fsort.el, fsize.el), searching, results, pager);
   // The search, filters and page size as they are now: the address's query.
   const params = (p) => {
     const out = new URLSearchParams();
@@ -83,14 +93,18 @@ async function renderList(main, ctx) {
     return out;
   };
   const signature = () => { const x = params(0); return x.toString(); };
-  // The order: a column's header button sorts by it, ascending, and again
-  // descending.
-  const order = { sort: st.sort, desc: st.desc };
   const sortBy = (key) => {
     order.desc = order.sort === key ? !order.desc : false;
     order.sort = key;
+    sortSel.value = orderValue();
     go(0);
   };
+  sortSel.addEventListener('change', () => {
+    const [key, dir] = sortSel.value.split(':');
+    order.sort = key;
+    order.desc = dir === 'desc';
+    go(0);
+  });
   let cursors = [null];
   try { cursors = JSON.parse(sessionStorage.getItem(cursorKey(signature()))) || [null]; } catch (e) { cursors = [null]; }
   let seq = 0;

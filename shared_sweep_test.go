@@ -35,9 +35,17 @@ type sharedSweep struct {
 
 func startSharedSweep(t *testing.T) *sharedSweep {
 	t.Helper()
+	return launchSharedSweep(t, 3, 4000, 5)
+}
+
+// launchSharedSweep starts replicas `lethe serve` processes over a demo of
+// customers, with batches of batch customers, and waits for the leader to
+// start the run.
+func launchSharedSweep(t testing.TB, replicas, customers, batch int) *sharedSweep {
+	t.Helper()
 	sw := &sharedSweep{database: storetest.PostgresDatabase(t)}
 	dir := t.TempDir()
-	lethe(t, "demo", "--data-dir", filepath.Join(dir, "demo"), "--database", sw.database, "--customers", "4000", "--seed", "5")
+	lethe(t, "demo", "--data-dir", filepath.Join(dir, "demo"), "--database", sw.database, "--customers", fmt.Sprint(customers), "--seed", "5")
 	sw.token = regexp.MustCompile(`lethe_[A-Za-z0-9_-]{43}`).FindString(
 		lethe(t, "token", "create", "--database", sw.database, "--name", "shared-sweep", "--role", "admin"))
 	var err error
@@ -46,9 +54,9 @@ func startSharedSweep(t *testing.T) *sharedSweep {
 	}
 	t.Cleanup(func() { sw.db.Close() })
 	restore := holdRules(t, sw.database)
-	for _, name := range []string{"a", "b", "c"} {
-		sw.replicas = append(sw.replicas, startReplica(t, filepath.Join(dir, name), sw.database,
-			"--lease-ttl", sharedSweepTerm.String(), "--sweep-batch-size", "5"))
+	for i := range replicas {
+		sw.replicas = append(sw.replicas, startReplica(t, filepath.Join(dir, fmt.Sprint("r", i)), sw.database,
+			"--lease-ttl", sharedSweepTerm.String(), "--sweep-batch-size", fmt.Sprint(batch)))
 	}
 	for _, r := range sw.replicas {
 		r.serving(t)
@@ -63,41 +71,73 @@ func startSharedSweep(t *testing.T) *sharedSweep {
 }
 
 // holdRules makes no customer due (every policy at its longest, the data
-// policy off) and returns what puts the rules back.
-func holdRules(t *testing.T, database string) (restore func()) {
+// policy off) and returns what puts the rules back, in one transaction: a
+// sweep starting in between would plan under half the rules.
+func holdRules(t testing.TB, database string) (restore func()) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, store.Config{Database: database})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := retention.NewService(s)
-	policies, err := svc.Policies(ctx)
+	defer s.Close()
+	db := s.DB()
+	// No row: the default data policy applies.
+	var dataPolicy sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = 'data_policy'").Scan(&dataPolicy); err != nil && err != sql.ErrNoRows {
+		t.Fatalf("the data policy as stored: %v", err)
+	}
+	days := map[string]int{}
+	rows, err := db.QueryContext(ctx, "SELECT name, retention_days FROM retention_policies")
 	if err != nil {
 		t.Fatal(err)
 	}
+	for rows.Next() {
+		var name string
+		var d int
+		rows.Scan(&name, &d) //nolint:errcheck
+		days[name] = d
+	}
+	rows.Close()
+	svc := retention.NewService(s)
 	dp, err := svc.DataPolicy(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	longest, off := retention.MaxRetentionDays, dp
-	off.RelinquishDeletedData = false
-	for _, p := range policies {
-		if _, err := svc.UpdatePolicy(ctx, p.Name, &longest, nil); err != nil {
+	dp.RelinquishDeletedData = false
+	longest := retention.MaxRetentionDays
+	for name := range days {
+		if _, err := svc.UpdatePolicy(ctx, name, &longest, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := svc.UpdateDataPolicy(ctx, off); err != nil {
+	if _, err := svc.UpdateDataPolicy(ctx, dp); err != nil {
 		t.Fatal(err)
 	}
 	return func() {
-		defer s.Close()
-		for _, p := range policies {
-			if _, err := svc.UpdatePolicy(ctx, p.Name, &p.RetentionDays, nil); err != nil {
+		conn, err := sql.Open("pgx", database)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback() //nolint:errcheck
+		for name, d := range days {
+			if _, err := tx.ExecContext(ctx, "UPDATE retention_policies SET retention_days = $1 WHERE name = $2", d, name); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := svc.UpdateDataPolicy(ctx, dp); err != nil {
+		put := "DELETE FROM settings WHERE key = 'data_policy' AND $1::text IS NULL"
+		if dataPolicy.Valid {
+			put = "UPDATE settings SET value = $1 WHERE key = 'data_policy'"
+		}
+		if _, err := tx.ExecContext(ctx, put, dataPolicy); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,7 +165,9 @@ func (sw *sharedSweep) waitFinished(t *testing.T, limit time.Duration) {
 		t.Fatalf("the run planned %d customers (%v)", sw.due, err)
 	}
 	if left := dueNow(t, sw.database); left != 0 {
-		t.Fatalf("customers still due after the run: %d", left)
+		t.Fatalf("customers still due after the run: %d; open journal entries: %v; batches: %v", left,
+			queryStrings(t, sw.db, "SELECT id || ' ' || run_id || ' attempts ' || attempts || ' ' || coalesce(last_error, '') FROM journal_entries WHERE status = 'open'"),
+			queryStrings(t, sw.db, "SELECT run_id || ' ' || status || ' ' || count(*) FROM sweep_batches GROUP BY run_id, status"))
 	}
 }
 
@@ -226,6 +268,25 @@ func (sw *sharedSweep) batchesByReplica(t *testing.T) map[int]int {
 	for _, rb := range data["retentionRun"].(map[string]any)["batchesByReplica"].([]any) {
 		m := rb.(map[string]any)
 		out[holderPID(m["replica"].(string))] += int(m["batches"].(float64))
+	}
+	return out
+}
+
+// batchCounts is the run's finished batches per replica, from the
+// database.
+func (sw *sharedSweep) batchCounts(t testing.TB) map[string]int {
+	t.Helper()
+	rows, err := sw.db.Query("SELECT done_by, count(*) FROM sweep_batches WHERE run_id = $1 AND status = 'done' GROUP BY done_by", sw.run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var by string
+		var n int
+		rows.Scan(&by, &n) //nolint:errcheck
+		out[strconv.Itoa(holderPID(by))] = n
 	}
 	return out
 }
@@ -332,7 +393,18 @@ func TestReplicaFrozenPastItsClaim(t *testing.T) {
 	}
 	before := readJournalState(t, sw.db, sw.run)
 	victim.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck
-	waitFor(t, 20*time.Second, "the resumed replica to notice its lost claim", func() bool { return victim.logged("lost to another") })
+	// It finds its claim taken at its next write, or, when it froze inside
+	// a transaction, its session ended by the server (idle past half a
+	// term): either way the write is refused.
+	for deadline := time.Now().Add(20 * time.Second); !victim.logged("lost to another") && !victim.logged("joined with errors"); {
+		if time.Now().After(deadline) {
+			victim.mu.Lock()
+			tail := victim.log.String()
+			victim.mu.Unlock()
+			t.Fatalf("the resumed replica did not notice its lost claim; its log ends:\n%s", tail[max(0, len(tail)-3000):])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	time.Sleep(2 * time.Second)
 	if after := readJournalState(t, sw.db, sw.run); after != before {
 		t.Fatalf("the resumed replica changed something:\nbefore %+v\nafter  %+v", before, after)
@@ -404,7 +476,7 @@ func tcpPorts(pids []int) []int {
 // finish the run within two terms.
 func TestReplicaFrozenWithItsPluginsInATransaction(t *testing.T) {
 	sw := startSharedSweep(t)
-	victim, _ := sw.claimant(t, 10)
+	victim, _ := sw.claimant(t, 60) // late in the run: what is left takes less than a term
 	plugins := children(victim.cmd.Process.Pid)
 	if len(plugins) != 3 {
 		t.Fatalf("the replica's plugin processes: %v", plugins)
@@ -442,6 +514,7 @@ func TestReplicaFrozenWithItsPluginsInATransaction(t *testing.T) {
 		t.Fatal("no plugin transaction of the replica was caught open before the run ended")
 	}
 	sw.waitFinished(t, 4*sharedSweepTerm)
+	t.Logf("frozen with a plugin session (client port %d) inside a transaction; the others finished %s later", port, time.Since(frozenAt).Round(time.Millisecond))
 	if took := time.Since(frozenAt); took > 2*sharedSweepTerm {
 		t.Fatalf("the others finished the run %s after the freeze: more than two terms (%s)", took, 2*sharedSweepTerm)
 	}

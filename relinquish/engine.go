@@ -409,6 +409,11 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 	}
 	expected, expectedActions := tally.DueAfter(), tallyActions(tally, dp, conns)
 	r.add(func(run *retention.Run) { run.CustomersPlanned += expected; run.ActionsPlanned += expectedActions })
+	// Stored at once: every replica's view of the run shows what it plans
+	// from its start.
+	if err := e.checkpoint(ctx, r); err != nil {
+		return errors.Join(err, w.abort())
+	}
 	planned, plannedActions, err := e.planPages(ctx, r, w, cut, conns, run)
 	// Customers that changed between the count and their page (a new
 	// event, a hold) make the count right at the end.

@@ -304,12 +304,17 @@ func (q *queries) streamQuery(s *dueStream, sq retention.SearchQuery, n int) (st
 	}
 	switch {
 	case s.last != nil:
-		where += " AND (latest_event_end, id) " + cmp + " (?, ?)"
-		args = append(args, s.last.LatestEventEnd, s.last.ID)
+		where += fmt.Sprintf(" AND latest_event_end %s= ? AND (latest_event_end %s ? OR %s %s ?)", cmp, cmp, q.bytewise("id"), cmp)
+		args = append(args, s.last.LatestEventEnd, s.last.LatestEventEnd, s.last.ID)
 	case sq.After != "" && s.exact:
+		// After the cursor's customer in the merge's order, which breaks
+		// ties of time by id byte by byte (Go's string order): a range on
+		// the end, and ids ordered and compared as bytes on PostgreSQL too,
+		// whatever the database's collation (the index orders the ends; a
+		// tie is sorted on its own).
 		from := toMicros(sq.AfterValue.Time.Add(-s.days))
-		where += " AND (latest_event_end, id) " + cmp + " (?, ?)"
-		args = append(args, from, sq.After)
+		where += fmt.Sprintf(" AND latest_event_end %s= ? AND (latest_event_end %s ? OR %s %s ?)", cmp, cmp, q.bytewise("id"), cmp)
+		args = append(args, from, from, sq.After)
 	case sq.After != "" && sq.Order.Desc:
 		// A deletion time is at least the latest end.
 		where, args = where+" AND latest_event_end <= ?", append(args, toMicros(*sq.AfterValue.Time))
@@ -323,7 +328,15 @@ func (q *queries) streamQuery(s *dueStream, sq retention.SearchQuery, n int) (st
 		// holds every status: a rare status would be found row by row.
 		from = "customers INDEXED BY customers_due_status"
 	}
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY latest_event_end%s, id%s LIMIT %d", q.customerColumns(), from, where, dir, dir, n), args
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY latest_event_end%s, %s%s LIMIT %d", q.customerColumns(), from, where, dir, q.bytewise("id"), dir, n), args
+}
+
+// bytewise is col compared byte by byte, as Go compares strings.
+func (q *queries) bytewise(col string) string {
+	if q.dialect == Postgres {
+		return col + ` COLLATE "C"`
+	}
+	return col // SQLite's BINARY
 }
 
 // customerColumns lists customerRow's columns, for statements bun does not

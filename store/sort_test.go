@@ -37,6 +37,9 @@ func TestCustomerSort(t *testing.T) {
 		last := []string{"Smith", "smith", "Strauß", "Ødegaard", "O'Brien", "Müller", "Zeta", "adams", "Smith-Jones"}
 		for i := 0; i < 48; i++ {
 			past := now.Add(-time.Duration(rnd.Intn(200*24)) * time.Hour)
+			if i%4 == 0 {
+				past = now.Add(-40 * retention.Day) // ties: the order falls back on ids
+			}
 			in := retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp(first[rnd.Intn(len(first))]), LastName: sp(last[rnd.Intn(len(last))])}, LastInteractionAt: &past}
 			if i%7 == 0 {
 				in.PersonalData.LastName = nil

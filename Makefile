@@ -31,18 +31,20 @@ run: build
 	$(BIN)/lethe serve --data-dir $(DATA) --listen $(LISTEN) --playground=true --dev-admin-token
 
 # lethe and the plugins are built once for every package's tests (see
-# internal/testbin), with the version the tests expect.
+# internal/testbin), with the version the tests expect. The modules' tests
+# run at once, then the fuzz targets at once (internal/testbin/together:
+# each into a log of its own, printed whole).
 TEST_BIN := $(CURDIR)/.test-bin
+# package:target:executions; documents up to 1 MB each: 5,000 of them take
+# about 20 s.
+FUZZ := retention:FuzzParseToken:$(FUZZTIME) retention:FuzzNormalizePersonalData:$(FUZZTIME) \
+	graph/model:FuzzUnmarshalTime:$(FUZZTIME) httpapi:FuzzBearer:$(FUZZTIME) httpapi:FuzzGraphQL:$(FUZZTIME) \
+	httpapi:FuzzGraphQLDocumentCost:5000x
+fuzzcmd = $(GO) test -run '^$$' -fuzz '^$(word 2,$(1))$$' -fuzztime $(word 3,$(1)) -fuzzminimizetime 100x ./$(word 1,$(1))
 test:
 	$(MAKE) --no-print-directory build BIN=.test-bin VERSION=9.9.9-test
-	@export LETHE_TEST_BIN=$(TEST_BIN); for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 30m ./...) || exit 1; done
-	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./retention
-	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePersonalData$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./retention
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalTime$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./graph/model
-	$(GO) test -run '^$$' -fuzz '^FuzzBearer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./httpapi
-	$(GO) test -run '^$$' -fuzz '^FuzzGraphQL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./httpapi
-	@# Documents up to 1 MB each: 5,000 of them take about 20 s.
-	$(GO) test -run '^$$' -fuzz '^FuzzGraphQLDocumentCost$$' -fuzztime 5000x -fuzzminimizetime 100x ./httpapi
+	LETHE_TEST_BIN=$(TEST_BIN) internal/testbin/together $(foreach m,$(MODULES),"cd $(m) && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 30m ./...")
+	internal/testbin/together $(foreach f,$(FUZZ),"$(call fuzzcmd,$(subst :, ,$(f)))")
 
 generate:
 	$(GO) generate ./...

@@ -43,6 +43,7 @@ func deps(t *testing.T, dir string, pkgs ...string) map[string]string {
 }
 
 func TestRetentionImportsNothingOfTheProject(t *testing.T) {
+	t.Parallel()
 	for path := range deps(t, ".", "./retention/...") {
 		path = strings.TrimSuffix(strings.Fields(path)[0], ".test")
 		if strings.HasPrefix(path, mainModule+"/") && !strings.HasPrefix(path, mainModule+"/retention") {
@@ -55,6 +56,7 @@ func TestRetentionImportsNothingOfTheProject(t *testing.T) {
 // use a real store) reaches only the domain, and the domain, checked
 // above, never reaches the engine.
 func TestRelinquishDependsOnTheDomainAlone(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./relinquish").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
@@ -79,6 +81,7 @@ func TestRelinquishDependsOnTheDomainAlone(t *testing.T) {
 }
 
 func TestConnectorsDependOnTheSDKAlone(t *testing.T) {
+	t.Parallel()
 	for _, dir := range []string{"connectors/sdk", "plugins", "examples/connector-newsletter"} {
 		t.Run(dir, func(t *testing.T) {
 			got := deps(t, dir, "./...")
@@ -107,6 +110,7 @@ func TestConnectorsDependOnTheSDKAlone(t *testing.T) {
 // command (sdk.Seeder) and read them through the contract, so the host
 // reaches a store only as an integrator's would.
 func TestLetheLinksNoPlugin(t *testing.T) {
+	t.Parallel()
 	sawRetention := false
 	for path := range deps(t, ".", "./...") {
 		path = strings.Fields(path)[0]

@@ -16,6 +16,7 @@ import (
 // it (lethe_canary_failing{connector="cdrstore"} 1 and a warning on the
 // connector in the API) while the honest connectors pass.
 func TestCanaryFlagsConnectorThatKeepsData(t *testing.T) {
+	t.Parallel()
 	plugins := t.TempDir()
 	build := exec.Command("go", "build", "-tags", "lethe_liar", "-o", filepath.Join(plugins, "lethe-cdrstore"), ".")
 	build.Dir = "plugins/cdrstore"

@@ -16,6 +16,7 @@ import (
 // and an accepted websocket (testdata/clients/check.mjs). The packages come
 // from npm by the committed lockfile; .ci/run installs node and npm.
 func TestGraphQLClients(t *testing.T) {
+	t.Parallel()
 	node, errNode := exec.LookPath("node")
 	npm, errNpm := exec.LookPath("npm")
 	if errNode != nil || errNpm != nil {

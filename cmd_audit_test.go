@@ -18,6 +18,7 @@ import (
 // key, and names the first bad event (and fails) once a row is edited by
 // SQL.
 func TestAuditCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, name := range []string{"ops", "auditor", "backup"} {
 		lethe(t, "token", "create", "--data-dir", dir, "--name", name, "--role", "viewer")
@@ -59,6 +60,7 @@ func TestAuditCommands(t *testing.T) {
 // TestEvidenceCommand: `lethe evidence` writes a zip with the report, the
 // CSVs and the manifest; a period that ends before it starts is refused.
 func TestEvidenceCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	lethe(t, "token", "create", "--data-dir", dir, "--name", "ops", "--role", "admin")
 	out := filepath.Join(t.TempDir(), "pack.zip")

@@ -41,6 +41,7 @@ func openWorldWith(t *testing.T, customers int, tune func(*Config)) *world {
 // is marked done without every connector's confirmation, and the next
 // sweep finishes the failed customers on the new process.
 func TestPluginFrozenMidSweep(t *testing.T) {
+	t.Parallel()
 	const deadline = 2 * time.Second
 	w := openWorldWith(t, 300, func(cfg *Config) { cfg.Connectors.CallTimeout = deadline })
 	ctx := context.Background()

@@ -24,6 +24,7 @@ func demoChunkOf(first, n int) demoData {
 // 7% beyond; the same seed gives the same batch; every ended visit has its
 // statistics row, an open one none.
 func TestDemoSeedBatchShareAndDeterminism(t *testing.T) {
+	t.Parallel()
 	count := func(b []int) (billing int) {
 		for _, n := range b {
 			if n > 0 {

@@ -25,6 +25,7 @@ import (
 // valid (qpdf --check where qpdf is installed, as in CI; a structural check
 // always).
 func TestZipExportOfDemoCustomer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	lethe(t, "demo", "--data-dir", dir, "--customers", "40", "--seed", "3")
 	url, _, _ := serveProcess(t, dir)

@@ -41,6 +41,7 @@ func withMisbehaving(t *testing.T, mode string) func(*Config) {
 // its answers, the journal records the other connectors'
 // confirmations and nothing done without every confirmation.
 func TestGarbagePluginFailsItsBatch(t *testing.T) {
+	t.Parallel()
 	// Modes whose exports (the residue checks) are garbage too; in the
 	// others the plugin's empty exports are true answers.
 	badExports := map[string]bool{"other-subject": true, "huge": true}
@@ -98,6 +99,7 @@ func TestGarbagePluginFailsItsBatch(t *testing.T) {
 // streams it for ever fails the zip export after 11 bytes instead of
 // filling the disk or the response.
 func TestEndlessDocumentStream(t *testing.T) {
+	t.Parallel()
 	w := openWorldWith(t, 5, withMisbehaving(t, "endless"))
 	ctx := retention.WithActor(context.Background(), retention.Actor{Name: "test", Role: retention.RoleAdmin})
 	found, err := w.svc.SearchCustomers(ctx, "", nil, nil)

@@ -31,6 +31,7 @@ func (a appendThenFail) Append(ctx context.Context, recs []retention.LedgerRecor
 // erased, no connector action is sent twice, the journal holds one entry,
 // and the database's position reaches the ledger's.
 func TestLedgerRecordWithoutCommitIsFinished(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, 10, "")
 	l, err := ledger.Open(t.TempDir())

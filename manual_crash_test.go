@@ -23,6 +23,7 @@ import (
 // entry: the entry is left open, the next `lethe sweep` finishes it, and
 // every action was confirmed exactly once — nothing lost, nothing repeated.
 func TestManualDeleteKilledResumedBySweep(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// The kill must land after the connectors' confirmations are recorded
 	// and before the entry is closed: while the residue checks run, a few

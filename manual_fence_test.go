@@ -51,6 +51,7 @@ func readManualState(t *testing.T, db *sql.DB, id, runActor string) manualState 
 // no action confirmed before the freeze sent again), nobody else is erased,
 // and no connector holds the customer any more.
 func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
+	t.Parallel()
 	database := storetest.PostgresDatabase(t)
 	dir := t.TempDir()
 	dirA, dirB := filepath.Join(dir, "a"), filepath.Join(dir, "b")

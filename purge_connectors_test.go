@@ -87,6 +87,7 @@ func writeNewsletter(t *testing.T, path string, subs []subscription) {
 // the address of a stranger Lethe does not know, and erase or anonymise
 // no one.
 func TestHiddenPurgeReachesEmailOnlyStore(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 3, "")
 	ctx := context.Background()
 	old := mustTime(t, "2020-01-01T00:00:00Z")

@@ -138,6 +138,7 @@ func (w *world) checkPurgeFinished(t *testing.T, customers []*retention.Customer
 // confirmed before the kill are not sent again, and no email remains in
 // Lethe, in the connector's store read directly, or in an export.
 func TestHiddenPurgeKilledResumedBySweep(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 5, "")
 	ctx := context.Background()
 	customers, emails := w.purgeCustomers(t, 24, 120)
@@ -207,6 +208,7 @@ func TestHiddenPurgeKilledResumedBySweep(t *testing.T) {
 // dispatched, so every connector action fails and the purge entries stay
 // open; once the store recovers, the next sweep finishes them.
 func TestHiddenPurgeConnectorFailureResumedBySweep(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 5, "")
 	ctx := context.Background()
 	customers, emails := w.purgeCustomers(t, 6, 2)

@@ -70,6 +70,7 @@ func (w *world) inPlan(t *testing.T, runID, customerID string) string {
 // the data policy becomes due for the category a later change adds, which
 // previews and dry runs show, and the next sweep relinquishes exactly that.
 func TestWidenedDataPolicyReachesPartlyRelinquished(t *testing.T) {
+	t.Parallel()
 	eachDialect(t, func(t *testing.T, database string) {
 		w := newWorld(t, 10, database)
 		ctx := context.Background()
@@ -266,6 +267,7 @@ func (w *world) secretsInTables(t *testing.T, secrets []string) []string {
 // connectors' stores directly: nothing of the customer remains, and the
 // erasure receipt answers for it.
 func TestErasedCustomerLeavesNoTrace(t *testing.T) {
+	t.Parallel()
 	eachDialect(t, func(t *testing.T, database string) {
 		w := newWorld(t, 10, database)
 		ctx := retention.WithActor(context.Background(), retention.Actor{Name: "frontdesk"})

@@ -198,6 +198,7 @@ func alive(pid int) bool {
 // its path still relative to the file, each with the sha256 of the binary
 // on disk now (a rebuild's, not the file's old one).
 func TestConnectorsChecksumBlock(t *testing.T) {
+	t.Parallel()
 	cfgDir := t.TempDir()
 	bin := filepath.Join(cfgDir, "bin", "connector-newsletter")
 	cfgFile := filepath.Join(cfgDir, "lethe.yaml")

@@ -96,6 +96,7 @@ func (r *replica) count() int {
 // database with a sweep every second: exactly one sweeps; when it is killed
 // the other takes over.
 func TestReplicasElectOneSweeper(t *testing.T) {
+	t.Parallel()
 	// A killed leader is replaced once its lease term has passed.
 	leader, other := twoReplicasSweeping(t, 2*time.Second)
 	if leader.count() < 3 || other.count() != 0 {
@@ -140,6 +141,7 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 // takes over within the lease term plus a tick, and the frozen one, once
 // resumed, runs no more scheduled sweeps.
 func TestFrozenLeaderIsReplaced(t *testing.T) {
+	t.Parallel()
 	leader, other := twoReplicasSweeping(t, 0)
 	if other.count() != 0 {
 		t.Fatalf("both replicas swept: %d and %d sweeps", leader.count(), other.count())
@@ -233,6 +235,7 @@ func dueNow(t *testing.T, database string) int {
 // the journal and the audit log agree, and the resumed process changes
 // nothing.
 func TestFrozenSweeperIsFencedOut(t *testing.T) {
+	t.Parallel()
 	database := storetest.PostgresDatabase(t)
 	dir := t.TempDir()
 	dirA, dirB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
@@ -367,6 +370,7 @@ func staleSchedules(t *testing.T, s *store.Store) (stale, total int) {
 // the data policy change through both: no request fails, and no customer is
 // left with a schedule the rules in force do not give.
 func TestReplicasWriteDuringRuleChanges(t *testing.T) {
+	t.Parallel()
 	database := storetest.PostgresDatabase(t)
 	dir := t.TempDir()
 	lethe(t, "migrate", "--data-dir", dir, "--database", database)
@@ -458,6 +462,7 @@ func TestReplicasWriteDuringRuleChanges(t *testing.T) {
 // PostgreSQL connections all succeed (they queue for a connection), and the
 // replica never holds more than 4 of its own.
 func TestPoolIsBounded(t *testing.T) {
+	t.Parallel()
 	database := storetest.PostgresDatabase(t)
 	dir := t.TempDir()
 	lethe(t, "migrate", "--data-dir", dir, "--database", database)
@@ -522,6 +527,7 @@ func TestPoolIsBounded(t *testing.T) {
 // replica runs them find nothing left, and no replica's data directory
 // holds a connector store of its own.
 func TestReplicasShareConnectorStores(t *testing.T) {
+	t.Parallel()
 	database := storetest.PostgresDatabase(t)
 	dir := t.TempDir()
 	dirA, dirB := filepath.Join(dir, "a"), filepath.Join(dir, "b")

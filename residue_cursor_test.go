@@ -20,6 +20,7 @@ import (
 // instead of beginning again from the newest; erasures made meanwhile wait
 // for the next cycle, and a finished cycle's next one begins at the head.
 func TestResidueCycleSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l, err := ledger.Open(dir)
 	if err != nil {

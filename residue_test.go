@@ -20,6 +20,7 @@ import (
 // counted in lethe_resurrected_total{connector="cdrstore"}, audited, and
 // shown on the receipt.
 func TestResidueAuditReerasesRestoredConnectorStore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := restoreWorld{dir: t.TempDir()}
 	cast := w.setUp(t)

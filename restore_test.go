@@ -182,6 +182,7 @@ func runTool(t *testing.T, name string, args ...string) {
 // connector's store, each with a receipt saying it was re-applied after a
 // restore; the other customers are untouched.
 func TestRestoreReappliesErasuresBeforeServing(t *testing.T) {
+	t.Parallel()
 	eachDialect(t, func(t *testing.T, database string) {
 		ctx := context.Background()
 		w := restoreWorld{dir: t.TempDir(), database: database}
@@ -363,6 +364,7 @@ func grepLines(text, substr string) string {
 // truncating lines of the ledger stops `lethe serve` (and migrate) with an
 // error naming the line; the untouched ledger starts.
 func TestTamperedLedgerStopsTheStart(t *testing.T) {
+	t.Parallel()
 	w := restoreWorld{dir: t.TempDir()}
 	w.setUp(t)
 	lethe(t, w.args("sweep")...)

@@ -344,6 +344,7 @@ func (sw *sharedSweep) checkExactlyOnce(t *testing.T) {
 // finishes at least a fifth of its batches, and the run relinquishes every
 // due customer once.
 func TestReplicasShareOneRun(t *testing.T) {
+	t.Parallel()
 	sw := startSharedSweep(t)
 	sw.waitFinished(t, 60*time.Second)
 	counts := sw.batchesByReplica(t)
@@ -367,6 +368,7 @@ func TestReplicasShareOneRun(t *testing.T) {
 // on a batch of a shared run: the others take its batch over once its term
 // has passed, and every due customer is relinquished exactly once.
 func TestReplicaKilledMidRun(t *testing.T) {
+	t.Parallel()
 	sw := startSharedSweep(t)
 	victim, batch := sw.stopClaimant(t, syscall.SIGKILL)
 	victim.cmd.Wait() //nolint:errcheck
@@ -383,6 +385,7 @@ func TestReplicaKilledMidRun(t *testing.T) {
 // claim, lets the others finish the run, then resumes it: it changes
 // nothing (the spirit of TestFrozenSweeperIsFencedOut, for one batch).
 func TestReplicaFrozenPastItsClaim(t *testing.T) {
+	t.Parallel()
 	sw := startSharedSweep(t)
 	victim, batch := sw.stopClaimant(t, syscall.SIGSTOP)
 	defer victim.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck
@@ -475,6 +478,7 @@ func tcpPorts(pids []int) []int {
 // (the plugins' sessions are bounded like Lethe's), and the other replicas
 // finish the run within two terms.
 func TestReplicaFrozenWithItsPluginsInATransaction(t *testing.T) {
+	t.Parallel()
 	sw := startSharedSweep(t)
 	victim, _ := sw.claimant(t, 60) // late in the run: what is left takes less than a term
 	plugins := children(victim.cmd.Process.Pid)

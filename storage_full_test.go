@@ -107,6 +107,7 @@ func readyz(t *testing.T, url string) (int, map[string]string) {
 // /readyz is ready again. A process started on the full disk names the
 // full storage, not a migration lock.
 func TestStorageFull(t *testing.T) {
+	t.Parallel()
 	fs := smallFilesystem(t)
 	dir := fs
 	if dir == "" {

@@ -226,6 +226,7 @@ func samePersonalData(a, b *retention.Customer) bool {
 var relinquishPolicy = retention.DataPolicy{RelinquishDeletedData: true, RelinquishAfterDays: 30, AnonymiseCustomerData: true, RemoveCDRs: true}
 
 func TestSweepEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
 			database := ""
@@ -285,6 +286,7 @@ func TestSweepEndToEnd(t *testing.T) {
 }
 
 func TestDryRunAsOfFutureAndPreview(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 200, "")
 	ctx := context.Background()
 	now, err := w.engine.Run(ctx, retention.RunOptions{DryRun: true})
@@ -337,6 +339,7 @@ func TestDryRunAsOfFutureAndPreview(t *testing.T) {
 // a sweep, then lets a last one finish: every due customer is relinquished,
 // no other is touched, and every action is confirmed exactly once.
 func TestSweepCrashSafety(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 400, "")
 	ctx := context.Background()
 	if _, err := w.svc.UpdateDataPolicy(ctx, relinquishPolicy); err != nil {
@@ -458,6 +461,7 @@ func (w *world) expireBackoff(t *testing.T) {
 // could not finish, and no customer is marked done without every
 // connector's confirmation.
 func TestPluginKilledMidRun(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 400, "")
 	ctx := context.Background()
 	if _, err := w.svc.UpdateDataPolicy(ctx, relinquishPolicy); err != nil {

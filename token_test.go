@@ -17,6 +17,7 @@ import (
 // TestTokenCommands: create prints a token once, list never shows it,
 // revoke refuses it from then on; the database holds no secret.
 func TestTokenCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := lethe(t, "token", "create", "--data-dir", dir, "--name", "ops-console", "--role", "operator")
 	token := regexp.MustCompile(`lethe_[A-Za-z0-9_-]{43}`).FindString(out)
@@ -119,6 +120,7 @@ func serveProcess(t *testing.T, dir string) (string, string, func()) {
 // the playground URL and how to set the header; the token is kept with
 // mode 0600 and reused on the next start.
 func TestDevAdminToken(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	url, banner, stop := serveProcess(t, dir)
 	file := filepath.Join(dir, "dev-admin.token")

@@ -12,6 +12,7 @@ import (
 // connector: the visit is there with the custom fields whose storage was on
 // when it started, and without the one switched off before it started.
 func TestEndedVisitReachesStatistics(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 10, "")
 	ctx := context.Background()
 	first := "Vera"
@@ -48,6 +49,7 @@ func TestEndedVisitReachesStatistics(t *testing.T) {
 // connectors are down: the visit stays pending and reaches the statistics
 // store once they are back.
 func TestVisitRecordedAfterConnectorComesBack(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 10, "")
 	ctx := context.Background()
 	first := "Nils"

@@ -16,6 +16,7 @@ import (
 // file resolve against the file's directory, and settings may name an
 // environment variable or a file instead of a value.
 func TestConfigFileSettings(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sum := strings.Repeat("0a", 32)
 	raw := `
@@ -57,6 +58,7 @@ health_interval: 5s
 }
 
 func TestConfigValidation(t *testing.T) {
+	t.Parallel()
 	ok := connectors.PluginConfig{Name: "a", Path: "/x", SHA256: strings.Repeat("ff", 32)}
 	for _, tc := range []struct {
 		name string

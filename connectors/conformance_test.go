@@ -7,19 +7,21 @@ import (
 
 	"github.com/lethe-privacy/lethe/connectors"
 	"github.com/lethe-privacy/lethe/connectors/sdk/sdktest"
+	"github.com/lethe-privacy/lethe/store/storetest"
 )
 
 // TestConformance runs the SDK's conformance suite, neighbour cases
 // included, against every shipped connector as a real plugin process, on
 // SQLite stores and, when LETHE_TEST_POSTGRES_DSN is set, on PostgreSQL.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			dsn := ""
 			if backend == "postgres" {
-				if dsn = os.Getenv("LETHE_TEST_POSTGRES_DSN"); dsn == "" {
-					t.Skip("set LETHE_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run the suite on PostgreSQL stores")
-				}
+				// A database of its own (skipped when no server is set), so
+				// that the suite shares no table with another run.
+				dsn = storetest.PostgresDatabase(t)
 			}
 			plugins := []struct{ name, bin string }{
 				{"cdrstore", "lethe-cdrstore"}, {"invoicestore", "lethe-invoicestore"}, {"statdb", "lethe-statdb"},

@@ -15,6 +15,7 @@ import (
 // wrong, and no result of it reaches the caller; the same plugin keeping
 // the contract answers normally.
 func TestMisbehavingPluginFailsItsCall(t *testing.T) {
+	t.Parallel()
 	subjects := []retention.Subject{{CustomerID: "cus_a"}, {CustomerID: "cus_b"}, {CustomerID: "cus_c"}}
 	actions := make([]retention.Action, len(subjects))
 	fields := make([]retention.FieldAction, len(subjects))

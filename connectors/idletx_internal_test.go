@@ -10,6 +10,7 @@ import (
 // TestPluginsGetTheIdleTransactionBound: every plugin's settings carry
 // Lethe's idle-in-transaction bound, unless its configuration sets one.
 func TestPluginsGetTheIdleTransactionBound(t *testing.T) {
+	t.Parallel()
 	c := Config{DataDir: t.TempDir(), IdleTxTimeout: 15 * time.Second}
 	got, err := c.settings(PluginConfig{Name: "cdrstore"})
 	if err != nil || got[sdk.SettingIdleTxTimeout] != "15s" || sdk.IdleTxTimeout(got) != 15*time.Second {

@@ -19,6 +19,7 @@ import (
 )
 
 func TestExportAcrossAllConnectors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, connectors.Config{})
 	ctx := context.Background()
 	sub := subject("exp1")
@@ -55,6 +56,7 @@ func TestExportAcrossAllConnectors(t *testing.T) {
 }
 
 func TestRecordVisitsOverGRPC(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, connectors.Config{})
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -83,6 +85,7 @@ func TestRecordVisitsOverGRPC(t *testing.T) {
 }
 
 func TestBuiltinsAreDiscovered(t *testing.T) {
+	t.Parallel()
 	m := mustLoad(t, connectors.Config{PluginDir: binDir})
 	var names []string
 	for _, st := range m.Connectors(context.Background()) {
@@ -104,6 +107,7 @@ func alive(pid int) bool {
 }
 
 func TestKilledPluginIsRelaunchedOnNextCall(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, connectors.Config{HealthInterval: time.Hour}) // only the call may relaunch
 	ctx := context.Background()
 	sub := subject("kill1")
@@ -134,6 +138,7 @@ func TestKilledPluginIsRelaunchedOnNextCall(t *testing.T) {
 }
 
 func TestHealthLoopRelaunchesCrashedPlugin(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, connectors.Config{HealthInterval: 100 * time.Millisecond,
 		Connectors: []connectors.PluginConfig{pluginConfig(t, "statdb", "lethe-statdb", nil)}})
 	old := w.m.PIDs()["statdb"]
@@ -156,6 +161,7 @@ func TestHealthLoopRelaunchesCrashedPlugin(t *testing.T) {
 }
 
 func TestWrongChecksumIsRefused(t *testing.T) {
+	t.Parallel()
 	cfg := pluginConfig(t, "cdrstore", "lethe-cdrstore", nil)
 	cfg.SHA256 = strings.Repeat("ab", 32)
 	_, err := connectors.Load(context.Background(), connectors.Config{DataDir: t.TempDir(),
@@ -169,6 +175,7 @@ func TestWrongChecksumIsRefused(t *testing.T) {
 }
 
 func TestReplacedBinaryIsRefusedOnRelaunch(t *testing.T) {
+	t.Parallel()
 	// A private copy we can replace after launch.
 	bin := filepath.Join(t.TempDir(), "lethe-cdrstore")
 	copyFile(t, filepath.Join(binDir, "lethe-cdrstore"), bin)
@@ -204,6 +211,7 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 func TestCloseLeavesNoProcess(t *testing.T) {
+	t.Parallel()
 	m, err := connectors.Load(context.Background(), connectors.Config{DataDir: t.TempDir(), Connectors: allPlugins(t)}, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +241,7 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 // CONNECTOR_UNAVAILABLE, and succeeds for all when repeated with the same
 // action ids once the binary is back.
 func TestDeleteWithAFailingConnector(t *testing.T) {
+	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "lethe-invoicestore")
 	copyFile(t, filepath.Join(binDir, "lethe-invoicestore"), bin)
 	sum, _ := connectors.FileSHA256(bin)

@@ -14,6 +14,7 @@ import (
 // host: the Manager launches it, the calls protocol 1 has work, and the
 // call it lacks fails as CONNECTOR_UNAVAILABLE instead of passing as done.
 func TestV1PluginRunsUnderTheV2Host(t *testing.T) {
+	t.Parallel()
 	m := mustLoad(t, connectors.Config{Connectors: []connectors.PluginConfig{
 		pluginConfig(t, "legacy", "v1connector", map[string]string{"customers": "old-1,old-2"}),
 	}})
@@ -46,6 +47,7 @@ func TestV1PluginRunsUnderTheV2Host(t *testing.T) {
 // AnonymiseFields reaches each built-in plugin process and drops exactly
 // the fields named, for exactly the subject named.
 func TestAnonymiseFieldsThroughThePlugins(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, connectors.Config{})
 	ctx := context.Background()
 	subs := []retention.Subject{subject("af1"), subject("af2")}
@@ -153,6 +155,7 @@ func pdfText(t *testing.T, w *world, customerID, documentID string) string {
 // Each plugin reports the version its build was stamped with (the
 // Makefile passes -X main.version), not a placeholder.
 func TestPluginsReportTheirBuildVersion(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, connectors.Config{})
 	for _, st := range w.m.Connectors(context.Background()) {
 		if st.Info.Version != testVersion {

@@ -29,6 +29,7 @@ func writeList(t *testing.T, path, c, email string) {
 // A settings variable that is unset fails the reload naming it, and the
 // old process goes on serving.
 func TestReloadWhileCalling(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "first.json"), filepath.Join(dir, "second.json")

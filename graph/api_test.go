@@ -118,6 +118,7 @@ const customerFields = `id firstName lastName email phone status statusChangedAt
 	retentionPolicy { name } legalHolds { id } appointments { id startsAt } visits { id }`
 
 func TestAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		created := c.ok(`mutation($in: CreateCustomerInput!) { createCustomer(input: $in) { `+customerFields+` } }`,

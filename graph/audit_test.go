@@ -18,6 +18,7 @@ import (
 // range and by part of an actor or subject, the filtered events export as
 // CSV, and auditVerification answers a viewer with the chain's state.
 func TestAuditReadable(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		_, key, _ := ed25519.GenerateKey(nil)
 		s.SetAuditSigner(auditchain.NewSigner(key), 2)

@@ -223,6 +223,7 @@ func has(codes []string, code string) bool {
 // field's rule gets FORBIDDEN (no one gets UNAUTHENTICATED) and changes
 // nothing; a role at or above it is let through to the resolver.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
 	es := graph.NewSchema(&graph.Resolver{Service: svc})
@@ -336,6 +337,7 @@ func queryBody(q string) string {
 // answered 401 with an UNAUTHENTICATED GraphQL error, on PostgreSQL too;
 // downloads need an operator; health stays open.
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		svc := retention.NewService(s)
 		srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{}))
@@ -412,6 +414,7 @@ func TestAuthentication(t *testing.T) {
 // TestAuditLogQuery: admins page through the audit log newest first; each
 // event names the token that acted.
 func TestAuditLogQuery(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	c := newClient(t, s)
 	for _, days := range []int{40, 50, 60} {

@@ -46,6 +46,7 @@ func walk(t *testing.T, c *client, query string, vars map[string]any, path []str
 // cursor to their end, with nothing skipped or repeated, and the lists the
 // contract fixes still answer as before.
 func TestConnections(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		for i := range 23 {

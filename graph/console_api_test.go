@@ -13,6 +13,7 @@ import (
 // API: who is signed in, the forecast (alone and in a preview), and the
 // audit log's filters.
 func TestConsoleAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		if got := c.ok(`query Me { session { name role } }`, nil); get(got, "session", "role") != "ADMIN" || get(got, "session", "name") == "" {

@@ -38,6 +38,7 @@ func loadSchema(t *testing.T, files ...string) *ast.Schema {
 // TestSchemaContainsContract checks that every type, field, argument and
 // enum value of the contract is in the schema with the same type.
 func TestSchemaContainsContract(t *testing.T) {
+	t.Parallel()
 	contract := loadSchema(t, contractPath)
 	ours, _ := filepath.Glob("schema/*.graphqls")
 	schema := loadSchema(t, ours...)
@@ -91,6 +92,7 @@ func TestSchemaContainsContract(t *testing.T) {
 // value of the schema has a description, so that the playground and
 // generated clients document the whole API.
 func TestSchemaDescribed(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("schema/*.graphqls")
 	schema := loadSchema(t, files...)
 	for name, typ := range schema.Types {

@@ -13,6 +13,7 @@ import (
 // as a variable or a literal, is BAD_USER_INPUT naming it, on SQLite and
 // PostgreSQL alike, and changes nothing.
 func TestInputNoStoreCanHold(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		id := get(c.ok(`mutation { createCustomer(input: {firstName: "Nul"}) { id } }`, nil), "createCustomer", "id").(string)
@@ -55,6 +56,7 @@ func TestInputNoStoreCanHold(t *testing.T) {
 // TestEnumCoercionIsBadUserInput: an enum value of the wrong case in
 // variables is the client's fault and says which variable.
 func TestEnumCoercionIsBadUserInput(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		id := get(c.ok(`mutation { createCustomer(input: {firstName: "Enum"}) { id } }`, nil), "createCustomer", "id").(string)
@@ -87,6 +89,7 @@ func TestEnumCoercionIsBadUserInput(t *testing.T) {
 // TestContradictoryPreferencesRefused: one field given two modes (or
 // stored and not stored) is refused, and the preferences stay as they were.
 func TestContradictoryPreferencesRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		before := c.ok(`{ fieldPreferences { collectionEnabled fields { field mode } } customFieldStorage { field storeInStatDatabase } }`, nil)
@@ -103,6 +106,7 @@ func TestContradictoryPreferencesRefused(t *testing.T) {
 
 // TestTimesFollowRFC3339: lowercase t and z are times; +24:00 is not.
 func TestTimesFollowRFC3339(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		id := get(c.ok(`mutation { createCustomer(input: {firstName: "Time"}) { id } }`, nil), "createCustomer", "id").(string)

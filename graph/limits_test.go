@@ -90,6 +90,7 @@ func aliases(n int, field string) string {
 // TestBadInput: each kind of bad request is answered with a clear error
 // and a code, quickly, and none changes data.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
 	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{}))
@@ -173,6 +174,7 @@ func TestBadInput(t *testing.T) {
 // TestRequestTimeout: a request whose connector hangs is given up after
 // the timeout with a coded error, not held open.
 func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s, retention.WithConnectors(slowRegistry{}))
 	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet},
@@ -195,6 +197,7 @@ func TestRequestTimeout(t *testing.T) {
 // TestWebsocketNeedsToken: subscriptions authenticate in the connection's
 // init payload; without a valid token the connection is never acknowledged.
 func TestWebsocketNeedsToken(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
 	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{}))
@@ -265,6 +268,7 @@ fragment TypeRef on __Type {
 // TestPlaygroundIntrospectionWithinLimits: with the playground on, the
 // introspection query it sends passes the default limits.
 func TestPlaygroundIntrospectionWithinLimits(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	svc := retention.NewService(s)
 	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: svc, Log: quiet}, httpapi.Options{Playground: true}))
@@ -278,6 +282,7 @@ func TestPlaygroundIntrospectionWithinLimits(t *testing.T) {
 
 // TestReadyz: 503 naming the failed check, without its details.
 func TestReadyz(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	broken := true
 	srv := httptest.NewServer(httpapi.NewHandler(&graph.Resolver{Service: retention.NewService(s), Log: quiet}, httpapi.Options{

@@ -26,6 +26,7 @@ func (c *statementCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 // TestCustomerPageStatements: a page of customers with every sub-field
 // costs the same number of SQL statements for 10 customers as for 100.
 func TestCustomerPageStatements(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		svc := retention.NewService(s)

@@ -14,6 +14,7 @@ import (
 // normalized client cache relies on). Customers through node need an
 // operator, as through customer(id:).
 func TestNodeIdentification(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		cus := get(c.ok(`mutation { createCustomer(input: {firstName: "Node"}) { id } }`, nil), "createCustomer", "id").(string)

@@ -11,6 +11,7 @@ import (
 // assigned it; while one is, POLICY_IN_USE says how many; a built-in policy
 // and an unknown name are refused; the audit log records the deletion.
 func TestDeleteRetentionPolicy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		c.ok(`mutation { createRetentionPolicy(input: {name: "tax_records", retentionDays: 3650, description: "ten years"}) { name } }`, nil)
@@ -47,6 +48,7 @@ func TestDeleteRetentionPolicy(t *testing.T) {
 // TestCustomFieldLabels: labels are stored, shown with the storage
 // settings, removed by an empty label, and validated.
 func TestCustomFieldLabels(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		d := c.ok(`mutation { updateCustomFieldLabels(input: [{field: "custom1", label: " Notes "}, {field: "custom3", label: "Card number"}]) { field label storeInStatDatabase } }`, nil)

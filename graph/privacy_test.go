@@ -109,6 +109,7 @@ func (b *syncBuffer) String() string {
 // name, email or phone may appear in the log or in /metrics; every request
 // line has a request id.
 func TestNoPersonalDataInLogsOrMetrics(t *testing.T) {
+	t.Parallel()
 	s := storetest.MustOpenSQLite(t)
 	logs := &syncBuffer{}
 	// Debug: the most the server could ever write.

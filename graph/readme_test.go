@@ -18,6 +18,7 @@ import (
 // whole block pasted into the playground runs (a block with two anonymous
 // operations cannot).
 func TestReadmeExamples(t *testing.T) {
+	t.Parallel()
 	docs, err := filepath.Glob("../docs/*.md")
 	if err != nil {
 		t.Fatal(err)

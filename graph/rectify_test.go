@@ -13,6 +13,7 @@ import (
 // fields change, bad input is a BAD_USER_INPUT naming the field and writes
 // nothing, and the audit event names fields, never values.
 func TestUpdateCustomerAPI(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		created := c.ok(`mutation { createCustomer(input: {firstName: "Marry", lastName: "Shelley", phone: "+44 20 7946 0000"}) { id } }`, nil)

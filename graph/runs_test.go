@@ -17,6 +17,7 @@ import (
 )
 
 func TestRuns(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		past := time.Now().Add(-100 * 24 * time.Hour).UTC().Format(time.RFC3339)
@@ -157,6 +158,7 @@ func subscribeProgress(t *testing.T, c *client, id string) map[string]any {
 // written (no run, no plan line, no audit event), while each answers what
 // a saved change would do and what the change itself adds.
 func TestPreviewsStoreNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := newClient(t, s)
 		past := time.Now().Add(-100 * 24 * time.Hour).UTC().Format(time.RFC3339)

@@ -27,7 +27,9 @@ func BenchmarkSharedSweep(b *testing.B) {
 			if only := envInt("LETHE_BENCH_REPLICAS", 0); only != 0 && only != n {
 				continue
 			}
-			sw := launchSharedSweep(b, n, customers, batch)
+			// The default term: nobody dies here, and on a loaded machine a
+			// short one expires under a slow batch (its work is then redone).
+			sw := launchSharedSweep(b, n, customers, batch, 30*time.Second)
 			var status string
 			var planned int
 			var took float64

@@ -35,13 +35,13 @@ type sharedSweep struct {
 
 func startSharedSweep(t *testing.T) *sharedSweep {
 	t.Helper()
-	return launchSharedSweep(t, 3, 4000, 5)
+	return launchSharedSweep(t, 3, 4000, 5, sharedSweepTerm)
 }
 
 // launchSharedSweep starts replicas `lethe serve` processes over a demo of
-// customers, with batches of batch customers, and waits for the leader to
-// start the run.
-func launchSharedSweep(t testing.TB, replicas, customers, batch int) *sharedSweep {
+// customers, with batches of batch customers and the given lease and claim
+// term, and waits for the leader to start the run.
+func launchSharedSweep(t testing.TB, replicas, customers, batch int, term time.Duration) *sharedSweep {
 	t.Helper()
 	sw := &sharedSweep{database: storetest.PostgresDatabase(t)}
 	dir := t.TempDir()
@@ -56,7 +56,7 @@ func launchSharedSweep(t testing.TB, replicas, customers, batch int) *sharedSwee
 	restore := holdRules(t, sw.database)
 	for i := range replicas {
 		sw.replicas = append(sw.replicas, startReplica(t, filepath.Join(dir, fmt.Sprint("r", i)), sw.database,
-			"--lease-ttl", sharedSweepTerm.String(), "--sweep-batch-size", fmt.Sprint(batch)))
+			"--lease-ttl", term.String(), "--sweep-batch-size", fmt.Sprint(batch)))
 	}
 	for _, r := range sw.replicas {
 		r.serving(t)

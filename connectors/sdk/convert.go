@@ -228,3 +228,19 @@ func inBatches[T, R any](items []T, size int, call func(batch []T) ([]R, error))
 	}
 	return out, nil
 }
+
+// infoMessage is a Describe answer of any protocol version.
+type infoMessage interface {
+	GetName() string
+	GetVersion() string
+	GetCategories() []string
+	GetCapabilities() []string
+}
+
+// infoFrom reads a Describe answer of any protocol version.
+func infoFrom[M infoMessage](resp M, err error) (Info, error) {
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{Name: resp.GetName(), Version: resp.GetVersion(), Categories: resp.GetCategories(), Capabilities: resp.GetCapabilities()}, nil
+}

@@ -38,11 +38,7 @@ func (c *grpcClient) Configure(ctx context.Context, settings map[string]string) 
 }
 
 func (c *grpcClient) Describe(ctx context.Context) (Info, error) {
-	resp, err := c.client.Describe(ctx, &pbv2.DescribeRequest{})
-	if err != nil {
-		return Info{}, err
-	}
-	return Info{Name: resp.GetName(), Version: resp.GetVersion(), Categories: resp.GetCategories(), Capabilities: resp.GetCapabilities()}, nil
+	return infoFrom(c.client.Describe(ctx, &pbv2.DescribeRequest{}))
 }
 
 func (c *grpcClient) Export(ctx context.Context, subjects []Subject) ([]SubjectExport, error) {

@@ -29,11 +29,7 @@ func (c *grpcClientV1) Configure(ctx context.Context, settings map[string]string
 }
 
 func (c *grpcClientV1) Describe(ctx context.Context) (Info, error) {
-	resp, err := c.client.Describe(ctx, &pbv1.DescribeRequest{})
-	if err != nil {
-		return Info{}, err
-	}
-	return Info{Name: resp.GetName(), Version: resp.GetVersion(), Categories: resp.GetCategories(), Capabilities: resp.GetCapabilities()}, nil
+	return infoFrom(c.client.Describe(ctx, &pbv1.DescribeRequest{}))
 }
 
 func (c *grpcClientV1) Export(ctx context.Context, subjects []Subject) ([]SubjectExport, error) {

@@ -60,13 +60,11 @@ func (s *Store) Insert(ctx context.Context, cdrs []CDR) error {
 }
 
 func (s *Store) insert(ctx context.Context, ex sqlstore.Execer, cdrs []CDR) error {
-	rows := make([][]any, len(cdrs))
-	for i, c := range cdrs {
-		rows[i] = []any{c.ID, c.CustomerID, c.Caller, c.Callee, c.StartedAt.UnixMilli(), c.DurationSec, c.CostCents, boolInt(c.Anonymised)}
-	}
-	return s.DB.InsertMany(ctx, ex,
+	return sqlstore.InsertEach(ctx, s.DB, ex,
 		`INSERT INTO cdr_records (id, customer_id, caller, callee, started_at, duration_s, cost_cents, anonymised)`,
-		`ON CONFLICT (id) DO NOTHING`, rows)
+		`ON CONFLICT (id) DO NOTHING`, cdrs, func(c CDR) []any {
+			return []any{c.ID, c.CustomerID, c.Caller, c.Callee, c.StartedAt.UnixMilli(), c.DurationSec, c.CostCents, boolInt(c.Anonymised)}
+		})
 }
 
 func boolInt(b bool) int {

@@ -122,6 +122,15 @@ func (db *DB) InsertMany(ctx context.Context, ex Execer, head, tail string, rows
 	return nil
 }
 
+// InsertEach inserts one row per item, made by row, as InsertMany does.
+func InsertEach[T any](ctx context.Context, db *DB, ex Execer, head, tail string, items []T, row func(T) []any) error {
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		rows[i] = row(it)
+	}
+	return db.InsertMany(ctx, ex, head, tail, rows)
+}
+
 // Strings converts ids to query arguments.
 func Strings(ids []string) []any {
 	out := make([]any, len(ids))

@@ -82,16 +82,14 @@ func (s *Store) Record(ctx context.Context, visits []Visit) error {
 }
 
 func (s *Store) record(ctx context.Context, ex sqlstore.Execer, visits []Visit) error {
-	rows := make([][]any, len(visits))
-	for i, v := range visits {
+	return sqlstore.InsertEach(ctx, s.DB, ex, `INSERT INTO stat_visits (visit_id, customer_id, branch, service, started_at, ended_at,
+		custom1, custom2, custom3, custom4, custom5, visitor_name, anonymised)`, `ON CONFLICT (visit_id) DO NOTHING`, visits, func(v Visit) []any {
 		row := []any{v.VisitID, v.CustomerID, v.Branch, v.Service, v.StartedAt.UnixMilli(), v.EndedAt.UnixMilli()}
 		for _, k := range CustomKeys {
 			row = append(row, v.Custom[k])
 		}
-		rows[i] = append(row, v.VisitorName, 0)
-	}
-	return s.DB.InsertMany(ctx, ex, `INSERT INTO stat_visits (visit_id, customer_id, branch, service, started_at, ended_at,
-		custom1, custom2, custom3, custom4, custom5, visitor_name, anonymised)`, `ON CONFLICT (visit_id) DO NOTHING`, rows)
+		return append(row, v.VisitorName, 0)
+	})
 }
 
 // FromRecord converts what Lethe sends into a row.

@@ -191,6 +191,9 @@ func (e *Engine) Join(ctx context.Context) (int, error) {
 	if e.starting.Load() > 0 {
 		return 0, nil
 	}
+	if ok, err := e.store.AnyClaimable(ctx, e.nowUTC()); err != nil || !ok {
+		return 0, err
+	}
 	var mu sync.Mutex
 	var done int
 	var errs error

@@ -347,6 +347,9 @@ type BatchReader interface {
 	// HoldsClaim reports whether c is still the batch's claim (its holder
 	// and epoch) and lasts beyond until.
 	HoldsClaim(ctx context.Context, c Claim, until time.Time) (bool, error)
+	// AnyClaimable reports whether a batch of any run could be claimed at
+	// now: the read an idle replica polls with before it claims (a write).
+	AnyClaimable(ctx context.Context, now time.Time) (bool, error)
 	// OpenBatches counts a run's batches not finished yet.
 	OpenBatches(ctx context.Context, runID string) (int, error)
 	// BatchesByReplica counts a run's finished batches per replica.

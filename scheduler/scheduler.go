@@ -121,7 +121,7 @@ type Scheduler struct {
 // JoinSweeps looks every `every` for a run with unclaimed batches, on every
 // replica (not the leader only: the leader starts and plans a run, the
 // others share its batches), and claims them until none is left. The look
-// is one indexed statement that claims nothing when there is nothing.
+// is one indexed read (a claim, a write, follows only when it finds one).
 func (s *Scheduler) JoinSweeps(engine *relinquish.Engine, every time.Duration) {
 	s.quit, s.done = make(chan struct{}), make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())

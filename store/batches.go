@@ -112,6 +112,11 @@ func (q *queries) AbandonBatches(ctx context.Context, runID string) error {
 	return internal("abandon batches", err)
 }
 
+func (q *queries) AnyClaimable(ctx context.Context, now time.Time) (bool, error) {
+	return q.idb.NewSelect().Model((*batchRow)(nil)).Where("status = ? AND (holder = '' OR expires_at < ?)", batchOpen, toMicros(now)).
+		Exists(ctx)
+}
+
 func (q *queries) OpenBatches(ctx context.Context, runID string) (int, error) {
 	n, err := q.idb.NewSelect().Model((*batchRow)(nil)).Where("run_id = ? AND status = ?", runID, batchOpen).Count(ctx)
 	return int(n), internal("open batches", err)

@@ -51,6 +51,9 @@ func TestBatchClaims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if claimable, err := s.AnyClaimable(ctx, now); err != nil || !claimable {
+			t.Fatalf("claimable batches before any claim: %v %v", claimable, err)
+		}
 		a, ok := claim(t, s, "run_1", "A", now)
 		if !ok || a.ID != "bat_b" || a.Epoch != 1 || len(a.EntryIDs) != 2 || a.EntryIDs[0] != "bat_b/1" {
 			t.Fatalf("first claim: %+v %v", a, ok)
@@ -104,6 +107,9 @@ func TestBatchClaims(t *testing.T) {
 		}
 		if c, ok := claim(t, s, "", "D", now.Add(time.Minute)); ok {
 			t.Fatalf("a claim with nothing left: %+v", c)
+		}
+		if claimable, err := s.AnyClaimable(ctx, now.Add(time.Minute)); err != nil || claimable {
+			t.Fatalf("claimable batches with every one claimed, finished or abandoned: %v %v", claimable, err)
 		}
 	})
 }

@@ -125,7 +125,12 @@ func killManualDeleteAfterConfirmations(ctx context.Context, t *testing.T) (w *w
 		srv.cmd.Process.Kill() //nolint:errcheck
 	}
 	<-srv.exited
-	return w, c, killed
+	// The signal lands a moment after the poll saw the entry open; on a
+	// loaded machine the delete can finish in that moment. Then it was not
+	// killed in the middle (and the customer is rightly erased).
+	var open int
+	db.QueryRowContext(ctx, "SELECT count(*) FROM journal_entries WHERE customer_id = ? AND status = 'open'", c.ID).Scan(&open) //nolint:errcheck
+	return w, c, killed && open == 1
 }
 
 // served is a `lethe serve` process started with a development admin token.

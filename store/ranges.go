@@ -98,18 +98,80 @@ func (q *queries) countRanges(ctx context.Context, ranges []retention.AnchorRang
 }
 
 // HistogramRanges counts each range by bucket of latest event end, all in
-// one statement (a few when there are many).
+// one statement (a few when there are many). On SQLite, a range bounded
+// above by few buckets is counted bucket by bucket (bucketRanges).
 func (q *queries) HistogramRanges(ctx context.Context, hs []retention.Histogram) ([]map[int]int, error) {
 	out := make([]map[int]int, len(hs))
 	for i := range out {
 		out[i] = map[int]int{}
 	}
-	for start := 0; start < len(hs); start += maxCompound {
-		if err := q.histograms(ctx, hs[start:min(start+maxCompound, len(hs))], out[start:]); err != nil {
+	var grouped []retention.Histogram
+	var groupedOut []map[int]int
+	var ranges []retention.AnchorRange
+	type slot struct{ h, k int }
+	var slots []slot
+	for i, h := range hs {
+		bs, ok := bucketRanges(h)
+		if !ok || q.dialect != SQLite {
+			grouped, groupedOut = append(grouped, h), append(groupedOut, out[i])
+			continue
+		}
+		for k, r := range bs {
+			ranges, slots = append(ranges, r), append(slots, slot{i, k})
+		}
+	}
+	counts, err := q.CountRanges(ctx, ranges)
+	if err != nil {
+		return nil, err
+	}
+	for j, c := range counts {
+		if n := c.Total(); n > 0 {
+			out[slots[j].h][slots[j].k] += n
+		}
+	}
+	for start := 0; start < len(grouped); start += maxCompound {
+		if err := q.histograms(ctx, grouped[start:min(start+maxCompound, len(grouped))], groupedOut[start:]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// maxBuckets bounds the buckets a histogram is counted by one by one.
+const maxBuckets = 128
+
+// bucketRanges splits a histogram's range into one range per bucket, the
+// same buckets the GROUP BY of histograms computes (offsets from the origin
+// in whole microseconds): a plain range count per bucket reads each index
+// entry once, where SQLite's GROUP BY on an expression sorts them all
+// through a temporary B-tree (several times slower at 1M). False when the
+// range is not bounded above, or has too many buckets.
+func bucketRanges(h retention.Histogram) ([]retention.AnchorRange, bool) {
+	width := int64(h.Width / time.Microsecond)
+	if h.Range.EndedBy == nil || width <= 0 {
+		return nil, false
+	}
+	origin, by := toMicros(h.Origin), toMicros(*h.Range.EndedBy)
+	if by < origin {
+		return nil, true
+	}
+	n := (by-origin)/width + 1
+	if n > maxBuckets {
+		return nil, false
+	}
+	after := origin - 1
+	if h.Range.EndedAfter != nil {
+		after = max(after, toMicros(*h.Range.EndedAfter))
+	}
+	out := make([]retention.AnchorRange, n)
+	for k := range n {
+		r := h.Range
+		lo, hi := max(after, origin+k*width-1), min(by, origin+(k+1)*width-1)
+		loT, hiT := fromMicros(lo), fromMicros(hi)
+		r.EndedAfter, r.EndedBy = &loT, &hiT
+		out[k] = r
+	}
+	return out, true
 }
 
 func (q *queries) histograms(ctx context.Context, hs []retention.Histogram, out []map[int]int) error {

@@ -184,16 +184,6 @@ type AnchorCursor struct {
 	ID        string
 }
 
-// Anchor is what the rules read of a customer, as a range scan returns it
-// from an index.
-type Anchor struct {
-	ID              string
-	LatestEnd       time.Time
-	Status          Status
-	StatusChangedAt *time.Time
-	Mask            int
-}
-
 // MaskCounts counts customers by relinquished mask.
 type MaskCounts map[int]int
 

@@ -19,10 +19,11 @@ type RangeReader interface {
 	// CustomersInRange pages through a range in (latest event end, id)
 	// order, narrowed by f.
 	CustomersInRange(ctx context.Context, r AnchorRange, f DueFilter, after *AnchorCursor, limit int) ([]*Customer, error)
-	// EachAnchor calls fn with the anchors of every customer of a range, in
-	// the order of the index it reads them from (no sort), without reading
-	// a table row.
-	EachAnchor(ctx context.Context, r AnchorRange, fn func(Anchor)) error
+	// CountAnonymiseFirst counts the customers of a range whom a data
+	// policy anonymises before their retention policy erases them, by week
+	// of each time (see AnonymiseFirst), in one statement and without
+	// reading a table row.
+	CountAnonymiseFirst(ctx context.Context, q AnonymiseFirst) (map[WeekPair]int, error)
 	// DueExceptions lists the customers neither erased nor with an open
 	// visit that a range counts but a sweep would not plan from it: those
 	// under a legal hold after t (held_until > t) and those with an open
@@ -36,6 +37,24 @@ type Histogram struct {
 	Origin time.Time
 	Width  time.Duration
 }
+
+// AnonymiseFirst asks, for the customers of Range (which bounds their
+// status and status change), when each is erased (latest event end +
+// Erase) and anonymised (status change + Anonymise, not before the latest
+// event end), and counts those anonymised strictly earlier by the bucket of
+// each time: -1 before From, k for [From + k·Width, From + (k+1)·Width)
+// with k < Buckets, Buckets from there on.
+type AnonymiseFirst struct {
+	Range     AnchorRange
+	Erase     time.Duration
+	Anonymise time.Duration
+	From      time.Time
+	Width     time.Duration
+	Buckets   int
+}
+
+// WeekPair is a customer's bucket of erasure and of anonymisation.
+type WeekPair struct{ Erase, Anonymise int }
 
 // ChangeTally compares who is due at one instant under the rules in force
 // (Before) and under proposed ones (After).

@@ -49,8 +49,9 @@ func (s *Store) explain(ctx context.Context, query string, args ...any) (string,
 }
 
 // ExplainRanges returns the database's plans for the statements the rules'
-// ranges run (an erase range count, a data-policy range count, a sweep's
-// page), to show that they read the anchor indexes.
+// ranges run (an erase range count, a data-policy range count, the
+// forecast's anonymise-first count, a sweep's page), to show that they
+// read the anchor indexes.
 func (s *Store) ExplainRanges(ctx context.Context) (string, error) {
 	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	erase := retention.AnchorRange{Group: "@none", EndedBy: &t}
@@ -69,7 +70,13 @@ func (s *Store) ExplainRanges(ctx context.Context) (string, error) {
 		}
 		out = append(out, plan)
 	}
+	query, args := anonymiseFirstQuery(s.dialect, retention.AnonymiseFirst{Range: data, Erase: retention.Day, Anonymise: retention.Day,
+		From: t, Width: retention.Week, Buckets: 52})
+	plan, err := s.explain(ctx, query, args...)
+	if err != nil {
+		return "", err
+	}
 	where, args := rangeWhere(erase)
-	plan, err := s.explain(ctx, "SELECT id FROM customers WHERE "+where+" ORDER BY latest_event_end, id LIMIT 500", args...)
-	return strings.Join(append(out, plan), "\n"), err
+	plan2, err := s.explain(ctx, "SELECT id FROM customers WHERE "+where+" ORDER BY latest_event_end, id LIMIT 500", args...)
+	return strings.Join(append(out, plan, plan2), "\n"), err
 }

@@ -126,6 +126,8 @@ func OpenApp(ctx context.Context, cfg Config, opt AppOptions) (_ *App, err error
 		settings := a.Service.EngineSettings()
 		settings.Log = a.Log.With("component", "engine")
 		a.Engine = relinquish.New(settings, a.Registry)
+		// On PostgreSQL other replicas join its runs (StartScheduler).
+		a.Engine.Shared = a.Store.Dialect() == store.Postgres
 	}
 	return a, nil
 }

@@ -17,10 +17,19 @@ import (
 // batch: one code path.
 
 // claimPoll is how long an idle worker waits before it looks for a
-// claimable batch again. The starter's workers are not woken by the batches
-// it plans: they poll like the other replicas' (joinPoll), so that a new
-// batch goes to whichever replica looks first, not always to the starter.
+// claimable batch again. With other replicas (Engine.Shared) the starter's
+// workers are not woken by the batches it plans: they poll like the other
+// replicas' (joinPoll), so that a new batch goes to whichever replica looks
+// first, not always to the starter.
 const claimPoll = joinPoll
+
+// wake tells the starter's own workers that a batch was planned, unless
+// other replicas share the run (Engine.Shared).
+func (e *Engine) wake(w *workers) {
+	if !e.Shared {
+		w.wake()
+	}
+}
 
 // insertBatch records entries, just journalled in tx, as the run's next
 // batch.
@@ -74,7 +83,7 @@ func (e *Engine) startWorkers(ctx context.Context, r *runState) *workers {
 	return w
 }
 
-// wake tells an idle worker to look again (planning is over).
+// wake tells an idle worker to look again.
 func (w *workers) wake() {
 	select {
 	case w.ready <- struct{}{}:

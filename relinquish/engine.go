@@ -45,6 +45,11 @@ type Engine struct {
 	LeaseTTL time.Duration
 	// Progress, when set, is called after every batch with the run so far.
 	Progress func(retention.Run)
+	// Shared says other replicas may join this engine's runs (PostgreSQL):
+	// its own workers then look for the batches it plans at the same pace
+	// as the others (joinPoll), so that the run is shared fairly; alone
+	// (SQLite) each planned batch wakes them at once.
+	Shared bool
 	// starting counts the runs of this engine whose workers claim
 	// batches now (Join stands aside meanwhile).
 	starting atomic.Int64
@@ -394,6 +399,7 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 			if err := e.fenced(ctx, r, func(tx retention.Tx) error { return e.insertBatch(ctx, tx, r, entries) }); err != nil {
 				return errors.Join(err, w.abort())
 			}
+			e.wake(w)
 		}
 	}
 	// Batches already dispatched update the run's counters from their own
@@ -470,6 +476,9 @@ func (e *Engine) planPages(ctx context.Context, r *runState, w *workers, cut ret
 		planned, plannedActions = planned+len(entries), plannedActions+len(actions)
 		if err := e.checkpoint(ctx, r); err != nil {
 			return planned, plannedActions, err
+		}
+		if len(entries) > 0 {
+			e.wake(w)
 		}
 		if w.failed() {
 			return planned, plannedActions, nil

@@ -71,7 +71,7 @@ func (s *Store) ExplainRanges(ctx context.Context) (string, error) {
 		out = append(out, plan)
 	}
 	query, args := anonymiseFirstQuery(s.dialect, retention.AnonymiseFirst{Range: data, Erase: retention.Day, Anonymise: retention.Day,
-		From: t, Width: retention.Week, Buckets: 52})
+		From: t, Width: retention.Week, Buckets: 52}, true)
 	plan, err := s.explain(ctx, query, args...)
 	if err != nil {
 		return "", err

@@ -228,47 +228,6 @@ func (q *queries) CustomersInRange(ctx context.Context, r retention.AnchorRange,
 	return out, nil
 }
 
-// CountAnonymiseFirst computes both times from the anchors in the
-// statement, in nanoseconds (the instant From may carry them), and counts
-// by pair of buckets: the customers never leave the index.
-func (q *queries) CountAnonymiseFirst(ctx context.Context, a retention.AnonymiseFirst) (map[retention.WeekPair]int, error) {
-	query, all := anonymiseFirstQuery(q.dialect, a)
-	rows, err := q.idb.QueryContext(ctx, query, all...)
-	if err != nil {
-		return nil, internal("anonymise first", err)
-	}
-	defer rows.Close()
-	out := map[retention.WeekPair]int{}
-	for rows.Next() {
-		var e, an, c int64
-		if err := rows.Scan(&e, &an, &c); err != nil {
-			return nil, internal("anonymise first", err)
-		}
-		out[retention.WeekPair{Erase: int(e), Anonymise: int(an)}] += int(c)
-	}
-	return out, internal("anonymise first", rows.Err())
-}
-
-// anonymiseFirstQuery is CountAnonymiseFirst's statement.
-func anonymiseFirstQuery(dialect Dialect, a retention.AnonymiseFirst) (string, []any) {
-	where, args := rangeWhere(a.Range)
-	greatest := "max"
-	if dialect == Postgres {
-		greatest = "GREATEST"
-	}
-	from, width, n := a.From.UnixNano(), int64(a.Width), int64(a.Buckets)
-	bucket := func(x string) (string, []any) {
-		return fmt.Sprintf("CASE WHEN %[1]s < ? THEN -1 WHEN %[1]s < ? THEN (%[1]s - ?) / ? ELSE ? END", x),
-			[]any{from, from + n*width, from, width, n}
-	}
-	eb, ebArgs := bucket("e")
-	ab, abArgs := bucket("a")
-	query := fmt.Sprintf(`SELECT eb, ab, count(*) FROM (SELECT %s AS eb, %s AS ab FROM (
-		SELECT (latest_event_end + ?) * 1000 AS e, %s(status_changed_at + ?, latest_event_end) * 1000 AS a FROM customers WHERE %s
-	) AS t WHERE a < e) AS b GROUP BY eb, ab`, eb, ab, greatest, where)
-	return query, append(append(append(ebArgs, abArgs...), int64(a.Erase/time.Microsecond), int64(a.Anonymise/time.Microsecond)), args...)
-}
-
 func (q *queries) DueExceptions(ctx context.Context, t time.Time) ([]*retention.Customer, error) {
 	var rows []customerRow
 	// UNION ALL, not UNION (IN removes duplicates anyway): with UNION,

@@ -328,3 +328,24 @@ func countBatch(ctx context.Context, tx retention.Tx, r *runState, done, failed,
 func (e *Engine) BatchesByReplica(ctx context.Context, runID string) ([]retention.ReplicaBatches, error) {
 	return e.store.BatchesByReplica(ctx, runID)
 }
+
+// planAhead is how many unclaimed batches the planner keeps ready: enough
+// that every replica's workers find one when they look, few enough that a
+// backlog sweep is not journalled all at once ahead of its dispatch (the
+// journal writes would compete with the API's for nothing).
+const planAhead = 8
+
+// stayAhead waits while planAhead batches of the run wait for a claim.
+func (e *Engine) stayAhead(ctx context.Context, r *runState, w *workers) error {
+	for !w.failed() {
+		n, err := e.store.UnclaimedBatches(ctx, r.run.ID)
+		if err != nil || n < planAhead {
+			return err
+		}
+		sleepCtx(ctx, joinPoll/2)
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}

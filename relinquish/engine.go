@@ -443,6 +443,9 @@ func (e *Engine) planPages(ctx context.Context, r *runState, w *workers, cut ret
 		if err := e.pace(ctx, r, started, planned); err != nil {
 			return planned, plannedActions, err
 		}
+		if err := e.stayAhead(ctx, r, w); err != nil {
+			return planned, plannedActions, err
+		}
 		page, err := walk.Next(ctx, e.BatchSize)
 		if err != nil || len(page) == 0 {
 			return planned, plannedActions, err

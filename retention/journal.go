@@ -350,6 +350,8 @@ type BatchReader interface {
 	// AnyClaimable reports whether a batch of any run could be claimed at
 	// now: the read an idle replica polls with before it claims (a write).
 	AnyClaimable(ctx context.Context, now time.Time) (bool, error)
+	// UnclaimedBatches counts a run's batches no replica has claimed yet.
+	UnclaimedBatches(ctx context.Context, runID string) (int, error)
 	// OpenBatches counts a run's batches not finished yet.
 	OpenBatches(ctx context.Context, runID string) (int, error)
 	// BatchesByReplica counts a run's finished batches per replica.

@@ -117,6 +117,11 @@ func (q *queries) AnyClaimable(ctx context.Context, now time.Time) (bool, error)
 		Exists(ctx)
 }
 
+func (q *queries) UnclaimedBatches(ctx context.Context, runID string) (int, error) {
+	n, err := q.idb.NewSelect().Model((*batchRow)(nil)).Where("run_id = ? AND status = ? AND holder = ''", runID, batchOpen).Count(ctx)
+	return int(n), internal("unclaimed batches", err)
+}
+
 func (q *queries) OpenBatches(ctx context.Context, runID string) (int, error) {
 	n, err := q.idb.NewSelect().Model((*batchRow)(nil)).Where("run_id = ? AND status = ?", runID, batchOpen).Count(ctx)
 	return int(n), internal("open batches", err)

@@ -19,8 +19,8 @@ import (
 // were cancelled long enough before their latest event that they are
 // anonymised at its end: both their times follow the latest end, so they
 // are counted by plain range counts between the ends where either bucket
-// changes (anonymiseAtEnd); a GROUP BY sorts every row it counts. The
-// others are grouped.
+// changes (anonymiseAtEnd); SQLite's GROUP BY sorts every row it counts.
+// The others are grouped.
 func (q *queries) CountAnonymiseFirst(ctx context.Context, a retention.AnonymiseFirst) (map[retention.WeekPair]int, error) {
 	out := map[retention.WeekPair]int{}
 	// Erased at the latest end at the earliest, anonymised at it at the
@@ -28,7 +28,13 @@ func (q *queries) CountAnonymiseFirst(ctx context.Context, a retention.Anonymise
 	if a.Erase <= 0 {
 		return out, nil
 	}
-	atEnd, pairs := anonymiseAtEnd(a)
+	var atEnd []retention.AnchorRange
+	var pairs []retention.WeekPair
+	// PostgreSQL groups by hashing, without a sort, and plans a UNION ALL
+	// of a hundred counts slowly: it groups them all.
+	if q.dialect == SQLite {
+		atEnd, pairs = anonymiseAtEnd(a)
+	}
 	for start := 0; start < len(atEnd); start += maxCompound {
 		if err := q.countAtEnd(ctx, a.Anonymise, atEnd[start:min(start+maxCompound, len(atEnd))], pairs[start:], out); err != nil {
 			return nil, err

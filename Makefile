@@ -61,8 +61,9 @@ funclen:
 
 # One table of figures (issue 10): demo, search against a bare handler,
 # 64 clients mixed, repeated exports, the sweep against a hand-written
-# program; again on PostgreSQL when LETHE_TEST_POSTGRES_DSN is set. The
-# goals are for 1,000,000 customers:
+# program; search and create idle and during a real sweep, and the sweep's
+# customers/s alone (issue 22); again on PostgreSQL when
+# LETHE_TEST_POSTGRES_DSN is set. The goals are for 1,000,000 customers:
 #   make bench BENCH_CUSTOMERS=1000000 BENCH_SECONDS=60
 BENCH_CUSTOMERS ?= 20000
 BENCH_SECONDS   ?= 5

@@ -36,9 +36,10 @@ var (
 	benchSeconds   = flag.Int("bench.seconds", 5, "seconds of each load phase of BenchmarkTable")
 	benchDir       = flag.String("bench.dir", "", "measure on this existing SQLite demo data directory instead of running "+
 		"`lethe demo` (a million customers take minutes to write); it is changed: customers are added")
-	benchPprof = flag.String("bench.pprof", "", "serve Go profiles of the measured `lethe serve` at this address (its --pprof)")
-	benchSweep = flag.Bool("bench.sweep", true, "also time `lethe sweep` of every due customer against the hand-written program")
-	benchOut   = flag.String("bench.out", "", "also write the table, with the date, the machine and the command, to this Markdown file (make bench: docs/figures.md)")
+	benchPprof    = flag.String("bench.pprof", "", "serve Go profiles of the measured `lethe serve` at this address (its --pprof)")
+	benchSweep    = flag.Bool("bench.sweep", true, "also time `lethe sweep` of every due customer against the hand-written program")
+	benchServeLog = flag.String("bench.serve.log", "", "append the log of every measured `lethe serve` to this file")
+	benchOut      = flag.String("bench.out", "", "also write the table, with the date, the machine and the command, to this Markdown file (make bench: docs/figures.md)")
 )
 
 type benchRow struct {
@@ -137,6 +138,9 @@ func benchTable(b *testing.B, database string) []benchRow {
 	} else {
 		add(demoRows(b, dir, database, n, true)...)
 	}
+	// Issue 22: the front desk idle and during a real sweep, and the sweep
+	// alone, each on a copy of the demo as it was written.
+	add(sweepLoadRows(b, dir, database, db)...)
 
 	srv := startBenchServe(b, dir, database)
 	defer srv.stop()
@@ -340,7 +344,8 @@ func freePort(b *testing.B) string {
 	return ln.Addr().String()
 }
 
-func startBenchServe(b *testing.B, dir, database string) *serveProc {
+// extra are more flags for lethe serve.
+func startBenchServe(b *testing.B, dir, database string, extra ...string) *serveProc {
 	where := []string{"--data-dir", dir}
 	if database != "" {
 		where = append(where, "--database", database)
@@ -351,9 +356,17 @@ func startBenchServe(b *testing.B, dir, database string) *serveProc {
 		b.Fatalf("token: %v\n%s", err, out)
 	}
 	addr := freePort(b)
-	cmd := exec.Command(filepath.Join(binDir, "lethe"), append([]string{"serve", "--listen", addr, "--sweep=false",
-		"--max-complexity", "100000", "--pprof", *benchPprof}, where...)...)
+	args := append([]string{"serve", "--listen", addr, "--sweep=false", "--max-complexity", "100000", "--pprof", *benchPprof}, where...)
+	cmd := exec.Command(filepath.Join(binDir, "lethe"), append(args, extra...)...)
 	cmd.Stderr = nil
+	if *benchServeLog != "" {
+		f, err := os.OpenFile(*benchServeLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close() // the child has its own copy
+		cmd.Stderr = f
+	}
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}

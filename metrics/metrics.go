@@ -34,6 +34,7 @@ type Metrics struct {
 	sweepCustomers *prometheus.CounterVec
 	sweepActions   *prometheus.CounterVec
 	sweepThrottled prometheus.Counter
+	sweepPace      prometheus.Gauge
 	connCalls      *prometheus.CounterVec
 	connDuration   *prometheus.HistogramVec
 
@@ -72,7 +73,11 @@ func New() *Metrics {
 		Name: "lethe_sweep_actions_total", Help: "Connector actions of real runs by connector, operation and status (confirmed, failed).",
 	}, []string{"connector", "operation", "status"})
 	m.sweepThrottled = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "lethe_sweep_throttled_seconds_total", Help: "Seconds sweeps waited to keep their pace (--sweep-max-rate).",
+		Name: "lethe_sweep_throttled_seconds_total", Help: "Seconds sweeps waited to keep their pace (--sweep-max-rate, or slower while the API's writes were slowed down by them).",
+	})
+	m.sweepPace = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lethe_sweep_pace_customers_per_second",
+		Help: "The pace the running sweep keeps: the --sweep-max-rate cap, or lower while it slows down for the API's writes; 0 while unpaced or no sweep runs.",
 	})
 	m.connCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lethe_connector_calls_total", Help: "Connector calls by connector, method and outcome (ok, error).",
@@ -81,7 +86,7 @@ func New() *Metrics {
 		Name: "lethe_connector_call_duration_seconds", Help: "Connector call latency by connector and method.", Buckets: prometheus.DefBuckets,
 	}, []string{"connector", "method"})
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.sweepRuns, m.sweepDuration,
-		m.sweepCustomers, m.sweepActions, m.sweepThrottled, m.connCalls, m.connDuration,
+		m.sweepCustomers, m.sweepActions, m.sweepThrottled, m.sweepPace, m.connCalls, m.connDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -139,6 +144,9 @@ func (m *Metrics) SweepRun(status retention.RunStatus, dryRun bool, took time.Du
 	dry := strconv.FormatBool(dryRun)
 	m.sweepRuns.WithLabelValues(string(status), dry).Inc()
 	m.sweepDuration.WithLabelValues(dry).Observe(took.Seconds())
+	if !dryRun {
+		m.sweepPace.Set(0) // a run that ended keeps no pace
+	}
 }
 
 // SweepCustomers implements retention.Metrics.
@@ -153,6 +161,9 @@ func (m *Metrics) SweepActions(connector, operation string, status retention.Act
 
 // SweepThrottled implements retention.ThrottleMetrics.
 func (m *Metrics) SweepThrottled(d time.Duration) { m.sweepThrottled.Add(d.Seconds()) }
+
+// SweepPace implements retention.PaceMetrics.
+func (m *Metrics) SweepPace(perSecond float64) { m.sweepPace.Set(perSecond) }
 
 // observeCall counts one connector call.
 func (m *Metrics) observeCall(connector, method string, err error, took time.Duration) {

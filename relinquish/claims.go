@@ -200,6 +200,7 @@ func (e *Engine) Join(ctx context.Context) (int, error) {
 	if e.starting.Load() > 0 {
 		return 0, nil
 	}
+	ctx = retention.Background(ctx) // the requests' writes go first here too
 	if ok, err := e.store.AnyClaimable(ctx, e.nowUTC()); err != nil || !ok {
 		return 0, err
 	}

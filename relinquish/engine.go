@@ -196,8 +196,10 @@ func runStartEvent(run retention.Run) retention.AuditEvent {
 		Details: map[string]any{"trigger": run.Trigger, "dryRun": run.DryRun, "asOf": retention.FormatTime(run.AsOf)}}
 }
 
-// execute plans and dispatches a real run, then closes it.
+// execute plans and dispatches a real run, then closes it. Its writes are
+// background work: the store runs the requests' first.
 func (e *Engine) execute(ctx context.Context, r *runState) (retention.Run, error) {
+	ctx = retention.Background(ctx)
 	return e.executeWith(ctx, r, func(ctx context.Context) error { return e.planAndDispatch(ctx, r) })
 }
 
@@ -438,15 +440,16 @@ func (e *Engine) planAndDispatch(ctx context.Context, r *runState) error {
 // others') claim at once.
 func (e *Engine) planPages(ctx context.Context, r *runState, w *workers, cut retention.Cutoffs, conns []connInfo, run retention.Run) (planned, plannedActions int, err error) {
 	walk := retention.NewDueWalker(e.store, cut, retention.DuePosition{})
-	started := time.Now()
+	p, last := e.newPacer(), 0
 	for {
-		if err := e.pace(ctx, r, started, planned); err != nil {
+		if err := e.pace(ctx, r, p, last); err != nil {
 			return planned, plannedActions, err
 		}
 		if err := e.stayAhead(ctx, r, w); err != nil {
 			return planned, plannedActions, err
 		}
-		page, err := walk.Next(ctx, e.BatchSize)
+		page, err := walk.Next(ctx, p.pageSize(e.BatchSize))
+		last = len(page)
 		if err != nil || len(page) == 0 {
 			return planned, plannedActions, err
 		}
@@ -487,30 +490,6 @@ func (e *Engine) planPages(ctx context.Context, r *runState, w *workers, cut ret
 			return planned, plannedActions, nil
 		}
 	}
-}
-
-// pace waits, when the run is ahead of MaxRate, until planning one more
-// page keeps it at the cap; the wait adds to the run's ThrottledSeconds.
-func (e *Engine) pace(ctx context.Context, r *runState, started time.Time, planned int) error {
-	if e.MaxRate <= 0 || planned == 0 {
-		return nil
-	}
-	wait := time.Until(started.Add(time.Duration(float64(planned) / float64(e.MaxRate) * float64(time.Second))))
-	if wait <= 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-	}
-	r.add(func(run *retention.Run) { run.ThrottledSeconds += wait.Seconds() })
-	if m, ok := e.metrics.(retention.ThrottleMetrics); ok {
-		m.SweepThrottled(wait)
-	}
-	return nil
 }
 
 // rewriteAnchors saves again the customers a range listed that the rules

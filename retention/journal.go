@@ -35,8 +35,9 @@ type Run struct {
 	// (a new appointment, a hold, a policy change): nothing was done to them.
 	CustomersSkipped int
 	ActionsPlanned   int
-	// ThrottledSeconds is how long the run waited to keep its pace
-	// (Engine.MaxRate).
+	// ThrottledSeconds is how long the run waited to keep its pace: the
+	// operator's cap (--sweep-max-rate), or slower while the API's writes
+	// were slowed down by it (relinquish/pace.go).
 	ThrottledSeconds float64
 	Error            string
 	// AddedByChange and RemovedByChange are set on previews only (never

@@ -7,9 +7,16 @@ import "time"
 // collectors. Implementations are safe for concurrent use and cheap, and
 // receive no personal data: kinds, outcomes, connector names, counts.
 // ThrottleMetrics is what a Metrics may also count: the time sweeps waited
-// for their pace (Engine.MaxRate).
+// for their pace (the operator's cap or the pace they keep for the API).
 type ThrottleMetrics interface {
 	SweepThrottled(d time.Duration)
+}
+
+// PaceMetrics is what a Metrics may also show: the pace a sweep keeps now,
+// customers per second (the operator's cap, or lower while the requests'
+// writes are slowed down by it; 0: unpaced).
+type PaceMetrics interface {
+	SweepPace(perSecond float64)
 }
 
 type Metrics interface {

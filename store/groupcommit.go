@@ -28,9 +28,19 @@ import (
 // transaction is done, then hands the lead to the first one still queued.
 // A batch stops taking more work after groupCommitMax transactions or
 // groupCommitBudget, so that no caller waits long behind a large group.
+//
+// Interactive work first: the writes of a context marked
+// retention.Background (a sweep's) wait in a queue of their own, and a
+// batch takes one only when no request's write is queued. A batch that
+// holds a request's write takes no background one after it, so that the
+// request is answered at the next commit rather than after the sweep's
+// next transaction. A background write that has waited backgroundMaxWait
+// goes next all the same: a sweep under a steady stream of requests still
+// moves, and still renews its lease.
 const (
 	groupCommitMax    = 64
 	groupCommitBudget = 20 * time.Millisecond
+	backgroundMaxWait = time.Second
 )
 
 // writeReq is one caller's write transaction.
@@ -47,6 +57,10 @@ type writeReq struct {
 	// goroutine: a leader runs others' transactions and must not die of
 	// theirs with the queue in its hands.
 	panicked any
+	// background: its context is retention.Background; queued is when it
+	// asked.
+	background bool
+	queued     time.Time
 }
 
 // call runs r's fn, turning a panic into an error (see panicked).
@@ -70,9 +84,13 @@ func (r *writeReq) result() error {
 
 // writeQueue orders this process's SQLite write transactions.
 type writeQueue struct {
-	mu      sync.Mutex
-	queue   []*writeReq
-	leading bool
+	mu sync.Mutex
+	// queue holds the requests' writes, background the sweeps', each in
+	// the order they asked.
+	queue, background []*writeReq
+	leading           bool
+	// maxWait replaces backgroundMaxWait when set (tests).
+	maxWait time.Duration
 	// budget and max replace groupCommitBudget and groupCommitMax when
 	// set (tests, benchmarks).
 	budget time.Duration
@@ -86,9 +104,14 @@ func (s *Store) groupUpdate(ctx context.Context, fn func(tx retention.Tx) error)
 		return err
 	}
 	w := &s.writes
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{}), leadCh: make(chan struct{})}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{}), leadCh: make(chan struct{}),
+		background: retention.IsBackground(ctx), queued: time.Now()}
 	w.mu.Lock()
-	w.queue = append(w.queue, req)
+	if req.background {
+		w.background = append(w.background, req)
+	} else {
+		w.queue = append(w.queue, req)
+	}
 	lead := !w.leading
 	w.leading = true
 	w.mu.Unlock()
@@ -112,7 +135,8 @@ func (s *Store) groupUpdate(ctx context.Context, fn func(tx retention.Tx) error)
 		s.lead(req)
 		return req.result()
 	case !req.taken:
-		w.queue = slices.DeleteFunc(w.queue, func(r *writeReq) bool { return r == req })
+		mine := func(r *writeReq) bool { return r == req }
+		w.queue, w.background = slices.DeleteFunc(w.queue, mine), slices.DeleteFunc(w.background, mine)
 		w.mu.Unlock()
 		return ctx.Err()
 	}
@@ -128,8 +152,7 @@ func (s *Store) lead(me *writeReq) {
 		case <-me.done:
 			w := &s.writes
 			w.mu.Lock()
-			if len(w.queue) > 0 {
-				next := w.queue[0]
+			if next := w.next(false); next != nil {
 				next.lead = true
 				close(next.leadCh)
 			} else {
@@ -143,17 +166,45 @@ func (s *Store) lead(me *writeReq) {
 	}
 }
 
-// take removes the next queued transaction, or returns nil.
-func (w *writeQueue) take() *writeReq {
+// next is the transaction to run next, or nil: a request's, unless a
+// background one has waited too long; a background one only when no
+// request's waits, and never when interactiveOnly. w.mu is held.
+func (w *writeQueue) next(interactiveOnly bool) *writeReq {
+	var bg *writeReq
+	if len(w.background) > 0 && !interactiveOnly {
+		bg = w.background[0]
+	}
+	if bg != nil && time.Since(bg.queued) >= cmp.Or(w.maxWait, backgroundMaxWait) {
+		return bg
+	}
+	if len(w.queue) > 0 {
+		return w.queue[0]
+	}
+	return bg
+}
+
+// take removes the next queued transaction (see next), or returns nil.
+func (w *writeQueue) take(interactiveOnly bool) *writeReq {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.queue) == 0 {
+	r := w.next(interactiveOnly)
+	if r == nil {
 		return nil
 	}
-	r := w.queue[0]
-	w.queue = w.queue[1:]
+	if r.background {
+		w.background = w.background[1:]
+	} else {
+		w.queue = w.queue[1:]
+	}
 	r.taken = true
 	return r
+}
+
+// waiting reports whether any transaction is queued.
+func (w *writeQueue) waiting() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queue)+len(w.background) > 0
 }
 
 func finish(r *writeReq, err error) {
@@ -168,14 +219,11 @@ func finish(r *writeReq, err error) {
 // transactions again on its own, with the usual retries: nothing was
 // committed, so nothing is done twice.
 func (s *Store) runBatch() {
-	first := s.writes.take()
+	first := s.writes.take(false)
 	if first == nil {
 		return
 	}
-	s.writes.mu.Lock()
-	alone := len(s.writes.queue) == 0
-	s.writes.mu.Unlock()
-	if alone {
+	if !s.writes.waiting() {
 		// Nobody to share the commit with: no savepoint needed. Those
 		// that queue meanwhile form the next group.
 		s.runAlone(first)
@@ -195,7 +243,11 @@ func (s *Store) runBatch() {
 	var redo []*writeReq // to run again alone after the batch
 	var ran []*writeReq  // ok and redo in the order they were taken
 	broken := false
+	// interactive: the batch holds a request's write, answered at its
+	// commit; no background write may join it after that.
+	interactive := false
 	for r := first; r != nil; {
+		interactive = interactive || !r.background
 		if err := r.ctx.Err(); err != nil {
 			finish(r, err)
 		} else if len(ok) == 0 {
@@ -230,7 +282,7 @@ func (s *Store) runBatch() {
 		if broken || len(ran) >= most || time.Since(start) >= budget {
 			break
 		}
-		r = s.writes.take()
+		r = s.writes.take(interactive)
 	}
 	s.endBatch(tx, ok, ran, redo, broken)
 }

@@ -59,7 +59,7 @@ func queued(t *testing.T, s *Store, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		s.writes.mu.Lock()
-		got := len(s.writes.queue)
+		got := len(s.writes.queue) + len(s.writes.background)
 		s.writes.mu.Unlock()
 		if got >= n {
 			return
@@ -75,7 +75,7 @@ func leaderBusy(t *testing.T, s *Store) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		s.writes.mu.Lock()
-		busy := s.writes.leading && len(s.writes.queue) == 0
+		busy := s.writes.leading && len(s.writes.queue)+len(s.writes.background) == 0
 		s.writes.mu.Unlock()
 		if busy {
 			return

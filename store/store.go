@@ -92,6 +92,8 @@ type Store struct {
 	// them in the order they asked, and a caller gives up waiting when its
 	// context ends, unless its transaction has begun.
 	writes writeQueue
+	// latency follows how long the requests' writes take (latency.go).
+	latency writeLatency
 	// fullAt is when a write last failed for want of space (Unix
 	// nanoseconds), 0 once one has succeeded since (StorageFull).
 	fullAt atomic.Int64
@@ -309,6 +311,7 @@ const maxTxAttempts = 8
 // is run again, a bounded number of times, with a short random pause.
 func (s *Store) update(ctx context.Context, exclusive bool, fn func(tx retention.Tx) error) error {
 	fn = s.withAuditFlush(fn)
+	defer s.latency.begin(retention.IsBackground(ctx))()
 	if s.dialect == SQLite && s.groupCommit {
 		return s.noteWrite(s.groupUpdate(ctx, fn))
 	}

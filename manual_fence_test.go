@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -91,18 +95,20 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 		data, err := post(&http.Client{Timeout: 2 * time.Minute}, urlA, tokenA, `mutation($id: ID!) { deleteCustomer(id: $id) }`, map[string]any{"id": c.ID})
 		answerA <- answer{data, err}
 	}()
-	// Frozen once some connectors confirmed and the invoice store (slow:
-	// thousands of invoices) has not: nothing is finalized.
+	// Frozen once the connectors' deletes are recorded (confirmed) and
+	// their residue checks are not: nothing is finalized. The state is read
+	// and the signal sent while this test holds the sweep lease's row,
+	// which every write of the replica locks first (its fencing check): a
+	// write already under way has committed, and is seen, before the read;
+	// one not yet under way waits until the replica is stopped. Without
+	// that, a finalizing commit in flight at the SIGSTOP (a slow disk under
+	// load) landed after the state was read: the replica had finished the
+	// erasure itself, nobody took its lease over, and its run rightly
+	// succeeded.
 	frozen := false
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) && !frozen {
-		var open, confirmed int
-		db.QueryRow("SELECT count(*) FROM journal_entries WHERE customer_id = $1 AND status = 'open'", c.ID).Scan(&open)           //nolint:errcheck
-		db.QueryRow("SELECT count(*) FROM journal_actions WHERE customer_id = $1 AND status = 'confirmed'", c.ID).Scan(&confirmed) //nolint:errcheck
-		if open == 1 && confirmed > 0 {
-			a.cmd.Process.Signal(syscall.SIGSTOP) //nolint:errcheck
-			frozen = true
-		}
+		frozen = freezeInWindow(t, db, a.cmd.Process.Pid, c.ID)
 		time.Sleep(time.Millisecond)
 	}
 	defer a.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck
@@ -110,7 +116,8 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 		t.Fatal("the manual delete was never seen journaled")
 	}
 	atFreeze := readManualState(t, db, c.ID, "fence-a")
-	if atFreeze.Erased != 0 || atFreeze.Done != 0 || atFreeze.Confirmed == atFreeze.Actions {
+	if atFreeze.Erased != 0 || atFreeze.Done != 0 || atFreeze.Open != 1 || atFreeze.Confirmed == 0 || atFreeze.Confirmed == atFreeze.Actions ||
+		!strings.HasPrefix(atFreeze.RunA, "RUNNING") {
 		t.Fatalf("the delete finished before the replica could be frozen: %+v", atFreeze)
 	}
 	confirmedBefore := queryStrings(t, db, "SELECT id FROM journal_actions WHERE customer_id = $1 AND status = 'confirmed'", c.ID)
@@ -122,6 +129,16 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 		t.Fatalf("deleteCustomer on the other replica: %v\n%s", err, b.log.String())
 	}
 	finished := readManualState(t, db, c.ID, "fence-a")
+	// It took the lease over (a new epoch) and ran the erasure itself,
+	// which interrupted the frozen replica's run.
+	var runsB int
+	if err := db.QueryRow(`SELECT count(*) FROM retention_runs r JOIN journal_entries e ON e.run_id = r.id
+		WHERE r.trigger_name = 'manual' AND r.actor = 'fence-b' AND r.status = 'SUCCEEDED' AND e.customer_id = $1`, c.ID).Scan(&runsB); err != nil || runsB != 1 {
+		t.Fatalf("the other replica's run that finished the entry: %d (%v)", runsB, err)
+	}
+	if finished.RunA == "" || finished.RunA[:6] != "FAILED" {
+		t.Fatalf("the frozen replica's run, interrupted by the takeover: %q", finished.RunA)
+	}
 	if finished.Erased != 1 || finished.Entries != 1 || finished.Done != 1 || finished.Open != 0 || finished.Confirmed != finished.Actions {
 		t.Fatalf("the other replica did not finish the erasure exactly once: %+v", finished)
 	}
@@ -170,4 +187,62 @@ func TestFrozenManualDeleteIsFencedOut(t *testing.T) {
 			}
 		}
 	}
+}
+
+// freezeInWindow stops the replica pid (SIGSTOP, every thread stopped)
+// when the customer's erasure is journaled and its deletes confirmed but
+// not finalized, and reports whether it did. It reads that state holding
+// the sweep lease's row, which every write of the replica locks first, so
+// that no commit of the replica lands between the read and the stop.
+func freezeInWindow(t *testing.T, db *sql.DB, pid int, id string) bool {
+	t.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.Exec("SELECT 1 FROM sweep_lease WHERE name = 'sweep' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	var open, confirmed, actions, erased int
+	err = tx.QueryRow(`SELECT (SELECT count(*) FROM journal_entries WHERE customer_id = $1 AND status = 'open'),
+		(SELECT count(*) FROM journal_actions WHERE customer_id = $1 AND status = 'confirmed'),
+		(SELECT count(*) FROM journal_actions WHERE customer_id = $1),
+		(SELECT count(*) FROM customers WHERE id = $1 AND erased_at IS NOT NULL)`, id).Scan(&open, &confirmed, &actions, &erased)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open != 1 || confirmed == 0 || confirmed == actions || erased != 0 {
+		return false
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Every thread stopped before the row is let go: none can then send
+	// the rest of a transaction that was waiting for it.
+	for deadline := time.Now().Add(10 * time.Second); !allStopped(pid); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d not stopped 10s after SIGSTOP", pid)
+		}
+	}
+	return true
+}
+
+// allStopped reports whether every thread of pid is stopped (state T).
+func allStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false
+		}
+		fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		if len(fields) == 0 || (fields[0] != "T" && fields[0] != "t") {
+			return false
+		}
+	}
+	return true
 }

@@ -344,7 +344,10 @@ func (sw *sharedSweep) checkExactlyOnce(t *testing.T) {
 // finishes at least a fifth of its batches, and the run relinquishes every
 // due customer once.
 func TestReplicasShareOneRun(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the shares measure how fast each replica claims and
+	// finishes batches, and the package's other tests running beside it on
+	// a 2-core machine starve one replica more than another (in CI one
+	// finished 16 of 95 batches so).
 	sw := startSharedSweep(t)
 	sw.waitFinished(t, 60*time.Second)
 	counts := sw.batchesByReplica(t)

@@ -1,4 +1,4 @@
-package store_test
+package relinquish_test
 
 import (
 	"context"

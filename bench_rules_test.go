@@ -30,18 +30,13 @@ func BenchmarkRulesAsQueries(b *testing.B) {
 	}
 	label := *rulesLabel
 	if label == "" {
-		label = "SQLite"
-		if *rulesDatabase != "" {
-			label = "PostgreSQL"
-		}
+		label = databaseLabel(*rulesDatabase)
 	}
-	for range b.N {
-		start := loadAverage()
+	printBenchRows(b, func() []benchRow {
 		srv := startBenchServe(b, *rulesDir, *rulesDatabase)
-		rows := rulesRows(b, srv, label)
-		srv.stop()
-		fmt.Printf("\nload average at the start: %s; at the end: %s\n%s\n", start, loadAverage(), benchMarkdown(rows))
-	}
+		defer srv.stop()
+		return rulesRows(b, srv, label)
+	})
 }
 
 // rulesTimes runs op n times, one after the other, and returns the

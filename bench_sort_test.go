@@ -20,17 +20,11 @@ func BenchmarkCustomerSort(b *testing.B) {
 	if *sortDir == "" {
 		b.Skip("set -bench.sort.dir (and -bench.sort.database) to a loaded demo")
 	}
-	label := "SQLite"
-	if *sortDatabase != "" {
-		label = "PostgreSQL"
-	}
-	for range b.N {
-		start := loadAverage()
+	printBenchRows(b, func() []benchRow {
 		srv := startBenchServe(b, *sortDir, *sortDatabase)
-		rows := sortRows(b, srv, label)
-		srv.stop()
-		fmt.Printf("\nload average at the start: %s; at the end: %s\n%s\n", start, loadAverage(), benchMarkdown(rows))
-	}
+		defer srv.stop()
+		return sortRows(b, srv, databaseLabel(*sortDatabase))
+	})
 }
 
 const benchSortPage = `query($q: String, $o: CustomerOrder, $after: String) {

@@ -42,15 +42,9 @@ func BenchmarkSweepUnderLoad(b *testing.B) {
 	if *sweepLoadDir == "" {
 		b.Skip("set -bench.sweepload.dir (and -bench.sweepload.database) to a loaded demo")
 	}
-	label := "SQLite"
-	if *sweepLoadDatabase != "" {
-		label = "PostgreSQL"
-	}
-	for range b.N {
-		start := loadAverage()
-		rows := sweepLoadRows(b, *sweepLoadDir, *sweepLoadDatabase, label)
-		fmt.Printf("\nload average at the start: %s; at the end: %s\n%s\n", start, loadAverage(), benchMarkdown(rows))
-	}
+	printBenchRows(b, func() []benchRow {
+		return sweepLoadRows(b, *sweepLoadDir, *sweepLoadDatabase, databaseLabel(*sweepLoadDatabase))
+	})
 }
 
 // sweepLoadRows measures the front desk idle and during a sweep on one copy

@@ -67,6 +67,24 @@ func BenchmarkTable(b *testing.B) {
 	}
 }
 
+// databaseLabel names the database of a demo in a benchmark's rows.
+func databaseLabel(database string) string {
+	if database != "" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+// printBenchRows runs rows once per iteration and prints its table with the
+// load average before and after, as every benchmark of a loaded demo does.
+func printBenchRows(b *testing.B, rows func() []benchRow) {
+	for range b.N {
+		start := loadAverage()
+		table := rows()
+		fmt.Printf("\nload average at the start: %s; at the end: %s\n%s\n", start, loadAverage(), benchMarkdown(table))
+	}
+}
+
 func loadAverage() string {
 	load, _ := os.ReadFile("/proc/loadavg")
 	return strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " ")

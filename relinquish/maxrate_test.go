@@ -25,12 +25,7 @@ func TestSweepMaxRate(t *testing.T) {
 		ctx := context.Background()
 		quiet := retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 		svc := retention.NewService(s, quiet)
-		past := time.Now().Add(-40 * retention.Day)
-		for i := range 60 {
-			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp(fmt.Sprint("Paced", i))}, LastInteractionAt: &past}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createOverdue(t, svc, 60)
 		eng := relinquish.NewEngine(s, nil, quiet, retention.WithBatchSize(10), retention.WithSweepMaxRate(40))
 		start := time.Now()
 		run, err := eng.Run(ctx, retention.RunOptions{})
@@ -45,14 +40,23 @@ func TestSweepMaxRate(t *testing.T) {
 		if err != nil || stored.ThrottledSeconds != run.ThrottledSeconds {
 			t.Fatalf("stored run waited %v, the run %.3f s (%v)", stored, run.ThrottledSeconds, err)
 		}
-		for i := range 10 {
-			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp(fmt.Sprint("Free", i))}, LastInteractionAt: &past}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createOverdue(t, svc, 10)
 		free, err := relinquish.NewEngine(s, nil, quiet, retention.WithBatchSize(5)).Run(ctx, retention.RunOptions{})
 		if err != nil || free.CustomersDone != 10 || free.ThrottledSeconds != 0 {
 			t.Fatalf("an uncapped run: %+v %v", free, err)
 		}
 	})
+}
+
+// createOverdue creates n customers whose last interaction was 40 days ago:
+// due under the default policy's 30 days.
+func createOverdue(t *testing.T, svc *retention.Service, n int) {
+	t.Helper()
+	past := time.Now().Add(-40 * retention.Day)
+	for i := range n {
+		in := retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp(fmt.Sprint("Paced", i))}, LastInteractionAt: &past}
+		if _, err := svc.CreateCustomer(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

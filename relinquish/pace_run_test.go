@@ -2,7 +2,6 @@ package relinquish_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -65,13 +64,7 @@ func TestSweepSlowsDownForTheAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		quiet := retention.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-		svc := retention.NewService(s, quiet)
-		past := time.Now().Add(-40 * retention.Day)
-		for i := range 60 {
-			if _, err := svc.CreateCustomer(ctx, retention.CustomerInput{PersonalData: retention.PersonalData{FirstName: sp(fmt.Sprint("Paced", i))}, LastInteractionAt: &past}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createOverdue(t, retention.NewService(s, quiet), 60)
 		slowed, m := &slowedStore{Store: s}, &paceMetrics{}
 		run, err := relinquish.NewEngine(slowed, nil, quiet, retention.WithBatchSize(5), retention.WithMetrics(m)).Run(ctx, retention.RunOptions{})
 		if err != nil || run.CustomersDone != 60 {
